@@ -1,0 +1,1 @@
+//! Statement validation against the xAPI rules (being written).

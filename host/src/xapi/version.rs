@@ -1,0 +1,62 @@
+//! xAPI versions: what a request asks for with `X-Experience-API-Version`, what we serve.
+
+/// The header every xAPI request and response carries.
+pub const VERSION_HEADER: &str = "X-Experience-API-Version";
+
+/// An xAPI version this LRS serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum XapiVersion {
+    /// xAPI 1.0.3 (accepts requests for any 1.0.x).
+    V1_0_3,
+    /// IEEE 9274.1.1 — xAPI 2.0.0.
+    V2_0_0,
+}
+
+impl XapiVersion {
+    /// Every version served, newest first (for `GET /about`).
+    pub const ALL: [XapiVersion; 2] = [XapiVersion::V2_0_0, XapiVersion::V1_0_3];
+
+    /// Reads a request's version header: `1.0`, `1.0.0`–`1.0.3` map to 1.0.3; `2.0`, `2.0.0` to 2.0.0.
+    pub fn from_header(value: &str) -> Option<Self> {
+        match value.trim() {
+            "1.0" | "1.0.0" | "1.0.1" | "1.0.2" | "1.0.3" => Some(Self::V1_0_3),
+            "2.0" | "2.0.0" => Some(Self::V2_0_0),
+            _ => None,
+        }
+    }
+
+    /// The version string sent back on every response.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1_0_3 => "1.0.3",
+            Self::V2_0_0 => "2.0.0",
+        }
+    }
+
+    /// The `version` the LRS writes into a statement submitted without one.
+    pub fn default_statement_version(self) -> &'static str {
+        match self {
+            Self::V1_0_3 => "1.0.0",
+            Self::V2_0_0 => "2.0.0",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_1_0_x_request_is_served_as_1_0_3() {
+        for v in ["1.0", "1.0.0", "1.0.1", "1.0.2", "1.0.3"] {
+            assert_eq!(XapiVersion::from_header(v), Some(XapiVersion::V1_0_3));
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_refused() {
+        for v in ["", "0.95", "1.1.0", "3.0.0", "2.1.0", "1.0.4"] {
+            assert_eq!(XapiVersion::from_header(v), None, "{v}");
+        }
+    }
+}
