@@ -1,0 +1,64 @@
+//! HTTP Basic authentication against the credentials file.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+
+use super::{ApiError, AppState};
+use crate::auth::{Principal, Scope};
+
+/// The authenticated caller of a request.
+pub struct Authenticated(pub Arc<Principal>);
+
+impl Authenticated {
+    /// Fails with 403 unless the caller holds one of `scopes` (or `all`, or `all/read` for reads).
+    pub fn require(&self, scopes: &[Scope], write: bool) -> Result<(), ApiError> {
+        if self.0.allows(scopes, write) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            Err(ApiError::Forbidden(format!(
+                "credential `{}` lacks the scope for this request (needs one of: {}{})",
+                self.0.username,
+                names.join(", "),
+                if write { ", all" } else { ", all/read, all" }
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("HTTP Basic credentials are required".into()))?;
+        let encoded = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
+            .ok_or_else(|| ApiError::Unauthorized("only HTTP Basic authentication is supported".into()))?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| ApiError::Unauthorized("malformed Basic credentials".into()))?;
+        let (user, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| ApiError::Unauthorized("malformed Basic credentials".into()))?;
+        let credentials = state.credentials.clone();
+        let (user, password) = (user.to_string(), password.to_string());
+        // A first verification runs argon2 (tens of ms): keep it off the async workers.
+        let principal = tokio::task::spawn_blocking(move || credentials.authenticate(&user, &password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("authentication task failed: {e}")))?;
+        principal
+            .map(Authenticated)
+            .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))
+    }
+}

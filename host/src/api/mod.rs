@@ -1,0 +1,71 @@
+//! The HTTP API: axum routers, one module per resource, merged in [`router`].
+
+mod about;
+mod auth;
+mod error;
+mod multipart;
+mod statements;
+mod version;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderName, Method};
+use axum::Router;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+pub use auth::Authenticated;
+pub use error::ApiError;
+
+use crate::auth::CredentialsFile;
+use crate::config::Settings;
+use crate::store::StatementStore;
+
+/// Everything a handler needs, shared by all requests.
+#[derive(Clone)]
+pub struct AppState {
+    /// The statement store chosen by the settings.
+    pub statements: Arc<dyn StatementStore>,
+    /// The credentials file.
+    pub credentials: Arc<CredentialsFile>,
+    /// The validated settings.
+    pub settings: Arc<Settings>,
+}
+
+/// The whole application: `/health`, and the xAPI resources under `/xAPI`.
+pub fn router(state: AppState) -> Router {
+    let xapi = Router::new()
+        .merge(statements::router())
+        .merge(about::xapi_router())
+        .layer(axum::middleware::from_fn(version::negotiate));
+    Router::new()
+        .nest("/xAPI", xapi)
+        .merge(about::ops_router())
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.settings.max_body_bytes,
+        ))
+        .layer(cors())
+        .with_state(state)
+}
+
+/// Browser-hosted learning content posts straight to the LRS, with credentials.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_credentials(true)
+        .expose_headers([
+            HeaderName::from_static("x-experience-api-version"),
+            HeaderName::from_static("x-experience-api-consistent-through"),
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CONTENT_TYPE,
+        ])
+}

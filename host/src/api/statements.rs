@@ -1,0 +1,412 @@
+//! The Statements resource: POST, PUT and GET `/xAPI/statements`.
+
+use std::collections::HashSet;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use uuid::Uuid;
+
+use super::multipart::{self, Part};
+use super::{ApiError, AppState, Authenticated};
+use crate::auth::Scope;
+use crate::store::Attachment;
+use crate::xapi::format::{self, Format};
+use crate::xapi::query::{encode_cursor, parse_request, StatementQuery, StatementRequest};
+use crate::xapi::statement::{authority_key, prepare, PreparedStatement};
+use crate::xapi::time::{format_micros, http_date};
+use crate::xapi::validate::validate_statement;
+use crate::xapi::version::XapiVersion;
+
+/// Header telling clients up to when query results are complete.
+const CONSISTENT_THROUGH: &str = "X-Experience-API-Consistent-Through";
+/// Header carrying an attachment part's SHA-2.
+const HASH_HEADER: &str = "x-experience-api-hash";
+
+/// Routes of the Statements resource.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/statements",
+        get(get_statements)
+            .post(post_statements)
+            .put(put_statement),
+    )
+}
+
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The statements JSON of a request and the attachment parts that came with it.
+struct Submission {
+    statements: Value,
+    parts: Vec<Part>,
+}
+
+fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if let Some(boundary) = multipart::boundary(content_type) {
+        let mut parts = multipart::parse(body, &boundary).map_err(ApiError::bad)?;
+        if parts.is_empty() {
+            return Err(ApiError::bad("the multipart body has no parts"));
+        }
+        let first = parts.remove(0);
+        let is_json = first
+            .header("content-type")
+            .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::bad(
+                "the first part of a multipart/mixed body must be the statements as application/json",
+            ));
+        }
+        return Ok(Submission {
+            statements: parse_json(&first.body)?,
+            parts,
+        });
+    }
+    if content_type.to_ascii_lowercase().starts_with("multipart/") {
+        return Err(ApiError::bad("multipart bodies must be multipart/mixed with a boundary"));
+    }
+    Ok(Submission {
+        statements: parse_json(body)?,
+        parts: Vec::new(),
+    })
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("the body is not valid JSON: {e}")))
+}
+
+/// SHA-2 of `content` in the variant whose hex length matches `declared`.
+fn sha2_hex(content: &[u8], declared: &str) -> String {
+    match declared.len() {
+        96 => hex::encode(Sha384::digest(content)),
+        128 => hex::encode(Sha512::digest(content)),
+        _ => hex::encode(Sha256::digest(content)),
+    }
+}
+
+/// Checks the attachment parts against what the statements declare; returns their contents.
+fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attachment>, ApiError> {
+    let mut declared: Vec<(String, bool)> = Vec::new();
+    for s in statements {
+        for a in s.get("attachments").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
+                declared.push((sha2.to_ascii_lowercase(), a.get("fileUrl").is_some()));
+            }
+        }
+    }
+    let mut provided = HashSet::new();
+    let mut attachments = Vec::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        let hash = part
+            .header(HASH_HEADER)
+            .ok_or_else(|| ApiError::bad(format!("attachment part {} has no X-Experience-API-Hash header", i + 1)))?
+            .to_ascii_lowercase();
+        if let Some(encoding) = part.header("content-transfer-encoding") {
+            if !encoding.eq_ignore_ascii_case("binary") {
+                return Err(ApiError::bad(format!(
+                    "attachment part {} has Content-Transfer-Encoding `{encoding}`; it must be binary",
+                    i + 1
+                )));
+            }
+        }
+        if !declared.iter().any(|(d, _)| *d == hash) {
+            return Err(ApiError::bad(format!(
+                "attachment part {} (hash {hash}) matches no attachment declared in the statements",
+                i + 1
+            )));
+        }
+        let actual = sha2_hex(&part.body, &hash);
+        if actual != hash {
+            return Err(ApiError::bad(format!(
+                "attachment part {} declares hash {hash} but its content hashes to {actual}",
+                i + 1
+            )));
+        }
+        provided.insert(hash.clone());
+        attachments.push(Attachment {
+            sha2: hash,
+            content_type: part
+                .header("content-type")
+                .unwrap_or("application/octet-stream")
+                .to_string(),
+            content: part.body,
+        });
+    }
+    if let Some((missing, _)) = declared
+        .iter()
+        .find(|(sha2, has_url)| !has_url && !provided.contains(sha2))
+    {
+        return Err(ApiError::bad(format!(
+            "attachment {missing} has no fileUrl and its content is not in the request (send it as a multipart/mixed part)"
+        )));
+    }
+    Ok(attachments)
+}
+
+/// Validates and prepares a batch; the first broken rule fails the whole batch.
+fn prepare_batch(
+    statements: Vec<Value>,
+    auth: &Authenticated,
+    version: XapiVersion,
+) -> Result<Vec<PreparedStatement>, ApiError> {
+    let batch = statements.len() > 1;
+    let mut ids = HashSet::new();
+    let mut prepared = Vec::with_capacity(statements.len());
+    for (i, statement) in statements.into_iter().enumerate() {
+        let index = batch.then_some(i);
+        validate_statement(&statement, version).map_err(|e| ApiError::invalid(e, index))?;
+        let p = prepare(statement, &auth.0.authority, version).map_err(|e| ApiError::BadRequest {
+            message: e.to_string(),
+            field: None,
+            statement_index: index,
+        })?;
+        if !ids.insert(p.id) {
+            return Err(ApiError::BadRequest {
+                message: format!("statement id {} appears more than once in the batch", p.id),
+                field: Some("id".into()),
+                statement_index: index,
+            });
+        }
+        prepared.push(p);
+    }
+    Ok(prepared)
+}
+
+async fn store_batch(
+    state: &AppState,
+    auth: &Authenticated,
+    version: XapiVersion,
+    statements: Vec<Value>,
+    parts: Vec<Part>,
+) -> Result<Vec<Uuid>, ApiError> {
+    let attachments = match_attachments(&statements, parts)?;
+    let prepared = prepare_batch(statements, auth, version)?;
+    let ids = prepared.iter().map(|p| p.id).collect();
+    state.statements.insert(prepared, attachments).await?;
+    Ok(ids)
+}
+
+async fn post_statements(
+    State(state): State<AppState>,
+    Extension(version): Extension<XapiVersion>,
+    auth: Authenticated,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    auth.require(&[Scope::StatementsWrite], true)?;
+    if let Some((name, _)) = query_pairs(query.as_deref()).first() {
+        return Err(ApiError::BadRequest {
+            message: format!("POST /statements takes no query parameter `{name}`"),
+            field: Some(name.clone()),
+            statement_index: None,
+        });
+    }
+    let submission = read_body(&headers, &body)?;
+    let statements = match submission.statements {
+        Value::Array(items) => items,
+        object @ Value::Object(_) => vec![object],
+        _ => return Err(ApiError::bad("the body must be a statement object or an array of statements")),
+    };
+    let ids = store_batch(&state, &auth, version, statements, submission.parts).await?;
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    Ok(Json(ids).into_response())
+}
+
+async fn put_statement(
+    State(state): State<AppState>,
+    Extension(version): Extension<XapiVersion>,
+    auth: Authenticated,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    auth.require(&[Scope::StatementsWrite], true)?;
+    let pairs = query_pairs(query.as_deref());
+    if let Some((name, _)) = pairs.iter().find(|(n, _)| n != "statementId") {
+        return Err(ApiError::bad(format!("PUT /statements takes only statementId, not `{name}`")));
+    }
+    let id = pairs
+        .iter()
+        .find(|(n, _)| n == "statementId")
+        .ok_or_else(|| ApiError::bad("PUT /statements requires the statementId parameter"))?;
+    let id = Uuid::parse_str(&id.1).map_err(|_| ApiError::BadRequest {
+        message: "statementId must be a UUID".into(),
+        field: Some("statementId".into()),
+        statement_index: None,
+    })?;
+    let mut submission = read_body(&headers, &body)?;
+    let Value::Object(map) = &mut submission.statements else {
+        return Err(ApiError::bad("PUT /statements takes one statement object"));
+    };
+    match map.get("id") {
+        Some(Value::String(given)) if Uuid::parse_str(given).ok() == Some(id) => {}
+        Some(_) => {
+            return Err(ApiError::BadRequest {
+                message: format!("the statement's id does not match statementId {id}"),
+                field: Some("id".into()),
+                statement_index: None,
+            })
+        }
+        None => {
+            map.insert("id".into(), Value::String(id.to_string()));
+        }
+    }
+    store_batch(&state, &auth, version, vec![submission.statements], submission.parts).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn get_statements(
+    State(state): State<AppState>,
+    Extension(version): Extension<XapiVersion>,
+    auth: Authenticated,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let read_all = auth.0.allows(&[Scope::StatementsRead], false);
+    if !read_all {
+        auth.require(&[Scope::StatementsRead, Scope::StatementsReadMine], false)?;
+    }
+    let mine = (!read_all).then(|| authority_key(&auth.0.authority));
+    let languages = format::accept_languages(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let consistent = state.statements.consistent_through().await?;
+    let pairs = query_pairs(query.as_deref());
+    let request = parse_request(&pairs, version, state.settings.max_page_size)
+        .map_err(|e| ApiError::invalid(e, None))?;
+    let mut response = match request {
+        StatementRequest::Single {
+            id,
+            voided,
+            format,
+            attachments,
+        } => {
+            let found = state
+                .statements
+                .get(id)
+                .await?
+                .filter(|s| s.voided == voided)
+                .ok_or_else(|| {
+                    ApiError::NotFound(if voided {
+                        format!("no voided statement {id}")
+                    } else {
+                        format!("no statement {id} (or it is voided: ask with voidedStatementId)")
+                    })
+                })?;
+            let mut value: Value = serde_json::from_str(&found.body)
+                .map_err(|e| ApiError::Internal(format!("stored statement {id} is not JSON: {e}")))?;
+            if let Some(mine) = &mine {
+                if value.get("authority").map(authority_key).as_ref() != Some(mine) {
+                    return Err(ApiError::NotFound(format!("no statement {id}")));
+                }
+            }
+            format::apply(&mut value, format, &languages);
+            let body = serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut response = respond(&state, body, std::slice::from_ref(&value), attachments).await?;
+            if let Ok(v) = HeaderValue::from_str(&http_date(found.stored)) {
+                response.headers_mut().insert(header::LAST_MODIFIED, v);
+            }
+            response
+        }
+        StatementRequest::Query(mut q) => {
+            q.authority = mine;
+            q.limit = q.limit.clamp(1, state.settings.max_page_size);
+            query_response(&state, q, &languages).await?
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&format_micros(consistent)) {
+        response.headers_mut().insert(CONSISTENT_THROUGH, v);
+    }
+    Ok(response)
+}
+
+async fn query_response(
+    state: &AppState,
+    q: StatementQuery,
+    languages: &[String],
+) -> Result<Response, ApiError> {
+    let page = state.statements.query(&q).await?;
+    let more = page
+        .more
+        .map(|position| format!("/xAPI/statements?more={}", encode_cursor(&q, position)))
+        .unwrap_or_default();
+    let needs_values = q.format != Format::Exact || q.attachments;
+    let mut values = Vec::new();
+    let statements_json = if needs_values {
+        for body in &page.statements {
+            let mut v: Value = serde_json::from_str(body)
+                .map_err(|e| ApiError::Internal(format!("a stored statement is not JSON: {e}")))?;
+            format::apply(&mut v, q.format, languages);
+            values.push(v);
+        }
+        serde_json::to_string(&values).map_err(|e| ApiError::Internal(e.to_string()))?
+    } else {
+        let mut out = String::with_capacity(page.statements.iter().map(|s| s.len() + 1).sum::<usize>() + 2);
+        out.push('[');
+        for (i, body) in page.statements.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(body);
+        }
+        out.push(']');
+        out
+    };
+    let more_json = serde_json::to_string(&more).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = format!("{{\"statements\":{statements_json},\"more\":{more_json}}}");
+    respond(state, body, &values, q.attachments).await
+}
+
+/// A JSON response, or multipart/mixed with the attachments of `statements` when asked.
+async fn respond(
+    state: &AppState,
+    json: String,
+    statements: &[Value],
+    with_attachments: bool,
+) -> Result<Response, ApiError> {
+    if !with_attachments {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    for s in statements {
+        for a in s.get("attachments").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
+                let sha2 = sha2.to_ascii_lowercase();
+                if !wanted.contains(&sha2) {
+                    wanted.push(sha2);
+                }
+            }
+        }
+    }
+    let found = state.statements.attachments(&wanted).await?;
+    let mut parts = vec![Part {
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: json.into_bytes(),
+    }];
+    parts.extend(found.into_iter().map(|a| Part {
+        headers: vec![
+            ("Content-Type".into(), a.content_type),
+            ("Content-Transfer-Encoding".into(), "binary".into()),
+            ("X-Experience-API-Hash".into(), a.sha2),
+        ],
+        body: a.content,
+    }));
+    let (content_type, body) = multipart::build(&parts);
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}

@@ -1,0 +1,173 @@
+//! The `xlrs` command line: `serve` and `auth add|list|remove`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Credentials, Scope};
+use crate::config::Settings;
+
+/// xlrs — an extensible xAPI Learning Record Store.
+#[derive(Debug, Parser)]
+#[command(name = "xlrs", version, about)]
+pub struct Cli {
+    /// Settings file (TOML); XLRS_* environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the LRS.
+    Serve,
+    /// Manage credentials in the credentials file.
+    Auth {
+        /// What to do with credentials.
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+}
+
+/// `xlrs auth …`
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Add a credential (or replace the one with that username).
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Password (prefer --password-stdin: arguments are visible to other users).
+        #[arg(long, required_unless_present = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// A scope: statements/write, statements/read, statements/read/mine, state, define,
+        /// profile, all/read, all (repeat for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<Scope>,
+        /// The authority Agent as JSON (default: an account named after the username).
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// List credentials: usernames and scopes.
+    List,
+    /// Remove a credential.
+    Remove {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// Exit code for usage and configuration errors.
+const USAGE: u8 = 2;
+
+/// Parses arguments, runs the command, and maps the outcome to the exit codes of DESIGN §6.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xlrs: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    init_tracing(&settings.log);
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Auth { action } => match auth(&settings, action) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::from(USAGE)
+            }
+        },
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("xlrs: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(crate::server::serve(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xlrs: {e}");
+            ExitCode::from(if e.is_config() { USAGE } else { 1 })
+        }
+    }
+}
+
+fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
+    let path = settings.auth_file();
+    let mut credentials = Credentials::read(&path)?;
+    match action {
+        AuthAction::Add {
+            username,
+            password,
+            password_stdin,
+            scopes,
+            agent,
+        } => {
+            let password = match (password, password_stdin) {
+                (_, true) => {
+                    let mut p = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut p)
+                        .context("reading the password from stdin")?;
+                    p.trim_end_matches(['\r', '\n']).to_string()
+                }
+                (Some(p), false) => p,
+                (None, false) => anyhow::bail!("give --password or --password-stdin"),
+            };
+            let agent = agent
+                .map(|a| serde_json::from_str(&a).context("--agent is not JSON"))
+                .transpose()?;
+            credentials.upsert(&username, &password, scopes, agent)?;
+            credentials.write(&path)?;
+            println!("added credential `{username}` to {}", path.display());
+        }
+        AuthAction::List => {
+            for c in &credentials.credentials {
+                let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}", c.username, scopes.join(" "));
+            }
+        }
+        AuthAction::Remove { username } => {
+            if !credentials.remove(&username) {
+                anyhow::bail!("no credential `{username}` in {}", path.display());
+            }
+            credentials.write(&path)?;
+            println!("removed credential `{username}`");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Settings: a TOML file plus `XLRS_*` environment variables (env wins, nested keys with `__`),
+//! validated once at start-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Why settings could not be loaded; always a usage/config error (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment held an unknown key or a value of the wrong type.
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+    /// A setting's value is well-formed but not acceptable.
+    #[error("invalid setting `{key}`: {message}")]
+    Value {
+        /// The setting's name as an operator writes it.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Every setting of `xlrs serve` and the CLI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: String,
+    /// Directory holding the SQLite file, the credentials file and the plugins dir by default.
+    pub data_dir: PathBuf,
+    /// Credentials file (default `<data_dir>/credentials.json`).
+    pub auth_file: Option<PathBuf>,
+    /// Plugins directory (default `<data_dir>/plugins`).
+    pub plugins_dir: Option<PathBuf>,
+    /// The statement/document store: `sqlite` (default).
+    pub store: String,
+    /// Username of the admin credential ensured at start-up (with `admin_password`).
+    pub admin_user: Option<String>,
+    /// Password of the admin credential ensured at start-up.
+    pub admin_password: Option<String>,
+    /// `homePage` of the account in authorities made from credentials without an agent.
+    pub authority_home_page: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most statements a single GET returns (also what `limit=0` means).
+    pub max_page_size: usize,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `xlrs=debug`.
+    pub log: String,
+    /// SQLite store settings.
+    pub sqlite: SqliteSettings,
+}
+
+/// Settings of the embedded SQLite store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SqliteSettings {
+    /// Database file (default `<data_dir>/xlrs.sqlite3`).
+    pub path: Option<PathBuf>,
+    /// Read connections kept open for queries.
+    pub readers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8100".into(),
+            data_dir: PathBuf::from("./xlrs-data"),
+            auth_file: None,
+            plugins_dir: None,
+            store: "sqlite".into(),
+            admin_user: None,
+            admin_password: None,
+            authority_home_page: "http://localhost".into(),
+            max_body_bytes: 64 * 1024 * 1024,
+            max_page_size: 1000,
+            log: "info".into(),
+            sqlite: SqliteSettings::default(),
+        }
+    }
+}
+
+impl Default for SqliteSettings {
+    fn default() -> Self {
+        Self {
+            path: None,
+            readers: 4,
+        }
+    }
+}
+
+/// Settings whose values are text, named as in `XLRS_*` variables (lowercase, `__` nesting).
+const STRING_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "auth_file",
+    "plugins_dir",
+    "store",
+    "admin_user",
+    "admin_password",
+    "authority_home_page",
+    "log",
+    "sqlite__path",
+];
+
+/// The stores built into this binary.
+pub const BUILT_IN_STORES: &[&str] = &["sqlite"];
+
+impl Settings {
+    /// Loads defaults, then the TOML file (if given), then `XLRS_*` variables, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        // Env values are parsed as TOML-ish values, so `XLRS_ADMIN_PASSWORD=12345678` would
+        // become a number: settings that are strings take the variable's text as it is.
+        figment = figment.merge(
+            Env::prefixed("XLRS_")
+                .filter(|k| !STRING_KEYS.contains(&k.as_str().to_ascii_lowercase().as_str()))
+                .split("__"),
+        );
+        for (key, value) in Env::prefixed("XLRS_").iter() {
+            let key = key.as_str().to_ascii_lowercase();
+            if STRING_KEYS.contains(&key.as_str()) {
+                figment = figment.merge(Serialized::default(&key.replace("__", "."), value));
+            }
+        }
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that deserialize fine but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if !BUILT_IN_STORES.contains(&self.store.as_str()) {
+            return Err(ConfigError::Value {
+                key: "store",
+                message: format!(
+                    "unknown store `{}` (built in: {})",
+                    self.store,
+                    BUILT_IN_STORES.join(", ")
+                ),
+            });
+        }
+        if self.admin_user.is_some() != self.admin_password.is_some() {
+            return Err(ConfigError::Value {
+                key: "admin_user/admin_password",
+                message: "set both or neither".into(),
+            });
+        }
+        if let Some(p) = &self.admin_password {
+            if p.len() < 8 {
+                return Err(ConfigError::Value {
+                    key: "admin_password",
+                    message: "must be at least 8 characters".into(),
+                });
+            }
+        }
+        if !crate::xapi::validate::is_iri(&self.authority_home_page) {
+            return Err(ConfigError::Value {
+                key: "authority_home_page",
+                message: "must be an absolute IRL such as https://lrs.example.org".into(),
+            });
+        }
+        if self.max_page_size == 0 {
+            return Err(ConfigError::Value {
+                key: "max_page_size",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.sqlite.readers == 0 {
+            return Err(ConfigError::Value {
+                key: "sqlite.readers",
+                message: "must be at least 1".into(),
+            });
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
+            key: "log",
+            message: e.to_string(),
+        })?;
+        Ok(())
+    }
+
+    /// The socket address from `listen`.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| ConfigError::Value {
+            key: "listen",
+            message: format!("`{}` is not an address like 127.0.0.1:8100", self.listen),
+        })
+    }
+
+    /// The credentials file in effect.
+    pub fn auth_file(&self) -> PathBuf {
+        self.auth_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("credentials.json"))
+    }
+
+    /// The plugins directory in effect.
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.plugins_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugins"))
+    }
+
+    /// The SQLite database file in effect.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.sqlite
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("xlrs.sqlite3"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().expect("defaults validate");
+    }
+
+    #[test]
+    fn an_unknown_store_is_refused() {
+        let s = Settings {
+            store: "nope".into(),
+            ..Settings::default()
+        };
+        assert!(matches!(s.validate(), Err(ConfigError::Value { key: "store", .. })));
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_refused() {
+        let s = Settings {
+            listen: "nonsense".into(),
+            ..Settings::default()
+        };
+        assert!(s.validate().is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! Starting the server: settings → store → credentials → listener → axum.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::api::{router, AppState};
+use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
+use crate::config::Settings;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{StatementStore, StoreError};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened (a configuration problem: exit code 2).
+    #[error("cannot open the {store} store: {source}")]
+    Store {
+        /// The store's name.
+        store: String,
+        /// What failed.
+        source: StoreError,
+    },
+    /// The credentials file could not be read or written.
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    /// Binding or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl ServeError {
+    /// True when the operator must fix settings or the environment (exit code 2).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Self::Store { .. } | Self::Credentials(_))
+    }
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let context = context.into();
+    move |source| ServeError::Io { context, source }
+}
+
+/// Opens the configured statement store.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn StatementStore>, ServeError> {
+    let store = SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(
+        |source| ServeError::Store {
+            store: settings.store.clone(),
+            source,
+        },
+    )?;
+    Ok(Arc::new(store))
+}
+
+/// Makes sure an administrator can log in: the `admin_user` credential when set, otherwise on a
+/// first start an `admin` with a random password, printed once and written to
+/// `<data dir>/initial-credentials` (mode 0600).
+pub fn ensure_admin(settings: &Settings) -> Result<(), ServeError> {
+    let path = settings.auth_file();
+    let mut credentials = Credentials::read(&path)?;
+    if let (Some(user), Some(password)) = (&settings.admin_user, &settings.admin_password) {
+        credentials.upsert(user, password, vec![Scope::All], None)?;
+        credentials.write(&path)?;
+        return Ok(());
+    }
+    if !credentials.credentials.is_empty() {
+        return Ok(());
+    }
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 24);
+    credentials.upsert("admin", &password, vec![Scope::All], None)?;
+    credentials.write(&path)?;
+    let initial = settings.data_dir.join("initial-credentials");
+    crate::auth::write_private_file(
+        &initial,
+        format!("username=admin\npassword={password}\n").as_bytes(),
+    )
+    .map_err(io(format!("writing {}", initial.display())))?;
+    println!(
+        "created credential `admin` (scope all) with password {password} — also in {}",
+        initial.display()
+    );
+    Ok(())
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(io(format!("creating data dir {}", settings.data_dir.display())))?;
+    ensure_admin(&settings)?;
+    let statements = open_store(&settings)?;
+    let credentials = Arc::new(CredentialsFile::open(
+        settings.auth_file(),
+        settings.authority_home_page.clone(),
+    )?);
+    let addr = settings.listen.clone();
+    let state = AppState {
+        statements,
+        credentials,
+        settings: Arc::new(settings),
+    };
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(io(format!("binding {addr}")))?;
+    let local = listener.local_addr().map_err(io("reading the bound address"))?;
+    tracing::info!(%local, store = %state.settings.store, "serving xAPI");
+    println!("xlrs listening on http://{local}");
+    std::io::stdout().flush().ok();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(io("serving"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,517 @@
+//! The embedded default store: one SQLite file (WAL), one writer thread that commits queued
+//! batches together (group commit, `synchronous=FULL`: durable when acknowledged), and a pool
+//! of read connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
+use crate::xapi::query::StatementQuery;
+use crate::xapi::statement::{finish_body, PreparedStatement};
+use crate::xapi::time::{format_micros, now_micros};
+
+/// Schema version written to `meta`; bump with a migration when the layout changes.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS statements (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    stored INTEGER NOT NULL,
+    verb TEXT NOT NULL,
+    registration TEXT,
+    ref_target TEXT,
+    voids TEXT,
+    voided INTEGER NOT NULL DEFAULT 0,
+    authority TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statements_verb ON statements(verb, seq);
+CREATE INDEX IF NOT EXISTS statements_registration ON statements(registration, seq) WHERE registration IS NOT NULL;
+CREATE INDEX IF NOT EXISTS statements_ref ON statements(ref_target) WHERE ref_target IS NOT NULL;
+CREATE INDEX IF NOT EXISTS statements_voids ON statements(voids) WHERE voids IS NOT NULL;
+CREATE INDEX IF NOT EXISTS statements_stored ON statements(stored);
+CREATE INDEX IF NOT EXISTS statements_authority ON statements(authority, seq);
+CREATE TABLE IF NOT EXISTS statement_agents (
+    agent TEXT NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
+    PRIMARY KEY (agent, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS statement_activities (
+    activity TEXT NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
+    PRIMARY KEY (activity, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attachments (
+    sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL
+);
+";
+
+/// Most queued batches committed in one transaction.
+const GROUP_COMMIT_JOBS: usize = 64;
+
+fn internal(e: rusqlite::Error) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// A batch waiting for the writer, with the channel its outcome goes back on.
+struct WriteJob {
+    batch: Vec<PreparedStatement>,
+    attachments: Vec<Attachment>,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The SQLite statement store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<WriteJob>>,
+    readers: Mutex<Vec<Connection>>,
+    max_readers: usize,
+    /// Smallest `stored` of the transaction being written, or 0 when none is in flight.
+    pending_since: Arc<AtomicI64>,
+}
+
+fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| {
+        StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(internal)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;
+         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;",
+    )
+    .map_err(internal)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and starts the writer thread.
+    pub fn open(path: &Path, readers: usize) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let conn = open(path)?;
+        migrate(&conn)?;
+        let last_stored: i64 = conn
+            .query_row("SELECT COALESCE(MAX(stored), 0) FROM statements", [], |r| {
+                r.get(0)
+            })
+            .map_err(internal)?;
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let pending_since = Arc::new(AtomicI64::new(0));
+        let pending = pending_since.clone();
+        std::thread::Builder::new()
+            .name("xlrs-sqlite-writer".into())
+            .spawn(move || Writer { conn, last_stored, pending }.run(rx))
+            .map_err(|e| StoreError::Internal(format!("cannot start writer: {e}")))?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(tx),
+            readers: Mutex::new(Vec::new()),
+            max_readers: readers,
+            pending_since,
+        })
+    }
+
+    /// Runs `f` on a pooled read connection, off the async runtime.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.path)?,
+        };
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            (conn, r)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?;
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < self.max_readers {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(SCHEMA).map_err(internal)?;
+    let version: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(internal)?;
+    match version.as_deref().map(str::parse::<i64>) {
+        None => {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                params![SCHEMA_VERSION.to_string()],
+            )
+            .map_err(internal)?;
+        }
+        Some(Ok(SCHEMA_VERSION)) => {}
+        Some(other) => {
+            return Err(StoreError::Unavailable(format!(
+                "database schema version {other:?} is not {SCHEMA_VERSION}; this xlrs cannot open it"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// The one thread that writes.
+struct Writer {
+    conn: Connection,
+    last_stored: i64,
+    pending: Arc<AtomicI64>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<WriteJob>) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < GROUP_COMMIT_JOBS {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let outcomes = self.commit(&jobs);
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
+        }
+    }
+
+    /// Commits every job in one transaction, each inside its own savepoint so a failing batch
+    /// leaves the others intact.
+    fn commit(&mut self, jobs: &[WriteJob]) -> Vec<Result<(), StoreError>> {
+        self.pending
+            .store(self.last_stored.max(now_micros()), Ordering::SeqCst);
+        let result = (|| -> Result<Vec<Result<(), StoreError>>, StoreError> {
+            let tx = self.conn.transaction().map_err(internal)?;
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            let mut last = self.last_stored;
+            for job in jobs {
+                tx.execute_batch("SAVEPOINT job").map_err(internal)?;
+                let mut stored = last;
+                match insert_batch(&tx, &job.batch, &job.attachments, &mut stored) {
+                    Ok(()) => {
+                        tx.execute_batch("RELEASE job").map_err(internal)?;
+                        last = stored;
+                        outcomes.push(Ok(()));
+                    }
+                    Err(e) => {
+                        tx.execute_batch("ROLLBACK TO job; RELEASE job")
+                            .map_err(internal)?;
+                        outcomes.push(Err(e));
+                    }
+                }
+            }
+            tx.commit().map_err(internal)?;
+            self.last_stored = last;
+            Ok(outcomes)
+        })();
+        self.pending.store(0, Ordering::SeqCst);
+        match result {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                tracing::error!(error = %e, "statement transaction failed");
+                jobs.iter()
+                    .map(|_| Err(StoreError::Internal(e.to_string())))
+                    .collect()
+            }
+        }
+    }
+}
+
+fn insert_batch(
+    tx: &Transaction<'_>,
+    batch: &[PreparedStatement],
+    attachments: &[Attachment],
+    last_stored: &mut i64,
+) -> Result<(), StoreError> {
+    let mut find = tx
+        .prepare_cached("SELECT content_hash FROM statements WHERE id = ?1")
+        .map_err(internal)?;
+    let mut voids_of = tx
+        .prepare_cached("SELECT voids FROM statements WHERE id = ?1")
+        .map_err(internal)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO statements (id, stored, verb, registration, ref_target, voids, voided,
+             authority, content_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(internal)?;
+    let mut agent = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(internal)?;
+    let mut activity = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO statement_activities (activity, seq, direct) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(internal)?;
+    let mut void = tx
+        .prepare_cached("UPDATE statements SET voided = 1 WHERE id = ?1")
+        .map_err(internal)?;
+    let mut already_voided = tx
+        .prepare_cached("SELECT 1 FROM statements WHERE voids = ?1 LIMIT 1")
+        .map_err(internal)?;
+
+    for s in batch {
+        let id = s.id.to_string();
+        if let Some(hash) = find
+            .query_row([&id], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(internal)?
+        {
+            if hash == s.content_hash {
+                continue;
+            }
+            return Err(StoreError::Conflict(s.id));
+        }
+        let voids = s.index.voids.map(|t| t.to_string());
+        if let Some(target) = &voids {
+            let target_voids: Option<Option<String>> = voids_of
+                .query_row([target], |r| r.get(0))
+                .optional()
+                .map_err(internal)?;
+            if let Some(Some(_)) = target_voids {
+                return Err(StoreError::Rejected(format!(
+                    "statement {id} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided"
+                )));
+            }
+        }
+        let stored = (*last_stored + 1).max(now_micros());
+        *last_stored = stored;
+        let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
+        let voided = already_voided
+            .exists([&id])
+            .map_err(internal)?;
+        insert
+            .execute(params![
+                id,
+                stored,
+                s.index.verb,
+                s.index.registration,
+                s.index.statement_ref.map(|u| u.to_string()),
+                voids,
+                voided as i64,
+                s.index.authority,
+                s.content_hash,
+                body
+            ])
+            .map_err(internal)?;
+        let seq = tx.last_insert_rowid();
+        for (key, direct) in &s.index.agents {
+            agent
+                .execute(params![key, seq, *direct as i64])
+                .map_err(internal)?;
+        }
+        for (key, direct) in &s.index.activities {
+            activity
+                .execute(params![key, seq, *direct as i64])
+                .map_err(internal)?;
+        }
+        if let Some(target) = &voids {
+            void.execute([target]).map_err(internal)?;
+        }
+    }
+    let mut attach = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(internal)?;
+    for a in attachments {
+        attach
+            .execute(params![a.sha2, a.content_type, a.content])
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// Builds the WHERE conditions of a query's filters on the statements row `alias`.
+fn filter_conditions(q: &StatementQuery, alias: &str, args: &mut Vec<SqlValue>) -> Vec<String> {
+    let mut conds = Vec::new();
+    if let Some(agent) = &q.agent {
+        let direct = if q.related_agents { "" } else { " AND direct = 1" };
+        conds.push(format!(
+            "{alias}.seq IN (SELECT seq FROM statement_agents WHERE agent = ?{direct})"
+        ));
+        args.push(SqlValue::Text(agent.clone()));
+    }
+    if let Some(verb) = &q.verb {
+        conds.push(format!("{alias}.verb = ?"));
+        args.push(SqlValue::Text(verb.clone()));
+    }
+    if let Some(activity) = &q.activity {
+        let direct = if q.related_activities { "" } else { " AND direct = 1" };
+        conds.push(format!(
+            "{alias}.seq IN (SELECT seq FROM statement_activities WHERE activity = ?{direct})"
+        ));
+        args.push(SqlValue::Text(activity.clone()));
+    }
+    if let Some(registration) = &q.registration {
+        conds.push(format!("{alias}.registration = ?"));
+        args.push(SqlValue::Text(registration.clone()));
+    }
+    conds
+}
+
+fn query_sql(q: &StatementQuery) -> (String, Vec<SqlValue>) {
+    let mut args = Vec::new();
+    let mut sql = String::from("SELECT s.seq, s.body FROM statements s WHERE s.voided = 0");
+    if let Some(since) = q.since {
+        sql.push_str(" AND s.stored > ?");
+        args.push(SqlValue::Integer(since));
+    }
+    if let Some(until) = q.until {
+        sql.push_str(" AND s.stored <= ?");
+        args.push(SqlValue::Integer(until));
+    }
+    if let Some(after) = q.after {
+        sql.push_str(if q.ascending { " AND s.seq > ?" } else { " AND s.seq < ?" });
+        args.push(SqlValue::Integer(after));
+    }
+    if let Some(authority) = &q.authority {
+        sql.push_str(" AND s.authority = ?");
+        args.push(SqlValue::Text(authority.clone()));
+    }
+    let direct = filter_conditions(q, "s", &mut args);
+    if !direct.is_empty() {
+        // A statement whose StatementRef targets a matching statement matches too.
+        let on_target = filter_conditions(q, "t", &mut args);
+        sql.push_str(&format!(
+            " AND (({}) OR s.ref_target IN (SELECT t.id FROM statements t WHERE {}))",
+            direct.join(" AND "),
+            on_target.join(" AND ")
+        ));
+    }
+    sql.push_str(if q.ascending {
+        " ORDER BY s.seq ASC LIMIT ?"
+    } else {
+        " ORDER BY s.seq DESC LIMIT ?"
+    });
+    args.push(SqlValue::Integer(q.limit as i64 + 1));
+    (sql, args)
+}
+
+#[async_trait]
+impl StatementStore for SqliteStore {
+    async fn insert(
+        &self,
+        batch: Vec<PreparedStatement>,
+        attachments: Vec<Attachment>,
+    ) -> Result<(), StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        self.writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(WriteJob {
+                batch,
+                attachments,
+                reply,
+            })
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT body, voided, stored FROM statements WHERE id = ?1")
+                .and_then(|mut st| {
+                    st.query_row([id.to_string()], |r| {
+                        Ok(StoredStatement {
+                            body: r.get(0)?,
+                            voided: r.get::<_, i64>(1)? != 0,
+                            stored: r.get(2)?,
+                        })
+                    })
+                    .optional()
+                })
+                .map_err(internal)
+        })
+        .await
+    }
+
+    async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
+        let (sql, args) = query_sql(query);
+        let limit = query.limit;
+        self.read(move |conn| {
+            let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+            let rows = st
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(internal)?;
+            let mut page = Page::default();
+            let mut last_seq = None;
+            for row in rows {
+                let (seq, body) = row.map_err(internal)?;
+                if page.statements.len() == limit {
+                    page.more = last_seq;
+                    break;
+                }
+                last_seq = Some(seq);
+                page.statements.push(body);
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn consistent_through(&self) -> Result<i64, StoreError> {
+        // Read the clock before the pending marker: a transaction that starts after the
+        // marker was read assigns `stored` values at or after `now`.
+        let now = now_micros();
+        let pending = self.pending_since.load(Ordering::SeqCst);
+        Ok(if pending == 0 { now - 1 } else { pending.min(now) - 1 })
+    }
+
+    async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
+        let sha2s = sha2s.to_vec();
+        self.read(move |conn| {
+            let mut st = conn
+                .prepare_cached("SELECT content_type, content FROM attachments WHERE sha2 = ?1")
+                .map_err(internal)?;
+            let mut out = Vec::new();
+            for sha2 in sha2s {
+                if let Some((content_type, content)) = st
+                    .query_row([&sha2], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(internal)?
+                {
+                    out.push(Attachment {
+                        sha2,
+                        content_type,
+                        content,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

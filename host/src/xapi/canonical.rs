@@ -1,0 +1,90 @@
+//! Content identity of statements: a hash that ignores what the LRS sets and the order of keys,
+//! so that an identical re-send is recognised and a conflicting one refused.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Properties set by the LRS, ignored when comparing a re-sent statement with the stored one.
+const LRS_SET: [&str; 4] = ["id", "stored", "authority", "version"];
+
+/// SHA-256 (hex) of the statement as the client sent it, keys sorted, LRS-set properties removed.
+pub fn content_hash(statement: &Value) -> String {
+    let mut hasher = Sha256::new();
+    if let Value::Object(map) = statement {
+        let mut keys: Vec<&String> = map
+            .keys()
+            .filter(|k| !LRS_SET.contains(&k.as_str()))
+            .collect();
+        keys.sort();
+        hasher.update(b"{");
+        for k in keys {
+            feed(&mut hasher, &Value::String(k.clone()));
+            hasher.update(b":");
+            feed(&mut hasher, &map[k]);
+            hasher.update(b",");
+        }
+        hasher.update(b"}");
+    } else {
+        feed(&mut hasher, statement);
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn feed(hasher: &mut Sha256, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            hasher.update(b"{");
+            for k in keys {
+                feed(hasher, &Value::String(k.clone()));
+                hasher.update(b":");
+                feed(hasher, &map[k]);
+                hasher.update(b",");
+            }
+            hasher.update(b"}");
+        }
+        Value::Array(items) => {
+            hasher.update(b"[");
+            for item in items {
+                feed(hasher, item);
+                hasher.update(b",");
+            }
+            hasher.update(b"]");
+        }
+        // Numbers compare by value: 1, 1.0 and 1e0 are the same score.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => hasher.update(format!("n{f:e}").as_bytes()),
+            None => hasher.update(n.to_string().as_bytes()),
+        },
+        other => hasher.update(other.to_string().as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_and_lrs_set_properties_do_not_change_the_hash() {
+        let a = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v"}, "id": "x"});
+        let b = json!({"verb": {"id": "http://v"}, "stored": "2020-01-01T00:00:00Z", "actor": {"mbox": "mailto:a@b.c"}});
+        assert_eq!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn different_content_changes_the_hash() {
+        let a = json!({"verb": {"id": "http://v/1"}});
+        let b = json!({"verb": {"id": "http://v/2"}});
+        assert_ne!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert_eq!(
+            content_hash(&json!({"result": {"score": {"raw": 1}}})),
+            content_hash(&json!({"result": {"score": {"raw": 1.0}}}))
+        );
+    }
+}
