@@ -110,7 +110,10 @@ fn init_tracing(filter: &str) {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("xlrs: cannot start the async runtime: {e}");

@@ -240,7 +240,10 @@ mod tests {
             store: "nope".into(),
             ..Settings::default()
         };
-        assert!(matches!(s.validate(), Err(ConfigError::Value { key: "store", .. })));
+        assert!(matches!(
+            s.validate(),
+            Err(ConfigError::Value { key: "store", .. })
+        ));
     }
 
     #[test]

@@ -49,12 +49,13 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
 
 /// Opens the configured statement store.
 pub fn open_store(settings: &Settings) -> Result<Arc<dyn StatementStore>, ServeError> {
-    let store = SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(
-        |source| ServeError::Store {
-            store: settings.store.clone(),
-            source,
-        },
-    )?;
+    let store =
+        SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(|source| {
+            ServeError::Store {
+                store: settings.store.clone(),
+                source,
+            }
+        })?;
     Ok(Arc::new(store))
 }
 
@@ -90,8 +91,10 @@ pub fn ensure_admin(settings: &Settings) -> Result<(), ServeError> {
 
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .map_err(io(format!("creating data dir {}", settings.data_dir.display())))?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(io(format!(
+        "creating data dir {}",
+        settings.data_dir.display()
+    )))?;
     ensure_admin(&settings)?;
     let statements = open_store(&settings)?;
     let credentials = Arc::new(CredentialsFile::open(
@@ -107,7 +110,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(io(format!("binding {addr}")))?;
-    let local = listener.local_addr().map_err(io("reading the bound address"))?;
+    let local = listener
+        .local_addr()
+        .map_err(io("reading the bound address"))?;
     tracing::info!(%local, store = %state.settings.store, "serving xAPI");
     println!("xlrs listening on http://{local}");
     std::io::stdout().flush().ok();

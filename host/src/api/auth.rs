@@ -41,8 +41,13 @@ impl FromRequestParts<AppState> for Authenticated {
         let encoded = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
-            .ok_or_else(|| ApiError::Unauthorized("only HTTP Basic authentication is supported".into()))?;
+            .and_then(|h| {
+                h.strip_prefix("Basic ")
+                    .or_else(|| h.strip_prefix("basic "))
+            })
+            .ok_or_else(|| {
+                ApiError::Unauthorized("only HTTP Basic authentication is supported".into())
+            })?;
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .ok()
@@ -54,9 +59,10 @@ impl FromRequestParts<AppState> for Authenticated {
         let credentials = state.credentials.clone();
         let (user, password) = (user.to_string(), password.to_string());
         // A first verification runs argon2 (tens of ms): keep it off the async workers.
-        let principal = tokio::task::spawn_blocking(move || credentials.authenticate(&user, &password))
-            .await
-            .map_err(|e| ApiError::Internal(format!("authentication task failed: {e}")))?;
+        let principal =
+            tokio::task::spawn_blocking(move || credentials.authenticate(&user, &password))
+                .await
+                .map_err(|e| ApiError::Internal(format!("authentication task failed: {e}")))?;
         principal
             .map(Authenticated)
             .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))

@@ -61,7 +61,10 @@ pub fn parse(body: &[u8], boundary: &str) -> Result<Vec<Part>, String> {
         }
         // Transport padding, then CRLF.
         let line_end = find(body, b"\r\n", pos).ok_or("truncated multipart boundary line")?;
-        if !body[pos..line_end].iter().all(|b| *b == b' ' || *b == b'\t') {
+        if !body[pos..line_end]
+            .iter()
+            .all(|b| *b == b' ' || *b == b'\t')
+        {
             return Err("malformed multipart boundary line".into());
         }
         let start = line_end + 2;
@@ -76,7 +79,8 @@ fn parse_part(raw: &[u8]) -> Result<Part, String> {
     let (head, body) = if raw.starts_with(b"\r\n") {
         (&raw[..0], &raw[2..])
     } else {
-        let split = find(raw, b"\r\n\r\n", 0).ok_or("a multipart part has no blank line after its headers")?;
+        let split = find(raw, b"\r\n\r\n", 0)
+            .ok_or("a multipart part has no blank line after its headers")?;
         (&raw[..split], &raw[split + 4..])
     };
     let head = std::str::from_utf8(head).map_err(|_| "multipart part headers are not UTF-8")?;
@@ -116,16 +120,28 @@ mod tests {
 
     #[test]
     fn the_boundary_is_read_from_the_content_type() {
-        assert_eq!(boundary("multipart/mixed; boundary=abc").as_deref(), Some("abc"));
-        assert_eq!(boundary("Multipart/Mixed;boundary=\"a b\"").as_deref(), Some("a b"));
+        assert_eq!(
+            boundary("multipart/mixed; boundary=abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            boundary("Multipart/Mixed;boundary=\"a b\"").as_deref(),
+            Some("a b")
+        );
         assert_eq!(boundary("application/json"), None);
     }
 
     #[test]
     fn a_built_body_parses_back() {
         let parts = vec![
-            Part { headers: vec![("content-type".into(), "application/json".into())], body: b"{}".to_vec() },
-            Part { headers: vec![("content-type".into(), "text/plain".into())], body: b"line1\r\nline2".to_vec() },
+            Part {
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: b"{}".to_vec(),
+            },
+            Part {
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: b"line1\r\nline2".to_vec(),
+            },
         ];
         let (ct, body) = build(&parts);
         let b = boundary(&ct).unwrap();

@@ -32,9 +32,7 @@ const HASH_HEADER: &str = "x-experience-api-hash";
 pub fn router() -> Router<AppState> {
     Router::new().route(
         "/statements",
-        get(get_statements)
-            .post(post_statements)
-            .put(put_statement),
+        get(get_statements).post(post_statements).put(put_statement),
     )
 }
 
@@ -63,7 +61,13 @@ fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
         let first = parts.remove(0);
         let is_json = first
             .header("content-type")
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
             .unwrap_or(false);
         if !is_json {
             return Err(ApiError::bad(
@@ -76,7 +80,9 @@ fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
         });
     }
     if content_type.to_ascii_lowercase().starts_with("multipart/") {
-        return Err(ApiError::bad("multipart bodies must be multipart/mixed with a boundary"));
+        return Err(ApiError::bad(
+            "multipart bodies must be multipart/mixed with a boundary",
+        ));
     }
     Ok(Submission {
         statements: parse_json(body)?,
@@ -85,7 +91,8 @@ fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad(format!("the body is not valid JSON: {e}")))
 }
 
 /// SHA-2 of `content` in the variant whose hex length matches `declared`.
@@ -101,7 +108,12 @@ fn sha2_hex(content: &[u8], declared: &str) -> String {
 fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attachment>, ApiError> {
     let mut declared: Vec<(String, bool)> = Vec::new();
     for s in statements {
-        for a in s.get("attachments").and_then(Value::as_array).into_iter().flatten() {
+        for a in s
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
                 declared.push((sha2.to_ascii_lowercase(), a.get("fileUrl").is_some()));
             }
@@ -112,7 +124,12 @@ fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attac
     for (i, part) in parts.into_iter().enumerate() {
         let hash = part
             .header(HASH_HEADER)
-            .ok_or_else(|| ApiError::bad(format!("attachment part {} has no X-Experience-API-Hash header", i + 1)))?
+            .ok_or_else(|| {
+                ApiError::bad(format!(
+                    "attachment part {} has no X-Experience-API-Hash header",
+                    i + 1
+                ))
+            })?
             .to_ascii_lowercase();
         if let Some(encoding) = part.header("content-transfer-encoding") {
             if !encoding.eq_ignore_ascii_case("binary") {
@@ -168,11 +185,12 @@ fn prepare_batch(
     for (i, statement) in statements.into_iter().enumerate() {
         let index = batch.then_some(i);
         validate_statement(&statement, version).map_err(|e| ApiError::invalid(e, index))?;
-        let p = prepare(statement, &auth.0.authority, version).map_err(|e| ApiError::BadRequest {
-            message: e.to_string(),
-            field: None,
-            statement_index: index,
-        })?;
+        let p =
+            prepare(statement, &auth.0.authority, version).map_err(|e| ApiError::BadRequest {
+                message: e.to_string(),
+                field: None,
+                statement_index: index,
+            })?;
         if !ids.insert(p.id) {
             return Err(ApiError::BadRequest {
                 message: format!("statement id {} appears more than once in the batch", p.id),
@@ -219,7 +237,11 @@ async fn post_statements(
     let statements = match submission.statements {
         Value::Array(items) => items,
         object @ Value::Object(_) => vec![object],
-        _ => return Err(ApiError::bad("the body must be a statement object or an array of statements")),
+        _ => {
+            return Err(ApiError::bad(
+                "the body must be a statement object or an array of statements",
+            ))
+        }
     };
     let ids = store_batch(&state, &auth, version, statements, submission.parts).await?;
     let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
@@ -237,7 +259,9 @@ async fn put_statement(
     auth.require(&[Scope::StatementsWrite], true)?;
     let pairs = query_pairs(query.as_deref());
     if let Some((name, _)) = pairs.iter().find(|(n, _)| n != "statementId") {
-        return Err(ApiError::bad(format!("PUT /statements takes only statementId, not `{name}`")));
+        return Err(ApiError::bad(format!(
+            "PUT /statements takes only statementId, not `{name}`"
+        )));
     }
     let id = pairs
         .iter()
@@ -265,7 +289,14 @@ async fn put_statement(
             map.insert("id".into(), Value::String(id.to_string()));
         }
     }
-    store_batch(&state, &auth, version, vec![submission.statements], submission.parts).await?;
+    store_batch(
+        &state,
+        &auth,
+        version,
+        vec![submission.statements],
+        submission.parts,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -309,16 +340,19 @@ async fn get_statements(
                         format!("no statement {id} (or it is voided: ask with voidedStatementId)")
                     })
                 })?;
-            let mut value: Value = serde_json::from_str(&found.body)
-                .map_err(|e| ApiError::Internal(format!("stored statement {id} is not JSON: {e}")))?;
+            let mut value: Value = serde_json::from_str(&found.body).map_err(|e| {
+                ApiError::Internal(format!("stored statement {id} is not JSON: {e}"))
+            })?;
             if let Some(mine) = &mine {
                 if value.get("authority").map(authority_key).as_ref() != Some(mine) {
                     return Err(ApiError::NotFound(format!("no statement {id}")));
                 }
             }
             format::apply(&mut value, format, &languages);
-            let body = serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let mut response = respond(&state, body, std::slice::from_ref(&value), attachments).await?;
+            let body =
+                serde_json::to_string(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut response =
+                respond(&state, body, std::slice::from_ref(&value), attachments).await?;
             if let Ok(v) = HeaderValue::from_str(&http_date(found.stored)) {
                 response.headers_mut().insert(header::LAST_MODIFIED, v);
             }
@@ -357,7 +391,8 @@ async fn query_response(
         }
         serde_json::to_string(&values).map_err(|e| ApiError::Internal(e.to_string()))?
     } else {
-        let mut out = String::with_capacity(page.statements.iter().map(|s| s.len() + 1).sum::<usize>() + 2);
+        let mut out =
+            String::with_capacity(page.statements.iter().map(|s| s.len() + 1).sum::<usize>() + 2);
         out.push('[');
         for (i, body) in page.statements.iter().enumerate() {
             if i > 0 {
@@ -385,7 +420,12 @@ async fn respond(
     }
     let mut wanted: Vec<String> = Vec::new();
     for s in statements {
-        for a in s.get("attachments").and_then(Value::as_array).into_iter().flatten() {
+        for a in s
+            .get("attachments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
                 let sha2 = sha2.to_ascii_lowercase();
                 if !wanted.contains(&sha2) {

@@ -78,9 +78,9 @@ pub struct Principal {
 impl Principal {
     /// True if any of `wanted` is held, or a scope that includes it.
     pub fn allows(&self, wanted: &[Scope], write: bool) -> bool {
-        self.scopes.iter().any(|s| {
-            *s == Scope::All || (!write && *s == Scope::AllRead) || wanted.contains(s)
-        })
+        self.scopes
+            .iter()
+            .any(|s| *s == Scope::All || (!write && *s == Scope::AllRead) || wanted.contains(s))
     }
 }
 
@@ -162,7 +162,9 @@ impl Credentials {
             ));
         }
         if password.is_empty() {
-            return Err(CredentialError::Invalid("password must be non-empty".into()));
+            return Err(CredentialError::Invalid(
+                "password must be non-empty".into(),
+            ));
         }
         if scopes.is_empty() {
             return Err(CredentialError::Invalid("give at least one --scope".into()));
@@ -177,11 +179,7 @@ impl Credentials {
             scopes,
             agent,
         };
-        match self
-            .credentials
-            .iter_mut()
-            .find(|c| c.username == username)
-        {
+        match self.credentials.iter_mut().find(|c| c.username == username) {
             Some(existing) => *existing = credential,
             None => self.credentials.push(credential),
         }

@@ -4,7 +4,7 @@ mod credentials;
 mod scope;
 
 pub use credentials::{
-    write_private as write_private_file,
-    authority_for, Credential, CredentialError, Credentials, CredentialsFile, Principal,
+    authority_for, write_private as write_private_file, Credential, CredentialError, Credentials,
+    CredentialsFile, Principal,
 };
 pub use scope::Scope;

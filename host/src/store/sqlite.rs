@@ -79,9 +79,8 @@ pub struct SqliteStore {
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(|e| {
-        StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
-    })?;
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(internal)?;
     conn.execute_batch(
@@ -112,7 +111,14 @@ impl SqliteStore {
         let pending = pending_since.clone();
         std::thread::Builder::new()
             .name("xlrs-sqlite-writer".into())
-            .spawn(move || Writer { conn, last_stored, pending }.run(rx))
+            .spawn(move || {
+                Writer {
+                    conn,
+                    last_stored,
+                    pending,
+                }
+                .run(rx)
+            })
             .map_err(|e| StoreError::Internal(format!("cannot start writer: {e}")))?;
         Ok(Self {
             path: path.to_owned(),
@@ -128,11 +134,7 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pooled = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
             None => open(&self.path)?,
@@ -154,9 +156,11 @@ impl SqliteStore {
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(SCHEMA).map_err(internal)?;
     let version: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(internal)?;
     match version.as_deref().map(str::parse::<i64>) {
@@ -168,11 +172,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             .map_err(internal)?;
         }
         Some(Ok(SCHEMA_VERSION)) => {}
-        Some(other) => {
-            return Err(StoreError::Unavailable(format!(
-                "database schema version {other:?} is not {SCHEMA_VERSION}; this xlrs cannot open it"
-            )))
-        }
+        Some(other) => return Err(StoreError::Unavailable(format!(
+            "database schema version {other:?} is not {SCHEMA_VERSION}; this xlrs cannot open it"
+        ))),
     }
     Ok(())
 }
@@ -305,9 +307,7 @@ fn insert_batch(
         let stored = (*last_stored + 1).max(now_micros());
         *last_stored = stored;
         let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
-        let voided = already_voided
-            .exists([&id])
-            .map_err(internal)?;
+        let voided = already_voided.exists([&id]).map_err(internal)?;
         insert
             .execute(params![
                 id,
@@ -354,7 +354,11 @@ fn insert_batch(
 fn filter_conditions(q: &StatementQuery, alias: &str, args: &mut Vec<SqlValue>) -> Vec<String> {
     let mut conds = Vec::new();
     if let Some(agent) = &q.agent {
-        let direct = if q.related_agents { "" } else { " AND direct = 1" };
+        let direct = if q.related_agents {
+            ""
+        } else {
+            " AND direct = 1"
+        };
         conds.push(format!(
             "{alias}.seq IN (SELECT seq FROM statement_agents WHERE agent = ?{direct})"
         ));
@@ -365,7 +369,11 @@ fn filter_conditions(q: &StatementQuery, alias: &str, args: &mut Vec<SqlValue>) 
         args.push(SqlValue::Text(verb.clone()));
     }
     if let Some(activity) = &q.activity {
-        let direct = if q.related_activities { "" } else { " AND direct = 1" };
+        let direct = if q.related_activities {
+            ""
+        } else {
+            " AND direct = 1"
+        };
         conds.push(format!(
             "{alias}.seq IN (SELECT seq FROM statement_activities WHERE activity = ?{direct})"
         ));
@@ -390,7 +398,11 @@ fn query_sql(q: &StatementQuery) -> (String, Vec<SqlValue>) {
         args.push(SqlValue::Integer(until));
     }
     if let Some(after) = q.after {
-        sql.push_str(if q.ascending { " AND s.seq > ?" } else { " AND s.seq < ?" });
+        sql.push_str(if q.ascending {
+            " AND s.seq > ?"
+        } else {
+            " AND s.seq < ?"
+        });
         args.push(SqlValue::Integer(after));
     }
     if let Some(authority) = &q.authority {
@@ -487,7 +499,11 @@ impl StatementStore for SqliteStore {
         // marker was read assigns `stored` values at or after `now`.
         let now = now_micros();
         let pending = self.pending_since.load(Ordering::SeqCst);
-        Ok(if pending == 0 { now - 1 } else { pending.min(now) - 1 })
+        Ok(if pending == 0 {
+            now - 1
+        } else {
+            pending.min(now) - 1
+        })
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {

@@ -194,7 +194,10 @@ fn reduce_language_map(map_value: &mut Value, langs: &[String]) {
     }
 }
 
-fn best_language<'a>(keys: impl Iterator<Item = &'a str> + Clone, langs: &[String]) -> Option<&'a str> {
+fn best_language<'a>(
+    keys: impl Iterator<Item = &'a str> + Clone,
+    langs: &[String],
+) -> Option<&'a str> {
     for wanted in langs {
         if wanted == "*" {
             return keys.clone().next();
@@ -227,22 +230,37 @@ mod tests {
             "context": {"contextActivities": {"parent": [{"id": "http://p", "definition": {}}]}}
         });
         apply(&mut s, Format::Ids, &[]);
-        assert_eq!(s["actor"], json!({"objectType": "Agent", "mbox": "mailto:a@example.org"}));
+        assert_eq!(
+            s["actor"],
+            json!({"objectType": "Agent", "mbox": "mailto:a@example.org"})
+        );
         assert_eq!(s["verb"], json!({"id": "http://v"}));
-        assert_eq!(s["object"], json!({"objectType": "Activity", "id": "http://a"}));
-        assert_eq!(s["context"]["contextActivities"]["parent"][0], json!({"objectType": "Activity", "id": "http://p"}));
+        assert_eq!(
+            s["object"],
+            json!({"objectType": "Activity", "id": "http://a"})
+        );
+        assert_eq!(
+            s["context"]["contextActivities"]["parent"][0],
+            json!({"objectType": "Activity", "id": "http://p"})
+        );
     }
 
     #[test]
     fn canonical_format_returns_the_preferred_language_only() {
-        let mut s = json!({"verb": {"id": "http://v", "display": {"en-US": "did", "fr-FR": "a fait"}}});
-        apply(&mut s, Format::Canonical, &accept_languages(Some("fr;q=0.9, de;q=0.5")));
+        let mut s =
+            json!({"verb": {"id": "http://v", "display": {"en-US": "did", "fr-FR": "a fait"}}});
+        apply(
+            &mut s,
+            Format::Canonical,
+            &accept_languages(Some("fr;q=0.9, de;q=0.5")),
+        );
         assert_eq!(s["verb"]["display"], json!({"fr-FR": "a fait"}));
     }
 
     #[test]
     fn canonical_format_without_a_match_keeps_one_language() {
-        let mut s = json!({"verb": {"id": "http://v", "display": {"en-US": "did", "fr-FR": "a fait"}}});
+        let mut s =
+            json!({"verb": {"id": "http://v", "display": {"en-US": "did", "fr-FR": "a fait"}}});
         apply(&mut s, Format::Canonical, &[]);
         assert_eq!(s["verb"]["display"].as_object().unwrap().len(), 1);
     }

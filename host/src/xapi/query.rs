@@ -116,7 +116,9 @@ pub fn parse_request(
             .map(|(_, v)| v.as_str())
     };
     let format = match get("format") {
-        Some(f) => Format::parse(f).ok_or_else(|| bad("format", "must be ids, exact or canonical"))?,
+        Some(f) => {
+            Format::parse(f).ok_or_else(|| bad("format", "must be ids, exact or canonical"))?
+        }
         None => Format::Exact,
     };
     let attachments = get("attachments")
@@ -126,7 +128,10 @@ pub fn parse_request(
 
     if let Some(token) = get("more") {
         if params.len() > 1 {
-            return Err(bad("more", "a more cursor cannot be combined with other parameters"));
+            return Err(bad(
+                "more",
+                "a more cursor cannot be combined with other parameters",
+            ));
         }
         return decode_cursor(token).map(StatementRequest::Query);
     }
@@ -154,10 +159,15 @@ pub fn parse_request(
 
     let agent = match get("agent") {
         Some(json) => {
-            let value: Value =
-                serde_json::from_str(json).map_err(|_| bad("agent", "must be an Agent or Group as JSON"))?;
+            let value: Value = serde_json::from_str(json)
+                .map_err(|_| bad("agent", "must be an Agent or Group as JSON"))?;
             validate_agent(&value, "agent", version)?;
-            Some(ifi_key(&value).ok_or_else(|| bad("agent", "must have an identifier (mbox, mbox_sha1sum, openid or account)"))?)
+            Some(ifi_key(&value).ok_or_else(|| {
+                bad(
+                    "agent",
+                    "must have an identifier (mbox, mbox_sha1sum, openid or account)",
+                )
+            })?)
         }
         None => None,
     };
@@ -190,9 +200,16 @@ pub fn parse_request(
             .map_err(|_| bad("limit", "must be a non-negative integer"))?,
         None => 0,
     };
-    let limit = if limit == 0 { max_limit } else { limit.min(max_limit) };
+    let limit = if limit == 0 {
+        max_limit
+    } else {
+        limit.min(max_limit)
+    };
     let flag = |name: &str| -> Result<bool, ValidationError> {
-        get(name).map(|v| boolean(name, v)).transpose().map(Option::unwrap_or_default)
+        get(name)
+            .map(|v| boolean(name, v))
+            .transpose()
+            .map(Option::unwrap_or_default)
     };
     Ok(StatementRequest::Query(StatementQuery {
         agent,
@@ -235,7 +252,10 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -246,8 +266,18 @@ mod tests {
     #[test]
     fn statement_id_with_a_filter_is_rejected() {
         let id = Uuid::new_v4().to_string();
-        assert!(parse_request(&p(&[("statementId", &id), ("verb", "http://v")]), XapiVersion::V2_0_0, 100).is_err());
-        assert!(parse_request(&p(&[("statementId", &id), ("format", "ids")]), XapiVersion::V2_0_0, 100).is_ok());
+        assert!(parse_request(
+            &p(&[("statementId", &id), ("verb", "http://v")]),
+            XapiVersion::V2_0_0,
+            100
+        )
+        .is_err());
+        assert!(parse_request(
+            &p(&[("statementId", &id), ("format", "ids")]),
+            XapiVersion::V2_0_0,
+            100
+        )
+        .is_ok());
     }
 
     #[test]
@@ -277,6 +307,11 @@ mod tests {
 
     #[test]
     fn an_agent_without_identifier_is_rejected() {
-        assert!(parse_request(&p(&[("agent", r#"{"name":"x"}"#)]), XapiVersion::V2_0_0, 100).is_err());
+        assert!(parse_request(
+            &p(&[("agent", r#"{"name":"x"}"#)]),
+            XapiVersion::V2_0_0,
+            100
+        )
+        .is_err());
     }
 }

@@ -63,7 +63,9 @@ pub fn prepare(
         .as_object_mut()
         .ok_or_else(|| PrepareError("a statement must be a JSON object".into()))?;
     let id = match map.get("id").and_then(Value::as_str) {
-        Some(s) => Uuid::parse_str(s).map_err(|_| PrepareError(format!("id `{s}` is not a UUID")))?,
+        Some(s) => {
+            Uuid::parse_str(s).map_err(|_| PrepareError(format!("id `{s}` is not a UUID")))?
+        }
         None => Uuid::new_v4(),
     };
     map.insert("id".into(), Value::String(id.to_string()));
@@ -298,6 +300,9 @@ mod tests {
         assert!(acts.contains(&("http://a".into(), true)));
         assert!(acts.contains(&("http://p".into(), false)));
         assert!(acts.contains(&("http://g".into(), false)));
-        assert_eq!(p.index.registration.as_deref(), Some("ab0d4c56-1234-4abc-8def-0123456789ab"));
+        assert_eq!(
+            p.index.registration.as_deref(),
+            Some("ab0d4c56-1234-4abc-8def-0123456789ab")
+        );
     }
 }

@@ -30,6 +30,9 @@ mod tests {
 
     #[test]
     fn stored_values_are_utc_with_microseconds() {
-        assert_eq!(format_micros(1_700_000_000_123_456), "2023-11-14T22:13:20.123456Z");
+        assert_eq!(
+            format_micros(1_700_000_000_123_456),
+            "2023-11-14T22:13:20.123456Z"
+        );
     }
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: unit tests of each crate and the
+# black-box tests in tests/ (which start their own servers on free ports).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
+
+cargo fmt --all -- --check
+cargo test --workspace --locked
