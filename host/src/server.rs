@@ -9,7 +9,7 @@ use crate::api::{router, AppState};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{StatementStore, StoreError};
+use crate::store::{DocumentStore, StatementStore, StoreError};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,16 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
     move |source| ServeError::Io { context, source }
 }
 
-/// Opens the configured statement store.
-pub fn open_store(settings: &Settings) -> Result<Arc<dyn StatementStore>, ServeError> {
+/// The stores a server runs on.
+pub struct Stores {
+    /// Statements.
+    pub statements: Arc<dyn StatementStore>,
+    /// Documents.
+    pub documents: Arc<dyn DocumentStore>,
+}
+
+/// Opens the configured stores.
+pub fn open_stores(settings: &Settings) -> Result<Stores, ServeError> {
     let store =
         SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(|source| {
             ServeError::Store {
@@ -56,7 +64,11 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn StatementStore>, ServeE
                 source,
             }
         })?;
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    Ok(Stores {
+        statements: store.clone(),
+        documents: store,
+    })
 }
 
 /// Makes sure an administrator can log in: the `admin_user` credential when set, otherwise on a
@@ -96,14 +108,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.data_dir.display()
     )))?;
     ensure_admin(&settings)?;
-    let statements = open_store(&settings)?;
+    let stores = open_stores(&settings)?;
     let credentials = Arc::new(CredentialsFile::open(
         settings.auth_file(),
         settings.authority_home_page.clone(),
     )?);
     let addr = settings.listen.clone();
     let state = AppState {
-        statements,
+        statements: stores.statements,
+        documents: stores.documents,
         credentials,
         settings: Arc::new(settings),
     };

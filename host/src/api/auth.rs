@@ -56,6 +56,9 @@ impl FromRequestParts<AppState> for Authenticated {
         let (user, password) = decoded
             .split_once(':')
             .ok_or_else(|| ApiError::Unauthorized("malformed Basic credentials".into()))?;
+        if let Some(principal) = state.credentials.cached(user, password) {
+            return Ok(Authenticated(principal));
+        }
         let credentials = state.credentials.clone();
         let (user, password) = (user.to_string(), password.to_string());
         // A first verification runs argon2 (tens of ms): keep it off the async workers.

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Conflicts with what is stored (409).
     #[error("{0}")]
     Conflict(String),
+    /// A concurrency precondition failed (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// The body is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
@@ -73,6 +76,7 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -85,6 +89,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(_) => Self::Conflict(e.to_string()),
             StoreError::Rejected(m) => Self::bad(m),
+            StoreError::PreconditionFailed(m) => Self::PreconditionFailed(m),
             StoreError::Unavailable(m) => Self::Unavailable(m),
             StoreError::Internal(m) => Self::Internal(m),
         }

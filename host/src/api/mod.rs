@@ -1,7 +1,9 @@
 //! The HTTP API: axum routers, one module per resource, merged in [`router`].
 
 mod about;
+mod agents;
 mod auth;
+mod documents;
 mod error;
 mod multipart;
 mod statements;
@@ -18,13 +20,15 @@ pub use error::ApiError;
 
 use crate::auth::CredentialsFile;
 use crate::config::Settings;
-use crate::store::StatementStore;
+use crate::store::{DocumentStore, StatementStore};
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
 pub struct AppState {
     /// The statement store chosen by the settings.
     pub statements: Arc<dyn StatementStore>,
+    /// The document store chosen by the settings.
+    pub documents: Arc<dyn DocumentStore>,
     /// The credentials file.
     pub credentials: Arc<CredentialsFile>,
     /// The validated settings.
@@ -35,6 +39,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let xapi = Router::new()
         .merge(statements::router())
+        .merge(documents::router())
+        .merge(agents::router())
         .merge(about::xapi_router())
         .layer(axum::middleware::from_fn(version::negotiate));
     Router::new()

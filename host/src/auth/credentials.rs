@@ -224,6 +224,15 @@ struct Loaded {
     verified: HashMap<[u8; 32], Arc<Principal>>,
 }
 
+fn pair_key(username: &str, password: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(username.as_bytes())
+        .chain_update([0u8])
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into()
+}
+
 /// How often the file's modification time is checked at most.
 const RECHECK: Duration = Duration::from_millis(250);
 
@@ -285,15 +294,17 @@ impl CredentialsFile {
         }
     }
 
-    /// Checks a username and password; the principal on success.
+    /// The principal for a pair verified before (and unchanged since); cheap, never hashes.
+    pub fn cached(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
+        self.reload_if_changed();
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state.verified.get(&pair_key(username, password)).cloned()
+    }
+
+    /// Checks a username and password (argon2 on a first sight: slow); the principal on success.
     pub fn authenticate(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
         self.reload_if_changed();
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(username.as_bytes())
-            .chain_update([0u8])
-            .chain_update(password.as_bytes())
-            .finalize()
-            .into();
+        let key = pair_key(username, password);
         let credential = {
             let state = self.state.read().unwrap_or_else(|p| p.into_inner());
             if let Some(p) = state.verified.get(&key) {

@@ -1,6 +1,7 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
 pub mod sqlite;
+mod sqlite_documents;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -20,6 +21,9 @@ pub enum StoreError {
     /// The database cannot be reached now (503); nothing of the batch was kept.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A concurrency precondition (If-Match / If-None-Match) does not hold (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Anything else (500).
     #[error("store failure: {0}")]
     Internal(String),
@@ -74,4 +78,99 @@ pub trait StatementStore: Send + Sync {
     async fn consistent_through(&self) -> Result<i64, StoreError>;
     /// Attachment contents by SHA-256; unknown hashes are left out.
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError>;
+}
+
+/// The three document resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// `/activities/state`: per activity, agent and optional registration.
+    State,
+    /// `/activities/profile`: per activity.
+    ActivityProfile,
+    /// `/agents/profile`: per agent.
+    AgentProfile,
+}
+
+impl DocumentKind {
+    /// A short stable name, used as a storage key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::State => "state",
+            Self::ActivityProfile => "activity_profile",
+            Self::AgentProfile => "agent_profile",
+        }
+    }
+}
+
+/// Where documents live: the kind plus the identifiers that scope it ("" where unused).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentScope {
+    /// Which resource.
+    pub kind: DocumentKind,
+    /// Activity IRI (State, Activity Profile).
+    pub activity_id: String,
+    /// Agent key (State, Agent Profile), see `xapi::agent::ifi_key`.
+    pub agent: String,
+    /// Registration UUID (State, optional).
+    pub registration: String,
+}
+
+/// A stored document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The bytes as sent.
+    pub content: Vec<u8>,
+    /// The media type it was sent with.
+    pub content_type: String,
+    /// Its ETag value (unquoted hex).
+    pub etag: String,
+    /// When it was last written (µs since the epoch).
+    pub updated: i64,
+}
+
+/// A write's concurrency condition, checked atomically with the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// No condition.
+    None,
+    /// The document must exist with this ETag.
+    IfMatch(String),
+    /// The document must not exist (`If-None-Match: *`).
+    IfNoneMatch,
+    /// The document must not exist, or exist with this ETag (merge after a read).
+    Unchanged(Option<String>),
+}
+
+/// Document storage: State, Activity Profile and Agent Profile.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// One document.
+    async fn get_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+    ) -> Result<Option<Document>, StoreError>;
+    /// Ids of the documents in a scope, updated after `since` (µs) when given.
+    async fn list_documents(
+        &self,
+        scope: &DocumentScope,
+        since: Option<i64>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Creates or replaces a document if the precondition holds.
+    async fn put_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+        document: Document,
+        precondition: Precondition,
+    ) -> Result<(), StoreError>;
+    /// Deletes one document if the precondition holds; false when there was none.
+    async fn delete_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+        precondition: Precondition,
+    ) -> Result<bool, StoreError>;
+    /// Deletes every document of a scope; for State without registration, of every registration.
+    async fn delete_documents(&self, scope: &DocumentScope) -> Result<(), StoreError>;
 }

@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS statement_activities (
     activity TEXT NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
     PRIMARY KEY (activity, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL, activity_id TEXT NOT NULL, agent TEXT NOT NULL,
+    registration TEXT NOT NULL, id TEXT NOT NULL,
+    content_type TEXT NOT NULL, etag TEXT NOT NULL, updated INTEGER NOT NULL, content BLOB NOT NULL,
+    PRIMARY KEY (kind, activity_id, agent, registration, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (
     sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL
 );
@@ -74,6 +80,8 @@ pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Mutex<Vec<Connection>>,
     max_readers: usize,
+    /// The connection document writes use, opened on first use.
+    documents: Arc<Mutex<Option<Connection>>>,
     /// Smallest `stored` of the transaction being written, or 0 when none is in flight.
     pending_since: Arc<AtomicI64>,
 }
@@ -125,12 +133,34 @@ impl SqliteStore {
             writer: Mutex::new(tx),
             readers: Mutex::new(Vec::new()),
             max_readers: readers,
+            documents: Arc::new(Mutex::new(None)),
             pending_since,
         })
     }
 
+    /// Runs `f` on the document-writing connection, off the async runtime.
+    pub(super) async fn write_documents<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let slot = self.documents.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                *guard = Some(open(&path)?);
+            }
+            match guard.as_mut() {
+                Some(conn) => f(conn),
+                None => Err(StoreError::Internal("no document connection".into())),
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("document writer task failed: {e}")))?
+    }
+
     /// Runs `f` on a pooled read connection, off the async runtime.
-    async fn read<T: Send + 'static>(
+    pub(super) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {

@@ -1,0 +1,203 @@
+//! Documents (State, Activity Profile, Agent Profile) in the SQLite store. Document writes are
+//! rare next to statements: each runs in its own immediate transaction on a dedicated
+//! connection, the busy timeout ordering it with the statement writer.
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::sqlite::SqliteStore;
+use super::{Document, DocumentScope, DocumentStore, Precondition, StoreError};
+
+fn internal(e: rusqlite::Error) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+const KEY: &str = "kind = ?1 AND activity_id = ?2 AND agent = ?3 AND registration = ?4 AND id = ?5";
+
+fn current_etag(
+    conn: &Connection,
+    scope: &DocumentScope,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
+    conn.query_row(
+        &format!("SELECT etag FROM documents WHERE {KEY}"),
+        params![
+            scope.kind.as_str(),
+            scope.activity_id,
+            scope.agent,
+            scope.registration,
+            id
+        ],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(internal)
+}
+
+/// Checks a precondition against the current ETag (None: no document).
+fn check(precondition: &Precondition, current: Option<&str>) -> Result<(), StoreError> {
+    let ok = match precondition {
+        Precondition::None => true,
+        Precondition::IfMatch(etag) => current == Some(etag.as_str()),
+        Precondition::IfNoneMatch => current.is_none(),
+        Precondition::Unchanged(expected) => current == expected.as_deref(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed(match precondition {
+            Precondition::IfNoneMatch => "the document already exists (If-None-Match: *)".into(),
+            Precondition::Unchanged(_) => "the document changed while it was being merged".into(),
+            _ => "the document's ETag does not match If-Match".into(),
+        }))
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn get_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+    ) -> Result<Option<Document>, StoreError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT content, content_type, etag, updated FROM documents WHERE {KEY}"),
+                params![
+                    scope.kind.as_str(),
+                    scope.activity_id,
+                    scope.agent,
+                    scope.registration,
+                    id
+                ],
+                |r| {
+                    Ok(Document {
+                        content: r.get(0)?,
+                        content_type: r.get(1)?,
+                        etag: r.get(2)?,
+                        updated: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(internal)
+        })
+        .await
+    }
+
+    async fn list_documents(
+        &self,
+        scope: &DocumentScope,
+        since: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let scope = scope.clone();
+        self.read(move |conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT id FROM documents WHERE kind = ?1 AND activity_id = ?2 AND agent = ?3
+                     AND registration = ?4 AND updated > ?5 ORDER BY id",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map(
+                    params![
+                        scope.kind.as_str(),
+                        scope.activity_id,
+                        scope.agent,
+                        scope.registration,
+                        since.unwrap_or(i64::MIN)
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(internal)?;
+            rows.collect::<Result<_, _>>().map_err(internal)
+        })
+        .await
+    }
+
+    async fn put_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+        document: Document,
+        precondition: Precondition,
+    ) -> Result<(), StoreError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.write_documents(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            check(&precondition, current_etag(&tx, &scope, &id)?.as_deref())?;
+            tx.execute(
+                "INSERT OR REPLACE INTO documents (kind, activity_id, agent, registration, id,
+                 content_type, etag, updated, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    scope.kind.as_str(),
+                    scope.activity_id,
+                    scope.agent,
+                    scope.registration,
+                    id,
+                    document.content_type,
+                    document.etag,
+                    document.updated,
+                    document.content
+                ],
+            )
+            .map_err(internal)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn delete_document(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+        precondition: Precondition,
+    ) -> Result<bool, StoreError> {
+        let (scope, id) = (scope.clone(), id.to_string());
+        self.write_documents(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            check(&precondition, current_etag(&tx, &scope, &id)?.as_deref())?;
+            let n = tx
+                .execute(
+                    &format!("DELETE FROM documents WHERE {KEY}"),
+                    params![
+                        scope.kind.as_str(),
+                        scope.activity_id,
+                        scope.agent,
+                        scope.registration,
+                        id
+                    ],
+                )
+                .map_err(internal)?;
+            tx.commit().map_err(internal)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_documents(&self, scope: &DocumentScope) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        self.write_documents(move |conn| {
+            let any_registration = scope.registration.is_empty();
+            conn.execute(
+                "DELETE FROM documents WHERE kind = ?1 AND activity_id = ?2 AND agent = ?3
+                 AND (?5 OR registration = ?4)",
+                params![
+                    scope.kind.as_str(),
+                    scope.activity_id,
+                    scope.agent,
+                    scope.registration,
+                    any_registration
+                ],
+            )
+            .map_err(internal)?;
+            Ok(())
+        })
+        .await
+    }
+}
