@@ -129,10 +129,18 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     tracing::info!(%local, store = %state.settings.store, "serving xAPI");
     println!("xlrs listening on http://{local}");
     std::io::stdout().flush().ok();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(io("serving"))
+    // The alternate request syntax changes the method, so it must run before routing.
+    let app = tower::Layer::layer(
+        &axum::middleware::from_fn(crate::api::alternate_syntax),
+        router(state),
+    );
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(io("serving"))
 }
 
 async fn shutdown_signal() {

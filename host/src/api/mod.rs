@@ -2,6 +2,7 @@
 
 mod about;
 mod agents;
+mod alternate;
 mod auth;
 mod documents;
 mod error;
@@ -15,6 +16,7 @@ use axum::http::{header, HeaderName, Method};
 use axum::Router;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
+pub use alternate::rewrite as alternate_syntax;
 pub use auth::Authenticated;
 pub use error::ApiError;
 
