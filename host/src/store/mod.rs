@@ -1,5 +1,7 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
 pub mod sqlite;
 mod sqlite_documents;
 

@@ -650,3 +650,45 @@ impl StatementStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (SqliteStore, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("xlrs-sqlite-{}", Uuid::new_v4()));
+        let store = SqliteStore::open(&dir.join("db.sqlite3"), 2).expect("opens");
+        (store, dir)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_statement_store_contract() {
+        let (store, dir) = temp_store();
+        crate::store::contract::statement_store(&store).await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_document_store_contract() {
+        let (store, dir) = temp_store();
+        crate::store::contract::document_store(&store).await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn statements_survive_a_reopen() {
+        let (store, dir) = temp_store();
+        let s = crate::xapi::statement::prepare(
+            serde_json::json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://v"}, "object": {"id": "http://a"}}),
+            &serde_json::json!({"mbox": "mailto:auth@example.org"}),
+            crate::xapi::version::XapiVersion::V2_0_0,
+        )
+        .expect("prepares");
+        let id = s.id;
+        store.insert(vec![s], vec![]).await.expect("insert");
+        drop(store);
+        let again = SqliteStore::open(&dir.join("db.sqlite3"), 2).expect("reopens");
+        assert!(again.get(id).await.expect("get").is_some());
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
