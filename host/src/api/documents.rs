@@ -222,11 +222,15 @@ async fn get_document(
     auth.require(&[scope_of(kind)], false)?;
     let request = parse_request(kind, query.as_deref(), version, false)?;
     let Some(id) = request.id else {
-        let ids = state
+        let (ids, newest) = state
             .documents
             .list_documents(&request.scope, request.since)
             .await?;
-        return Ok(axum::Json(ids).into_response());
+        let mut response = axum::Json(ids).into_response();
+        if let Some(v) = newest.and_then(|t| HeaderValue::from_str(&http_date(t)).ok()) {
+            response.headers_mut().insert(header::LAST_MODIFIED, v);
+        }
+        return Ok(response);
     };
     let document = state
         .documents

@@ -40,7 +40,7 @@ pub struct AppState {
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.
 pub fn router(state: AppState) -> Router {
     let xapi = Router::new()
-        .merge(statements::router())
+        .merge(statements::router(state.clone()))
         .merge(documents::router())
         .merge(agents::router())
         .merge(about::xapi_router())

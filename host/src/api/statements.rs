@@ -29,11 +29,31 @@ const CONSISTENT_THROUGH: &str = "X-Experience-API-Consistent-Through";
 const HASH_HEADER: &str = "x-experience-api-hash";
 
 /// Routes of the Statements resource.
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/statements",
-        get(get_statements).post(post_statements).put(put_statement),
-    )
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/statements",
+            get(get_statements).post(post_statements).put(put_statement),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            consistent_through,
+        ))
+}
+
+/// Adds `X-Experience-API-Consistent-Through` to every Statements response, as the spec asks.
+async fn consistent_through(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if let Ok(micros) = state.statements.consistent_through().await {
+        if let Ok(v) = HeaderValue::from_str(&format_micros(micros)) {
+            response.headers_mut().insert(CONSISTENT_THROUGH, v);
+        }
+    }
+    response
 }
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -317,11 +337,10 @@ async fn get_statements(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let consistent = state.statements.consistent_through().await?;
     let pairs = query_pairs(query.as_deref());
     let request = parse_request(&pairs, version, state.settings.max_page_size)
         .map_err(|e| ApiError::invalid(e, None))?;
-    let mut response = match request {
+    let response = match request {
         StatementRequest::Single {
             id,
             voided,
@@ -364,9 +383,6 @@ async fn get_statements(
             query_response(&state, q, &languages).await?
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&format_micros(consistent)) {
-        response.headers_mut().insert(CONSISTENT_THROUGH, v);
-    }
     Ok(response)
 }
 

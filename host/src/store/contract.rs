@@ -365,11 +365,15 @@ pub async fn document_store(store: &dyn DocumentStore) {
         .await
         .expect("new document");
     assert_eq!(
-        store.list_documents(&scope, None).await.expect("list"),
+        store.list_documents(&scope, None).await.expect("list").0,
         vec!["s1", "s2"]
     );
     assert_eq!(
-        store.list_documents(&scope, Some(25)).await.expect("list"),
+        store
+            .list_documents(&scope, Some(25))
+            .await
+            .expect("list")
+            .0,
         vec!["s2"],
         "since filters by update time"
     );
@@ -391,6 +395,7 @@ pub async fn document_store(store: &dyn DocumentStore) {
             .list_documents(&scope, None)
             .await
             .expect("list")
+            .0
             .len(),
         2,
         "registrations are kept apart"
@@ -412,5 +417,6 @@ pub async fn document_store(store: &dyn DocumentStore) {
         .list_documents(&scope, None)
         .await
         .expect("list")
+        .0
         .is_empty());
 }

@@ -152,12 +152,13 @@ pub trait DocumentStore: Send + Sync {
         scope: &DocumentScope,
         id: &str,
     ) -> Result<Option<Document>, StoreError>;
-    /// Ids of the documents in a scope, updated after `since` (µs) when given.
+    /// Ids of the documents in a scope, updated after `since` (µs) when given, with the time
+    /// (µs) the newest of them was updated.
     async fn list_documents(
         &self,
         scope: &DocumentScope,
         since: Option<i64>,
-    ) -> Result<Vec<String>, StoreError>;
+    ) -> Result<(Vec<String>, Option<i64>), StoreError>;
     /// Creates or replaces a document if the precondition holds.
     async fn put_document(
         &self,

@@ -90,13 +90,13 @@ impl DocumentStore for SqliteStore {
         &self,
         scope: &DocumentScope,
         since: Option<i64>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(Vec<String>, Option<i64>), StoreError> {
         let scope = scope.clone();
         self.read(move |conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT id FROM documents WHERE kind = ?1 AND activity_id = ?2 AND agent = ?3
-                     AND registration = ?4 AND updated > ?5 ORDER BY id",
+                    "SELECT id, updated FROM documents WHERE kind = ?1 AND activity_id = ?2
+                     AND agent = ?3 AND registration = ?4 AND updated > ?5 ORDER BY id",
                 )
                 .map_err(internal)?;
             let rows = st
@@ -108,10 +108,12 @@ impl DocumentStore for SqliteStore {
                         scope.registration,
                         since.unwrap_or(i64::MIN)
                     ],
-                    |r| r.get(0),
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
                 )
                 .map_err(internal)?;
-            rows.collect::<Result<_, _>>().map_err(internal)
+            let rows: Vec<(String, i64)> = rows.collect::<Result<_, _>>().map_err(internal)?;
+            let newest = rows.iter().map(|r| r.1).max();
+            Ok((rows.into_iter().map(|r| r.0).collect(), newest))
         })
         .await
     }
