@@ -119,6 +119,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         documents: stores.documents,
         credentials,
         settings: Arc::new(settings),
+        metrics: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

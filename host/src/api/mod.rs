@@ -6,6 +6,7 @@ mod alternate;
 mod auth;
 mod documents;
 mod error;
+mod metrics;
 mod multipart;
 mod statements;
 mod version;
@@ -19,6 +20,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 pub use alternate::rewrite as alternate_syntax;
 pub use auth::Authenticated;
 pub use error::ApiError;
+pub use metrics::Metrics;
 
 use crate::auth::CredentialsFile;
 use crate::config::Settings;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub credentials: Arc<CredentialsFile>,
     /// The validated settings.
     pub settings: Arc<Settings>,
+    /// Request and statement counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.
@@ -48,6 +52,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/xAPI", xapi)
         .merge(about::ops_router())
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.settings.max_body_bytes,
         ))

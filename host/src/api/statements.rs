@@ -1,6 +1,7 @@
 //! The Statements resource: POST, PUT and GET `/xAPI/statements`.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -230,11 +231,21 @@ async fn store_batch(
     statements: Vec<Value>,
     parts: Vec<Part>,
 ) -> Result<Vec<Uuid>, ApiError> {
-    let attachments = match_attachments(&statements, parts)?;
-    let prepared = prepare_batch(statements, auth, version)?;
-    let ids = prepared.iter().map(|p| p.id).collect();
-    state.statements.insert(prepared, attachments).await?;
-    Ok(ids)
+    let count = statements.len() as u64;
+    let outcome = async {
+        let attachments = match_attachments(&statements, parts)?;
+        let prepared = prepare_batch(statements, auth, version)?;
+        let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();
+        state.statements.insert(prepared, attachments).await?;
+        Ok(ids)
+    }
+    .await;
+    let counter = match outcome {
+        Ok(_) => &state.metrics.statements_stored,
+        Err(_) => &state.metrics.statements_rejected,
+    };
+    counter.fetch_add(count, Ordering::Relaxed);
+    outcome
 }
 
 async fn post_statements(
