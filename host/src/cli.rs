@@ -27,6 +27,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the LRS.
     Serve,
+    /// Work with WebAssembly plugins.
+    Plugin {
+        /// What to do with plugins.
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Manage credentials in the credentials file.
     Auth {
         /// What to do with credentials.
@@ -67,6 +73,35 @@ pub enum AuthAction {
     },
 }
 
+/// `xlrs plugin …`
+#[derive(Debug, Subcommand)]
+pub enum PluginAction {
+    /// Show which world a component implements, its WIT version and imports.
+    Check {
+        /// The component.
+        file: PathBuf,
+    },
+    /// List the plugins in the plugins directory, as a server would load them.
+    List,
+    /// Run a validator or transformer over statements (a JSON array or object on stdin) and
+    /// print the batch the server would store.
+    Run {
+        /// The component.
+        file: PathBuf,
+        /// Its manifest (config, limits).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Turn a core module built with wit-bindgen (wasm32-unknown-unknown) into a component.
+    Componentize {
+        /// The core module.
+        module: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
 /// Exit code for usage and configuration errors.
 const USAGE: u8 = 2;
 
@@ -89,6 +124,13 @@ pub fn run() -> ExitCode {
     init_tracing(&settings.log);
     match cli.command {
         Command::Serve => serve(settings),
+        Command::Plugin { action } => match plugin(&settings, action) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Auth { action } => match auth(&settings, action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -170,6 +212,46 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
             }
             credentials.write(&path)?;
             println!("removed credential `{username}`");
+        }
+    }
+    Ok(())
+}
+
+fn plugin(settings: &Settings, action: PluginAction) -> anyhow::Result<()> {
+    use crate::plugins::tooling;
+    match action {
+        PluginAction::Check { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let description = tooling::describe(&bytes)?;
+            println!("{}", serde_json::to_string_pretty(&description)?);
+        }
+        PluginAction::List => {
+            let registry = crate::plugins::PluginRegistry::open(
+                settings.plugins_dir(),
+                settings.data_dir.join("plugin-cache"),
+                false,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&registry.status())?);
+        }
+        PluginAction::Run { file, manifest } => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading statements from stdin")?;
+            let statements = match serde_json::from_str(&input).context("stdin is not JSON")? {
+                serde_json::Value::Array(items) => items,
+                one => vec![one],
+            };
+            let out = tooling::run(&file, manifest.as_deref(), statements)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        PluginAction::Componentize { module, output } => {
+            let bytes =
+                std::fs::read(&module).with_context(|| format!("reading {}", module.display()))?;
+            let component = tooling::componentize(&bytes)?;
+            std::fs::write(&output, component)
+                .with_context(|| format!("writing {}", output.display()))?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use crate::api::{router, AppState};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
+use crate::plugins::PluginRegistry;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DocumentStore, StatementStore, StoreError};
 
@@ -25,6 +26,9 @@ pub enum ServeError {
     /// The credentials file could not be read or written.
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// The plugins directory could not be opened or watched.
+    #[error("plugins: {0}")]
+    Plugins(String),
     /// Binding or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -38,7 +42,10 @@ pub enum ServeError {
 impl ServeError {
     /// True when the operator must fix settings or the environment (exit code 2).
     pub fn is_config(&self) -> bool {
-        matches!(self, Self::Store { .. } | Self::Credentials(_))
+        matches!(
+            self,
+            Self::Store { .. } | Self::Credentials(_) | Self::Plugins(_)
+        )
     }
 }
 
@@ -113,12 +120,19 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.auth_file(),
         settings.authority_home_page.clone(),
     )?);
+    let plugins = PluginRegistry::open(
+        settings.plugins_dir(),
+        settings.data_dir.join("plugin-cache"),
+        true,
+    )
+    .map_err(|e| ServeError::Plugins(e.to_string()))?;
     let addr = settings.listen.clone();
     let state = AppState {
         statements: stores.statements,
         documents: stores.documents,
         credentials,
         settings: Arc::new(settings),
+        plugins,
         metrics: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind(&addr)

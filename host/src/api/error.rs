@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The body is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
+    /// A plugin failed: trap, timeout, memory, or invalid output (500, naming the plugin).
+    #[error("{0}")]
+    PluginFailed(String),
     /// The store is out of reach (503).
     #[error("{0}")]
     Unavailable(String),
@@ -78,6 +81,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::PluginFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_failure"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub credentials: Arc<CredentialsFile>,
     /// The validated settings.
     pub settings: Arc<Settings>,
+    /// The plugins and the pipeline in force.
+    pub plugins: Arc<crate::plugins::PluginRegistry>,
     /// Request and statement counters for `/metrics`.
     pub metrics: Arc<Metrics>,
 }
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/xAPI", xapi)
         .merge(about::ops_router())
         .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/plugins", axum::routing::get(plugins_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -85,4 +88,13 @@ fn cors() -> CorsLayer {
             header::LAST_MODIFIED,
             header::CONTENT_TYPE,
         ])
+}
+
+/// `GET /plugins`: loaded plugins, their versions, counters and last load error.
+async fn plugins_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    auth: Authenticated,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    auth.require(&[crate::auth::Scope::AllRead], false)?;
+    Ok(axum::Json(state.plugins.status()))
 }

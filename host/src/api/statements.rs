@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::multipart::{self, Part};
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
+use crate::plugins::PipelineError;
 use crate::store::Attachment;
 use crate::xapi::format::{self, Format};
 use crate::xapi::query::{encode_cursor, parse_request, StatementQuery, StatementRequest};
@@ -194,34 +195,69 @@ fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attac
     Ok(attachments)
 }
 
-/// Validates and prepares a batch; the first broken rule fails the whole batch.
+/// Checks every statement against the spec and gives each an id (plugins see final ids and
+/// may not change them); the first broken rule fails the whole batch.
+fn validate_batch(statements: &mut [Value], version: XapiVersion) -> Result<(), ApiError> {
+    let batch = statements.len() > 1;
+    let mut ids = HashSet::new();
+    for (i, statement) in statements.iter_mut().enumerate() {
+        let index = batch.then_some(i);
+        validate_statement(statement, version).map_err(|e| ApiError::invalid(e, index))?;
+        let id = match statement.get("id").and_then(Value::as_str) {
+            Some(given) => Uuid::parse_str(given).map_err(|_| ApiError::BadRequest {
+                message: "id must be a UUID".into(),
+                field: Some("id".into()),
+                statement_index: index,
+            })?,
+            None => Uuid::new_v4(),
+        };
+        statement["id"] = Value::String(id.to_string());
+        if !ids.insert(id) {
+            return Err(ApiError::BadRequest {
+                message: format!("statement id {id} appears more than once in the batch"),
+                field: Some("id".into()),
+                statement_index: index,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs the plugin pipeline in force now over a validated batch, off the async workers.
+async fn run_plugins(
+    state: &AppState,
+    statements: Vec<Value>,
+    version: XapiVersion,
+) -> Result<Vec<Value>, ApiError> {
+    let pipeline = state.plugins.pipeline();
+    if pipeline.is_empty() {
+        return Ok(statements);
+    }
+    tokio::task::spawn_blocking(move || pipeline.run(statements, version))
+        .await
+        .map_err(|e| ApiError::Internal(format!("plugin task failed: {e}")))?
+        .map_err(|e| match e {
+            PipelineError::Rejected { index, .. } => ApiError::BadRequest {
+                message: e.to_string(),
+                field: None,
+                statement_index: index,
+            },
+            PipelineError::Failed { .. } => ApiError::PluginFailed(e.to_string()),
+        })
+}
+
+/// Sets what the LRS owns (authority, version) and computes the query fields.
 fn prepare_batch(
     statements: Vec<Value>,
     auth: &Authenticated,
     version: XapiVersion,
 ) -> Result<Vec<PreparedStatement>, ApiError> {
-    let batch = statements.len() > 1;
-    let mut ids = HashSet::new();
-    let mut prepared = Vec::with_capacity(statements.len());
-    for (i, statement) in statements.into_iter().enumerate() {
-        let index = batch.then_some(i);
-        validate_statement(&statement, version).map_err(|e| ApiError::invalid(e, index))?;
-        let p =
-            prepare(statement, &auth.0.authority, version).map_err(|e| ApiError::BadRequest {
-                message: e.to_string(),
-                field: None,
-                statement_index: index,
-            })?;
-        if !ids.insert(p.id) {
-            return Err(ApiError::BadRequest {
-                message: format!("statement id {} appears more than once in the batch", p.id),
-                field: Some("id".into()),
-                statement_index: index,
-            });
-        }
-        prepared.push(p);
-    }
-    Ok(prepared)
+    statements
+        .into_iter()
+        .map(|statement| {
+            prepare(statement, &auth.0.authority, version).map_err(|e| ApiError::bad(e.to_string()))
+        })
+        .collect()
 }
 
 async fn store_batch(
@@ -233,7 +269,10 @@ async fn store_batch(
 ) -> Result<Vec<Uuid>, ApiError> {
     let count = statements.len() as u64;
     let outcome = async {
+        let mut statements = statements;
         let attachments = match_attachments(&statements, parts)?;
+        validate_batch(&mut statements, version)?;
+        let statements = run_plugins(state, statements, version).await?;
         let prepared = prepare_batch(statements, auth, version)?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();
         state.statements.insert(prepared, attachments).await?;

@@ -1,0 +1,236 @@
+//! One loaded plugin: its compiled component pre-linked once (`InstancePre`), and a fresh,
+//! limited store and instance for every call.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{transformer, validator, Level, PluginError};
+use super::engine::{PluginEngine, EPOCH_TICK};
+use super::manifest::{Limits, PluginKind};
+
+/// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
+pub struct CallState {
+    name: Arc<str>,
+    config: Arc<BTreeMap<String, String>>,
+    limits: StoreLimits,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl validator::xlrs::plugin::types::Host for CallState {}
+
+impl validator::xlrs::plugin::host::Host for CallState {
+    fn log(&mut self, level: Level, message: String) {
+        let plugin = &*self.name;
+        match level {
+            Level::Trace => tracing::trace!(plugin, "{message}"),
+            Level::Debug => tracing::debug!(plugin, "{message}"),
+            Level::Info => tracing::info!(plugin, "{message}"),
+            Level::Warn => tracing::warn!(plugin, "{message}"),
+            Level::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+/// Why a call did not produce a verdict or output.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFailure {
+    /// The plugin ran past its deadline.
+    #[error("ran longer than its {0} ms limit")]
+    Timeout(u64),
+    /// The plugin needed more memory than allowed.
+    #[error("exceeded its {0} MiB memory limit")]
+    Memory(u64),
+    /// The plugin trapped (panic, unreachable, stack overflow, …).
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The host could not set up the call.
+    #[error("could not be instantiated: {0}")]
+    Setup(String),
+}
+
+/// The pre-linked entry points of a plugin.
+enum Prepared {
+    Validator(validator::ValidatorPre<CallState>),
+    Transformer(transformer::TransformerPre<CallState>),
+}
+
+/// A loaded plugin.
+pub struct PluginInstance {
+    /// File or directory name.
+    pub name: Arc<str>,
+    /// What it does.
+    pub kind: PluginKind,
+    /// Order among its kind.
+    pub order: i64,
+    /// SHA-256 of the component bytes.
+    pub hash: String,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+    /// Calls that failed (trap, timeout, memory, bad output).
+    pub failures: AtomicU64,
+    /// Calls made.
+    pub calls: AtomicU64,
+    limits: Limits,
+    config: Arc<BTreeMap<String, String>>,
+    engine: wasmtime::Engine,
+    prepared: Prepared,
+}
+
+/// The world a component implements, from its exports.
+pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<PluginKind> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if exports.iter().any(|e| e == "validate") {
+        Some(PluginKind::Validator)
+    } else if exports.iter().any(|e| e == "transform") {
+        Some(PluginKind::Transformer)
+    } else {
+        None
+    }
+}
+
+impl PluginInstance {
+    /// Links a compiled component for its world; fails when it does not implement it or
+    /// imports what the sandbox does not grant.
+    pub fn new(
+        engine: &PluginEngine,
+        name: &str,
+        kind: PluginKind,
+        component: &Component,
+        hash: String,
+        order: i64,
+        limits: Limits,
+        config: BTreeMap<String, String>,
+    ) -> wasmtime::Result<Self> {
+        let mut linker = Linker::<CallState>::new(engine.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let prepared = match kind {
+            PluginKind::Validator => {
+                validator::Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Validator(validator::ValidatorPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Transformer => {
+                transformer::Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Transformer(transformer::TransformerPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+        };
+        Ok(Self {
+            name: name.into(),
+            kind,
+            order,
+            hash,
+            loaded_at: SystemTime::now(),
+            failures: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            limits,
+            config: Arc::new(config),
+            engine: engine.engine().clone(),
+            prepared,
+        })
+    }
+
+    fn store(&self) -> Store<CallState> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_mb as usize * 1024 * 1024)
+            .instances(16)
+            .tables(16)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                name: self.name.clone(),
+                config: self.config.clone(),
+                limits,
+                wasi: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        let ticks = self
+            .limits
+            .timeout_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        store
+    }
+
+    fn classify(&self, error: wasmtime::Error) -> CallFailure {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+            return CallFailure::Timeout(self.limits.timeout_ms);
+        }
+        let text = format!("{error:#}");
+        if text.contains("memory") && (text.contains("limit") || text.contains("grow")) {
+            return CallFailure::Memory(self.limits.memory_mb);
+        }
+        CallFailure::Trap(error.root_cause().to_string())
+    }
+
+    /// Runs a validator over a batch: Ok(Ok) accepts, Ok(Err) is its verdict.
+    pub fn validate(
+        &self,
+        statements: &[String],
+    ) -> Result<Result<(), Vec<PluginError>>, CallFailure> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Prepared::Validator(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a validator".into()));
+        };
+        let mut store = self.store();
+        let run = pre
+            .instantiate(&mut store)
+            .and_then(|v| v.call_validate(&mut store, statements));
+        run.map_err(|e| self.classify(e))
+    }
+
+    /// Runs a transformer over a batch: Ok(Ok) is the new batch, Ok(Err) its refusal.
+    pub fn transform(
+        &self,
+        statements: &[String],
+    ) -> Result<Result<Vec<String>, PluginError>, CallFailure> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Prepared::Transformer(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a transformer".into()));
+        };
+        let mut store = self.store();
+        let run = pre
+            .instantiate(&mut store)
+            .and_then(|t| t.call_transform(&mut store, statements));
+        run.map_err(|e| self.classify(e))
+    }
+
+    /// Counts a failure found by the host after the call (e.g. output that is not JSON).
+    pub fn count_failure(&self) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+    }
+}

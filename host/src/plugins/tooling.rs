@@ -1,0 +1,97 @@
+//! Offline plugin tooling behind `xlrs plugin …`: turning a core module into a component,
+//! describing a component, and running a validator or transformer over statements.
+
+use std::path::Path;
+
+use serde_json::Value;
+use wasmtime::component::Component;
+
+use super::engine::PluginEngine;
+use super::instance::{detect_kind, PluginInstance};
+use super::manifest::Manifest;
+use super::pipeline::Pipeline;
+use crate::xapi::version::XapiVersion;
+
+/// Wraps a core WebAssembly module (built for wasm32-unknown-unknown with wit-bindgen) into a
+/// component, using the component-type metadata wit-bindgen embedded.
+pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
+    wit_component::ComponentEncoder::default()
+        .module(module)?
+        .validate(true)
+        .encode()
+}
+
+/// A component's world, WIT packages and imports, as `xlrs plugin check` prints them.
+pub fn describe(bytes: &[u8]) -> anyhow::Result<Value> {
+    let engine = PluginEngine::new(std::env::temp_dir().join("xlrs-plugin-check"))?;
+    let component = Component::new(engine.engine(), bytes)?;
+    let ty = component.component_type();
+    let imports: Vec<String> = ty
+        .imports(engine.engine())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let exports: Vec<String> = ty
+        .exports(engine.engine())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let mut packages: Vec<String> = imports
+        .iter()
+        .filter_map(|i| {
+            i.split_once('/').map(|(pkg, rest)| {
+                let version = rest
+                    .split_once('@')
+                    .map(|(_, v)| format!("@{v}"))
+                    .unwrap_or_default();
+                format!("{pkg}{version}")
+            })
+        })
+        .collect();
+    packages.sort();
+    packages.dedup();
+    Ok(serde_json::json!({
+        "world": detect_kind(&component, engine.engine()).map(|k| k.as_str()),
+        "packages": packages,
+        "imports": imports,
+        "exports": exports,
+    }))
+}
+
+/// Runs one plugin (with an optional manifest for config and limits) over a batch, as the
+/// server would, and returns the batch it would store.
+pub fn run(
+    wasm: &Path,
+    manifest: Option<&Path>,
+    statements: Vec<Value>,
+) -> anyhow::Result<Vec<Value>> {
+    let bytes = std::fs::read(wasm)?;
+    let manifest = match manifest {
+        Some(path) => Manifest::read(path)?,
+        None => Manifest::default(),
+    };
+    let engine = PluginEngine::new(std::env::temp_dir().join("xlrs-plugin-run"))?;
+    let (component, hash) = engine.load(&bytes)?;
+    let kind = manifest
+        .kind
+        .or_else(|| detect_kind(&component, engine.engine()))
+        .ok_or_else(|| anyhow::anyhow!("the component exports neither validate nor transform"))?;
+    let name = wasm
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin");
+    let instance = std::sync::Arc::new(PluginInstance::new(
+        &engine,
+        name,
+        kind,
+        &component,
+        hash,
+        manifest.order,
+        manifest.limits,
+        manifest.config_strings(),
+    )?);
+    let mut pipeline = Pipeline::default();
+    match kind {
+        super::PluginKind::Validator => pipeline.validators.push(instance),
+        super::PluginKind::Transformer => pipeline.transformers.push(instance),
+    }
+    Ok(pipeline.run(statements, XapiVersion::V2_0_0)?)
+}
