@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
 
 cargo fmt --all -- --check
+# The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
+bash scripts/build-plugins.sh
 cargo test --workspace --locked

@@ -93,7 +93,15 @@ impl Pipeline {
             let output = plugin
                 .transform(&texts)
                 .map_err(|e| call_failed(plugin, e))?
-                .map_err(|e| failed(plugin, format!("refused the batch: {}", e.message)))?;
+                .map_err(|e| match e.statement_index {
+                    // Refusing a named statement is a verdict on the data, like a validator's.
+                    Some(i) => PipelineError::Rejected {
+                        plugin: plugin.name.to_string(),
+                        index: Some(i as usize),
+                        message: e.message,
+                    },
+                    None => failed(plugin, format!("refused the batch: {}", e.message)),
+                })?;
             let checked = check_output(&current, &output, version).map_err(|reason| {
                 plugin.count_failure();
                 failed(plugin, reason)
