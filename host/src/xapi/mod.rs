@@ -6,6 +6,5 @@ pub mod format;
 pub mod query;
 pub mod statement;
 pub mod time;
-#[path = "validate_stub.rs"]
 pub mod validate;
 pub mod version;

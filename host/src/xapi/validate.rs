@@ -1,1 +1,0 @@
-//! Statement validation against the xAPI rules (being written).
