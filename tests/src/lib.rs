@@ -1,0 +1,239 @@
+//! The black-box test harness: starts the real `xlrs` binary on a free port with its own data
+//! directory, talks to it over HTTP, and stops it when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// The admin password every test server gets.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+    client: Client,
+    bin: String,
+}
+
+impl Server {
+    /// Starts `bin serve` with a fresh data dir and an `admin` credential.
+    pub fn start(bin: &str) -> Server {
+        Self::start_with(bin, &[])
+    }
+
+    /// Starts the server with extra environment variables.
+    pub fn start_with(bin: &str, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(bin, dir, env)
+    }
+
+    /// Starts the server on an existing data dir (to restart one).
+    pub fn start_in(bin: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(bin);
+        command
+            .arg("serve")
+            .env("XLRS_LISTEN", "127.0.0.1:0")
+            .env("XLRS_DATA_DIR", dir.path())
+            .env("XLRS_ADMIN_USER", "admin")
+            .env("XLRS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("XLRS_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("xlrs starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let base = loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("xlrs listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "xlrs did not print its listening line (status: {:?})",
+                        child.try_wait()
+                    );
+                }
+            }
+        };
+        Server {
+            child,
+            base,
+            dir,
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            bin: bin.to_string(),
+        }
+    }
+
+    /// Stops the server and returns its data dir, to start another on it.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The plugins directory.
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.dir.path().join("plugins")
+    }
+
+    /// Runs the CLI against this server's data dir.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        run_cli(&self.bin, self.data_dir(), args)
+    }
+
+    /// A request to an xAPI path with admin credentials and version 2.0.0.
+    pub fn xapi(&self, method: Method, path: &str) -> RequestBuilder {
+        self.xapi_version(method, path, "2.0.0")
+    }
+
+    /// A request to an xAPI path with admin credentials and the given version header.
+    pub fn xapi_version(&self, method: Method, path: &str, version: &str) -> RequestBuilder {
+        self.raw(method, &format!("/xAPI{path}"))
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header("X-Experience-API-Version", version)
+    }
+
+    /// A request with nothing added.
+    pub fn raw(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// POSTs statements (one object or an array) as admin.
+    pub fn post(&self, body: &Value) -> Response {
+        self.xapi(Method::POST, "/statements")
+            .json(body)
+            .send()
+            .expect("POST /statements")
+    }
+
+    /// GETs a statements query (already url-encoded) as admin; asserts 200 and returns the body.
+    pub fn query(&self, query: &str) -> Value {
+        let r = self
+            .xapi(Method::GET, &format!("/statements?{query}"))
+            .send()
+            .expect("GET /statements");
+        assert_eq!(r.status(), 200, "query {query}");
+        r.json().expect("JSON")
+    }
+
+    /// GETs one statement by id as admin; the response.
+    pub fn get_statement(&self, id: &str) -> Response {
+        self.xapi(Method::GET, &format!("/statements?statementId={id}"))
+            .send()
+            .expect("GET statement")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `xlrs <args>` with `XLRS_DATA_DIR` set.
+pub fn run_cli(bin: &str, data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .env("XLRS_DATA_DIR", data_dir)
+        .env_remove("XLRS_ADMIN_USER")
+        .env_remove("XLRS_ADMIN_PASSWORD")
+        .output()
+        .expect("xlrs runs")
+}
+
+/// A unique value for this test run.
+pub fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A valid statement by a unique agent on a unique activity.
+pub fn statement() -> Value {
+    let u = unique();
+    json!({
+        "actor": {"objectType": "Agent", "mbox": format!("mailto:learner-{u}@example.org"), "name": "Learner"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed", "fr-FR": "a terminé"}},
+        "object": {"objectType": "Activity", "id": format!("http://example.org/activity/{u}"),
+                   "definition": {"name": {"en-US": "Algebra", "fr-FR": "Algèbre"}}}
+    })
+}
+
+/// A statement with a given id.
+pub fn statement_with_id(id: &str) -> Value {
+    let mut s = statement();
+    s["id"] = json!(id);
+    s
+}
+
+/// `Basic …` for a username and password.
+pub fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// URL-encodes a query value.
+pub fn enc(value: &str) -> String {
+    url_encode(value)
+}
+
+fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The component built from `plugins/<name>` by scripts/build-plugins.sh.
+pub fn plugin_component(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/plugins")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-plugins.sh first (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}

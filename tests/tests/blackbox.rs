@@ -1,1 +1,18 @@
+//! Black-box tests: the real binary over HTTP. One test binary with one module per area.
 
+const XLRS: &str = env!("CARGO_BIN_EXE_xlrs");
+
+#[path = "blackbox/about_health.rs"]
+mod about_health;
+#[path = "blackbox/auth.rs"]
+mod auth;
+#[path = "blackbox/cli.rs"]
+mod cli;
+#[path = "blackbox/documents.rs"]
+mod documents;
+#[path = "blackbox/plugins.rs"]
+mod plugins;
+#[path = "blackbox/statements_get.rs"]
+mod statements_get;
+#[path = "blackbox/statements_write.rs"]
+mod statements_write;

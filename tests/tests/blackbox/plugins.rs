@@ -1,0 +1,295 @@
+//! Plugins loaded as real components (built from plugins/ by scripts/build-plugins.sh) into a
+//! running server: validators, transformers, hot swap, and faults contained.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use xlrs_tests::{plugin_component, statement, Server};
+
+use crate::XLRS;
+
+/// Installs `component` as plugin `name` with a manifest, the way an operator would.
+fn install(s: &Server, name: &str, component: &str, manifest: &str) {
+    let dir = s.plugins_dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    std::fs::copy(
+        plugin_component(component),
+        dir.join(format!("{name}.wasm")),
+    )
+    .unwrap();
+}
+
+fn status(s: &Server) -> Value {
+    s.raw(Method::GET, "/plugins")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// Waits until `check` holds for the `/plugins` status (bounded: the watcher debounces ~200 ms).
+fn wait_for(s: &Server, what: &str, check: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let st = status(s);
+        if check(&st) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {st}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn plugin<'a>(st: &'a Value, name: &str) -> Option<&'a Value> {
+    st["plugins"].as_array()?.iter().find(|p| p["name"] == name)
+}
+
+fn serving(name: &'static str) -> impl Fn(&Value) -> bool {
+    move |st| plugin(st, name).is_some_and(|p| p["serving"] == true)
+}
+
+#[test]
+fn a_validator_dropped_into_the_plugins_dir_rejects_with_400_naming_it() {
+    let s = Server::start(XLRS);
+    assert_eq!(s.post(&statement()).status(), 200);
+    install(
+        &s,
+        "require-fields",
+        "require-fields",
+        "[config]\nfields = \"context.registration\"\n",
+    );
+    wait_for(&s, "require-fields", serving("require-fields"));
+    let r = s.post(&json!([statement(), statement()]));
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("require-fields"),
+        "{body}"
+    );
+    assert_eq!(body["statement_index"], 0);
+    let mut ok = statement();
+    ok["context"] = json!({"registration": uuid::Uuid::new_v4().to_string()});
+    assert_eq!(s.post(&ok).status(), 200);
+}
+
+#[test]
+fn a_transformer_changes_what_is_stored() {
+    let s = Server::start(XLRS);
+    install(
+        &s,
+        "anonymize",
+        "anonymize",
+        "[config]\nsalt = \"pepper\"\nhome_page = \"https://pseudo.example.org\"\n",
+    );
+    wait_for(&s, "anonymize", serving("anonymize"));
+    let ids: Vec<String> = s.post(&statement()).json().unwrap();
+    let got: Value = s.get_statement(&ids[0]).json().unwrap();
+    assert_eq!(
+        got["actor"]["account"]["homePage"],
+        "https://pseudo.example.org"
+    );
+    assert!(
+        got["actor"].get("mbox").is_none(),
+        "the identifier is gone: {}",
+        got["actor"]
+    );
+    assert_eq!(got["actor"]["account"]["name"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn deleting_a_plugin_unloads_it() {
+    let s = Server::start(XLRS);
+    install(
+        &s,
+        "require-fields",
+        "require-fields",
+        "[config]\nfields = \"context.registration\"\n",
+    );
+    wait_for(&s, "require-fields", serving("require-fields"));
+    assert_eq!(s.post(&statement()).status(), 400);
+    std::fs::remove_dir_all(s.plugins_dir().join("require-fields")).unwrap();
+    wait_for(&s, "no plugins", |st| {
+        st["plugins"].as_array().is_some_and(|p| p.is_empty())
+    });
+    assert_eq!(s.post(&statement()).status(), 200);
+}
+
+#[test]
+fn a_plugin_that_fails_to_load_leaves_the_previous_version_serving() {
+    let s = Server::start(XLRS);
+    install(
+        &s,
+        "require-fields",
+        "require-fields",
+        "[config]\nfields = \"context.registration\"\n",
+    );
+    wait_for(&s, "require-fields", serving("require-fields"));
+    std::fs::write(
+        s.plugins_dir().join("require-fields/require-fields.wasm"),
+        b"not a component",
+    )
+    .unwrap();
+    wait_for(&s, "the load error", |st| {
+        plugin(st, "require-fields").is_some_and(|p| !p["last_error"].is_null())
+    });
+    let st = status(&s);
+    assert_eq!(plugin(&st, "require-fields").unwrap()["serving"], true);
+    assert_eq!(
+        s.post(&statement()).status(),
+        400,
+        "the previous version still validates"
+    );
+}
+
+#[test]
+fn a_hot_swap_under_concurrent_posting_fails_no_request() {
+    let s = Arc::new(Server::start(XLRS));
+    let manifest = |salt: &str| {
+        format!("[config]\nsalt = \"{salt}\"\nhome_page = \"https://pseudo.example.org\"\n")
+    };
+    install(&s, "anonymize", "anonymize", &manifest("v1"));
+    wait_for(&s, "anonymize v1", serving("anonymize"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let posted = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (s, stop, failures, posted) =
+                (s.clone(), stop.clone(), failures.clone(), posted.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) && n < 2000 {
+                    let batch: Vec<Value> = (0..10).map(|_| statement()).collect();
+                    if s.post(&json!(batch)).status() != 200 {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    posted.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let v1_loaded = {
+        let st = status(&s);
+        plugin(&st, "anonymize").unwrap()["loaded_at"].clone()
+    };
+    std::fs::write(
+        s.plugins_dir().join("anonymize/plugin.toml"),
+        manifest("v2"),
+    )
+    .unwrap();
+    wait_for(&s, "anonymize v2", |st| {
+        plugin(st, "anonymize").is_some_and(|p| p["loaded_at"] != v1_loaded)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert!(posted.load(Ordering::Relaxed) > 0);
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "no request failed during the swap"
+    );
+    let ids: Vec<String> = s.post(&statement()).json().unwrap();
+    let got: Value = s.get_statement(&ids[0]).json().unwrap();
+    assert_eq!(
+        got["actor"]["account"]["homePage"],
+        "https://pseudo.example.org"
+    );
+}
+
+fn fault(s: &Server, component: &str, mode: &str) -> Value {
+    let name = format!("fault-{mode}");
+    let manifest =
+        format!("[config]\nmode = \"{mode}\"\n[limits]\nmemory_mb = 32\ntimeout_ms = 300\n");
+    install(s, &name, component, &manifest);
+    let n = name.clone();
+    wait_for(s, &name, move |st| {
+        plugin(st, &n).is_some_and(|p| p["serving"] == true)
+    });
+    let r = s.post(&statement());
+    let code = r.status().as_u16();
+    let body: Value = r.json().unwrap();
+    std::fs::remove_dir_all(s.plugins_dir().join(&name)).unwrap();
+    let n = name.clone();
+    wait_for(s, "unload", move |st| plugin(st, &n).is_none());
+    json!({"status": code, "body": body})
+}
+
+#[test]
+fn faulty_plugins_fail_only_their_batch_and_the_server_keeps_serving() {
+    let s = Server::start(XLRS);
+    for (component, mode, reason) in [
+        ("fault-validator", "trap", "trapped"),
+        ("fault-validator", "loop", "300 ms limit"),
+        ("fault-validator", "memory", "32 MiB memory limit"),
+        ("fault-validator", "recursion", "trapped"),
+        ("fault-transformer", "not-json", "not JSON"),
+        (
+            "fault-transformer",
+            "wrong-count",
+            "one statement out per statement in",
+        ),
+        (
+            "fault-transformer",
+            "invalid-statement",
+            "not a valid xAPI statement",
+        ),
+        ("fault-transformer", "change-id", "changed the statement id"),
+    ] {
+        let outcome = fault(&s, component, mode);
+        assert_eq!(outcome["status"], 500, "{mode}: {outcome}");
+        assert_eq!(outcome["body"]["error"], "plugin_failure", "{mode}");
+        let message = outcome["body"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("fault-{mode}")) && message.contains(reason),
+            "{mode}: {message}"
+        );
+        assert_eq!(
+            s.post(&statement()).status(),
+            200,
+            "the server still serves after {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_validator_verdict_is_a_400_and_counts_no_failure() {
+    let s = Server::start(XLRS);
+    install(
+        &s,
+        "fault-reject",
+        "fault-validator",
+        "[config]\nmode = \"reject\"\n",
+    );
+    wait_for(&s, "fault-reject", serving("fault-reject"));
+    assert_eq!(s.post(&statement()).status(), 400);
+    let st = status(&s);
+    let p = plugin(&st, "fault-reject").unwrap();
+    assert_eq!(p["calls"], 1);
+    assert_eq!(p["failures"], 0);
+}
+
+#[test]
+fn plugin_check_names_the_world_and_wit_version() {
+    let out = std::process::Command::new(XLRS)
+        .args(["plugin", "check"])
+        .arg(plugin_component("anonymize"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["world"], "transformer");
+    assert_eq!(v["packages"], json!(["xlrs:plugin@0.1.0"]));
+}

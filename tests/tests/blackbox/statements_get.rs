@@ -1,0 +1,226 @@
+//! Reading statements: single GETs, filters, formats, paging and headers.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use xlrs_tests::{enc, statement, Server};
+
+use crate::XLRS;
+
+fn ids(page: &Value) -> Vec<String> {
+    page["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn post_ids(s: &Server, body: &Value) -> Vec<String> {
+    let r = s.post(body);
+    assert_eq!(r.status(), 200);
+    r.json().unwrap()
+}
+
+#[test]
+fn a_single_statement_has_last_modified_and_consistent_through() {
+    let s = Server::start(XLRS);
+    let id = post_ids(&s, &statement()).remove(0);
+    let r = s.get_statement(&id);
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("last-modified"));
+    assert!(r
+        .headers()
+        .contains_key("x-experience-api-consistent-through"));
+    assert_eq!(
+        s.get_statement(&uuid::Uuid::new_v4().to_string()).status(),
+        404
+    );
+}
+
+#[test]
+fn statement_id_with_a_filter_or_an_unknown_parameter_is_400() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4();
+    let r = s
+        .xapi(
+            Method::GET,
+            &format!(
+                "/statements?statementId={id}&verb={}",
+                enc("http://v.example/x")
+            ),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = s
+        .xapi(Method::GET, "/statements?colour=red")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["field"], "colour");
+}
+
+#[test]
+fn queries_filter_by_agent_verb_activity_and_registration() {
+    let s = Server::start(XLRS);
+    let registration = uuid::Uuid::new_v4().to_string();
+    let mut a = statement();
+    a["context"] = json!({"registration": registration, "instructor": {"mbox": "mailto:teacher@example.org"},
+                          "contextActivities": {"parent": [{"id": "http://example.org/course/1"}]}});
+    let b = statement();
+    let a_id = post_ids(&s, &a).remove(0);
+    let b_id = post_ids(&s, &b).remove(0);
+    assert_eq!(
+        ids(&s.query(&format!("agent={}", enc(&a["actor"].to_string())))),
+        vec![a_id.clone()]
+    );
+    assert_eq!(
+        ids(&s.query(&format!(
+            "activity={}",
+            enc(b["object"]["id"].as_str().unwrap())
+        ))),
+        vec![b_id.clone()]
+    );
+    assert_eq!(
+        ids(&s.query(&format!("registration={registration}"))),
+        vec![a_id.clone()]
+    );
+    assert_eq!(
+        ids(&s.query(&format!(
+            "verb={}",
+            enc("http://adlnet.gov/expapi/verbs/completed")
+        ))),
+        vec![b_id, a_id.clone()]
+    );
+    let teacher = enc(r#"{"mbox":"mailto:teacher@example.org"}"#);
+    assert!(
+        ids(&s.query(&format!("agent={teacher}"))).is_empty(),
+        "an instructor is not the actor"
+    );
+    assert_eq!(
+        ids(&s.query(&format!("agent={teacher}&related_agents=true"))),
+        vec![a_id.clone()]
+    );
+    let course = enc("http://example.org/course/1");
+    assert!(ids(&s.query(&format!("activity={course}"))).is_empty());
+    assert_eq!(
+        ids(&s.query(&format!("activity={course}&related_activities=true"))),
+        vec![a_id]
+    );
+}
+
+#[test]
+fn a_statement_referring_to_a_match_matches_too() {
+    let s = Server::start(XLRS);
+    let target = statement();
+    let target_id = post_ids(&s, &target).remove(0);
+    let comment = json!({"actor": {"mbox": "mailto:other@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/commented"},
+                         "object": {"objectType": "StatementRef", "id": target_id}});
+    let comment_id = post_ids(&s, &comment).remove(0);
+    let page = s.query(&format!(
+        "activity={}",
+        enc(target["object"]["id"].as_str().unwrap())
+    ));
+    assert_eq!(ids(&page), vec![comment_id, target_id]);
+}
+
+#[test]
+fn since_and_until_select_by_stored_time() {
+    let s = Server::start(XLRS);
+    let first = post_ids(&s, &statement()).remove(0);
+    let stored: Value = s.get_statement(&first).json().unwrap();
+    let t = stored["stored"].as_str().unwrap().to_string();
+    let second = post_ids(&s, &statement()).remove(0);
+    assert_eq!(ids(&s.query(&format!("since={}", enc(&t)))), vec![second]);
+    assert_eq!(ids(&s.query(&format!("until={}", enc(&t)))), vec![first]);
+    assert_eq!(
+        s.xapi(Method::GET, "/statements?since=yesterday")
+            .send()
+            .unwrap()
+            .status(),
+        400
+    );
+}
+
+#[test]
+fn pages_follow_more_links_without_gaps_or_repeats_while_others_post() {
+    let s = Server::start(XLRS);
+    let posted: Vec<String> = (0..7)
+        .map(|_| post_ids(&s, &statement()).remove(0))
+        .collect();
+    let mut seen = Vec::new();
+    let mut page = s.query("limit=3");
+    loop {
+        seen.extend(ids(&page));
+        post_ids(&s, &statement());
+        let more = page["more"].as_str().unwrap().to_string();
+        if more.is_empty() {
+            break;
+        }
+        let r = s
+            .raw(Method::GET, &more)
+            .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+            .header("X-Experience-API-Version", "2.0.0")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        page = r.json().unwrap();
+    }
+    let mut expected = posted;
+    expected.reverse();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn ascending_returns_oldest_first() {
+    let s = Server::start(XLRS);
+    let a = post_ids(&s, &statement()).remove(0);
+    let b = post_ids(&s, &statement()).remove(0);
+    assert_eq!(ids(&s.query("ascending=true")), vec![a, b]);
+}
+
+#[test]
+fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
+    let s = Server::start(XLRS);
+    let id = post_ids(&s, &statement()).remove(0);
+    let page = s.query(&format!("format=ids"));
+    let st = &page["statements"][0];
+    assert_eq!(st["id"], id);
+    assert!(st["actor"].get("name").is_none());
+    assert_eq!(
+        st["verb"],
+        json!({"id": "http://adlnet.gov/expapi/verbs/completed"})
+    );
+    assert!(st["object"].get("definition").is_none());
+    let r = s
+        .xapi(Method::GET, "/statements?format=canonical")
+        .header("Accept-Language", "fr-FR")
+        .send()
+        .unwrap();
+    let page: Value = r.json().unwrap();
+    assert_eq!(
+        page["statements"][0]["verb"]["display"],
+        json!({"fr-FR": "a terminé"})
+    );
+    assert_eq!(
+        page["statements"][0]["object"]["definition"]["name"],
+        json!({"fr-FR": "Algèbre"})
+    );
+}
+
+#[test]
+fn an_empty_result_is_200_with_an_empty_list() {
+    let s = Server::start(XLRS);
+    let page = s.query(&format!("verb={}", enc("http://example.org/never")));
+    assert_eq!(page, json!({"statements": [], "more": ""}));
+}
+
+#[test]
+fn statements_survive_a_restart() {
+    let s = Server::start(XLRS);
+    let id = post_ids(&s, &statement()).remove(0);
+    let dir = s.stop();
+    let s = Server::start_in(XLRS, dir, &[]);
+    assert_eq!(s.get_statement(&id).status(), 200);
+}

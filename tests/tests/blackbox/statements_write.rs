@@ -1,0 +1,337 @@
+//! Storing statements: POST, PUT, ids, conflicts, validation, voiding, attachments.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use xlrs_tests::{statement, statement_with_id, Server};
+
+use crate::XLRS;
+
+#[test]
+fn every_request_needs_a_supported_version_header() {
+    let s = Server::start(XLRS);
+    let missing = s
+        .raw(Method::GET, "/xAPI/statements")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    assert_eq!(missing.headers()["x-experience-api-version"], "2.0.0");
+    let body: Value = missing.json().unwrap();
+    assert_eq!(body["error"], "bad_request");
+    let wrong = s
+        .xapi_version(Method::GET, "/statements", "3.0.0")
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+}
+
+#[test]
+fn responses_carry_the_version_that_was_asked() {
+    let s = Server::start(XLRS);
+    let r = s
+        .xapi_version(Method::GET, "/statements", "1.0.1")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-experience-api-version"], "1.0.3");
+}
+
+#[test]
+fn post_returns_the_ids_in_order_and_sets_id_stored_authority_and_version() {
+    let s = Server::start(XLRS);
+    let given = uuid::Uuid::new_v4().to_string();
+    let r = s.post(&json!([statement_with_id(&given), statement()]));
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .headers()
+        .contains_key("x-experience-api-consistent-through"));
+    let ids: Vec<String> = r.json().unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], given);
+    let got: Value = s.get_statement(&ids[1]).json().unwrap();
+    assert_eq!(got["id"], ids[1]);
+    assert!(got["stored"].is_string());
+    assert_eq!(got["version"], "2.0.0");
+    assert_eq!(got["authority"]["account"]["name"], "admin");
+    assert_eq!(
+        got["timestamp"], got["stored"],
+        "a missing timestamp is set to stored"
+    );
+}
+
+#[test]
+fn a_1_0_3_statement_without_version_is_stored_as_1_0_0() {
+    let s = Server::start(XLRS);
+    let ids: Vec<String> = s
+        .xapi_version(Method::POST, "/statements", "1.0.3")
+        .json(&statement())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let got: Value = s.get_statement(&ids[0]).json().unwrap();
+    assert_eq!(got["version"], "1.0.0");
+}
+
+#[test]
+fn put_stores_under_the_given_id_with_204() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let r = s
+        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
+        .json(&statement())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.get_statement(&id).status(), 200);
+}
+
+#[test]
+fn put_without_statement_id_or_with_a_different_id_in_the_body_is_400() {
+    let s = Server::start(XLRS);
+    assert_eq!(
+        s.xapi(Method::PUT, "/statements")
+            .json(&statement())
+            .send()
+            .unwrap()
+            .status(),
+        400
+    );
+    let body = statement_with_id(&uuid::Uuid::new_v4().to_string());
+    let other = uuid::Uuid::new_v4();
+    let r = s
+        .xapi(Method::PUT, &format!("/statements?statementId={other}"))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[test]
+fn an_identical_resend_is_accepted_and_a_different_one_conflicts() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let st = statement_with_id(&id);
+    assert_eq!(s.post(&st).status(), 200);
+    assert_eq!(s.post(&st).status(), 200, "identical re-send");
+    let r = s
+        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
+        .json(&st)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204, "identical PUT");
+    let mut changed = st.clone();
+    changed["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/failed");
+    let r = s.post(&changed);
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"], "conflict");
+    let page = s.query(&format!(
+        "verb={}",
+        xlrs_tests::enc("http://adlnet.gov/expapi/verbs/completed")
+    ));
+    assert_eq!(
+        page["statements"].as_array().unwrap().len(),
+        1,
+        "no duplicate stored"
+    );
+}
+
+#[test]
+fn an_invalid_statement_is_400_naming_field_and_index_and_nothing_of_the_batch_is_stored() {
+    let s = Server::start(XLRS);
+    let good = statement_with_id(&uuid::Uuid::new_v4().to_string());
+    let mut broken = statement();
+    broken["actor"] = json!({"mbox": "learner@example.org"});
+    let r = s.post(&json!([good.clone(), broken]));
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["field"], "actor.mbox");
+    assert_eq!(body["statement_index"], 1);
+    assert!(body["message"].as_str().unwrap().contains("mailto"));
+    assert_eq!(s.get_statement(good["id"].as_str().unwrap()).status(), 404);
+}
+
+#[test]
+fn two_statements_with_the_same_id_in_one_batch_are_400() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let r = s.post(&json!([statement_with_id(&id), statement_with_id(&id)]));
+    assert_eq!(r.status(), 400);
+}
+
+#[test]
+fn a_body_that_is_not_json_is_400_with_a_json_error() {
+    let s = Server::start(XLRS);
+    let r = s
+        .xapi(Method::POST, "/statements")
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    assert!(body["message"].as_str().unwrap().contains("JSON"));
+}
+
+#[test]
+fn voiding_hides_the_target_from_queries_and_moves_it_to_voided_statement_id() {
+    let s = Server::start(XLRS);
+    let target: Vec<String> = s.post(&statement()).json().unwrap();
+    let voiding = json!({
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": target[0]}
+    });
+    let voiding_id: Vec<String> = s.post(&voiding).json().unwrap();
+    assert_eq!(s.get_statement(&target[0]).status(), 404);
+    let r = s
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={}", target[0]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = s.query("limit=10");
+    let ids: Vec<&str> = page["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![voiding_id[0].as_str()]);
+    let r = s
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={}", voiding_id[0]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "a statement that is not voided is not found by voidedStatementId"
+    );
+}
+
+#[test]
+fn a_voiding_statement_cannot_be_voided() {
+    let s = Server::start(XLRS);
+    let target: Vec<String> = s.post(&statement()).json().unwrap();
+    let void = |id: &str| {
+        json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                                 "object": {"objectType": "StatementRef", "id": id}})
+    };
+    let voiding: Vec<String> = s.post(&void(&target[0])).json().unwrap();
+    assert_eq!(s.post(&void(&voiding[0])).status(), 400);
+}
+
+fn attachment_statement(content: &[u8]) -> (Value, String) {
+    let sha2 = hex::encode(Sha256::digest(content));
+    let mut st = statement();
+    st["attachments"] = json!([{"usageType": "http://example.org/attachment-usage/test", "display": {"en-US": "notes"},
+                                "contentType": "text/plain", "length": content.len(), "sha2": sha2}]);
+    (st, sha2)
+}
+
+fn multipart(statement: &Value, parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "xlrs-test-boundary";
+    let mut body = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statement}\r\n")
+        .into_bytes();
+    for (hash, content) in parts {
+        body.extend(format!("--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\n").as_bytes());
+        body.extend(*content);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/mixed; boundary={boundary}"), body)
+}
+
+#[test]
+fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
+    let s = Server::start(XLRS);
+    let content = b"hello attachment\r\nwith two lines";
+    let (st, sha2) = attachment_statement(content);
+    let (ct, body) = multipart(&st, &[(&sha2, content)]);
+    let r = s
+        .xapi(Method::POST, "/statements")
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let ids: Value = s.query("limit=1")["statements"][0]["id"].clone();
+    let r = s
+        .xapi(
+            Method::GET,
+            &format!(
+                "/statements?statementId={}&attachments=true",
+                ids.as_str().unwrap()
+            ),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("multipart/mixed"));
+    let bytes = r.bytes().unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains(&sha2));
+    assert!(text.contains("hello attachment\r\nwith two lines"));
+}
+
+#[test]
+fn an_attachment_whose_content_does_not_match_its_hash_is_400() {
+    let s = Server::start(XLRS);
+    let (st, sha2) = attachment_statement(b"declared");
+    let (ct, body) = multipart(&st, &[(&sha2, b"something else")]);
+    let r = s
+        .xapi(Method::POST, "/statements")
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[test]
+fn an_attachment_without_file_url_must_come_with_its_content() {
+    let s = Server::start(XLRS);
+    let (st, _) = attachment_statement(b"missing");
+    assert_eq!(s.post(&st).status(), 400);
+}
+
+#[test]
+fn the_1_0_3_alternate_request_syntax_works_and_2_0_refuses_it() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let form = |version: &str| {
+        vec![
+            ("statementId", id.clone()),
+            (
+                "Authorization",
+                xlrs_tests::basic("admin", xlrs_tests::ADMIN_PASSWORD),
+            ),
+            ("X-Experience-API-Version", version.to_string()),
+            ("Content-Type", "application/json".to_string()),
+            ("content", statement().to_string()),
+        ]
+    };
+    let r = s
+        .raw(Method::POST, "/xAPI/statements?method=PUT")
+        .form(&form("1.0.3"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.get_statement(&id).status(), 200);
+    let r = s
+        .raw(Method::POST, "/xAPI/statements?method=PUT")
+        .form(&form("2.0.0"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
