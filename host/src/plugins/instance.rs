@@ -68,6 +68,20 @@ pub enum CallFailure {
     Setup(String),
 }
 
+/// What the manifest (or defaults) say of a plugin to load.
+pub struct PluginSpec {
+    /// File or directory name.
+    pub name: String,
+    /// The world it implements.
+    pub kind: PluginKind,
+    /// Order among its kind.
+    pub order: i64,
+    /// Per-call limits.
+    pub limits: Limits,
+    /// Its `[config]` table.
+    pub config: BTreeMap<String, String>,
+}
+
 /// The pre-linked entry points of a plugin.
 enum Prepared {
     Validator(validator::ValidatorPre<CallState>),
@@ -117,14 +131,17 @@ impl PluginInstance {
     /// imports what the sandbox does not grant.
     pub fn new(
         engine: &PluginEngine,
-        name: &str,
-        kind: PluginKind,
+        spec: PluginSpec,
         component: &Component,
         hash: String,
-        order: i64,
-        limits: Limits,
-        config: BTreeMap<String, String>,
     ) -> wasmtime::Result<Self> {
+        let PluginSpec {
+            name,
+            kind,
+            order,
+            limits,
+            config,
+        } = spec;
         let mut linker = Linker::<CallState>::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let prepared = match kind {
@@ -142,7 +159,7 @@ impl PluginInstance {
             }
         };
         Ok(Self {
-            name: name.into(),
+            name: name.as_str().into(),
             kind,
             order,
             hash,

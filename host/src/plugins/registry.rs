@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::engine::PluginEngine;
-use super::instance::{detect_kind, PluginInstance};
+use super::instance::{detect_kind, PluginInstance, PluginSpec};
 use super::manifest::{Manifest, PluginKind};
 use super::pipeline::Pipeline;
 
@@ -193,17 +193,14 @@ impl PluginRegistry {
             Some(kind) => kind,
             None => return Err("exports neither `validate` nor `transform` (which world?)".into()),
         };
-        PluginInstance::new(
-            &engine,
-            &candidate.name,
+        let spec = PluginSpec {
+            name: candidate.name.clone(),
             kind,
-            &component,
-            hash,
-            candidate.manifest.order,
-            candidate.manifest.limits,
-            candidate.manifest.config_strings(),
-        )
-        .map_err(|e| {
+            order: candidate.manifest.order,
+            limits: candidate.manifest.limits,
+            config: candidate.manifest.config_strings(),
+        };
+        PluginInstance::new(&engine, spec, &component, hash).map_err(|e| {
             format!(
                 "does not fit the {} world of xlrs:plugin@0.1.0: {e:#}",
                 kind.as_str()

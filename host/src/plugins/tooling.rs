@@ -7,7 +7,7 @@ use serde_json::Value;
 use wasmtime::component::Component;
 
 use super::engine::PluginEngine;
-use super::instance::{detect_kind, PluginInstance};
+use super::instance::{detect_kind, PluginInstance, PluginSpec};
 use super::manifest::Manifest;
 use super::pipeline::Pipeline;
 use crate::xapi::version::XapiVersion;
@@ -78,16 +78,14 @@ pub fn run(
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("plugin");
-    let instance = std::sync::Arc::new(PluginInstance::new(
-        &engine,
-        name,
+    let spec = PluginSpec {
+        name: name.to_string(),
         kind,
-        &component,
-        hash,
-        manifest.order,
-        manifest.limits,
-        manifest.config_strings(),
-    )?);
+        order: manifest.order,
+        limits: manifest.limits,
+        config: manifest.config_strings(),
+    };
+    let instance = std::sync::Arc::new(PluginInstance::new(&engine, spec, &component, hash)?);
     let mut pipeline = Pipeline::default();
     match kind {
         super::PluginKind::Validator => pipeline.validators.push(instance),

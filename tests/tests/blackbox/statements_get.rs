@@ -184,7 +184,7 @@ fn ascending_returns_oldest_first() {
 fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
     let s = Server::start(XLRS);
     let id = post_ids(&s, &statement()).remove(0);
-    let page = s.query(&format!("format=ids"));
+    let page = s.query("format=ids");
     let st = &page["statements"][0];
     assert_eq!(st["id"], id);
     assert!(st["actor"].get("name").is_none());
