@@ -1,1 +1,103 @@
-fn main() {}
+//! `xlrs-bench` — a load generator for xlrs: starts a server (or targets one), runs phases with
+//! concurrent clients, and reports throughput, latency percentiles, errors and server RSS.
+
+mod phases;
+mod server;
+mod statements;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// Command-line options.
+#[derive(Debug, Parser, Clone)]
+#[command(name = "xlrs-bench", about = "Load generator for the xlrs LRS")]
+pub struct Args {
+    /// The server binary to start (ignored with --url).
+    #[arg(long, default_value = "target/release/xlrs")]
+    pub server_bin: PathBuf,
+    /// A running server's base URL instead of starting one.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Username for --url.
+    #[arg(long, default_value = "admin")]
+    pub user: String,
+    /// Password for --url.
+    #[arg(long, default_value = "bench-password")]
+    pub password: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Seed of the statement generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Statements stored before the GET phases.
+    #[arg(long, default_value_t = 100_000)]
+    pub preload: usize,
+    /// Seconds per timed phase.
+    #[arg(long, default_value_t = 10)]
+    pub duration_secs: u64,
+    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages.
+    #[arg(long, default_value = "batch,single,get-agent,get-verb,pages")]
+    pub phases: String,
+    /// A plugin component to load as a transformer before the phases (e.g. anonymize).
+    #[arg(long)]
+    pub transformer: Option<PathBuf>,
+    /// Append a Markdown section with the results to this file.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let server = match &args.url {
+        Some(url) => server::Target::remote(url, &args.user, &args.password),
+        None => server::Target::start(
+            &args.server_bin,
+            &args.password,
+            args.transformer.as_deref(),
+        )?,
+    };
+    let generator = statements::Generator::new(args.seed);
+    let duration = Duration::from_secs(args.duration_secs);
+    let mut rows = Vec::new();
+    for phase in args
+        .phases
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let row = match phase {
+            "batch" => phases::post(&server, &generator, args.clients, 100, duration).await?,
+            "single" => phases::post(&server, &generator, args.clients, 1, duration).await?,
+            "get-agent" | "get-verb" | "pages" => {
+                phases::preload(&server, &generator, args.preload, args.clients, &mut rows).await?;
+                phases::get(&server, &generator, args.clients, phase, duration).await?
+            }
+            other => anyhow::bail!("unknown phase `{other}`"),
+        };
+        let row = row.with_rss(server.rss_mb());
+        println!("{}", row.line());
+        rows.push(row);
+    }
+    let table = phases::table(&rows);
+    println!("\n{table}");
+    if let Some(path) = &args.results {
+        let section = phases::markdown_section(&args, &table);
+        let mut text = std::fs::read_to_string(path).unwrap_or_default();
+        text.push_str(&section);
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -8,6 +8,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::xapi::version::XapiVersion;
+
 /// Why settings could not be loaded; always a usage/config error (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -50,6 +52,9 @@ pub struct Settings {
     pub max_page_size: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `xlrs=debug`.
     pub log: String,
+    /// xAPI versions served, comma-separated (`2.0.0,1.0.3`); the first answers requests that
+    /// name none (About, OPTIONS, and the 400 for a missing version header).
+    pub xapi_versions: String,
     /// SQLite store settings.
     pub sqlite: SqliteSettings,
 }
@@ -78,6 +83,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024 * 1024,
             max_page_size: 1000,
             log: "info".into(),
+            xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
         }
     }
@@ -103,6 +109,7 @@ const STRING_KEYS: &[&str] = &[
     "admin_password",
     "authority_home_page",
     "log",
+    "xapi_versions",
     "sqlite__path",
 ];
 
@@ -175,6 +182,7 @@ impl Settings {
                 message: "must be an absolute IRL such as https://lrs.example.org".into(),
             });
         }
+        self.versions()?;
         if self.max_page_size == 0 {
             return Err(ConfigError::Value {
                 key: "max_page_size",
@@ -192,6 +200,27 @@ impl Settings {
             message: e.to_string(),
         })?;
         Ok(())
+    }
+
+    /// The xAPI versions served, in `xapi_versions` order (never empty).
+    pub fn versions(&self) -> Result<Vec<XapiVersion>, ConfigError> {
+        let mut versions = Vec::new();
+        for name in self.xapi_versions.split(',').map(str::trim) {
+            let version = match name {
+                "2.0.0" => XapiVersion::V2_0_0,
+                "1.0.3" => XapiVersion::V1_0_3,
+                other => {
+                    return Err(ConfigError::Value {
+                        key: "xapi_versions",
+                        message: format!("`{other}` is not a served version (2.0.0, 1.0.3)"),
+                    })
+                }
+            };
+            if !versions.contains(&version) {
+                versions.push(version);
+            }
+        }
+        Ok(versions)
     }
 
     /// The socket address from `listen`.

@@ -15,6 +15,9 @@ use crate::store::{DocumentStore, StatementStore, StoreError};
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// A setting cannot work (exit code 2).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The store could not be opened (a configuration problem: exit code 2).
     #[error("cannot open the {store} store: {source}")]
     Store {
@@ -127,7 +130,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     )
     .map_err(|e| ServeError::Plugins(e.to_string()))?;
     let addr = settings.listen.clone();
+    let versions = settings.versions()?;
     let state = AppState {
+        versions: versions.into(),
         statements: stores.statements,
         documents: stores.documents,
         credentials,

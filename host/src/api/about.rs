@@ -1,11 +1,11 @@
 //! `GET /xAPI/about` and the operations endpoint `GET /health`.
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::xapi::version::XapiVersion;
 
 /// Routes under `/xAPI`.
 pub fn xapi_router() -> Router<AppState> {
@@ -17,8 +17,8 @@ pub fn ops_router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-async fn about() -> Json<Value> {
-    let versions: Vec<&str> = XapiVersion::ALL.iter().map(|v| v.as_str()).collect();
+async fn about(State(state): State<AppState>) -> Json<Value> {
+    let versions: Vec<&str> = state.versions.iter().map(|v| v.as_str()).collect();
     Json(json!({
         "version": versions,
         "extensions": {

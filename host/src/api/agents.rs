@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
-use crate::xapi::query::StatementQuery;
 use crate::xapi::validate::{is_iri, validate_agent};
 use crate::xapi::version::XapiVersion;
 
@@ -67,7 +66,7 @@ async fn person(
     Ok(Json(Value::Object(person)).into_response())
 }
 
-/// The activity with the definition from the latest statement that carries one.
+/// The activity with its canonical definition, merged from every statement that defined it.
 async fn activity(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -82,18 +81,7 @@ async fn activity(
             statement_index: None,
         });
     }
-    let query = StatementQuery {
-        activity: Some(id.clone()),
-        limit: 50,
-        ..StatementQuery::default()
-    };
-    let page = state.statements.query(&query).await?;
-    let definition = page.statements.iter().find_map(|body| {
-        let statement: Value = serde_json::from_str(body).ok()?;
-        let object = statement.get("object")?;
-        (object.get("id")? == id.as_str()).then_some(())?;
-        object.get("definition").cloned()
-    });
+    let definition = state.statements.activity_definition(&id).await?;
     let mut activity = json!({ "objectType": "Activity", "id": id });
     if let Some(definition) = definition {
         activity["definition"] = definition;

@@ -272,9 +272,24 @@ async fn put_document(
     let request = parse_request(kind, query.as_deref(), version, true)?;
     let id = request.id.unwrap_or_default();
     let mut condition = resolve(&state, &request.scope, &id, precondition(&headers)).await?;
-    // A profile PUT must say whether it expects a document (xAPI: 409 without a header).
-    let needs_header = kind != DocumentKind::State && condition == Precondition::None;
+    // A PUT must say whether it expects a document (409 without a header): the profile
+    // resources in both versions, the State resource too in 2.0.
+    let concurrency_controlled = kind != DocumentKind::State || version == XapiVersion::V2_0_0;
+    let needs_header = concurrency_controlled && condition == Precondition::None;
     if needs_header {
+        // 1.0.3 requires the header on every profile PUT: 409 over a document, 400 otherwise.
+        if version == XapiVersion::V1_0_3 && kind != DocumentKind::State {
+            let exists = state.documents.get_document(&request.scope, &id).await?;
+            return Err(match exists {
+                Some(_) => ApiError::Conflict(format!(
+                    "document `{id}` exists: send If-Match with its ETag to overwrite it"
+                )),
+                None => field_error(
+                    "If-None-Match",
+                    "a profile PUT must send If-Match or If-None-Match (If-None-Match: * to create)",
+                ),
+            });
+        }
         condition = Precondition::IfNoneMatch;
     }
     let document = new_document(body.to_vec(), content_type(&headers));

@@ -25,10 +25,13 @@ pub use metrics::Metrics;
 use crate::auth::CredentialsFile;
 use crate::config::Settings;
 use crate::store::{DocumentStore, StatementStore};
+use crate::xapi::version::XapiVersion;
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
 pub struct AppState {
+    /// The xAPI versions served, the default first.
+    pub versions: Arc<[XapiVersion]>,
     /// The statement store chosen by the settings.
     pub statements: Arc<dyn StatementStore>,
     /// The document store chosen by the settings.
@@ -50,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::router())
         .merge(agents::router())
         .merge(about::xapi_router())
-        .layer(axum::middleware::from_fn(version::negotiate));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            version::negotiate,
+        ));
     Router::new()
         .nest("/xAPI", xapi)
         .merge(about::ops_router())

@@ -20,6 +20,7 @@ use crate::plugins::PipelineError;
 use crate::store::Attachment;
 use crate::xapi::format::{self, Format};
 use crate::xapi::query::{encode_cursor, parse_request, StatementQuery, StatementRequest};
+use crate::xapi::signature;
 use crate::xapi::statement::{authority_key, prepare, PreparedStatement};
 use crate::xapi::time::{format_micros, http_date};
 use crate::xapi::validate::validate_statement;
@@ -223,6 +224,28 @@ fn validate_batch(statements: &mut [Value], version: XapiVersion) -> Result<(), 
     Ok(())
 }
 
+/// Checks every signed statement's JWS against the statement it came with (xAPI Data 2.6).
+fn check_signatures(statements: &[Value], attachments: &[Attachment]) -> Result<(), ApiError> {
+    let batch = statements.len() > 1;
+    for (i, statement) in statements.iter().enumerate() {
+        for sha2 in signature::signature_hashes(statement) {
+            let fail = |message: String| ApiError::BadRequest {
+                message,
+                field: Some("attachments".into()),
+                statement_index: batch.then_some(i),
+            };
+            let part = attachments.iter().find(|a| a.sha2 == sha2).ok_or_else(|| {
+                fail(format!(
+                    "the signature attachment {sha2} must be sent in the request as a multipart/mixed part"
+                ))
+            })?;
+            signature::check(statement, &part.content)
+                .map_err(|e| fail(format!("invalid statement signature: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the plugin pipeline in force now over a validated batch, off the async workers.
 async fn run_plugins(
     state: &AppState,
@@ -272,6 +295,7 @@ async fn store_batch(
         let mut statements = statements;
         let attachments = match_attachments(&statements, parts)?;
         validate_batch(&mut statements, version)?;
+        check_signatures(&statements, &attachments)?;
         let statements = run_plugins(state, statements, version).await?;
         let prepared = prepare_batch(statements, auth, version)?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();

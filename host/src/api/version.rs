@@ -1,34 +1,46 @@
 //! `X-Experience-API-Version`: required on requests, echoed on every response.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::ApiError;
+use super::{ApiError, AppState};
 use crate::xapi::version::{XapiVersion, VERSION_HEADER};
 
-/// Checks the request's version (About needs none), stores it for the handlers, and sets the
-/// served version on the response.
-pub async fn negotiate(mut request: Request, next: Next) -> Response {
+/// Checks the request's version against those served (About needs none), stores it for the
+/// handlers, and sets the served version on the response: the default version when the
+/// request named none or one not served.
+pub async fn negotiate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let served = &state.versions;
+    let default = served.first().copied().unwrap_or(XapiVersion::V2_0_0);
+    let names = || {
+        served
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
     let header = request
         .headers()
         .get(VERSION_HEADER)
         .map(|v| v.to_str().unwrap_or(""));
-    let is_about = request.uri().path().ends_with("/about");
-    let version = match header {
-        Some(v) => match XapiVersion::from_header(v) {
-            Some(version) => Ok(version),
-            None if is_about => Ok(XapiVersion::V2_0_0),
-            None => Err(ApiError::bad(format!(
-                "{VERSION_HEADER} `{v}` is not supported (use 2.0.0 or 1.0.3)"
-            ))),
-        },
-        None if is_about || request.method() == axum::http::Method::OPTIONS => {
-            Ok(XapiVersion::V2_0_0)
-        }
+    let lenient =
+        request.uri().path().ends_with("/about") || request.method() == axum::http::Method::OPTIONS;
+    let version = match header.map(|v| (v, XapiVersion::from_header(v))) {
+        Some((_, Some(version))) if served.contains(&version) => Ok(version),
+        Some(_) | None if lenient => Ok(default),
+        Some((v, _)) => Err(ApiError::bad(format!(
+            "{VERSION_HEADER} `{v}` is not served here (use {})",
+            names()
+        ))),
         None => Err(ApiError::bad(format!(
-            "the {VERSION_HEADER} header is required (2.0.0 or 1.0.3)"
+            "the {VERSION_HEADER} header is required ({})",
+            names()
         ))),
     };
     let (served, mut response) = match version {
@@ -36,7 +48,7 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
             request.extensions_mut().insert(version);
             (version, next.run(request).await)
         }
-        Err(e) => (XapiVersion::V2_0_0, e.into_response()),
+        Err(e) => (default, e.into_response()),
     };
     response
         .headers_mut()

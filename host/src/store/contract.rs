@@ -56,6 +56,45 @@ pub async fn statement_store(store: &dyn StatementStore) {
     voided_statements_leave_queries_but_voiding_ones_stay(store, &tag).await;
     filters_select_what_they_name(store, &tag).await;
     pages_have_no_gaps_or_repeats_while_others_insert(store, &tag).await;
+    activity_definitions_merge_every_statement_that_defines_them(store, &tag).await;
+}
+
+async fn activity_definitions_merge_every_statement_that_defines_them(
+    store: &dyn StatementStore,
+    tag: &str,
+) {
+    let activity = format!("http://example.org/{tag}/defined");
+    let with_definition = |definition: Value| {
+        let mut s = statement(tag, "http://example.org/verb", &activity);
+        s["object"]["definition"] = definition;
+        prepared(s)
+    };
+    assert_eq!(
+        store.activity_definition(&activity).await.expect("reads"),
+        None,
+        "an activity nobody defined has no definition"
+    );
+    store
+        .insert(
+            vec![with_definition(json!({"name": {"en-US": "meeting"}}))],
+            vec![],
+        )
+        .await
+        .expect("insert");
+    store
+        .insert(
+            vec![with_definition(
+                json!({"name": {"fr": "réunion"}, "type": "http://t"}),
+            )],
+            vec![],
+        )
+        .await
+        .expect("insert");
+    assert_eq!(
+        store.activity_definition(&activity).await.expect("reads"),
+        Some(json!({"name": {"en-US": "meeting", "fr": "réunion"}, "type": "http://t"})),
+        "the canonical definition holds every language it was given"
+    );
 }
 
 async fn stored_statements_come_back_with_stored_and_timestamp(

@@ -6,6 +6,7 @@ pub mod sqlite;
 mod sqlite_documents;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::xapi::query::StatementQuery;
@@ -80,6 +81,9 @@ pub trait StatementStore: Send + Sync {
     async fn consistent_through(&self) -> Result<i64, StoreError>;
     /// Attachment contents by SHA-256; unknown hashes are left out.
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError>;
+    /// The canonical definition of an activity: every stored definition of it merged in
+    /// commit order (see `xapi::activity::merge`); `None` when no statement defined it.
+    async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError>;
 }
 
 /// The three document resources.

@@ -12,13 +12,16 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use serde_json::Value;
+
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
+use crate::xapi::activity;
 use crate::xapi::query::StatementQuery;
 use crate::xapi::statement::{finish_body, PreparedStatement};
 use crate::xapi::time::{format_micros, now_micros};
 
 /// Schema version written to `meta`; bump with a migration when the layout changes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +57,9 @@ CREATE TABLE IF NOT EXISTS documents (
     registration TEXT NOT NULL, id TEXT NOT NULL,
     content_type TEXT NOT NULL, etag TEXT NOT NULL, updated INTEGER NOT NULL, content BLOB NOT NULL,
     PRIMARY KEY (kind, activity_id, agent, registration, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, definition TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (
     sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL
@@ -202,11 +208,73 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             .map_err(internal)?;
         }
         Some(Ok(SCHEMA_VERSION)) => {}
+        Some(Ok(1)) => {
+            // Version 2 added the canonical activity definitions: rebuild them.
+            let tx = conn.unchecked_transaction().map_err(internal)?;
+            backfill_activities(&tx)?;
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                params![SCHEMA_VERSION.to_string()],
+            )
+            .map_err(internal)?;
+            tx.commit().map_err(internal)?;
+        }
         Some(other) => {
             return Err(StoreError::Unavailable(format!(
             "database schema version {other:?} is not {SCHEMA_VERSION}; this xlrs cannot open it"
         )))
         }
+    }
+    Ok(())
+}
+
+/// Builds the activities table from every stored statement, in commit order.
+fn backfill_activities(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let mut st = tx
+        .prepare("SELECT body FROM statements ORDER BY seq")
+        .map_err(internal)?;
+    let mut rows = st.query([]).map_err(internal)?;
+    while let Some(row) = rows.next().map_err(internal)? {
+        let body: String = row.get(0).map_err(internal)?;
+        if let Ok(statement) = serde_json::from_str::<Value>(&body) {
+            merge_definitions(tx, &activity::definitions(&statement))?;
+        }
+    }
+    Ok(())
+}
+
+/// Merges definitions into the activities table, writing only what changes.
+fn merge_definitions(
+    tx: &Transaction<'_>,
+    definitions: &[(String, Value)],
+) -> Result<(), StoreError> {
+    if definitions.is_empty() {
+        return Ok(());
+    }
+    let mut get = tx
+        .prepare_cached("SELECT definition FROM activities WHERE id = ?1")
+        .map_err(internal)?;
+    let mut put = tx
+        .prepare_cached("INSERT OR REPLACE INTO activities (id, definition) VALUES (?1, ?2)")
+        .map_err(internal)?;
+    for (id, definition) in definitions {
+        let existing: Option<String> = get
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .map_err(internal)?;
+        let merged = match existing.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(mut canonical)) => {
+                let before = canonical.clone();
+                activity::merge(&mut canonical, definition);
+                if canonical == before {
+                    continue;
+                }
+                canonical
+            }
+            _ => definition.clone(),
+        };
+        put.execute(params![id, merged.to_string()])
+            .map_err(internal)?;
     }
     Ok(())
 }
@@ -368,6 +436,7 @@ fn insert_batch(
         if let Some(target) = &voids {
             void.execute([target]).map_err(internal)?;
         }
+        merge_definitions(tx, &s.index.definitions)?;
     }
     let mut attach = tx
         .prepare_cached(
@@ -648,6 +717,19 @@ impl StatementStore for SqliteStore {
             Ok(out)
         })
         .await
+    }
+
+    async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        let id = id.to_string();
+        let text: Option<String> = self
+            .read(move |conn| {
+                conn.prepare_cached("SELECT definition FROM activities WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([&id], |r| r.get(0)).optional())
+                    .map_err(internal)
+            })
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Internal(e.to_string())))
+            .transpose()
     }
 }
 

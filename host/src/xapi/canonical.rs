@@ -7,8 +7,49 @@ use sha2::{Digest, Sha256};
 /// Properties set by the LRS, ignored when comparing a re-sent statement with the stored one.
 const LRS_SET: [&str; 4] = ["id", "stored", "authority", "version"];
 
-/// SHA-256 (hex) of the statement as the client sent it, keys sorted, LRS-set properties removed.
+/// Durations compare to 0.01 s (xAPI Data 4.6): `PT1.2371S` becomes `PT1.23S`.
+pub fn truncate_duration(duration: &str) -> String {
+    let Some(body) = duration.strip_suffix('S') else {
+        return duration.to_string();
+    };
+    match body.rfind('.') {
+        Some(dot) if body.len() > dot + 3 && !body[dot..].contains(['H', 'M', 'T']) => {
+            format!("{}S", &body[..dot + 3])
+        }
+        _ => duration.to_string(),
+    }
+}
+
+/// `result.duration` of the statement and of a SubStatement object, truncated for comparison.
+pub fn truncate_durations(statement: &mut Value) {
+    if let Some(result) = statement.get_mut("result") {
+        truncate_in(result);
+    }
+    if let Some(result) = statement
+        .get_mut("object")
+        .and_then(|o| o.get_mut("result"))
+    {
+        truncate_in(result);
+    }
+}
+
+fn truncate_in(result: &mut Value) {
+    if let Some(Value::String(d)) = result.get_mut("duration") {
+        *d = truncate_duration(d);
+    }
+}
+
+/// SHA-256 (hex) of the statement as the client sent it, keys sorted, LRS-set properties
+/// removed, durations truncated to hundredths.
 pub fn content_hash(statement: &Value) -> String {
+    let mut truncated;
+    let statement = if has_duration(statement) {
+        truncated = statement.clone();
+        truncate_durations(&mut truncated);
+        &truncated
+    } else {
+        statement
+    };
     let mut hasher = Sha256::new();
     if let Value::Object(map) = statement {
         let mut keys: Vec<&String> = map
@@ -28,6 +69,11 @@ pub fn content_hash(statement: &Value) -> String {
         feed(&mut hasher, statement);
     }
     hex::encode(hasher.finalize())
+}
+
+fn has_duration(statement: &Value) -> bool {
+    statement.pointer("/result/duration").is_some()
+        || statement.pointer("/object/result/duration").is_some()
 }
 
 fn feed(hasher: &mut Sha256, value: &Value) {
@@ -78,6 +124,17 @@ mod tests {
         let a = json!({"verb": {"id": "http://v/1"}});
         let b = json!({"verb": {"id": "http://v/2"}});
         assert_ne!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn durations_compare_to_hundredths_of_a_second() {
+        assert_eq!(truncate_duration("P1DT12H36M0.1237S"), "P1DT12H36M0.12S");
+        assert_eq!(truncate_duration("PT1.5S"), "PT1.5S");
+        assert_eq!(truncate_duration("PT10M"), "PT10M");
+        assert_eq!(
+            content_hash(&json!({"result": {"duration": "PT1.2371S"}})),
+            content_hash(&json!({"result": {"duration": "PT1.23S"}}))
+        );
     }
 
     #[test]

@@ -118,10 +118,7 @@ fn object_ids(object: &mut Value) {
 
 fn activity_ids(activity: &mut Value) {
     if let Some(id) = activity.get("id").cloned() {
-        *activity = Value::Object(Map::from_iter([
-            ("objectType".to_string(), Value::String("Activity".into())),
-            ("id".to_string(), id),
-        ]));
+        *activity = Value::Object(Map::from_iter([("id".to_string(), id)]));
     }
 }
 
@@ -235,13 +232,10 @@ mod tests {
             json!({"objectType": "Agent", "mbox": "mailto:a@example.org"})
         );
         assert_eq!(s["verb"], json!({"id": "http://v"}));
-        assert_eq!(
-            s["object"],
-            json!({"objectType": "Activity", "id": "http://a"})
-        );
+        assert_eq!(s["object"], json!({"id": "http://a"}));
         assert_eq!(
             s["context"]["contextActivities"]["parent"][0],
-            json!({"objectType": "Activity", "id": "http://p"})
+            json!({"id": "http://p"})
         );
     }
 

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::activity::definitions;
 use super::agent::{ifi_key, keys_with_members};
 use super::canonical::content_hash;
 use super::version::XapiVersion;
@@ -45,6 +46,8 @@ pub struct StatementIndex {
     pub voids: Option<Uuid>,
     /// The authority as a key, for `statements/read/mine`.
     pub authority: String,
+    /// Activity definitions the statement carries, for the canonical definitions.
+    pub definitions: Vec<(String, Value)>,
 }
 
 /// Why a statement could not be prepared (it passed validation, so this is rare).
@@ -58,6 +61,12 @@ pub fn prepare(
     authority: &Value,
     version: XapiVersion,
 ) -> Result<PreparedStatement, PrepareError> {
+    normalize_context_activities(&mut statement);
+    if let Some(sub) = statement.get_mut("object") {
+        if sub.get("objectType").and_then(Value::as_str) == Some("SubStatement") {
+            normalize_context_activities(sub);
+        }
+    }
     let hash = content_hash(&statement);
     let map = statement
         .as_object_mut()
@@ -80,6 +89,7 @@ pub fn prepare(
     let needs_timestamp = !map.contains_key("timestamp");
     let mut index = index_of(map);
     index.authority = authority_key(authority);
+    index.definitions = definitions(&statement);
     let body = serde_json::to_string(&statement).map_err(|e| PrepareError(e.to_string()))?;
     Ok(PreparedStatement {
         id,
@@ -88,6 +98,23 @@ pub fn prepare(
         content_hash: hash,
         index,
     })
+}
+
+/// Stores every context activity list as an array: the spec lets a client send a single
+/// object, and an LRS returns an array even then.
+fn normalize_context_activities(statement: &mut Value) {
+    let Some(lists) = statement
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for list in lists.values_mut() {
+        if list.is_object() {
+            *list = Value::Array(vec![list.take()]);
+        }
+    }
 }
 
 /// The key identifying an authority for `statements/read/mine`.
@@ -268,6 +295,25 @@ mod tests {
         assert_eq!(v["stored"], "2026-01-01T00:00:00.000Z");
         assert_eq!(v["timestamp"], "2026-01-01T00:00:00.000Z");
         assert_eq!(v["id"], "x");
+    }
+
+    #[test]
+    fn a_single_context_activity_is_stored_in_an_array() {
+        let s = json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://v"},
+                       "object": {"objectType": "SubStatement", "actor": {"mbox": "mailto:b@example.org"},
+                                  "verb": {"id": "http://v"}, "object": {"id": "http://a"},
+                                  "context": {"contextActivities": {"other": {"id": "http://o"}}}},
+                       "context": {"contextActivities": {"parent": {"id": "http://p"}}}});
+        let p = prepare(s, &authority(), XapiVersion::V2_0_0).unwrap();
+        let body: Value = serde_json::from_str(&p.body).unwrap();
+        assert_eq!(
+            body["context"]["contextActivities"]["parent"],
+            json!([{"id": "http://p"}])
+        );
+        assert_eq!(
+            body["object"]["context"]["contextActivities"]["other"],
+            json!([{"id": "http://o"}])
+        );
     }
 
     #[test]

@@ -17,6 +17,48 @@ fn about_lists_both_versions_without_credentials() {
 }
 
 #[test]
+fn a_server_restricted_to_1_0_3_serves_and_answers_only_1_0_3() {
+    let s = Server::start_with(XLRS, &[("XLRS_XAPI_VERSIONS", "1.0.3")]);
+    let about: Value = s
+        .raw(Method::GET, "/xAPI/about")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(about["version"], serde_json::json!(["1.0.3"]));
+    let r = s
+        .xapi_version(Method::GET, "/statements", "2.0.0")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400, "a version not served is refused");
+    let r = s.raw(Method::GET, "/xAPI/statements").send().unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.headers()["x-experience-api-version"],
+        "1.0.3",
+        "an error answers in the version served"
+    );
+    let r = s
+        .xapi_version(Method::GET, "/statements", "1.0.3")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn an_unknown_served_version_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_DATA_DIR", dir.path())
+        .env("XLRS_XAPI_VERSIONS", "2.0.0,0.95")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("xapi_versions"));
+}
+
+#[test]
 fn health_answers_without_credentials_or_version() {
     let s = Server::start(XLRS);
     let r = s.raw(Method::GET, "/health").send().unwrap();

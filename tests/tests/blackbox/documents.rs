@@ -118,6 +118,56 @@ fn a_profile_put_over_an_existing_document_needs_a_precondition() {
 }
 
 #[test]
+fn in_2_0_a_state_put_over_an_existing_document_needs_a_precondition_but_not_in_1_0_3() {
+    let s = Server::start(XLRS);
+    let path = state_query(Some("concurrency"));
+    let put = |version: &str, body: Value| {
+        s.xapi_version(Method::PUT, &path, version)
+            .json(&body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(put("2.0.0", json!({"v": 1})), 204);
+    assert_eq!(put("2.0.0", json!({"v": 2})), 409);
+    let got: Value = s.xapi(Method::GET, &path).send().unwrap().json().unwrap();
+    assert_eq!(
+        got,
+        json!({"v": 1}),
+        "a refused PUT leaves the document as it was"
+    );
+    assert_eq!(
+        put("1.0.3", json!({"v": 3})),
+        204,
+        "1.0.3 State PUT overwrites"
+    );
+    let got: Value = s.xapi(Method::GET, &path).send().unwrap().json().unwrap();
+    assert_eq!(got, json!({"v": 3}));
+}
+
+#[test]
+fn in_1_0_3_a_profile_put_without_a_precondition_is_400_for_a_new_document() {
+    let s = Server::start(XLRS);
+    let path = format!(
+        "/agents/profile?agent={}&profileId=p",
+        enc(r#"{"mbox":"mailto:ada@example.org"}"#)
+    );
+    let put = |header: Option<(&str, &str)>| {
+        let mut r = s
+            .xapi_version(Method::PUT, &path, "1.0.3")
+            .json(&json!({"a": 1}));
+        if let Some((k, v)) = header {
+            r = r.header(k, v);
+        }
+        r.send().unwrap().status().as_u16()
+    };
+    assert_eq!(put(None), 400);
+    assert_eq!(put(Some(("If-None-Match", "*"))), 204);
+    assert_eq!(put(None), 409, "over an existing document it is a conflict");
+}
+
+#[test]
 fn post_cannot_merge_into_a_document_that_is_not_json() {
     let s = Server::start(XLRS);
     let path = format!(
@@ -168,4 +218,31 @@ fn agents_returns_a_person_and_activities_the_definition() {
         .json()
         .unwrap();
     assert_eq!(activity["definition"]["name"]["en-US"], "Algebra");
+}
+
+#[test]
+fn an_activity_holds_every_language_any_statement_gave_it() {
+    let s = Server::start(XLRS);
+    let activity = format!("http://example.org/meeting/{}", uuid::Uuid::new_v4());
+    for name in [
+        json!({"en-US": "example meeting"}),
+        json!({"fr-FR": "réunion"}),
+    ] {
+        let mut st = statement();
+        st["object"] = json!({"id": activity, "definition": {"name": name}});
+        assert_eq!(s.post(&st).status(), 200);
+    }
+    let got: Value = s
+        .xapi(
+            Method::GET,
+            &format!("/activities?activityId={}", enc(&activity)),
+        )
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        got["definition"]["name"],
+        json!({"en-US": "example meeting", "fr-FR": "réunion"})
+    );
 }

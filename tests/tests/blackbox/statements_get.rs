@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{enc, statement, Server};
+use xlrs_tests::{enc, statement, statement_with_id, Server};
 
 use crate::XLRS;
 
@@ -192,7 +192,11 @@ fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
         st["verb"],
         json!({"id": "http://adlnet.gov/expapi/verbs/completed"})
     );
-    assert!(st["object"].get("definition").is_none());
+    assert_eq!(
+        st["object"],
+        json!({"id": st["object"]["id"]}),
+        "an Activity in the ids format is its id alone"
+    );
     let r = s
         .xapi(Method::GET, "/statements?format=canonical")
         .header("Accept-Language", "fr-FR")
@@ -206,6 +210,25 @@ fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
     assert_eq!(
         page["statements"][0]["object"]["definition"]["name"],
         json!({"fr-FR": "Algèbre"})
+    );
+}
+
+#[test]
+fn a_context_activity_sent_as_one_object_is_returned_in_an_array() {
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut st = statement_with_id(&id);
+    st["context"] = json!({"contextActivities": {"parent": {"id": "http://example.org/course"}}});
+    post_ids(&s, &st);
+    let got: Value = s.get_statement(&id).json().unwrap();
+    assert_eq!(
+        got["context"]["contextActivities"]["parent"],
+        json!([{"id": "http://example.org/course"}])
+    );
+    assert_eq!(
+        s.post(&st).status(),
+        200,
+        "re-sending the single-object form is the same statement, not a conflict"
     );
 }
 

@@ -1,5 +1,7 @@
 //! Storing statements: POST, PUT, ids, conflicts, validation, voiding, attachments.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -334,4 +336,92 @@ fn the_1_0_3_alternate_request_syntax_works_and_2_0_refuses_it() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 400);
+}
+
+/// A compact JWS over `payload` with `alg` (the signature bytes are not checked without a
+/// certificate, so they are arbitrary here).
+fn jws(alg: &str, payload: &str) -> Vec<u8> {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(json!({ "alg": alg }).to_string()),
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode(b"signature-bytes")
+    )
+    .into_bytes()
+}
+
+/// POSTs `signed` with `signature` attached as its signature (declared as `content_type`).
+fn post_signed(s: &Server, signed: &Value, signature: &[u8], content_type: &str) -> u16 {
+    let sha2 = hex::encode(Sha256::digest(signature));
+    let mut st = signed.clone();
+    st["attachments"] = json!([{"usageType": "http://adlnet.gov/expapi/attachments/signature",
+                                "display": {"en-US": "signature"}, "contentType": content_type,
+                                "length": signature.len(), "sha2": sha2}]);
+    let (ct, body) = multipart(&st, &[(&sha2, signature)]);
+    s.xapi(Method::POST, "/statements")
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_signed_statement_is_a_jws_of_the_statement_with_rs256_rs384_or_rs512() {
+    let s = Server::start(XLRS);
+    let st = statement();
+    let octets = "application/octet-stream";
+    for alg in ["RS256", "RS384", "RS512"] {
+        assert_eq!(
+            post_signed(&s, &st, &jws(alg, &st.to_string()), octets),
+            200,
+            "{alg}"
+        );
+    }
+    assert_eq!(
+        post_signed(&s, &st, &jws("HS256", &st.to_string()), octets),
+        400,
+        "another algorithm is refused"
+    );
+    assert_eq!(
+        post_signed(&s, &st, &jws("RS256", &st.to_string()), "text/plain"),
+        400,
+        "a signature attachment must be application/octet-stream"
+    );
+    let broken = st.to_string().replacen('"', "'", 1);
+    assert_eq!(
+        post_signed(&s, &st, &jws("RS256", &broken), octets),
+        400,
+        "the payload must be a JSON serialization of the statement"
+    );
+    let mut other = st.clone();
+    other["verb"]["id"] = json!("http://example.org/verbs/other");
+    assert_eq!(
+        post_signed(&s, &st, &jws("RS256", &other.to_string()), octets),
+        400,
+        "the payload must be the statement that was signed"
+    );
+    assert_eq!(post_signed(&s, &st, b"not a jws", octets), 400);
+}
+
+#[test]
+fn an_authority_group_must_be_an_anonymous_pair() {
+    let s = Server::start(XLRS);
+    let pair = json!([{"mbox": "mailto:app@example.org"}, {"mbox": "mailto:user@example.org"}]);
+    let mut st = statement();
+    st["authority"] = json!({"objectType": "Group", "member": pair});
+    assert_eq!(s.post(&st).status(), 200);
+    st["authority"]["mbox"] = json!("mailto:group@example.org");
+    assert_eq!(s.post(&st).status(), 400, "an identified Group is refused");
+}
+
+#[test]
+fn interaction_components_need_an_interaction_type() {
+    let s = Server::start(XLRS);
+    let mut st = statement();
+    st["object"]["definition"] = json!({"correctResponsesPattern": ["true"]});
+    assert_eq!(s.post(&st).status(), 400);
+    st["object"]["definition"]["interactionType"] = json!("true-false");
+    assert_eq!(s.post(&st).status(), 200);
 }

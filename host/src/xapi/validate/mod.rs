@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use crate::xapi::signature::{SIGNATURE_CONTENT_TYPE, SIGNATURE_USAGE};
 use crate::xapi::version::XapiVersion;
 
 /// A rule a statement (or query parameter) breaks: where, and which rule.
@@ -169,11 +170,17 @@ fn statement_body(map: &Map<String, Value>, path: &str, version: XapiVersion, su
 
 fn validate_authority(authority: &Value, version: XapiVersion) -> Result {
     validate_agent_or_group(authority, "authority", version)?;
-    if let Some(members) = authority.get("member").and_then(Value::as_array) {
-        // An OAuth authority is a Group of exactly two Agents (application and user).
-        if authority.get("objectType").and_then(Value::as_str) == Some("Group")
-            && members.len() != 2
+    // A Group authority stands for three-legged OAuth: an anonymous Group of exactly two
+    // Agents, the application and the user.
+    if authority.get("objectType").and_then(Value::as_str) == Some("Group") {
+        if ["mbox", "mbox_sha1sum", "openid", "account"]
+            .iter()
+            .any(|ifi| authority.get(ifi).is_some())
         {
+            return fail("authority", "an authority Group must be anonymous (no IFI)");
+        }
+        let members = authority.get("member").and_then(Value::as_array);
+        if members.is_none_or(|m| m.len() != 2) {
             return fail(
                 "authority.member",
                 "an authority Group must have exactly two members",
@@ -481,6 +488,9 @@ fn validate_activity(map: &Map<String, Value>, path: &str) -> Result {
     };
     if let Some(c) = def.get("correctResponsesPattern") {
         let p = join(&dp, "correctResponsesPattern");
+        if interaction.is_none() {
+            return fail(&p, "needs an interactionType");
+        }
         let items = c
             .as_array()
             .map_or_else(|| fail(&p, "must be an array of strings"), Ok)?;
@@ -772,6 +782,15 @@ fn validate_attachments(attachments: &Value, path: &str) -> Result {
         let ct = string(&a["contentType"], &join(&p, "contentType"))?;
         if !ct.contains('/') {
             return fail(&join(&p, "contentType"), "must be an Internet media type");
+        }
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        if a["usageType"] == SIGNATURE_USAGE
+            && !essence.eq_ignore_ascii_case(SIGNATURE_CONTENT_TYPE)
+        {
+            return fail(
+                &join(&p, "contentType"),
+                "a signature attachment must be application/octet-stream",
+            );
         }
         if !a["length"].is_u64() {
             return fail(&join(&p, "length"), "must be a non-negative integer");

@@ -370,3 +370,42 @@ fn iris_need_a_scheme_and_no_spaces() {
     assert!(!is_iri("http://example.org/a b"));
     assert!(!is_iri(""));
 }
+
+#[test]
+fn an_authority_group_is_an_anonymous_group_of_two_agents() {
+    let a = json!({"mbox": "mailto:app@example.org"});
+    let b = json!({"mbox": "mailto:user@example.org"});
+    ok(&with(
+        &["authority"],
+        json!({"objectType": "Group", "member": [a, b]}),
+    ));
+    bad(
+        &with(
+            &["authority"],
+            json!({"objectType": "Group", "mbox": "mailto:g@example.org", "member": [a, b]}),
+        ),
+        "authority",
+    );
+    bad(
+        &with(
+            &["authority"],
+            json!({"objectType": "Group", "member": [a]}),
+        ),
+        "authority.member",
+    );
+}
+
+#[test]
+fn a_correct_responses_pattern_needs_an_interaction_type() {
+    bad(
+        &with(
+            &["object", "definition"],
+            json!({"correctResponsesPattern": ["true"]}),
+        ),
+        "object.definition.correctResponsesPattern",
+    );
+    ok(&with(
+        &["object", "definition"],
+        json!({"interactionType": "true-false", "correctResponsesPattern": ["true"]}),
+    ));
+}

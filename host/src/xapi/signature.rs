@@ -1,0 +1,151 @@
+//! Signed statements (xAPI Data 2.6): a JWS in compact serialization, sent as the attachment
+//! whose usageType is [`SIGNATURE_USAGE`], whose payload is the statement as it was before the
+//! signature was added.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::Value;
+
+use super::canonical::truncate_durations;
+
+/// The attachment usageType that marks a statement signature.
+pub const SIGNATURE_USAGE: &str = "http://adlnet.gov/expapi/attachments/signature";
+
+/// The content type a signature attachment must have.
+pub const SIGNATURE_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// The algorithms the specification allows.
+const ALGORITHMS: [&str; 3] = ["RS256", "RS384", "RS512"];
+
+/// Statement properties the signer sets and the LRS compares with the payload; the LRS adds
+/// `id`, `authority`, `stored`, `timestamp` and `version`, and the signature attachment
+/// itself comes after signing, so those are compared only when the payload has them.
+const SIGNED_PROPERTIES: [&str; 5] = ["actor", "verb", "object", "result", "context"];
+
+/// The sha2 of every signature attachment of a statement.
+pub fn signature_hashes(statement: &Value) -> Vec<String> {
+    statement
+        .get("attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| a.get("usageType").and_then(Value::as_str) == Some(SIGNATURE_USAGE))
+        .filter_map(|a| a.get("sha2").and_then(Value::as_str))
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Checks a signature attachment's content against the statement it signs; the error says
+/// which rule it breaks.
+pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(jws).map_err(|_| "the signature is not a JWS (not UTF-8)")?;
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    let [header, payload, signature] = parts.as_slice() else {
+        return Err("the signature is not a JWS in compact serialization (three parts)".into());
+    };
+    let header: Value = decode_json(header).map_err(|e| format!("the JWS header {e}"))?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if !ALGORITHMS.contains(&alg) {
+        return Err(format!(
+            "the JWS algorithm `{alg}` is not one of RS256, RS384, RS512"
+        ));
+    }
+    if !matches!(URL_SAFE_NO_PAD.decode(signature), Ok(s) if !s.is_empty()) {
+        return Err("the JWS signature part is not base64url".into());
+    }
+    let payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
+    if !payload.is_object() {
+        return Err("the JWS payload must be the statement as a JSON object".into());
+    }
+    // Durations compare to hundredths of a second (Data 4.6).
+    let mut payload = payload;
+    truncate_durations(&mut payload);
+    let mut received = statement.clone();
+    truncate_durations(&mut received);
+    let statement = &received;
+    for key in SIGNED_PROPERTIES {
+        if payload.get(key) != statement.get(key) {
+            return Err(format!(
+                "the JWS payload's `{key}` differs from the statement's: the payload must be the signed statement"
+            ));
+        }
+    }
+    for key in ["id", "timestamp"] {
+        if let Some(signed) = payload.get(key) {
+            if statement.get(key) != Some(signed) {
+                return Err(format!(
+                    "the JWS payload's `{key}` differs from the statement's"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_json(part: &str) -> Result<Value, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| "is not base64url".to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("is not JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn jws(header: &Value, payload: &str) -> Vec<u8> {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode([1u8, 2, 3])
+        )
+        .into_bytes()
+    }
+
+    fn statement() -> Value {
+        json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://v"},
+               "object": {"id": "http://a"}})
+    }
+
+    #[test]
+    fn a_jws_over_the_statement_with_an_rs_algorithm_passes() {
+        let s = statement();
+        for alg in ALGORITHMS {
+            check(&s, &jws(&json!({"alg": alg}), &s.to_string())).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_algorithm_must_be_rs256_rs384_or_rs512() {
+        let s = statement();
+        let e = check(&s, &jws(&json!({"alg": "HS256"}), &s.to_string())).unwrap_err();
+        assert!(e.contains("HS256"), "{e}");
+    }
+
+    #[test]
+    fn the_payload_must_be_the_statement_as_json() {
+        let s = statement();
+        let broken = s.to_string().replacen('"', "'", 1);
+        assert!(check(&s, &jws(&json!({"alg": "RS256"}), &broken)).is_err());
+        let mut other = statement();
+        other["verb"]["id"] = json!("http://other");
+        assert!(check(&s, &jws(&json!({"alg": "RS256"}), &other.to_string())).is_err());
+    }
+
+    #[test]
+    fn durations_beyond_hundredths_do_not_count() {
+        let mut s = statement();
+        s["result"] = json!({"duration": "PT1.23S"});
+        let mut signed = s.clone();
+        signed["result"]["duration"] = json!("PT1.2371S");
+        check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).unwrap();
+    }
+
+    #[test]
+    fn a_signature_that_is_not_compact_jws_is_refused() {
+        assert!(check(&statement(), b"not a jws").is_err());
+    }
+}

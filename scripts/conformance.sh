@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the official ADL LRS conformance suite against a freshly started xlrs (release build,
+# embedded store, its own data dir and port). The suite is not part of this repository:
+#   git clone https://github.com/adlnet/lrs-conformance-test-suite "$SUITE" && (cd "$SUITE" && npm install)
+# Usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+suite=${1:?usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [runner options...]}
+version=${2:-2.0.0}
+shift $(( $# >= 2 ? 2 : 1 ))
+suite=$(cd "$suite" && pwd)
+
+cargo build --release --locked -p xlrs
+data=$(mktemp -d)
+password=conformance-$(date +%s)
+out="$data/server.out"
+XLRS_LISTEN=127.0.0.1:0 XLRS_DATA_DIR="$data" XLRS_ADMIN_USER=admin XLRS_ADMIN_PASSWORD="$password" \
+  XLRS_LOG=${XLRS_LOG:-warn} target/release/xlrs serve >"$out" 2>"$data/server.err" &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
+
+url=""
+for _ in $(seq 100); do
+  url=$(sed -n 's/^xlrs listening on //p' "$out")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$data/server.err" >&2; echo "the server did not start" >&2; exit 1; }
+
+echo "conformance suite $version against $url/xAPI"
+cd "$suite"
+node bin/console_runner.js -e "$url/xAPI" -a -u admin -p "$password" -x "$version" -z "$@"
