@@ -97,7 +97,7 @@ pub fn markdown_section(args: &Args, table: &str) -> String {
     format!(
         "\n## {} — commit {}\n\nMachine: {} cores, {}, kernel {}. Clients: {}, preload {}.\n\n`{}`\n\n{}\n",
         sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        sh("git", &["rev-parse", "--short", "HEAD"]),
+        sh("git", &["describe", "--always", "--dirty"]),
         sh("nproc", &[]),
         mem.replace("MemTotal:", "memory").split_whitespace().collect::<Vec<_>>().join(" "),
         sh("uname", &["-r"]),
@@ -125,10 +125,19 @@ fn template(generator: &Generator, stream: u64, n: usize) -> Template {
         if i > 0 {
             body.push(b',');
         }
-        let text = generator.statement(stream, i as u64).to_string();
-        let id_at = text.find("\"id\":\"").map(|p| p + 6).unwrap_or(0);
-        id_offsets.push(body.len() + id_at);
-        body.extend_from_slice(text.as_bytes());
+        // The id goes first, whatever order the JSON map keeps, so its offset is known.
+        let mut statement = generator.statement(stream, i as u64);
+        let id = statement
+            .as_object_mut()
+            .and_then(|m| m.remove("id"))
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| uuid::Uuid::nil().to_string());
+        let rest = statement.to_string();
+        body.extend_from_slice(b"{\"id\":\"");
+        id_offsets.push(body.len());
+        body.extend_from_slice(id.as_bytes());
+        body.extend_from_slice(b"\",");
+        body.extend_from_slice(&rest.as_bytes()[1..]);
     }
     if n > 1 {
         body.push(b']');
@@ -275,7 +284,8 @@ async fn run_posts(
             .collect();
         tasks.push(tokio::spawn(async move {
             let http = client();
-            let mut rng = rand::rngs::StdRng::seed_from_u64(c as u64);
+            // Fresh ids in every phase and run: a seed shared across phases would re-send ids.
+            let mut rng = rand::rngs::StdRng::from_os_rng();
             let mut n = 0usize;
             loop {
                 if duration.is_some_and(|d| started.elapsed() >= d) {

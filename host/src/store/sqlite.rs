@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -90,6 +90,30 @@ pub struct SqliteStore {
     documents: Arc<Mutex<Option<Connection>>>,
     /// Smallest `stored` of the transaction being written, or 0 when none is in flight.
     pending_since: Arc<AtomicI64>,
+    /// Dropping it stops the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies committed WAL frames into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL size (pages) past which the checkpointer waits for a moment without writers to
+/// truncate the log, so the file cannot grow without bound under constant load.
+const WAL_TRUNCATE_PAGES: i64 = 262_144;
+
+/// Copies WAL frames into the database off the writer thread (the writer never checkpoints,
+/// so commits do not wait for it), until the store is dropped.
+fn checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let wal_pages = conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .unwrap_or(0);
+        if wal_pages > WAL_TRUNCATE_PAGES {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "WAL truncation failed; retrying later");
+            }
+        }
+    }
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -120,6 +144,14 @@ impl SqliteStore {
                 r.get(0)
             })
             .map_err(internal)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0")
+            .map_err(internal)?;
+        let checkpoint_conn = open(path)?;
+        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("xlrs-sqlite-checkpoint".into())
+            .spawn(move || checkpointer(checkpoint_conn, stopped))
+            .map_err(|e| StoreError::Internal(format!("cannot start checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let pending_since = Arc::new(AtomicI64::new(0));
         let pending = pending_since.clone();
@@ -141,6 +173,7 @@ impl SqliteStore {
             max_readers: readers,
             documents: Arc::new(Mutex::new(None)),
             pending_since,
+            _checkpointer: stop_checkpoints,
         })
     }
 
@@ -309,7 +342,12 @@ impl Writer {
         self.pending
             .store(self.last_stored.max(now_micros()), Ordering::SeqCst);
         let result = (|| -> Result<Vec<Result<(), StoreError>>, StoreError> {
-            let tx = self.conn.transaction().map_err(internal)?;
+            // IMMEDIATE: take the write lock up front (waiting in the busy handler), never
+            // upgrade a read snapshot, which SQLite refuses at once while a checkpoint runs.
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
             let mut outcomes = Vec::with_capacity(jobs.len());
             let mut last = self.last_stored;
             for job in jobs {
