@@ -495,7 +495,13 @@ async fn query_response(
     };
     let more_json = serde_json::to_string(&more).map_err(|e| ApiError::Internal(e.to_string()))?;
     let body = format!("{{\"statements\":{statements_json},\"more\":{more_json}}}");
-    respond(state, body, &values, q.attachments).await
+    let mut response = respond(state, body, &values, q.attachments).await?;
+    if let Some(stored) = page.last_stored {
+        if let Ok(v) = HeaderValue::from_str(&http_date(stored)) {
+            response.headers_mut().insert(header::LAST_MODIFIED, v);
+        }
+    }
+    Ok(response)
 }
 
 /// A JSON response, or multipart/mixed with the attachments of `statements` when asked.

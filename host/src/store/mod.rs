@@ -61,6 +61,8 @@ pub struct Page {
     pub statements: Vec<String>,
     /// The position to resume after, when more statements match.
     pub more: Option<i64>,
+    /// The newest `stored` (µs) among the page's statements, for `Last-Modified`.
+    pub last_stored: Option<i64>,
 }
 
 /// Statement storage.

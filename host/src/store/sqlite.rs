@@ -602,7 +602,7 @@ fn direct_sql(q: &StatementQuery) -> (String, Vec<SqlValue>) {
     };
     let mut conds = filter_conditions(&rest, "s", &mut args);
     conds.extend(window_conditions(q, order_col, &mut args));
-    let mut sql = format!("SELECT s.seq, s.body FROM {from}");
+    let mut sql = format!("SELECT s.seq, s.stored, s.body FROM {from}");
     for c in conds {
         sql.push_str(" AND ");
         sql.push_str(&c);
@@ -624,7 +624,7 @@ fn reference_sql(q: &StatementQuery) -> Option<(String, Vec<SqlValue>)> {
     let mut conds = on_target;
     conds.extend(window_conditions(q, "s.seq", &mut args));
     let mut sql = String::from(
-        "SELECT s.seq, s.body FROM statements s INDEXED BY statements_ref \
+        "SELECT s.seq, s.stored, s.body FROM statements s INDEXED BY statements_ref \
          CROSS JOIN statements t ON t.id = s.ref_target WHERE s.ref_target IS NOT NULL",
     );
     for c in conds {
@@ -635,23 +635,22 @@ fn reference_sql(q: &StatementQuery) -> Option<(String, Vec<SqlValue>)> {
     Some((sql, args))
 }
 
-fn run_query(
-    conn: &Connection,
-    sql: &str,
-    args: Vec<SqlValue>,
-) -> Result<Vec<(i64, String)>, StoreError> {
+/// A query row: seq, stored (µs), body.
+type Row = (i64, i64, String);
+
+fn run_query(conn: &Connection, sql: &str, args: Vec<SqlValue>) -> Result<Vec<Row>, StoreError> {
     let mut st = conn.prepare_cached(sql).map_err(internal)?;
     let rows = st
         .query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .map_err(internal)?;
     rows.collect::<Result<_, _>>().map_err(internal)
 }
 
 /// Merges two lists sorted in query order, dropping repeated positions, into one page.
-fn merge_page(q: &StatementQuery, a: Vec<(i64, String)>, b: Vec<(i64, String)>) -> Page {
-    let mut rows: Vec<(i64, String)> = a.into_iter().chain(b).collect();
+fn merge_page(q: &StatementQuery, a: Vec<Row>, b: Vec<Row>) -> Page {
+    let mut rows: Vec<Row> = a.into_iter().chain(b).collect();
     if q.ascending {
         rows.sort_by_key(|r| r.0);
     } else {
@@ -661,7 +660,8 @@ fn merge_page(q: &StatementQuery, a: Vec<(i64, String)>, b: Vec<(i64, String)>) 
     let more = (rows.len() > q.limit).then(|| rows[q.limit - 1].0);
     rows.truncate(q.limit);
     Page {
-        statements: rows.into_iter().map(|r| r.1).collect(),
+        last_stored: rows.iter().map(|r| r.1).max(),
+        statements: rows.into_iter().map(|r| r.2).collect(),
         more,
     }
 }

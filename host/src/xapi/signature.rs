@@ -1,8 +1,9 @@
 //! Signed statements (xAPI Data 2.6): a JWS in compact serialization, sent as the attachment
 //! whose usageType is [`SIGNATURE_USAGE`], whose payload is the statement as it was before the
-//! signature was added.
+//! signature was added. When the JWS header carries a certificate (`x5c`), the signature must
+//! verify with its RSA key.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::Value;
 
@@ -43,15 +44,20 @@ pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
     let [header, payload, signature] = parts.as_slice() else {
         return Err("the signature is not a JWS in compact serialization (three parts)".into());
     };
-    let header: Value = decode_json(header).map_err(|e| format!("the JWS header {e}"))?;
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let protected: Value = decode_json(header).map_err(|e| format!("the JWS header {e}"))?;
+    let alg = protected.get("alg").and_then(Value::as_str).unwrap_or("");
     if !ALGORITHMS.contains(&alg) {
         return Err(format!(
             "the JWS algorithm `{alg}` is not one of RS256, RS384, RS512"
         ));
     }
-    if !matches!(URL_SAFE_NO_PAD.decode(signature), Ok(s) if !s.is_empty()) {
-        return Err("the JWS signature part is not base64url".into());
+    let signature_bytes = match URL_SAFE_NO_PAD.decode(signature) {
+        Ok(bytes) if !bytes.is_empty() => bytes,
+        _ => return Err("the JWS signature part is not base64url".into()),
+    };
+    if let Some(x5c) = protected.get("x5c") {
+        let signing_input = format!("{header}.{payload}");
+        verify_with_certificate(x5c, alg, signing_input.as_bytes(), &signature_bytes)?;
     }
     let payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
     if !payload.is_object() {
@@ -80,6 +86,56 @@ pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Verifies the signature with the public key of the first certificate of `x5c` (JWS §4.1.6:
+/// base64 DER, the signer's certificate first).
+fn verify_with_certificate(
+    x5c: &Value,
+    alg: &str,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::{Pkcs1v15Sign, RsaPublicKey};
+    use sha2::{Digest, Sha256, Sha384, Sha512};
+    use x509_cert::der::{Decode, Encode};
+
+    let first = x5c
+        .as_array()
+        .and_then(|chain| chain.first())
+        .and_then(Value::as_str)
+        .ok_or("the JWS header's x5c must be an array of base64 certificates")?;
+    let der = STANDARD
+        .decode(first)
+        .map_err(|_| "the x5c certificate is not base64")?;
+    let certificate = x509_cert::Certificate::from_der(&der)
+        .map_err(|e| format!("the x5c certificate is not an X.509 certificate: {e}"))?;
+    let spki = certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| format!("the x5c certificate's key cannot be read: {e}"))?;
+    let key = RsaPublicKey::from_public_key_der(&spki)
+        .map_err(|_| "the x5c certificate does not hold an RSA public key")?;
+    let verified = match alg {
+        "RS256" => key.verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(signing_input),
+            signature,
+        ),
+        "RS384" => key.verify(
+            Pkcs1v15Sign::new::<Sha384>(),
+            &Sha384::digest(signing_input),
+            signature,
+        ),
+        _ => key.verify(
+            Pkcs1v15Sign::new::<Sha512>(),
+            &Sha512::digest(signing_input),
+            signature,
+        ),
+    };
+    verified.map_err(|_| "the JWS signature does not verify with the x5c certificate".into())
 }
 
 fn decode_json(part: &str) -> Result<Value, String> {

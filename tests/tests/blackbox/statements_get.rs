@@ -38,6 +38,16 @@ fn a_single_statement_has_last_modified_and_consistent_through() {
 }
 
 #[test]
+fn a_query_has_last_modified_of_its_newest_statement() {
+    let s = Server::start(XLRS);
+    let id = post_ids(&s, &statement()).remove(0);
+    let single = s.get_statement(&id).headers()["last-modified"].clone();
+    let r = s.xapi(Method::GET, "/statements").send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["last-modified"], single);
+}
+
+#[test]
 fn statement_id_with_a_filter_or_an_unknown_parameter_is_400() {
     let s = Server::start(XLRS);
     let id = uuid::Uuid::new_v4();

@@ -425,3 +425,83 @@ fn interaction_components_need_an_interaction_type() {
     st["object"]["definition"]["interactionType"] = json!("true-false");
     assert_eq!(s.post(&st).status(), 200);
 }
+
+/// Runs `openssl` (an independent JWS signer for these tests) in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    if let Some(bytes) = input {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// An RS256 JWS over `payload` whose header carries `cert.der` as x5c, signed with `key`.
+fn jws_with_certificate(dir: &std::path::Path, key: &str, payload: &str) -> Vec<u8> {
+    use base64::engine::general_purpose::STANDARD;
+    let der = std::fs::read(dir.join("cert.der")).unwrap();
+    let header = json!({"alg": "RS256", "x5c": [STANDARD.encode(der)]}).to_string();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = openssl(
+        dir,
+        &["dgst", "-sha256", "-sign", key],
+        Some(input.as_bytes()),
+    );
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)).into_bytes()
+}
+
+#[test]
+fn a_signature_with_a_certificate_must_verify_with_that_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.der",
+            "-outform",
+            "DER",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=xlrs test signer",
+        ],
+        None,
+    );
+    openssl(d, &["genrsa", "-out", "other.pem", "2048"], None);
+    let s = Server::start(XLRS);
+    let st = statement();
+    let octets = "application/octet-stream";
+    let good = jws_with_certificate(d, "key.pem", &st.to_string());
+    assert_eq!(post_signed(&s, &st, &good, octets), 200);
+    let forged = jws_with_certificate(d, "other.pem", &st.to_string());
+    assert_eq!(
+        post_signed(&s, &st, &forged, octets),
+        400,
+        "a signature by another key than the certificate's is refused"
+    );
+}
