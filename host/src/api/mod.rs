@@ -66,11 +66,42 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            json_body_limit,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.settings.max_body_bytes,
         ))
         .layer(cors())
         .with_state(state)
+}
+
+/// Turns the body-limit rejection (plain text from axum) into our JSON error.
+async fn json_body_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    let mut json = axum::response::IntoResponse::into_response(ApiError::TooLarge(format!(
+        "the request body is larger than max_body_bytes ({} bytes)",
+        state.settings.max_body_bytes
+    )));
+    // Keep the version header the inner layers set.
+    for (name, value) in response.headers() {
+        if name.as_str().starts_with("x-experience-api") {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    json
 }
 
 /// Browser-hosted learning content posts straight to the LRS, with credentials.

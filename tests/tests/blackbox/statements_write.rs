@@ -505,3 +505,23 @@ fn a_signature_with_a_certificate_must_verify_with_that_certificate() {
         "a signature by another key than the certificate's is refused"
     );
 }
+
+#[test]
+fn a_body_over_the_limit_is_413_with_a_json_error() {
+    let s = Server::start_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "2000")]);
+    let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
+    let r = s
+        .xapi(Method::POST, "/statements")
+        .json(&batch)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["x-experience-api-version"], "2.0.0");
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+    assert_eq!(
+        s.query("limit=1")["statements"],
+        json!([]),
+        "nothing was stored"
+    );
+}
