@@ -206,16 +206,16 @@ impl Settings {
     pub fn versions(&self) -> Result<Vec<XapiVersion>, ConfigError> {
         let mut versions = Vec::new();
         for name in self.xapi_versions.split(',').map(str::trim) {
-            let version = match name {
-                "2.0.0" => XapiVersion::V2_0_0,
-                "1.0.3" => XapiVersion::V1_0_3,
-                other => {
-                    return Err(ConfigError::Value {
-                        key: "xapi_versions",
-                        message: format!("`{other}` is not a served version (2.0.0, 1.0.3)"),
-                    })
-                }
-            };
+            let version = XapiVersion::ALL
+                .into_iter()
+                .find(|v| v.as_str() == name)
+                .ok_or_else(|| ConfigError::Value {
+                    key: "xapi_versions",
+                    message: format!(
+                        "`{name}` is not a version xlrs serves ({})",
+                        XapiVersion::ALL.map(XapiVersion::as_str).join(", ")
+                    ),
+                })?;
             if !versions.contains(&version) {
                 versions.push(version);
             }

@@ -16,10 +16,10 @@ pub async fn negotiate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let served = &state.versions;
-    let default = served.first().copied().unwrap_or(XapiVersion::V2_0_0);
+    let versions = &state.versions;
+    let default = versions.first().copied().unwrap_or(XapiVersion::V2_0_0);
     let names = || {
-        served
+        versions
             .iter()
             .map(|v| v.as_str())
             .collect::<Vec<_>>()
@@ -32,7 +32,7 @@ pub async fn negotiate(
     let lenient =
         request.uri().path().ends_with("/about") || request.method() == axum::http::Method::OPTIONS;
     let version = match header.map(|v| (v, XapiVersion::from_header(v))) {
-        Some((_, Some(version))) if served.contains(&version) => Ok(version),
+        Some((_, Some(version))) if versions.contains(&version) => Ok(version),
         Some(_) | None if lenient => Ok(default),
         Some((v, _)) => Err(ApiError::bad(format!(
             "{VERSION_HEADER} `{v}` is not served here (use {})",

@@ -9,10 +9,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
-
-use serde_json::Value;
 
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::xapi::activity;
@@ -297,9 +296,7 @@ fn merge_definitions(
             .map_err(internal)?;
         let merged = match existing.as_deref().map(serde_json::from_str::<Value>) {
             Some(Ok(mut canonical)) => {
-                let before = canonical.clone();
-                activity::merge(&mut canonical, definition);
-                if canonical == before {
+                if !activity::merge(&mut canonical, definition) {
                     continue;
                 }
                 canonical

@@ -49,31 +49,43 @@ fn push(activity: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 /// Merges a newer definition into the canonical one: language maps and extensions key by key,
-/// every other property replaced by the newer value.
-pub fn merge(canonical: &mut Value, newer: &Value) {
+/// every other property replaced by the newer value. Returns whether anything changed.
+pub fn merge(canonical: &mut Value, newer: &Value) -> bool {
     let (Some(target), Some(source)) = (canonical.as_object_mut(), newer.as_object()) else {
+        let changed = canonical != newer;
         *canonical = newer.clone();
-        return;
+        return changed;
     };
+    let mut changed = false;
     for (key, value) in source {
         let keyed = LANGUAGE_MAP_KEYS.contains(&key.as_str()) || key == "extensions";
         match (keyed, target.get_mut(key).and_then(Value::as_object_mut)) {
             (true, Some(existing)) => {
                 if let Some(entries) = value.as_object() {
-                    merge_maps(existing, entries);
+                    changed |= set_all(existing, entries);
                 }
             }
-            _ => {
-                target.insert(key.clone(), value.clone());
-            }
+            _ => changed |= set(target, key, value),
         }
     }
+    changed
 }
 
-fn merge_maps(existing: &mut Map<String, Value>, newer: &Map<String, Value>) {
-    for (k, v) in newer {
-        existing.insert(k.clone(), v.clone());
+/// Sets every entry of `newer` in `existing`; whether any value changed.
+fn set_all(existing: &mut Map<String, Value>, newer: &Map<String, Value>) -> bool {
+    let mut changed = false;
+    for (key, value) in newer {
+        changed |= set(existing, key, value);
     }
+    changed
+}
+
+fn set(map: &mut Map<String, Value>, key: &str, value: &Value) -> bool {
+    if map.get(key) == Some(value) {
+        return false;
+    }
+    map.insert(key.to_string(), value.clone());
+    true
 }
 
 #[cfg(test)]
@@ -99,10 +111,12 @@ mod tests {
     fn language_maps_are_merged_and_other_properties_replaced() {
         let mut canonical = json!({"name": {"en-US": "meeting"}, "type": "http://old",
                                    "extensions": {"http://e/a": 1}});
-        merge(
-            &mut canonical,
-            &json!({"name": {"fr": "réunion"}, "description": {"en-US": "d"}, "type": "http://new",
-                    "extensions": {"http://e/b": 2}}),
+        let newer = json!({"name": {"fr": "réunion"}, "description": {"en-US": "d"},
+                           "type": "http://new", "extensions": {"http://e/b": 2}});
+        assert!(merge(&mut canonical, &newer));
+        assert!(
+            !merge(&mut canonical.clone(), &newer),
+            "merging the same definition again changes nothing"
         );
         assert_eq!(
             canonical,

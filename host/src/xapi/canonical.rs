@@ -20,22 +20,15 @@ pub fn truncate_duration(duration: &str) -> String {
     }
 }
 
-/// `result.duration` of the statement and of a SubStatement object, truncated for comparison.
-pub fn truncate_durations(statement: &mut Value) {
-    if let Some(result) = statement.get_mut("result") {
-        truncate_in(result);
-    }
-    if let Some(result) = statement
-        .get_mut("object")
-        .and_then(|o| o.get_mut("result"))
-    {
-        truncate_in(result);
-    }
-}
+/// Where a statement holds durations: its result and a SubStatement object's result.
+const DURATION_POINTERS: [&str; 2] = ["/result/duration", "/object/result/duration"];
 
-fn truncate_in(result: &mut Value) {
-    if let Some(Value::String(d)) = result.get_mut("duration") {
-        *d = truncate_duration(d);
+/// The statement's durations (see [`DURATION_POINTERS`]), truncated for comparison.
+pub fn truncate_durations(statement: &mut Value) {
+    for pointer in DURATION_POINTERS {
+        if let Some(Value::String(d)) = statement.pointer_mut(pointer) {
+            *d = truncate_duration(d);
+        }
     }
 }
 
@@ -72,8 +65,9 @@ pub fn content_hash(statement: &Value) -> String {
 }
 
 fn has_duration(statement: &Value) -> bool {
-    statement.pointer("/result/duration").is_some()
-        || statement.pointer("/object/result/duration").is_some()
+    DURATION_POINTERS
+        .iter()
+        .any(|pointer| statement.pointer(pointer).is_some())
 }
 
 fn feed(hasher: &mut Sha256, value: &Value) {

@@ -59,12 +59,11 @@ pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
         let signing_input = format!("{header}.{payload}");
         verify_with_certificate(x5c, alg, signing_input.as_bytes(), &signature_bytes)?;
     }
-    let payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
+    let mut payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
     if !payload.is_object() {
         return Err("the JWS payload must be the statement as a JSON object".into());
     }
     // Durations compare to hundredths of a second (Data 4.6).
-    let mut payload = payload;
     truncate_durations(&mut payload);
     let mut received = statement.clone();
     truncate_durations(&mut received);
