@@ -227,11 +227,7 @@ fn plugin(settings: &Settings, action: PluginAction) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&description)?);
         }
         PluginAction::List => {
-            let registry = crate::plugins::PluginRegistry::open(
-                settings.plugins_dir(),
-                settings.data_dir.join("plugin-cache"),
-                false,
-            )?;
+            let registry = crate::plugins::PluginRegistry::open(settings.plugin_paths(), false)?;
             println!("{}", serde_json::to_string_pretty(&registry.status())?);
         }
         PluginAction::Run { file, manifest } => {

@@ -38,7 +38,7 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
-    /// The statement/document store: `sqlite` (default).
+    /// The statement store: `sqlite` (default) or the name of a backend plugin.
     pub store: String,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
@@ -152,11 +152,16 @@ impl Settings {
     /// Checks values that deserialize fine but cannot work.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
-        if !BUILT_IN_STORES.contains(&self.store.as_str()) {
+        let plugin_name = !self.store.is_empty()
+            && self
+                .store
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !BUILT_IN_STORES.contains(&self.store.as_str()) && !plugin_name {
             return Err(ConfigError::Value {
                 key: "store",
                 message: format!(
-                    "unknown store `{}` (built in: {})",
+                    "`{}` is neither a built-in store ({}) nor a plugin name (letters, digits, `-`, `_`)",
                     self.store,
                     BUILT_IN_STORES.join(", ")
                 ),
@@ -245,6 +250,20 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("plugins"))
     }
 
+    /// True when `store` names a backend plugin rather than a built-in store.
+    pub fn store_is_plugin(&self) -> bool {
+        !BUILT_IN_STORES.contains(&self.store.as_str())
+    }
+
+    /// Where plugins are found, cached and granted directories live.
+    pub fn plugin_paths(&self) -> crate::plugins::PluginPaths {
+        crate::plugins::PluginPaths {
+            dir: self.plugins_dir(),
+            cache: self.data_dir.join("plugin-cache"),
+            data: self.data_dir.join("plugin-data"),
+        }
+    }
+
     /// The SQLite database file in effect.
     pub fn sqlite_path(&self) -> PathBuf {
         self.sqlite
@@ -264,9 +283,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_store_is_refused() {
+    fn a_store_that_is_neither_built_in_nor_a_plugin_name_is_refused() {
+        let plugin = Settings {
+            store: "jsonl-store".into(),
+            ..Settings::default()
+        };
+        assert!(plugin.validate().is_ok() && plugin.store_is_plugin());
         let s = Settings {
-            store: "nope".into(),
+            store: "../nope".into(),
             ..Settings::default()
         };
         assert!(matches!(

@@ -9,6 +9,7 @@ use crate::api::{router, AppState};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
 use crate::plugins::PluginRegistry;
+use crate::store::plugin::PluginStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DocumentStore, StatementStore, StoreError};
 
@@ -65,19 +66,30 @@ pub struct Stores {
     pub documents: Arc<dyn DocumentStore>,
 }
 
-/// Opens the configured stores.
-pub fn open_stores(settings: &Settings) -> Result<Stores, ServeError> {
-    let store =
-        SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(|source| {
-            ServeError::Store {
-                store: settings.store.clone(),
-                source,
-            }
-        })?;
-    let store = Arc::new(store);
+/// Opens the configured stores: the embedded one, and a backend plugin for statements when
+/// `store` names one (documents, attachments and activity definitions stay embedded).
+pub fn open_stores(
+    settings: &Settings,
+    plugins: &Arc<PluginRegistry>,
+) -> Result<Stores, ServeError> {
+    let failed = |source| ServeError::Store {
+        store: settings.store.clone(),
+        source,
+    };
+    let embedded = Arc::new(
+        SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(failed)?,
+    );
+    let statements: Arc<dyn StatementStore> = if settings.store_is_plugin() {
+        Arc::new(
+            PluginStore::open(&settings.store, plugins.clone(), embedded.clone())
+                .map_err(failed)?,
+        )
+    } else {
+        embedded.clone()
+    };
     Ok(Stores {
-        statements: store.clone(),
-        documents: store,
+        statements,
+        documents: embedded,
     })
 }
 
@@ -118,17 +130,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.data_dir.display()
     )))?;
     ensure_admin(&settings)?;
-    let stores = open_stores(&settings)?;
     let credentials = Arc::new(CredentialsFile::open(
         settings.auth_file(),
         settings.authority_home_page.clone(),
     )?);
-    let plugins = PluginRegistry::open(
-        settings.plugins_dir(),
-        settings.data_dir.join("plugin-cache"),
-        true,
-    )
-    .map_err(|e| ServeError::Plugins(e.to_string()))?;
+    let plugins = PluginRegistry::open(settings.plugin_paths(), true)
+        .map_err(|e| ServeError::Plugins(e.to_string()))?;
+    let stores = open_stores(&settings, &plugins)?;
     let addr = settings.listen.clone();
     let versions = settings.versions()?;
     let state = AppState {

@@ -16,3 +16,5 @@ mod plugins;
 mod statements_get;
 #[path = "blackbox/statements_write.rs"]
 mod statements_write;
+#[path = "blackbox/store_plugin.rs"]
+mod store_plugin;

@@ -19,4 +19,19 @@ pub mod transformer {
     });
 }
 
-pub use validator::xlrs::plugin::types::{Error as PluginError, Level};
+/// The `backend` world.
+pub mod backend {
+    wasmtime::component::bindgen!({
+        world: "backend",
+        path: "../wit/v0.1",
+        with: {
+            "xlrs:plugin/types": super::validator::xlrs::plugin::types,
+            "xlrs:plugin/host": super::validator::xlrs::plugin::host,
+        },
+    });
+}
+
+pub use validator::xlrs::plugin::types::{
+    Error as PluginError, IndexKey, Level, Page as PluginPage, StatementQuery as PluginQuery,
+    StatementRecord, StoreError as PluginStoreError, StoredStatement as PluginStored,
+};

@@ -2,17 +2,21 @@
 //! limited store and instance for every call.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{transformer, validator, Level, PluginError};
+use super::bindings::{
+    backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
+    PluginStored, StatementRecord,
+};
 use super::engine::{PluginEngine, EPOCH_TICK};
-use super::manifest::{Limits, PluginKind};
+use super::manifest::{Limits, PluginKind, GUEST_DIR};
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
 pub struct CallState {
@@ -80,12 +84,15 @@ pub struct PluginSpec {
     pub limits: Limits,
     /// Its `[config]` table.
     pub config: BTreeMap<String, String>,
+    /// The host directory granted as `/data`, resolved and created.
+    pub dir: Option<PathBuf>,
 }
 
 /// The pre-linked entry points of a plugin.
 enum Prepared {
     Validator(validator::ValidatorPre<CallState>),
     Transformer(transformer::TransformerPre<CallState>),
+    Backend(backend::BackendPre<CallState>),
 }
 
 /// A loaded plugin.
@@ -106,6 +113,7 @@ pub struct PluginInstance {
     pub calls: AtomicU64,
     limits: Limits,
     config: Arc<BTreeMap<String, String>>,
+    dir: Option<PathBuf>,
     engine: wasmtime::Engine,
     prepared: Prepared,
 }
@@ -121,6 +129,8 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
         Some(PluginKind::Validator)
     } else if exports.iter().any(|e| e == "transform") {
         Some(PluginKind::Transformer)
+    } else if exports.iter().any(|e| e == "store") {
+        Some(PluginKind::Backend)
     } else {
         None
     }
@@ -141,6 +151,7 @@ impl PluginInstance {
             order,
             limits,
             config,
+            dir,
         } = spec;
         let mut linker = Linker::<CallState>::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -157,6 +168,12 @@ impl PluginInstance {
                     linker.instantiate_pre(component)?,
                 )?)
             }
+            PluginKind::Backend => {
+                backend::Backend::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Backend(backend::BackendPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
         };
         Ok(Self {
             name: name.as_str().into(),
@@ -168,12 +185,13 @@ impl PluginInstance {
             calls: AtomicU64::new(0),
             limits,
             config: Arc::new(config),
+            dir,
             engine: engine.engine().clone(),
             prepared,
         })
     }
 
-    fn store(&self) -> Store<CallState> {
+    fn store(&self) -> Result<Store<CallState>, CallFailure> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_mb as usize * 1024 * 1024)
             .instances(16)
@@ -181,13 +199,20 @@ impl PluginInstance {
             .memories(4)
             .trap_on_grow_failure(true)
             .build();
+        let mut wasi = WasiCtx::builder();
+        if let Some(dir) = &self.dir {
+            wasi.preopened_dir(dir, GUEST_DIR, FsPerms::ReadWrite)
+                .map_err(|e| {
+                    CallFailure::Setup(format!("cannot open its directory {}: {e}", dir.display()))
+                })?;
+        }
         let mut store = Store::new(
             &self.engine,
             CallState {
                 name: self.name.clone(),
                 config: self.config.clone(),
                 limits,
-                wasi: WasiCtx::builder().build(),
+                wasi: wasi.build(),
                 table: ResourceTable::new(),
             },
         );
@@ -199,7 +224,7 @@ impl PluginInstance {
             .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
-        store
+        Ok(store)
     }
 
     fn classify(&self, error: wasmtime::Error) -> CallFailure {
@@ -223,7 +248,7 @@ impl PluginInstance {
         let Prepared::Validator(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a validator".into()));
         };
-        let mut store = self.store();
+        let mut store = self.store()?;
         let run = pre
             .instantiate(&mut store)
             .and_then(|v| v.call_validate(&mut store, statements));
@@ -239,11 +264,54 @@ impl PluginInstance {
         let Prepared::Transformer(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a transformer".into()));
         };
-        let mut store = self.store();
+        let mut store = self.store()?;
         let run = pre
             .instantiate(&mut store)
             .and_then(|t| t.call_transform(&mut store, statements));
         run.map_err(|e| self.classify(e))
+    }
+
+    /// Runs one call of a backend's `store` interface on a fresh instance.
+    fn backend_call<T>(
+        &self,
+        call: impl FnOnce(
+            &backend::Backend,
+            &mut Store<CallState>,
+        ) -> wasmtime::Result<Result<T, PluginStoreError>>,
+    ) -> Result<Result<T, PluginStoreError>, CallFailure> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let Prepared::Backend(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a backend".into()));
+        };
+        let mut store = self.store()?;
+        let run = pre
+            .instantiate(&mut store)
+            .and_then(|b| call(&b, &mut store));
+        run.map_err(|e| self.classify(e))
+    }
+
+    /// Stores a batch in a backend.
+    pub fn insert(
+        &self,
+        batch: &[StatementRecord],
+    ) -> Result<Result<(), PluginStoreError>, CallFailure> {
+        self.backend_call(|b, store| b.store().call_insert(store, batch))
+    }
+
+    /// One statement by id from a backend.
+    pub fn get(
+        &self,
+        id: &str,
+    ) -> Result<Result<Option<PluginStored>, PluginStoreError>, CallFailure> {
+        self.backend_call(|b, store| b.store().call_get(store, id))
+    }
+
+    /// A page of a backend's query results.
+    pub fn query(
+        &self,
+        q: &PluginQuery,
+    ) -> Result<Result<PluginPage, PluginStoreError>, CallFailure> {
+        self.backend_call(|b, store| b.store().call_query(store, q))
     }
 
     /// Counts a failure found by the host after the call (e.g. output that is not JSON).

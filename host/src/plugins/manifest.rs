@@ -14,6 +14,8 @@ pub enum PluginKind {
     Validator,
     /// Rewrites a batch.
     Transformer,
+    /// Stores statements (`XLRS_STORE=<plugin name>`).
+    Backend,
 }
 
 impl PluginKind {
@@ -22,6 +24,7 @@ impl PluginKind {
         match self {
             Self::Validator => "validator",
             Self::Transformer => "transformer",
+            Self::Backend => "backend",
         }
     }
 }
@@ -67,15 +70,22 @@ pub struct Manifest {
     /// Values the plugin reads with `host.config(key)`.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
-    /// Capabilities granted (none are available yet beyond the defaults: clocks and random).
+    /// Capabilities granted beyond the defaults (clocks and random).
     #[serde(default)]
     pub capabilities: Capabilities,
 }
 
 /// Capabilities a manifest can grant. Nothing is granted by default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Capabilities {}
+pub struct Capabilities {
+    /// A host directory the plugin may read and write, seen by the plugin as `/data`. Relative
+    /// paths are under `<data dir>/plugin-data/`; the directory is created when missing.
+    pub dir: Option<PathBuf>,
+}
+
+/// Where a granted directory appears inside the plugin.
+pub const GUEST_DIR: &str = "/data";
 
 /// Why a manifest is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +133,17 @@ impl Manifest {
                 "limits.timeout_ms must be 1..={MAX_TIMEOUT_MS}"
             )));
         }
+        if let Some(dir) = &manifest.capabilities.dir {
+            if dir.as_os_str().is_empty()
+                || dir
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+            {
+                return Err(invalid(
+                    "capabilities.dir must be a directory path without `..`".into(),
+                ));
+            }
+        }
         Ok(manifest)
     }
 
@@ -167,6 +188,13 @@ mod tests {
     fn unknown_keys_and_capabilities_are_refused() {
         assert!(parse("colour = \"red\"\n").is_err());
         assert!(parse("[capabilities]\nnetwork = true\n").is_err());
+    }
+
+    #[test]
+    fn a_directory_can_be_granted_but_not_above_its_root() {
+        let m = parse("kind = \"backend\"\n[capabilities]\ndir = \"jsonl\"\n").unwrap();
+        assert_eq!(m.capabilities.dir, Some(PathBuf::from("jsonl")));
+        assert!(parse("[capabilities]\ndir = \"../etc\"\n").is_err());
     }
 
     #[test]

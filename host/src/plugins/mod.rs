@@ -1,7 +1,7 @@
-//! WebAssembly plugins: validators and transformers loaded from the plugins directory, each
+//! WebAssembly plugins: validators, transformers and storage backends loaded from the plugins directory, each
 //! sandboxed (memory, time, no capabilities unless granted) and replaceable while serving.
 
-mod bindings;
+pub mod bindings;
 mod engine;
 mod instance;
 pub mod manifest;
@@ -9,7 +9,7 @@ mod pipeline;
 mod registry;
 pub mod tooling;
 
-pub use instance::CallFailure;
+pub use instance::{CallFailure, PluginInstance};
 pub use manifest::{Manifest, PluginKind};
 pub use pipeline::{Pipeline, PipelineError};
-pub use registry::{PluginRegistry, RegistryError};
+pub use registry::{PluginPaths, PluginRegistry, RegistryError};

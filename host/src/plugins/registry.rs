@@ -41,10 +41,22 @@ struct Entry {
     file: PathBuf,
 }
 
+/// Where the plugin system keeps its files.
+#[derive(Debug, Clone)]
+pub struct PluginPaths {
+    /// The plugins directory (watched).
+    pub dir: PathBuf,
+    /// Compiled components, by content hash.
+    pub cache: PathBuf,
+    /// The root of relative directories granted by manifests (`capabilities.dir`).
+    pub data: PathBuf,
+}
+
 /// Loaded plugins and the pipeline made of them.
 pub struct PluginRegistry {
     dir: PathBuf,
     cache_dir: PathBuf,
+    data_dir: PathBuf,
     engine: Mutex<Option<Arc<PluginEngine>>>,
     entries: Mutex<BTreeMap<String, Entry>>,
     pipeline: ArcSwap<Pipeline>,
@@ -136,7 +148,12 @@ fn discover(dir: &Path) -> Vec<Result<Candidate, (String, String)>> {
 
 impl PluginRegistry {
     /// Opens the directory (creating it), loads what is there and starts watching it.
-    pub fn open(dir: PathBuf, cache_dir: PathBuf, watch: bool) -> Result<Arc<Self>, RegistryError> {
+    pub fn open(paths: PluginPaths, watch: bool) -> Result<Arc<Self>, RegistryError> {
+        let PluginPaths {
+            dir,
+            cache: cache_dir,
+            data: data_dir,
+        } = paths;
         std::fs::create_dir_all(&dir).map_err(|source| RegistryError::Io {
             path: dir.clone(),
             source,
@@ -144,6 +161,7 @@ impl PluginRegistry {
         let registry = Arc::new(Self {
             dir,
             cache_dir,
+            data_dir,
             engine: Mutex::new(None),
             entries: Mutex::new(BTreeMap::new()),
             pipeline: ArcSwap::from_pointee(Pipeline::default()),
@@ -191,7 +209,20 @@ impl PluginRegistry {
             .or_else(|| detect_kind(&component, engine.engine()))
         {
             Some(kind) => kind,
-            None => return Err("exports neither `validate` nor `transform` (which world?)".into()),
+            None => {
+                return Err(
+                    "exports none of `validate`, `transform`, `store` (which world?)".into(),
+                )
+            }
+        };
+        let dir = match &candidate.manifest.capabilities.dir {
+            Some(granted) => {
+                let path = self.data_dir.join(granted);
+                std::fs::create_dir_all(&path)
+                    .map_err(|e| format!("cannot create its directory {}: {e}", path.display()))?;
+                Some(path)
+            }
+            None => None,
         };
         let spec = PluginSpec {
             name: candidate.name.clone(),
@@ -199,6 +230,7 @@ impl PluginRegistry {
             order: candidate.manifest.order,
             limits: candidate.manifest.limits,
             config: candidate.manifest.config_strings(),
+            dir,
         };
         PluginInstance::new(&engine, spec, &component, hash).map_err(|e| {
             format!(
@@ -284,6 +316,7 @@ impl PluginRegistry {
                 match instance.kind {
                     PluginKind::Validator => pipeline.validators.push(instance.clone()),
                     PluginKind::Transformer => pipeline.transformers.push(instance.clone()),
+                    PluginKind::Backend => {}
                 }
             }
         }
@@ -291,6 +324,28 @@ impl PluginRegistry {
             list.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
         }
         self.pipeline.store(Arc::new(pipeline));
+    }
+
+    /// The backend plugin of this name as it serves now, or why there is none.
+    pub fn backend(&self, name: &str) -> Result<Arc<PluginInstance>, String> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = entries.get(name) else {
+            return Err(format!(
+                "no plugin `{name}` in {} (neither {name}.wasm nor {name}/plugin.toml)",
+                self.dir.display()
+            ));
+        };
+        match &entry.instance {
+            Some(i) if i.kind == PluginKind::Backend => Ok(i.clone()),
+            Some(i) => Err(format!(
+                "plugin `{name}` is a {}, not a backend",
+                i.kind.as_str()
+            )),
+            None => Err(format!(
+                "plugin `{name}` is not loaded: {}",
+                entry.error.as_deref().unwrap_or("unknown error")
+            )),
+        }
     }
 
     fn watch(self: &Arc<Self>) -> Result<(), RegistryError> {

@@ -84,12 +84,16 @@ pub fn run(
         order: manifest.order,
         limits: manifest.limits,
         config: manifest.config_strings(),
+        dir: None,
     };
     let instance = std::sync::Arc::new(PluginInstance::new(&engine, spec, &component, hash)?);
     let mut pipeline = Pipeline::default();
     match kind {
         super::PluginKind::Validator => pipeline.validators.push(instance),
         super::PluginKind::Transformer => pipeline.transformers.push(instance),
+        super::PluginKind::Backend => anyhow::bail!(
+            "a backend plugin stores statements; serve with XLRS_STORE={name} instead"
+        ),
     }
     Ok(pipeline.run(statements, XapiVersion::V2_0_0)?)
 }

@@ -2,6 +2,7 @@
 
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+pub mod plugin;
 pub mod sqlite;
 mod sqlite_documents;
 

@@ -197,6 +197,27 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(format!("document writer task failed: {e}")))?
     }
 
+    /// Keeps attachments and merges activity definitions beside statements stored elsewhere
+    /// (a backend plugin): the embedded store then holds only what the statements refer to.
+    pub async fn keep_side_data(
+        &self,
+        attachments: Vec<Attachment>,
+        definitions: Vec<(String, Value)>,
+    ) -> Result<(), StoreError> {
+        if attachments.is_empty() && definitions.is_empty() {
+            return Ok(());
+        }
+        self.write_documents(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            insert_attachments(&tx, &attachments)?;
+            merge_definitions(&tx, &definitions)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
     /// Runs `f` on a pooled read connection, off the async runtime.
     pub(super) async fn read<T: Send + 'static>(
         &self,
@@ -473,6 +494,11 @@ fn insert_batch(
         }
         merge_definitions(tx, &s.index.definitions)?;
     }
+    insert_attachments(tx, attachments)
+}
+
+/// Keeps attachment contents (content-addressed: a repeat is a no-op).
+fn insert_attachments(tx: &Transaction<'_>, attachments: &[Attachment]) -> Result<(), StoreError> {
     let mut attach = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?1, ?2, ?3)",

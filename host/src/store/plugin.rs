@@ -1,0 +1,211 @@
+//! A backend plugin as the statement store (`XLRS_STORE=<plugin name>`): the host prepares each
+//! statement (final body, `stored`, every query field) and the plugin keeps and finds them.
+//! Attachments, canonical activity definitions and documents stay in the embedded store beside
+//! it. Inserts run one at a time, so a plugin may keep plain files; reads run in parallel. The
+//! plugin is looked up on every call, so a hot-swapped version serves the next request.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::sqlite::SqliteStore;
+use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
+use crate::plugins::bindings::{
+    IndexKey, PluginQuery, PluginStoreError, PluginStored, StatementRecord,
+};
+use crate::plugins::{CallFailure, PluginInstance, PluginRegistry};
+use crate::xapi::query::StatementQuery;
+use crate::xapi::statement::{finish_body, PreparedStatement};
+use crate::xapi::time::{format_micros, now_micros};
+
+/// Statements in a backend plugin, the rest in the embedded store.
+pub struct PluginStore {
+    name: String,
+    registry: Arc<PluginRegistry>,
+    side: Arc<SqliteStore>,
+    /// The last `stored` handed out; held for the whole insert, so inserts never overlap.
+    last_stored: tokio::sync::Mutex<i64>,
+    /// `stored` of the insert in progress (0 when none), for Consistent-Through.
+    pending_since: AtomicI64,
+}
+
+impl PluginStore {
+    /// Uses the backend plugin `name` of `registry`; fails when it is not loaded as a backend.
+    pub fn open(
+        name: &str,
+        registry: Arc<PluginRegistry>,
+        side: Arc<SqliteStore>,
+    ) -> Result<Self, StoreError> {
+        registry.backend(name).map_err(StoreError::Unavailable)?;
+        Ok(Self {
+            name: name.to_string(),
+            registry,
+            side,
+            last_stored: tokio::sync::Mutex::new(0),
+            pending_since: AtomicI64::new(0),
+        })
+    }
+
+    /// Runs `call` on the serving version of the plugin, off the async runtime.
+    async fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&PluginInstance) -> Result<Result<T, PluginStoreError>, CallFailure>
+            + Send
+            + 'static,
+    ) -> Result<T, StoreError> {
+        let plugin = self
+            .registry
+            .backend(&self.name)
+            .map_err(StoreError::Unavailable)?;
+        let name = self.name.clone();
+        tokio::task::spawn_blocking(move || call(&plugin))
+            .await
+            .map_err(|e| StoreError::Internal(format!("backend plugin task failed: {e}")))?
+            .map_err(|e| StoreError::Internal(format!("backend plugin `{name}` {e}")))?
+            .map_err(|e| from_plugin(&self.name, e))
+    }
+}
+
+fn from_plugin(name: &str, e: PluginStoreError) -> StoreError {
+    match e {
+        PluginStoreError::Conflict(id) => match Uuid::parse_str(&id) {
+            Ok(id) => StoreError::Conflict(id),
+            Err(_) => StoreError::Internal(format!(
+                "backend plugin `{name}` reported a conflict on `{id}`, which is not an id"
+            )),
+        },
+        PluginStoreError::Rejected(m) => StoreError::Rejected(m),
+        PluginStoreError::Unavailable(m) => {
+            StoreError::Unavailable(format!("backend plugin `{name}`: {m}"))
+        }
+        PluginStoreError::Failure(m) => {
+            StoreError::Internal(format!("backend plugin `{name}` failed: {m}"))
+        }
+    }
+}
+
+fn keys(list: &[(String, bool)]) -> Vec<IndexKey> {
+    list.iter()
+        .map(|(key, direct)| IndexKey {
+            key: key.clone(),
+            direct: *direct,
+        })
+        .collect()
+}
+
+fn record(s: &PreparedStatement, stored: i64) -> StatementRecord {
+    StatementRecord {
+        id: s.id.to_string(),
+        body: finish_body(&s.body, &format_micros(stored), s.needs_timestamp),
+        stored,
+        content_hash: s.content_hash.clone(),
+        verb: s.index.verb.clone(),
+        agents: keys(&s.index.agents),
+        activities: keys(&s.index.activities),
+        registration: s.index.registration.clone(),
+        statement_ref: s.index.statement_ref.map(|u| u.to_string()),
+        voids: s.index.voids.map(|u| u.to_string()),
+        authority: s.index.authority.clone(),
+    }
+}
+
+fn plugin_query(q: &StatementQuery) -> PluginQuery {
+    PluginQuery {
+        agent: q.agent.clone(),
+        verb: q.verb.clone(),
+        activity: q.activity.clone(),
+        registration: q.registration.clone(),
+        related_activities: q.related_activities,
+        related_agents: q.related_agents,
+        since: q.since,
+        until: q.until,
+        authority: q.authority.clone(),
+        limit: q.limit.clamp(1, u32::MAX as usize) as u32,
+        ascending: q.ascending,
+        after: q.after,
+    }
+}
+
+fn stored_statement(s: PluginStored) -> StoredStatement {
+    StoredStatement {
+        body: s.body,
+        voided: s.voided,
+        stored: s.stored,
+    }
+}
+
+#[async_trait]
+impl StatementStore for PluginStore {
+    async fn insert(
+        &self,
+        batch: Vec<PreparedStatement>,
+        attachments: Vec<Attachment>,
+    ) -> Result<(), StoreError> {
+        let mut last = self.last_stored.lock().await;
+        // Attachments first: content-addressed, so a failed batch leaves only unreferenced
+        // bytes, never a statement whose attachment is missing.
+        self.side.keep_side_data(attachments, Vec::new()).await?;
+        let mut stored = (*last).max(now_micros() - 1);
+        self.pending_since.store(stored + 1, Ordering::SeqCst);
+        let records: Vec<StatementRecord> = batch
+            .iter()
+            .map(|s| {
+                stored = (stored + 1).max(now_micros());
+                record(s, stored)
+            })
+            .collect();
+        let outcome = self.call(move |p| p.insert(&records)).await;
+        self.pending_since.store(0, Ordering::SeqCst);
+        outcome?;
+        *last = stored;
+        let definitions: Vec<(String, Value)> = batch
+            .into_iter()
+            .flat_map(|s| s.index.definitions)
+            .collect();
+        self.side.keep_side_data(Vec::new(), definitions).await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
+        let id = id.to_string();
+        Ok(self.call(move |p| p.get(&id)).await?.map(stored_statement))
+    }
+
+    async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
+        let q = plugin_query(query);
+        let page = self.call(move |p| p.query(&q)).await?;
+        if page.statements.len() > query.limit {
+            return Err(StoreError::Internal(format!(
+                "backend plugin `{}` returned {} statements for a page of {}",
+                self.name,
+                page.statements.len(),
+                query.limit
+            )));
+        }
+        Ok(Page {
+            last_stored: page.statements.iter().map(|s| s.stored).max(),
+            statements: page.statements.into_iter().map(|s| s.body).collect(),
+            more: page.more,
+        })
+    }
+
+    async fn consistent_through(&self) -> Result<i64, StoreError> {
+        let now = now_micros();
+        let pending = self.pending_since.load(Ordering::SeqCst);
+        Ok(if pending == 0 {
+            now - 1
+        } else {
+            pending.min(now) - 1
+        })
+    }
+
+    async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
+        self.side.attachments(sha2s).await
+    }
+
+    async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        self.side.activity_definition(id).await
+    }
+}

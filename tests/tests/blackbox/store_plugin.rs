@@ -1,0 +1,167 @@
+//! A backend plugin as the statement store (`XLRS_STORE=<plugin name>`): the `jsonl-store`
+//! component, built from plugins/, passes the store contract and serves the xAPI over HTTP, in
+//! the directory its manifest grants and nowhere else.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use xlrs::plugins::{PluginPaths, PluginRegistry};
+use xlrs::store::plugin::PluginStore;
+use xlrs::store::sqlite::SqliteStore;
+use xlrs_tests::{enc, plugin_component, statement, Server};
+
+use crate::XLRS;
+
+const MANIFEST: &str =
+    "kind = \"backend\"\n[capabilities]\ndir = \"jsonl\"\n[limits]\nmemory_mb = 128\n";
+
+/// Puts the jsonl-store component into `<data>/plugins/jsonl-store/` with `manifest`.
+fn install_jsonl_store(data: &Path, manifest: &str) {
+    let dir = data.join("plugins/jsonl-store");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    std::fs::copy(
+        plugin_component("jsonl-store"),
+        dir.join("jsonl-store.wasm"),
+    )
+    .unwrap();
+}
+
+fn start_on_jsonl_store(manifest: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    install_jsonl_store(dir.path(), manifest);
+    Server::start_in(XLRS, dir, &[("XLRS_STORE", "jsonl-store")])
+}
+
+#[test]
+fn a_backend_plugin_passes_the_statement_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    install_jsonl_store(dir.path(), MANIFEST);
+    let registry = PluginRegistry::open(
+        PluginPaths {
+            dir: dir.path().join("plugins"),
+            cache: dir.path().join("plugin-cache"),
+            data: dir.path().join("plugin-data"),
+        },
+        false,
+    )
+    .unwrap();
+    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
+    let store = PluginStore::open("jsonl-store", registry, side).unwrap();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(xlrs::store::contract::statement_store(&store));
+    assert!(
+        dir.path()
+            .join("plugin-data/jsonl/statements.jsonl")
+            .is_file(),
+        "the plugin wrote into its granted directory"
+    );
+}
+
+#[test]
+fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
+    let s = start_on_jsonl_store(MANIFEST);
+    let first = statement();
+    let ids: Vec<String> = s.post(&json!([first, statement()])).json().unwrap();
+    assert_eq!(ids.len(), 2);
+    let got: Value = s.get_statement(&ids[0]).json().unwrap();
+    assert_eq!(got["actor"], first["actor"]);
+    assert!(got["stored"].is_string());
+
+    // Voiding goes through the plugin's rules too.
+    let void = json!({
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": ids[1]}
+    });
+    assert_eq!(s.post(&void).status(), 200);
+    let voided = s
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={}", ids[1]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(voided.status(), 200);
+
+    let data = s.stop();
+    let s = Server::start_in(XLRS, data, &[("XLRS_STORE", "jsonl-store")]);
+    let agent = enc(&first["actor"].to_string());
+    let page = s.query(&format!("agent={agent}"));
+    let found: Vec<&str> = page["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| st["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, vec![ids[0].as_str()], "{page}");
+    // The activity's canonical definition and documents live in the embedded store beside it.
+    let activity = enc(first["object"]["id"].as_str().unwrap());
+    let a: Value = s
+        .xapi(Method::GET, &format!("/activities?activityId={activity}"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(a["definition"]["name"]["en-US"], "Algebra");
+}
+
+#[test]
+fn a_conflicting_id_is_a_409_from_the_plugin_store() {
+    let s = start_on_jsonl_store(MANIFEST);
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut a = statement();
+    a["id"] = json!(id);
+    assert_eq!(s.post(&a).status(), 200);
+    assert_eq!(s.post(&a).status(), 200, "an identical re-send is accepted");
+    let mut b = statement();
+    b["id"] = json!(id);
+    assert_eq!(s.post(&b).status(), 409);
+}
+
+#[test]
+fn a_backend_plugin_without_a_granted_directory_can_open_no_file() {
+    let s = start_on_jsonl_store("kind = \"backend\"\n");
+    let r = s.post(&statement());
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("jsonl-store") && message.contains("no directory granted"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_store_naming_no_loadable_backend_plugin_stops_start_up_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .env("XLRS_STORE", "jsonl-store")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no plugin `jsonl-store`"), "{stderr}");
+}
+
+#[test]
+fn a_backend_plugin_cannot_reach_files_outside_its_granted_directory() {
+    let manifest = format!("{MANIFEST}[config]\nfile = \"../../credentials.json\"\n");
+    let s = start_on_jsonl_store(&manifest);
+    let credentials = s.data_dir().join("credentials.json");
+    let before = std::fs::read(&credentials).unwrap();
+    let r = s.post(&statement());
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("cannot open"),
+        "{body}"
+    );
+    assert_eq!(std::fs::read(&credentials).unwrap(), before);
+}
