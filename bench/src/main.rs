@@ -2,6 +2,7 @@
 //! concurrent clients, and reports throughput, latency percentiles, errors and server RSS.
 
 mod phases;
+mod plugin_phases;
 mod server;
 mod statements;
 
@@ -39,7 +40,8 @@ pub struct Args {
     /// Seconds per timed phase.
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
-    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages.
+    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages; with
+    /// --transformer also swap (hot swaps under batch load) and plugin-memory.
     #[arg(long, default_value = "batch,single,get-agent,get-verb,pages")]
     pub phases: String,
     /// A plugin component to load as a transformer before the phases (e.g. anonymize).
@@ -72,6 +74,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let generator = statements::Generator::new(args.seed);
     let duration = Duration::from_secs(args.duration_secs);
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     for phase in args
         .phases
         .split(',')
@@ -85,13 +88,43 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 phases::preload(&server, &generator, args.preload, args.clients, &mut rows).await?;
                 phases::get(&server, &generator, args.clients, phase, duration).await?
             }
+            "swap" => {
+                let (row, ms) =
+                    plugin_phases::swap(&server, &generator, args.clients, duration, 5).await?;
+                let list: Vec<String> = ms.iter().map(|m| format!("{m:.0}")).collect();
+                notes.push(format!(
+                    "Hot swap (manifest rewritten, file write → new version serving), {} swaps under load: {} ms.",
+                    ms.len(),
+                    list.join(", ")
+                ));
+                row
+            }
+            "plugin-memory" => {
+                let component = args
+                    .transformer
+                    .as_deref()
+                    .context("plugin-memory needs --transformer")?;
+                let n = 10;
+                let (before, after, per) =
+                    plugin_phases::memory_per_plugin(&server, &generator, component, n).await?;
+                notes.push(format!(
+                    "Memory per loaded plugin: RSS {before:.0} MiB → {after:.0} MiB with {n} more copies of the transformer loaded and called: {per:.1} MiB each."
+                ));
+                println!("{}", notes.last().map(String::as_str).unwrap_or_default());
+                continue;
+            }
             other => anyhow::bail!("unknown phase `{other}`"),
         };
         let row = row.with_rss(server.rss_mb());
         println!("{}", row.line());
         rows.push(row);
     }
-    let table = phases::table(&rows);
+    let mut table = phases::table(&rows);
+    for note in &notes {
+        table.push('\n');
+        table.push_str(note);
+        table.push('\n');
+    }
     println!("\n{table}");
     if let Some(path) = &args.results {
         let section = phases::markdown_section(&args, &table);

@@ -250,6 +250,18 @@ pub async fn post(
     } else {
         format!("batch-{batch} POST")
     };
+    post_named(target, generator, clients, batch, duration, &phase).await
+}
+
+/// Like [`post`], with the row named `phase`.
+pub async fn post_named(
+    target: &Target,
+    generator: &Generator,
+    clients: usize,
+    batch: usize,
+    duration: Duration,
+    phase: &str,
+) -> anyhow::Result<Row> {
     run_posts(
         target,
         generator,
@@ -257,7 +269,27 @@ pub async fn post(
         batch,
         Some(duration),
         None,
-        &phase,
+        phase,
+    )
+    .await
+}
+
+/// POSTs `total` statements in batches of `batch` (untimed: warm-up and set-up).
+pub async fn post_count(
+    target: &Target,
+    generator: &Generator,
+    clients: usize,
+    batch: usize,
+    total: u64,
+) -> anyhow::Result<Row> {
+    run_posts(
+        target,
+        generator,
+        clients,
+        batch,
+        None,
+        Some(total),
+        "set-up",
     )
     .await
 }

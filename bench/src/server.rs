@@ -70,6 +70,11 @@ impl Target {
         })
     }
 
+    /// The plugins directory of the server we started.
+    pub fn plugins_dir(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("plugins"))
+    }
+
     /// Resident memory of the server we started, in MiB.
     pub fn rss_mb(&self) -> Option<f64> {
         let pid = self.child.as_ref()?.id();

@@ -10,12 +10,14 @@ use std::time::SystemTime;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::{
     backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
     PluginStored, StatementRecord,
 };
 use super::engine::{PluginEngine, EPOCH_TICK};
+use super::http::HttpGrant;
 use super::manifest::{Limits, PluginKind, GUEST_DIR};
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
@@ -25,6 +27,18 @@ pub struct CallState {
     limits: StoreLimits,
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    grant: HttpGrant,
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.grant,
+        }
+    }
 }
 
 impl WasiView for CallState {
@@ -86,6 +100,8 @@ pub struct PluginSpec {
     pub config: BTreeMap<String, String>,
     /// The host directory granted as `/data`, resolved and created.
     pub dir: Option<PathBuf>,
+    /// Hosts granted for outbound HTTP (`host` or `host:port`).
+    pub http: Vec<String>,
 }
 
 /// The pre-linked entry points of a plugin.
@@ -114,6 +130,7 @@ pub struct PluginInstance {
     limits: Limits,
     config: Arc<BTreeMap<String, String>>,
     dir: Option<PathBuf>,
+    http: Arc<[String]>,
     engine: wasmtime::Engine,
     prepared: Prepared,
 }
@@ -152,9 +169,13 @@ impl PluginInstance {
             limits,
             config,
             dir,
+            http,
         } = spec;
         let mut linker = Linker::<CallState>::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        if !http.is_empty() {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        }
         let prepared = match kind {
             PluginKind::Validator => {
                 validator::Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
@@ -186,6 +207,7 @@ impl PluginInstance {
             limits,
             config: Arc::new(config),
             dir,
+            http: http.into(),
             engine: engine.engine().clone(),
             prepared,
         })
@@ -214,6 +236,11 @@ impl PluginInstance {
                 limits,
                 wasi: wasi.build(),
                 table: ResourceTable::new(),
+                http: WasiHttpCtx::new(),
+                grant: HttpGrant::new(
+                    self.http.clone(),
+                    std::time::Duration::from_millis(self.limits.timeout_ms),
+                ),
             },
         );
         store.limiter(|s| &mut s.limits);

@@ -82,6 +82,20 @@ pub struct Capabilities {
     /// A host directory the plugin may read and write, seen by the plugin as `/data`. Relative
     /// paths are under `<data dir>/plugin-data/`; the directory is created when missing.
     pub dir: Option<PathBuf>,
+    /// Hosts the plugin may send HTTP requests to (`wasi:http`), as `host` (any port) or
+    /// `host:port`. Empty: the plugin cannot link `wasi:http` at all.
+    #[serde(default)]
+    pub http: Vec<String>,
+}
+
+/// Whether `entry` of `capabilities.http` allows a request to `host` on `port`.
+pub fn http_allows(entry: &str, host: &str, port: u16) -> bool {
+    match entry.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {
+            h.eq_ignore_ascii_case(host) && p.parse::<u16>() == Ok(port)
+        }
+        _ => entry.eq_ignore_ascii_case(host),
+    }
 }
 
 /// Where a granted directory appears inside the plugin.
@@ -144,6 +158,18 @@ impl Manifest {
                 ));
             }
         }
+        for entry in &manifest.capabilities.http {
+            let host = entry.rsplit_once(':').map_or(entry.as_str(), |(h, _)| h);
+            if host.is_empty()
+                || !entry
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+            {
+                return Err(invalid(format!(
+                    "capabilities.http entry `{entry}` must be `host` or `host:port` (no scheme or path)"
+                )));
+            }
+        }
         Ok(manifest)
     }
 
@@ -188,6 +214,18 @@ mod tests {
     fn unknown_keys_and_capabilities_are_refused() {
         assert!(parse("colour = \"red\"\n").is_err());
         assert!(parse("[capabilities]\nnetwork = true\n").is_err());
+    }
+
+    #[test]
+    fn http_grants_name_a_host_and_optionally_its_port() {
+        let m =
+            parse("[capabilities]\nhttp = [\"127.0.0.1:8080\", \"api.example.org\"]\n").unwrap();
+        assert_eq!(m.capabilities.http.len(), 2);
+        assert!(http_allows("127.0.0.1:8080", "127.0.0.1", 8080));
+        assert!(!http_allows("127.0.0.1:8080", "127.0.0.1", 8081));
+        assert!(http_allows("api.example.org", "API.example.org", 443));
+        assert!(!http_allows("api.example.org", "api.example.org.evil", 443));
+        assert!(parse("[capabilities]\nhttp = [\"https://x.org/\"]\n").is_err());
     }
 
     #[test]

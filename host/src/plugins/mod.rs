@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod engine;
+mod http;
 mod instance;
 pub mod manifest;
 mod pipeline;

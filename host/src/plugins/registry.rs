@@ -231,12 +231,24 @@ impl PluginRegistry {
             limits: candidate.manifest.limits,
             config: candidate.manifest.config_strings(),
             dir,
+            http: candidate.manifest.capabilities.http.clone(),
         };
+        let granted_http = !spec.http.is_empty();
         PluginInstance::new(&engine, spec, &component, hash).map_err(|e| {
-            format!(
-                "does not fit the {} world of xlrs:plugin@0.1.0: {e:#}",
-                kind.as_str()
-            )
+            let imports_http = component
+                .component_type()
+                .imports(engine.engine())
+                .any(|(name, _)| name.starts_with("wasi:http/"));
+            if imports_http && !granted_http {
+                format!(
+                    "imports wasi:http, which is not granted: list the hosts it may reach in [capabilities] http ({e:#})"
+                )
+            } else {
+                format!(
+                    "does not fit the {} world of xlrs:plugin@0.1.0: {e:#}",
+                    kind.as_str()
+                )
+            }
         })
     }
 

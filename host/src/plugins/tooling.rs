@@ -85,6 +85,7 @@ pub fn run(
         limits: manifest.limits,
         config: manifest.config_strings(),
         dir: None,
+        http: manifest.capabilities.http.clone(),
     };
     let instance = std::sync::Arc::new(PluginInstance::new(&engine, spec, &component, hash)?);
     let mut pipeline = Pipeline::default();
