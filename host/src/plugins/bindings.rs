@@ -35,3 +35,21 @@ pub use validator::xlrs::plugin::types::{
     Error as PluginError, IndexKey, Level, Page as PluginPage, StatementQuery as PluginQuery,
     StatementRecord, StoreError as PluginStoreError, StoredStatement as PluginStored,
 };
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    /// SHA-256 of `wit/v0.1/plugin.wit` as released.
+    const V0_1_SHA256: &str = "4491049b7e61de28952a4493df5303fa41d0a13d3f803a159eb62fcbe3f83f52";
+
+    #[test]
+    fn a_released_wit_version_never_changes() {
+        let text = include_bytes!("../../../wit/v0.1/plugin.wit");
+        assert_eq!(
+            hex::encode(Sha256::digest(text)),
+            V0_1_SHA256,
+            "wit/v0.1 is frozen: put changes in a new version folder"
+        );
+    }
+}
