@@ -221,6 +221,13 @@ fn fault(s: &Server, component: &str, mode: &str) -> Value {
     let r = s.post(&statement());
     let code = r.status().as_u16();
     let body: Value = r.json().unwrap();
+    let st = status(s);
+    let p = plugin(&st, &name).unwrap();
+    assert_eq!(
+        (p["calls"].as_u64(), p["failures"].as_u64()),
+        (Some(1), Some(1)),
+        "{name}: its failure counter rose: {p}"
+    );
     std::fs::remove_dir_all(s.plugins_dir().join(&name)).unwrap();
     let n = name.clone();
     wait_for(s, "unload", move |st| plugin(st, &n).is_none());
@@ -292,4 +299,57 @@ fn plugin_check_names_the_world_and_wit_version() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["world"], "transformer");
     assert_eq!(v["packages"], json!(["xlrs:plugin@0.1.0"]));
+}
+
+#[test]
+fn plugin_run_applies_a_transformer_offline_as_the_server_would() {
+    use std::io::Write;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/anonymize/plugin.toml");
+    let mut child = std::process::Command::new(XLRS)
+        .args(["plugin", "run"])
+        .arg(plugin_component("anonymize"))
+        .arg("--manifest")
+        .arg(manifest)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = json!([statement(), statement()]).to_string();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let batch: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(batch.as_array().unwrap().len(), 2);
+    for s in batch.as_array().unwrap() {
+        assert_eq!(s["actor"]["account"]["homePage"], "https://anonymous.invalid");
+        assert!(s["actor"].get("mbox").is_none());
+    }
+}
+
+#[test]
+fn plugin_list_shows_the_plugins_dir_as_a_server_would_load_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(
+        plugin_component("require-fields"),
+        plugins.join("require-fields.wasm"),
+    )
+    .unwrap();
+    std::fs::write(plugins.join("broken.wasm"), b"not wasm").unwrap();
+    let out = xlrs_tests::run_cli(XLRS, dir.path(), &["plugin", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let st: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = plugin(&st, "require-fields").unwrap();
+    assert_eq!(found["kind"], "validator");
+    assert_eq!(found["serving"], true);
+    let broken = plugin(&st, "broken").unwrap();
+    assert_eq!(broken["serving"], false);
+    assert!(broken["last_error"].is_string());
 }
