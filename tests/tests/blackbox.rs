@@ -10,6 +10,8 @@ mod auth;
 mod cli;
 #[path = "blackbox/documents.rs"]
 mod documents;
+#[path = "blackbox/durability.rs"]
+mod durability;
 #[path = "blackbox/plugin_http.rs"]
 mod plugin_http;
 #[path = "blackbox/plugins.rs"]

@@ -94,8 +94,14 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(_) => Self::Conflict(e.to_string()),
             StoreError::Rejected(m) => Self::bad(m),
             StoreError::PreconditionFailed(m) => Self::PreconditionFailed(m),
-            StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Internal(m) => Self::Internal(m),
+            StoreError::Unavailable(m) => {
+                crate::store::STORE_ERRORS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Self::Unavailable(m)
+            }
+            StoreError::Internal(m) => {
+                crate::store::STORE_ERRORS[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Self::Internal(m)
+            }
         }
     }
 }

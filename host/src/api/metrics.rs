@@ -132,6 +132,21 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
+        let _ = writeln!(
+            out,
+            "# HELP xlrs_store_errors_total Store failures answered with a 5xx, by kind."
+        );
+        let _ = writeln!(out, "# TYPE xlrs_store_errors_total counter");
+        for (kind, n) in ["unavailable", "internal"]
+            .iter()
+            .zip(&crate::store::STORE_ERRORS)
+        {
+            let _ = writeln!(
+                out,
+                "xlrs_store_errors_total{{kind=\"{kind}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         out
     }
 }
@@ -151,7 +166,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        state.metrics.render() + &state.plugins.metrics(),
     )
         .into_response()
 }

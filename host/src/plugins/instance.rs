@@ -127,6 +127,8 @@ pub struct PluginInstance {
     pub failures: AtomicU64,
     /// Calls made.
     pub calls: AtomicU64,
+    /// Time spent in calls, µs.
+    pub busy_micros: AtomicU64,
     limits: Limits,
     config: Arc<BTreeMap<String, String>>,
     dir: Option<PathBuf>,
@@ -204,6 +206,7 @@ impl PluginInstance {
             loaded_at: SystemTime::now(),
             failures: AtomicU64::new(0),
             calls: AtomicU64::new(0),
+            busy_micros: AtomicU64::new(0),
             limits,
             config: Arc::new(config),
             dir,
@@ -271,15 +274,16 @@ impl PluginInstance {
         &self,
         statements: &[String],
     ) -> Result<Result<(), Vec<PluginError>>, CallFailure> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let Prepared::Validator(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a validator".into()));
         };
-        let mut store = self.store()?;
-        let run = pre
-            .instantiate(&mut store)
-            .and_then(|v| v.call_validate(&mut store, statements));
-        run.map_err(|e| self.classify(e))
+        self.timed(|| {
+            let mut store = self.store()?;
+            let run = pre
+                .instantiate(&mut store)
+                .and_then(|v| v.call_validate(&mut store, statements));
+            run.map_err(|e| self.classify(e))
+        })
     }
 
     /// Runs a transformer over a batch: Ok(Ok) is the new batch, Ok(Err) its refusal.
@@ -287,15 +291,26 @@ impl PluginInstance {
         &self,
         statements: &[String],
     ) -> Result<Result<Vec<String>, PluginError>, CallFailure> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let Prepared::Transformer(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a transformer".into()));
         };
-        let mut store = self.store()?;
-        let run = pre
-            .instantiate(&mut store)
-            .and_then(|t| t.call_transform(&mut store, statements));
-        run.map_err(|e| self.classify(e))
+        self.timed(|| {
+            let mut store = self.store()?;
+            let run = pre
+                .instantiate(&mut store)
+                .and_then(|t| t.call_transform(&mut store, statements));
+            run.map_err(|e| self.classify(e))
+        })
+    }
+
+    /// Counts a call and the time it takes.
+    fn timed<T>(&self, call: impl FnOnce() -> T) -> T {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let out = call();
+        self.busy_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        out
     }
 
     /// Runs one call of a backend's `store` interface on a fresh instance.
@@ -306,15 +321,16 @@ impl PluginInstance {
             &mut Store<CallState>,
         ) -> wasmtime::Result<Result<T, PluginStoreError>>,
     ) -> Result<Result<T, PluginStoreError>, CallFailure> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let Prepared::Backend(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a backend".into()));
         };
-        let mut store = self.store()?;
-        let run = pre
-            .instantiate(&mut store)
-            .and_then(|b| call(&b, &mut store));
-        run.map_err(|e| self.classify(e))
+        self.timed(|| {
+            let mut store = self.store()?;
+            let run = pre
+                .instantiate(&mut store)
+                .and_then(|b| call(&b, &mut store));
+            run.map_err(|e| self.classify(e))
+        })
     }
 
     /// Stores a batch in a backend.

@@ -397,6 +397,49 @@ impl PluginRegistry {
         Ok(())
     }
 
+    /// Prometheus lines for every serving plugin: calls, failures, time in calls.
+    pub fn metrics(&self) -> String {
+        use std::fmt::Write;
+        use std::sync::atomic::Ordering::Relaxed;
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let serving: Vec<&Arc<PluginInstance>> = entries
+            .values()
+            .filter_map(|e| e.instance.as_ref())
+            .collect();
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "xlrs_plugin_calls_total",
+                "Plugin calls (one per batch).",
+                &(|i: &PluginInstance| i.calls.load(Relaxed) as f64)
+                    as &dyn Fn(&PluginInstance) -> f64,
+            ),
+            (
+                "xlrs_plugin_failures_total",
+                "Plugin calls that failed (trap, timeout, memory, bad output).",
+                &|i: &PluginInstance| i.failures.load(Relaxed) as f64,
+            ),
+            (
+                "xlrs_plugin_call_seconds_total",
+                "Time spent in plugin calls.",
+                &|i: &PluginInstance| i.busy_micros.load(Relaxed) as f64 / 1e6,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for i in &serving {
+                let _ = writeln!(
+                    out,
+                    "{name}{{plugin=\"{}\",kind=\"{}\"}} {}",
+                    i.name.replace('\\', "\\\\").replace('"', "\\\""),
+                    i.kind.as_str(),
+                    value(i)
+                );
+            }
+        }
+        out
+    }
+
     /// What `GET /plugins` shows: each plugin's kind, hash, load time, counters and error.
     pub fn status(&self) -> Value {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());

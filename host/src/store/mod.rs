@@ -33,6 +33,13 @@ pub enum StoreError {
     Internal(String),
 }
 
+/// Store failures the API has answered with a 5xx, by kind (`unavailable`, `internal`), since
+/// start: process-wide, for `/metrics`.
+pub static STORE_ERRORS: [std::sync::atomic::AtomicU64; 2] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+];
+
 /// An attachment's content, addressed by its SHA-256.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {

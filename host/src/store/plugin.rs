@@ -129,6 +129,12 @@ fn plugin_query(q: &StatementQuery) -> PluginQuery {
     }
 }
 
+/// What the host splices into responses must at least be a JSON object: a faulty plugin's
+/// output becomes a 500, never a broken response body.
+fn is_json_object(body: &str) -> bool {
+    body.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok()
+}
+
 fn stored_statement(s: PluginStored) -> StoredStatement {
     StoredStatement {
         body: s.body,
@@ -170,12 +176,28 @@ impl StatementStore for PluginStore {
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
         let id = id.to_string();
-        Ok(self.call(move |p| p.get(&id)).await?.map(stored_statement))
+        match self.call(move |p| p.get(&id)).await? {
+            Some(s) if !is_json_object(&s.body) => Err(StoreError::Internal(format!(
+                "backend plugin `{}` returned a statement that is not a JSON object",
+                self.name
+            ))),
+            found => Ok(found.map(stored_statement)),
+        }
     }
 
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
         let q = plugin_query(query);
         let page = self.call(move |p| p.query(&q)).await?;
+        if let Some(bad) = page
+            .statements
+            .iter()
+            .position(|s| !is_json_object(&s.body))
+        {
+            return Err(StoreError::Internal(format!(
+                "backend plugin `{}` returned statement {bad} of a page that is not a JSON object",
+                self.name
+            )));
+        }
         if page.statements.len() > query.limit {
             return Err(StoreError::Internal(format!(
                 "backend plugin `{}` returned {} statements for a page of {}",

@@ -304,8 +304,8 @@ fn plugin_check_names_the_world_and_wit_version() {
 #[test]
 fn plugin_run_applies_a_transformer_offline_as_the_server_would() {
     use std::io::Write;
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins/anonymize/plugin.toml");
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/anonymize/plugin.toml");
     let mut child = std::process::Command::new(XLRS)
         .args(["plugin", "run"])
         .arg(plugin_component("anonymize"))
@@ -327,7 +327,10 @@ fn plugin_run_applies_a_transformer_offline_as_the_server_would() {
     let batch: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(batch.as_array().unwrap().len(), 2);
     for s in batch.as_array().unwrap() {
-        assert_eq!(s["actor"]["account"]["homePage"], "https://anonymous.invalid");
+        assert_eq!(
+            s["actor"]["account"]["homePage"],
+            "https://anonymous.invalid"
+        );
         assert!(s["actor"].get("mbox").is_none());
     }
 }
@@ -344,7 +347,11 @@ fn plugin_list_shows_the_plugins_dir_as_a_server_would_load_it() {
     .unwrap();
     std::fs::write(plugins.join("broken.wasm"), b"not wasm").unwrap();
     let out = xlrs_tests::run_cli(XLRS, dir.path(), &["plugin", "list"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let st: Value = serde_json::from_slice(&out.stdout).unwrap();
     let found = plugin(&st, "require-fields").unwrap();
     assert_eq!(found["kind"], "validator");

@@ -133,6 +133,20 @@ fn a_backend_plugin_without_a_granted_directory_can_open_no_file() {
         message.contains("jsonl-store") && message.contains("no directory granted"),
         "{body}"
     );
+    let metrics = s
+        .raw(Method::GET, "/metrics")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for line in [
+        "xlrs_store_errors_total{kind=\"unavailable\"} 1",
+        "xlrs_plugin_calls_total{plugin=\"jsonl-store\",kind=\"backend\"} 1",
+        "xlrs_plugin_failures_total{plugin=\"jsonl-store\",kind=\"backend\"} 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
 }
 
 #[test]
