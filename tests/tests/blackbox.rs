@@ -8,6 +8,8 @@ mod about_health;
 mod auth;
 #[path = "blackbox/cli.rs"]
 mod cli;
+#[path = "blackbox/corpus.rs"]
+mod corpus;
 #[path = "blackbox/documents.rs"]
 mod documents;
 #[path = "blackbox/durability.rs"]

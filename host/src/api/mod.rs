@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            json_body_limit,
+            json_errors,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.settings.max_body_bytes,
@@ -77,27 +77,54 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Turns the body-limit rejection (plain text from axum) into our JSON error.
-async fn json_body_limit(
+/// Gives every error response the JSON body our own errors have: axum's rejections (a body
+/// over `max_body_bytes`, a method a resource lacks, an unknown path, …) come as plain text or
+/// empty.
+async fn json_errors(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let response = next.run(request).await;
+    let status = response.status();
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let mut json = axum::response::IntoResponse::into_response(ApiError::TooLarge(format!(
-        "the request body is larger than max_body_bytes ({} bytes)",
-        state.settings.max_body_bytes
-    )));
-    // Keep the version header the inner layers set.
-    for (name, value) in response.headers() {
-        if name.as_str().starts_with("x-experience-api") {
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error");
+    let message = match status {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than max_body_bytes ({} bytes)",
+            state.settings.max_body_bytes
+        ),
+        axum::http::StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            format!("this resource does not support that method (allowed: {allowed})")
+        }
+        axum::http::StatusCode::NOT_FOUND if text.is_empty() => "no such resource".to_string(),
+        _ if text.is_empty() => reason.to_lowercase(),
+        _ => text,
+    };
+    let body = serde_json::json!({
+        "error": reason.to_lowercase().replace(' ', "_"),
+        "message": message,
+    });
+    let mut json = axum::response::IntoResponse::into_response((status, axum::Json(body)));
+    // Keep the version header the inner layers set, and what the status needs (Allow, …).
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             json.headers_mut().insert(name.clone(), value.clone());
         }
     }

@@ -864,6 +864,11 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     if s.ends_with("-00:00") || s.ends_with("-0000") || s.ends_with("-00") {
         return None;
     }
+    // ISO 8601 separates date and time with `T` (RFC 3339 also allows `t`); chrono would
+    // accept a space too.
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't')) {
+        return None;
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }

@@ -272,6 +272,7 @@ fn timestamps_need_a_time_zone_and_refuse_unknown_offset() {
     }
     for t in [
         "2026-01-31T12:00:00",
+        "2026-01-31 12:00:00Z",
         "2026-01-31",
         "yesterday",
         "2026-01-31T12:00:00-00:00",

@@ -1,0 +1,108 @@
+//! The bad-input corpus (`tests/corpus/requests.jsonl`, written by `generate.py` from the
+//! specification's MUST rules): every malformed request gets a 4xx with a JSON reason — never
+//! a 5xx, never a 2xx — and nothing of it is stored.
+
+use reqwest::Method;
+use serde_json::Value;
+use xlrs_tests::Server;
+
+use crate::XLRS;
+
+const CORPUS: &str = include_str!("../../corpus/requests.jsonl");
+
+/// The body of a case: its text, or that text repeated as a JSON array.
+fn body(case: &Value) -> Option<String> {
+    let text = case["body"].as_str()?;
+    Some(match case["repeat"].as_u64() {
+        Some(n) => format!("[{}]", vec![text; n as usize].join(",")),
+        None => text.to_string(),
+    })
+}
+
+fn send(s: &Server, case: &Value) -> (u16, String) {
+    let method = Method::from_bytes(case["method"].as_str().unwrap().as_bytes()).unwrap();
+    let headers = case["headers"].as_object().unwrap();
+    let mut request = s.raw(method, case["path"].as_str().unwrap());
+    match headers.get("auth").and_then(Value::as_str) {
+        Some("none") => {}
+        Some("wrong") => request = request.basic_auth("admin", Some("not-the-password")),
+        _ => request = request.basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD)),
+    }
+    match headers.get("X-Experience-API-Version") {
+        Some(Value::Null) => {}
+        Some(v) => request = request.header("X-Experience-API-Version", v.as_str().unwrap()),
+        None => request = request.header("X-Experience-API-Version", "2.0.0"),
+    }
+    for (name, value) in headers {
+        if name != "auth" && name != "X-Experience-API-Version" {
+            request = request.header(name.as_str(), value.as_str().unwrap());
+        }
+    }
+    if let Some(body) = body(case) {
+        request = request.body(body);
+    }
+    match request.send() {
+        Ok(r) => (r.status().as_u16(), r.text().unwrap_or_default()),
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+#[test]
+fn every_malformed_request_of_the_corpus_gets_a_4xx_with_a_json_reason_and_stores_nothing() {
+    let s = Server::start_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "1048576")]);
+    let cases: Vec<Value> = CORPUS
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
+        .collect();
+    assert!(
+        cases.len() >= 300,
+        "the corpus has {} requests",
+        cases.len()
+    );
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let (status, text) = send(&s, case);
+        let expected_ok = match &case["expect"] {
+            Value::Number(n) => n.as_u64() == Some(status as u64),
+            _ => (400..500).contains(&status),
+        };
+        let json_reason = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(|m| !m.is_empty()))
+            .unwrap_or(false);
+        if !expected_ok || !json_reason {
+            wrong.push(format!(
+                "{} {} — {}: got {status} {}",
+                case["method"].as_str().unwrap(),
+                case["path"].as_str().unwrap(),
+                case["rule"].as_str().unwrap(),
+                text.chars().take(160).collect::<String>()
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} corpus requests were not answered as the spec demands:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
+    let stored = s.query("limit=10");
+    assert_eq!(
+        stored["statements"],
+        serde_json::json!([]),
+        "nothing was stored"
+    );
+    let state = s
+        .xapi(
+            Method::GET,
+            "/activities/state?activityId=http%3A%2F%2Fexample.org%2Fcorpus%2Factivity&agent=%7B%22mbox%22%3A%22mailto%3Acorpus%40example.org%22%7D",
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        state.json::<Value>().unwrap(),
+        serde_json::json!([]),
+        "no document was stored"
+    );
+}
