@@ -11,3 +11,6 @@ pub mod plugins;
 pub mod server;
 pub mod store;
 pub mod xapi;
+
+#[cfg(test)]
+mod fuzz;

@@ -7,7 +7,7 @@ mod auth;
 mod documents;
 mod error;
 mod metrics;
-mod multipart;
+pub(crate) mod multipart;
 mod statements;
 mod version;
 
