@@ -50,6 +50,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Most statements a single GET returns (also what `limit=0` means).
     pub max_page_size: usize,
+    /// Most statements one POST may carry (a larger batch is a 413).
+    pub max_batch_statements: usize,
+    /// Longest a request may take, reading its body included (then a 408): slow clients cannot
+    /// hold a request slot for ever.
+    pub request_timeout_secs: u64,
+    /// Most requests handled at once; beyond it requests get a 503 at once instead of queueing.
+    pub max_concurrent_requests: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `xlrs=debug`.
     pub log: String,
     /// xAPI versions served, comma-separated (`2.0.0,1.0.3`); the first answers requests that
@@ -82,6 +89,9 @@ impl Default for Settings {
             authority_home_page: "http://localhost".into(),
             max_body_bytes: 64 * 1024 * 1024,
             max_page_size: 1000,
+            max_batch_statements: 10_000,
+            request_timeout_secs: 60,
+            max_concurrent_requests: 1024,
             log: "info".into(),
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
@@ -166,6 +176,23 @@ impl Settings {
                     BUILT_IN_STORES.join(", ")
                 ),
             });
+        }
+        for (key, value) in [
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("max_page_size", self.max_page_size as u64),
+            ("max_batch_statements", self.max_batch_statements as u64),
+            ("request_timeout_secs", self.request_timeout_secs),
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Value {
+                    key,
+                    message: "must be at least 1".into(),
+                });
+            }
         }
         if self.admin_user.is_some() != self.admin_password.is_some() {
             return Err(ConfigError::Value {

@@ -14,6 +14,8 @@ mod corpus;
 mod documents;
 #[path = "blackbox/durability.rs"]
 mod durability;
+#[path = "blackbox/limits.rs"]
+mod limits;
 #[path = "blackbox/plugin_http.rs"]
 mod plugin_http;
 #[path = "blackbox/plugins.rs"]

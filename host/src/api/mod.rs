@@ -62,6 +62,25 @@ pub fn router(state: AppState) -> Router {
         .merge(about::ops_router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/plugins", axum::routing::get(plugins_status))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.settings.request_timeout_secs),
+        ))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::Unavailable(
+                            "the server is at max_concurrent_requests; retry shortly".into(),
+                        )
+                    },
+                ))
+                .load_shed()
+                // Global: `Router::layer` wraps each route apart, and the cap is for all of them.
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    state.settings.max_concurrent_requests,
+                )),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -337,6 +337,13 @@ async fn post_statements(
             ))
         }
     };
+    if statements.len() > state.settings.max_batch_statements {
+        return Err(ApiError::TooLarge(format!(
+            "a batch of {} statements is more than max_batch_statements ({})",
+            statements.len(),
+            state.settings.max_batch_statements
+        )));
+    }
     let ids = store_batch(&state, &auth, version, statements, submission.parts).await?;
     let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     Ok(Json(ids).into_response())
