@@ -10,3 +10,13 @@ cargo fmt --all -- --check
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
 bash scripts/build-plugins.sh
 cargo test --workspace --locked
+
+# The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
+if command -v systemd-analyze >/dev/null; then
+  unit_dir=$(mktemp -d)
+  sed "s|/usr/local/bin/xlrs|$PWD/target/debug/xlrs|" deploy/xlrs.service > "$unit_dir/xlrs.service"
+  complaints=$(systemd-analyze verify "$unit_dir/xlrs.service" 2>&1) || true
+  rm -rf "$unit_dir"
+  if [ -n "$complaints" ]; then echo "deploy/xlrs.service: $complaints" >&2; exit 1; fi
+  echo "deploy/xlrs.service: systemd-analyze verify is clean" >&2
+fi

@@ -121,7 +121,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    init_tracing(&settings.log);
+    init_tracing(&settings.log, &settings.log_format);
     match cli.command {
         Command::Serve => serve(settings),
         Command::Plugin { action } => match plugin(&settings, action) {
@@ -141,14 +141,20 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        // One JSON object per line, with the request's span (id, method, path) in each.
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 fn serve(settings: Settings) -> ExitCode {

@@ -59,6 +59,8 @@ pub struct Settings {
     pub max_concurrent_requests: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `xlrs=debug`.
     pub log: String,
+    /// Log lines as `text` (default) or `json` (one object per line, with the request id).
+    pub log_format: String,
     /// xAPI versions served, comma-separated (`2.0.0,1.0.3`); the first answers requests that
     /// name none (About, OPTIONS, and the 400 for a missing version header).
     pub xapi_versions: String,
@@ -93,6 +95,7 @@ impl Default for Settings {
             request_timeout_secs: 60,
             max_concurrent_requests: 1024,
             log: "info".into(),
+            log_format: "text".into(),
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
         }
@@ -119,6 +122,7 @@ const STRING_KEYS: &[&str] = &[
     "admin_password",
     "authority_home_page",
     "log",
+    "log_format",
     "xapi_versions",
     "sqlite__path",
 ];
@@ -175,6 +179,12 @@ impl Settings {
                     self.store,
                     BUILT_IN_STORES.join(", ")
                 ),
+            });
+        }
+        if !["text", "json"].contains(&self.log_format.as_str()) {
+            return Err(ConfigError::Value {
+                key: "log_format",
+                message: format!("`{}` is neither `text` nor `json`", self.log_format),
             });
         }
         for (key, value) in [

@@ -16,6 +16,8 @@ mod documents;
 mod durability;
 #[path = "blackbox/limits.rs"]
 mod limits;
+#[path = "blackbox/operations.rs"]
+mod operations;
 #[path = "blackbox/plugin_http.rs"]
 mod plugin_http;
 #[path = "blackbox/plugins.rs"]
