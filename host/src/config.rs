@@ -66,6 +66,8 @@ pub struct Settings {
     pub xapi_versions: String,
     /// SQLite store settings.
     pub sqlite: SqliteSettings,
+    /// OIDC bearer tokens, accepted beside Basic credentials when set.
+    pub oidc: Option<crate::auth::oidc::OidcSettings>,
 }
 
 /// Settings of the embedded SQLite store.
@@ -98,6 +100,7 @@ impl Default for Settings {
             log_format: "text".into(),
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
+            oidc: None,
         }
     }
 }
@@ -125,6 +128,11 @@ const STRING_KEYS: &[&str] = &[
     "log_format",
     "xapi_versions",
     "sqlite__path",
+    "oidc__issuer",
+    "oidc__audience",
+    "oidc__jwks_file",
+    "oidc__jwks_url",
+    "oidc__scope_claim",
 ];
 
 /// The stores built into this binary.

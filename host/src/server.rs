@@ -30,6 +30,9 @@ pub enum ServeError {
     /// The credentials file could not be read or written.
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// OIDC is configured but unusable (settings, keys).
+    #[error("{0}")]
+    Oidc(String),
     /// The plugins directory could not be opened or watched.
     #[error("plugins: {0}")]
     Plugins(String),
@@ -48,7 +51,7 @@ impl ServeError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            Self::Store { .. } | Self::Credentials(_) | Self::Plugins(_)
+            Self::Store { .. } | Self::Credentials(_) | Self::Plugins(_) | Self::Oidc(_)
         )
     }
 }
@@ -137,6 +140,14 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let plugins = PluginRegistry::open(settings.plugin_paths(), true)
         .map_err(|e| ServeError::Plugins(e.to_string()))?;
     let stores = open_stores(&settings, &plugins)?;
+    let oidc = match &settings.oidc {
+        Some(o) => Some(
+            crate::auth::oidc::Oidc::load(o.clone())
+                .await
+                .map_err(|e| ServeError::Oidc(e.to_string()))?,
+        ),
+        None => None,
+    };
     let addr = settings.listen.clone();
     let versions = settings.versions()?;
     let state = AppState {
@@ -147,6 +158,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings: Arc::new(settings),
         plugins,
         metrics: Arc::default(),
+        oidc,
     };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

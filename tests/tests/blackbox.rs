@@ -16,6 +16,8 @@ mod documents;
 mod durability;
 #[path = "blackbox/limits.rs"]
 mod limits;
+#[path = "blackbox/oidc.rs"]
+mod oidc;
 #[path = "blackbox/operations.rs"]
 mod operations;
 #[path = "blackbox/plugin_http.rs"]

@@ -1,4 +1,4 @@
-//! HTTP Basic authentication against the credentials file.
+//! Authentication: HTTP Basic against the credentials file, or an OIDC bearer token.
 
 use std::sync::Arc;
 
@@ -38,15 +38,27 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| ApiError::Unauthorized("HTTP Basic credentials are required".into()))?;
-        let encoded = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Basic ")
-                    .or_else(|| h.strip_prefix("basic "))
-            })
+        let text = header.to_str().unwrap_or_default();
+        if let Some(token) = text
+            .strip_prefix("Bearer ")
+            .or_else(|| text.strip_prefix("bearer "))
+        {
+            let oidc = state.oidc.as_ref().ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "bearer tokens are not accepted: this LRS has no [oidc] settings".into(),
+                )
+            })?;
+            return oidc
+                .verify(token.trim())
+                .await
+                .map(|p| Authenticated(Arc::new(p)))
+                .map_err(ApiError::Unauthorized);
+        }
+        let encoded = text
+            .strip_prefix("Basic ")
+            .or_else(|| text.strip_prefix("basic "))
             .ok_or_else(|| {
-                ApiError::Unauthorized("only HTTP Basic authentication is supported".into())
+                ApiError::Unauthorized("use HTTP Basic credentials or an OIDC bearer token".into())
             })?;
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())

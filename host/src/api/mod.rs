@@ -44,6 +44,8 @@ pub struct AppState {
     pub plugins: Arc<crate::plugins::PluginRegistry>,
     /// Request and statement counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Bearer-token verification, when `[oidc]` is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.

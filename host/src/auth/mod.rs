@@ -1,6 +1,8 @@
-//! Credentials and scopes: the credentials file, password hashing, and what a scope allows.
+//! Credentials and scopes: the credentials file, password hashing, OIDC bearer tokens, and
+//! what a scope allows.
 
 mod credentials;
+pub mod oidc;
 mod scope;
 
 pub use credentials::{

@@ -5,7 +5,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use xlrs_tests::{statement, statement_with_id, Server};
+use xlrs_tests::{openssl, statement, statement_with_id, Server};
 
 use crate::XLRS;
 
@@ -424,29 +424,6 @@ fn interaction_components_need_an_interaction_type() {
     assert_eq!(s.post(&st).status(), 400);
     st["object"]["definition"]["interactionType"] = json!("true-false");
     assert_eq!(s.post(&st).status(), 200);
-}
-
-/// Runs `openssl` (an independent JWS signer for these tests) in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    if let Some(bytes) = input {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// An RS256 JWS over `payload` whose header carries `cert.der` as x5c, signed with `key`.
