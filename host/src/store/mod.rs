@@ -40,6 +40,20 @@ pub static STORE_ERRORS: [std::sync::atomic::AtomicU64; 2] = [
     std::sync::atomic::AtomicU64::new(0),
 ];
 
+/// Consistent-Through for a store whose writer marks `pending_since` (the first `stored` of
+/// the write in progress, 0 when none): every statement stored before it is visible.
+pub(crate) fn consistent_through(pending_since: &std::sync::atomic::AtomicI64) -> i64 {
+    // Read the clock before the pending marker: a write that starts after the marker was
+    // read assigns `stored` values at or after `now`.
+    let now = crate::xapi::time::now_micros();
+    let pending = pending_since.load(std::sync::atomic::Ordering::SeqCst);
+    if pending == 0 {
+        now - 1
+    } else {
+        pending.min(now) - 1
+    }
+}
+
 /// An attachment's content, addressed by its SHA-256.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {

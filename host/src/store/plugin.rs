@@ -214,13 +214,7 @@ impl StatementStore for PluginStore {
     }
 
     async fn consistent_through(&self) -> Result<i64, StoreError> {
-        let now = now_micros();
-        let pending = self.pending_since.load(Ordering::SeqCst);
-        Ok(if pending == 0 {
-            now - 1
-        } else {
-            pending.min(now) - 1
-        })
+        Ok(super::consistent_through(&self.pending_since))
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {

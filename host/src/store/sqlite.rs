@@ -744,15 +744,7 @@ impl StatementStore for SqliteStore {
     }
 
     async fn consistent_through(&self) -> Result<i64, StoreError> {
-        // Read the clock before the pending marker: a transaction that starts after the
-        // marker was read assigns `stored` values at or after `now`.
-        let now = now_micros();
-        let pending = self.pending_since.load(Ordering::SeqCst);
-        Ok(if pending == 0 {
-            now - 1
-        } else {
-            pending.min(now) - 1
-        })
+        Ok(super::consistent_through(&self.pending_since))
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
