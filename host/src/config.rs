@@ -57,6 +57,12 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// Most requests handled at once; beyond it requests get a 503 at once instead of queueing.
     pub max_concurrent_requests: usize,
+    /// Longest a client may take to send a request's headers (then the connection is closed).
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes, at least 8192 (then a 431).
+    pub max_header_bytes: usize,
+    /// Most connections open at once; beyond it new connections are closed at once.
+    pub max_connections: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `xlrs=debug`.
     pub log: String,
     /// Log lines as `text` (default) or `json` (one object per line, with the request id).
@@ -96,6 +102,9 @@ impl Default for Settings {
             max_batch_statements: 10_000,
             request_timeout_secs: 60,
             max_concurrent_requests: 1024,
+            header_read_timeout_secs: 30,
+            max_header_bytes: 64 * 1024,
+            max_connections: 10_000,
             log: "info".into(),
             log_format: "text".into(),
             xapi_versions: "2.0.0,1.0.3".into(),
@@ -187,6 +196,12 @@ impl Settings {
                     self.store,
                     BUILT_IN_STORES.join(", ")
                 ),
+            });
+        }
+        if self.max_header_bytes < 8192 {
+            return Err(ConfigError::Value {
+                key: "max_header_bytes",
+                message: "must be at least 8192".into(),
             });
         }
         if !["text", "json"].contains(&self.log_format.as_str()) {

@@ -149,6 +149,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         None => None,
     };
     let addr = settings.listen.clone();
+    let (settings_header_timeout, max_header_bytes, max_connections) = (
+        settings.header_read_timeout_secs,
+        settings.max_header_bytes,
+        settings.max_connections,
+    );
     let versions = settings.versions()?;
     let state = AppState {
         versions: versions.into(),
@@ -174,13 +179,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         &axum::middleware::from_fn(crate::api::alternate_syntax),
         router(state),
     );
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(io("serving"))
+    let limits = crate::listen::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(settings_header_timeout),
+        max_header_bytes,
+        max_connections,
+    };
+    crate::listen::serve(listener, app, limits, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

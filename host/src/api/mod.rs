@@ -175,6 +175,16 @@ async fn json_errors(
             json.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    if matches!(
+        status,
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE | axum::http::StatusCode::REQUEST_TIMEOUT
+    ) {
+        // The body was not read to its end: this connection cannot carry another request.
+        json.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
     json
 }
 

@@ -1,5 +1,6 @@
-//! Limits that keep the server serving: batch size, a deadline per request (slow clients), and
-//! a cap on requests in flight — each answered with a JSON error, none exhausting the server.
+//! Limits that keep the server serving: batch size, a deadline per request and for its headers
+//! (slow clients), header size, and caps on requests in flight and open connections — none of
+//! them lets a client exhaust the server.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -90,5 +91,60 @@ fn beyond_max_concurrent_requests_a_request_gets_a_503_at_once() {
         .contains("max_concurrent_requests"));
     let (status, _) = answer(slow);
     assert!(status.contains("408"), "{status}");
+    assert_eq!(s.raw(Method::GET, "/health").send().unwrap().status(), 200);
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let s = Server::start_with(XLRS, &[("XLRS_HEADER_READ_TIMEOUT_SECS", "1")]);
+    let addr = s.base().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = stream.read_to_end(&mut buf);
+    assert!(
+        read.is_ok(),
+        "the server closed the connection instead of waiting: {read:?}"
+    );
+    assert_eq!(s.raw(Method::GET, "/health").send().unwrap().status(), 200);
+}
+
+#[test]
+fn headers_over_max_header_bytes_are_refused_with_431() {
+    let s = Server::start_with(XLRS, &[("XLRS_MAX_HEADER_BYTES", "16384")]);
+    let r = s
+        .raw(Method::GET, "/health")
+        .header("x-padding", "a".repeat(32 * 1024))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    assert_eq!(s.raw(Method::GET, "/health").send().unwrap().status(), 200);
+}
+
+#[test]
+fn beyond_max_connections_a_new_connection_is_closed_and_served_again_once_one_ends() {
+    let s = Server::start_with(XLRS, &[("XLRS_MAX_CONNECTIONS", "1")]);
+    let addr = s.base().trim_start_matches("http://").to_string();
+    let held = TcpStream::connect(&addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut second = TcpStream::connect(&addr).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let _ = second.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = second.read_to_end(&mut answer);
+    assert!(
+        answer.is_empty(),
+        "closed without an answer: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(s.raw(Method::GET, "/health").send().unwrap().status(), 200);
 }
