@@ -149,11 +149,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         None => None,
     };
     let addr = settings.listen.clone();
-    let (settings_header_timeout, max_header_bytes, max_connections) = (
-        settings.header_read_timeout_secs,
-        settings.max_header_bytes,
-        settings.max_connections,
-    );
+    let limits = crate::listen::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(settings.header_read_timeout_secs),
+        max_header_bytes: settings.max_header_bytes,
+        max_connections: settings.max_connections,
+    };
     let versions = settings.versions()?;
     let state = AppState {
         versions: versions.into(),
@@ -179,11 +179,6 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         &axum::middleware::from_fn(crate::api::alternate_syntax),
         router(state),
     );
-    let limits = crate::listen::ConnectionLimits {
-        header_read_timeout: std::time::Duration::from_secs(settings_header_timeout),
-        max_header_bytes,
-        max_connections,
-    };
     crate::listen::serve(listener, app, limits, shutdown_signal()).await;
     Ok(())
 }

@@ -95,11 +95,15 @@ impl From<StoreError> for ApiError {
             StoreError::Rejected(m) => Self::bad(m),
             StoreError::PreconditionFailed(m) => Self::PreconditionFailed(m),
             StoreError::Unavailable(m) => {
-                crate::store::STORE_ERRORS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                crate::store::STORE_ERRORS
+                    .unavailable
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Self::Unavailable(m)
             }
             StoreError::Internal(m) => {
-                crate::store::STORE_ERRORS[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                crate::store::STORE_ERRORS
+                    .internal
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Self::Internal(m)
             }
         }

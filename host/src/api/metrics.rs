@@ -137,10 +137,11 @@ impl Metrics {
             "# HELP xlrs_store_errors_total Store failures answered with a 5xx, by kind."
         );
         let _ = writeln!(out, "# TYPE xlrs_store_errors_total counter");
-        for (kind, n) in ["unavailable", "internal"]
-            .iter()
-            .zip(&crate::store::STORE_ERRORS)
-        {
+        let errors = &crate::store::STORE_ERRORS;
+        for (kind, n) in [
+            ("unavailable", &errors.unavailable),
+            ("internal", &errors.internal),
+        ] {
             let _ = writeln!(
                 out,
                 "xlrs_store_errors_total{{kind=\"{kind}\"}} {}",

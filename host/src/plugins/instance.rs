@@ -277,12 +277,9 @@ impl PluginInstance {
         let Prepared::Validator(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a validator".into()));
         };
-        self.timed(|| {
-            let mut store = self.store()?;
-            let run = pre
-                .instantiate(&mut store)
-                .and_then(|v| v.call_validate(&mut store, statements));
-            run.map_err(|e| self.classify(e))
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .call_validate(store, statements)
         })
     }
 
@@ -294,43 +291,33 @@ impl PluginInstance {
         let Prepared::Transformer(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a transformer".into()));
         };
-        self.timed(|| {
-            let mut store = self.store()?;
-            let run = pre
-                .instantiate(&mut store)
-                .and_then(|t| t.call_transform(&mut store, statements));
-            run.map_err(|e| self.classify(e))
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .call_transform(store, statements)
         })
     }
 
-    /// Counts a call and the time it takes.
-    fn timed<T>(&self, call: impl FnOnce() -> T) -> T {
+    /// Runs one call on a fresh, limited store: counts it, times it, and classifies a failure.
+    fn run<T>(
+        &self,
+        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let out = call();
+        let out = self
+            .store()
+            .and_then(|mut store| call(&mut store).map_err(|e| self.classify(e)));
         self.busy_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         out
     }
 
-    /// Runs one call of a backend's `store` interface on a fresh instance.
-    fn backend_call<T>(
-        &self,
-        call: impl FnOnce(
-            &backend::Backend,
-            &mut Store<CallState>,
-        ) -> wasmtime::Result<Result<T, PluginStoreError>>,
-    ) -> Result<Result<T, PluginStoreError>, CallFailure> {
-        let Prepared::Backend(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a backend".into()));
-        };
-        self.timed(|| {
-            let mut store = self.store()?;
-            let run = pre
-                .instantiate(&mut store)
-                .and_then(|b| call(&b, &mut store));
-            run.map_err(|e| self.classify(e))
-        })
+    /// The pre-linked backend, or a setup failure for a plugin of another kind.
+    fn backend(&self) -> Result<&backend::BackendPre<CallState>, CallFailure> {
+        match &self.prepared {
+            Prepared::Backend(pre) => Ok(pre),
+            _ => Err(CallFailure::Setup("not a backend".into())),
+        }
     }
 
     /// Stores a batch in a backend.
@@ -338,7 +325,12 @@ impl PluginInstance {
         &self,
         batch: &[StatementRecord],
     ) -> Result<Result<(), PluginStoreError>, CallFailure> {
-        self.backend_call(|b, store| b.store().call_insert(store, batch))
+        let pre = self.backend()?;
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .store()
+                .call_insert(store, batch)
+        })
     }
 
     /// One statement by id from a backend.
@@ -346,7 +338,8 @@ impl PluginInstance {
         &self,
         id: &str,
     ) -> Result<Result<Option<PluginStored>, PluginStoreError>, CallFailure> {
-        self.backend_call(|b, store| b.store().call_get(store, id))
+        let pre = self.backend()?;
+        self.run(|store| pre.instantiate(&mut *store)?.store().call_get(store, id))
     }
 
     /// A page of a backend's query results.
@@ -354,7 +347,8 @@ impl PluginInstance {
         &self,
         q: &PluginQuery,
     ) -> Result<Result<PluginPage, PluginStoreError>, CallFailure> {
-        self.backend_call(|b, store| b.store().call_query(store, q))
+        let pre = self.backend()?;
+        self.run(|store| pre.instantiate(&mut *store)?.store().call_query(store, q))
     }
 
     /// Counts a failure found by the host after the call (e.g. output that is not JSON).

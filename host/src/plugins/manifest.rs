@@ -90,10 +90,11 @@ pub struct Capabilities {
 
 /// Whether `entry` of `capabilities.http` allows a request to `host` on `port`.
 pub fn http_allows(entry: &str, host: &str, port: u16) -> bool {
-    match entry.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {
-            h.eq_ignore_ascii_case(host) && p.parse::<u16>() == Ok(port)
-        }
+    match entry
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+    {
+        Some((h, p)) if !h.is_empty() => h.eq_ignore_ascii_case(host) && p == port,
         _ => entry.eq_ignore_ascii_case(host),
     }
 }

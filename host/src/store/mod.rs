@@ -33,12 +33,19 @@ pub enum StoreError {
     Internal(String),
 }
 
-/// Store failures the API has answered with a 5xx, by kind (`unavailable`, `internal`), since
-/// start: process-wide, for `/metrics`.
-pub static STORE_ERRORS: [std::sync::atomic::AtomicU64; 2] = [
-    std::sync::atomic::AtomicU64::new(0),
-    std::sync::atomic::AtomicU64::new(0),
-];
+/// Store failures the API has answered with a 5xx, by kind, since start.
+pub struct StoreErrorCounts {
+    /// [`StoreError::Unavailable`] (503).
+    pub unavailable: std::sync::atomic::AtomicU64,
+    /// [`StoreError::Internal`] (500).
+    pub internal: std::sync::atomic::AtomicU64,
+}
+
+/// Process-wide store failure counts, for `/metrics`.
+pub static STORE_ERRORS: StoreErrorCounts = StoreErrorCounts {
+    unavailable: std::sync::atomic::AtomicU64::new(0),
+    internal: std::sync::atomic::AtomicU64::new(0),
+};
 
 /// Consistent-Through for a store whose writer marks `pending_since` (the first `stored` of
 /// the write in progress, 0 when none): every statement stored before it is visible.

@@ -60,11 +60,10 @@ impl PluginStore {
             .registry
             .backend(&self.name)
             .map_err(StoreError::Unavailable)?;
-        let name = self.name.clone();
         tokio::task::spawn_blocking(move || call(&plugin))
             .await
             .map_err(|e| StoreError::Internal(format!("backend plugin task failed: {e}")))?
-            .map_err(|e| StoreError::Internal(format!("backend plugin `{name}` {e}")))?
+            .map_err(|e| StoreError::Internal(format!("backend plugin `{}` {e}", self.name)))?
             .map_err(|e| from_plugin(&self.name, e))
     }
 }
