@@ -219,6 +219,8 @@ impl Settings {
                 "max_concurrent_requests",
                 self.max_concurrent_requests as u64,
             ),
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::Value {
@@ -357,6 +359,26 @@ mod tests {
             s.validate(),
             Err(ConfigError::Value { key: "store", .. })
         ));
+    }
+
+    #[test]
+    fn limits_of_zero_are_refused() {
+        for s in [
+            Settings {
+                max_connections: 0,
+                ..Settings::default()
+            },
+            Settings {
+                header_read_timeout_secs: 0,
+                ..Settings::default()
+            },
+            Settings {
+                max_batch_statements: 0,
+                ..Settings::default()
+            },
+        ] {
+            assert!(matches!(s.validate(), Err(ConfigError::Value { .. })));
+        }
     }
 
     #[test]
