@@ -9,6 +9,8 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&
 cargo fmt --all -- --check
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
 bash scripts/build-plugins.sh
+# The store tests start real database servers (ClickHouse from PyPI) on free ports.
+bash scripts/databases.sh
 cargo test --workspace --locked
 
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.

@@ -38,7 +38,7 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
-    /// The statement store: `sqlite` (default) or the name of a backend plugin.
+    /// The statement store: `sqlite` (default), `clickhouse`, or the name of a backend plugin.
     pub store: String,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
@@ -72,6 +72,8 @@ pub struct Settings {
     pub xapi_versions: String,
     /// SQLite store settings.
     pub sqlite: SqliteSettings,
+    /// ClickHouse store settings (used when `store = "clickhouse"`).
+    pub clickhouse: ClickHouseSettings,
     /// OIDC bearer tokens, accepted beside Basic credentials when set.
     pub oidc: Option<crate::auth::oidc::OidcSettings>,
 }
@@ -84,6 +86,48 @@ pub struct SqliteSettings {
     pub path: Option<PathBuf>,
     /// Read connections kept open for queries.
     pub readers: usize,
+}
+
+/// Settings of the ClickHouse store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseSettings {
+    /// The server's HTTP interface, `http://` or `https://` (default `http://127.0.0.1:8123`).
+    pub url: String,
+    /// Database holding the tables; created when missing.
+    pub database: String,
+    /// User name (the server's `default` user when unset).
+    pub user: Option<String>,
+    /// Password of `user`.
+    pub password: Option<String>,
+    /// Ralph's table of events (`event_id`, `emission_time`, `event`), which Open edX Aspects
+    /// reads: every stored statement is written there too, and rows found there at start-up
+    /// are indexed and served. Empty: not written.
+    pub events_table: String,
+    /// The table xlrs queries: each statement with its query fields.
+    pub statements_table: String,
+}
+
+impl Default for ClickHouseSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "xapi".into(),
+            user: None,
+            password: None,
+            events_table: "xapi_events_all".into(),
+            statements_table: "xlrs_statements".into(),
+        }
+    }
+}
+
+/// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Default for Settings {
@@ -109,6 +153,7 @@ impl Default for Settings {
             log_format: "text".into(),
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
+            clickhouse: ClickHouseSettings::default(),
             oidc: None,
         }
     }
@@ -137,6 +182,12 @@ const STRING_KEYS: &[&str] = &[
     "log_format",
     "xapi_versions",
     "sqlite__path",
+    "clickhouse__url",
+    "clickhouse__database",
+    "clickhouse__user",
+    "clickhouse__password",
+    "clickhouse__events_table",
+    "clickhouse__statements_table",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -145,7 +196,7 @@ const STRING_KEYS: &[&str] = &[
 ];
 
 /// The stores built into this binary.
-pub const BUILT_IN_STORES: &[&str] = &["sqlite"];
+pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse"];
 
 impl Settings {
     /// Loads defaults, then the TOML file (if given), then `XLRS_*` variables, and validates.
@@ -262,10 +313,44 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        self.validate_clickhouse()?;
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
             key: "log",
             message: e.to_string(),
         })?;
+        Ok(())
+    }
+
+    fn validate_clickhouse(&self) -> Result<(), ConfigError> {
+        let c = &self.clickhouse;
+        if !(c.url.starts_with("http://") || c.url.starts_with("https://"))
+            || reqwest::Url::parse(&c.url).is_err()
+        {
+            return Err(ConfigError::Value {
+                key: "clickhouse.url",
+                message: format!("`{}` is not an http:// or https:// URL", c.url),
+            });
+        }
+        for (key, name, may_be_empty) in [
+            ("clickhouse.database", &c.database, false),
+            ("clickhouse.events_table", &c.events_table, true),
+            ("clickhouse.statements_table", &c.statements_table, false),
+        ] {
+            if !(is_identifier(name) || may_be_empty && name.is_empty()) {
+                return Err(ConfigError::Value {
+                    key,
+                    message: format!(
+                        "`{name}` is not a plain identifier (a letter or `_`, then letters, digits, `_`)"
+                    ),
+                });
+            }
+        }
+        if c.events_table == c.statements_table {
+            return Err(ConfigError::Value {
+                key: "clickhouse.statements_table",
+                message: "must differ from clickhouse.events_table".into(),
+            });
+        }
         Ok(())
     }
 

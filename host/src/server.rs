@@ -9,6 +9,7 @@ use crate::api::{router, AppState};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
 use crate::plugins::PluginRegistry;
+use crate::store::clickhouse::ClickHouseStore;
 use crate::store::plugin::PluginStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DocumentStore, StatementStore, StoreError};
@@ -69,9 +70,10 @@ pub struct Stores {
     pub documents: Arc<dyn DocumentStore>,
 }
 
-/// Opens the configured stores: the embedded one, and a backend plugin for statements when
-/// `store` names one (documents, attachments and activity definitions stay embedded).
-pub fn open_stores(
+/// Opens the configured stores: the embedded one, and ClickHouse or a backend plugin for
+/// statements when `store` names one (documents, attachments and activity definitions stay
+/// embedded).
+pub async fn open_stores(
     settings: &Settings,
     plugins: &Arc<PluginRegistry>,
 ) -> Result<Stores, ServeError> {
@@ -82,13 +84,16 @@ pub fn open_stores(
     let embedded = Arc::new(
         SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(failed)?,
     );
-    let statements: Arc<dyn StatementStore> = if settings.store_is_plugin() {
-        Arc::new(
-            PluginStore::open(&settings.store, plugins.clone(), embedded.clone())
+    let statements: Arc<dyn StatementStore> = match settings.store.as_str() {
+        "sqlite" => embedded.clone(),
+        "clickhouse" => Arc::new(
+            ClickHouseStore::open(&settings.clickhouse, embedded.clone())
+                .await
                 .map_err(failed)?,
-        )
-    } else {
-        embedded.clone()
+        ),
+        plugin => {
+            Arc::new(PluginStore::open(plugin, plugins.clone(), embedded.clone()).map_err(failed)?)
+        }
     };
     Ok(Stores {
         statements,
@@ -139,7 +144,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     )?);
     let plugins = PluginRegistry::open(settings.plugin_paths(), true)
         .map_err(|e| ServeError::Plugins(e.to_string()))?;
-    let stores = open_stores(&settings, &plugins)?;
+    let stores = open_stores(&settings, &plugins).await?;
     let oidc = match &settings.oidc {
         Some(o) => Some(
             crate::auth::oidc::Oidc::load(o.clone())

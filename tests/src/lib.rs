@@ -12,6 +12,8 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+pub mod databases;
+
 /// The admin password every test server gets.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 

@@ -28,5 +28,7 @@ mod plugins;
 mod statements_get;
 #[path = "blackbox/statements_write.rs"]
 mod statements_write;
+#[path = "blackbox/store_clickhouse.rs"]
+mod store_clickhouse;
 #[path = "blackbox/store_plugin.rs"]
 mod store_plugin;

@@ -1,5 +1,6 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
+pub mod clickhouse;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 pub mod plugin;

@@ -672,7 +672,7 @@ fn run_query(conn: &Connection, sql: &str, args: Vec<SqlValue>) -> Result<Vec<Ro
 }
 
 /// Merges two lists sorted in query order, dropping repeated positions, into one page.
-fn merge_page(q: &StatementQuery, a: Vec<Row>, b: Vec<Row>) -> Page {
+pub(super) fn merge_page(q: &StatementQuery, a: Vec<Row>, b: Vec<Row>) -> Page {
     let mut rows: Vec<Row> = a.into_iter().chain(b).collect();
     if q.ascending {
         rows.sort_by_key(|r| r.0);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the database servers the store tests run against (DESIGN §8), from PyPI, into a
+# virtualenv: target/db-venv (or $XLRS_DB_VENV). Idempotent; takes seconds when present.
+#
+#   ClickHouse  the real engine, from chdb-core; scripts/clickhouse_server.py serves it over
+#               ClickHouse's own HTTP interface.
+#
+# Tests start their own server on a free port with its own data dir and stop it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=${XLRS_DB_VENV:-target/db-venv}
+CHDB_CORE=26.9.0
+
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import chdb" 2>/dev/null \
+  || [ "$("$venv/bin/pip" show chdb-core 2>/dev/null | sed -n 's/^Version: //p')" != "$CHDB_CORE" ]; then
+  echo "installing chdb-core==$CHDB_CORE (the ClickHouse engine) into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "chdb-core==$CHDB_CORE"
+fi
+echo "database servers ready in $venv" >&2

@@ -1,0 +1,122 @@
+//! Database servers for the store tests, installed by scripts/databases.sh: each test starts
+//! its own on a free port with its own data dir, and it stops when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The virtualenv scripts/databases.sh installs the servers into.
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("XLRS_DB_VENV").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/db-venv"),
+        PathBuf::from,
+    );
+    assert!(
+        venv.join("bin/python").is_file(),
+        "{} is missing: run scripts/databases.sh first (scripts/test.sh does)",
+        venv.display()
+    );
+    venv
+}
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A ClickHouse server: the real engine (chdb) serving ClickHouse's HTTP interface.
+pub struct ClickHouse {
+    child: Option<Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl ClickHouse {
+    /// Starts a server with an empty data dir.
+    pub fn start() -> ClickHouse {
+        Self::start_in(tempfile::tempdir().expect("temp dir"), free_port())
+    }
+
+    /// Starts a server on `dir` (its data survives a stop) at `port`.
+    pub fn start_in(dir: tempfile::TempDir, port: u16) -> ClickHouse {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
+        let child = Command::new(venv().join("bin/python"))
+            .arg(script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the ClickHouse server starts");
+        let mut server = ClickHouse {
+            child: Some(child),
+            port,
+            dir,
+        };
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if client
+                .get(format!("{}/ping", server.url()))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
+                panic!("the ClickHouse server exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ClickHouse did not answer /ping within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs one SQL statement; its output (TabSeparated). Panics on an error.
+    pub fn sql(&self, sql: &str) -> String {
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{}/", self.url()))
+            .body(sql.to_string())
+            .send()
+            .expect("ClickHouse answers");
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        assert!(status.is_success(), "`{sql}` failed: {text}");
+        text
+    }
+
+    /// Stops the server; returns its data dir to start another on it.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.halt();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn halt(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ClickHouse {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

@@ -1,0 +1,219 @@
+//! ClickHouse as the statement store (`XLRS_STORE=clickhouse`), against the real engine started
+//! by the test: the store contract, the API over HTTP, Ralph's table for Open edX Aspects, and
+//! what happens when the database is missing or goes away.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use xlrs::config::ClickHouseSettings;
+use xlrs::store::clickhouse::ClickHouseStore;
+use xlrs::store::sqlite::SqliteStore;
+use xlrs_tests::databases::{free_port, ClickHouse};
+use xlrs_tests::{enc, statement, unique, Server};
+
+use crate::XLRS;
+
+/// A database name of its own for each test.
+fn database() -> String {
+    format!("xlrs_test_{}", unique())
+}
+
+fn start_on(clickhouse: &ClickHouse, database: &str) -> Server {
+    Server::start_with(
+        XLRS,
+        &[
+            ("XLRS_STORE", "clickhouse"),
+            ("XLRS_CLICKHOUSE__URL", &clickhouse.url()),
+            ("XLRS_CLICKHOUSE__DATABASE", database),
+        ],
+    )
+}
+
+fn id_of(response: reqwest::blocking::Response) -> String {
+    assert_eq!(response.status(), 200, "the statement is stored");
+    let ids: Vec<String> = response.json().expect("ids");
+    ids[0].clone()
+}
+
+#[test]
+fn clickhouse_passes_the_statement_store_contract() {
+    let clickhouse = ClickHouse::start();
+    let dir = tempfile::tempdir().unwrap();
+    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
+    let settings = ClickHouseSettings {
+        url: clickhouse.url(),
+        database: database(),
+        ..ClickHouseSettings::default()
+    };
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = ClickHouseStore::open(&settings, side).await.unwrap();
+        xlrs::store::contract::statement_store(&store).await;
+    });
+}
+
+#[test]
+fn the_api_runs_on_clickhouse_and_writes_ralphs_table_for_aspects() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let mut first = statement();
+    first["timestamp"] = json!("2024-03-01T10:00:00.123456+02:00");
+    let id = id_of(server.post(&first));
+    let second = id_of(server.post(&statement()));
+
+    let got: Value = server.get_statement(&id).json().unwrap();
+    assert_eq!(got["id"], json!(id));
+    let actor = enc(&first["actor"].to_string());
+    let page = server.query(&format!("agent={actor}"));
+    assert_eq!(page["statements"].as_array().unwrap().len(), 1);
+    assert_eq!(page["statements"][0]["id"], json!(id));
+
+    // Ralph's layout: one row per statement, emission_time = the statement's timestamp (UTC).
+    let rows = clickhouse.sql(&format!(
+        "SELECT event_id, emission_time, JSONExtractString(event, 'id') FROM {db}.xapi_events_all ORDER BY emission_time"
+    ));
+    assert_eq!(
+        rows.lines().next().unwrap(),
+        format!("{id}\t2024-03-01 08:00:00.123456\t{id}"),
+        "the first event row is the first statement at its timestamp"
+    );
+    assert_eq!(
+        rows.lines().count(),
+        2,
+        "one event row per statement: {rows}"
+    );
+    assert!(rows.contains(&second));
+
+    // The data lives in ClickHouse: a new xlrs process with a new data dir serves it.
+    drop(server);
+    let server = start_on(&clickhouse, &db);
+    assert_eq!(server.get_statement(&id).status(), 200);
+    let voiding = json!({
+        "actor": first["actor"], "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": id}
+    });
+    id_of(server.post(&voiding));
+    let page = server.query(&format!("agent={actor}"));
+    let ids: Vec<&str> = page["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert!(
+        !ids.contains(&id.as_str()),
+        "a voided statement leaves queries"
+    );
+    let voided = server
+        .xapi(Method::GET, &format!("/statements?voidedStatementId={id}"))
+        .send()
+        .unwrap();
+    assert_eq!(voided.status(), 200, "and is found by voidedStatementId");
+}
+
+#[test]
+fn statements_ralph_wrote_are_served_without_a_migration() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    // Ralph's table, created and filled as Ralph does (docs/tutorials/lrs/backends.md).
+    clickhouse.sql(&format!("CREATE DATABASE {db}"));
+    clickhouse.sql(&format!(
+        "CREATE TABLE {db}.xapi_events_all (event_id UUID NOT NULL, emission_time DateTime64(6) NOT NULL, \
+         event String NOT NULL) ENGINE MergeTree ORDER BY (emission_time, event_id) PRIMARY KEY (emission_time, event_id)"
+    ));
+    let learner = format!("mailto:{}@example.org", unique());
+    let mut ids = Vec::new();
+    for minute in 0..3 {
+        let id = uuid::Uuid::new_v4().to_string();
+        let event = json!({
+            "id": id,
+            "actor": {"objectType": "Agent", "mbox": learner},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"objectType": "Activity", "id": "http://example.org/course/ralph"},
+            "timestamp": format!("2023-05-01T12:0{minute}:00+00:00"),
+            "stored": format!("2023-05-01T12:0{minute}:01+00:00"),
+            "authority": {"objectType": "Agent", "account": {"homePage": "http://ralph", "name": "ralph"}},
+            "version": "1.0.0"
+        });
+        clickhouse.sql(&format!(
+            "INSERT INTO {db}.xapi_events_all FORMAT JSONEachRow {}",
+            json!({"event_id": id, "emission_time": format!("2023-05-01 12:0{minute}:00"), "event": event.to_string()})
+        ));
+        ids.push(id);
+    }
+    let server = start_on(&clickhouse, &db);
+    let got: Value = server.get_statement(&ids[1]).json().unwrap();
+    assert_eq!(got["id"], json!(ids[1]));
+    assert_eq!(got["stored"], json!("2023-05-01T12:01:01.000000Z"));
+    let page = server.query(&format!(
+        "agent={}&ascending=true",
+        enc(&json!({"mbox": learner}).to_string())
+    ));
+    let found: Vec<&str> = page["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(found, ids, "every Ralph row is served, oldest first");
+    let rows = clickhouse.sql(&format!("SELECT count() FROM {db}.xapi_events_all"));
+    assert_eq!(rows.trim(), "3", "Ralph's rows are read, not written again");
+}
+
+#[test]
+fn an_unreachable_clickhouse_stops_the_start_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .env("XLRS_STORE", "clickhouse")
+        .env(
+            "XLRS_CLICKHOUSE__URL",
+            format!("http://127.0.0.1:{}", free_port()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ClickHouse") && stderr.contains("is it running"),
+        "the message names the database: {stderr}"
+    );
+}
+
+#[test]
+fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
+    let clickhouse = ClickHouse::start();
+    let port = clickhouse.port();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let before = id_of(server.post(&statement()));
+
+    let data = clickhouse.stop();
+    let refused = server.post(&statement());
+    assert_eq!(refused.status(), 503, "a write while the database is away");
+    let body: Value = refused.json().expect("a JSON body");
+    assert_eq!(body["error"], json!("unavailable"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ClickHouse"),
+        "saying what is wrong: {body}"
+    );
+    assert_eq!(server.get_statement(&before).status(), 503);
+
+    let clickhouse = ClickHouse::start_in(data, port);
+    let after = id_of(server.post(&statement()));
+    assert_eq!(server.get_statement(&before).status(), 200);
+    assert_eq!(server.get_statement(&after).status(), 200);
+    let count = clickhouse.sql(&format!("SELECT count() FROM {db}.xlrs_statements"));
+    assert_eq!(
+        count.trim(),
+        "2",
+        "only the acknowledged statements are kept"
+    );
+}
