@@ -12,6 +12,8 @@ bash scripts/build-plugins.sh
 # The store tests start real database servers (ClickHouse from PyPI) on free ports.
 bash scripts/databases.sh
 cargo test --workspace --locked
+# The HTTP API tests once more with statements in ClickHouse (a server per test).
+TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
 
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
 if command -v systemd-analyze >/dev/null; then

@@ -93,7 +93,14 @@ pub fn markdown_section(args: &Args, table: &str) -> String {
         .ok()
         .and_then(|m| m.lines().next().map(str::to_string))
         .unwrap_or_default();
-    let command: Vec<String> = std::env::args().collect();
+    // The store settings the started server inherits, so the command can be repeated.
+    let store_env: Vec<String> = std::env::vars()
+        .filter(|(k, _)| k == "XLRS_STORE" || k.starts_with("XLRS_CLICKHOUSE__"))
+        .filter(|(k, _)| !k.ends_with("PASSWORD"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mut command: Vec<String> = store_env;
+    command.extend(std::env::args());
     format!(
         "\n## {} — commit {}\n\nMachine: {} cores, {}, kernel {}. Clients: {}, preload {}.\n\n`{}`\n\n{}\n",
         sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),

@@ -31,43 +31,57 @@ pub fn free_port() -> u16 {
 pub struct ClickHouse {
     child: Option<Child>,
     port: u16,
-    dir: tempfile::TempDir,
+    dir: PathBuf,
+    _owned: Option<tempfile::TempDir>,
 }
 
 impl ClickHouse {
-    /// Starts a server with an empty data dir.
+    /// Starts a server with an empty data dir of its own.
     pub fn start() -> ClickHouse {
-        Self::start_in(tempfile::tempdir().expect("temp dir"), free_port())
+        let owned = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::start_at(owned.path());
+        server._owned = Some(owned);
+        server
     }
 
-    /// Starts a server on `dir` (its data survives a stop) at `port`.
-    pub fn start_in(dir: tempfile::TempDir, port: u16) -> ClickHouse {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
-        let child = Command::new(venv().join("bin/python"))
-            .arg(script)
-            .arg(dir.path())
-            .arg(port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the ClickHouse server starts");
+    /// Starts a server keeping its data in `dir` (created when missing), on a free port.
+    pub fn start_at(dir: &Path) -> ClickHouse {
         let mut server = ClickHouse {
-            child: Some(child),
-            port,
-            dir,
+            child: None,
+            port: free_port(),
+            dir: dir.to_path_buf(),
+            _owned: None,
         };
+        server.resume();
+        server
+    }
+
+    /// Starts the stopped server again, on the same port and data.
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
+        self.child = Some(
+            Command::new(venv().join("bin/python"))
+                .arg(script)
+                .arg(&self.dir)
+                .arg(self.port.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("the ClickHouse server starts"),
+        );
         let client = reqwest::blocking::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if client
-                .get(format!("{}/ping", server.url()))
+                .get(format!("{}/ping", self.url()))
                 .send()
                 .is_ok_and(|r| r.status().is_success())
             {
-                return server;
+                return;
             }
-            if let Some(Ok(Some(status))) = server.child.as_mut().map(Child::try_wait) {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("the ClickHouse server exited at start: {status}");
             }
             assert!(
@@ -78,14 +92,17 @@ impl ClickHouse {
         }
     }
 
+    /// Stops the server (SIGKILL); its data stays for [`ClickHouse::resume`].
+    pub fn halt(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Its port.
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     /// Runs one SQL statement; its output (TabSeparated). Panics on an error.
@@ -99,19 +116,6 @@ impl ClickHouse {
         let text = response.text().unwrap_or_default();
         assert!(status.is_success(), "`{sql}` failed: {text}");
         text
-    }
-
-    /// Stops the server; returns its data dir to start another on it.
-    pub fn stop(mut self) -> tempfile::TempDir {
-        self.halt();
-        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
-    }
-
-    fn halt(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 

@@ -20,6 +20,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// A running server.
 pub struct Server {
     child: Child,
+    /// The ClickHouse it stores in, under `TEST_STORE=clickhouse`.
+    _clickhouse: Option<databases::ClickHouse>,
     base: String,
     dir: tempfile::TempDir,
     client: Client,
@@ -54,6 +56,17 @@ impl Server {
         for (k, v) in env {
             command.env(k, v);
         }
+        // `TEST_STORE=clickhouse` runs every test that does not choose a store on
+        // ClickHouse: one server per xlrs, its data in the xlrs data dir (kept on restarts).
+        let on_clickhouse = std::env::var("TEST_STORE").as_deref() == Ok("clickhouse")
+            && !env.iter().any(|(k, _)| *k == "XLRS_STORE");
+        let clickhouse = on_clickhouse.then(|| {
+            let clickhouse = databases::ClickHouse::start_at(&dir.path().join("clickhouse"));
+            command
+                .env("XLRS_STORE", "clickhouse")
+                .env("XLRS_CLICKHOUSE__URL", clickhouse.url());
+            clickhouse
+        });
         let mut child = command.spawn().expect("xlrs starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -80,6 +93,7 @@ impl Server {
         };
         Server {
             child,
+            _clickhouse: clickhouse,
             base,
             dir,
             client: Client::builder()

@@ -186,13 +186,12 @@ fn an_unreachable_clickhouse_stops_the_start_with_exit_code_2() {
 
 #[test]
 fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
-    let clickhouse = ClickHouse::start();
-    let port = clickhouse.port();
+    let mut clickhouse = ClickHouse::start();
     let db = database();
     let server = start_on(&clickhouse, &db);
     let before = id_of(server.post(&statement()));
 
-    let data = clickhouse.stop();
+    clickhouse.halt();
     let refused = server.post(&statement());
     assert_eq!(refused.status(), 503, "a write while the database is away");
     let body: Value = refused.json().expect("a JSON body");
@@ -206,7 +205,7 @@ fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
     );
     assert_eq!(server.get_statement(&before).status(), 503);
 
-    let clickhouse = ClickHouse::start_in(data, port);
+    clickhouse.resume();
     let after = id_of(server.post(&statement()));
     assert_eq!(server.get_statement(&before).status(), 200);
     assert_eq!(server.get_statement(&after).status(), 200);
