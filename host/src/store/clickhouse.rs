@@ -36,8 +36,20 @@ const SCHEMA_VERSION: u32 = 1;
 /// Rows of the events table indexed per round at start-up.
 const ADOPT_CHUNK: u64 = 10_000;
 
-/// Statements, attachments and definitions in ClickHouse and the embedded store.
+/// Statements in ClickHouse; attachments and definitions in the embedded store.
 pub struct ClickHouseStore {
+    inner: Arc<Inner>,
+}
+
+/// One insert call waiting for the writer.
+struct Job {
+    batch: Vec<PreparedStatement>,
+    attachments: Vec<Attachment>,
+    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// What the store holds; shared with the commit task.
+struct Inner {
     /// A client of the configured database: table names below are unqualified.
     client: Client,
     /// The statements table.
@@ -45,8 +57,10 @@ pub struct ClickHouseStore {
     /// The events table, when written.
     events: Option<String>,
     side: Arc<SqliteStore>,
-    /// The last `stored` handed out; held for the whole insert, so inserts never overlap.
-    last_stored: tokio::sync::Mutex<i64>,
+    /// The last `stored` handed out; held by the commit in progress, so commits never overlap.
+    last_stored: Arc<tokio::sync::Mutex<i64>>,
+    /// Insert calls waiting for the next commit, which writes them all at once.
+    queue: std::sync::Mutex<Vec<Job>>,
     /// `stored` of the insert in progress (0 when none), for Consistent-Through.
     pending_since: AtomicI64,
 }
@@ -162,6 +176,18 @@ impl ClickHouseStore {
         settings: &ClickHouseSettings,
         side: Arc<SqliteStore>,
     ) -> Result<Self, StoreError> {
+        Ok(Self {
+            inner: Arc::new(Inner::open(settings, side).await?),
+        })
+    }
+}
+
+impl Inner {
+    /// See [`ClickHouseStore::open`].
+    pub async fn open(
+        settings: &ClickHouseSettings,
+        side: Arc<SqliteStore>,
+    ) -> Result<Self, StoreError> {
         let mut client = Client::default().with_url(&settings.url);
         if let Some(user) = &settings.user {
             client = client.with_user(user);
@@ -180,12 +206,13 @@ impl ClickHouseStore {
                 }
                 other => other,
             })?;
-        let store = Self {
+        let store = Inner {
             client: client.with_database(db),
             statements: settings.statements_table.clone(),
             events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
             side,
-            last_stored: tokio::sync::Mutex::new(0),
+            last_stored: Arc::new(tokio::sync::Mutex::new(0)),
+            queue: std::sync::Mutex::new(Vec::new()),
             pending_since: AtomicI64::new(0),
         };
         store.migrate().await?;
@@ -258,6 +285,33 @@ impl ClickHouseStore {
             self.statements
         ))
         .await?;
+        for (kind, list) in [("agent", "agents"), ("activity", "activities")] {
+            // The agent and activity filters' index: one row per (key, statement), ordered by
+            // key then `stored`, filled by ClickHouse on every insert into the statements table.
+            let index = format!("{}_by_{kind}", self.statements);
+            let existed: u8 = self
+                .client
+                .query(&format!("EXISTS TABLE {index}"))
+                .fetch_one()
+                .await
+                .map_err(failed)?;
+            self.execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
+                 ENGINE = MergeTree ORDER BY ({kind}, stored)"
+            ))
+            .await?;
+            let select = format!(
+                "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {}",
+                self.statements
+            );
+            self.execute(&format!(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS {index}_mv TO {index} AS {select}"
+            ))
+            .await?;
+            if existed == 0 {
+                self.execute(&format!("INSERT INTO {index} {select}")).await?;
+            }
+        }
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
             self.execute(&format!(
@@ -413,6 +467,97 @@ impl ClickHouseStore {
         outcome
     }
 
+    /// Commits queued jobs in one round: each job is checked (duplicates, voiding rules)
+    /// against the database and the jobs before it; the accepted ones are written in one
+    /// insert and share its outcome.
+    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
+        let ids: Vec<String> = jobs
+            .iter()
+            .flat_map(|j| &j.batch)
+            .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
+            .map(|id| id.to_string())
+            .collect();
+        let existing = match self.existing(ids).await {
+            Ok(existing) => existing,
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(copy(&e)));
+                }
+                return;
+            }
+        };
+        let mut hashes: HashMap<Uuid, String> = existing
+            .iter()
+            .map(|(id, e)| (*id, e.content_hash.clone()))
+            .collect();
+        let mut voiding: HashSet<Uuid> = existing
+            .values()
+            .filter(|e| !e.voids.is_nil())
+            .map(|e| e.id)
+            .collect();
+        let mut accepted: Vec<(Job, Vec<usize>)> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match check(&job.batch, &hashes, &voiding) {
+                Ok(keep) => {
+                    for &i in &keep {
+                        let s = &job.batch[i];
+                        hashes.insert(s.id, s.content_hash.clone());
+                        if s.index.voids.is_some() {
+                            voiding.insert(s.id);
+                        }
+                    }
+                    accepted.push((job, keep));
+                }
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+        let outcome = self.write_jobs(&mut accepted, last).await;
+        for (job, _) in accepted {
+            let _ = job.reply.send(outcome.as_ref().map(|_| ()).map_err(copy));
+        }
+    }
+
+    async fn write_jobs(
+        &self,
+        accepted: &mut [(Job, Vec<usize>)],
+        last: &mut i64,
+    ) -> Result<(), StoreError> {
+        // Attachments first: content-addressed, so a failed batch leaves only unreferenced
+        // bytes, never a statement whose attachment is missing.
+        let attachments: Vec<Attachment> = accepted
+            .iter_mut()
+            .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
+            .collect();
+        self.side.keep_side_data(attachments, Vec::new()).await?;
+        let count: usize = accepted.iter().map(|(_, keep)| keep.len()).sum();
+        if count == 0 {
+            return Ok(());
+        }
+        let mut stored = (*last).max(now_micros() - 1);
+        self.pending_since.store(stored + 1, Ordering::SeqCst);
+        let mut rows = Vec::with_capacity(count);
+        for (job, keep) in accepted.iter() {
+            for &i in keep {
+                let s = &job.batch[i];
+                stored = (stored + 1).max(now_micros());
+                let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
+                rows.push(statement_row(s, stored, body));
+            }
+        }
+        let outcome = self.write(rows).await;
+        self.pending_since.store(0, Ordering::SeqCst);
+        outcome?;
+        *last = stored;
+        let definitions: Vec<(String, Value)> = accepted
+            .iter()
+            .flat_map(|(job, keep)| keep.iter().map(|&i| &job.batch[i]))
+            .flat_map(|s| s.index.definitions.clone())
+            .collect();
+        self.side.keep_side_data(Vec::new(), definitions).await
+    }
+
     async fn fetch(
         &self,
         sql: &str,
@@ -469,38 +614,89 @@ fn adoptable(row: &EventRow) -> Result<(i64, PreparedStatement), String> {
     Ok((stored, prepared))
 }
 
+/// The indexes of a batch's statements to write, or why the batch fails: `hashes` holds the
+/// content hash of every id already stored, `voiding` the ids of voiding statements.
+fn check(
+    batch: &[PreparedStatement],
+    hashes: &HashMap<Uuid, String>,
+    voiding: &HashSet<Uuid>,
+) -> Result<Vec<usize>, StoreError> {
+    let mut in_batch: HashMap<Uuid, &str> = HashMap::new();
+    let mut voiding_in_batch: HashSet<Uuid> = HashSet::new();
+    let mut keep = Vec::with_capacity(batch.len());
+    for (i, s) in batch.iter().enumerate() {
+        let known = hashes
+            .get(&s.id)
+            .map(String::as_str)
+            .or_else(|| in_batch.get(&s.id).copied());
+        if let Some(hash) = known {
+            if hash == s.content_hash {
+                continue;
+            }
+            return Err(StoreError::Conflict(s.id));
+        }
+        if let Some(target) = s.index.voids {
+            if voiding.contains(&target) || voiding_in_batch.contains(&target) {
+                return Err(StoreError::Rejected(format!(
+                    "statement {} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided",
+                    s.id
+                )));
+            }
+            voiding_in_batch.insert(s.id);
+        }
+        in_batch.insert(s.id, &s.content_hash);
+        keep.push(i);
+    }
+    Ok(keep)
+}
+
+/// The same failure for each job of a commit.
+fn copy(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(id) => StoreError::Conflict(*id),
+        StoreError::Rejected(m) => StoreError::Rejected(m.clone()),
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::PreconditionFailed(m) => StoreError::PreconditionFailed(m.clone()),
+        StoreError::Internal(m) => StoreError::Internal(m.clone()),
+    }
+}
+
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.
-fn filter_conditions(q: &StatementQuery) -> Vec<&'static str> {
+/// With `indexed` (the statements table), agents and activities are looked up in their index
+/// tables, ordered by key then `stored`, limited to the query's `stored` range; otherwise
+/// (few rows to test) they are tested on the row.
+fn filter_conditions(q: &StatementQuery, indexed: Option<&str>) -> Vec<String> {
     let mut conds = Vec::new();
+    let range: String = stored_range(q)
+        .iter()
+        .map(|c| format!(" AND {c}"))
+        .collect();
+    let lookup = |kind: &str, list: &str, related: bool| match indexed {
+        Some(t) => format!(
+            "stored IN (SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{}{range})",
+            if related { "" } else { " AND direct = 1" }
+        ),
+        None if related => format!("has({list}, {{{kind}:String}})"),
+        None => format!("has(direct_{list}, {{{kind}:String}})"),
+    };
     if q.agent.is_some() {
-        conds.push(if q.related_agents {
-            "has(agents, {agent:String})"
-        } else {
-            "has(direct_agents, {agent:String})"
-        });
+        conds.push(lookup("agent", "agents", q.related_agents));
     }
     if q.verb.is_some() {
-        conds.push("verb = {verb:String}");
+        conds.push("verb = {verb:String}".into());
     }
     if q.activity.is_some() {
-        conds.push(if q.related_activities {
-            "has(activities, {activity:String})"
-        } else {
-            "has(direct_activities, {activity:String})"
-        });
+        conds.push(lookup("activity", "activities", q.related_activities));
     }
     if q.registration.is_some() {
-        conds.push("registration = {registration:String}");
+        conds.push("registration = {registration:String}".into());
     }
     conds
 }
 
-/// Conditions on the returned statement itself: not voided, time window, cursor, authority.
-fn window_conditions(q: &StatementQuery, table: &str) -> Vec<String> {
-    let mut conds = vec![format!(
-        "id NOT IN (SELECT voids FROM {table} WHERE voids != toUUID('{}'))",
-        Uuid::nil()
-    )];
+/// The query's bounds on `stored`: time window and cursor.
+fn stored_range(q: &StatementQuery) -> Vec<String> {
+    let mut conds = Vec::new();
     if let Some(since) = q.since {
         conds.push(format!("stored > {since}"));
     }
@@ -513,6 +709,16 @@ fn window_conditions(q: &StatementQuery, table: &str) -> Vec<String> {
             if q.ascending { ">" } else { "<" }
         ));
     }
+    conds
+}
+
+/// Conditions on the returned statement itself: not voided, time window, cursor, authority.
+fn window_conditions(q: &StatementQuery, table: &str) -> Vec<String> {
+    let mut conds = vec![format!(
+        "id NOT IN (SELECT voids FROM {table} WHERE voids != toUUID('{}'))",
+        Uuid::nil()
+    )];
+    conds.extend(stored_range(q));
     if q.authority.is_some() {
         conds.push("authority = {authority:String}".into());
     }
@@ -534,77 +740,44 @@ impl StatementStore for ClickHouseStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        let mut last = self.last_stored.lock().await;
-        let mut ids: Vec<String> = batch.iter().map(|s| s.id.to_string()).collect();
-        ids.extend(
-            batch
-                .iter()
-                .filter_map(|s| s.index.voids.map(|t| t.to_string())),
-        );
-        let existing = self.existing(ids).await?;
-        let mut in_batch: HashMap<Uuid, &str> = HashMap::new();
-        let mut voiding_in_batch: HashSet<Uuid> = HashSet::new();
-        let mut keep = Vec::with_capacity(batch.len());
-        for s in &batch {
-            let known = existing
-                .get(&s.id)
-                .map(|e| e.content_hash.as_str())
-                .or_else(|| in_batch.get(&s.id).copied());
-            if let Some(hash) = known {
-                if hash == s.content_hash {
-                    continue;
-                }
-                return Err(StoreError::Conflict(s.id));
+        // Group commit: queue the job; whoever gets the writer lock next commits every queued
+        // job in one round. It runs as a task of its own, so a caller that goes away (client
+        // gone, request deadline) never cuts a commit short for the others.
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.inner
+            .queue
+            .lock()
+            .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
+            .push(Job {
+                batch,
+                attachments,
+                reply,
+            });
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let mut last = inner.last_stored.clone().lock_owned().await;
+            let jobs = match inner.queue.lock() {
+                Ok(mut queue) => std::mem::take(&mut *queue),
+                Err(_) => return,
+            };
+            if !jobs.is_empty() {
+                inner.commit(jobs, &mut last).await;
             }
-            if let Some(target) = s.index.voids {
-                let target_voids = existing.get(&target).is_some_and(|e| !e.voids.is_nil())
-                    || voiding_in_batch.contains(&target);
-                if target_voids {
-                    return Err(StoreError::Rejected(format!(
-                        "statement {} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided",
-                        s.id
-                    )));
-                }
-                voiding_in_batch.insert(s.id);
-            }
-            in_batch.insert(s.id, &s.content_hash);
-            keep.push(s);
-        }
-        // Attachments first: content-addressed, so a failed batch leaves only unreferenced
-        // bytes, never a statement whose attachment is missing.
-        self.side.keep_side_data(attachments, Vec::new()).await?;
-        if keep.is_empty() {
-            return Ok(());
-        }
-        let mut stored = (*last).max(now_micros() - 1);
-        self.pending_since.store(stored + 1, Ordering::SeqCst);
-        let rows: Vec<StatementRow> = keep
-            .iter()
-            .map(|s| {
-                stored = (stored + 1).max(now_micros());
-                let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
-                statement_row(s, stored, body)
-            })
-            .collect();
-        let outcome = self.write(rows).await;
-        self.pending_since.store(0, Ordering::SeqCst);
-        outcome?;
-        *last = stored;
-        let definitions: Vec<(String, Value)> = keep
-            .into_iter()
-            .flat_map(|s| s.index.definitions.clone())
-            .collect();
-        self.side.keep_side_data(Vec::new(), definitions).await
+        });
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
         let found: Option<FoundOne> = self
+            .inner
             .client
             .query(&format!(
                 "SELECT stored, body,
                         id IN (SELECT voids FROM {t} WHERE voids = {{id:UUID}}) AS voided
                  FROM {t} WHERE id = {{id:UUID}} LIMIT 1",
-                t = self.statements
+                t = self.inner.statements
             ))
             .param("id", id.to_string())
             .fetch_optional()
@@ -618,20 +791,16 @@ impl StatementStore for ClickHouseStore {
     }
 
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
-        let t = &self.statements;
-        let filters = filter_conditions(q);
+        let t = &self.inner.statements;
         let window = window_conditions(q, t);
         let mut direct = format!("SELECT stored, body FROM {t} WHERE 1");
-        for c in filters
-            .iter()
-            .copied()
-            .chain(window.iter().map(String::as_str))
-        {
+        for c in filter_conditions(q, Some(t)).iter().chain(&window) {
             direct.push_str(" AND ");
             direct.push_str(c);
         }
         direct.push_str(&order_limit(q));
-        let direct = self.fetch(&direct, q).await?;
+        let direct = self.inner.fetch(&direct, q).await?;
+        let filters = filter_conditions(q, None);
         if filters.is_empty() {
             return Ok(merge_page(q, direct, Vec::new()));
         }
@@ -653,20 +822,20 @@ impl StatementStore for ClickHouseStore {
             referring.push_str(c);
         }
         referring.push_str(&order_limit(q));
-        let referring = self.fetch(&referring, q).await?;
+        let referring = self.inner.fetch(&referring, q).await?;
         Ok(merge_page(q, direct, referring))
     }
 
     async fn consistent_through(&self) -> Result<i64, StoreError> {
-        Ok(super::consistent_through(&self.pending_since))
+        Ok(super::consistent_through(&self.inner.pending_since))
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
-        self.side.attachments(sha2s).await
+        self.inner.side.attachments(sha2s).await
     }
 
     async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
-        self.side.activity_definition(id).await
+        self.inner.side.activity_definition(id).await
     }
 }
 
