@@ -1,8 +1,9 @@
 //! ClickHouse as the statement store (`XLRS_STORE=clickhouse`).
 //!
-//! Two tables in one database. The statements table holds each statement with its query
-//! fields, ordered by `stored` (the cursor position); skipping indexes serve the agent, verb,
-//! activity and registration filters. The events table has Ralph's layout (`event_id`,
+//! Tables in one database. The statements table holds each statement with its query fields,
+//! ordered by `stored` (the cursor position), with skipping indexes for ids, registrations and
+//! the sparse reference columns; two index tables, filled by materialized views on every insert,
+//! list each agent's and each activity's statements in `stored` order for the filters. The events table has Ralph's layout (`event_id`,
 //! `emission_time`, `event`), which Open edX Aspects builds its reports on: every statement is
 //! written there too, and rows found there at start-up that the statements table lacks (a Ralph
 //! deployment switching to xlrs) are indexed then, so they are served without a migration.
@@ -254,8 +255,10 @@ impl Inner {
                 "the database has layout version {v}, newer than this xlrs knows ({SCHEMA_VERSION}); upgrade xlrs"
             )));
         }
-        // Skipping indexes: bloom filters for the equality filters, sets for the sparse
-        // reference columns (a granule without any reference is skipped by `!= nil`).
+        // Skipping indexes: bloom filters for ids and registrations (many values, each in few
+        // granules), sets for the sparse reference columns (a granule without any reference is
+        // skipped by `!= nil`). Agents and activities have index tables of their own (below);
+        // verbs and authorities are few, so a bloom filter would skip nothing.
         self.execute(&format!(
             "CREATE TABLE IF NOT EXISTS {} (
                 id UUID,
@@ -270,15 +273,9 @@ impl Inner {
                 voids UUID,
                 authority String,
                 content_hash String,
-                body String CODEC(ZSTD(3)),
+                body String CODEC(ZSTD(1)),
                 INDEX id_bf id TYPE bloom_filter GRANULARITY 1,
-                INDEX verb_bf verb TYPE bloom_filter GRANULARITY 1,
-                INDEX agents_bf agents TYPE bloom_filter GRANULARITY 1,
-                INDEX direct_agents_bf direct_agents TYPE bloom_filter GRANULARITY 1,
-                INDEX activities_bf activities TYPE bloom_filter GRANULARITY 1,
-                INDEX direct_activities_bf direct_activities TYPE bloom_filter GRANULARITY 1,
                 INDEX registration_bf registration TYPE bloom_filter GRANULARITY 1,
-                INDEX authority_bf authority TYPE bloom_filter GRANULARITY 1,
                 INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 1,
                 INDEX voids_set voids TYPE set(0) GRANULARITY 1
             ) ENGINE = MergeTree ORDER BY (stored, id)",
@@ -799,14 +796,14 @@ impl StatementStore for ClickHouseStore {
             direct.push_str(c);
         }
         direct.push_str(&order_limit(q));
-        let direct = self.inner.fetch(&direct, q).await?;
         let filters = filter_conditions(q, None);
         if filters.is_empty() {
+            let direct = self.inner.fetch(&direct, q).await?;
             return Ok(merge_page(q, direct, Vec::new()));
         }
         // Statements whose StatementRef targets a statement matching the filters match too
         // (xAPI "Filter Conditions for StatementRefs"); the set index skips granules without
-        // references, so this stays cheap while references are few.
+        // references, so this stays cheap while references are few. Both in one round trip.
         let nil = format!("toUUID('{}')", Uuid::nil());
         let mut referring = format!(
             "SELECT stored, body FROM {t} WHERE statement_ref != {nil} AND statement_ref IN (
@@ -822,8 +819,9 @@ impl StatementStore for ClickHouseStore {
             referring.push_str(c);
         }
         referring.push_str(&order_limit(q));
-        let referring = self.inner.fetch(&referring, q).await?;
-        Ok(merge_page(q, direct, referring))
+        let both = format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})");
+        let rows = self.inner.fetch(&both, q).await?;
+        Ok(merge_page(q, rows, Vec::new()))
     }
 
     async fn consistent_through(&self) -> Result<i64, StoreError> {
