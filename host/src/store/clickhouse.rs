@@ -306,7 +306,8 @@ impl Inner {
             ))
             .await?;
             if existed == 0 {
-                self.execute(&format!("INSERT INTO {index} {select}")).await?;
+                self.execute(&format!("INSERT INTO {index} {select}"))
+                    .await?;
             }
         }
         if let Some(events) = &self.events {
@@ -668,13 +669,15 @@ fn filter_conditions(q: &StatementQuery, indexed: Option<&str>) -> Vec<String> {
         .iter()
         .map(|c| format!(" AND {c}"))
         .collect();
-    let lookup = |kind: &str, list: &str, related: bool| match indexed {
+    let lookup = |kind: &str, list: &str, related: bool| {
+        match indexed {
         Some(t) => format!(
             "stored IN (SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{}{range})",
             if related { "" } else { " AND direct = 1" }
         ),
         None if related => format!("has({list}, {{{kind}:String}})"),
         None => format!("has(direct_{list}, {{{kind}:String}})"),
+    }
     };
     if q.agent.is_some() {
         conds.push(lookup("agent", "agents", q.related_agents));
