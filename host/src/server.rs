@@ -70,9 +70,9 @@ pub struct Stores {
     pub documents: Arc<dyn DocumentStore>,
 }
 
-/// Opens the configured stores: the embedded one, and ClickHouse or a backend plugin for
-/// statements when `store` names one (documents, attachments and activity definitions stay
-/// embedded).
+/// Opens the configured stores: the embedded one; ClickHouse for statements and documents when
+/// `store = "clickhouse"`; a backend plugin for statements when `store` names one. Attachments
+/// and activity definitions stay embedded.
 pub async fn open_stores(
     settings: &Settings,
     plugins: &Arc<PluginRegistry>,
@@ -84,20 +84,28 @@ pub async fn open_stores(
     let embedded = Arc::new(
         SqliteStore::open(&settings.sqlite_path(), settings.sqlite.readers).map_err(failed)?,
     );
-    let statements: Arc<dyn StatementStore> = match settings.store.as_str() {
-        "sqlite" => embedded.clone(),
-        "clickhouse" => Arc::new(
-            ClickHouseStore::open(&settings.clickhouse, embedded.clone())
-                .await
-                .map_err(failed)?,
-        ),
-        plugin => {
-            Arc::new(PluginStore::open(plugin, plugins.clone(), embedded.clone()).map_err(failed)?)
+    Ok(match settings.store.as_str() {
+        "sqlite" => Stores {
+            statements: embedded.clone(),
+            documents: embedded,
+        },
+        "clickhouse" => {
+            let store = Arc::new(
+                ClickHouseStore::open(&settings.clickhouse, embedded)
+                    .await
+                    .map_err(failed)?,
+            );
+            Stores {
+                statements: store.clone(),
+                documents: store,
+            }
         }
-    };
-    Ok(Stores {
-        statements,
-        documents: embedded,
+        plugin => Stores {
+            statements: Arc::new(
+                PluginStore::open(plugin, plugins.clone(), embedded.clone()).map_err(failed)?,
+            ),
+            documents: embedded,
+        },
     })
 }
 

@@ -10,7 +10,8 @@
 //!
 //! One writer per process: inserts are serialized, `stored` increases per statement, and a
 //! batch becomes visible in one INSERT of one block (ClickHouse keeps such an insert whole).
-//! Attachments, canonical activity definitions and documents live in the embedded store.
+//! Documents are in ClickHouse too (`clickhouse_documents`); attachments and canonical activity
+//! definitions live in the embedded store.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -39,7 +40,7 @@ const ADOPT_CHUNK: u64 = 10_000;
 
 /// Statements in ClickHouse; attachments and definitions in the embedded store.
 pub struct ClickHouseStore {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 /// One insert call waiting for the writer.
@@ -50,9 +51,9 @@ struct Job {
 }
 
 /// What the store holds; shared with the commit task.
-struct Inner {
+pub(super) struct Inner {
     /// A client of the configured database: table names below are unqualified.
-    client: Client,
+    pub(super) client: Client,
     /// The statements table.
     statements: String,
     /// The events table, when written.
@@ -64,6 +65,9 @@ struct Inner {
     queue: std::sync::Mutex<Vec<Job>>,
     /// `stored` of the insert in progress (0 when none), for Consistent-Through.
     pending_since: AtomicI64,
+    /// Held by each document write, so a precondition is checked and acted on at once, and
+    /// the last version handed out (versions order the rows of one document).
+    pub(super) documents: tokio::sync::Mutex<i64>,
 }
 
 /// A row of the statements table.
@@ -122,7 +126,7 @@ struct FoundOne {
     voided: u8,
 }
 
-fn failed(e: clickhouse::error::Error) -> StoreError {
+pub(super) fn failed(e: clickhouse::error::Error) -> StoreError {
     match e {
         clickhouse::error::Error::Network(_) | clickhouse::error::Error::TimedOut => {
             StoreError::Unavailable(format!("ClickHouse: {e}"))
@@ -214,6 +218,7 @@ impl Inner {
             side,
             last_stored: Arc::new(tokio::sync::Mutex::new(0)),
             queue: std::sync::Mutex::new(Vec::new()),
+            documents: tokio::sync::Mutex::new(0),
             pending_since: AtomicI64::new(0),
         };
         store.migrate().await?;
@@ -231,7 +236,7 @@ impl Inner {
         Ok(store)
     }
 
-    async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+    pub(super) async fn execute(&self, sql: &str) -> Result<(), StoreError> {
         self.client.query(sql).execute().await.map_err(failed)
     }
 
@@ -310,6 +315,7 @@ impl Inner {
                     .await?;
             }
         }
+        self.execute(super::clickhouse_documents::SCHEMA).await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
             self.execute(&format!(

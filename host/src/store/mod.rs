@@ -1,6 +1,7 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
 pub mod clickhouse;
+mod clickhouse_documents;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 pub mod plugin;

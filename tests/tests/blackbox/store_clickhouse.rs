@@ -38,7 +38,7 @@ fn id_of(response: reqwest::blocking::Response) -> String {
 }
 
 #[test]
-fn clickhouse_passes_the_statement_store_contract() {
+fn clickhouse_passes_the_statement_and_document_store_contract() {
     let clickhouse = ClickHouse::start();
     let dir = tempfile::tempdir().unwrap();
     let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
@@ -50,6 +50,7 @@ fn clickhouse_passes_the_statement_store_contract() {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = ClickHouseStore::open(&settings, side).await.unwrap();
         xlrs::store::contract::statement_store(&store).await;
+        xlrs::store::contract::document_store(&store).await;
     });
 }
 
