@@ -3,13 +3,14 @@
 //! Tables in one database. The statements table holds each statement with its query fields,
 //! ordered by `stored` (the cursor position), with skipping indexes for ids, registrations and
 //! the sparse reference columns; two index tables, filled by materialized views on every insert,
-//! list each agent's and each activity's statements in `stored` order for the filters. The events table has Ralph's layout (`event_id`,
-//! `emission_time`, `event`), which Open edX Aspects builds its reports on: every statement is
-//! written there too, and rows found there at start-up that the statements table lacks (a Ralph
+//! list each agent's and each activity's statements in `stored` order for the filters. The
+//! events table has Ralph's layout (`event_id`, `emission_time`, `event`), which Open edX
+//! Aspects builds its reports on: every statement is written there too, and rows found there at start-up that the statements table lacks (a Ralph
 //! deployment switching to xlrs) are indexed then, so they are served without a migration.
 //!
-//! One writer per process: inserts are serialized, `stored` increases per statement, and a
-//! batch becomes visible in one INSERT of one block (ClickHouse keeps such an insert whole).
+//! One writer per process: inserts are group-committed one round at a time, `stored` increases
+//! per statement, and a round becomes visible in one INSERT of one block (ClickHouse keeps such
+//! an insert whole).
 //! Documents are in ClickHouse too (`clickhouse_documents`); attachments and canonical activity
 //! definitions live in the embedded store.
 
