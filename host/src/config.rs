@@ -474,4 +474,50 @@ mod tests {
         };
         assert!(s.validate().is_err());
     }
+
+    #[test]
+    fn clickhouse_settings_that_cannot_work_are_refused_at_start() {
+        let with = |c: ClickHouseSettings| Settings {
+            store: "clickhouse".into(),
+            clickhouse: c,
+            ..Settings::default()
+        };
+        assert!(with(ClickHouseSettings::default()).validate().is_ok());
+        for (bad, key) in [
+            (
+                ClickHouseSettings {
+                    url: "tcp://127.0.0.1:9000".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.url",
+            ),
+            (
+                ClickHouseSettings {
+                    database: "xapi; DROP TABLE x".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.database",
+            ),
+            (
+                ClickHouseSettings {
+                    statements_table: "xapi_events_all".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.statements_table",
+            ),
+        ] {
+            assert!(
+                matches!(with(bad).validate(), Err(ConfigError::Value { key: k, .. }) if k == key),
+                "{key} is checked"
+            );
+        }
+        let without_events = ClickHouseSettings {
+            events_table: String::new(),
+            ..ClickHouseSettings::default()
+        };
+        assert!(
+            with(without_events).validate().is_ok(),
+            "an empty events table turns it off"
+        );
+    }
 }
