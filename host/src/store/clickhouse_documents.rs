@@ -72,25 +72,6 @@ fn scoped(query: clickhouse::query::Query, scope: &DocumentScope) -> clickhouse:
         .param("registration", &scope.registration)
 }
 
-/// Checks a precondition against the current ETag (None: no document).
-fn check(precondition: &Precondition, current: Option<&str>) -> Result<(), StoreError> {
-    let ok = match precondition {
-        Precondition::None => true,
-        Precondition::IfMatch(etag) => current == Some(etag.as_str()),
-        Precondition::IfNoneMatch => current.is_none(),
-        Precondition::Unchanged(expected) => current == expected.as_deref(),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed(match precondition {
-            Precondition::IfNoneMatch => "the document already exists (If-None-Match: *)".into(),
-            Precondition::Unchanged(_) => "the document changed while it was being merged".into(),
-            _ => "the document's ETag does not match If-Match".into(),
-        }))
-    }
-}
-
 impl Inner {
     async fn find(&self, scope: &DocumentScope, id: &str) -> Result<Option<Found>, StoreError> {
         let query = self.client.query(&format!(
@@ -181,7 +162,7 @@ impl DocumentStore for ClickHouseStore {
     ) -> Result<(), StoreError> {
         let mut version = self.inner.documents.lock().await;
         let current = self.inner.find(scope, id).await?;
-        check(&precondition, current.as_ref().map(|f| f.etag.as_str()))?;
+        precondition.check(current.as_ref().map(|f| f.etag.as_str()))?;
         self.inner
             .write_documents(&mut version, scope, vec![(id, Some(&document))])
             .await
@@ -195,7 +176,7 @@ impl DocumentStore for ClickHouseStore {
     ) -> Result<bool, StoreError> {
         let mut version = self.inner.documents.lock().await;
         let current = self.inner.find(scope, id).await?;
-        check(&precondition, current.as_ref().map(|f| f.etag.as_str()))?;
+        precondition.check(current.as_ref().map(|f| f.etag.as_str()))?;
         if current.is_none() {
             return Ok(false);
         }

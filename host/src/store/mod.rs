@@ -180,6 +180,27 @@ pub enum Precondition {
     Unchanged(Option<String>),
 }
 
+impl Precondition {
+    /// Checks the condition against the document's current ETag (`None`: no document).
+    pub fn check(&self, current: Option<&str>) -> Result<(), StoreError> {
+        let ok = match self {
+            Self::None => true,
+            Self::IfMatch(etag) => current == Some(etag.as_str()),
+            Self::IfNoneMatch => current.is_none(),
+            Self::Unchanged(expected) => current == expected.as_deref(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::PreconditionFailed(match self {
+                Self::IfNoneMatch => "the document already exists (If-None-Match: *)".into(),
+                Self::Unchanged(_) => "the document changed while it was being merged".into(),
+                _ => "the document's ETag does not match If-Match".into(),
+            }))
+        }
+    }
+}
+
 /// Document storage: State, Activity Profile and Agent Profile.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {

@@ -34,25 +34,6 @@ fn current_etag(
     .map_err(internal)
 }
 
-/// Checks a precondition against the current ETag (None: no document).
-fn check(precondition: &Precondition, current: Option<&str>) -> Result<(), StoreError> {
-    let ok = match precondition {
-        Precondition::None => true,
-        Precondition::IfMatch(etag) => current == Some(etag.as_str()),
-        Precondition::IfNoneMatch => current.is_none(),
-        Precondition::Unchanged(expected) => current == expected.as_deref(),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed(match precondition {
-            Precondition::IfNoneMatch => "the document already exists (If-None-Match: *)".into(),
-            Precondition::Unchanged(_) => "the document changed while it was being merged".into(),
-            _ => "the document's ETag does not match If-Match".into(),
-        }))
-    }
-}
-
 #[async_trait]
 impl DocumentStore for SqliteStore {
     async fn get_document(
@@ -130,7 +111,7 @@ impl DocumentStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(internal)?;
-            check(&precondition, current_etag(&tx, &scope, &id)?.as_deref())?;
+            precondition.check(current_etag(&tx, &scope, &id)?.as_deref())?;
             tx.execute(
                 "INSERT OR REPLACE INTO documents (kind, activity_id, agent, registration, id,
                  content_type, etag, updated, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -163,7 +144,7 @@ impl DocumentStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(internal)?;
-            check(&precondition, current_etag(&tx, &scope, &id)?.as_deref())?;
+            precondition.check(current_etag(&tx, &scope, &id)?.as_deref())?;
             let n = tx
                 .execute(
                     &format!("DELETE FROM documents WHERE {KEY}"),
