@@ -5,14 +5,14 @@
 //! the sparse reference columns; two index tables, filled by materialized views on every insert,
 //! list each agent's and each activity's statements in `stored` order for the filters. The
 //! events table has Ralph's layout (`event_id`, `emission_time`, `event`), which Open edX
-//! Aspects builds its reports on: every statement is written there too, and rows found there at start-up that the statements table lacks (a Ralph
-//! deployment switching to xlrs) are indexed then, so they are served without a migration.
+//! Aspects builds its reports on: every statement is written there too, and rows found there
+//! at start-up that the statements table lacks (a Ralph deployment switching to xlrs) are
+//! indexed then, so they are served without a migration.
 //!
 //! One writer per process: inserts are group-committed one round at a time, `stored` increases
 //! per statement, and a round becomes visible in one INSERT of one block (ClickHouse keeps such
-//! an insert whole).
-//! Documents are in ClickHouse too (`clickhouse_documents`); attachments and canonical activity
-//! definitions live in the embedded store.
+//! an insert whole). Documents are in ClickHouse too (`clickhouse_documents`); attachments and
+//! canonical activity definitions live in the embedded store.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -61,7 +61,7 @@ pub(super) struct Inner {
     events: Option<String>,
     side: Arc<SqliteStore>,
     /// The last `stored` handed out; held by the commit in progress, so commits never overlap.
-    last_stored: Arc<tokio::sync::Mutex<i64>>,
+    last_stored: tokio::sync::Mutex<i64>,
     /// Insert calls waiting for the next commit, which writes them all at once.
     queue: std::sync::Mutex<Vec<Job>>,
     /// `stored` of the insert in progress (0 when none), for Consistent-Through.
@@ -217,7 +217,7 @@ impl Inner {
             statements: settings.statements_table.clone(),
             events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
             side,
-            last_stored: Arc::new(tokio::sync::Mutex::new(0)),
+            last_stored: tokio::sync::Mutex::new(0),
             queue: std::sync::Mutex::new(Vec::new()),
             documents: tokio::sync::Mutex::new(0),
             pending_since: AtomicI64::new(0),
@@ -486,7 +486,7 @@ impl Inner {
             Ok(existing) => existing,
             Err(e) => {
                 for job in jobs {
-                    let _ = job.reply.send(Err(copy(&e)));
+                    let _ = job.reply.send(Err(e.clone()));
                 }
                 return;
             }
@@ -520,7 +520,7 @@ impl Inner {
         }
         let outcome = self.write_jobs(&mut accepted, last).await;
         for (job, _) in accepted {
-            let _ = job.reply.send(outcome.as_ref().map(|_| ()).map_err(copy));
+            let _ = job.reply.send(outcome.clone());
         }
     }
 
@@ -655,17 +655,6 @@ fn check(
     Ok(keep)
 }
 
-/// The same failure for each job of a commit.
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict(id) => StoreError::Conflict(*id),
-        StoreError::Rejected(m) => StoreError::Rejected(m.clone()),
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::PreconditionFailed(m) => StoreError::PreconditionFailed(m.clone()),
-        StoreError::Internal(m) => StoreError::Internal(m.clone()),
-    }
-}
-
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.
 /// With `indexed` (the statements table), agents and activities are looked up in their index
 /// tables, ordered by key then `stored`, limited to the query's `stored` range; otherwise
@@ -677,14 +666,15 @@ fn filter_conditions(q: &StatementQuery, indexed: Option<&str>) -> Vec<String> {
         .map(|c| format!(" AND {c}"))
         .collect();
     let lookup = |kind: &str, list: &str, related: bool| {
+        let direct = if related { "" } else { " AND direct = 1" };
         match indexed {
-        Some(t) => format!(
-            "stored IN (SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{}{range})",
-            if related { "" } else { " AND direct = 1" }
-        ),
-        None if related => format!("has({list}, {{{kind}:String}})"),
-        None => format!("has(direct_{list}, {{{kind}:String}})"),
-    }
+            Some(t) => format!(
+                "stored IN (SELECT stored FROM {t}_by_{kind} \
+                 WHERE {kind} = {{{kind}:String}}{direct}{range})"
+            ),
+            None if related => format!("has({list}, {{{kind}:String}})"),
+            None => format!("has(direct_{list}, {{{kind}:String}})"),
+        }
     };
     if q.agent.is_some() {
         conds.push(lookup("agent", "agents", q.related_agents));
@@ -762,7 +752,7 @@ impl StatementStore for ClickHouseStore {
             });
         let inner = self.inner.clone();
         tokio::spawn(async move {
-            let mut last = inner.last_stored.clone().lock_owned().await;
+            let mut last = inner.last_stored.lock().await;
             let jobs = match inner.queue.lock() {
                 Ok(mut queue) => std::mem::take(&mut *queue),
                 Err(_) => return,

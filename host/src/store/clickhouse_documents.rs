@@ -85,26 +85,27 @@ impl Inner {
             .map_err(failed)
     }
 
-    /// Writes rows of one scope, each with the next version.
+    /// Writes rows in one insert, each with the next version: `(registration, id, document)`
+    /// of `scope`'s kind, activity and agent; no document writes a tombstone.
     async fn write_documents(
         &self,
         last_version: &mut i64,
         scope: &DocumentScope,
-        rows: Vec<(&str, Option<&Document>)>,
+        rows: &[(&str, &str, Option<&Document>)],
     ) -> Result<(), StoreError> {
         let mut insert = self
             .client
             .insert::<DocumentRow>("xlrs_documents")
             .await
             .map_err(failed)?;
-        for (id, document) in rows {
+        for &(registration, id, document) in rows {
             *last_version = (*last_version + 1).max(now_micros());
             insert
                 .write(&DocumentRow {
                     kind: scope.kind.as_str(),
                     activity_id: &scope.activity_id,
                     agent: &scope.agent,
-                    registration: &scope.registration,
+                    registration,
                     id,
                     version: *last_version,
                     deleted: u8::from(document.is_none()),
@@ -164,7 +165,11 @@ impl DocumentStore for ClickHouseStore {
         let current = self.inner.find(scope, id).await?;
         precondition.check(current.as_ref().map(|f| f.etag.as_str()))?;
         self.inner
-            .write_documents(&mut version, scope, vec![(id, Some(&document))])
+            .write_documents(
+                &mut version,
+                scope,
+                &[(&scope.registration, id, Some(&document))],
+            )
             .await
     }
 
@@ -181,7 +186,7 @@ impl DocumentStore for ClickHouseStore {
             return Ok(false);
         }
         self.inner
-            .write_documents(&mut version, scope, vec![(id, None)])
+            .write_documents(&mut version, scope, &[(&scope.registration, id, None)])
             .await?;
         Ok(true)
     }
@@ -206,22 +211,13 @@ impl DocumentStore for ClickHouseStore {
             .fetch_all()
             .await
             .map_err(failed)?;
-        let mut by_registration: std::collections::BTreeMap<String, Vec<String>> =
-            Default::default();
-        for k in keys {
-            by_registration
-                .entry(k.registration)
-                .or_default()
-                .push(k.id);
-        }
-        for (registration, ids) in by_registration {
-            let scope = DocumentScope {
-                registration,
-                ..scope.clone()
-            };
-            let rows = ids.iter().map(|id| (id.as_str(), None)).collect();
+        let rows: Vec<(&str, &str, Option<&Document>)> = keys
+            .iter()
+            .map(|k| (k.registration.as_str(), k.id.as_str(), None))
+            .collect();
+        if !rows.is_empty() {
             self.inner
-                .write_documents(&mut version, &scope, rows)
+                .write_documents(&mut version, scope, &rows)
                 .await?;
         }
         Ok(())

@@ -16,7 +16,7 @@ use crate::xapi::query::StatementQuery;
 use crate::xapi::statement::PreparedStatement;
 
 /// What a store can fail with; the API maps each kind to an HTTP status.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A statement with this id exists with different content (409).
     #[error("statement {0} already exists with different content")]

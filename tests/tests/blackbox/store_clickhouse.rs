@@ -37,6 +37,16 @@ fn id_of(response: reqwest::blocking::Response) -> String {
     ids[0].clone()
 }
 
+/// The ids of a statements page, in order.
+fn ids_of(page: &Value) -> Vec<&str> {
+    page["statements"]
+        .as_array()
+        .expect("a statements array")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect()
+}
+
 #[test]
 fn clickhouse_passes_the_statement_and_document_store_contract() {
     let clickhouse = ClickHouse::start();
@@ -97,12 +107,7 @@ fn the_api_runs_on_clickhouse_and_writes_ralphs_table_for_aspects() {
     });
     id_of(server.post(&voiding));
     let page = server.query(&format!("agent={actor}"));
-    let ids: Vec<&str> = page["statements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect();
+    let ids = ids_of(&page);
     assert!(
         !ids.contains(&id.as_str()),
         "a voided statement leaves queries"
@@ -152,12 +157,7 @@ fn statements_ralph_wrote_are_served_without_a_migration() {
         "agent={}&ascending=true",
         enc(&json!({"mbox": learner}).to_string())
     ));
-    let found: Vec<&str> = page["statements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect();
+    let found = ids_of(&page);
     assert_eq!(found, ids, "every Ralph row is served, oldest first");
     let rows = clickhouse.sql(&format!("SELECT count() FROM {db}.xapi_events_all"));
     assert_eq!(rows.trim(), "3", "Ralph's rows are read, not written again");
