@@ -4,6 +4,8 @@
 #
 #   ClickHouse  the real engine, from chdb-core; scripts/clickhouse_server.py serves it over
 #               ClickHouse's own HTTP interface.
+#   MongoDB     SecantusDB, a MongoDB-wire-compatible server (the official server cannot be
+#               installed here); pymongo, with which tests write data as Ralph does.
 #
 # Tests start their own server on a free port with its own data dir and stop it afterwards.
 set -euo pipefail
@@ -11,6 +13,8 @@ cd "$(dirname "$0")/.."
 
 venv=${XLRS_DB_VENV:-target/db-venv}
 CHDB_CORE=26.9.0
+SECANTUSDB=0.7.0b3
+PYMONGO=4.20.0
 
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -19,5 +23,10 @@ if ! "$venv/bin/python" -c "import chdb" 2>/dev/null \
   || [ "$("$venv/bin/pip" show chdb-core 2>/dev/null | sed -n 's/^Version: //p')" != "$CHDB_CORE" ]; then
   echo "installing chdb-core==$CHDB_CORE (the ClickHouse engine) into $venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "chdb-core==$CHDB_CORE"
+fi
+installed() { [ "$("$venv/bin/pip" show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]; }
+if ! installed SecantusDB "$SECANTUSDB" || ! installed pymongo "$PYMONGO"; then
+  echo "installing SecantusDB==$SECANTUSDB (MongoDB wire protocol) and pymongo==$PYMONGO into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check "SecantusDB==$SECANTUSDB" "pymongo==$PYMONGO"
 fi
 echo "database servers ready in $venv" >&2

@@ -38,7 +38,8 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
-    /// The statement store: `sqlite` (default), `clickhouse`, or the name of a backend plugin.
+    /// The statement store: `sqlite` (default), `clickhouse`, `mongodb`, or the name of a
+    /// backend plugin.
     pub store: String,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
@@ -74,6 +75,8 @@ pub struct Settings {
     pub sqlite: SqliteSettings,
     /// ClickHouse store settings (used when `store = "clickhouse"`).
     pub clickhouse: ClickHouseSettings,
+    /// MongoDB store settings (used when `store = "mongodb"`).
+    pub mongodb: MongoSettings,
     /// OIDC bearer tokens, accepted beside Basic credentials when set.
     pub oidc: Option<crate::auth::oidc::OidcSettings>,
 }
@@ -121,6 +124,32 @@ impl Default for ClickHouseSettings {
     }
 }
 
+/// Settings of the MongoDB store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MongoSettings {
+    /// Connection string, `mongodb://` or `mongodb+srv://`: hosts, credentials, TLS and replica
+    /// set options as MongoDB documents them (default `mongodb://127.0.0.1:27017`).
+    pub uri: String,
+    /// Database holding the collections.
+    pub database: String,
+    /// Statements, in Ralph's layout (`_source` is the statement) plus xlrs's query fields.
+    pub collection: String,
+    /// State, Activity Profile and Agent Profile documents.
+    pub documents_collection: String,
+}
+
+impl Default for MongoSettings {
+    fn default() -> Self {
+        Self {
+            uri: "mongodb://127.0.0.1:27017".into(),
+            database: "xlrs".into(),
+            collection: "statements".into(),
+            documents_collection: "documents".into(),
+        }
+    }
+}
+
 /// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
@@ -154,6 +183,7 @@ impl Default for Settings {
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
             clickhouse: ClickHouseSettings::default(),
+            mongodb: MongoSettings::default(),
             oidc: None,
         }
     }
@@ -188,6 +218,10 @@ const STRING_KEYS: &[&str] = &[
     "clickhouse__password",
     "clickhouse__events_table",
     "clickhouse__statements_table",
+    "mongodb__uri",
+    "mongodb__database",
+    "mongodb__collection",
+    "mongodb__documents_collection",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -196,7 +230,7 @@ const STRING_KEYS: &[&str] = &[
 ];
 
 /// The stores built into this binary.
-pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse"];
+pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse", "mongodb"];
 
 impl Settings {
     /// Loads defaults, then the TOML file (if given), then `XLRS_*` variables, and validates.
@@ -314,6 +348,7 @@ impl Settings {
             });
         }
         self.validate_clickhouse()?;
+        self.validate_mongodb()?;
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
             key: "log",
             message: e.to_string(),
@@ -349,6 +384,45 @@ impl Settings {
             return Err(ConfigError::Value {
                 key: "clickhouse.statements_table",
                 message: "must differ from clickhouse.events_table".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_mongodb(&self) -> Result<(), ConfigError> {
+        let m = &self.mongodb;
+        if !(m.uri.starts_with("mongodb://") || m.uri.starts_with("mongodb+srv://")) {
+            return Err(ConfigError::Value {
+                key: "mongodb.uri",
+                message: format!("`{}` is not a mongodb:// or mongodb+srv:// URI", m.uri),
+            });
+        }
+        // MongoDB's naming rules: a database name has none of `/\. "$` and is at most 63
+        // bytes; a collection name has no `$`, does not start with `system.`.
+        if m.database.is_empty()
+            || m.database.len() > 63
+            || m.database.contains(['/', '\\', '.', ' ', '"', '$', '\0'])
+        {
+            return Err(ConfigError::Value {
+                key: "mongodb.database",
+                message: format!("`{}` is not a MongoDB database name", m.database),
+            });
+        }
+        for (key, name) in [
+            ("mongodb.collection", &m.collection),
+            ("mongodb.documents_collection", &m.documents_collection),
+        ] {
+            if name.is_empty() || name.contains(['$', '\0']) || name.starts_with("system.") {
+                return Err(ConfigError::Value {
+                    key,
+                    message: format!("`{name}` is not a MongoDB collection name"),
+                });
+            }
+        }
+        if m.collection == m.documents_collection {
+            return Err(ConfigError::Value {
+                key: "mongodb.documents_collection",
+                message: "must differ from mongodb.collection".into(),
             });
         }
         Ok(())
@@ -519,5 +593,55 @@ mod tests {
             with(without_events).validate().is_ok(),
             "an empty events table turns it off"
         );
+    }
+
+    #[test]
+    fn mongodb_settings_that_cannot_work_are_refused_at_start() {
+        let with = |m: MongoSettings| Settings {
+            store: "mongodb".into(),
+            mongodb: m,
+            ..Settings::default()
+        };
+        assert!(with(MongoSettings::default()).validate().is_ok());
+        let srv = MongoSettings {
+            uri: "mongodb+srv://u:p@cluster0.example.net/?tls=true".into(),
+            ..MongoSettings::default()
+        };
+        assert!(with(srv).validate().is_ok(), "SRV connection strings work");
+        for (bad, key) in [
+            (
+                MongoSettings {
+                    uri: "http://127.0.0.1:27017".into(),
+                    ..MongoSettings::default()
+                },
+                "mongodb.uri",
+            ),
+            (
+                MongoSettings {
+                    database: "my.db".into(),
+                    ..MongoSettings::default()
+                },
+                "mongodb.database",
+            ),
+            (
+                MongoSettings {
+                    collection: "system.users".into(),
+                    ..MongoSettings::default()
+                },
+                "mongodb.collection",
+            ),
+            (
+                MongoSettings {
+                    documents_collection: "statements".into(),
+                    ..MongoSettings::default()
+                },
+                "mongodb.documents_collection",
+            ),
+        ] {
+            assert!(
+                matches!(with(bad).validate(), Err(ConfigError::Value { key: k, .. }) if k == key),
+                "{key} is checked"
+            );
+        }
     }
 }

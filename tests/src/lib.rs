@@ -20,8 +20,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// A running server.
 pub struct Server {
     child: Child,
-    /// The ClickHouse it stores in, under `TEST_STORE=clickhouse`.
-    _clickhouse: Option<databases::ClickHouse>,
+    /// The database it stores in, under `TEST_STORE`.
+    _database: Option<databases::TestDatabase>,
     base: String,
     dir: tempfile::TempDir,
     client: Client,
@@ -56,17 +56,15 @@ impl Server {
         for (k, v) in env {
             command.env(k, v);
         }
-        // `TEST_STORE=clickhouse` runs every test that does not choose a store on
-        // ClickHouse: one server per xlrs, its data in the xlrs data dir (kept on restarts).
-        let on_clickhouse = std::env::var("TEST_STORE").as_deref() == Ok("clickhouse")
-            && !env.iter().any(|(k, _)| *k == "XLRS_STORE");
-        let clickhouse = on_clickhouse.then(|| {
-            let clickhouse = databases::ClickHouse::start_at(&dir.path().join("clickhouse"));
-            command
-                .env("XLRS_STORE", "clickhouse")
-                .env("XLRS_CLICKHOUSE__URL", clickhouse.url());
-            clickhouse
-        });
+        // `TEST_STORE=clickhouse|mongodb` runs every test that does not choose a store on
+        // that database: one server per xlrs, its data in the xlrs data dir (kept on restarts).
+        let test_store = std::env::var("TEST_STORE").ok();
+        let database = test_store
+            .filter(|_| !env.iter().any(|(k, _)| *k == "XLRS_STORE"))
+            .map(|store| databases::TestDatabase::start(&store, dir.path()));
+        for (k, v) in database.iter().flat_map(databases::TestDatabase::settings) {
+            command.env(k, v);
+        }
         let mut child = command.spawn().expect("xlrs starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -93,7 +91,7 @@ impl Server {
         };
         Server {
             child,
-            _clickhouse: clickhouse,
+            _database: database,
             base,
             dir,
             client: Client::builder()

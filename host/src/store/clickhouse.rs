@@ -14,24 +14,24 @@
 //! an insert whole). Documents are in ClickHouse too (`clickhouse_documents`); attachments and
 //! canonical activity definitions live in the embedded store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::batch::{self, GroupWriter, Job, Known};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ClickHouseSettings;
 use crate::xapi::query::StatementQuery;
-use crate::xapi::statement::{finish_body, prepare, PreparedStatement};
+use crate::xapi::statement::{finish_body, PreparedStatement};
 use crate::xapi::time::{format_micros, now_micros};
 use crate::xapi::validate::parse_timestamp;
-use crate::xapi::version::XapiVersion;
 
 /// Layout version of the tables; bump with a migration when it changes.
 const SCHEMA_VERSION: u32 = 1;
@@ -42,13 +42,6 @@ const ADOPT_CHUNK: u64 = 10_000;
 /// Statements in ClickHouse; attachments and definitions in the embedded store.
 pub struct ClickHouseStore {
     pub(super) inner: Arc<Inner>,
-}
-
-/// One insert call waiting for the writer.
-struct Job {
-    batch: Vec<PreparedStatement>,
-    attachments: Vec<Attachment>,
-    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// What the store holds; shared with the commit task.
@@ -403,11 +396,12 @@ impl Inner {
         }
     }
 
-    /// Rows of the statements table for these ids.
-    async fn existing(&self, ids: Vec<String>) -> Result<HashMap<Uuid, Existing>, StoreError> {
+    /// What the statements table knows of these ids.
+    async fn known(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, Known>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let rows: Vec<Existing> = self
             .client
             .query(&format!(
@@ -418,7 +412,16 @@ impl Inner {
             .fetch_all()
             .await
             .map_err(failed)?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let known = Known {
+                    hash: r.content_hash,
+                    voiding: !r.voids.is_nil(),
+                };
+                (r.id, known)
+            })
+            .collect())
     }
 
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
@@ -470,58 +473,6 @@ impl Inner {
             }
         }
         outcome
-    }
-
-    /// Commits queued jobs in one round: each job is checked (duplicates, voiding rules)
-    /// against the database and the jobs before it; the accepted ones are written in one
-    /// insert and share its outcome.
-    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
-        let ids: Vec<String> = jobs
-            .iter()
-            .flat_map(|j| &j.batch)
-            .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
-            .map(|id| id.to_string())
-            .collect();
-        let existing = match self.existing(ids).await {
-            Ok(existing) => existing,
-            Err(e) => {
-                for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-                return;
-            }
-        };
-        let mut hashes: HashMap<Uuid, String> = existing
-            .iter()
-            .map(|(id, e)| (*id, e.content_hash.clone()))
-            .collect();
-        let mut voiding: HashSet<Uuid> = existing
-            .values()
-            .filter(|e| !e.voids.is_nil())
-            .map(|e| e.id)
-            .collect();
-        let mut accepted: Vec<(Job, Vec<usize>)> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match check(&job.batch, &hashes, &voiding) {
-                Ok(keep) => {
-                    for &i in &keep {
-                        let s = &job.batch[i];
-                        hashes.insert(s.id, s.content_hash.clone());
-                        if s.index.voids.is_some() {
-                            voiding.insert(s.id);
-                        }
-                    }
-                    accepted.push((job, keep));
-                }
-                Err(e) => {
-                    let _ = job.reply.send(Err(e));
-                }
-            }
-        }
-        let outcome = self.write_jobs(&mut accepted, last).await;
-        for (job, _) in accepted {
-            let _ = job.reply.send(outcome.clone());
-        }
     }
 
     async fn write_jobs(
@@ -592,67 +543,32 @@ impl Inner {
     }
 }
 
+impl GroupWriter for Inner {
+    fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
+        &self.queue
+    }
+
+    fn last_stored(&self) -> &tokio::sync::Mutex<i64> {
+        &self.last_stored
+    }
+
+    /// Checks each job (duplicates, voiding rules) against the database and the jobs before
+    /// it; the accepted ones are written in one insert and share its outcome.
+    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
+        let known = match self.known(batch::ids_to_check(&jobs)).await {
+            Ok(known) => known,
+            Err(e) => return batch::answer(jobs, &Err(e)),
+        };
+        let mut accepted = batch::accept(jobs, known);
+        let outcome = self.write_jobs(&mut accepted, last).await;
+        batch::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
+    }
+}
+
 /// An event of the events table as a statement to index, with its `stored` (µs).
 fn adoptable(row: &EventRow) -> Result<(i64, PreparedStatement), String> {
     let event: Value = serde_json::from_str(&row.event).map_err(|e| format!("not JSON: {e}"))?;
-    let stored = event
-        .get("stored")
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp)
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(row.emission_time);
-    let authority = event
-        .get("authority")
-        .filter(|a| a.is_object())
-        .cloned()
-        .unwrap_or_else(|| {
-            json!({"objectType": "Agent", "account": {"homePage": "http://localhost", "name": "events-table"}})
-        });
-    let mut event = event;
-    if event.get("id").is_none() {
-        event["id"] = Value::String(row.event_id.to_string());
-    }
-    let prepared = prepare(event, &authority, XapiVersion::V1_0_3).map_err(|e| e.to_string())?;
-    if prepared.id != row.event_id {
-        return Err(format!("its id is {}, not its event_id", prepared.id));
-    }
-    Ok((stored, prepared))
-}
-
-/// The indexes of a batch's statements to write, or why the batch fails: `hashes` holds the
-/// content hash of every id already stored, `voiding` the ids of voiding statements.
-fn check(
-    batch: &[PreparedStatement],
-    hashes: &HashMap<Uuid, String>,
-    voiding: &HashSet<Uuid>,
-) -> Result<Vec<usize>, StoreError> {
-    let mut in_batch: HashMap<Uuid, &str> = HashMap::new();
-    let mut voiding_in_batch: HashSet<Uuid> = HashSet::new();
-    let mut keep = Vec::with_capacity(batch.len());
-    for (i, s) in batch.iter().enumerate() {
-        let known = hashes
-            .get(&s.id)
-            .map(String::as_str)
-            .or_else(|| in_batch.get(&s.id).copied());
-        if let Some(hash) = known {
-            if hash == s.content_hash {
-                continue;
-            }
-            return Err(StoreError::Conflict(s.id));
-        }
-        if let Some(target) = s.index.voids {
-            if voiding.contains(&target) || voiding_in_batch.contains(&target) {
-                return Err(StoreError::Rejected(format!(
-                    "statement {} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided",
-                    s.id
-                )));
-            }
-            voiding_in_batch.insert(s.id);
-        }
-        in_batch.insert(s.id, &s.content_hash);
-        keep.push(i);
-    }
-    Ok(keep)
+    super::ralph::adopt(event, Some(row.event_id), row.emission_time)
 }
 
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.
@@ -737,33 +653,7 @@ impl StatementStore for ClickHouseStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        // Group commit: queue the job; whoever gets the writer lock next commits every queued
-        // job in one round. It runs as a task of its own, so a caller that goes away (client
-        // gone, request deadline) never cuts a commit short for the others.
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.inner
-            .queue
-            .lock()
-            .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
-            .push(Job {
-                batch,
-                attachments,
-                reply,
-            });
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            let mut last = inner.last_stored.lock().await;
-            let jobs = match inner.queue.lock() {
-                Ok(mut queue) => std::mem::take(&mut *queue),
-                Err(_) => return,
-            };
-            if !jobs.is_empty() {
-                inner.commit(jobs, &mut last).await;
-            }
-        });
-        outcome
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
+        batch::submit(&self.inner, batch, attachments).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {

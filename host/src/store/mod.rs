@@ -1,10 +1,14 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
+mod batch;
 pub mod clickhouse;
 mod clickhouse_documents;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+pub mod mongo;
+mod mongo_documents;
 pub mod plugin;
+mod ralph;
 pub mod sqlite;
 mod sqlite_documents;
 
