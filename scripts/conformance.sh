@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official ADL LRS conformance suite against a freshly started xlrs (release build,
 # embedded store unless XLRS_STORE says otherwise, its own data dir and port). With
-# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL, a ClickHouse server of its own is started.
+# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL (or mongodb and no XLRS_MONGODB__URI), a
+# database server of its own is started.
 # The suite is not part of this repository:
 #   git clone https://github.com/adlnet/lrs-conformance-test-suite "$SUITE" && (cd "$SUITE" && npm install)
 # Usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
@@ -17,24 +18,38 @@ cargo build --release --locked -p xlrs
 data=$(mktemp -d)
 password=conformance-$(date +%s)
 out="$data/server.out"
-clickhouse=""
-trap 'kill $clickhouse 2>/dev/null || true; rm -rf "$data"' EXIT
+database=""
+trap 'kill $database 2>/dev/null || true; rm -rf "$data"' EXIT
+venv=${XLRS_DB_VENV:-target/db-venv}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if [ "${XLRS_STORE:-sqlite}" = clickhouse ] && [ -z "${XLRS_CLICKHOUSE__URL:-}" ]; then
   bash scripts/databases.sh
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  setsid "${XLRS_DB_VENV:-target/db-venv}/bin/python" scripts/clickhouse_server.py "$data/clickhouse" "$port" \
+  port=$(free_port)
+  setsid "$venv/bin/python" scripts/clickhouse_server.py "$data/clickhouse" "$port" \
     </dev/null >/dev/null 2>"$data/clickhouse.err" &
-  clickhouse=$!
+  database=$!
   export XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port
   for _ in $(seq 300); do
     curl -sf "$XLRS_CLICKHOUSE__URL/ping" >/dev/null && break
+    sleep 0.1
+  done
+elif [ "${XLRS_STORE:-sqlite}" = mongodb ] && [ -z "${XLRS_MONGODB__URI:-}" ]; then
+  bash scripts/databases.sh
+  port=$(free_port)
+  mkdir -p "$data/mongodb"
+  setsid "$venv/bin/secantusd-py" --host 127.0.0.1 --port "$port" --storage-path "$data/mongodb" \
+    --log-level WARNING </dev/null >/dev/null 2>"$data/mongodb.err" &
+  database=$!
+  export XLRS_MONGODB__URI=mongodb://127.0.0.1:$port
+  for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
   done
 fi
 XLRS_LISTEN=127.0.0.1:0 XLRS_DATA_DIR="$data" XLRS_ADMIN_USER=admin XLRS_ADMIN_PASSWORD="$password" \
   XLRS_LOG=${XLRS_LOG:-warn} target/release/xlrs serve >"$out" 2>"$data/server.err" &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; kill $clickhouse 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; kill $database 2>/dev/null || true; rm -rf "$data"' EXIT
 
 url=""
 for _ in $(seq 100); do
