@@ -38,7 +38,7 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
-    /// The statement store: `sqlite` (default), `clickhouse`, or the name of a backend plugin.
+    /// The statement store: `sqlite` (default), `clickhouse`, `elasticsearch`, or the name of a backend plugin.
     pub store: String,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
@@ -74,6 +74,8 @@ pub struct Settings {
     pub sqlite: SqliteSettings,
     /// ClickHouse store settings (used when `store = "clickhouse"`).
     pub clickhouse: ClickHouseSettings,
+    /// Elasticsearch / OpenSearch store settings (used when `store = "elasticsearch"`).
+    pub elasticsearch: ElasticsearchSettings,
     /// OIDC bearer tokens, accepted beside Basic credentials when set.
     pub oidc: Option<crate::auth::oidc::OidcSettings>,
 }
@@ -121,6 +123,55 @@ impl Default for ClickHouseSettings {
     }
 }
 
+/// Settings of the Elasticsearch store (Elasticsearch 8 or OpenSearch 2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElasticsearchSettings {
+    /// The server, `http://` or `https://` (default `http://127.0.0.1:9200`).
+    pub url: String,
+    /// User name for Basic authentication (with `password`).
+    pub username: Option<String>,
+    /// Password of `username`.
+    pub password: Option<String>,
+    /// An API key, base64-encoded `id:key` (the `encoded` value Elasticsearch returns).
+    pub api_key: Option<String>,
+    /// Ralph's statements index (Ralph's `ES_INDEX`): each statement as a document, `_id` its
+    /// id, `_source` the statement. Written on every insert; documents found there at
+    /// start-up that xlrs has not indexed are adopted. Empty: not written.
+    pub index: String,
+    /// The index xlrs queries: each statement with its query fields.
+    pub query_index: String,
+    /// The documents index (State, Activity Profile, Agent Profile).
+    pub documents_index: String,
+}
+
+impl Default for ElasticsearchSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:9200".into(),
+            username: None,
+            password: None,
+            api_key: None,
+            index: "statements".into(),
+            query_index: "xlrs_statements".into(),
+            documents_index: "xlrs_documents".into(),
+        }
+    }
+}
+
+/// True for a name Elasticsearch accepts for an index: lowercase, at most 255 bytes, not `.`
+/// or `..`, not starting with `-`, `_` or `+`, none of `\ / * ? " < > | , # :` or spaces.
+fn is_index_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.starts_with(['-', '_', '+'])
+        && name
+            .chars()
+            .all(|c| !c.is_uppercase() && !c.is_whitespace() && !"\\/*?\"<>|,#:".contains(c))
+}
+
 /// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
@@ -154,6 +205,7 @@ impl Default for Settings {
             xapi_versions: "2.0.0,1.0.3".into(),
             sqlite: SqliteSettings::default(),
             clickhouse: ClickHouseSettings::default(),
+            elasticsearch: ElasticsearchSettings::default(),
             oidc: None,
         }
     }
@@ -188,6 +240,13 @@ const STRING_KEYS: &[&str] = &[
     "clickhouse__password",
     "clickhouse__events_table",
     "clickhouse__statements_table",
+    "elasticsearch__url",
+    "elasticsearch__username",
+    "elasticsearch__password",
+    "elasticsearch__api_key",
+    "elasticsearch__index",
+    "elasticsearch__query_index",
+    "elasticsearch__documents_index",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -196,7 +255,7 @@ const STRING_KEYS: &[&str] = &[
 ];
 
 /// The stores built into this binary.
-pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse"];
+pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse", "elasticsearch"];
 
 impl Settings {
     /// Loads defaults, then the TOML file (if given), then `XLRS_*` variables, and validates.
@@ -314,6 +373,7 @@ impl Settings {
             });
         }
         self.validate_clickhouse()?;
+        self.validate_elasticsearch()?;
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
             key: "log",
             message: e.to_string(),
@@ -349,6 +409,53 @@ impl Settings {
             return Err(ConfigError::Value {
                 key: "clickhouse.statements_table",
                 message: "must differ from clickhouse.events_table".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_elasticsearch(&self) -> Result<(), ConfigError> {
+        let e = &self.elasticsearch;
+        if !(e.url.starts_with("http://") || e.url.starts_with("https://"))
+            || reqwest::Url::parse(&e.url).is_err()
+        {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.url",
+                message: format!("`{}` is not an http:// or https:// URL", e.url),
+            });
+        }
+        if e.username.is_some() != e.password.is_some() {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.username/elasticsearch.password",
+                message: "set both or neither".into(),
+            });
+        }
+        if e.username.is_some() && e.api_key.is_some() {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.api_key",
+                message: "set either api_key or username and password, not both".into(),
+            });
+        }
+        for (key, name, may_be_empty) in [
+            ("elasticsearch.index", &e.index, true),
+            ("elasticsearch.query_index", &e.query_index, false),
+            ("elasticsearch.documents_index", &e.documents_index, false),
+        ] {
+            if !(is_index_name(name) || may_be_empty && name.is_empty()) {
+                return Err(ConfigError::Value {
+                    key,
+                    message: format!("`{name}` is not an index name (lowercase, no spaces or \\/*?\"<>|,#:, not starting with -_+)"),
+                });
+            }
+        }
+        if e.index == e.query_index
+            || e.index == e.documents_index
+            || e.query_index == e.documents_index
+        {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.query_index",
+                message: "index, query_index and documents_index must be three different indices"
+                    .into(),
             });
         }
         Ok(())
@@ -518,6 +625,75 @@ mod tests {
         assert!(
             with(without_events).validate().is_ok(),
             "an empty events table turns it off"
+        );
+    }
+
+    #[test]
+    fn elasticsearch_settings_that_cannot_work_are_refused_at_start() {
+        let with = |e: ElasticsearchSettings| Settings {
+            store: "elasticsearch".into(),
+            elasticsearch: e,
+            ..Settings::default()
+        };
+        assert!(with(ElasticsearchSettings::default()).validate().is_ok());
+        for (bad, key) in [
+            (
+                ElasticsearchSettings {
+                    url: "127.0.0.1:9200".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.url",
+            ),
+            (
+                ElasticsearchSettings {
+                    username: Some("elastic".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.username/elasticsearch.password",
+            ),
+            (
+                ElasticsearchSettings {
+                    username: Some("elastic".into()),
+                    password: Some("secret".into()),
+                    api_key: Some("aWQ6a2V5".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.api_key",
+            ),
+            (
+                ElasticsearchSettings {
+                    index: "Statements".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.index",
+            ),
+            (
+                ElasticsearchSettings {
+                    documents_index: "_docs".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.documents_index",
+            ),
+            (
+                ElasticsearchSettings {
+                    query_index: "statements".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.query_index",
+            ),
+        ] {
+            assert!(
+                matches!(with(bad).validate(), Err(ConfigError::Value { key: k, .. }) if k == key),
+                "{key} is checked"
+            );
+        }
+        let without_ralph = ElasticsearchSettings {
+            index: String::new(),
+            ..ElasticsearchSettings::default()
+        };
+        assert!(
+            with(without_ralph).validate().is_ok(),
+            "an empty index turns Ralph's index off"
         );
     }
 }

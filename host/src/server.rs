@@ -10,6 +10,7 @@ use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
 use crate::plugins::PluginRegistry;
 use crate::store::clickhouse::ClickHouseStore;
+use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::plugin::PluginStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DocumentStore, StatementStore, StoreError};
@@ -70,8 +71,8 @@ pub struct Stores {
     pub documents: Arc<dyn DocumentStore>,
 }
 
-/// Opens the configured stores: the embedded one; ClickHouse for statements and documents when
-/// `store = "clickhouse"`; a backend plugin for statements when `store` names one. Attachments
+/// Opens the configured stores: the embedded one; ClickHouse (or Elasticsearch) for statements
+/// and documents when `store = "clickhouse"` (`"elasticsearch"`); a backend plugin for statements when `store` names one. Attachments
 /// and activity definitions stay embedded.
 pub async fn open_stores(
     settings: &Settings,
@@ -92,6 +93,17 @@ pub async fn open_stores(
         "clickhouse" => {
             let store = Arc::new(
                 ClickHouseStore::open(&settings.clickhouse, embedded)
+                    .await
+                    .map_err(failed)?,
+            );
+            Stores {
+                statements: store.clone(),
+                documents: store,
+            }
+        }
+        "elasticsearch" => {
+            let store = Arc::new(
+                ElasticsearchStore::open(&settings.elasticsearch, embedded)
                     .await
                     .map_err(failed)?,
             );

@@ -21,17 +21,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::group_commit::{accept, adoptable, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ClickHouseSettings;
 use crate::xapi::query::StatementQuery;
-use crate::xapi::statement::{finish_body, prepare, PreparedStatement};
+use crate::xapi::statement::{finish_body, PreparedStatement};
 use crate::xapi::time::{format_micros, now_micros};
 use crate::xapi::validate::parse_timestamp;
-use crate::xapi::version::XapiVersion;
 
 /// Layout version of the tables; bump with a migration when it changes.
 const SCHEMA_VERSION: u32 = 1;
@@ -42,13 +42,6 @@ const ADOPT_CHUNK: u64 = 10_000;
 /// Statements in ClickHouse; attachments and definitions in the embedded store.
 pub struct ClickHouseStore {
     pub(super) inner: Arc<Inner>,
-}
-
-/// One insert call waiting for the writer.
-struct Job {
-    batch: Vec<PreparedStatement>,
-    attachments: Vec<Attachment>,
-    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// What the store holds; shared with the commit task.
@@ -373,7 +366,12 @@ impl Inner {
             after = Some((tail.emission_time, tail.event_id));
             let mut prepared: Vec<(i64, PreparedStatement)> = Vec::with_capacity(rows.len());
             for row in &rows {
-                match adoptable(row) {
+                let adopted = serde_json::from_str(&row.event)
+                    .map_err(|e| format!("not JSON: {e}"))
+                    .and_then(|event| {
+                        adoptable(event, row.event_id, row.emission_time, "events-table")
+                    });
+                match adopted {
                     Ok(found) => prepared.push(found),
                     Err(why) => tracing::warn!(event_id = %row.event_id, "event not served: {why}"),
                 }
@@ -491,33 +489,16 @@ impl Inner {
                 return;
             }
         };
-        let mut hashes: HashMap<Uuid, String> = existing
+        let hashes: HashMap<Uuid, String> = existing
             .iter()
             .map(|(id, e)| (*id, e.content_hash.clone()))
             .collect();
-        let mut voiding: HashSet<Uuid> = existing
+        let voiding: HashSet<Uuid> = existing
             .values()
             .filter(|e| !e.voids.is_nil())
             .map(|e| e.id)
             .collect();
-        let mut accepted: Vec<(Job, Vec<usize>)> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match check(&job.batch, &hashes, &voiding) {
-                Ok(keep) => {
-                    for &i in &keep {
-                        let s = &job.batch[i];
-                        hashes.insert(s.id, s.content_hash.clone());
-                        if s.index.voids.is_some() {
-                            voiding.insert(s.id);
-                        }
-                    }
-                    accepted.push((job, keep));
-                }
-                Err(e) => {
-                    let _ = job.reply.send(Err(e));
-                }
-            }
-        }
+        let mut accepted = accept(jobs, hashes, voiding);
         let outcome = self.write_jobs(&mut accepted, last).await;
         for (job, _) in accepted {
             let _ = job.reply.send(outcome.clone());
@@ -590,69 +571,6 @@ impl Inner {
             .map(|r| (r.stored, r.stored, r.body))
             .collect())
     }
-}
-
-/// An event of the events table as a statement to index, with its `stored` (µs).
-fn adoptable(row: &EventRow) -> Result<(i64, PreparedStatement), String> {
-    let event: Value = serde_json::from_str(&row.event).map_err(|e| format!("not JSON: {e}"))?;
-    let stored = event
-        .get("stored")
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp)
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(row.emission_time);
-    let authority = event
-        .get("authority")
-        .filter(|a| a.is_object())
-        .cloned()
-        .unwrap_or_else(|| {
-            json!({"objectType": "Agent", "account": {"homePage": "http://localhost", "name": "events-table"}})
-        });
-    let mut event = event;
-    if event.get("id").is_none() {
-        event["id"] = Value::String(row.event_id.to_string());
-    }
-    let prepared = prepare(event, &authority, XapiVersion::V1_0_3).map_err(|e| e.to_string())?;
-    if prepared.id != row.event_id {
-        return Err(format!("its id is {}, not its event_id", prepared.id));
-    }
-    Ok((stored, prepared))
-}
-
-/// The indexes of a batch's statements to write, or why the batch fails: `hashes` holds the
-/// content hash of every id already stored, `voiding` the ids of voiding statements.
-fn check(
-    batch: &[PreparedStatement],
-    hashes: &HashMap<Uuid, String>,
-    voiding: &HashSet<Uuid>,
-) -> Result<Vec<usize>, StoreError> {
-    let mut in_batch: HashMap<Uuid, &str> = HashMap::new();
-    let mut voiding_in_batch: HashSet<Uuid> = HashSet::new();
-    let mut keep = Vec::with_capacity(batch.len());
-    for (i, s) in batch.iter().enumerate() {
-        let known = hashes
-            .get(&s.id)
-            .map(String::as_str)
-            .or_else(|| in_batch.get(&s.id).copied());
-        if let Some(hash) = known {
-            if hash == s.content_hash {
-                continue;
-            }
-            return Err(StoreError::Conflict(s.id));
-        }
-        if let Some(target) = s.index.voids {
-            if voiding.contains(&target) || voiding_in_batch.contains(&target) {
-                return Err(StoreError::Rejected(format!(
-                    "statement {} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided",
-                    s.id
-                )));
-            }
-            voiding_in_batch.insert(s.id);
-        }
-        in_batch.insert(s.id, &s.content_hash);
-        keep.push(i);
-    }
-    Ok(keep)
 }
 
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.

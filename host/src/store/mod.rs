@@ -4,6 +4,11 @@ pub mod clickhouse;
 mod clickhouse_documents;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+pub mod elasticsearch;
+mod elasticsearch_client;
+mod elasticsearch_documents;
+mod elasticsearch_query;
+mod group_commit;
 pub mod plugin;
 pub mod sqlite;
 mod sqlite_documents;
