@@ -124,3 +124,126 @@ impl Drop for ClickHouse {
         self.halt();
     }
 }
+
+/// Elasticsearch servers kept between two xlrs processes on one data dir.
+static KEPT: std::sync::Mutex<Vec<(PathBuf, Elasticsearch)>> = std::sync::Mutex::new(Vec::new());
+
+/// An Elasticsearch stand-in: osmem-server, an in-memory server of the OpenSearch REST API.
+/// It keeps nothing across a restart.
+pub struct Elasticsearch {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Elasticsearch {
+    /// Starts an empty server on a free port.
+    pub fn start() -> Elasticsearch {
+        let mut server = Elasticsearch {
+            child: None,
+            port: free_port(),
+        };
+        server.resume();
+        server
+    }
+
+    /// Keeps the running server for the next xlrs on `data_dir` (see [`Elasticsearch::kept_for`]):
+    /// the stand-in keeps data in memory only, so it outlives the xlrs that used it.
+    pub fn keep_for(self, data_dir: &Path) {
+        KEPT.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((data_dir.to_path_buf(), self));
+    }
+
+    /// The server kept for `data_dir`, if any.
+    pub fn kept_for(data_dir: &Path) -> Option<Elasticsearch> {
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        let at = kept.iter().position(|(dir, _)| dir == data_dir)?;
+        Some(kept.swap_remove(at).1)
+    }
+
+    /// Starts the stopped server again on the same port: empty (osmem keeps data in memory).
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        let binary = venv().join("lib/python3.11/site-packages/osmem_server/bin/osmem-server");
+        assert!(
+            binary.is_file(),
+            "{} is missing: run scripts/databases.sh",
+            binary.display()
+        );
+        self.child = Some(
+            Command::new(binary)
+                .arg("-addr")
+                .arg(format!("127.0.0.1:{}", self.port))
+                .arg("-no-stdin-watch")
+                .arg("-parent-pid")
+                .arg(std::process::id().to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("the Elasticsearch stand-in starts"),
+        );
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if client
+                .get(format!("{}/", self.url()))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("the Elasticsearch stand-in exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Elasticsearch did not answer GET / within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server (SIGKILL); its data is lost.
+    pub fn halt(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends a request with a JSON (or NDJSON) body; the JSON answer. Panics unless 2xx.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> serde_json::Value {
+        let mut request =
+            reqwest::blocking::Client::new().request(method, format!("{}{path}", self.url()));
+        if let Some(body) = body {
+            let content_type = if path.contains("_bulk") {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
+            request = request.header("Content-Type", content_type).body(body);
+        }
+        let response = request.send().expect("Elasticsearch answers");
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        assert!(status.is_success(), "{path} failed: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Drop for Elasticsearch {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

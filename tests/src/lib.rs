@@ -22,6 +22,8 @@ pub struct Server {
     child: Child,
     /// The ClickHouse it stores in, under `TEST_STORE=clickhouse`.
     _clickhouse: Option<databases::ClickHouse>,
+    /// The Elasticsearch it stores in, under `TEST_STORE=elasticsearch`.
+    _elasticsearch: Option<databases::Elasticsearch>,
     base: String,
     dir: tempfile::TempDir,
     client: Client,
@@ -67,6 +69,18 @@ impl Server {
                 .env("XLRS_CLICKHOUSE__URL", clickhouse.url());
             clickhouse
         });
+        // `TEST_STORE=elasticsearch`: the same with an Elasticsearch stand-in per xlrs; it keeps
+        // data in memory only, so a restarted xlrs gets a new, empty one.
+        let on_elasticsearch = std::env::var("TEST_STORE").as_deref() == Ok("elasticsearch")
+            && !env.iter().any(|(k, _)| *k == "XLRS_STORE");
+        let elasticsearch = on_elasticsearch.then(|| {
+            let elasticsearch = databases::Elasticsearch::kept_for(dir.path())
+                .unwrap_or_else(databases::Elasticsearch::start);
+            command
+                .env("XLRS_STORE", "elasticsearch")
+                .env("XLRS_ELASTICSEARCH__URL", elasticsearch.url());
+            elasticsearch
+        });
         let mut child = command.spawn().expect("xlrs starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -94,6 +108,7 @@ impl Server {
         Server {
             child,
             _clickhouse: clickhouse,
+            _elasticsearch: elasticsearch,
             base,
             dir,
             client: Client::builder()
@@ -104,10 +119,14 @@ impl Server {
         }
     }
 
-    /// Stops the server and returns its data dir, to start another on it.
+    /// Stops the server and returns its data dir, to start another on it (its Elasticsearch,
+    /// under `TEST_STORE=elasticsearch`, keeps running for the next server on that dir).
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(elasticsearch) = self._elasticsearch.take() {
+            elasticsearch.keep_for(self.dir.path());
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
     }

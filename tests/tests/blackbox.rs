@@ -32,5 +32,7 @@ mod statements_get;
 mod statements_write;
 #[path = "blackbox/store_clickhouse.rs"]
 mod store_clickhouse;
+#[path = "blackbox/store_elasticsearch.rs"]
+mod store_elasticsearch;
 #[path = "blackbox/store_plugin.rs"]
 mod store_plugin;
