@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the official ADL LRS conformance suite against a freshly started xlrs (release build,
 # embedded store unless XLRS_STORE says otherwise, its own data dir and port). With
-# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL, a ClickHouse server of its own is started.
+# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL, a ClickHouse server of its own is started;
+# with XLRS_STORE=elasticsearch and no XLRS_ELASTICSEARCH__URL, an Elasticsearch stand-in
+# (osmem-server, in memory).
 # The suite is not part of this repository:
 #   git clone https://github.com/adlnet/lrs-conformance-test-suite "$SUITE" && (cd "$SUITE" && npm install)
 # Usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
@@ -18,7 +20,8 @@ data=$(mktemp -d)
 password=conformance-$(date +%s)
 out="$data/server.out"
 clickhouse=""
-trap 'kill $clickhouse 2>/dev/null || true; rm -rf "$data"' EXIT
+elasticsearch=""
+trap 'kill $clickhouse $elasticsearch 2>/dev/null || true; rm -rf "$data"' EXIT
 if [ "${XLRS_STORE:-sqlite}" = clickhouse ] && [ -z "${XLRS_CLICKHOUSE__URL:-}" ]; then
   bash scripts/databases.sh
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -31,10 +34,22 @@ if [ "${XLRS_STORE:-sqlite}" = clickhouse ] && [ -z "${XLRS_CLICKHOUSE__URL:-}" 
     sleep 0.1
   done
 fi
+if [ "${XLRS_STORE:-sqlite}" = elasticsearch ] && [ -z "${XLRS_ELASTICSEARCH__URL:-}" ]; then
+  bash scripts/databases.sh
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  setsid "${XLRS_DB_VENV:-target/db-venv}/lib/python3.11/site-packages/osmem_server/bin/osmem-server" \
+    -addr "127.0.0.1:$port" -no-stdin-watch </dev/null >/dev/null 2>"$data/elasticsearch.err" &
+  elasticsearch=$!
+  export XLRS_ELASTICSEARCH__URL=http://127.0.0.1:$port
+  for _ in $(seq 300); do
+    curl -sf "$XLRS_ELASTICSEARCH__URL/" >/dev/null && break
+    sleep 0.1
+  done
+fi
 XLRS_LISTEN=127.0.0.1:0 XLRS_DATA_DIR="$data" XLRS_ADMIN_USER=admin XLRS_ADMIN_PASSWORD="$password" \
   XLRS_LOG=${XLRS_LOG:-warn} target/release/xlrs serve >"$out" 2>"$data/server.err" &
 server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; kill $clickhouse 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; kill $clickhouse $elasticsearch 2>/dev/null || true; rm -rf "$data"' EXIT
 
 url=""
 for _ in $(seq 100); do

@@ -9,11 +9,14 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&
 cargo fmt --all -- --check
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
 bash scripts/build-plugins.sh
-# The store tests start real database servers (ClickHouse from PyPI) on free ports.
+# The store tests start real database servers (ClickHouse, the Elasticsearch stand-in, from PyPI)
+# on free ports.
 bash scripts/databases.sh
 cargo test --workspace --locked
 # The HTTP API tests once more with statements in ClickHouse (a server per test).
 TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
+# And with statements and documents in Elasticsearch (osmem-server, a server per test).
+TEST_STORE=elasticsearch cargo test --locked -p xlrs-tests --test blackbox
 
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
 if command -v systemd-analyze >/dev/null; then

@@ -135,6 +135,9 @@ pub struct ElasticsearchSettings {
     pub password: Option<String>,
     /// An API key, base64-encoded `id:key` (the `encoded` value Elasticsearch returns).
     pub api_key: Option<String>,
+    /// PEM file of the CA that signed the server's certificate (a cluster's own CA, as
+    /// Elasticsearch's security set-up makes); unset: the webpki roots.
+    pub ca_file: Option<PathBuf>,
     /// Ralph's statements index (Ralph's `ES_INDEX`): each statement as a document, `_id` its
     /// id, `_source` the statement. Written on every insert; documents found there at
     /// start-up that xlrs has not indexed are adopted. Empty: not written.
@@ -152,6 +155,7 @@ impl Default for ElasticsearchSettings {
             username: None,
             password: None,
             api_key: None,
+            ca_file: None,
             index: "statements".into(),
             query_index: "xlrs_statements".into(),
             documents_index: "xlrs_documents".into(),
@@ -244,6 +248,7 @@ const STRING_KEYS: &[&str] = &[
     "elasticsearch__username",
     "elasticsearch__password",
     "elasticsearch__api_key",
+    "elasticsearch__ca_file",
     "elasticsearch__index",
     "elasticsearch__query_index",
     "elasticsearch__documents_index",
@@ -434,6 +439,12 @@ impl Settings {
             return Err(ConfigError::Value {
                 key: "elasticsearch.api_key",
                 message: "set either api_key or username and password, not both".into(),
+            });
+        }
+        if let Some(ca) = e.ca_file.as_ref().filter(|ca| !ca.is_file()) {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.ca_file",
+                message: format!("{} is not a file", ca.display()),
             });
         }
         for (key, name, may_be_empty) in [
@@ -659,6 +670,13 @@ mod tests {
                     ..ElasticsearchSettings::default()
                 },
                 "elasticsearch.api_key",
+            ),
+            (
+                ElasticsearchSettings {
+                    ca_file: Some("/nonexistent/ca.pem".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.ca_file",
             ),
             (
                 ElasticsearchSettings {

@@ -611,6 +611,21 @@ impl Inner {
         let Some(first) = statements.first().map(|(_, stored)| *stored) else {
             return Ok(());
         };
+        self.pending_since.store(first, Ordering::SeqCst);
+        let outcome = self
+            .write_positioned(statements, known, writer, ralph)
+            .await;
+        self.pending_since.store(0, Ordering::SeqCst);
+        outcome
+    }
+
+    async fn write_positioned(
+        &self,
+        statements: &[(&PreparedStatement, i64)],
+        known: &HashMap<Uuid, QueryDoc>,
+        writer: &mut Writer,
+        ralph: bool,
+    ) -> Result<(), StoreError> {
         let new_ids: Vec<Uuid> = statements.iter().map(|(s, _)| s.id).collect();
         let referring = self.referring(&new_ids).await?;
         let mut docs: Vec<QueryDoc> = Vec::with_capacity(statements.len());
@@ -703,7 +718,6 @@ impl Inner {
                 ops.push(Op::SetTarget { id: r.id });
             }
         }
-        self.pending_since.store(first, Ordering::SeqCst);
         let outcome = self.es.bulk(lines, "wait_for").await.and_then(|items| {
             match items
                 .iter()
@@ -714,9 +728,9 @@ impl Inner {
                 None => Ok(()),
             }
         });
-        let result = match outcome {
+        match outcome {
             Ok(()) => {
-                let last = statements.iter().map(|(_, s)| *s).max().unwrap_or(first);
+                let last = statements.iter().map(|(_, s)| *s).max().unwrap_or(0);
                 writer.last = writer.last.max(last);
                 self.committed.store(writer.last, Ordering::SeqCst);
                 Ok(())
@@ -728,9 +742,7 @@ impl Inner {
                 }
                 Err(e)
             }
-        };
-        self.pending_since.store(0, Ordering::SeqCst);
-        result
+        }
     }
 
     /// Takes back the writes of a failed round: the statements it created (those at its
@@ -863,6 +875,8 @@ impl Inner {
             .collect();
         self.side.keep_side_data(attachments, Vec::new()).await?;
         let mut stored = writer.last.max(now_micros() - 1);
+        // Marked before positions are handed out: Consistent-Through never passes them.
+        self.pending_since.store(stored + 1, Ordering::SeqCst);
         let mut positioned = Vec::new();
         for (job, keep) in accepted.iter() {
             for &i in keep {
@@ -871,8 +885,10 @@ impl Inner {
             }
         }
         if positioned.is_empty() {
+            self.pending_since.store(0, Ordering::SeqCst);
             return Ok(());
         }
+        // Resets `pending_since` when done, written or not.
         self.write_round(&positioned, known, writer, true).await?;
         let definitions: Vec<(String, Value)> = positioned
             .iter()
