@@ -46,6 +46,14 @@ impl EsClient {
             .map_err(|e| StoreError::Internal(format!("Elasticsearch URL: {e}")))?;
         let mut transport =
             TransportBuilder::new(SingleNodeConnectionPool::new(url)).timeout(CALL_TIMEOUT);
+        if let Some(ca) = &settings.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                StoreError::Internal(format!("Elasticsearch CA file {}: {e}", ca.display()))
+            })?;
+            let ca = Certificate::from_pem(&pem)
+                .map_err(|e| StoreError::Internal(format!("Elasticsearch CA file: {e}")))?;
+            transport = transport.cert_validation(CertificateValidation::Full(ca));
+        }
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             transport = transport.auth(Credentials::Basic(user.clone(), password.clone()));
         } else if let Some(key) = &settings.api_key {

@@ -5,9 +5,11 @@ mod clickhouse_documents;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 pub mod elasticsearch;
+mod elasticsearch_adopt;
 mod elasticsearch_client;
 mod elasticsearch_documents;
 mod elasticsearch_query;
+mod elasticsearch_write;
 mod group_commit;
 pub mod plugin;
 pub mod sqlite;
