@@ -13,14 +13,17 @@
 //!
 //! Elasticsearch has no multi-document transactions. Inserts are group-committed one round at a
 //! time under the writer lock: ids are checked with one `_mget`, the round is written in one
-//! `_bulk` with `refresh=wait_for`, and it becomes visible when the writer raises the committed
-//! watermark: queries and GETs only see positions (`stored`, `voided_at`, `target.stored`) at or
-//! below it. When any item fails, every item written is taken back before the answer, and until
+//! `_bulk` with `refresh=wait_for`. While a round is in flight, queries and GETs only see
+//! positions (`stored`, `voided_at`, `target.stored`) up to the committed watermark, the last
+//! position of the rounds fully written; otherwise they are unbounded, so statements other xlrs
+//! processes wrote are seen too (a read a round overlapped runs again, bounded). When any item
+//! fails, every item written is taken back before the answer, and until
 //! that undo succeeds no other round is written. Documents live in a third index
 //! (`elasticsearch_documents`); attachments and canonical activity definitions in the embedded
 //! store.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -62,8 +65,13 @@ pub(super) struct Inner {
     pub(super) writer: tokio::sync::Mutex<Writer>,
     /// Insert calls waiting for the next commit, which writes them all at once.
     pub(super) queue: std::sync::Mutex<Vec<Job>>,
-    /// The highest position of a fully written round: queries see nothing above it.
+    /// The highest position of a round of this process fully written: while another round
+    /// is in flight, reads see nothing above it (see [`Inner::bounded`]).
     pub(super) committed: AtomicI64,
+    /// Rounds started, so a read can tell that one started while it ran.
+    pub(super) rounds: AtomicU64,
+    /// A failed round is not taken back yet: reads stay bounded until it is.
+    pub(super) undo_pending: AtomicBool,
     /// `stored` of the insert in progress (0 when none), for Consistent-Through.
     pub(super) pending_since: AtomicI64,
     /// Held by each document write, so a precondition is checked and acted on at once.
@@ -145,6 +153,8 @@ impl ElasticsearchStore {
             }),
             queue: std::sync::Mutex::new(Vec::new()),
             committed: AtomicI64::new(0),
+            rounds: AtomicU64::new(0),
+            undo_pending: AtomicBool::new(false),
             pending_since: AtomicI64::new(0),
             documents: tokio::sync::Mutex::new(()),
         };
@@ -238,6 +248,29 @@ impl Inner {
         }
     }
 
+    /// Runs a read with the highest position it may see. With no round of this process in
+    /// flight or waiting to be taken back nothing needs hiding, so the read is unbounded and
+    /// sees what other xlrs processes wrote too; if a round started meanwhile, or one is in
+    /// flight, it runs bounded by the watermark, so no part of an unfinished round is seen.
+    pub(super) async fn bounded<T, F, Fut>(&self, read: F) -> Result<T, StoreError>
+    where
+        F: Fn(i64) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let quiet = || {
+            self.pending_since.load(Ordering::SeqCst) == 0
+                && !self.undo_pending.load(Ordering::SeqCst)
+        };
+        let round = self.rounds.load(Ordering::SeqCst);
+        if quiet() {
+            let found = read(i64::MAX).await?;
+            if quiet() && self.rounds.load(Ordering::SeqCst) == round {
+                return Ok(found);
+            }
+        }
+        read(self.committed.load(Ordering::SeqCst)).await
+    }
+
     /// The highest position in the query index (0 when empty).
     async fn max_stored(&self) -> Result<i64, StoreError> {
         let found = self
@@ -302,7 +335,6 @@ impl StatementStore for ElasticsearchStore {
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
         self.inner.ready().await?;
-        let committed = self.inner.committed.load(Ordering::SeqCst);
         let reply = self
             .inner
             .es
@@ -322,29 +354,31 @@ impl StatementStore for ElasticsearchStore {
             .get("stored")
             .and_then(Value::as_i64)
             .unwrap_or(i64::MAX);
-        if stored > committed {
-            return Ok(None);
-        }
-        let voided = source
-            .get("voided_at")
-            .and_then(Value::as_i64)
-            .is_some_and(|at| at <= committed);
+        let voided_at = source.get("voided_at").and_then(Value::as_i64);
         let body = source
             .get("body")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        Ok(Some(StoredStatement {
-            body,
-            voided,
-            stored,
-        }))
+        // A real-time GET: the bound is checked on what it returned.
+        self.inner
+            .bounded(|bound| {
+                let found = (stored <= bound).then(|| StoredStatement {
+                    body: body.clone(),
+                    voided: voided_at.is_some_and(|at| at <= bound),
+                    stored,
+                });
+                async move { Ok(found) }
+            })
+            .await
     }
 
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         self.inner.ready().await?;
-        let committed = self.inner.committed.load(Ordering::SeqCst);
-        let rows = self.inner.search(q, committed).await?;
+        let rows = self
+            .inner
+            .bounded(|bound| self.inner.search(q, bound))
+            .await?;
         Ok(merge_page(q, rows, Vec::new()))
     }
 

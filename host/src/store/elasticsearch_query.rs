@@ -1,6 +1,6 @@
 //! Statement queries on the Elasticsearch query index: one `bool` query per page, sorted on the
-//! unique position `stored` and resumed with `search_after` (never a deep `from`), bounded by the
-//! committed watermark so a round being written is never seen.
+//! unique position `stored` and resumed with `search_after` (never a deep `from`), bounded (see
+//! `Inner::bounded`) so a round being written is never seen.
 
 use elasticsearch::http::Method;
 use serde_json::{json, Value};
@@ -51,14 +51,14 @@ fn filter_terms(q: &StatementQuery, prefix: &str) -> Vec<Value> {
 
 /// The search body of one page of `size` hits: the filters on the statement or on the statement
 /// it references (xAPI "Filter Conditions for StatementRefs"), not voided, within the time
-/// window and the cursor, committed.
+/// window and the cursor, at positions up to `bound`.
 pub(super) fn search_body(
     q: &StatementQuery,
-    committed: i64,
+    bound: i64,
     size: usize,
     after: Option<i64>,
 ) -> Value {
-    let mut stored = json!({"lte": q.until.map_or(committed, |u| u.min(committed))});
+    let mut stored = json!({"lte": q.until.map_or(bound, |u| u.min(bound))});
     if let Some(since) = q.since {
         stored["gt"] = json!(since);
     }
@@ -69,7 +69,7 @@ pub(super) fn search_body(
     let direct = filter_terms(q, "");
     if !direct.is_empty() {
         let mut referenced = filter_terms(q, "target.");
-        referenced.push(json!({"range": {"target.stored": {"lte": committed}}}));
+        referenced.push(json!({"range": {"target.stored": {"lte": bound}}}));
         filter.push(json!({"bool": {
             "should": [
                 {"bool": {"filter": direct}},
@@ -84,7 +84,7 @@ pub(super) fn search_body(
         "track_total_hits": false,
         "query": {"bool": {
             "filter": filter,
-            "must_not": [{"range": {"voided_at": {"lte": committed}}}],
+            "must_not": [{"range": {"voided_at": {"lte": bound}}}],
         }},
         "sort": [{"stored": {"order": if q.ascending { "asc" } else { "desc" }}}],
     });
@@ -99,7 +99,7 @@ impl Inner {
     pub(super) async fn search(
         &self,
         q: &StatementQuery,
-        committed: i64,
+        bound: i64,
     ) -> Result<Vec<(i64, i64, String)>, StoreError> {
         let wanted = q.limit + 1;
         let mut rows = Vec::with_capacity(wanted.min(MAX_HITS));
@@ -112,7 +112,7 @@ impl Inner {
                     Method::Post,
                     &format!("/{}/_search", self.query_index),
                     &[],
-                    &search_body(q, committed, size, after),
+                    &search_body(q, bound, size, after),
                 )
                 .await?;
             let hits = page

@@ -237,6 +237,7 @@ impl Inner {
             return Ok(());
         };
         self.pending_since.store(first, Ordering::SeqCst);
+        self.rounds.fetch_add(1, Ordering::SeqCst);
         let outcome = self
             .write_positioned(statements, known, writer, ralph)
             .await;
@@ -364,6 +365,7 @@ impl Inner {
             Err(e) => {
                 if let Err(undo) = self.undo(&ops).await {
                     tracing::error!(error = %e, undo = %undo, "a failed round is not taken back yet; no round is written until it is");
+                    self.undo_pending.store(true, Ordering::SeqCst);
                     writer.undo = ops;
                 }
                 Err(e)
@@ -448,6 +450,7 @@ impl Inner {
             if !writer.undo.is_empty() {
                 self.undo(&writer.undo).await?;
                 writer.undo.clear();
+                self.undo_pending.store(false, Ordering::SeqCst);
             }
             self.ready().await?;
             let ids: Vec<Uuid> = jobs

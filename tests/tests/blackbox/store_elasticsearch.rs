@@ -290,3 +290,68 @@ fn a_lost_elasticsearch_answers_503_and_recovers_when_it_returns() {
     assert_eq!(ids_of(&page), [after.as_str()]);
     assert_eq!(count(&elasticsearch, "xlrs_statements"), 1);
 }
+
+#[test]
+fn a_reference_or_voiding_that_arrives_before_its_target_takes_effect_when_the_target_arrives() {
+    let elasticsearch = Elasticsearch::start();
+    let server = start_on(&elasticsearch);
+    let target = statement();
+    let target_id = uuid::Uuid::new_v4().to_string();
+    let voided = statement();
+    let voided_id = uuid::Uuid::new_v4().to_string();
+    let commenter = statement();
+    let comment = json!({
+        "actor": commenter["actor"],
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/commented"},
+        "object": {"objectType": "StatementRef", "id": target_id}
+    });
+    let comment_id = id_of(server.post(&comment));
+    id_of(server.post(&json!({
+        "actor": voided["actor"],
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": voided_id}
+    })));
+
+    let mut target = target;
+    target["id"] = json!(target_id);
+    let mut voided = voided;
+    voided["id"] = json!(voided_id);
+    id_of(server.post(&json!([target, voided])));
+
+    let page = server.query(&format!(
+        "activity={}&ascending=true",
+        enc(target["object"]["id"].as_str().unwrap())
+    ));
+    assert_eq!(
+        ids_of(&page),
+        [comment_id.as_str(), target_id.as_str()],
+        "the comment (stored first) matches the filter through the statement it references"
+    );
+    assert_eq!(
+        server.get_statement(&voided_id).status(),
+        404,
+        "a statement voided before it arrived is voided"
+    );
+    let found = server
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={voided_id}"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(found.status(), 200);
+    let page = server.query(&format!("agent={}", enc(&voided["actor"].to_string())));
+    assert!(!ids_of(&page).contains(&voided_id.as_str()));
+}
+
+#[test]
+fn a_second_xlrs_on_the_same_indices_serves_what_the_first_writes() {
+    let elasticsearch = Elasticsearch::start();
+    let writer = start_on(&elasticsearch);
+    let reader = start_on(&elasticsearch);
+    let s = statement();
+    let id = id_of(writer.post(&s));
+    assert_eq!(reader.get_statement(&id).status(), 200);
+    let page = reader.query(&format!("agent={}", enc(&s["actor"].to_string())));
+    assert_eq!(ids_of(&page), [id.as_str()]);
+}
