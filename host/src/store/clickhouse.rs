@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::group_commit::{accept, adoptable, Job};
+use super::group_commit::{self, accept, adoptable, GroupCommit, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ClickHouseSettings;
@@ -473,7 +473,7 @@ impl Inner {
     /// Commits queued jobs in one round: each job is checked (duplicates, voiding rules)
     /// against the database and the jobs before it; the accepted ones are written in one
     /// insert and share its outcome.
-    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
+    async fn commit_round(&self, jobs: Vec<Job>, last: &mut i64) {
         let ids: Vec<String> = jobs
             .iter()
             .flat_map(|j| &j.batch)
@@ -648,6 +648,22 @@ fn order_limit(q: &StatementQuery) -> String {
     )
 }
 
+impl GroupCommit for Inner {
+    type Writer = i64;
+
+    fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
+        &self.queue
+    }
+
+    fn writer(&self) -> &tokio::sync::Mutex<i64> {
+        &self.last_stored
+    }
+
+    async fn commit(&self, jobs: Vec<Job>, writer: &mut i64) {
+        self.commit_round(jobs, writer).await
+    }
+}
+
 #[async_trait]
 impl StatementStore for ClickHouseStore {
     async fn insert(
@@ -655,33 +671,7 @@ impl StatementStore for ClickHouseStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        // Group commit: queue the job; whoever gets the writer lock next commits every queued
-        // job in one round. It runs as a task of its own, so a caller that goes away (client
-        // gone, request deadline) never cuts a commit short for the others.
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.inner
-            .queue
-            .lock()
-            .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
-            .push(Job {
-                batch,
-                attachments,
-                reply,
-            });
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            let mut last = inner.last_stored.lock().await;
-            let jobs = match inner.queue.lock() {
-                Ok(mut queue) => std::mem::take(&mut *queue),
-                Err(_) => return,
-            };
-            if !jobs.is_empty() {
-                inner.commit(jobs, &mut last).await;
-            }
-        });
-        outcome
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
+        group_commit::insert(&self.inner, batch, attachments).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {

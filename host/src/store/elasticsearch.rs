@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 use super::elasticsearch_client::EsClient;
 use super::elasticsearch_write::Op;
-use super::group_commit::Job;
+use super::group_commit::{self, GroupCommit, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ElasticsearchSettings;
@@ -297,6 +297,22 @@ impl Inner {
     }
 }
 
+impl GroupCommit for Inner {
+    type Writer = Writer;
+
+    fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
+        &self.queue
+    }
+
+    fn writer(&self) -> &tokio::sync::Mutex<Writer> {
+        &self.writer
+    }
+
+    async fn commit(&self, jobs: Vec<Job>, writer: &mut Writer) {
+        self.commit_round(jobs, writer).await
+    }
+}
+
 #[async_trait]
 impl StatementStore for ElasticsearchStore {
     async fn insert(
@@ -304,33 +320,7 @@ impl StatementStore for ElasticsearchStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        // Group commit, as the ClickHouse store: queue the job; whoever gets the writer next
-        // commits every queued job in one round, in a task of its own so that a caller going
-        // away never cuts a commit short.
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.inner
-            .queue
-            .lock()
-            .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
-            .push(Job {
-                batch,
-                attachments,
-                reply,
-            });
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            let mut writer = inner.writer.lock().await;
-            let jobs = match inner.queue.lock() {
-                Ok(mut queue) => std::mem::take(&mut *queue),
-                Err(_) => return,
-            };
-            if !jobs.is_empty() {
-                inner.commit(jobs, &mut writer).await;
-            }
-        });
-        outcome
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
+        group_commit::insert(&self.inner, batch, attachments).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {

@@ -445,7 +445,7 @@ impl Inner {
     /// Commits queued jobs in one round: each job is checked (duplicates, voiding rules)
     /// against the index and the jobs before it; the accepted ones are written in one bulk
     /// request and share its outcome.
-    pub(super) async fn commit(&self, jobs: Vec<Job>, writer: &mut Writer) {
+    pub(super) async fn commit_round(&self, jobs: Vec<Job>, writer: &mut Writer) {
         let prepared = async {
             if !writer.undo.is_empty() {
                 self.undo(&writer.undo).await?;

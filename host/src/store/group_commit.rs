@@ -1,6 +1,6 @@
-//! What the group-committing stores (ClickHouse, Elasticsearch) share: the queued insert call,
-//! the duplicate-id and voiding rules checked before a round is written, and turning a
-//! statement another program wrote (Ralph) into one to index.
+//! What the group-committing stores (ClickHouse, Elasticsearch) share: queueing insert calls
+//! and committing them in rounds, the duplicate-id and voiding rules checked before a round is
+//! written, and turning a statement another program wrote (Ralph) into one to index.
 
 use std::collections::{HashMap, HashSet};
 
@@ -119,4 +119,54 @@ pub(super) fn adoptable(
         return Err(format!("its id is {}, not {id}", prepared.id));
     }
     Ok((stored, prepared))
+}
+
+/// A store that commits queued insert calls in rounds, one round at a time.
+pub(super) trait GroupCommit: Send + Sync + 'static {
+    /// What the round in progress holds exclusively (e.g. the last position handed out).
+    type Writer: Send;
+    /// Insert calls waiting for the next round.
+    fn queue(&self) -> &std::sync::Mutex<Vec<Job>>;
+    /// The writer, held by the round in progress.
+    fn writer(&self) -> &tokio::sync::Mutex<Self::Writer>;
+    /// Commits the jobs in one round and answers each.
+    fn commit(
+        &self,
+        jobs: Vec<Job>,
+        writer: &mut Self::Writer,
+    ) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// Inserts a batch by group commit: queues the job; whoever gets the writer next commits every
+/// queued job in one round. The round runs as a task of its own, so a caller that goes away
+/// (client gone, request deadline) never cuts a commit short for the others.
+pub(super) async fn insert<S: GroupCommit>(
+    store: &std::sync::Arc<S>,
+    batch: Vec<PreparedStatement>,
+    attachments: Vec<Attachment>,
+) -> Result<(), StoreError> {
+    let (reply, outcome) = tokio::sync::oneshot::channel();
+    store
+        .queue()
+        .lock()
+        .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
+        .push(Job {
+            batch,
+            attachments,
+            reply,
+        });
+    let store = store.clone();
+    tokio::spawn(async move {
+        let mut writer = store.writer().lock().await;
+        let jobs = match store.queue().lock() {
+            Ok(mut queue) => std::mem::take(&mut *queue),
+            Err(_) => return,
+        };
+        if !jobs.is_empty() {
+            store.commit(jobs, &mut writer).await;
+        }
+    });
+    outcome
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
 }
