@@ -48,11 +48,13 @@ pub(super) const CHUNK: usize = 1000;
 
 /// Statements in Elasticsearch; attachments and definitions in the embedded store.
 pub struct ElasticsearchStore {
+    /// Shared with the commit tasks.
     pub(super) inner: Arc<Inner>,
 }
 
 /// What the store holds; shared with the commit task.
 pub(super) struct Inner {
+    /// The server.
     pub(super) es: EsClient,
     /// Ralph's index, when written.
     pub(super) ralph: Option<String>,
@@ -60,6 +62,7 @@ pub(super) struct Inner {
     pub(super) query_index: String,
     /// The documents index.
     pub(super) documents_index: String,
+    /// The embedded store: attachments and activity definitions.
     pub(super) side: Arc<SqliteStore>,
     /// The writer: held by the commit in progress, so commits never overlap.
     pub(super) writer: tokio::sync::Mutex<Writer>,

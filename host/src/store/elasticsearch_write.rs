@@ -346,6 +346,13 @@ impl Inner {
             }
         }
         let outcome = self.es.bulk(lines, "wait_for").await.and_then(|items| {
+            if items.len() != ops.len() {
+                return Err(StoreError::Internal(format!(
+                    "Elasticsearch answered {} items to a bulk request of {}",
+                    items.len(),
+                    ops.len()
+                )));
+            }
             match items
                 .iter()
                 .zip(&ops)

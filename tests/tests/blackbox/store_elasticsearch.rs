@@ -88,13 +88,21 @@ fn the_api_runs_on_elasticsearch_and_writes_ralphs_index() {
         Method::POST,
         "/statements/_search",
         Some(
-            json!({"query": {"term": {"actor.mbox.keyword": first["actor"]["mbox"]}}}).to_string(),
+            json!({
+                "query": {"bool": {"filter": [
+                    {"term": {"actor.mbox.keyword": first["actor"]["mbox"]}},
+                    {"term": {"verb.id.keyword": first["verb"]["id"]}},
+                    {"range": {"timestamp": {"gt": "2000-01-01T00:00:00Z"}}},
+                ]}},
+                "sort": [{"timestamp": {"order": "desc"}}],
+            })
+            .to_string(),
         ),
     );
     assert_eq!(
         found["hits"]["hits"][0]["_id"],
         json!(id),
-        "Ralph's own queries (`actor.mbox.keyword`) find it"
+        "Ralph's own query (keyword terms, a timestamp range, sorted on timestamp) finds it"
     );
     assert_ne!(id, second);
 
