@@ -549,18 +549,65 @@ fn item_error(item: &Value, op: &Op, ralph: &Option<String>) -> Option<StoreErro
     if (200..300).contains(&status) {
         return None;
     }
-    let (index, id) = match op {
-        Op::Create { index, id, .. } => (index.as_str(), *id),
-        Op::SetVoided { id } | Op::SetTarget { id } => ("", *id),
+    let (created_in, id) = match op {
+        Op::Create { index, id, .. } => (Some(index.as_str()), *id),
+        Op::SetVoided { id } | Op::SetTarget { id } => (None, *id),
     };
     // Ralph wrote this statement meanwhile: its copy stays, xlrs indexes its own.
-    if status == 409 && Some(index) == ralph.as_deref() {
+    if status == 409 && created_in.is_some() && created_in == ralph.as_deref() {
         return None;
     }
     let why = format!("Elasticsearch refused statement {id}: {}", reason(item));
     Some(match status {
-        409 => StoreError::Conflict(id),
+        // Another writer stored this id in the query index since it was checked.
+        409 if created_in.is_some() => StoreError::Conflict(id),
         429 | 500.. => StoreError::Unavailable(why),
         _ => StoreError::Internal(why),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(index: &str) -> Op {
+        Op::Create {
+            index: index.into(),
+            id: Uuid::nil(),
+            stored: 1,
+        }
+    }
+
+    #[test]
+    fn a_statement_ralph_already_has_is_not_an_error_but_one_in_the_query_index_conflicts() {
+        let ralph = Some("statements".to_string());
+        let exists = json!({"status": 409, "error": {"type": "version_conflict_engine_exception"}});
+        assert!(item_error(&exists, &create("statements"), &ralph).is_none());
+        assert!(matches!(
+            item_error(&exists, &create("xlrs_statements"), &ralph),
+            Some(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            item_error(&exists, &Op::SetVoided { id: Uuid::nil() }, &ralph),
+            Some(StoreError::Internal(_))
+        ));
+    }
+
+    #[test]
+    fn an_overloaded_or_failing_server_is_unavailable_and_a_refused_document_is_internal() {
+        let ralph = None;
+        let op = create("xlrs_statements");
+        for status in [429, 500, 503] {
+            assert!(matches!(
+                item_error(&json!({"status": status}), &op, &ralph),
+                Some(StoreError::Unavailable(_))
+            ));
+        }
+        let refused = json!({"status": 400, "error": {"type": "mapper_parsing_exception"}});
+        assert!(matches!(
+            item_error(&refused, &op, &ralph),
+            Some(StoreError::Internal(m)) if m.contains("mapper_parsing_exception")
+        ));
+        assert!(item_error(&json!({"status": 201}), &op, &ralph).is_none());
+    }
 }

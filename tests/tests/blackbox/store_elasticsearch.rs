@@ -363,3 +363,28 @@ fn a_second_xlrs_on_the_same_indices_serves_what_the_first_writes() {
     let page = reader.query(&format!("agent={}", enc(&s["actor"].to_string())));
     assert_eq!(ids_of(&page), [id.as_str()]);
 }
+
+#[test]
+fn indices_of_a_newer_layout_stop_the_start_with_exit_code_2() {
+    let elasticsearch = Elasticsearch::start();
+    elasticsearch.request(
+        Method::PUT,
+        "/xlrs_statements",
+        Some(json!({"mappings": {"_meta": {"xlrs_layout": 99}, "properties": {"stored": {"type": "long"}}}}).to_string()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .env("XLRS_STORE", "elasticsearch")
+        .env("XLRS_ELASTICSEARCH__URL", elasticsearch.url())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("layout version 99") && stderr.contains("upgrade xlrs"),
+        "the message says why: {stderr}"
+    );
+}
