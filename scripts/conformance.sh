@@ -37,8 +37,9 @@ fi
 if [ "${XLRS_STORE:-sqlite}" = elasticsearch ] && [ -z "${XLRS_ELASTICSEARCH__URL:-}" ]; then
   bash scripts/databases.sh
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  setsid "${XLRS_DB_VENV:-target/db-venv}/lib/python3.11/site-packages/osmem_server/bin/osmem-server" \
-    -addr "127.0.0.1:$port" -no-stdin-watch </dev/null >/dev/null 2>"$data/elasticsearch.err" &
+  osmem=$("${XLRS_DB_VENV:-target/db-venv}/bin/python" -c \
+    'import os, osmem_server; print(os.path.join(os.path.dirname(osmem_server.__file__), "bin", "osmem-server"))')
+  setsid "$osmem" -addr "127.0.0.1:$port" -no-stdin-watch </dev/null >/dev/null 2>"$data/elasticsearch.err" &
   elasticsearch=$!
   export XLRS_ELASTICSEARCH__URL=http://127.0.0.1:$port
   for _ in $(seq 300); do

@@ -5,7 +5,7 @@
 #   ClickHouse  the real engine, from chdb-core; scripts/clickhouse_server.py serves it over
 #               ClickHouse's own HTTP interface.
 #   Elasticsearch  osmem-server, an in-memory server of the OpenSearch REST API (a Go binary in
-#               the wheel, lib/python3.11/site-packages/osmem_server/bin/osmem-server); the
+#               the wheel: lib/python3.*/site-packages/osmem_server/bin/osmem-server); the
 #               stand-in the Elasticsearch store is tested against.
 #
 # Tests start their own server on a free port with its own data dir and stop it afterwards.

@@ -164,12 +164,23 @@ impl Elasticsearch {
     /// Starts the stopped server again on the same port: empty (osmem keeps data in memory).
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is running");
-        let binary = venv().join("lib/python3.11/site-packages/osmem_server/bin/osmem-server");
-        assert!(
-            binary.is_file(),
-            "{} is missing: run scripts/databases.sh",
-            binary.display()
-        );
+        let lib = venv().join("lib");
+        let binary = std::fs::read_dir(&lib)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|python| {
+                python
+                    .path()
+                    .join("site-packages/osmem_server/bin/osmem-server")
+            })
+            .find(|binary| binary.is_file())
+            .unwrap_or_else(|| {
+                panic!(
+                    "osmem-server is missing under {}: run scripts/databases.sh",
+                    lib.display()
+                )
+            });
         self.child = Some(
             Command::new(binary)
                 .arg("-addr")
