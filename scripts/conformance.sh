@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the official ADL LRS conformance suite against a freshly started xlrs (release build,
 # embedded store unless XLRS_STORE says otherwise, its own data dir and port). With
-# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL (or mongodb and no XLRS_MONGODB__URI), a
-# database server of its own is started.
+# XLRS_STORE=clickhouse and no XLRS_CLICKHOUSE__URL (mongodb and no XLRS_MONGODB__URI,
+# elasticsearch and no XLRS_ELASTICSEARCH__URL), a database server of its own is started (for
+# Elasticsearch the in-memory stand-in, osmem-server).
 # The suite is not part of this repository:
 #   git clone https://github.com/adlnet/lrs-conformance-test-suite "$SUITE" && (cd "$SUITE" && npm install)
 # Usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
@@ -43,6 +44,18 @@ elif [ "${XLRS_STORE:-sqlite}" = mongodb ] && [ -z "${XLRS_MONGODB__URI:-}" ]; t
   export XLRS_MONGODB__URI=mongodb://127.0.0.1:$port
   for _ in $(seq 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+elif [ "${XLRS_STORE:-sqlite}" = elasticsearch ] && [ -z "${XLRS_ELASTICSEARCH__URL:-}" ]; then
+  bash scripts/databases.sh
+  port=$(free_port)
+  osmem=$("$venv/bin/python" -c \
+    'import os, osmem_server; print(os.path.join(os.path.dirname(osmem_server.__file__), "bin", "osmem-server"))')
+  setsid "$osmem" -addr "127.0.0.1:$port" -no-stdin-watch </dev/null >/dev/null 2>"$data/elasticsearch.err" &
+  database=$!
+  export XLRS_ELASTICSEARCH__URL=http://127.0.0.1:$port
+  for _ in $(seq 300); do
+    curl -sf "$XLRS_ELASTICSEARCH__URL/" >/dev/null && break
     sleep 0.1
   done
 fi

@@ -9,12 +9,14 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&
 cargo fmt --all -- --check
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
 bash scripts/build-plugins.sh
-# The store tests start database servers from PyPI (ClickHouse, a MongoDB) on free ports.
+# The store tests start database servers from PyPI (ClickHouse; stand-ins for MongoDB and
+# Elasticsearch) on free ports.
 bash scripts/databases.sh
 cargo test --workspace --locked
 # The HTTP API tests once more on each database store (a database server per test).
 TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
 TEST_STORE=mongodb cargo test --locked -p xlrs-tests --test blackbox
+TEST_STORE=elasticsearch cargo test --locked -p xlrs-tests --test blackbox
 
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
 if command -v systemd-analyze >/dev/null; then

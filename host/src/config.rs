@@ -38,8 +38,8 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
-    /// The statement store: `sqlite` (default), `clickhouse`, `mongodb`, or the name of a
-    /// backend plugin.
+    /// The statement store: `sqlite` (default), `clickhouse`, `mongodb`, `elasticsearch`, or
+    /// the name of a backend plugin.
     pub store: String,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
@@ -77,6 +77,8 @@ pub struct Settings {
     pub clickhouse: ClickHouseSettings,
     /// MongoDB store settings (used when `store = "mongodb"`).
     pub mongodb: MongoSettings,
+    /// Elasticsearch / OpenSearch store settings (used when `store = "elasticsearch"`).
+    pub elasticsearch: ElasticsearchSettings,
     /// OIDC bearer tokens, accepted beside Basic credentials when set.
     pub oidc: Option<crate::auth::oidc::OidcSettings>,
 }
@@ -150,6 +152,59 @@ impl Default for MongoSettings {
     }
 }
 
+/// Settings of the Elasticsearch store (Elasticsearch 8 or OpenSearch 2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElasticsearchSettings {
+    /// The server, `http://` or `https://` (default `http://127.0.0.1:9200`).
+    pub url: String,
+    /// User name for Basic authentication (with `password`).
+    pub username: Option<String>,
+    /// Password of `username`.
+    pub password: Option<String>,
+    /// An API key, base64-encoded `id:key` (the `encoded` value Elasticsearch returns).
+    pub api_key: Option<String>,
+    /// PEM file of the CA that signed the server's certificate (a cluster's own CA, as
+    /// Elasticsearch's security set-up makes); unset: the webpki roots.
+    pub ca_file: Option<PathBuf>,
+    /// Ralph's statements index (Ralph's `ES_INDEX`): each statement as a document, `_id` its
+    /// id, `_source` the statement. Written on every insert; documents found there at
+    /// start-up that xlrs has not indexed are adopted. Empty: not written.
+    pub index: String,
+    /// The index xlrs queries: each statement with its query fields.
+    pub query_index: String,
+    /// The documents index (State, Activity Profile, Agent Profile).
+    pub documents_index: String,
+}
+
+impl Default for ElasticsearchSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:9200".into(),
+            username: None,
+            password: None,
+            api_key: None,
+            ca_file: None,
+            index: "statements".into(),
+            query_index: "xlrs_statements".into(),
+            documents_index: "xlrs_documents".into(),
+        }
+    }
+}
+
+/// True for a name Elasticsearch accepts for an index: lowercase, at most 255 bytes, not `.`
+/// or `..`, not starting with `-`, `_` or `+`, none of `\ / * ? " < > | , # :` or spaces.
+fn is_index_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.starts_with(['-', '_', '+'])
+        && name
+            .chars()
+            .all(|c| !c.is_uppercase() && !c.is_whitespace() && !"\\/*?\"<>|,#:".contains(c))
+}
+
 /// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
@@ -184,6 +239,7 @@ impl Default for Settings {
             sqlite: SqliteSettings::default(),
             clickhouse: ClickHouseSettings::default(),
             mongodb: MongoSettings::default(),
+            elasticsearch: ElasticsearchSettings::default(),
             oidc: None,
         }
     }
@@ -222,6 +278,14 @@ const STRING_KEYS: &[&str] = &[
     "mongodb__database",
     "mongodb__collection",
     "mongodb__documents_collection",
+    "elasticsearch__url",
+    "elasticsearch__username",
+    "elasticsearch__password",
+    "elasticsearch__api_key",
+    "elasticsearch__ca_file",
+    "elasticsearch__index",
+    "elasticsearch__query_index",
+    "elasticsearch__documents_index",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -230,7 +294,7 @@ const STRING_KEYS: &[&str] = &[
 ];
 
 /// The stores built into this binary.
-pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse", "mongodb"];
+pub const BUILT_IN_STORES: &[&str] = &["sqlite", "clickhouse", "mongodb", "elasticsearch"];
 
 impl Settings {
     /// Loads defaults, then the TOML file (if given), then `XLRS_*` variables, and validates.
@@ -349,6 +413,7 @@ impl Settings {
         }
         self.validate_clickhouse()?;
         self.validate_mongodb()?;
+        self.validate_elasticsearch()?;
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
             key: "log",
             message: e.to_string(),
@@ -384,6 +449,59 @@ impl Settings {
             return Err(ConfigError::Value {
                 key: "clickhouse.statements_table",
                 message: "must differ from clickhouse.events_table".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_elasticsearch(&self) -> Result<(), ConfigError> {
+        let e = &self.elasticsearch;
+        if !(e.url.starts_with("http://") || e.url.starts_with("https://"))
+            || reqwest::Url::parse(&e.url).is_err()
+        {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.url",
+                message: format!("`{}` is not an http:// or https:// URL", e.url),
+            });
+        }
+        if e.username.is_some() != e.password.is_some() {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.username/elasticsearch.password",
+                message: "set both or neither".into(),
+            });
+        }
+        if e.username.is_some() && e.api_key.is_some() {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.api_key",
+                message: "set either api_key or username and password, not both".into(),
+            });
+        }
+        if let Some(ca) = e.ca_file.as_ref().filter(|ca| !ca.is_file()) {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.ca_file",
+                message: format!("{} is not a file", ca.display()),
+            });
+        }
+        for (key, name, may_be_empty) in [
+            ("elasticsearch.index", &e.index, true),
+            ("elasticsearch.query_index", &e.query_index, false),
+            ("elasticsearch.documents_index", &e.documents_index, false),
+        ] {
+            if !(is_index_name(name) || may_be_empty && name.is_empty()) {
+                return Err(ConfigError::Value {
+                    key,
+                    message: format!("`{name}` is not an index name (lowercase, no spaces or \\/*?\"<>|,#:, not starting with -_+)"),
+                });
+            }
+        }
+        if e.index == e.query_index
+            || e.index == e.documents_index
+            || e.query_index == e.documents_index
+        {
+            return Err(ConfigError::Value {
+                key: "elasticsearch.query_index",
+                message: "index, query_index and documents_index must be three different indices"
+                    .into(),
             });
         }
         Ok(())
@@ -592,6 +710,82 @@ mod tests {
         assert!(
             with(without_events).validate().is_ok(),
             "an empty events table turns it off"
+        );
+    }
+
+    #[test]
+    fn elasticsearch_settings_that_cannot_work_are_refused_at_start() {
+        let with = |e: ElasticsearchSettings| Settings {
+            store: "elasticsearch".into(),
+            elasticsearch: e,
+            ..Settings::default()
+        };
+        assert!(with(ElasticsearchSettings::default()).validate().is_ok());
+        for (bad, key) in [
+            (
+                ElasticsearchSettings {
+                    url: "127.0.0.1:9200".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.url",
+            ),
+            (
+                ElasticsearchSettings {
+                    username: Some("elastic".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.username/elasticsearch.password",
+            ),
+            (
+                ElasticsearchSettings {
+                    username: Some("elastic".into()),
+                    password: Some("secret".into()),
+                    api_key: Some("aWQ6a2V5".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.api_key",
+            ),
+            (
+                ElasticsearchSettings {
+                    ca_file: Some("/nonexistent/ca.pem".into()),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.ca_file",
+            ),
+            (
+                ElasticsearchSettings {
+                    index: "Statements".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.index",
+            ),
+            (
+                ElasticsearchSettings {
+                    documents_index: "_docs".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.documents_index",
+            ),
+            (
+                ElasticsearchSettings {
+                    query_index: "statements".into(),
+                    ..ElasticsearchSettings::default()
+                },
+                "elasticsearch.query_index",
+            ),
+        ] {
+            assert!(
+                matches!(with(bad).validate(), Err(ConfigError::Value { key: k, .. }) if k == key),
+                "{key} is checked"
+            );
+        }
+        let without_ralph = ElasticsearchSettings {
+            index: String::new(),
+            ..ElasticsearchSettings::default()
+        };
+        assert!(
+            with(without_ralph).validate().is_ok(),
+            "an empty index turns Ralph's index off"
         );
     }
 

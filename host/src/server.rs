@@ -10,6 +10,7 @@ use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::config::Settings;
 use crate::plugins::PluginRegistry;
 use crate::store::clickhouse::ClickHouseStore;
+use crate::store::elasticsearch::ElasticsearchStore;
 use crate::store::mongo::MongoStore;
 use crate::store::plugin::PluginStore;
 use crate::store::sqlite::SqliteStore;
@@ -71,9 +72,18 @@ pub struct Stores {
     pub documents: Arc<dyn DocumentStore>,
 }
 
-/// Opens the configured stores: the embedded one; ClickHouse or MongoDB for statements and
-/// documents when `store` names one; a backend plugin for statements when `store` names one. Attachments
-/// and activity definitions stay embedded.
+/// A store that keeps both statements and documents.
+fn both<S: StatementStore + DocumentStore + 'static>(store: S) -> Stores {
+    let store = Arc::new(store);
+    Stores {
+        statements: store.clone(),
+        documents: store,
+    }
+}
+
+/// Opens the configured stores: the embedded one; ClickHouse, MongoDB or Elasticsearch for
+/// statements and documents when `store` names one; a backend plugin for statements when
+/// `store` names one. Attachments and activity definitions stay embedded.
 pub async fn open_stores(
     settings: &Settings,
     plugins: &Arc<PluginRegistry>,
@@ -90,28 +100,21 @@ pub async fn open_stores(
             statements: embedded.clone(),
             documents: embedded,
         },
-        "clickhouse" => {
-            let store = Arc::new(
-                ClickHouseStore::open(&settings.clickhouse, embedded)
-                    .await
-                    .map_err(failed)?,
-            );
-            Stores {
-                statements: store.clone(),
-                documents: store,
-            }
-        }
-        "mongodb" => {
-            let store = Arc::new(
-                MongoStore::open(&settings.mongodb, embedded)
-                    .await
-                    .map_err(failed)?,
-            );
-            Stores {
-                statements: store.clone(),
-                documents: store,
-            }
-        }
+        "clickhouse" => both(
+            ClickHouseStore::open(&settings.clickhouse, embedded)
+                .await
+                .map_err(failed)?,
+        ),
+        "mongodb" => both(
+            MongoStore::open(&settings.mongodb, embedded)
+                .await
+                .map_err(failed)?,
+        ),
+        "elasticsearch" => both(
+            ElasticsearchStore::open(&settings.elasticsearch, embedded)
+                .await
+                .map_err(failed)?,
+        ),
         plugin => Stores {
             statements: Arc::new(
                 PluginStore::open(plugin, plugins.clone(), embedded.clone()).map_err(failed)?,

@@ -27,13 +27,15 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// The database every black-box test's server stores in under `TEST_STORE` (kept in the
-/// xlrs data dir, so it survives xlrs restarts).
+/// The database every black-box test's server stores in under `TEST_STORE`, surviving xlrs
+/// restarts (its data in the xlrs data dir; the in-memory Elasticsearch kept running).
 pub enum TestDatabase {
     /// `TEST_STORE=clickhouse`.
     ClickHouse(ClickHouse),
     /// `TEST_STORE=mongodb`.
     Mongo(Mongo),
+    /// `TEST_STORE=elasticsearch` (in memory: kept running between two xlrs on one data dir).
+    Elasticsearch(Elasticsearch),
 }
 
 impl TestDatabase {
@@ -42,6 +44,9 @@ impl TestDatabase {
         match store {
             "clickhouse" => Self::ClickHouse(ClickHouse::start_at(&dir.join("clickhouse"))),
             "mongodb" => Self::Mongo(Mongo::start_at(&dir.join("mongodb"))),
+            "elasticsearch" => Self::Elasticsearch(
+                Elasticsearch::kept_for(dir).unwrap_or_else(Elasticsearch::start),
+            ),
             other => panic!("TEST_STORE={other}: not a store the tests know"),
         }
     }
@@ -56,6 +61,10 @@ impl TestDatabase {
             Self::Mongo(m) => vec![
                 ("XLRS_STORE", "mongodb".into()),
                 ("XLRS_MONGODB__URI", m.uri()),
+            ],
+            Self::Elasticsearch(e) => vec![
+                ("XLRS_STORE", "elasticsearch".into()),
+                ("XLRS_ELASTICSEARCH__URL", e.url()),
             ],
         }
     }
@@ -159,6 +168,140 @@ impl Drop for ClickHouse {
     }
 }
 
+/// Elasticsearch servers kept between two xlrs processes on one data dir.
+static KEPT: std::sync::Mutex<Vec<(PathBuf, Elasticsearch)>> = std::sync::Mutex::new(Vec::new());
+
+/// An Elasticsearch stand-in: osmem-server, an in-memory server of the OpenSearch REST API.
+/// It keeps nothing across a restart.
+pub struct Elasticsearch {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Elasticsearch {
+    /// Starts an empty server on a free port.
+    pub fn start() -> Elasticsearch {
+        let mut server = Elasticsearch {
+            child: None,
+            port: free_port(),
+        };
+        server.resume();
+        server
+    }
+
+    /// Keeps the running server for the next xlrs on `data_dir` (see [`Elasticsearch::kept_for`]):
+    /// the stand-in keeps data in memory only, so it outlives the xlrs that used it.
+    pub fn keep_for(self, data_dir: &Path) {
+        KEPT.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((data_dir.to_path_buf(), self));
+    }
+
+    /// The server kept for `data_dir`, if any.
+    pub fn kept_for(data_dir: &Path) -> Option<Elasticsearch> {
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        let at = kept.iter().position(|(dir, _)| dir == data_dir)?;
+        Some(kept.swap_remove(at).1)
+    }
+
+    /// Starts the stopped server again on the same port: empty (osmem keeps data in memory).
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        let lib = venv().join("lib");
+        let binary = std::fs::read_dir(&lib)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|python| {
+                python
+                    .path()
+                    .join("site-packages/osmem_server/bin/osmem-server")
+            })
+            .find(|binary| binary.is_file())
+            .unwrap_or_else(|| {
+                panic!(
+                    "osmem-server is missing under {}: run scripts/databases.sh",
+                    lib.display()
+                )
+            });
+        self.child = Some(
+            Command::new(binary)
+                .arg("-addr")
+                .arg(format!("127.0.0.1:{}", self.port))
+                .arg("-no-stdin-watch")
+                .arg("-parent-pid")
+                .arg(std::process::id().to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("the Elasticsearch stand-in starts"),
+        );
+        let client = reqwest::blocking::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if client
+                .get(format!("{}/", self.url()))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("the Elasticsearch stand-in exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Elasticsearch did not answer GET / within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server (SIGKILL); its data is lost.
+    pub fn halt(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Sends a request with a JSON (or NDJSON) body; the JSON answer. Panics unless 2xx.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> serde_json::Value {
+        let mut request =
+            reqwest::blocking::Client::new().request(method, format!("{}{path}", self.url()));
+        if let Some(body) = body {
+            let content_type = if path.contains("_bulk") {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
+            request = request.header("Content-Type", content_type).body(body);
+        }
+        let response = request.send().expect("Elasticsearch answers");
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        assert!(status.is_success(), "{path} failed: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Drop for Elasticsearch {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
 /// A MongoDB-compatible server (SecantusDB: MongoDB's wire protocol on WiredTiger, reporting a
 /// single-member replica set, so transactions work).
 pub struct Mongo {
@@ -218,10 +361,17 @@ impl Mongo {
         }
     }
 
-    /// Stops the server (SIGKILL: a crash, which its journal survives); its data stays for
-    /// [`Mongo::resume`].
+    /// Stops the server as an operator or a failover would (SIGTERM, SIGKILL after 20 s); its
+    /// data stays for [`Mongo::resume`].
     pub fn halt(&mut self) {
         if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -254,7 +404,11 @@ impl Mongo {
 }
 
 impl Drop for Mongo {
+    /// A test is over: SIGKILL, at once (whatever must outlive it is stopped with `halt`).
     fn drop(&mut self) {
-        self.halt();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -56,8 +56,8 @@ impl Server {
         for (k, v) in env {
             command.env(k, v);
         }
-        // `TEST_STORE=clickhouse|mongodb` runs every test that does not choose a store on
-        // that database: one server per xlrs, its data in the xlrs data dir (kept on restarts).
+        // `TEST_STORE=clickhouse|mongodb|elasticsearch` runs every test that does not choose a
+        // store on that database: one server per xlrs, kept across xlrs restarts.
         let test_store = std::env::var("TEST_STORE").ok();
         let database = test_store
             .filter(|_| !env.iter().any(|(k, _)| *k == "XLRS_STORE"))
@@ -102,10 +102,20 @@ impl Server {
         }
     }
 
-    /// Stops the server and returns its data dir, to start another on it.
+    /// Stops the server and returns its data dir, to start another on it (under `TEST_STORE`,
+    /// its database is stopped cleanly, or for the in-memory Elasticsearch kept running).
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        match self._database.take() {
+            // In memory only: kept running for the next server on this dir.
+            Some(databases::TestDatabase::Elasticsearch(elasticsearch)) => {
+                elasticsearch.keep_for(self.dir.path())
+            }
+            // Stopped cleanly; the next server on this dir starts it again on its data.
+            Some(databases::TestDatabase::Mongo(mut mongo)) => mongo.halt(),
+            _ => {}
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
     }

@@ -32,6 +32,8 @@ mod statements_get;
 mod statements_write;
 #[path = "blackbox/store_clickhouse.rs"]
 mod store_clickhouse;
+#[path = "blackbox/store_elasticsearch.rs"]
+mod store_elasticsearch;
 #[path = "blackbox/store_mongodb.rs"]
 mod store_mongodb;
 #[path = "blackbox/store_plugin.rs"]

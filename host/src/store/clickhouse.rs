@@ -14,7 +14,7 @@
 //! an insert whole). Documents are in ClickHouse too (`clickhouse_documents`); attachments and
 //! canonical activity definitions live in the embedded store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::batch::{self, GroupWriter, Job, Known};
+use super::group_commit::{self, accept, adoptable, GroupCommit, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ClickHouseSettings;
@@ -366,7 +366,12 @@ impl Inner {
             after = Some((tail.emission_time, tail.event_id));
             let mut prepared: Vec<(i64, PreparedStatement)> = Vec::with_capacity(rows.len());
             for row in &rows {
-                match adoptable(row) {
+                let adopted = serde_json::from_str(&row.event)
+                    .map_err(|e| format!("not JSON: {e}"))
+                    .and_then(|event| {
+                        adoptable(event, row.event_id, row.emission_time, "events-table")
+                    });
+                match adopted {
                     Ok(found) => prepared.push(found),
                     Err(why) => tracing::warn!(event_id = %row.event_id, "event not served: {why}"),
                 }
@@ -396,12 +401,11 @@ impl Inner {
         }
     }
 
-    /// What the statements table knows of these ids.
-    async fn known(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, Known>, StoreError> {
+    /// Rows of the statements table for these ids.
+    async fn existing(&self, ids: Vec<String>) -> Result<HashMap<Uuid, Existing>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let rows: Vec<Existing> = self
             .client
             .query(&format!(
@@ -412,16 +416,7 @@ impl Inner {
             .fetch_all()
             .await
             .map_err(failed)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let known = Known {
-                    hash: r.content_hash,
-                    voiding: !r.voids.is_nil(),
-                };
-                (r.id, known)
-            })
-            .collect())
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
@@ -473,6 +468,34 @@ impl Inner {
             }
         }
         outcome
+    }
+
+    /// Commits queued jobs in one round: each job is checked (duplicates, voiding rules)
+    /// against the database and the jobs before it; the accepted ones are written in one
+    /// insert and share its outcome.
+    async fn commit_round(&self, jobs: Vec<Job>, last: &mut i64) {
+        let ids: Vec<String> = jobs
+            .iter()
+            .flat_map(|j| &j.batch)
+            .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
+            .map(|id| id.to_string())
+            .collect();
+        let existing = match self.existing(ids).await {
+            Ok(existing) => existing,
+            Err(e) => return group_commit::answer(jobs, &Err(e)),
+        };
+        let hashes: HashMap<Uuid, String> = existing
+            .iter()
+            .map(|(id, e)| (*id, e.content_hash.clone()))
+            .collect();
+        let voiding: HashSet<Uuid> = existing
+            .values()
+            .filter(|e| !e.voids.is_nil())
+            .map(|e| e.id)
+            .collect();
+        let mut accepted = accept(jobs, hashes, voiding);
+        let outcome = self.write_jobs(&mut accepted, last).await;
+        group_commit::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
     }
 
     async fn write_jobs(
@@ -541,34 +564,6 @@ impl Inner {
             .map(|r| (r.stored, r.stored, r.body))
             .collect())
     }
-}
-
-impl GroupWriter for Inner {
-    fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
-        &self.queue
-    }
-
-    fn last_stored(&self) -> &tokio::sync::Mutex<i64> {
-        &self.last_stored
-    }
-
-    /// Checks each job (duplicates, voiding rules) against the database and the jobs before
-    /// it; the accepted ones are written in one insert and share its outcome.
-    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
-        let known = match self.known(batch::ids_to_check(&jobs)).await {
-            Ok(known) => known,
-            Err(e) => return batch::answer(jobs, &Err(e)),
-        };
-        let mut accepted = batch::accept(jobs, known);
-        let outcome = self.write_jobs(&mut accepted, last).await;
-        batch::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
-    }
-}
-
-/// An event of the events table as a statement to index, with its `stored` (µs).
-fn adoptable(row: &EventRow) -> Result<(i64, PreparedStatement), String> {
-    let event: Value = serde_json::from_str(&row.event).map_err(|e| format!("not JSON: {e}"))?;
-    super::ralph::adopt(event, Some(row.event_id), row.emission_time)
 }
 
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.
@@ -646,6 +641,22 @@ fn order_limit(q: &StatementQuery) -> String {
     )
 }
 
+impl GroupCommit for Inner {
+    type Writer = i64;
+
+    fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
+        &self.queue
+    }
+
+    fn writer(&self) -> &tokio::sync::Mutex<i64> {
+        &self.last_stored
+    }
+
+    async fn commit(&self, jobs: Vec<Job>, writer: &mut i64) {
+        self.commit_round(jobs, writer).await
+    }
+}
+
 #[async_trait]
 impl StatementStore for ClickHouseStore {
     async fn insert(
@@ -653,7 +664,7 @@ impl StatementStore for ClickHouseStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        batch::submit(&self.inner, batch, attachments).await
+        group_commit::insert(&self.inner, batch, attachments).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {

@@ -1,14 +1,19 @@
 //! Storage contract: one object-safe async trait per concern, and the built-in backends.
 
-mod batch;
 pub mod clickhouse;
 mod clickhouse_documents;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+pub mod elasticsearch;
+mod elasticsearch_adopt;
+mod elasticsearch_client;
+mod elasticsearch_documents;
+mod elasticsearch_query;
+mod elasticsearch_write;
+mod group_commit;
 pub mod mongo;
 mod mongo_documents;
 pub mod plugin;
-mod ralph;
 pub mod sqlite;
 mod sqlite_documents;
 

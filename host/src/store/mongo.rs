@@ -21,13 +21,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document as Doc};
 use mongodb::error::{Error as MongoError, ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, ClientSession, Collection, Cursor, IndexModel};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::batch::{self, GroupWriter, Job, Known};
+use super::group_commit::{self, accept, adoptable, GroupCommit, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::MongoSettings;
@@ -64,6 +64,17 @@ pub(super) struct Inner {
     queue: std::sync::Mutex<Vec<Job>>,
     /// `stored` of the insert in progress (0 when none), for Consistent-Through.
     pending_since: AtomicI64,
+}
+
+/// What a round needs to know of the ids it writes.
+#[derive(Default)]
+struct Known {
+    /// Content hash of each id already stored.
+    hashes: HashMap<Uuid, String>,
+    /// Those that are voiding statements.
+    voiding: HashSet<Uuid>,
+    /// Those a stored statement voids.
+    voided: HashSet<Uuid>,
 }
 
 /// A MongoDB failure as a store error: no server reachable is [`StoreError::Unavailable`].
@@ -411,13 +422,12 @@ impl Inner {
         Ok(())
     }
 
-    /// What the collection knows of these ids, and which of them a stored statement voids.
-    async fn known(
-        &self,
-        ids: &[Uuid],
-    ) -> Result<(HashMap<Uuid, Known>, HashSet<Uuid>), StoreError> {
+    /// What the collection knows of these ids: content hashes, which are voiding statements,
+    /// and which a stored statement voids.
+    async fn known(&self, ids: &[Uuid]) -> Result<Known, StoreError> {
+        let mut known = Known::default();
         if ids.is_empty() {
-            return Ok(Default::default());
+            return Ok(known);
         }
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let cursor = self
@@ -427,41 +437,43 @@ impl Inner {
             .await
             .map_err(failed)?;
         let asked: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let mut known = HashMap::new();
-        let mut voided = HashSet::new();
         for doc in collect(cursor).await? {
             let Ok(fields) = doc.get_document("xlrs") else {
                 continue;
             };
             let voids = fields.get_str("voids").ok();
             if let Some(target) = voids.filter(|t| asked.contains(t)) {
-                voided.extend(Uuid::parse_str(target).ok());
+                known.voided.extend(Uuid::parse_str(target).ok());
             }
-            let Some(id) = fields
-                .get_str("id")
-                .ok()
-                .and_then(|i| Uuid::parse_str(i).ok())
-            else {
+            let Some(id) = fields.get_str("id").ok().filter(|id| asked.contains(id)) else {
                 continue;
             };
-            if asked.contains(id.to_string().as_str()) {
-                let hash = fields.get_str("hash").unwrap_or_default().to_string();
-                known.insert(
-                    id,
-                    Known {
-                        hash,
-                        voiding: voids.is_some(),
-                    },
-                );
+            let Ok(id) = Uuid::parse_str(id) else {
+                continue;
+            };
+            let hash = fields.get_str("hash").unwrap_or_default().to_string();
+            known.hashes.insert(id, hash);
+            if voids.is_some() {
+                known.voiding.insert(id);
             }
         }
-        Ok((known, voided))
+        Ok(known)
     }
 
     /// Writes a round's documents and marks the statements they void, in one transaction.
     async fn write(&self, docs: Vec<Doc>, voided: Vec<String>) -> Result<(), StoreError> {
         let mut session = self.client.start_session().await.map_err(failed)?;
-        session.start_transaction().await.map_err(failed)?;
+        // Acknowledged once a majority of the replica set has it in its journal: durable on
+        // acknowledgement, as the embedded store is.
+        let durable = WriteConcern::builder()
+            .w(Acknowledgment::Majority)
+            .journal(true)
+            .build();
+        session
+            .start_transaction()
+            .write_concern(durable)
+            .await
+            .map_err(failed)?;
         let outcome = self.write_in(&mut session, docs, voided).await;
         if let Err(e) = outcome {
             let _ = session.abort_transaction().await;
@@ -591,27 +603,35 @@ impl Inner {
                     _ => 0,
                 };
                 let source = to_json(doc.remove("_source").unwrap_or(Bson::Null));
-                match super::ralph::adopt(source, None, created) {
+                let statement_id = source
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| Uuid::parse_str(id).ok());
+                let Some(statement_id) = statement_id else {
+                    skipped.push((id, "its statement has no valid id".into()));
+                    continue;
+                };
+                match adoptable(source, statement_id, created, "ralph") {
                     Ok((stored, s)) => ready.push((id, stored, s)),
                     Err(why) => skipped.push((id, why)),
                 }
             }
             let ids: Vec<Uuid> = ready.iter().map(|(_, _, s)| s.id).collect();
-            let (known, already_voided) = self.known(&ids).await?;
+            let known = self.known(&ids).await?;
             ready.sort_by_key(|(_, stored, s)| (*stored, s.id));
             let mut seen = HashSet::new();
             let targets: HashSet<Uuid> =
                 ready.iter().filter_map(|(_, _, s)| s.index.voids).collect();
             let mut definitions = Vec::new();
             for (id, stored, s) in ready {
-                if known.contains_key(&s.id) || !seen.insert(s.id) {
+                if known.hashes.contains_key(&s.id) || !seen.insert(s.id) {
                     skipped.push((id, format!("statement {} is already served", s.id)));
                     continue;
                 }
                 let stored = stored.max(*last + 1);
                 let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
                 let (_, source, inexact) = source_of(&body)?;
-                let voided = already_voided.contains(&s.id) || targets.contains(&s.id);
+                let voided = known.voided.contains(&s.id) || targets.contains(&s.id);
                 let mut fields = index_fields(&s, stored, voided);
                 if let Some(body) = inexact {
                     fields.insert("body", body);
@@ -764,25 +784,32 @@ fn window(q: &StatementQuery) -> Doc {
     w
 }
 
-impl GroupWriter for Inner {
+impl GroupCommit for Inner {
+    type Writer = i64;
+
     fn queue(&self) -> &std::sync::Mutex<Vec<Job>> {
         &self.queue
     }
 
-    fn last_stored(&self) -> &tokio::sync::Mutex<i64> {
+    fn writer(&self) -> &tokio::sync::Mutex<i64> {
         &self.last_stored
     }
 
     /// Checks each job (duplicates, voiding rules) against the collection and the jobs before
     /// it; the accepted ones are written in one transaction and share its outcome.
     async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
-        let (known, already_voided) = match self.known(&batch::ids_to_check(&jobs)).await {
-            Ok(found) => found,
-            Err(e) => return batch::answer(jobs, &Err(e)),
+        let ids: Vec<Uuid> = jobs
+            .iter()
+            .flat_map(|j| &j.batch)
+            .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
+            .collect();
+        let known = match self.known(&ids).await {
+            Ok(known) => known,
+            Err(e) => return group_commit::answer(jobs, &Err(e)),
         };
-        let mut accepted = batch::accept(jobs, known);
-        let outcome = self.write_jobs(&mut accepted, &already_voided, last).await;
-        batch::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
+        let mut accepted = accept(jobs, known.hashes, known.voiding);
+        let outcome = self.write_jobs(&mut accepted, &known.voided, last).await;
+        group_commit::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
     }
 }
 
@@ -793,7 +820,7 @@ impl StatementStore for MongoStore {
         batch: Vec<PreparedStatement>,
         attachments: Vec<Attachment>,
     ) -> Result<(), StoreError> {
-        batch::submit(&self.inner, batch, attachments).await
+        group_commit::insert(&self.inner, batch, attachments).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
