@@ -201,6 +201,23 @@ pub fn run_cli(bin: &str, data_dir: &Path, args: &[&str]) -> Output {
         .expect("xlrs runs")
 }
 
+/// The id a successful statement POST answers with (asserting the 200).
+pub fn id_of(response: Response) -> String {
+    assert_eq!(response.status(), 200, "the statement is stored");
+    let ids: Vec<String> = response.json().expect("ids");
+    ids[0].clone()
+}
+
+/// The ids of a statements page, in order.
+pub fn ids_of(page: &Value) -> Vec<&str> {
+    page["statements"]
+        .as_array()
+        .expect("a statements array")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect()
+}
+
 /// A unique value for this test run.
 pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()

@@ -503,13 +503,7 @@ impl Inner {
         accepted: &mut [(Job, Vec<usize>)],
         last: &mut i64,
     ) -> Result<(), StoreError> {
-        // Attachments first: content-addressed, so a failed batch leaves only unreferenced
-        // bytes, never a statement whose attachment is missing.
-        let attachments: Vec<Attachment> = accepted
-            .iter_mut()
-            .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
-            .collect();
-        self.side.keep_side_data(attachments, Vec::new()).await?;
+        group_commit::keep_attachments(&self.side, accepted).await?;
         let count: usize = accepted.iter().map(|(_, keep)| keep.len()).sum();
         if count == 0 {
             return Ok(());

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::elasticsearch::{Inner, Writer, CHUNK};
 use super::elasticsearch_client::reason;
 use super::group_commit::{self, accept, Job};
-use super::{Attachment, StoreError};
+use super::StoreError;
 use crate::xapi::statement::{finish_body, PreparedStatement};
 use crate::xapi::time::{format_micros, now_micros};
 
@@ -496,13 +496,7 @@ impl Inner {
         known: &HashMap<Uuid, QueryDoc>,
         writer: &mut Writer,
     ) -> Result<(), StoreError> {
-        // Attachments first: content-addressed, so a failed round leaves only unreferenced
-        // bytes, never a statement whose attachment is missing.
-        let attachments: Vec<Attachment> = accepted
-            .iter_mut()
-            .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
-            .collect();
-        self.side.keep_side_data(attachments, Vec::new()).await?;
+        group_commit::keep_attachments(&self.side, accepted).await?;
         let mut stored = writer.last.max(now_micros() - 1);
         // Marked before positions are handed out: Consistent-Through never passes them.
         self.pending_since.store(stored + 1, Ordering::SeqCst);

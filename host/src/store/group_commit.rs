@@ -86,6 +86,20 @@ pub(super) fn accept(
     accepted
 }
 
+/// Keeps the attachments of a round's accepted jobs in the embedded store, before the round
+/// is written: content-addressed, so a failed round leaves only unreferenced bytes, never a
+/// statement whose attachment is missing.
+pub(super) async fn keep_attachments(
+    side: &super::sqlite::SqliteStore,
+    accepted: &mut [(Job, Vec<usize>)],
+) -> Result<(), StoreError> {
+    let attachments: Vec<Attachment> = accepted
+        .iter_mut()
+        .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
+        .collect();
+    side.keep_side_data(attachments, Vec::new()).await
+}
+
 /// Answers every job of a round with the same outcome.
 pub(super) fn answer(jobs: impl IntoIterator<Item = Job>, outcome: &Result<(), StoreError>) {
     for job in jobs {

@@ -11,7 +11,7 @@ use xlrs::config::ClickHouseSettings;
 use xlrs::store::clickhouse::ClickHouseStore;
 use xlrs::store::sqlite::SqliteStore;
 use xlrs_tests::databases::{free_port, ClickHouse};
-use xlrs_tests::{enc, statement, unique, Server};
+use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -29,22 +29,6 @@ fn start_on(clickhouse: &ClickHouse, database: &str) -> Server {
             ("XLRS_CLICKHOUSE__DATABASE", database),
         ],
     )
-}
-
-fn id_of(response: reqwest::blocking::Response) -> String {
-    assert_eq!(response.status(), 200, "the statement is stored");
-    let ids: Vec<String> = response.json().expect("ids");
-    ids[0].clone()
-}
-
-/// The ids of a statements page, in order.
-fn ids_of(page: &Value) -> Vec<&str> {
-    page["statements"]
-        .as_array()
-        .expect("a statements array")
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use xlrs::config::ElasticsearchSettings;
 use xlrs::store::elasticsearch::ElasticsearchStore;
 use xlrs::store::sqlite::SqliteStore;
 use xlrs_tests::databases::{free_port, Elasticsearch};
-use xlrs_tests::{enc, statement, unique, Server};
+use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -24,22 +24,6 @@ fn start_on(elasticsearch: &Elasticsearch) -> Server {
             ("XLRS_ELASTICSEARCH__URL", &elasticsearch.url()),
         ],
     )
-}
-
-fn id_of(response: reqwest::blocking::Response) -> String {
-    assert_eq!(response.status(), 200, "the statement is stored");
-    let ids: Vec<String> = response.json().expect("ids");
-    ids[0].clone()
-}
-
-/// The ids of a statements page, in order.
-fn ids_of(page: &Value) -> Vec<&str> {
-    page["statements"]
-        .as_array()
-        .expect("a statements array")
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect()
 }
 
 /// How many documents an index holds.

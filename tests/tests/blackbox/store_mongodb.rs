@@ -11,7 +11,7 @@ use xlrs::config::MongoSettings;
 use xlrs::store::mongo::MongoStore;
 use xlrs::store::sqlite::SqliteStore;
 use xlrs_tests::databases::{free_port, Mongo};
-use xlrs_tests::{enc, statement, unique, Server};
+use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -30,22 +30,6 @@ fn start_on(mongo: &Mongo, database: &str, collection: &str) -> Server {
             ("XLRS_MONGODB__COLLECTION", collection),
         ],
     )
-}
-
-fn id_of(response: reqwest::blocking::Response) -> String {
-    assert_eq!(response.status(), 200, "the statement is stored");
-    let ids: Vec<String> = response.json().expect("ids");
-    ids[0].clone()
-}
-
-/// The ids of a statements page, in order.
-fn ids_of(page: &Value) -> Vec<&str> {
-    page["statements"]
-        .as_array()
-        .expect("a statements array")
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect()
 }
 
 #[test]
