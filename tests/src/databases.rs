@@ -19,6 +19,35 @@ fn venv() -> PathBuf {
     venv
 }
 
+/// Waits until `ready` holds for the server just started, failing the test when it exits or
+/// is not ready within `secs` seconds.
+fn wait_until_ready(child: &mut Option<Child>, what: &str, secs: u64, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ready() {
+        if let Some(Ok(Some(status))) = child.as_mut().map(Child::try_wait) {
+            panic!("the {what} server exited at start: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} was not ready within {secs} s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// True when a GET of `url` answers 2xx.
+fn answers(url: &str) -> bool {
+    reqwest::blocking::get(url).is_ok_and(|r| r.status().is_success())
+}
+
+/// Kills the server process, if running, and reaps it (SIGKILL).
+fn kill(child: &mut Option<Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// A port nobody listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -114,33 +143,13 @@ impl ClickHouse {
                 .spawn()
                 .expect("the ClickHouse server starts"),
         );
-        let client = reqwest::blocking::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if client
-                .get(format!("{}/ping", self.url()))
-                .send()
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("the ClickHouse server exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ClickHouse did not answer /ping within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let ping = format!("{}/ping", self.url());
+        wait_until_ready(&mut self.child, "ClickHouse", 60, || answers(&ping));
     }
 
     /// Stops the server (SIGKILL); its data stays for [`ClickHouse::resume`].
     pub fn halt(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill(&mut self.child);
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -237,33 +246,13 @@ impl Elasticsearch {
                 .spawn()
                 .expect("the Elasticsearch stand-in starts"),
         );
-        let client = reqwest::blocking::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if client
-                .get(format!("{}/", self.url()))
-                .send()
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("the Elasticsearch stand-in exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Elasticsearch did not answer GET / within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let root = format!("{}/", self.url());
+        wait_until_ready(&mut self.child, "Elasticsearch", 30, || answers(&root));
     }
 
     /// Stops the server (SIGKILL); its data is lost.
     pub fn halt(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill(&mut self.child);
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -348,17 +337,10 @@ impl Mongo {
                 .spawn()
                 .expect("the MongoDB server starts"),
         );
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("the MongoDB server exited at start: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "MongoDB did not accept connections within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let port = self.port;
+        wait_until_ready(&mut self.child, "MongoDB", 60, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
     }
 
     /// Stops the server as an operator or a failover would (SIGTERM, SIGKILL after 20 s); its
@@ -406,9 +388,6 @@ impl Mongo {
 impl Drop for Mongo {
     /// A test is over: SIGKILL, at once (whatever must outlive it is stopped with `halt`).
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill(&mut self.child);
     }
 }
