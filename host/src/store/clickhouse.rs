@@ -14,7 +14,7 @@
 //! an insert whole). Documents are in ClickHouse too (`clickhouse_documents`); attachments and
 //! canonical activity definitions live in the embedded store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::group_commit::{self, accept, adoptable, GroupCommit, Job};
+use super::group_commit::{self, accept_known, adoptable, GroupCommit, Job};
 use super::sqlite::{merge_page, SqliteStore};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::config::ClickHouseSettings;
@@ -484,16 +484,10 @@ impl Inner {
             Ok(existing) => existing,
             Err(e) => return group_commit::answer(jobs, &Err(e)),
         };
-        let hashes: HashMap<Uuid, String> = existing
-            .iter()
-            .map(|(id, e)| (*id, e.content_hash.clone()))
-            .collect();
-        let voiding: HashSet<Uuid> = existing
-            .values()
-            .filter(|e| !e.voids.is_nil())
-            .map(|e| e.id)
-            .collect();
-        let mut accepted = accept(jobs, hashes, voiding);
+        let known = existing
+            .into_values()
+            .map(|e| (e.id, e.content_hash, !e.voids.is_nil()));
+        let mut accepted = accept_known(jobs, known);
         let outcome = self.write_jobs(&mut accepted, last).await;
         group_commit::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::elasticsearch::{Inner, Writer, CHUNK};
 use super::elasticsearch_client::reason;
-use super::group_commit::{self, accept, Job};
+use super::group_commit::{self, accept_known, Job};
 use super::StoreError;
 use crate::xapi::statement::{finish_body, PreparedStatement};
 use crate::xapi::time::{format_micros, now_micros};
@@ -476,16 +476,10 @@ impl Inner {
             Ok(known) => known,
             Err(e) => return group_commit::answer(jobs, &Err(e)),
         };
-        let hashes: HashMap<Uuid, String> = known
+        let stored = known
             .iter()
-            .map(|(id, k)| (*id, k.content_hash.clone()))
-            .collect();
-        let voiding: HashSet<Uuid> = known
-            .iter()
-            .filter(|(_, k)| k.voids.is_some())
-            .map(|(id, _)| *id)
-            .collect();
-        let mut accepted = accept(jobs, hashes, voiding);
+            .map(|(id, k)| (*id, k.content_hash.clone(), k.voids.is_some()));
+        let mut accepted = accept_known(jobs, stored);
         let outcome = self.write_jobs(&mut accepted, &known, writer).await;
         group_commit::answer(accepted.into_iter().map(|(job, _)| job), &outcome);
     }

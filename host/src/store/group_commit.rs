@@ -86,6 +86,23 @@ pub(super) fn accept(
     accepted
 }
 
+/// [`accept`] given each stored statement the round asks about as (id, content hash, whether
+/// it is a voiding statement).
+pub(super) fn accept_known(
+    jobs: Vec<Job>,
+    stored: impl IntoIterator<Item = (Uuid, String, bool)>,
+) -> Vec<(Job, Vec<usize>)> {
+    let mut hashes = HashMap::new();
+    let mut voiding = HashSet::new();
+    for (id, hash, is_voiding) in stored {
+        if is_voiding {
+            voiding.insert(id);
+        }
+        hashes.insert(id, hash);
+    }
+    accept(jobs, hashes, voiding)
+}
+
 /// Keeps the attachments of a round's accepted jobs in the embedded store, before the round
 /// is written: content-addressed, so a failed round leaves only unreferenced bytes, never a
 /// statement whose attachment is missing.
