@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Builds every plugin in plugins/ from source into target/plugins/<name>.wasm (components),
-# with plugin.toml beside it where the plugin has one. Rust guests build with Debian's Rust and
-# its std source (scripts/install-wasm-toolchain.sh), in their own target dir so they never
-# fight the host build; `xlrs plugin componentize` turns each core module into a component.
+# with plugin.toml beside it as <name>.toml where the plugin has one:
+# - Rust plugins (the plugins/ workspace) with Debian's Rust and its std source
+#   (scripts/install-wasm-toolchain.sh), in their own target dir so they never fight the host
+#   build; `xlrs plugin componentize` turns each core module into a component;
+# - JavaScript, Python and C plugins with `xlrs plugin build` (toolchains in
+#   target/plugin-tools, installed from npm/PyPI on first use; clang and wasi-libc from Debian);
+# - then `xlrs plugin new` output for every language and kind it has a template for, built
+#   unchanged into target/plugins/new-<lang>-<kind>.wasm, so the templates stay buildable.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/target/plugins"
 guest_target="$root/target/wasm-guests"
 
 bash "$root/scripts/install-wasm-toolchain.sh"
+bash "$root/scripts/install-c-toolchain.sh"
+export XLRS_PLUGIN_TOOLCHAINS="$root/target/plugin-tools"
 
 echo "building Rust plugins for wasm32-unknown-unknown…" >&2
 (
@@ -34,4 +41,27 @@ for manifest in "$root"/plugins/*/Cargo.toml; do
   "$xlrs" plugin componentize "$module" -o "$out/$name.wasm"
   if [ -f "$dir/plugin.toml" ]; then cp "$dir/plugin.toml" "$out/$name.toml"; fi
   echo "  $out/$name.wasm ($(stat -c %s "$out/$name.wasm") bytes)" >&2
+done
+
+for dir in "$root"/plugins/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/Cargo.toml" ] && continue
+  echo "building $name with xlrs plugin build…" >&2
+  "$xlrs" plugin build "$dir" -o "$out/$name.wasm" >/dev/null
+  echo "  $out/$name.wasm ($(stat -c %s "$out/$name.wasm") bytes)" >&2
+done
+
+# `xlrs plugin new` output, built unchanged. Rust scaffolds share the plugins' target dir
+# (same profile: the std built for wasm32 is reused).
+scaffolds="$root/target/scaffolds"
+rm -rf "$scaffolds"
+mkdir -p "$scaffolds"
+for lang in rust js python c; do
+  for kind in validator transformer backend; do
+    [ "$lang" != rust ] && [ "$kind" = backend ] && continue
+    name="new-$lang-$kind"
+    "$xlrs" plugin new "$name" --kind "$kind" --lang "$lang" --dir "$scaffolds" >/dev/null 2>&1
+    echo "building the $lang $kind template…" >&2
+    CARGO_TARGET_DIR="$guest_target" "$xlrs" plugin build "$scaffolds/$name" -o "$out/$name.wasm" >/dev/null
+  done
 done

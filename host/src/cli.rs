@@ -92,6 +92,39 @@ pub enum PluginAction {
         #[arg(long)]
         manifest: Option<PathBuf>,
     },
+    /// Start a plugin project that builds and loads as is.
+    New {
+        /// The plugin's name (lowercase letters, digits, '-'): its folder and file names.
+        name: String,
+        /// Which world it implements.
+        #[arg(long, value_enum)]
+        kind: crate::plugins::PluginKind,
+        /// The language it is written in.
+        #[arg(long, value_enum)]
+        lang: crate::plugins::authoring::Lang,
+        /// The folder to create it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The xlrs-plugin-sdk checkout a Rust plugin depends on (found from here or from
+        /// this xlrs's checkout when not given; else the published crate).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a plugin project (Rust, JavaScript, Python or C) into a component, installing
+    /// the pinned npm/PyPI toolchain it needs on first use.
+    Build {
+        /// The project folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the component (default DIR/target/NAME.wasm); its plugin.toml is
+        /// copied beside it as NAME.toml.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Where the npm and PyPI toolchains are installed (default: the `plugin_toolchains`
+        /// setting, XLRS_PLUGIN_TOOLCHAINS, else ~/.cache/xlrs/toolchains).
+        #[arg(long)]
+        toolchains: Option<PathBuf>,
+    },
     /// Turn a core module built with wit-bindgen (wasm32-unknown-unknown) into a component.
     Componentize {
         /// The core module.
@@ -248,10 +281,33 @@ fn plugin(settings: &Settings, action: PluginAction) -> anyhow::Result<()> {
             let out = tooling::run(&file, manifest.as_deref(), statements)?;
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
+        PluginAction::New {
+            name,
+            kind,
+            lang,
+            dir,
+            sdk,
+        } => {
+            let project =
+                crate::plugins::authoring::new_project(&name, kind, lang, &dir, sdk.as_deref())?;
+            println!("{}", project.display());
+            eprintln!("build it with: xlrs plugin build {}", project.display());
+        }
+        PluginAction::Build {
+            dir,
+            output,
+            toolchains,
+        } => {
+            let toolchains = toolchains
+                .or_else(|| settings.plugin_toolchains.clone())
+                .unwrap_or_else(crate::plugins::authoring::default_toolchains_dir);
+            let out = crate::plugins::authoring::build(&dir, output.as_deref(), &toolchains)?;
+            println!("{}", out.display());
+        }
         PluginAction::Componentize { module, output } => {
             let bytes =
                 std::fs::read(&module).with_context(|| format!("reading {}", module.display()))?;
-            let component = tooling::componentize(&bytes)?;
+            let component = tooling::componentize(&bytes, None)?;
             std::fs::write(&output, component)
                 .with_context(|| format!("writing {}", output.display()))?;
         }

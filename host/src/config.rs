@@ -38,6 +38,9 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
+    /// Where `xlrs plugin build` installs the npm and PyPI guest toolchains (default
+    /// `~/.cache/xlrs/toolchains`).
+    pub plugin_toolchains: Option<PathBuf>,
     /// The statement store: `sqlite` (default), `clickhouse`, `mongodb`, `elasticsearch`, or
     /// the name of a backend plugin.
     pub store: String,
@@ -221,6 +224,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./xlrs-data"),
             auth_file: None,
             plugins_dir: None,
+            plugin_toolchains: None,
             store: "sqlite".into(),
             admin_user: None,
             admin_password: None,
@@ -260,6 +264,7 @@ const STRING_KEYS: &[&str] = &[
     "data_dir",
     "auth_file",
     "plugins_dir",
+    "plugin_toolchains",
     "store",
     "admin_user",
     "admin_password",

@@ -1,12 +1,21 @@
-//! What an xlrs plugin author depends on: typed xAPI statements and helpers.
-//!
-//! The WebAssembly glue (a trait per world and a registration macro hiding `wit_bindgen`) comes
-//! with the plugin runtime; these types and helpers are usable today, in plugins and tools.
+//! What an xlrs plugin author depends on: typed xAPI statements, helpers (IFI hashing,
+//! extensions, language maps) and, when built for WebAssembly, one trait per plugin world with
+//! an export macro that hides `wit_bindgen` (see [`guest`]).
 
 pub mod ifi;
+pub mod language;
 pub mod statement;
+
+#[cfg(target_arch = "wasm32")]
+pub mod guest;
 
 /// The plugin contract version this SDK targets (the `wit/v0.1` package).
 pub const WIT_VERSION: &str = "0.1.0";
 
-pub use statement::{Actor, Statement, Verb};
+pub use statement::{Account, Actor, Statement, Verb};
+
+#[cfg(target_arch = "wasm32")]
+pub use guest::{
+    config, log, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
+    StatementRecord, StoreError, StoredStatement, Transformer, Validator,
+};

@@ -93,6 +93,24 @@ impl Statement {
     }
 }
 
+impl Actor {
+    /// The inverse functional identifier as one string (`mbox:…`, `mbox_sha1sum:…`,
+    /// `openid:…`, `account:HOMEPAGE|NAME`), or None for an anonymous Group.
+    pub fn ifi(&self) -> Option<String> {
+        if let Some(v) = &self.mbox {
+            return Some(format!("mbox:{v}"));
+        }
+        if let Some(v) = &self.mbox_sha1sum {
+            return Some(format!("mbox_sha1sum:{v}"));
+        }
+        if let Some(v) = &self.openid {
+            return Some(format!("openid:{v}"));
+        }
+        let a = self.account.as_ref()?;
+        Some(format!("account:{}|{}", a.home_page, a.name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +123,14 @@ mod tests {
         let back: Value = serde_json::from_str(&s.to_json().unwrap()).unwrap();
         let orig: Value = serde_json::from_str(text).unwrap();
         assert_eq!(back, orig);
+    }
+
+    #[test]
+    fn an_agent_is_known_by_its_first_identifier() {
+        let a: Actor =
+            serde_json::from_str(r#"{"account":{"homePage":"https://lms","name":"7"}}"#).unwrap();
+        assert_eq!(a.ifi().as_deref(), Some("account:https://lms|7"));
+        let g: Actor = serde_json::from_str(r#"{"objectType":"Group","member":[]}"#).unwrap();
+        assert_eq!(g.ifi(), None);
     }
 }

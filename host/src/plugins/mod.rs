@@ -1,6 +1,7 @@
 //! WebAssembly plugins: validators, transformers and storage backends loaded from the plugins directory, each
 //! sandboxed (memory, time, no capabilities unless granted) and replaceable while serving.
 
+pub mod authoring;
 pub mod bindings;
 mod engine;
 mod http;

@@ -12,13 +12,16 @@ use super::manifest::Manifest;
 use super::pipeline::Pipeline;
 use crate::xapi::version::XapiVersion;
 
-/// Wraps a core WebAssembly module (built for wasm32-unknown-unknown with wit-bindgen) into a
-/// component, using the component-type metadata wit-bindgen embedded.
-pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
-    wit_component::ComponentEncoder::default()
-        .module(module)?
-        .validate(true)
-        .encode()
+/// Wraps a core WebAssembly module built with wit-bindgen into a component, using the
+/// component-type metadata it embeds; a module importing WASI preview 1 (C with wasi-libc)
+/// needs the adapter that maps it onto preview 2.
+pub fn componentize(module: &[u8], wasi_adapter: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+    let mut encoder = wit_component::ComponentEncoder::default();
+    encoder.module(module)?;
+    if let Some(adapter) = wasi_adapter {
+        encoder.adapter("wasi_snapshot_preview1", adapter)?;
+    }
+    encoder.validate(true).encode()
 }
 
 /// A component's world, WIT packages and imports, as `xlrs plugin check` prints them.

@@ -3,66 +3,61 @@
 //!
 //! Config: `salt` (required, keep it secret), `home_page` (default `https://anonymous.invalid`).
 
-wit_bindgen::generate!({ world: "transformer", path: "../../wit/v0.1" });
+use serde_json::Value;
+use xlrs_plugin_sdk::ifi::salted_sha256;
+use xlrs_plugin_sdk::{config, export_transformer, Account, Actor, Statement, Transformer};
 
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use xlrs::plugin::host::config;
-
-
-struct Anonymize;
-
-/// The identifier of an Agent as one string, or None when it has none.
-fn identifier(agent: &Value) -> Option<String> {
-    for key in ["mbox", "mbox_sha1sum", "openid"] {
-        if let Some(v) = agent.get(key).and_then(Value::as_str) {
-            return Some(format!("{key}:{v}"));
-        }
-    }
-    let account = agent.get("account")?;
-    Some(format!(
-        "account:{}|{}",
-        account.get("homePage")?.as_str()?,
-        account.get("name")?.as_str()?
-    ))
+struct Anonymize {
+    /// The secret salt; None when the manifest forgot it (every batch then fails).
+    salt: Option<String>,
+    /// The homePage of the pseudonymous accounts.
+    home_page: String,
 }
 
-fn pseudonymise(agent: &mut Value, salt: &str, home_page: &str) {
-    let Some(id) = identifier(agent) else { return };
-    let hash = hex::encode(Sha256::new().chain_update(salt).chain_update(id).finalize());
-    if let Some(map) = agent.as_object_mut() {
-        for key in ["mbox", "mbox_sha1sum", "openid", "account", "name"] {
-            map.remove(key);
-        }
-        map.insert("account".into(), json!({ "homePage": home_page, "name": hash }));
+impl Anonymize {
+    fn pseudonymise(&self, actor: &mut Actor, salt: &str) {
+        let Some(id) = actor.ifi() else { return };
+        actor.mbox = None;
+        actor.mbox_sha1sum = None;
+        actor.openid = None;
+        actor.name = None;
+        actor.account = Some(Account {
+            home_page: self.home_page.clone(),
+            name: salted_sha256(salt, &id),
+        });
     }
 }
 
-impl Guest for Anonymize {
-    fn transform(statements: Vec<String>) -> Result<Vec<String>, Error> {
-        let salt = config("salt").ok_or_else(|| Error {
-            message: "anonymize needs a `salt` in its [config]".into(),
-            statement_index: None,
+impl Transformer for Anonymize {
+    fn new() -> Self {
+        Anonymize {
+            salt: config("salt"),
+            home_page: config("home_page").unwrap_or_else(|| "https://anonymous.invalid".into()),
+        }
+    }
+
+    fn transform_batch(
+        &mut self,
+        mut statements: Vec<Statement>,
+    ) -> Result<Vec<Statement>, xlrs_plugin_sdk::Rejection> {
+        let salt = self.salt.clone().ok_or_else(|| {
+            xlrs_plugin_sdk::Rejection::failure("anonymize needs a `salt` in its [config]")
         })?;
-        let home_page = config("home_page").unwrap_or_else(|| "https://anonymous.invalid".into());
-        statements
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let mut s: Value = serde_json::from_str(text).map_err(|e| Error {
-                    message: format!("not JSON: {e}"),
-                    statement_index: Some(i as u32),
-                })?;
-                if let Some(actor) = s.get_mut("actor") {
-                    pseudonymise(actor, &salt, &home_page);
-                    if let Some(members) = actor.get_mut("member").and_then(Value::as_array_mut) {
-                        members.iter_mut().for_each(|m| pseudonymise(m, &salt, &home_page));
+        for statement in &mut statements {
+            self.pseudonymise(&mut statement.actor, &salt);
+            if let Some(members) = statement.actor.extra.get_mut("member").and_then(Value::as_array_mut) {
+                for member in members {
+                    if let Ok(mut agent) = serde_json::from_value::<Actor>(member.clone()) {
+                        self.pseudonymise(&mut agent, &salt);
+                        if let Ok(v) = serde_json::to_value(agent) {
+                            *member = v;
+                        }
                     }
                 }
-                Ok(s.to_string())
-            })
-            .collect()
+            }
+        }
+        Ok(statements)
     }
 }
 
-export!(Anonymize);
+export_transformer!(Anonymize);

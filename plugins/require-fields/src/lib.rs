@@ -2,13 +2,13 @@
 //!
 //! Config (`[config]` in plugin.toml): `fields = "context.registration,result.score.scaled"`.
 
-wit_bindgen::generate!({ world: "validator", path: "../../wit/v0.1" });
-
 use serde_json::Value;
-use xlrs::plugin::host::{config, log};
-use xlrs::plugin::types::Level;
+use xlrs_plugin_sdk::{config, export_validator, log, Level, Rejection, Statement, Validator};
 
-struct RequireFields;
+struct RequireFields {
+    /// Dotted paths every statement must have (non-null).
+    fields: Vec<String>,
+}
 
 fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.')
@@ -16,37 +16,34 @@ fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
         .filter(|v| !v.is_null())
 }
 
-impl Guest for RequireFields {
-    fn validate(statements: Vec<String>) -> Result<(), Vec<Error>> {
-        let fields: Vec<String> = config("fields")
+impl Validator for RequireFields {
+    fn new() -> Self {
+        let fields = config("fields")
             .unwrap_or_default()
             .split(',')
             .map(|f| f.trim().to_string())
             .filter(|f| !f.is_empty())
             .collect();
-        let mut errors = Vec::new();
-        for (i, text) in statements.iter().enumerate() {
-            let statement: Value = match serde_json::from_str(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    errors.push(Error { message: format!("not JSON: {e}"), statement_index: Some(i as u32) });
-                    continue;
-                }
-            };
-            for field in &fields {
-                if lookup(&statement, field).is_none() {
-                    errors.push(Error {
-                        message: format!("{field} is required by this LRS"),
-                        statement_index: Some(i as u32),
-                    });
+        RequireFields { fields }
+    }
+
+    fn validate_batch(&mut self, statements: &[Statement]) -> Result<(), Vec<Rejection>> {
+        let mut rejections = Vec::new();
+        for (i, statement) in statements.iter().enumerate() {
+            let value = serde_json::to_value(statement).unwrap_or(Value::Null);
+            for field in &self.fields {
+                if lookup(&value, field).is_none() {
+                    rejections.push(Rejection::of(i, format!("{field} is required by this LRS")));
                 }
             }
         }
-        if !errors.is_empty() {
-            log(Level::Debug, &format!("rejected {} statement(s)", errors.len()));
+        if rejections.is_empty() {
+            Ok(())
+        } else {
+            log(Level::Debug, &format!("rejected {} statement(s)", rejections.len()));
+            Err(rejections)
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
 
-export!(RequireFields);
+export_validator!(RequireFields);

@@ -1,0 +1,46 @@
+//! The WIT bindings of the three worlds, generated once here so plugins never call
+//! `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
+//! and `host` modules, so one Rust type stands for each WIT type.
+
+/// Bindings of the `validator` world (and the shared `types` and `host` interfaces).
+pub mod validator {
+    wit_bindgen::generate!({
+        world: "validator",
+        path: "../wit/v0.1",
+        pub_export_macro: true,
+        export_macro_name: "export_validator_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::validator",
+    });
+}
+
+/// Bindings of the `transformer` world.
+pub mod transformer {
+    wit_bindgen::generate!({
+        world: "transformer",
+        path: "../wit/v0.1",
+        pub_export_macro: true,
+        export_macro_name: "export_transformer_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::transformer",
+        with: {
+            "xlrs:plugin/types@0.1.0": super::validator::xlrs::plugin::types,
+            "xlrs:plugin/host@0.1.0": super::validator::xlrs::plugin::host,
+        },
+    });
+}
+
+/// Bindings of the `backend` world.
+pub mod backend {
+    wit_bindgen::generate!({
+        world: "backend",
+        path: "../wit/v0.1",
+        pub_export_macro: true,
+        export_macro_name: "export_backend_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::backend",
+        with: {
+            "xlrs:plugin/types@0.1.0": super::validator::xlrs::plugin::types,
+            "xlrs:plugin/host@0.1.0": super::validator::xlrs::plugin::host,
+        },
+    });
+}
+
+pub use validator::xlrs::plugin::{host, types};
