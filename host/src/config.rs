@@ -38,6 +38,9 @@ pub struct Settings {
     pub auth_file: Option<PathBuf>,
     /// Plugins directory (default `<data_dir>/plugins`).
     pub plugins_dir: Option<PathBuf>,
+    /// Compiled plugins, by content hash (default `<data_dir>/plugin-cache`); servers may
+    /// share one.
+    pub plugin_cache: Option<PathBuf>,
     /// Where `xlrs plugin build` installs the npm and PyPI guest toolchains (default
     /// `~/.cache/xlrs/toolchains`).
     pub plugin_toolchains: Option<PathBuf>,
@@ -224,6 +227,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./xlrs-data"),
             auth_file: None,
             plugins_dir: None,
+            plugin_cache: None,
             plugin_toolchains: None,
             store: "sqlite".into(),
             admin_user: None,
@@ -264,6 +268,7 @@ const STRING_KEYS: &[&str] = &[
     "data_dir",
     "auth_file",
     "plugins_dir",
+    "plugin_cache",
     "plugin_toolchains",
     "store",
     "admin_user",
@@ -603,7 +608,10 @@ impl Settings {
     pub fn plugin_paths(&self) -> crate::plugins::PluginPaths {
         crate::plugins::PluginPaths {
             dir: self.plugins_dir(),
-            cache: self.data_dir.join("plugin-cache"),
+            cache: self
+                .plugin_cache
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("plugin-cache")),
             data: self.data_dir.join("plugin-data"),
         }
     }

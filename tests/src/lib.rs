@@ -50,6 +50,12 @@ impl Server {
             .env("XLRS_ADMIN_USER", "admin")
             .env("XLRS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("XLRS_LOG", "warn")
+            // Compiled plugins are shared by every test server: a component bundling a JS or
+            // Python engine then compiles once per run instead of once per test.
+            .env(
+                "XLRS_PLUGIN_CACHE",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugin-cache"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

@@ -22,6 +22,8 @@ mod limits;
 mod oidc;
 #[path = "blackbox/operations.rs"]
 mod operations;
+#[path = "blackbox/plugin_examples.rs"]
+mod plugin_examples;
 #[path = "blackbox/plugin_http.rs"]
 mod plugin_http;
 #[path = "blackbox/plugins.rs"]

@@ -3,7 +3,7 @@
 //! swapped atomically on every change, and a debounced watcher for hot reload. A plugin that
 //! fails to load leaves its previous version serving, and its error is reported.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -59,6 +59,8 @@ pub struct PluginRegistry {
     data_dir: PathBuf,
     engine: Mutex<Option<Arc<PluginEngine>>>,
     entries: Mutex<BTreeMap<String, Entry>>,
+    /// Held through a whole reload, so two reloads never interleave.
+    reloading: Mutex<()>,
     pipeline: ArcSwap<Pipeline>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
 }
@@ -82,6 +84,16 @@ pub enum RegistryError {
         /// What failed.
         message: String,
     },
+}
+
+/// What a reload made of one plugin found in the directory.
+enum Outcome {
+    /// Same component and manifest as the one serving.
+    Unchanged,
+    /// A new version, ready to serve, with its fingerprint.
+    Loaded(Arc<PluginInstance>, (String, String)),
+    /// Why it could not be loaded (the previous version, if any, keeps serving).
+    Failed(String),
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -164,6 +176,7 @@ impl PluginRegistry {
             data_dir,
             engine: Mutex::new(None),
             entries: Mutex::new(BTreeMap::new()),
+            reloading: Mutex::new(()),
             pipeline: ArcSwap::from_pointee(Pipeline::default()),
             watcher: Mutex::new(None),
         });
@@ -252,66 +265,74 @@ impl PluginRegistry {
         })
     }
 
-    /// Rescans the directory, loads what changed, and swaps in the new pipeline.
+    /// Rescans the directory, loads what changed, and swaps in the new pipeline. Components
+    /// compile without holding the entries, so `/plugins`, backends and the serving pipeline
+    /// are never blocked by a slow compile (a JS or Python engine takes seconds).
     pub fn reload(&self) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let found = discover(&self.dir);
-        let mut seen = Vec::new();
-        for candidate in found {
-            let candidate = match candidate {
-                Ok(c) => c,
+        let _one_reload_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let loaded: HashMap<String, (String, String)> = {
+            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries
+                .iter()
+                .filter(|(_, e)| e.instance.is_some())
+                .filter_map(|(name, e)| Some((name.clone(), e.fingerprint.clone()?)))
+                .collect()
+        };
+        let outcomes: Vec<(String, PathBuf, Outcome)> = discover(&self.dir)
+            .into_iter()
+            .map(|candidate| match candidate {
                 Err((name, error)) => {
                     tracing::error!(plugin = %name, %error, "plugin manifest is invalid; previous version (if any) keeps serving");
-                    let entry = entries.entry(name.clone()).or_insert_with(|| Entry {
-                        instance: None,
-                        fingerprint: None,
-                        error: None,
-                        file: self.dir.join(&name),
-                    });
-                    entry.error = Some(error);
-                    seen.push(name);
-                    continue;
+                    let file = self.dir.join(&name);
+                    (name, file, Outcome::Failed(error))
                 }
-            };
-            seen.push(candidate.name.clone());
-            let bytes = match std::fs::read(&candidate.wasm) {
-                Ok(b) => b,
-                Err(e) => {
-                    let entry = entries
-                        .entry(candidate.name.clone())
-                        .or_insert_with(|| Entry {
-                            instance: None,
-                            fingerprint: None,
-                            error: None,
-                            file: candidate.wasm.clone(),
-                        });
-                    entry.error = Some(format!("cannot read {}: {e}", candidate.wasm.display()));
-                    continue;
+                Ok(candidate) => {
+                    let outcome = match std::fs::read(&candidate.wasm) {
+                        Err(e) => Outcome::Failed(format!(
+                            "cannot read {}: {e}",
+                            candidate.wasm.display()
+                        )),
+                        Ok(bytes) => {
+                            let fingerprint =
+                                (sha256_hex(&bytes), candidate.manifest_hash.clone());
+                            if loaded.get(&candidate.name) == Some(&fingerprint) {
+                                Outcome::Unchanged
+                            } else {
+                                match self.load(&candidate, &bytes, fingerprint.0.clone()) {
+                                    Ok(instance) => {
+                                        tracing::info!(plugin = %candidate.name, kind = instance.kind.as_str(), hash = %&fingerprint.0[..12], "plugin loaded");
+                                        Outcome::Loaded(Arc::new(instance), fingerprint)
+                                    }
+                                    Err(error) => {
+                                        tracing::error!(plugin = %candidate.name, %error, "plugin failed to load; previous version (if any) keeps serving");
+                                        Outcome::Failed(error)
+                                    }
+                                }
+                            }
+                        }
+                    };
+                    (candidate.name, candidate.wasm, outcome)
                 }
-            };
-            let fingerprint = (sha256_hex(&bytes), candidate.manifest_hash.clone());
-            let entry = entries
-                .entry(candidate.name.clone())
-                .or_insert_with(|| Entry {
-                    instance: None,
-                    fingerprint: None,
-                    error: None,
-                    file: candidate.wasm.clone(),
-                });
-            if entry.fingerprint.as_ref() == Some(&fingerprint) && entry.instance.is_some() {
-                continue;
-            }
-            match self.load(&candidate, &bytes, fingerprint.0.clone()) {
-                Ok(instance) => {
-                    tracing::info!(plugin = %candidate.name, kind = instance.kind.as_str(), hash = %&fingerprint.0[..12], "plugin loaded");
-                    entry.instance = Some(Arc::new(instance));
+            })
+            .collect();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = Vec::new();
+        for (name, file, outcome) in outcomes {
+            seen.push(name.clone());
+            let entry = entries.entry(name).or_insert_with(|| Entry {
+                instance: None,
+                fingerprint: None,
+                error: None,
+                file: file.clone(),
+            });
+            match outcome {
+                Outcome::Unchanged => {}
+                Outcome::Failed(error) => entry.error = Some(error),
+                Outcome::Loaded(instance, fingerprint) => {
+                    entry.instance = Some(instance);
                     entry.fingerprint = Some(fingerprint);
                     entry.error = None;
-                    entry.file = candidate.wasm.clone();
-                }
-                Err(error) => {
-                    tracing::error!(plugin = %candidate.name, %error, "plugin failed to load; previous version (if any) keeps serving");
-                    entry.error = Some(error);
+                    entry.file = file;
                 }
             }
         }

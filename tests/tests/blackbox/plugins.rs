@@ -12,7 +12,7 @@ use xlrs_tests::{plugin_component, statement, Server};
 use crate::XLRS;
 
 /// Installs `component` as plugin `name` with a manifest, the way an operator would.
-fn install(s: &Server, name: &str, component: &str, manifest: &str) {
+pub(crate) fn install(s: &Server, name: &str, component: &str, manifest: &str) {
     let dir = s.plugins_dir().join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
@@ -32,9 +32,10 @@ fn status(s: &Server) -> Value {
         .unwrap()
 }
 
-/// Waits until `check` holds for the `/plugins` status (bounded: the watcher debounces ~200 ms).
-fn wait_for(s: &Server, what: &str, check: impl Fn(&Value) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Waits until `check` holds for the `/plugins` status (bounded generously: the watcher
+/// debounces ~200 ms, and a component bundling a JS or Python engine compiles for seconds).
+pub(crate) fn wait_for(s: &Server, what: &str, check: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let st = status(s);
         if check(&st) {
@@ -52,7 +53,7 @@ fn plugin<'a>(st: &'a Value, name: &str) -> Option<&'a Value> {
     st["plugins"].as_array()?.iter().find(|p| p["name"] == name)
 }
 
-fn serving(name: &'static str) -> impl Fn(&Value) -> bool {
+pub(crate) fn serving(name: &'static str) -> impl Fn(&Value) -> bool {
     move |st| plugin(st, name).is_some_and(|p| p["serving"] == true)
 }
 
