@@ -152,3 +152,67 @@ pub fn new_project(
     }
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::authoring::detect;
+    use crate::plugins::Manifest;
+
+    #[test]
+    fn a_new_project_in_each_language_is_found_by_the_build_as_that_language() {
+        let parent = tempfile::tempdir().unwrap();
+        for lang in [Lang::Rust, Lang::Js, Lang::Python, Lang::C] {
+            let name = format!("p-{}", lang.as_str());
+            let dir = new_project(&name, PluginKind::Validator, lang, parent.path(), None).unwrap();
+            assert_eq!(detect(&dir).unwrap(), lang);
+            let manifest = Manifest::read(&dir.join("plugin.toml")).unwrap();
+            assert_eq!(manifest.kind, Some(PluginKind::Validator));
+        }
+    }
+
+    #[test]
+    fn plugin_names_are_lowercase_words_and_an_existing_folder_is_never_overwritten() {
+        let parent = tempfile::tempdir().unwrap();
+        for bad in ["Upper", "with space", "../escape", "", "9lives"] {
+            assert!(
+                new_project(bad, PluginKind::Validator, Lang::Rust, parent.path(), None).is_err(),
+                "{bad:?}"
+            );
+        }
+        new_project("twice", PluginKind::Validator, Lang::C, parent.path(), None).unwrap();
+        let again = new_project("twice", PluginKind::Validator, Lang::C, parent.path(), None);
+        assert!(again.unwrap_err().to_string().contains("already exists"));
+    }
+
+    #[test]
+    fn backends_start_from_rust_and_other_languages_say_so() {
+        let parent = tempfile::tempdir().unwrap();
+        let err = new_project("b", PluginKind::Backend, Lang::Python, parent.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--lang rust"), "{err}");
+        let dir = new_project("b", PluginKind::Backend, Lang::Rust, parent.path(), None).unwrap();
+        let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(cargo.contains("wasip2"), "{cargo}");
+        let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
+        assert!(manifest.contains("dir = \"b\""), "{manifest}");
+    }
+
+    #[test]
+    fn a_rust_project_depends_on_the_sdk_checkout_it_was_made_from() {
+        let parent = tempfile::tempdir().unwrap();
+        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk");
+        let dir = new_project(
+            "r",
+            PluginKind::Transformer,
+            Lang::Rust,
+            parent.path(),
+            Some(&sdk),
+        )
+        .unwrap();
+        let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let expected = sdk.canonicalize().unwrap().display().to_string();
+        assert!(cargo.contains(&format!("path = {expected:?}")), "{cargo}");
+    }
+}
