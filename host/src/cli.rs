@@ -33,6 +33,19 @@ pub enum Command {
         #[command(subcommand)]
         action: PluginAction,
     },
+    /// Check statements (JSON lines, from FILE or stdin) against the xAPI rules and, with
+    /// --plugins, the plugins directory's validators and transformers; prints one JSON line
+    /// per invalid statement and exits 1 when there is any.
+    Validate {
+        /// JSON-lines file (default: stdin).
+        file: Option<PathBuf>,
+        /// The xAPI version whose rules apply: 2.0.0 or 1.0.3.
+        #[arg(long, default_value = "2.0.0")]
+        xapi_version: String,
+        /// Also run the plugins of the plugins directory, as the server would.
+        #[arg(long)]
+        plugins: bool,
+    },
     /// Manage credentials in the credentials file.
     Auth {
         /// What to do with credentials.
@@ -164,6 +177,18 @@ pub fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Validate {
+            file,
+            xapi_version,
+            plugins,
+        } => match validate(&settings, file, &xapi_version, plugins) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::from(USAGE)
+            }
+        },
         Command::Auth { action } => match auth(&settings, action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -254,6 +279,43 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `xlrs validate`: true when every statement is valid.
+fn validate(
+    settings: &Settings,
+    file: Option<PathBuf>,
+    xapi_version: &str,
+    plugins: bool,
+) -> anyhow::Result<bool> {
+    let version = crate::xapi::version::XapiVersion::from_header(xapi_version)
+        .ok_or_else(|| anyhow::anyhow!("--xapi-version must be 2.0.0 or 1.0.3"))?;
+    let registry = if plugins {
+        Some(crate::plugins::PluginRegistry::open(
+            settings.plugin_paths(),
+            false,
+        )?)
+    } else {
+        None
+    };
+    let pipeline = registry.as_ref().map(|r| r.pipeline());
+    let input: Box<dyn std::io::BufRead> = match &file {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let summary = crate::toolbox::validate::run(
+        input,
+        std::io::stdout().lock(),
+        version,
+        pipeline.as_deref(),
+    )?;
+    eprintln!(
+        "{} statement(s) checked, {} invalid",
+        summary.checked, summary.invalid
+    );
+    Ok(summary.invalid == 0)
 }
 
 fn plugin(settings: &Settings, action: PluginAction) -> anyhow::Result<()> {

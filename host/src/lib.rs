@@ -11,6 +11,7 @@ pub mod listen;
 pub mod plugins;
 pub mod server;
 pub mod store;
+pub mod toolbox;
 pub mod xapi;
 
 #[cfg(test)]

@@ -206,3 +206,58 @@ fn plugin_new_makes_a_rust_backend_that_serves_as_the_statement_store() {
     ));
     assert_eq!(xlrs_tests::ids_of(&page), vec![id.as_str()]);
 }
+
+#[test]
+fn xlrs_validate_reports_each_invalid_line_and_applies_the_plugins_when_asked() {
+    let data = tempfile::tempdir().unwrap();
+    let plugin = data.path().join("plugins/max-size");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("plugin.toml"),
+        shipped_manifest("max-size", "max_bytes = 1000\n"),
+    )
+    .unwrap();
+    std::fs::copy(
+        xlrs_tests::plugin_component("max-size"),
+        plugin.join("max-size.wasm"),
+    )
+    .unwrap();
+    let mut large = statement();
+    large["result"] = json!({"response": "x".repeat(2000)});
+    let mut no_actor = statement();
+    no_actor.as_object_mut().unwrap().remove("actor");
+    let lines = [statement(), no_actor, large]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = data.path().join("batch.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let file = file.to_str().unwrap();
+
+    let rules_only = xlrs_tests::run_cli(XLRS, data.path(), &["validate", file]);
+    assert_eq!(
+        rules_only.status.code(),
+        Some(1),
+        "an invalid statement exits 1"
+    );
+    let reports: Vec<Value> = String::from_utf8_lossy(&rules_only.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0]["line"], 2);
+    assert!(reports[0]["errors"][0].as_str().unwrap().contains("actor"));
+
+    let with_plugins = xlrs_tests::run_cli(XLRS, data.path(), &["validate", "--plugins", file]);
+    let reports: Vec<Value> = String::from_utf8_lossy(&with_plugins.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert_eq!(reports[1]["line"], 3);
+    assert!(reports[1]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("max-size"));
+}
