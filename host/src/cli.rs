@@ -1,6 +1,6 @@
 //! The `xlrs` command line: `serve` and `auth add|list|remove`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,12 +46,66 @@ pub enum Command {
         #[arg(long)]
         plugins: bool,
     },
+    /// Write a backend's statements to stdout as JSON lines (resumable: --skip for files,
+    /// --more for an LRS).
+    Read {
+        /// Where to read from.
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// fs: skip this many statements first (to resume an interrupted copy).
+        #[arg(long, default_value_t = 0)]
+        skip: u64,
+        /// lrs: a statements query, e.g. `verb=http://adlnet.gov/expapi/verbs/completed`.
+        #[arg(long)]
+        query: Option<String>,
+        /// lrs: resume from this `more` link (printed when a read fails).
+        #[arg(long)]
+        more: Option<String>,
+    },
+    /// Store statements read from stdin as JSON lines in a backend, in chunks.
+    Write {
+        /// Where to write to.
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// fs: the file to create in --path (default statements-<time>.jsonl).
+        #[arg(long)]
+        target: Option<String>,
+        /// lrs: statements per POST.
+        #[arg(long, default_value_t = 500)]
+        chunk_size: usize,
+    },
+    /// List what a backend holds (fs: the statement files of --path).
+    List {
+        /// What to list.
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
     /// Manage credentials in the credentials file.
     Auth {
         /// What to do with credentials.
         #[command(subcommand)]
         action: AuthAction,
     },
+}
+
+/// The backend of `xlrs read|write|list` and how to reach it.
+#[derive(Debug, clap::Args)]
+pub struct BackendArgs {
+    /// The backend (the database stores and object storage are planned: issue 10).
+    #[arg(long, value_enum)]
+    pub backend: crate::toolbox::BackendKind,
+    /// fs: the directory (or, to read, one file).
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+    /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// lrs: Basic auth username.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// lrs: Basic auth password (or LRS_PASSWORD).
+    #[arg(long, env = "LRS_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
 }
 
 /// `xlrs auth …`
@@ -189,6 +243,15 @@ pub fn run() -> ExitCode {
                 ExitCode::from(USAGE)
             }
         },
+        Command::Read { .. } | Command::Write { .. } | Command::List { .. } => {
+            match toolbox(cli.command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("xlrs: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Auth { action } => match auth(&settings, action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -278,6 +341,65 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
             println!("removed credential `{username}`");
         }
     }
+    Ok(())
+}
+
+/// `xlrs read|write|list`.
+fn toolbox(command: Command) -> anyhow::Result<()> {
+    use crate::toolbox::{fs, lrs::Lrs, BackendKind};
+    let path = |b: &BackendArgs| {
+        b.path
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("--backend fs needs --path"))
+    };
+    let lrs = |b: &BackendArgs| {
+        let url = b
+            .url
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("--backend lrs needs --url"))?;
+        Lrs::new(url, b.username.clone(), b.password.clone())
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut stdin = std::io::stdin().lock();
+    match command {
+        Command::Read {
+            backend,
+            skip,
+            query,
+            more,
+        } => {
+            let n = match backend.backend {
+                BackendKind::Fs => fs::read(&path(&backend)?, skip, &mut stdout)?,
+                BackendKind::Lrs => {
+                    lrs(&backend)?.read(query.as_deref(), more.as_deref(), &mut stdout)?
+                }
+            };
+            stdout.flush()?;
+            eprintln!("{n} statement(s) read");
+        }
+        Command::Write {
+            backend,
+            target,
+            chunk_size,
+        } => match backend.backend {
+            BackendKind::Fs => {
+                let (file, n) = fs::write(&path(&backend)?, target.as_deref(), &mut stdin)?;
+                eprintln!("{n} statement(s) written to {}", file.display());
+            }
+            BackendKind::Lrs => {
+                let n = lrs(&backend)?.write(&mut stdin, chunk_size.max(1))?;
+                eprintln!("{n} statement(s) written");
+            }
+        },
+        Command::List { backend } => match backend.backend {
+            BackendKind::Fs => fs::list(&path(&backend)?, &mut stdout)?,
+            BackendKind::Lrs => {
+                anyhow::bail!("an LRS has no listing: use `xlrs read --backend lrs`")
+            }
+        },
+        _ => unreachable!("only toolbox commands are passed here"),
+    }
+    stdout.flush()?;
     Ok(())
 }
 

@@ -40,3 +40,5 @@ mod store_elasticsearch;
 mod store_mongodb;
 #[path = "blackbox/store_plugin.rs"]
 mod store_plugin;
+#[path = "blackbox/toolbox.rs"]
+mod toolbox;

@@ -1,4 +1,16 @@
-//! The data toolbox behind `xlrs validate` (and, as issue 10 grows, read/write/list/convert):
-//! statements as JSON lines, checked and moved outside a running server.
+//! The data toolbox behind `xlrs validate`, `xlrs read`, `xlrs write` and `xlrs list`:
+//! statements as JSON lines, checked and moved between backends outside a running server.
 
+pub mod fs;
+pub mod lrs;
+pub mod progress;
 pub mod validate;
+
+/// Where statements are read from or written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// JSON-lines files in a directory (`.gz` read too).
+    Fs,
+    /// An LRS over HTTP (the xAPI statements resource).
+    Lrs,
+}

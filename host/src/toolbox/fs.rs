@@ -1,0 +1,159 @@
+//! The filesystem backend: statements as JSON lines in files of a directory (`.jsonl`,
+//! `.json`, and the same gzipped), as Ralph's `fs` backend keeps them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use super::progress::Progress;
+
+/// The files a read covers: `path` itself, or the statement files of a directory by name.
+fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            [".jsonl", ".json", ".jsonl.gz", ".json.gz"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    })
+}
+
+/// Writes every statement of `path` (a file or a directory) to `out` as JSON lines, after
+/// skipping the first `skip` (to resume a copy). Returns how many were written.
+pub fn read(path: &Path, skip: u64, out: &mut dyn Write) -> anyhow::Result<u64> {
+    let progress = Progress::new("read");
+    let mut seen = 0u64;
+    let mut written = 0u64;
+    for file in files(path)? {
+        for (number, line) in open(&file)?.lines().enumerate() {
+            let line = line.with_context(|| format!("reading {}", file.display()))?;
+            let text = line.trim();
+            if text.is_empty() {
+                continue;
+            }
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+                bail!("{}:{}: not a JSON statement", file.display(), number + 1);
+            }
+            writeln!(out, "{text}")?;
+            written += 1;
+            progress.add(1);
+        }
+    }
+    progress.finish();
+    Ok(written)
+}
+
+/// Writes the JSON lines of `input` into a new file `dir/name` (default
+/// `statements-<time>.jsonl`), whole or not at all: a temporary file renamed at the end, and
+/// an existing file is never overwritten. Returns the file and the count.
+pub fn write(
+    dir: &Path,
+    name: Option<&str>,
+    input: &mut dyn BufRead,
+) -> anyhow::Result<(PathBuf, u64)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = name.map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "statements-{}.jsonl",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
+        )
+    });
+    let target = dir.join(&name);
+    if target.exists() {
+        bail!("{} exists: pick another --target", target.display());
+    }
+    let partial = dir.join(format!(".{name}.partial"));
+    let progress = Progress::new("written");
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?,
+    );
+    let mut count = 0u64;
+    for (number, line) in input.lines().enumerate() {
+        let line = line?;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            let _ = std::fs::remove_file(&partial);
+            bail!("input line {}: not JSON", number + 1);
+        }
+        writeln!(file, "{text}")?;
+        count += 1;
+        progress.add(1);
+    }
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, &target)?;
+    progress.finish();
+    Ok((target, count))
+}
+
+/// The statement files of a directory, one JSON object each (name, bytes, modified).
+pub fn list(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    for file in files(dir)? {
+        let meta = std::fs::metadata(&file)?;
+        let modified = meta
+            .modified()
+            .ok()
+            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339());
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let entry: Value = json!({ "name": name, "bytes": meta.len(), "modified": modified });
+        writeln!(out, "{entry}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_written_to_a_directory_read_back_in_order_and_resume_after_a_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = "{\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n";
+        let (file, count) = write(dir.path(), Some("a.jsonl"), &mut input.as_bytes()).unwrap();
+        assert_eq!(count, 3);
+        assert!(file.ends_with("a.jsonl"));
+        let mut out = Vec::new();
+        assert_eq!(read(dir.path(), 1, &mut out).unwrap(), 2);
+        assert_eq!(String::from_utf8(out).unwrap(), "{\"n\":2}\n{\"n\":3}\n");
+        let again = write(dir.path(), Some("a.jsonl"), &mut "{}".as_bytes());
+        assert!(again.unwrap_err().to_string().contains("exists"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_json_fails_the_write_and_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write(dir.path(), Some("b.jsonl"), &mut "{}\nnope\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

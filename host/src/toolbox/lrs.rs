@@ -1,0 +1,201 @@
+//! The LRS backend: any xAPI LRS over HTTP (xlrs, Ralph, SQL LRS, Learning Locker). Reading
+//! follows `more` links; writing POSTs batches with ids set beforehand, so a batch retried
+//! after a lost response is stored once (an LRS accepts an identical re-send).
+
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::progress::Progress;
+
+/// The xAPI version requested: 1.0.3, which every LRS in use serves; a batch holding 2.0
+/// statements is sent as 2.0.0.
+const VERSION: &str = "1.0.3";
+/// Attempts per request before giving up (network errors, 429 and 5xx).
+const ATTEMPTS: u32 = 6;
+
+/// An LRS endpoint and its credentials.
+pub struct Lrs {
+    /// The xAPI base URL, e.g. `http://127.0.0.1:8100/xAPI`.
+    pub url: String,
+    /// Basic auth username, if any.
+    pub username: Option<String>,
+    /// Basic auth password.
+    pub password: Option<String>,
+    client: Client,
+}
+
+impl Lrs {
+    /// A client for `url` (trailing `/` ignored).
+    pub fn new(
+        url: &str,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        Ok(Self {
+            url: url.trim_end_matches('/').to_string(),
+            username,
+            password,
+            client,
+        })
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> RequestBuilder {
+        self.request_version(method, url, VERSION)
+    }
+
+    fn request_version(&self, method: reqwest::Method, url: &str, version: &str) -> RequestBuilder {
+        let r = self
+            .client
+            .request(method, url)
+            .header("X-Experience-API-Version", version);
+        match &self.username {
+            Some(u) => r.basic_auth(u, self.password.as_deref()),
+            None => r,
+        }
+    }
+
+    /// Sends a request, retrying network errors, 429 and 5xx with backoff.
+    fn send(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+    ) -> anyhow::Result<reqwest::blocking::Response> {
+        let mut wait = Duration::from_millis(250);
+        for attempt in 1..=ATTEMPTS {
+            let retry = match build().send() {
+                Ok(r)
+                    if r.status() == StatusCode::TOO_MANY_REQUESTS
+                        || r.status().is_server_error() =>
+                {
+                    format!("{}", r.status())
+                }
+                Ok(r) => return Ok(r),
+                Err(e) => e.to_string(),
+            };
+            if attempt == ATTEMPTS {
+                bail!("the LRS did not answer after {ATTEMPTS} attempts: {retry}");
+            }
+            tracing::warn!(attempt, error = %retry, "retrying");
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+        unreachable!("the loop returns or fails on its last attempt")
+    }
+
+    /// The absolute URL of a `more` link (relative to the LRS's origin).
+    fn absolute(&self, more: &str) -> String {
+        if more.starts_with("http://") || more.starts_with("https://") {
+            return more.to_string();
+        }
+        let origin_end = self
+            .url
+            .find("://")
+            .and_then(|i| self.url[i + 3..].find('/').map(|j| i + 3 + j))
+            .unwrap_or(self.url.len());
+        format!("{}{more}", &self.url[..origin_end])
+    }
+
+    /// Writes the statements matching `query` (a statements query string, e.g.
+    /// `verb=…&since=…`), or those from a `more` link to resume, to `out` as JSON lines.
+    /// Returns the count; on failure the error names the `more` link to resume from.
+    pub fn read(
+        &self,
+        query: Option<&str>,
+        resume: Option<&str>,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<u64> {
+        let progress = Progress::new("read");
+        let mut next = match resume {
+            Some(more) => self.absolute(more),
+            None => format!("{}/statements?{}", self.url, query.unwrap_or("")),
+        };
+        let mut count = 0u64;
+        loop {
+            let page: Value = (|| -> anyhow::Result<Value> {
+                let r = self.send(|| self.request(reqwest::Method::GET, &next))?;
+                let status = r.status();
+                let body = r.text()?;
+                if !status.is_success() {
+                    bail!("GET statements: {status}: {body}");
+                }
+                serde_json::from_str(&body).context("the LRS answered with something not JSON")
+            })()
+            .with_context(|| format!("resume with --more '{next}'"))?;
+            for statement in page["statements"].as_array().into_iter().flatten() {
+                writeln!(out, "{statement}")?;
+                count += 1;
+                progress.add(1);
+            }
+            match page["more"].as_str().filter(|m| !m.is_empty()) {
+                Some(more) => next = self.absolute(more),
+                None => break,
+            }
+        }
+        progress.finish();
+        Ok(count)
+    }
+
+    /// POSTs the JSON lines of `input` in batches of `chunk`, giving each statement without an
+    /// id one first (so a retried batch is never stored twice). Returns the count.
+    pub fn write(&self, input: &mut dyn BufRead, chunk: usize) -> anyhow::Result<u64> {
+        let progress = Progress::new("written");
+        let mut batch: Vec<Value> = Vec::with_capacity(chunk);
+        let mut count = 0u64;
+        let mut first_line = 1usize;
+        for (number, line) in input.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut statement: Value = serde_json::from_str(&line)
+                .with_context(|| format!("input line {}: not JSON", number + 1))?;
+            if let Some(map) = statement.as_object_mut() {
+                map.entry("id")
+                    .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
+            }
+            if batch.is_empty() {
+                first_line = number + 1;
+            }
+            batch.push(statement);
+            if batch.len() == chunk {
+                self.post(&batch, first_line)?;
+                count += batch.len() as u64;
+                progress.add(batch.len() as u64);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            self.post(&batch, first_line)?;
+            count += batch.len() as u64;
+        }
+        progress.finish();
+        Ok(count)
+    }
+
+    fn post(&self, batch: &[Value], first_line: usize) -> anyhow::Result<()> {
+        let url = format!("{}/statements", self.url);
+        let v2 = batch
+            .iter()
+            .any(|s| s["version"].as_str().is_some_and(|v| v.starts_with("2.")));
+        let version = if v2 { "2.0.0" } else { VERSION };
+        let r = self.send(|| {
+            self.request_version(reqwest::Method::POST, &url, version)
+                .json(batch)
+        })?;
+        let status = r.status();
+        if !status.is_success() {
+            let body = r.text().unwrap_or_default();
+            bail!(
+                "POST statements (the batch starting at input line {first_line}): {status}: {body}"
+            );
+        }
+        Ok(())
+    }
+}
