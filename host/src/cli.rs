@@ -61,6 +61,9 @@ pub enum Command {
         /// lrs: resume from this `more` link (printed when a read fails).
         #[arg(long)]
         more: Option<String>,
+        /// Stores: resume after this store position (printed when a read fails).
+        #[arg(long)]
+        after: Option<i64>,
     },
     /// Store statements read from stdin as JSON lines in a backend, in chunks.
     Write {
@@ -70,7 +73,7 @@ pub enum Command {
         /// fs: the file to create in --path (default statements-<time>.jsonl).
         #[arg(long)]
         target: Option<String>,
-        /// lrs: statements per POST.
+        /// lrs and stores: statements per POST / per stored batch.
         #[arg(long, default_value_t = 500)]
         chunk_size: usize,
     },
@@ -91,10 +94,11 @@ pub enum Command {
 /// The backend of `xlrs read|write|list` and how to reach it.
 #[derive(Debug, clap::Args)]
 pub struct BackendArgs {
-    /// The backend (the database stores and object storage are planned: issue 10).
+    /// The backend (stores use the server's settings: --config, XLRS_*; object storage,
+    /// Swift, LDP and WebSocket are planned: issue 10).
     #[arg(long, value_enum)]
     pub backend: crate::toolbox::BackendKind,
-    /// fs: the directory (or, to read, one file).
+    /// fs: the directory (or, to read, one file); sqlite: the database file.
     #[arg(long)]
     pub path: Option<PathBuf>,
     /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI.
@@ -244,7 +248,7 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Read { .. } | Command::Write { .. } | Command::List { .. } => {
-            match toolbox(cli.command) {
+            match toolbox(&settings, cli.command) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("xlrs: {e:#}");
@@ -345,8 +349,8 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
 }
 
 /// `xlrs read|write|list`.
-fn toolbox(command: Command) -> anyhow::Result<()> {
-    use crate::toolbox::{fs, lrs::Lrs, BackendKind};
+fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    use crate::toolbox::{fs, lrs::Lrs, store, BackendKind};
     let path = |b: &BackendArgs| {
         b.path
             .clone()
@@ -359,19 +363,40 @@ fn toolbox(command: Command) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--backend lrs needs --url"))?;
         Lrs::new(url, b.username.clone(), b.password.clone())
     };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let open_store = |b: &BackendArgs, name: &str| {
+        let mut settings = settings.clone();
+        if let (BackendKind::Sqlite, Some(path)) = (b.backend, &b.path) {
+            settings.sqlite.path = Some(path.clone());
+        }
+        runtime.block_on(store::open(&settings, name))
+    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stdin = std::io::stdin().lock();
+    if let Command::List { backend } = &command {
+        if let Some(name) = backend.backend.store_name() {
+            anyhow::bail!(
+                "listing is for files (--backend fs); read the {name} store with `xlrs read`"
+            );
+        }
+    }
     match command {
         Command::Read {
             backend,
             skip,
             query,
             more,
+            after,
         } => {
             let n = match backend.backend {
                 BackendKind::Fs => fs::read(&path(&backend)?, skip, &mut stdout)?,
                 BackendKind::Lrs => {
                     lrs(&backend)?.read(query.as_deref(), more.as_deref(), &mut stdout)?
+                }
+                kind => {
+                    let name = kind.store_name().unwrap_or("sqlite");
+                    let statements = open_store(&backend, name)?;
+                    runtime.block_on(store::read(statements.as_ref(), after, &mut stdout))?
                 }
             };
             stdout.flush()?;
@@ -390,12 +415,22 @@ fn toolbox(command: Command) -> anyhow::Result<()> {
                 let n = lrs(&backend)?.write(&mut stdin, chunk_size.max(1))?;
                 eprintln!("{n} statement(s) written");
             }
+            kind => {
+                let name = kind.store_name().unwrap_or("sqlite");
+                let statements = open_store(&backend, name)?;
+                let authority = store::toolbox_authority(settings);
+                let n = runtime.block_on(store::write(
+                    statements.as_ref(),
+                    &mut stdin,
+                    chunk_size.max(1),
+                    &authority,
+                ))?;
+                eprintln!("{n} statement(s) written to the {name} store");
+            }
         },
         Command::List { backend } => match backend.backend {
             BackendKind::Fs => fs::list(&path(&backend)?, &mut stdout)?,
-            BackendKind::Lrs => {
-                anyhow::bail!("an LRS has no listing: use `xlrs read --backend lrs`")
-            }
+            _ => anyhow::bail!("an LRS or a store has no listing: use `xlrs read`"),
         },
         _ => unreachable!("only toolbox commands are passed here"),
     }

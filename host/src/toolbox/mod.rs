@@ -4,6 +4,7 @@
 pub mod fs;
 pub mod lrs;
 pub mod progress;
+pub mod store;
 pub mod validate;
 
 /// Where statements are read from or written to.
@@ -13,4 +14,25 @@ pub enum BackendKind {
     Fs,
     /// An LRS over HTTP (the xAPI statements resource).
     Lrs,
+    /// The embedded SQLite store (settings `[sqlite]`, or `--path` for its file).
+    Sqlite,
+    /// ClickHouse, in Ralph's layout (settings `[clickhouse]` / `XLRS_CLICKHOUSE__*`).
+    Clickhouse,
+    /// MongoDB, in Ralph's layout (settings `[mongodb]` / `XLRS_MONGODB__*`).
+    Mongodb,
+    /// Elasticsearch / OpenSearch, in Ralph's layout (`[elasticsearch]`).
+    Elasticsearch,
+}
+
+impl BackendKind {
+    /// The store name a built-in store has in the `store` setting.
+    pub fn store_name(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => Some("sqlite"),
+            Self::Clickhouse => Some("clickhouse"),
+            Self::Mongodb => Some("mongodb"),
+            Self::Elasticsearch => Some("elasticsearch"),
+            Self::Fs | Self::Lrs => None,
+        }
+    }
 }

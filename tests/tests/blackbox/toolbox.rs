@@ -4,16 +4,26 @@
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use xlrs_tests::{statement, Server, ADMIN_PASSWORD};
+use xlrs_tests::databases::TestDatabase;
+use xlrs_tests::{statement, statement_with_id, Server, ADMIN_PASSWORD};
 
 use crate::XLRS;
 
 /// Runs `xlrs ARGS` with `stdin` as its input; returns stdout, asserting success.
 fn xlrs(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    xlrs_with(
+        args,
+        stdin,
+        &[("XLRS_DATA_DIR", std::env::temp_dir().display().to_string())],
+    )
+}
+
+/// `xlrs` with more environment (settings of a store).
+fn xlrs_with(args: &[&str], stdin: &[u8], env: &[(&str, String)]) -> Vec<u8> {
     let mut child = Command::new(XLRS)
         .args(args)
         .env("LRS_PASSWORD", ADMIN_PASSWORD)
-        .env("XLRS_DATA_DIR", std::env::temp_dir())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -119,4 +129,52 @@ fn statements_copied_from_one_lrs_to_files_and_into_another_lrs_arrive_once() {
         b"",
     );
     assert_eq!(String::from_utf8_lossy(&resumed).lines().count(), 50);
+}
+
+/// Writes 120 statements into a built-in store with `xlrs write`, twice, and reads them back
+/// with `xlrs read`: every statement once, in the order written.
+fn a_store_is_written_and_read_through_the_toolbox(store: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = (store != "sqlite").then(|| TestDatabase::start(store, dir.path()));
+    let mut env: Vec<(&str, String)> = database.iter().flat_map(TestDatabase::settings).collect();
+    env.push(("XLRS_DATA_DIR", dir.path().display().to_string()));
+    let ids: Vec<String> = (0..120).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let input: String = ids
+        .iter()
+        .map(|id| format!("{}\n", statement_with_id(id)))
+        .collect();
+    let write = ["write", "--backend", store, "--chunk-size", "50"];
+    xlrs_with(&write, input.as_bytes(), &env);
+    xlrs_with(&write, input.as_bytes(), &env);
+    let out = xlrs_with(&["read", "--backend", store], b"", &env);
+    let read: Vec<String> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(read, ids, "every statement once, oldest first");
+}
+
+#[test]
+fn the_toolbox_writes_and_reads_the_embedded_store() {
+    a_store_is_written_and_read_through_the_toolbox("sqlite");
+}
+
+#[test]
+fn the_toolbox_writes_and_reads_the_clickhouse_store() {
+    a_store_is_written_and_read_through_the_toolbox("clickhouse");
+}
+
+#[test]
+fn the_toolbox_writes_and_reads_the_mongodb_store() {
+    a_store_is_written_and_read_through_the_toolbox("mongodb");
+}
+
+#[test]
+fn the_toolbox_writes_and_reads_the_elasticsearch_store() {
+    a_store_is_written_and_read_through_the_toolbox("elasticsearch");
 }

@@ -1,0 +1,138 @@
+//! The built-in stores as toolbox backends (`sqlite`, `clickhouse`, `mongodb`,
+//! `elasticsearch`): opened with the same settings and code as the server, so statements
+//! written here land in exactly the layout the server (and Ralph, for the database stores)
+//! reads. Statements read are the non-voided ones, in store order, as the xAPI serves them.
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use super::progress::Progress;
+use crate::config::Settings;
+use crate::plugins::PluginRegistry;
+use crate::store::StatementStore;
+use crate::xapi::query::StatementQuery;
+use crate::xapi::statement::prepare;
+use crate::xapi::validate::validate_statement;
+use crate::xapi::version::XapiVersion;
+
+/// Statements per page when reading.
+const PAGE: usize = 1000;
+
+/// Opens the statement store named `store` ("sqlite", "clickhouse", …) with `settings`.
+pub async fn open(settings: &Settings, store: &str) -> anyhow::Result<Arc<dyn StatementStore>> {
+    let mut settings = settings.clone();
+    settings.store = store.to_string();
+    let plugins = PluginRegistry::open(settings.plugin_paths(), false)?;
+    let stores = crate::server::open_stores(&settings, &plugins)
+        .await
+        .with_context(|| format!("opening the {store} store"))?;
+    Ok(stores.statements)
+}
+
+/// Writes every statement of the store to `out` as JSON lines, oldest first, resuming after
+/// store position `after` when given. On failure the error names the position to resume from.
+pub async fn read(
+    store: &dyn StatementStore,
+    after: Option<i64>,
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
+    let progress = Progress::new("read");
+    let mut after = after;
+    let mut count = 0u64;
+    loop {
+        let query = StatementQuery {
+            limit: PAGE,
+            ascending: true,
+            after,
+            ..StatementQuery::default()
+        };
+        let page = store.query(&query).await.with_context(|| match after {
+            Some(a) => format!("resume with --after {a}"),
+            None => "nothing read yet".to_string(),
+        })?;
+        for statement in &page.statements {
+            writeln!(out, "{statement}")?;
+        }
+        count += page.statements.len() as u64;
+        progress.add(page.statements.len() as u64);
+        match page.more {
+            Some(position) => after = Some(position),
+            None => break,
+        }
+    }
+    progress.finish();
+    Ok(count)
+}
+
+/// Stores the JSON lines of `input` in batches of `chunk`, each checked against the xAPI
+/// rules first. A statement keeps its `authority` (else `authority` is set); its `stored` is
+/// the store's. Identical statements already stored are skipped, so a re-run stores nothing
+/// twice (a statement without an id gets a new one each run: give ids to copy safely).
+pub async fn write(
+    store: &dyn StatementStore,
+    input: &mut dyn BufRead,
+    chunk: usize,
+    authority: &Value,
+) -> anyhow::Result<u64> {
+    let progress = Progress::new("written");
+    let mut batch = Vec::with_capacity(chunk);
+    let mut count = 0u64;
+    let mut lines = input.lines().enumerate();
+    loop {
+        let next = lines.next();
+        if let Some((number, line)) = &next {
+            let line = line
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("reading stdin: {e}"))?;
+            if !line.trim().is_empty() {
+                let statement: Value = serde_json::from_str(line)
+                    .with_context(|| format!("input line {}: not JSON", number + 1))?;
+                let version = match statement["version"].as_str() {
+                    Some(v) if v.starts_with("2.") => XapiVersion::V2_0_0,
+                    _ => XapiVersion::V1_0_3,
+                };
+                let mut checked = statement.clone();
+                if let Some(map) = checked.as_object_mut() {
+                    // What an LRS sets is not the client's to send; a copy carries it.
+                    map.remove("stored");
+                    map.remove("authority");
+                }
+                validate_statement(&checked, version)
+                    .map_err(|e| anyhow::anyhow!("input line {}: {e}", number + 1))?;
+                let authority = statement.get("authority").unwrap_or(authority);
+                batch.push(
+                    prepare(checked, authority, version)
+                        .map_err(|e| anyhow::anyhow!("input line {}: {e}", number + 1))?,
+                );
+            }
+        }
+        if batch.len() >= chunk || (next.is_none() && !batch.is_empty()) {
+            let n = batch.len() as u64;
+            store
+                .insert(std::mem::take(&mut batch), Vec::new())
+                .await
+                .with_context(|| {
+                    format!("storing a batch ({count} statements stored before it)")
+                })?;
+            count += n;
+            progress.add(n);
+        }
+        if next.is_none() {
+            break;
+        }
+    }
+    progress.finish();
+    Ok(count)
+}
+
+/// The authority given to statements that arrive without one.
+pub fn toolbox_authority(settings: &Settings) -> Value {
+    json!({
+        "objectType": "Agent",
+        "name": "xlrs toolbox",
+        "account": {"homePage": settings.authority_home_page, "name": "xlrs-toolbox"},
+    })
+}
