@@ -8,6 +8,8 @@
 #                  installed here); pymongo, with which tests write data as Ralph does.
 #   Elasticsearch  osmem-server, an in-memory server of the OpenSearch REST API (a Go binary in
 #                  the wheel: lib/python3.*/site-packages/osmem_server/bin/osmem-server).
+#   S3             moto's server (an S3-compatible endpoint in memory), for the toolbox's s3
+#                  backend.
 #
 # Tests start their own server on a free port with its own data dir and stop it afterwards.
 set -euo pipefail
@@ -18,6 +20,7 @@ CHDB_CORE=26.9.0
 SECANTUSDB=0.7.0b3
 PYMONGO=4.20.0
 OSMEM_SERVER=0.1.6
+MOTO=5.2.5
 
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -37,5 +40,9 @@ fi
 if [ "$(installed osmem-server)" != "$OSMEM_SERVER" ]; then
   echo "installing osmem-server==$OSMEM_SERVER (the Elasticsearch stand-in) into $venv" >&2
   pip_install "osmem-server==$OSMEM_SERVER"
+fi
+if [ "$(installed moto)" != "$MOTO" ]; then
+  echo "installing moto[server]==$MOTO (an S3-compatible server) into $venv" >&2
+  pip_install "moto[server]==$MOTO"
 fi
 echo "database servers ready in $venv" >&2

@@ -52,7 +52,7 @@ pub enum Command {
         /// Where to read from.
         #[command(flatten)]
         backend: BackendArgs,
-        /// fs: skip this many statements first (to resume an interrupted copy).
+        /// fs and s3: skip this many statements first (to resume an interrupted copy).
         #[arg(long, default_value_t = 0)]
         skip: u64,
         /// lrs: a statements query, e.g. `verb=http://adlnet.gov/expapi/verbs/completed`.
@@ -70,7 +70,7 @@ pub enum Command {
         /// Where to write to.
         #[command(flatten)]
         backend: BackendArgs,
-        /// fs: the file to create in --path (default statements-<time>.jsonl).
+        /// fs and s3: the file or object to create (default statements-<time>.jsonl).
         #[arg(long)]
         target: Option<String>,
         /// lrs and stores: statements per POST / per stored batch.
@@ -101,9 +101,12 @@ pub struct BackendArgs {
     /// fs: the directory (or, to read, one file); sqlite: the database file.
     #[arg(long)]
     pub path: Option<PathBuf>,
-    /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI.
+    /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI; s3: s3://BUCKET[/PREFIX].
     #[arg(long)]
     pub url: Option<String>,
+    /// s3: read only this object (a name under the prefix).
+    #[arg(long)]
+    pub object: Option<String>,
     /// lrs: Basic auth username.
     #[arg(long)]
     pub username: Option<String>,
@@ -350,7 +353,7 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
 
 /// `xlrs read|write|list`.
 fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    use crate::toolbox::{fs, lrs::Lrs, store, BackendKind};
+    use crate::toolbox::{fs, lrs::Lrs, s3::S3, store, BackendKind};
     let path = |b: &BackendArgs| {
         b.path
             .clone()
@@ -362,6 +365,13 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("--backend lrs needs --url"))?;
         Lrs::new(url, b.username.clone(), b.password.clone())
+    };
+    let s3 = |b: &BackendArgs| {
+        let url = b
+            .url
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("--backend s3 needs --url s3://BUCKET[/PREFIX]"))?;
+        S3::open(url)
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let open_store = |b: &BackendArgs, name: &str| {
@@ -393,6 +403,11 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 BackendKind::Lrs => {
                     lrs(&backend)?.read(query.as_deref(), more.as_deref(), &mut stdout)?
                 }
+                BackendKind::S3 => runtime.block_on(s3(&backend)?.read(
+                    backend.object.as_deref(),
+                    skip,
+                    &mut stdout,
+                ))?,
                 kind => {
                     let name = kind.store_name().unwrap_or("sqlite");
                     let statements = open_store(&backend, name)?;
@@ -415,6 +430,11 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 let n = lrs(&backend)?.write(&mut stdin, chunk_size.max(1))?;
                 eprintln!("{n} statement(s) written");
             }
+            BackendKind::S3 => {
+                let (object, n) =
+                    runtime.block_on(s3(&backend)?.write(target.as_deref(), &mut stdin))?;
+                eprintln!("{n} statement(s) written to s3 object {object}");
+            }
             kind => {
                 let name = kind.store_name().unwrap_or("sqlite");
                 let statements = open_store(&backend, name)?;
@@ -430,6 +450,7 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
         },
         Command::List { backend } => match backend.backend {
             BackendKind::Fs => fs::list(&path(&backend)?, &mut stdout)?,
+            BackendKind::S3 => runtime.block_on(s3(&backend)?.list(&mut stdout))?,
             _ => anyhow::bail!("an LRS or a store has no listing: use `xlrs read`"),
         },
         _ => unreachable!("only toolbox commands are passed here"),

@@ -391,3 +391,65 @@ impl Drop for Mongo {
         kill(&mut self.child);
     }
 }
+
+/// An S3-compatible server: moto's, in memory, on a free port, stopped on drop.
+pub struct S3Server {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl S3Server {
+    /// Starts an empty server.
+    pub fn start() -> S3Server {
+        let port = free_port();
+        let child = Command::new(venv().join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts (scripts/databases.sh installs it)");
+        let mut server = S3Server {
+            child: Some(child),
+            port,
+        };
+        let url = format!("{}/moto-api/", server.url());
+        wait_until_ready(&mut server.child, "S3 (moto)", 60, || answers(&url));
+        server
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a bucket.
+    pub fn create_bucket(&self, bucket: &str) {
+        let r = reqwest::blocking::Client::new()
+            .put(format!("{}/{bucket}", self.url()))
+            .send()
+            .expect("S3 answers");
+        assert!(
+            r.status().is_success(),
+            "creating bucket {bucket}: {}",
+            r.status()
+        );
+    }
+
+    /// The `AWS_*` settings that reach this server.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", self.url()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        kill(&mut self.child);
+    }
+}

@@ -4,6 +4,7 @@
 pub mod fs;
 pub mod lrs;
 pub mod progress;
+pub mod s3;
 pub mod store;
 pub mod validate;
 
@@ -14,6 +15,8 @@ pub enum BackendKind {
     Fs,
     /// An LRS over HTTP (the xAPI statements resource).
     Lrs,
+    /// S3-compatible object storage (`--url s3://bucket/prefix`, `AWS_*` variables).
+    S3,
     /// The embedded SQLite store (settings `[sqlite]`, or `--path` for its file).
     Sqlite,
     /// ClickHouse, in Ralph's layout (settings `[clickhouse]` / `XLRS_CLICKHOUSE__*`).
@@ -32,7 +35,7 @@ impl BackendKind {
             Self::Clickhouse => Some("clickhouse"),
             Self::Mongodb => Some("mongodb"),
             Self::Elasticsearch => Some("elasticsearch"),
-            Self::Fs | Self::Lrs => None,
+            Self::Fs | Self::Lrs | Self::S3 => None,
         }
     }
 }

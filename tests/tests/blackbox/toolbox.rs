@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use xlrs_tests::databases::TestDatabase;
+use xlrs_tests::databases::{S3Server, TestDatabase};
 use xlrs_tests::{statement, statement_with_id, Server, ADMIN_PASSWORD};
 
 use crate::XLRS;
@@ -177,4 +177,51 @@ fn the_toolbox_writes_and_reads_the_mongodb_store() {
 #[test]
 fn the_toolbox_writes_and_reads_the_elasticsearch_store() {
     a_store_is_written_and_read_through_the_toolbox("elasticsearch");
+}
+
+#[test]
+fn statements_written_to_s3_are_listed_and_read_back_and_an_object_is_never_overwritten() {
+    let s3 = S3Server::start();
+    s3.create_bucket("lrs-archive");
+    let env = s3.settings();
+    let input: String = (0..300).map(|_| format!("{}\n", statement())).collect();
+    let url = "s3://lrs-archive/2026/11";
+    let write = [
+        "write",
+        "--backend",
+        "s3",
+        "--url",
+        url,
+        "--target",
+        "day.jsonl",
+    ];
+    xlrs_with(&write, input.as_bytes(), &env);
+    let listed = String::from_utf8(xlrs_with(
+        &["list", "--backend", "s3", "--url", url],
+        b"",
+        &env,
+    ))
+    .unwrap();
+    assert!(
+        listed.contains("\"name\":\"2026/11/day.jsonl\""),
+        "{listed}"
+    );
+    let read = xlrs_with(&["read", "--backend", "s3", "--url", url], b"", &env);
+    assert_eq!(String::from_utf8_lossy(&read), input);
+    let resumed = xlrs_with(
+        &["read", "--backend", "s3", "--url", url, "--skip", "290"],
+        b"",
+        &env,
+    );
+    assert_eq!(String::from_utf8_lossy(&resumed).lines().count(), 10);
+
+    let again = Command::new(XLRS)
+        .args(write)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("XLRS_DATA_DIR", std::env::temp_dir())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
 }
