@@ -13,6 +13,8 @@ bash scripts/build-plugins.sh
 # Elasticsearch) on free ports.
 bash scripts/databases.sh
 cargo test --workspace --locked
+# The edX → xAPI conversion logic, natively (the plugins/ workspace, its own target dir).
+CARGO_TARGET_DIR=target/plugins-native cargo test --locked --manifest-path plugins/Cargo.toml -p edx-to-xapi
 # The HTTP API tests once more on each database store (a database server per test).
 TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
 TEST_STORE=mongodb cargo test --locked -p xlrs-tests --test blackbox

@@ -83,6 +83,21 @@ pub enum Command {
         #[command(flatten)]
         backend: BackendArgs,
     },
+    /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to xAPI statements on
+    /// stdout, with the edx-to-xapi plugin (Ralph's mapping).
+    Convert {
+        /// The input format (only `edx`).
+        #[arg(long, value_parser = ["edx"])]
+        from: String,
+        /// Tracking-log file (default: stdin).
+        file: Option<PathBuf>,
+        /// The converter component (default: edx-to-xapi in the plugins directory).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Its manifest: `platform_url`, `uuid_namespace` (default: the plugin.toml beside it).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
     /// Manage credentials in the credentials file.
     Auth {
         /// What to do with credentials.
@@ -259,6 +274,18 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Command::Convert {
+            from: _,
+            file,
+            plugin,
+            manifest,
+        } => match convert(&settings, file, plugin, manifest) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Auth { action } => match auth(&settings, action) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -456,6 +483,44 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
         _ => unreachable!("only toolbox commands are passed here"),
     }
     stdout.flush()?;
+    Ok(())
+}
+
+/// `xlrs convert --from edx`.
+fn convert(
+    settings: &Settings,
+    file: Option<PathBuf>,
+    plugin: Option<PathBuf>,
+    manifest: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let dir = settings.plugins_dir().join("edx-to-xapi");
+    let plugin = plugin.unwrap_or_else(|| dir.join("edx-to-xapi.wasm"));
+    let manifest = manifest.or_else(|| {
+        let beside = plugin.with_file_name("plugin.toml");
+        let named = plugin.with_extension("toml");
+        [beside, named].into_iter().find(|p| p.is_file())
+    });
+    if !plugin.is_file() {
+        anyhow::bail!(
+            "no converter at {}: build plugins/edx-to-xapi (scripts/build-plugins.sh) and install it there, or pass --plugin",
+            plugin.display()
+        );
+    }
+    let instance = crate::plugins::tooling::instance(&plugin, manifest.as_deref())?;
+    let mut input: Box<dyn std::io::BufRead> = match &file {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let summary =
+        crate::toolbox::convert::run(&instance, &mut input, &mut out, &mut std::io::stderr())?;
+    out.flush()?;
+    eprintln!(
+        "{} statement(s) converted, {} event(s) of other types skipped, {} failed",
+        summary.converted, summary.skipped, summary.failed
+    );
     Ok(())
 }
 

@@ -59,14 +59,11 @@ pub fn describe(bytes: &[u8]) -> anyhow::Result<Value> {
     }))
 }
 
-/// Runs one plugin (with an optional manifest for config and limits) over a batch, as the
-/// server would, and returns the batch it would store.
-pub fn run(
-    wasm: &Path,
-    manifest: Option<&Path>,
-    statements: Vec<Value>,
-) -> anyhow::Result<Vec<Value>> {
-    let bytes = std::fs::read(wasm)?;
+/// Loads one plugin outside a server (with an optional manifest for config and limits), as
+/// the server would; its kind comes from the manifest or the component's exports.
+pub fn instance(wasm: &Path, manifest: Option<&Path>) -> anyhow::Result<PluginInstance> {
+    let bytes =
+        std::fs::read(wasm).map_err(|e| anyhow::anyhow!("reading {}: {e}", wasm.display()))?;
     let manifest = match manifest {
         Some(path) => Manifest::read(path)?,
         None => Manifest::default(),
@@ -90,13 +87,24 @@ pub fn run(
         dir: None,
         http: manifest.capabilities.http.clone(),
     };
-    let instance = std::sync::Arc::new(PluginInstance::new(&engine, spec, &component, hash)?);
+    Ok(PluginInstance::new(&engine, spec, &component, hash)?)
+}
+
+/// Runs one plugin (with an optional manifest for config and limits) over a batch, as the
+/// server would, and returns the batch it would store.
+pub fn run(
+    wasm: &Path,
+    manifest: Option<&Path>,
+    statements: Vec<Value>,
+) -> anyhow::Result<Vec<Value>> {
+    let instance = std::sync::Arc::new(instance(wasm, manifest)?);
     let mut pipeline = Pipeline::default();
-    match kind {
+    match instance.kind {
         super::PluginKind::Validator => pipeline.validators.push(instance),
         super::PluginKind::Transformer => pipeline.transformers.push(instance),
         super::PluginKind::Backend => anyhow::bail!(
-            "a backend plugin stores statements; serve with XLRS_STORE={name} instead"
+            "a backend plugin stores statements; serve with XLRS_STORE={} instead",
+            instance.name
         ),
     }
     Ok(pipeline.run(statements, XapiVersion::V2_0_0)?)

@@ -1,6 +1,7 @@
 //! The data toolbox behind `xlrs validate`, `xlrs read`, `xlrs write` and `xlrs list`:
 //! statements as JSON lines, checked and moved between backends outside a running server.
 
+pub mod convert;
 pub mod fs;
 pub mod lrs;
 pub mod progress;

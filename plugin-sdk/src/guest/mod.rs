@@ -128,6 +128,21 @@ pub trait Transformer: 'static {
             .map(|(i, s)| self.transform(s).map_err(|m| Rejection::of(i, m)))
             .collect()
     }
+
+    /// Rewrites a batch of JSON texts as the host sends them; by default parses them as
+    /// statements for [`Transformer::transform_batch`]. Override it to take input that is not
+    /// a statement yet (e.g. `xlrs convert` feeding tracking-log events).
+    fn transform_texts(&mut self, texts: Vec<String>) -> Result<Vec<String>, Rejection> {
+        let parsed = parse(&texts).map_err(|mut r| r.swap_remove(0))?;
+        self.transform_batch(parsed)?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.to_json()
+                    .map_err(|e| Rejection::of(i, format!("cannot serialize: {e}")))
+            })
+            .collect()
+    }
 }
 
 /// A storage backend for statements (`XLRS_STORE=<plugin name>`); the host computes every
@@ -178,20 +193,14 @@ pub fn run_validator<T: Validator>(
     with_instance(T::new, |plugin: &mut T| plugin.validate_batch(&parsed)).map_err(into_errors)
 }
 
-/// The body of the exported `transform`: parses the batch, calls the plugin, serializes.
+/// The body of the exported `transform`: hands the batch to the plugin.
 #[doc(hidden)]
 pub fn run_transformer<T: Transformer>(
     statements: Vec<String>,
 ) -> Result<Vec<String>, bindings::types::Error> {
-    let parsed = parse(&statements).map_err(|mut r| r.swap_remove(0))?;
-    let out = with_instance(T::new, |plugin: &mut T| plugin.transform_batch(parsed))?;
-    out.iter()
-        .enumerate()
-        .map(|(i, s)| {
-            s.to_json()
-                .map_err(|e| Rejection::of(i, format!("cannot serialize: {e}")).into())
-        })
-        .collect()
+    Ok(with_instance(T::new, |plugin: &mut T| {
+        plugin.transform_texts(statements)
+    })?)
 }
 
 /// Exports a type implementing [`Validator`] as the plugin's `validate`.

@@ -261,3 +261,82 @@ fn xlrs_validate_reports_each_invalid_line_and_applies_the_plugins_when_asked() 
         .unwrap()
         .contains("max-size"));
 }
+
+#[test]
+fn xlrs_convert_turns_open_edx_tracking_logs_into_statements_an_lrs_stores() {
+    let data = tempfile::tempdir().unwrap();
+    let plugin = data.path().join("plugins/edx-to-xapi");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("plugin.toml"),
+        shipped_manifest(
+            "edx-to-xapi",
+            "platform_url = \"https://courses.example.org\"\nuuid_namespace = \"6ba7b811-9dad-11d1-80b4-00c04fd430c8\"\n",
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        xlrs_tests::plugin_component("edx-to-xapi"),
+        plugin.join("edx-to-xapi.wasm"),
+    )
+    .unwrap();
+    // Events written from the Open edX tracking-log documentation, one per line.
+    let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/edx-to-xapi/tests/events");
+    let mut names: Vec<_> = std::fs::read_dir(&events)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    let log: String = names
+        .iter()
+        .map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            format!("{v}\n")
+        })
+        .collect();
+    let file = data.path().join("tracking.log");
+    std::fs::write(&file, &log).unwrap();
+
+    let out = xlrs_tests::run_cli(
+        XLRS,
+        data.path(),
+        &["convert", "--from", "edx", file.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let statements: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let played = statements
+        .iter()
+        .find(|s| s["verb"]["id"] == "https://w3id.org/xapi/video/verbs/played")
+        .expect("play_video becomes a played statement");
+    assert_eq!(
+        played["actor"]["account"]["homePage"],
+        "https://courses.example.org"
+    );
+    assert!(statements
+        .iter()
+        .any(|s| s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/registered"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped"), "{stderr}");
+
+    let s = server();
+    let batch = Value::Array(statements.clone());
+    let r = s.post(&batch);
+    assert_eq!(
+        r.status(),
+        200,
+        "the converted statements are valid xAPI: {:?}",
+        r.text()
+    );
+    assert_eq!(
+        xlrs_tests::ids_of(&s.query("limit=100")).len(),
+        statements.len()
+    );
+}
