@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use super::progress::Progress;
+use super::progress::{LineCopy, Progress};
 
 /// The files a read covers: `path` itself, or the statement files of a directory by name.
 fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -40,30 +40,14 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
 /// Writes every statement of `path` (a file or a directory) to `out` as JSON lines, after
 /// skipping the first `skip` (to resume a copy). Returns how many were written.
 pub fn read(path: &Path, skip: u64, out: &mut dyn Write) -> anyhow::Result<u64> {
-    let progress = Progress::new("read");
-    let mut seen = 0u64;
-    let mut written = 0u64;
+    let mut copy = LineCopy::new(skip);
     for file in files(path)? {
         for (number, line) in open(&file)?.lines().enumerate() {
             let line = line.with_context(|| format!("reading {}", file.display()))?;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            seen += 1;
-            if seen <= skip {
-                continue;
-            }
-            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-                bail!("{}:{}: not a JSON statement", file.display(), number + 1);
-            }
-            writeln!(out, "{text}")?;
-            written += 1;
-            progress.add(1);
+            copy.line(&line, out, || format!("{}:{}", file.display(), number + 1))?;
         }
     }
-    progress.finish();
-    Ok(written)
+    Ok(copy.finish())
 }
 
 /// Writes the JSON lines of `input` into a new file `dir/name` (default

@@ -39,3 +39,54 @@ impl Progress {
         }
     }
 }
+
+/// The statements of a read passing through: the first `skip` left out (to resume), each
+/// checked to be JSON, written to the output and counted.
+pub struct LineCopy {
+    skip: u64,
+    seen: u64,
+    written: u64,
+    progress: Progress,
+}
+
+impl LineCopy {
+    /// A copy that leaves out the first `skip` statements.
+    pub fn new(skip: u64) -> Self {
+        Self {
+            skip,
+            seen: 0,
+            written: 0,
+            progress: Progress::new("read"),
+        }
+    }
+
+    /// Takes one line; `place` names where it came from, for the error when it is not JSON.
+    pub fn line(
+        &mut self,
+        line: &str,
+        out: &mut dyn std::io::Write,
+        place: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        let text = line.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.seen += 1;
+        if self.seen <= self.skip {
+            return Ok(());
+        }
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            anyhow::bail!("{}: not a JSON statement", place());
+        }
+        writeln!(out, "{text}")?;
+        self.written += 1;
+        self.progress.add(1);
+        Ok(())
+    }
+
+    /// Ends the copy; how many statements were written.
+    pub fn finish(self) -> u64 {
+        self.progress.finish();
+        self.written
+    }
+}

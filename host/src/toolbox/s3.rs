@@ -13,7 +13,7 @@ use object_store::{ObjectStore, WriteMultipart};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
-use super::progress::Progress;
+use super::progress::{LineCopy, Progress};
 
 /// Bytes per part of a multipart upload.
 const PART: usize = 8 << 20;
@@ -78,8 +78,7 @@ impl S3 {
                 .map(|o| o.location)
                 .collect(),
         };
-        let progress = Progress::new("read");
-        let (mut seen, mut written) = (0u64, 0u64);
+        let mut copy = LineCopy::new(skip);
         for path in paths {
             let stream = self
                 .store
@@ -89,25 +88,13 @@ impl S3 {
                 .into_stream()
                 .map(|r| r.map_err(std::io::Error::other));
             let mut lines = tokio_util::io::StreamReader::new(stream).lines();
+            let mut number = 0usize;
             while let Some(line) = lines.next_line().await? {
-                let text = line.trim();
-                if text.is_empty() {
-                    continue;
-                }
-                seen += 1;
-                if seen <= skip {
-                    continue;
-                }
-                if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-                    bail!("s3 object {path}: line {seen} is not JSON");
-                }
-                writeln!(out, "{text}")?;
-                written += 1;
-                progress.add(1);
+                number += 1;
+                copy.line(&line, out, || format!("s3 object {path}, line {number}"))?;
             }
         }
-        progress.finish();
-        Ok(written)
+        Ok(copy.finish())
     }
 
     /// Uploads the JSON lines of `input` as a new object `name` (default
