@@ -46,6 +46,35 @@ pub enum Command {
         #[arg(long)]
         plugins: bool,
     },
+    /// `xlrs read|write|list`.
+    #[command(flatten)]
+    Toolbox(ToolboxCommand),
+    /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to xAPI statements on
+    /// stdout, with the edx-to-xapi plugin (Ralph's mapping).
+    Convert {
+        /// The input format (only `edx`).
+        #[arg(long, value_parser = ["edx"])]
+        from: String,
+        /// Tracking-log file (default: stdin).
+        file: Option<PathBuf>,
+        /// The converter component (default: edx-to-xapi in the plugins directory).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Its manifest: `platform_url`, `uuid_namespace` (default: the plugin.toml beside it).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Manage credentials in the credentials file.
+    Auth {
+        /// What to do with credentials.
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+}
+
+/// `xlrs read|write|list`: statements moved between backends as JSON lines.
+#[derive(Debug, Subcommand)]
+pub enum ToolboxCommand {
     /// Write a backend's statements to stdout as JSON lines (resumable: --skip for files,
     /// --more for an LRS).
     Read {
@@ -82,27 +111,6 @@ pub enum Command {
         /// What to list.
         #[command(flatten)]
         backend: BackendArgs,
-    },
-    /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to xAPI statements on
-    /// stdout, with the edx-to-xapi plugin (Ralph's mapping).
-    Convert {
-        /// The input format (only `edx`).
-        #[arg(long, value_parser = ["edx"])]
-        from: String,
-        /// Tracking-log file (default: stdin).
-        file: Option<PathBuf>,
-        /// The converter component (default: edx-to-xapi in the plugins directory).
-        #[arg(long)]
-        plugin: Option<PathBuf>,
-        /// Its manifest: `platform_url`, `uuid_namespace` (default: the plugin.toml beside it).
-        #[arg(long)]
-        manifest: Option<PathBuf>,
-    },
-    /// Manage credentials in the credentials file.
-    Auth {
-        /// What to do with credentials.
-        #[command(subcommand)]
-        action: AuthAction,
     },
 }
 
@@ -265,15 +273,13 @@ pub fn run() -> ExitCode {
                 ExitCode::from(USAGE)
             }
         },
-        Command::Read { .. } | Command::Write { .. } | Command::List { .. } => {
-            match toolbox(&settings, cli.command) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("xlrs: {e:#}");
-                    ExitCode::FAILURE
-                }
+        Command::Toolbox(command) => match toolbox(&settings, command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::FAILURE
             }
-        }
+        },
         Command::Convert {
             from: _,
             file,
@@ -379,7 +385,7 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
 }
 
 /// `xlrs read|write|list`.
-fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
+fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
     use crate::toolbox::{fs, lrs::Lrs, s3::S3, store, BackendKind};
     let path = |b: &BackendArgs| {
         b.path
@@ -401,7 +407,8 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
         S3::open(url)
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    let open_store = |b: &BackendArgs, name: &str| {
+    // A built-in store: its name and the store opened with the server's settings.
+    let open_store = |b: &BackendArgs, name: &'static str| {
         let mut settings = settings.clone();
         if let (BackendKind::Sqlite, Some(path)) = (b.backend, &b.path) {
             settings.sqlite.path = Some(path.clone());
@@ -410,15 +417,8 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
     };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stdin = std::io::stdin().lock();
-    if let Command::List { backend } = &command {
-        if let Some(name) = backend.backend.store_name() {
-            anyhow::bail!(
-                "listing is for files (--backend fs); read the {name} store with `xlrs read`"
-            );
-        }
-    }
     match command {
-        Command::Read {
+        ToolboxCommand::Read {
             backend,
             skip,
             query,
@@ -435,16 +435,18 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     skip,
                     &mut stdout,
                 ))?,
-                kind => {
-                    let name = kind.store_name().unwrap_or("sqlite");
-                    let statements = open_store(&backend, name)?;
+                BackendKind::Sqlite
+                | BackendKind::Clickhouse
+                | BackendKind::Mongodb
+                | BackendKind::Elasticsearch => {
+                    let statements = open_store(&backend, backend.backend.name())?;
                     runtime.block_on(store::read(statements.as_ref(), after, &mut stdout))?
                 }
             };
             stdout.flush()?;
             eprintln!("{n} statement(s) read");
         }
-        Command::Write {
+        ToolboxCommand::Write {
             backend,
             target,
             chunk_size,
@@ -462,8 +464,11 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     runtime.block_on(s3(&backend)?.write(target.as_deref(), &mut stdin))?;
                 eprintln!("{n} statement(s) written to s3 object {object}");
             }
-            kind => {
-                let name = kind.store_name().unwrap_or("sqlite");
+            BackendKind::Sqlite
+            | BackendKind::Clickhouse
+            | BackendKind::Mongodb
+            | BackendKind::Elasticsearch => {
+                let name = backend.backend.name();
                 let statements = open_store(&backend, name)?;
                 let authority = store::toolbox_authority(settings);
                 let n = runtime.block_on(store::write(
@@ -475,15 +480,26 @@ fn toolbox(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 eprintln!("{n} statement(s) written to the {name} store");
             }
         },
-        Command::List { backend } => match backend.backend {
+        ToolboxCommand::List { backend } => match backend.backend {
             BackendKind::Fs => fs::list(&path(&backend)?, &mut stdout)?,
             BackendKind::S3 => runtime.block_on(s3(&backend)?.list(&mut stdout))?,
-            _ => anyhow::bail!("an LRS or a store has no listing: use `xlrs read`"),
+            _ => anyhow::bail!(
+                "listing is for files and objects (--backend fs|s3): read an LRS or a store with `xlrs read`"
+            ),
         },
-        _ => unreachable!("only toolbox commands are passed here"),
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// The input of a command taking a FILE argument, or stdin without one.
+fn file_or_stdin(file: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+    Ok(match file {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    })
 }
 
 /// `xlrs convert --from edx`.
@@ -507,12 +523,7 @@ fn convert(
         );
     }
     let instance = crate::plugins::tooling::instance(&plugin, manifest.as_deref())?;
-    let mut input: Box<dyn std::io::BufRead> = match &file {
-        Some(path) => Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdin().lock()),
-    };
+    let mut input = file_or_stdin(file.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let summary =
         crate::toolbox::convert::run(&instance, &mut input, &mut out, &mut std::io::stderr())?;
@@ -542,12 +553,7 @@ fn validate(
         None
     };
     let pipeline = registry.as_ref().map(|r| r.pipeline());
-    let input: Box<dyn std::io::BufRead> = match &file {
-        Some(path) => Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdin().lock()),
-    };
+    let input = file_or_stdin(file.as_deref())?;
     let summary = crate::toolbox::validate::run(
         input,
         std::io::stdout().lock(),

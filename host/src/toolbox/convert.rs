@@ -7,6 +7,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::Value;
 
+use super::lines::batches;
 use super::progress::Progress;
 use crate::plugins::PluginInstance;
 use crate::xapi::validate::validate_statement;
@@ -109,25 +110,12 @@ pub fn run(
 ) -> anyhow::Result<Summary> {
     let progress = Progress::new("converted");
     let mut summary = Summary::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    for (number, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        batch.push((number + 1, line));
-        if batch.len() == BATCH {
-            convert_batch(
-                plugin,
-                std::mem::take(&mut batch),
-                out,
-                errors,
-                &mut summary,
-            )?;
-            progress.add(BATCH as u64);
-        }
+    for batch in batches(input, BATCH) {
+        let batch = batch?;
+        let n = batch.len() as u64;
+        convert_batch(plugin, batch, out, errors, &mut summary)?;
+        progress.add(n);
     }
-    convert_batch(plugin, batch, out, errors, &mut summary)?;
     progress.finish();
     Ok(summary)
 }

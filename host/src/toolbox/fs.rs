@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use super::progress::{LineCopy, Progress};
+use super::progress::LineCopy;
 
 /// The files a read covers: `path` itself, or the statement files of a directory by name.
 fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -40,7 +40,7 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
 /// Writes every statement of `path` (a file or a directory) to `out` as JSON lines, after
 /// skipping the first `skip` (to resume a copy). Returns how many were written.
 pub fn read(path: &Path, skip: u64, out: &mut dyn Write) -> anyhow::Result<u64> {
-    let mut copy = LineCopy::new(skip);
+    let mut copy = LineCopy::new(skip, "read");
     for file in files(path)? {
         for (number, line) in open(&file)?.lines().enumerate() {
             let line = line.with_context(|| format!("reading {}", file.display()))?;
@@ -59,42 +59,33 @@ pub fn write(
     input: &mut dyn BufRead,
 ) -> anyhow::Result<(PathBuf, u64)> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = name.map(str::to_string).unwrap_or_else(|| {
-        format!(
-            "statements-{}.jsonl",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
-        )
-    });
+    let name = name.map_or_else(super::default_name, str::to_string);
     let target = dir.join(&name);
     if target.exists() {
         bail!("{} exists: pick another --target", target.display());
     }
     let partial = dir.join(format!(".{name}.partial"));
-    let progress = Progress::new("written");
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?,
-    );
-    let mut count = 0u64;
-    for (number, line) in input.lines().enumerate() {
-        let line = line?;
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
+    let written = (|| -> anyhow::Result<u64> {
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        let mut file = std::io::BufWriter::new(file);
+        let mut copy = LineCopy::new(0, "written");
+        for (number, line) in input.lines().enumerate() {
+            copy.line(&line?, &mut file, || format!("input line {}", number + 1))?;
         }
-        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(copy.finish())
+    })();
+    match written {
+        Ok(count) => {
+            std::fs::rename(&partial, &target)?;
+            Ok((target, count))
+        }
+        Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            bail!("input line {}: not JSON", number + 1);
+            Err(e)
         }
-        writeln!(file, "{text}")?;
-        count += 1;
-        progress.add(1);
     }
-    let file = file.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(&partial, &target)?;
-    progress.finish();
-    Ok((target, count))
 }
 
 /// The statement files of a directory, one JSON object each (name, bytes, modified).

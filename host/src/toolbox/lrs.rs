@@ -10,11 +10,13 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use super::lines::batches;
 use super::progress::Progress;
+use crate::xapi::version::{XapiVersion, VERSION_HEADER};
 
 /// The xAPI version requested: 1.0.3, which every LRS in use serves; a batch holding 2.0
 /// statements is sent as 2.0.0.
-const VERSION: &str = "1.0.3";
+const VERSION: XapiVersion = XapiVersion::V1_0_3;
 /// Attempts per request before giving up (network errors, 429 and 5xx).
 const ATTEMPTS: u32 = 6;
 
@@ -51,11 +53,16 @@ impl Lrs {
         self.request_version(method, url, VERSION)
     }
 
-    fn request_version(&self, method: reqwest::Method, url: &str, version: &str) -> RequestBuilder {
+    fn request_version(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        version: XapiVersion,
+    ) -> RequestBuilder {
         let r = self
             .client
             .request(method, url)
-            .header("X-Experience-API-Version", version);
+            .header(VERSION_HEADER, version.as_str());
         match &self.username {
             Some(u) => r.basic_auth(u, self.password.as_deref()),
             None => r,
@@ -68,7 +75,8 @@ impl Lrs {
         build: impl Fn() -> RequestBuilder,
     ) -> anyhow::Result<reqwest::blocking::Response> {
         let mut wait = Duration::from_millis(250);
-        for attempt in 1..=ATTEMPTS {
+        let mut attempt = 1;
+        loop {
             let retry = match build().send() {
                 Ok(r)
                     if r.status() == StatusCode::TOO_MANY_REQUESTS
@@ -85,8 +93,8 @@ impl Lrs {
             tracing::warn!(attempt, error = %retry, "retrying");
             std::thread::sleep(wait);
             wait = (wait * 2).min(Duration::from_secs(10));
+            attempt += 1;
         }
-        unreachable!("the loop returns or fails on its last attempt")
     }
 
     /// The absolute URL of a `more` link (relative to the LRS's origin).
@@ -146,34 +154,24 @@ impl Lrs {
     /// id one first (so a retried batch is never stored twice). Returns the count.
     pub fn write(&self, input: &mut dyn BufRead, chunk: usize) -> anyhow::Result<u64> {
         let progress = Progress::new("written");
-        let mut batch: Vec<Value> = Vec::with_capacity(chunk);
         let mut count = 0u64;
-        let mut first_line = 1usize;
-        for (number, line) in input.lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let mut statement: Value = serde_json::from_str(&line)
-                .with_context(|| format!("input line {}: not JSON", number + 1))?;
-            if let Some(map) = statement.as_object_mut() {
-                map.entry("id")
-                    .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
-            }
-            if batch.is_empty() {
-                first_line = number + 1;
-            }
-            batch.push(statement);
-            if batch.len() == chunk {
-                self.post(&batch, first_line)?;
-                count += batch.len() as u64;
-                progress.add(batch.len() as u64);
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            self.post(&batch, first_line)?;
-            count += batch.len() as u64;
+        for batch in batches(input, chunk) {
+            let batch = batch?;
+            let statements = batch
+                .iter()
+                .map(|(number, line)| {
+                    let mut statement: Value = serde_json::from_str(line)
+                        .with_context(|| format!("input line {number}: not JSON"))?;
+                    if let Some(map) = statement.as_object_mut() {
+                        map.entry("id")
+                            .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
+                    }
+                    Ok(statement)
+                })
+                .collect::<anyhow::Result<Vec<Value>>>()?;
+            self.post(&statements, batch[0].0)?;
+            count += statements.len() as u64;
+            progress.add(statements.len() as u64);
         }
         progress.finish();
         Ok(count)
@@ -183,8 +181,8 @@ impl Lrs {
         let url = format!("{}/statements", self.url);
         let v2 = batch
             .iter()
-            .any(|s| s["version"].as_str().is_some_and(|v| v.starts_with("2.")));
-        let version = if v2 { "2.0.0" } else { VERSION };
+            .any(|s| XapiVersion::of_statement(s) == XapiVersion::V2_0_0);
+        let version = if v2 { XapiVersion::V2_0_0 } else { VERSION };
         let r = self.send(|| {
             self.request_version(reqwest::Method::POST, &url, version)
                 .json(batch)

@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod fs;
+pub mod lines;
 pub mod lrs;
 pub mod progress;
 pub mod s3;
@@ -29,14 +30,24 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// The store name a built-in store has in the `store` setting.
-    pub fn store_name(self) -> Option<&'static str> {
+    /// The backend's name on the command line (for a built-in store, also its `store` setting).
+    pub fn name(self) -> &'static str {
         match self {
-            Self::Sqlite => Some("sqlite"),
-            Self::Clickhouse => Some("clickhouse"),
-            Self::Mongodb => Some("mongodb"),
-            Self::Elasticsearch => Some("elasticsearch"),
-            Self::Fs | Self::Lrs | Self::S3 => None,
+            Self::Fs => "fs",
+            Self::Lrs => "lrs",
+            Self::S3 => "s3",
+            Self::Sqlite => "sqlite",
+            Self::Clickhouse => "clickhouse",
+            Self::Mongodb => "mongodb",
+            Self::Elasticsearch => "elasticsearch",
         }
     }
+}
+
+/// The name a write gives its file or object when none is asked for.
+pub fn default_name() -> String {
+    format!(
+        "statements-{}.jsonl",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
+    )
 }

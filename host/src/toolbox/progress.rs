@@ -40,8 +40,8 @@ impl Progress {
     }
 }
 
-/// The statements of a read passing through: the first `skip` left out (to resume), each
-/// checked to be JSON, written to the output and counted.
+/// Statements passing through a read or a write: blank lines and the first `skip` left out
+/// (to resume), each checked to be JSON, written to the output and counted.
 pub struct LineCopy {
     skip: u64,
     seen: u64,
@@ -50,13 +50,14 @@ pub struct LineCopy {
 }
 
 impl LineCopy {
-    /// A copy that leaves out the first `skip` statements.
-    pub fn new(skip: u64) -> Self {
+    /// A copy that leaves out the first `skip` statements; `what` labels the progress
+    /// (`read`, `written`).
+    pub fn new(skip: u64, what: &str) -> Self {
         Self {
             skip,
             seen: 0,
             written: 0,
-            progress: Progress::new("read"),
+            progress: Progress::new(what),
         }
     }
 

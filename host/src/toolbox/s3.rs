@@ -13,7 +13,7 @@ use object_store::{ObjectStore, WriteMultipart};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
-use super::progress::{LineCopy, Progress};
+use super::progress::LineCopy;
 
 /// Bytes per part of a multipart upload.
 const PART: usize = 8 << 20;
@@ -78,7 +78,7 @@ impl S3 {
                 .map(|o| o.location)
                 .collect(),
         };
-        let mut copy = LineCopy::new(skip);
+        let mut copy = LineCopy::new(skip, "read");
         for path in paths {
             let stream = self
                 .store
@@ -105,45 +105,32 @@ impl S3 {
         name: Option<&str>,
         input: &mut dyn BufRead,
     ) -> anyhow::Result<(String, u64)> {
-        let name = name.map(str::to_string).unwrap_or_else(|| {
-            format!(
-                "statements-{}.jsonl",
-                chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
-            )
-        });
+        let name = name.map_or_else(super::default_name, str::to_string);
         let path = self.path(&name);
         if self.store.head(&path).await.is_ok() {
             bail!("s3 object {path} exists: pick another --target");
         }
         let upload = self.store.put_multipart(&path).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
-        let progress = Progress::new("written");
-        let mut count = 0u64;
-        let mut failure = None;
+        let mut copy = LineCopy::new(0, "written");
+        let mut line_out = Vec::new();
+        let mut copied = Ok(());
         for (number, line) in input.lines().enumerate() {
-            let line = match line {
-                Ok(l) => l,
-                Err(e) => {
-                    failure = Some(anyhow::anyhow!("reading stdin: {e}"));
-                    break;
-                }
+            line_out.clear();
+            copied = match line {
+                Ok(line) => copy.line(&line, &mut line_out, || {
+                    format!("input line {}", number + 1)
+                }),
+                Err(e) => Err(anyhow::anyhow!("reading stdin: {e}")),
             };
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-                failure = Some(anyhow::anyhow!("input line {}: not JSON", number + 1));
+            if copied.is_err() {
                 break;
             }
             writer.wait_for_capacity(4).await?;
-            writer.write(text.as_bytes());
-            writer.write(b"\n");
-            count += 1;
-            progress.add(1);
+            writer.write(&line_out);
         }
-        progress.finish();
-        if let Some(e) = failure {
+        let count = copy.finish();
+        if let Err(e) = copied {
             let _ = writer.abort().await;
             return Err(e);
         }

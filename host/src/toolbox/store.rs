@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::{json, Value};
 
+use super::lines::batches;
 use super::progress::Progress;
 use crate::config::Settings;
 use crate::plugins::PluginRegistry;
@@ -78,51 +79,37 @@ pub async fn write(
     authority: &Value,
 ) -> anyhow::Result<u64> {
     let progress = Progress::new("written");
-    let mut batch = Vec::with_capacity(chunk);
     let mut count = 0u64;
-    let mut lines = input.lines().enumerate();
-    loop {
-        let next = lines.next();
-        if let Some((number, line)) = &next {
-            let line = line
-                .as_ref()
-                .map_err(|e| anyhow::anyhow!("reading stdin: {e}"))?;
-            if !line.trim().is_empty() {
-                let statement: Value = serde_json::from_str(line)
-                    .with_context(|| format!("input line {}: not JSON", number + 1))?;
-                let version = match statement["version"].as_str() {
-                    Some(v) if v.starts_with("2.") => XapiVersion::V2_0_0,
-                    _ => XapiVersion::V1_0_3,
-                };
-                let mut checked = statement.clone();
-                if let Some(map) = checked.as_object_mut() {
-                    // What an LRS sets is not the client's to send; a copy carries it.
+    for batch in batches(input, chunk) {
+        let prepared = batch?
+            .into_iter()
+            .map(|(number, line)| {
+                let mut statement: Value = serde_json::from_str(&line)
+                    .with_context(|| format!("input line {number}: not JSON"))?;
+                let version = XapiVersion::of_statement(&statement);
+                // What an LRS sets is not the client's to send; a copy carries it, and keeps
+                // its authority.
+                let own_authority = statement.as_object_mut().and_then(|map| {
                     map.remove("stored");
-                    map.remove("authority");
-                }
-                validate_statement(&checked, version)
-                    .map_err(|e| anyhow::anyhow!("input line {}: {e}", number + 1))?;
-                let authority = statement.get("authority").unwrap_or(authority);
-                batch.push(
-                    prepare(checked, authority, version)
-                        .map_err(|e| anyhow::anyhow!("input line {}: {e}", number + 1))?,
-                );
-            }
-        }
-        if batch.len() >= chunk || (next.is_none() && !batch.is_empty()) {
-            let n = batch.len() as u64;
-            store
-                .insert(std::mem::take(&mut batch), Vec::new())
-                .await
-                .with_context(|| {
-                    format!("storing a batch ({count} statements stored before it)")
-                })?;
-            count += n;
-            progress.add(n);
-        }
-        if next.is_none() {
-            break;
-        }
+                    map.remove("authority")
+                });
+                validate_statement(&statement, version)
+                    .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))?;
+                prepare(
+                    statement,
+                    own_authority.as_ref().unwrap_or(authority),
+                    version,
+                )
+                .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let n = prepared.len() as u64;
+        store
+            .insert(prepared, Vec::new())
+            .await
+            .with_context(|| format!("storing a batch ({count} statements stored before it)"))?;
+        count += n;
+        progress.add(n);
     }
     progress.finish();
     Ok(count)

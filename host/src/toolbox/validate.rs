@@ -6,6 +6,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::{json, Value};
 
+use super::lines::numbered;
 use crate::plugins::{Pipeline, PipelineError};
 use crate::xapi::validate::validate_statement;
 use crate::xapi::version::XapiVersion;
@@ -45,11 +46,8 @@ pub fn run(
     pipeline: Option<&Pipeline>,
 ) -> std::io::Result<Summary> {
     let mut summary = Summary::default();
-    for (number, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
+    for line in numbered(input) {
+        let (number, line) = line?;
         summary.checked += 1;
         let (id, errors) = match serde_json::from_str::<Value>(&line) {
             Ok(statement) => (
@@ -62,7 +60,7 @@ pub fn run(
             continue;
         }
         summary.invalid += 1;
-        let mut report = json!({ "line": number + 1, "errors": errors });
+        let mut report = json!({ "line": number, "errors": errors });
         if let Some(id) = id {
             report["id"] = id;
         }

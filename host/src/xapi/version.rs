@@ -33,6 +33,15 @@ impl XapiVersion {
         }
     }
 
+    /// The rules a statement was written under, from its `version`: 2.0.0 for `2.x`, else
+    /// 1.0.3 (also when it has none).
+    pub fn of_statement(statement: &serde_json::Value) -> Self {
+        match statement["version"].as_str() {
+            Some(v) if v.starts_with("2.") => Self::V2_0_0,
+            _ => Self::V1_0_3,
+        }
+    }
+
     /// The `version` the LRS writes into a statement submitted without one.
     pub fn default_statement_version(self) -> &'static str {
         match self {
@@ -51,6 +60,20 @@ mod tests {
         for v in ["1.0", "1.0.0", "1.0.1", "1.0.2", "1.0.3"] {
             assert_eq!(XapiVersion::from_header(v), Some(XapiVersion::V1_0_3));
         }
+    }
+
+    #[test]
+    fn a_statement_is_read_under_the_rules_of_its_version() {
+        let of = |v: serde_json::Value| XapiVersion::of_statement(&v);
+        assert_eq!(
+            of(serde_json::json!({"version": "2.0.0"})),
+            XapiVersion::V2_0_0
+        );
+        assert_eq!(
+            of(serde_json::json!({"version": "1.0.0"})),
+            XapiVersion::V1_0_3
+        );
+        assert_eq!(of(serde_json::json!({})), XapiVersion::V1_0_3);
     }
 
     #[test]
