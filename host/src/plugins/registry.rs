@@ -265,6 +265,31 @@ impl PluginRegistry {
         })
     }
 
+    /// Loads a plugin found in the directory unless it is the version serving (`serving`:
+    /// that version's fingerprint).
+    fn outcome(&self, candidate: &Candidate, serving: Option<&(String, String)>) -> Outcome {
+        let bytes = match std::fs::read(&candidate.wasm) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Outcome::Failed(format!("cannot read {}: {e}", candidate.wasm.display()))
+            }
+        };
+        let fingerprint = (sha256_hex(&bytes), candidate.manifest_hash.clone());
+        if serving == Some(&fingerprint) {
+            return Outcome::Unchanged;
+        }
+        match self.load(candidate, &bytes, fingerprint.0.clone()) {
+            Ok(instance) => {
+                tracing::info!(plugin = %candidate.name, kind = instance.kind.as_str(), hash = %&fingerprint.0[..12], "plugin loaded");
+                Outcome::Loaded(Arc::new(instance), fingerprint)
+            }
+            Err(error) => {
+                tracing::error!(plugin = %candidate.name, %error, "plugin failed to load; previous version (if any) keeps serving");
+                Outcome::Failed(error)
+            }
+        }
+    }
+
     /// Rescans the directory, loads what changed, and swaps in the new pipeline. Components
     /// compile without holding the entries, so `/plugins`, backends and the serving pipeline
     /// are never blocked by a slow compile (a JS or Python engine takes seconds).
@@ -280,37 +305,14 @@ impl PluginRegistry {
         };
         let outcomes: Vec<(String, PathBuf, Outcome)> = discover(&self.dir)
             .into_iter()
-            .map(|candidate| match candidate {
+            .map(|found| match found {
                 Err((name, error)) => {
                     tracing::error!(plugin = %name, %error, "plugin manifest is invalid; previous version (if any) keeps serving");
                     let file = self.dir.join(&name);
                     (name, file, Outcome::Failed(error))
                 }
                 Ok(candidate) => {
-                    let outcome = match std::fs::read(&candidate.wasm) {
-                        Err(e) => Outcome::Failed(format!(
-                            "cannot read {}: {e}",
-                            candidate.wasm.display()
-                        )),
-                        Ok(bytes) => {
-                            let fingerprint =
-                                (sha256_hex(&bytes), candidate.manifest_hash.clone());
-                            if loaded.get(&candidate.name) == Some(&fingerprint) {
-                                Outcome::Unchanged
-                            } else {
-                                match self.load(&candidate, &bytes, fingerprint.0.clone()) {
-                                    Ok(instance) => {
-                                        tracing::info!(plugin = %candidate.name, kind = instance.kind.as_str(), hash = %&fingerprint.0[..12], "plugin loaded");
-                                        Outcome::Loaded(Arc::new(instance), fingerprint)
-                                    }
-                                    Err(error) => {
-                                        tracing::error!(plugin = %candidate.name, %error, "plugin failed to load; previous version (if any) keeps serving");
-                                        Outcome::Failed(error)
-                                    }
-                                }
-                            }
-                        }
-                    };
+                    let outcome = self.outcome(&candidate, loaded.get(&candidate.name));
                     (candidate.name, candidate.wasm, outcome)
                 }
             })

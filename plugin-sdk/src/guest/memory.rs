@@ -53,36 +53,40 @@ impl MemoryStore {
     /// Applies the insert rules to a batch: the records to add (duplicates of stored
     /// statements left out), or the error failing the whole batch.
     pub fn check(&self, batch: Vec<StatementRecord>) -> Result<Vec<StatementRecord>, StoreError> {
-        // id → (content hash, is a voiding statement), stored and earlier in the batch.
-        let mut seen: HashMap<&str, (&str, bool)> = HashMap::new();
-        let known = |seen: &HashMap<&str, (&str, bool)>, id: &str| -> Option<(String, bool)> {
-            if let Some((h, v)) = seen.get(id) {
-                return Some((h.to_string(), *v));
-            }
-            let r = &self.records[*self.by_id.get(id)?];
-            Some((r.content_hash.clone(), r.voids.is_some()))
-        };
-        let mut fresh = Vec::with_capacity(batch.len());
-        for (i, r) in batch.iter().enumerate() {
-            if let Some((hash, _)) = known(&seen, &r.id) {
-                if hash == r.content_hash {
-                    continue;
+        // id → (content hash, is a voiding statement) of the statements earlier in the batch.
+        let mut earlier: HashMap<&str, (&str, bool)> = HashMap::new();
+        let mut keep = Vec::with_capacity(batch.len());
+        for r in &batch {
+            let known = |id: &str| earlier.get(id).copied().or_else(|| self.stored(id));
+            if let Some((hash, _)) = known(&r.id) {
+                if hash != r.content_hash {
+                    return Err(StoreError::Conflict(r.id.clone()));
                 }
-                return Err(StoreError::Conflict(r.id.clone()));
+                keep.push(false);
+                continue;
             }
             if let Some(target) = &r.voids {
-                if let Some((_, true)) = known(&seen, target) {
+                if let Some((_, true)) = known(target) {
                     return Err(StoreError::Rejected(format!(
                         "statement {} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided",
                         r.id
                     )));
                 }
             }
-            seen.insert(&r.id, (&r.content_hash, r.voids.is_some()));
-            fresh.push(i);
+            earlier.insert(&r.id, (&r.content_hash, r.voids.is_some()));
+            keep.push(true);
         }
-        let mut batch: Vec<Option<StatementRecord>> = batch.into_iter().map(Some).collect();
-        Ok(fresh.into_iter().filter_map(|i| batch[i].take()).collect())
+        Ok(batch
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(r, keep)| keep.then_some(r))
+            .collect())
+    }
+
+    /// The content hash of a stored statement and whether it is a voiding statement.
+    fn stored(&self, id: &str) -> Option<(&str, bool)> {
+        let r = &self.records[*self.by_id.get(id)?];
+        Some((&r.content_hash, r.voids.is_some()))
     }
 
     /// Adds records that passed [`MemoryStore::check`] (or were stored before).
