@@ -5,7 +5,8 @@
 #   (scripts/install-wasm-toolchain.sh), in their own target dir so they never fight the host
 #   build; `xlrs plugin componentize` turns each core module into a component;
 # - JavaScript, Python and C plugins with `xlrs plugin build` (toolchains in
-#   target/plugin-tools, installed from npm/PyPI on first use; clang and wasi-libc from Debian);
+#   target/plugin-tools, installed from npm/PyPI on first use; clang and wasi-libc from Debian,
+#   by scripts/install-wasm-toolchain.sh);
 # - then `xlrs plugin new` output for every language and kind it has a template for, built
 #   unchanged into target/plugins/new-<lang>-<kind>.wasm, so the templates stay buildable.
 set -euo pipefail
@@ -14,7 +15,6 @@ out="$root/target/plugins"
 guest_target="$root/target/wasm-guests"
 
 bash "$root/scripts/install-wasm-toolchain.sh"
-bash "$root/scripts/install-c-toolchain.sh"
 export XLRS_PLUGIN_TOOLCHAINS="$root/target/plugin-tools"
 
 echo "building Rust plugins for wasm32-unknown-unknown…" >&2

@@ -196,6 +196,19 @@ impl Drop for Server {
     }
 }
 
+/// Installs `component` (from target/plugins) as plugin `name` of a plugins directory, with a
+/// manifest, the way an operator would: `<plugins_dir>/<name>/{plugin.toml,<name>.wasm}`.
+pub fn install_plugin(plugins_dir: &Path, name: &str, component: &str, manifest: &str) {
+    let dir = plugins_dir.join(name);
+    std::fs::create_dir_all(&dir).expect("the plugin's folder");
+    std::fs::write(dir.join("plugin.toml"), manifest).expect("its manifest");
+    std::fs::copy(
+        plugin_component(component),
+        dir.join(format!("{name}.wasm")),
+    )
+    .expect("its component");
+}
+
 /// Runs `xlrs <args>` with `XLRS_DATA_DIR` set.
 pub fn run_cli(bin: &str, data_dir: &Path, args: &[&str]) -> Output {
     Command::new(bin)

@@ -5,20 +5,22 @@
 use std::path::Path;
 
 use serde_json::{json, Value};
-use xlrs_tests::{id_of, statement, Server};
+use xlrs_tests::{id_of, install_plugin, statement, Server};
 
 use crate::plugins::{install, serving, wait_for};
 use crate::XLRS;
 
-/// The manifest an example plugin ships with, with `[config]` lines replaced.
-fn shipped_manifest(plugin: &str, config: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../plugins")
-        .join(plugin)
-        .join("plugin.toml");
-    let text = std::fs::read_to_string(&path).expect("the example's plugin.toml");
+/// The manifest at `path` (relative to the repository), with its `[config]` lines replaced.
+fn manifest_with_config(path: &str, config: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let text = std::fs::read_to_string(&path).expect("the plugin.toml");
     let head = text.split("[config]").next().unwrap_or_default();
     format!("{head}[config]\n{config}")
+}
+
+/// The manifest an example plugin ships with, with `[config]` lines replaced.
+fn shipped_manifest(plugin: &str, config: &str) -> String {
+    manifest_with_config(&format!("plugins/{plugin}/plugin.toml"), config)
 }
 
 /// A server on the embedded store (these plugins do not depend on the store).
@@ -143,15 +145,9 @@ fn plugin_new_makes_validators_and_transformers_that_load_and_work_in_every_lang
             "validator" => format!("deny_verb = \"http://example.org/verbs/deny-{name}\"\n"),
             _ => format!("extension = \"http://example.org/extensions/{name}\"\n"),
         };
-        let shipped = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/scaffolds")
-                .join(&name)
-                .join("plugin.toml"),
-        )
-        .expect("the template's plugin.toml");
-        let head = shipped.split("[config]").next().unwrap_or_default();
-        install(&s, &name, &name, &format!("{head}[config]\n{config}"));
+        let manifest =
+            manifest_with_config(&format!("target/scaffolds/{name}/plugin.toml"), &config);
+        install(&s, &name, &name, &manifest);
     }
     for (lang, kind) in TEMPLATES {
         let name: &'static str = format!("new-{lang}-{kind}").leak();
@@ -184,16 +180,17 @@ fn plugin_new_makes_validators_and_transformers_that_load_and_work_in_every_lang
 #[test]
 fn plugin_new_makes_a_rust_backend_that_serves_as_the_statement_store() {
     let dir = tempfile::tempdir().unwrap();
-    let plugin = dir.path().join("plugins/new-rust-backend");
-    std::fs::create_dir_all(&plugin).unwrap();
-    let template =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scaffolds/new-rust-backend");
-    std::fs::copy(template.join("plugin.toml"), plugin.join("plugin.toml")).unwrap();
-    std::fs::copy(
-        xlrs_tests::plugin_component("new-rust-backend"),
-        plugin.join("new-rust-backend.wasm"),
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/scaffolds/new-rust-backend/plugin.toml"),
     )
-    .unwrap();
+    .expect("the template's plugin.toml");
+    install_plugin(
+        &dir.path().join("plugins"),
+        "new-rust-backend",
+        "new-rust-backend",
+        &manifest,
+    );
     let s = Server::start_in(XLRS, dir, &[("XLRS_STORE", "new-rust-backend")]);
 
     let first = statement();
@@ -210,18 +207,12 @@ fn plugin_new_makes_a_rust_backend_that_serves_as_the_statement_store() {
 #[test]
 fn xlrs_validate_reports_each_invalid_line_and_applies_the_plugins_when_asked() {
     let data = tempfile::tempdir().unwrap();
-    let plugin = data.path().join("plugins/max-size");
-    std::fs::create_dir_all(&plugin).unwrap();
-    std::fs::write(
-        plugin.join("plugin.toml"),
-        shipped_manifest("max-size", "max_bytes = 1000\n"),
-    )
-    .unwrap();
-    std::fs::copy(
-        xlrs_tests::plugin_component("max-size"),
-        plugin.join("max-size.wasm"),
-    )
-    .unwrap();
+    install_plugin(
+        &data.path().join("plugins"),
+        "max-size",
+        "max-size",
+        &shipped_manifest("max-size", "max_bytes = 1000\n"),
+    );
     let mut large = statement();
     large["result"] = json!({"response": "x".repeat(2000)});
     let mut no_actor = statement();
@@ -265,21 +256,15 @@ fn xlrs_validate_reports_each_invalid_line_and_applies_the_plugins_when_asked() 
 #[test]
 fn xlrs_convert_turns_open_edx_tracking_logs_into_statements_an_lrs_stores() {
     let data = tempfile::tempdir().unwrap();
-    let plugin = data.path().join("plugins/edx-to-xapi");
-    std::fs::create_dir_all(&plugin).unwrap();
-    std::fs::write(
-        plugin.join("plugin.toml"),
-        shipped_manifest(
+    install_plugin(
+        &data.path().join("plugins"),
+        "edx-to-xapi",
+        "edx-to-xapi",
+        &shipped_manifest(
             "edx-to-xapi",
             "platform_url = \"https://courses.example.org\"\nuuid_namespace = \"6ba7b811-9dad-11d1-80b4-00c04fd430c8\"\n",
         ),
-    )
-    .unwrap();
-    std::fs::copy(
-        xlrs_tests::plugin_component("edx-to-xapi"),
-        plugin.join("edx-to-xapi.wasm"),
-    )
-    .unwrap();
+    );
     // Events written from the Open edX tracking-log documentation, one per line.
     let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/edx-to-xapi/tests/events");
     let mut names: Vec<_> = std::fs::read_dir(&events)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{plugin_component, statement, Server};
+use xlrs_tests::{statement, Server};
 
 use crate::XLRS;
 
@@ -54,14 +54,12 @@ fn policy_service() -> (u16, Arc<AtomicUsize>) {
 }
 
 fn install_remote_validator(s: &Server, manifest: &str) {
-    let dir = s.plugins_dir().join("remote-validator");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        plugin_component("remote-validator"),
-        dir.join("remote-validator.wasm"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    xlrs_tests::install_plugin(
+        &s.plugins_dir(),
+        "remote-validator",
+        "remote-validator",
+        manifest,
+    );
 }
 
 /// The `/plugins` entry of remote-validator once it is loaded or has failed to.

@@ -13,14 +13,7 @@ use crate::XLRS;
 
 /// Installs `component` as plugin `name` with a manifest, the way an operator would.
 pub(crate) fn install(s: &Server, name: &str, component: &str, manifest: &str) {
-    let dir = s.plugins_dir().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
-    std::fs::copy(
-        plugin_component(component),
-        dir.join(format!("{name}.wasm")),
-    )
-    .unwrap();
+    xlrs_tests::install_plugin(&s.plugins_dir(), name, component, manifest);
 }
 
 fn status(s: &Server) -> Value {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use xlrs::plugins::{PluginPaths, PluginRegistry};
 use xlrs::store::plugin::PluginStore;
 use xlrs::store::sqlite::SqliteStore;
-use xlrs_tests::{enc, plugin_component, statement, Server};
+use xlrs_tests::{enc, install_plugin, statement, Server};
 
 use crate::XLRS;
 
@@ -19,14 +19,12 @@ const MANIFEST: &str =
 
 /// Puts the jsonl-store component into `<data>/plugins/jsonl-store/` with `manifest`.
 fn install_jsonl_store(data: &Path, manifest: &str) {
-    let dir = data.join("plugins/jsonl-store");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
-    std::fs::copy(
-        plugin_component("jsonl-store"),
-        dir.join("jsonl-store.wasm"),
-    )
-    .unwrap();
+    install_plugin(
+        &data.join("plugins"),
+        "jsonl-store",
+        "jsonl-store",
+        manifest,
+    );
 }
 
 fn start_on_jsonl_store(manifest: &str) -> Server {

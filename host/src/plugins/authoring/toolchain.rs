@@ -151,7 +151,8 @@ pub fn rust_guest() -> anyhow::Result<()> {
 
 /// Checks for clang and wasi-libc.
 pub fn c_guest() -> anyhow::Result<()> {
-    const INSTALL: &str = "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32";
+    const INSTALL: &str = "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32 \
+                           (or scripts/install-wasm-toolchain.sh)";
     which("clang", INSTALL)?;
     if !Path::new("/usr/lib/wasm32-wasi/libc.a").is_file() {
         bail!("building a C plugin needs wasi-libc: {INSTALL}");
