@@ -47,6 +47,10 @@ pub struct Args {
     /// A plugin component to load as a transformer before the phases (e.g. anonymize).
     #[arg(long)]
     pub transformer: Option<PathBuf>,
+    /// Print this many generated statements to stdout as JSON lines and exit (input for
+    /// `xlrs write`, e.g. to time a million-statement copy).
+    #[arg(long)]
+    pub emit: Option<u64>,
     /// Append a Markdown section with the results to this file.
     #[arg(long)]
     pub results: Option<PathBuf>,
@@ -54,12 +58,27 @@ pub struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(n) = args.emit {
+        return emit(&statements::Generator::new(args.seed), n);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("tokio runtime")?;
     runtime.block_on(run(args))
+}
+
+/// Writes `n` statements as JSON lines to stdout.
+fn emit(generator: &statements::Generator, n: u64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for i in 0..n {
+        serde_json::to_writer(&mut out, &generator.statement(0, i))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {

@@ -87,6 +87,47 @@ pub struct Settings {
     pub elasticsearch: ElasticsearchSettings,
     /// OIDC bearer tokens, accepted beside Basic credentials when set.
     pub oidc: Option<crate::auth::oidc::OidcSettings>,
+    /// LRSs every accepted statement is forwarded to (Ralph's `XAPI_FORWARDINGS`); in the
+    /// environment, `XLRS_FORWARDING` holds them as a JSON array.
+    pub forwarding: Vec<ForwardingTarget>,
+    /// The forwarding outbox, a SQLite file (default `<data_dir>/outbox.sqlite3`).
+    pub forwarding_outbox: Option<PathBuf>,
+}
+
+/// One LRS accepted statements are forwarded to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardingTarget {
+    /// The target's xAPI base URL, e.g. `https://lrs.example.org/xAPI` (statements are POSTed
+    /// to `<url>/statements`).
+    pub url: String,
+    /// Basic auth username (with `password`).
+    #[serde(default, alias = "basic_username")]
+    pub username: Option<String>,
+    /// Basic auth password.
+    #[serde(default, alias = "basic_password")]
+    pub password: Option<String>,
+    /// False keeps the target configured but forwards nothing to it (Ralph's `is_active`).
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    /// Most statements per POST.
+    #[serde(default = "forwarding_batch")]
+    pub batch_size: usize,
+    /// Seconds a POST may take before it counts as failed and is retried.
+    #[serde(default = "forwarding_timeout", alias = "timeout")]
+    pub timeout_secs: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn forwarding_batch() -> usize {
+    100
+}
+
+fn forwarding_timeout() -> u64 {
+    10
 }
 
 /// Settings of the embedded SQLite store.
@@ -249,6 +290,8 @@ impl Default for Settings {
             mongodb: MongoSettings::default(),
             elasticsearch: ElasticsearchSettings::default(),
             oidc: None,
+            forwarding: Vec::new(),
+            forwarding_outbox: None,
         }
     }
 }
@@ -296,6 +339,7 @@ const STRING_KEYS: &[&str] = &[
     "elasticsearch__index",
     "elasticsearch__query_index",
     "elasticsearch__documents_index",
+    "forwarding_outbox",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -323,9 +367,21 @@ impl Settings {
         // become a number: settings that are strings take the variable's text as it is.
         figment = figment.merge(
             Env::prefixed("XLRS_")
-                .filter(|k| !STRING_KEYS.contains(&k.as_str().to_ascii_lowercase().as_str()))
+                .filter(|k| {
+                    let key = k.as_str().to_ascii_lowercase();
+                    !STRING_KEYS.contains(&key.as_str()) && key != "forwarding"
+                })
                 .split("__"),
         );
+        // The forwarding targets come as a JSON array, as Ralph's XAPI_FORWARDINGS.
+        if let Ok(json) = std::env::var("XLRS_FORWARDING") {
+            let targets: Vec<ForwardingTarget> =
+                serde_json::from_str(&json).map_err(|e| ConfigError::Value {
+                    key: "forwarding",
+                    message: format!("XLRS_FORWARDING must be a JSON array of targets: {e}"),
+                })?;
+            figment = figment.merge(Serialized::default("forwarding", targets));
+        }
         for (key, value) in Env::prefixed("XLRS_").iter() {
             let key = key.as_str().to_ascii_lowercase();
             if STRING_KEYS.contains(&key.as_str()) {
@@ -424,10 +480,36 @@ impl Settings {
         self.validate_clickhouse()?;
         self.validate_mongodb()?;
         self.validate_elasticsearch()?;
+        self.validate_forwarding()?;
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| ConfigError::Value {
             key: "log",
             message: e.to_string(),
         })?;
+        Ok(())
+    }
+
+    fn validate_forwarding(&self) -> Result<(), ConfigError> {
+        let mut urls = std::collections::HashSet::new();
+        for target in &self.forwarding {
+            let fail = |message: String| ConfigError::Value {
+                key: "forwarding",
+                message,
+            };
+            let url = &target.url;
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || reqwest::Url::parse(url).is_err()
+            {
+                return Err(fail(format!("`{url}` is not an http:// or https:// URL")));
+            }
+            if !urls.insert(url.trim_end_matches('/')) {
+                return Err(fail(format!("`{url}` is listed twice")));
+            }
+            if target.batch_size == 0 || target.timeout_secs == 0 {
+                return Err(fail(format!(
+                    "batch_size and timeout_secs of `{url}` must be at least 1"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -614,6 +696,13 @@ impl Settings {
                 .unwrap_or_else(|| self.data_dir.join("plugin-cache")),
             data: self.data_dir.join("plugin-data"),
         }
+    }
+
+    /// The forwarding outbox file in effect.
+    pub fn forwarding_outbox(&self) -> PathBuf {
+        self.forwarding_outbox
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox.sqlite3"))
     }
 
     /// The SQLite database file in effect.

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod forward;
 pub mod listen;
 pub mod plugins;
 pub mod server;

@@ -36,6 +36,9 @@ pub enum ServeError {
     /// OIDC is configured but unusable (settings, keys).
     #[error("{0}")]
     Oidc(String),
+    /// The forwarding outbox could not be opened.
+    #[error("forwarding: {0}")]
+    Forwarding(String),
     /// The plugins directory could not be opened or watched.
     #[error("plugins: {0}")]
     Plugins(String),
@@ -54,7 +57,11 @@ impl ServeError {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            Self::Store { .. } | Self::Credentials(_) | Self::Plugins(_) | Self::Oidc(_)
+            Self::Store { .. }
+                | Self::Credentials(_)
+                | Self::Plugins(_)
+                | Self::Oidc(_)
+                | Self::Forwarding(_)
         )
     }
 }
@@ -176,6 +183,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         ),
         None => None,
     };
+    let forwarder = crate::forward::Forwarder::start(&settings, stores.statements.clone())
+        .map_err(|e| ServeError::Forwarding(e.to_string()))?;
     let addr = settings.listen.clone();
     let limits = crate::listen::ConnectionLimits {
         header_read_timeout: std::time::Duration::from_secs(settings.header_read_timeout_secs),
@@ -192,6 +201,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         plugins,
         metrics: Arc::default(),
         oidc,
+        forwarder,
     };
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -167,7 +167,13 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render() + &state.plugins.metrics(),
+        state.metrics.render()
+            + &state.plugins.metrics()
+            + &state
+                .forwarder
+                .as_ref()
+                .map(|f| f.metrics())
+                .unwrap_or_default(),
     )
         .into_response()
 }

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Bearer-token verification, when `[oidc]` is configured.
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// The forwarding outbox, when forwarding targets are configured.
+    pub forwarder: Option<Arc<crate::forward::Forwarder>>,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.

@@ -300,6 +300,14 @@ async fn store_batch(
         let prepared = prepare_batch(statements, auth, version)?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();
         state.statements.insert(prepared, attachments).await?;
+        if let Some(forwarder) = &state.forwarder {
+            // Stored but not queued: the client's re-send (identical, so accepted again) queues it.
+            forwarder.enqueue(&ids).await.map_err(|e| {
+                ApiError::Internal(format!(
+                    "the statements were stored but not queued for forwarding ({e}); send them again"
+                ))
+            })?;
+        }
         Ok(ids)
     }
     .await;
