@@ -48,7 +48,7 @@ pub enum Command {
     },
     /// `xlrs read|write|list`.
     #[command(flatten)]
-    Toolbox(ToolboxCommand),
+    Toolbox(Box<ToolboxCommand>),
     /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to xAPI statements on
     /// stdout, with the edx-to-xapi plugin (Ralph's mapping).
     Convert {
@@ -76,12 +76,13 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ToolboxCommand {
     /// Write a backend's statements to stdout as JSON lines (resumable: --skip for files,
-    /// --more for an LRS).
+    /// objects, archives and streams, --more for an LRS, --after for a store).
     Read {
         /// Where to read from.
         #[command(flatten)]
         backend: BackendArgs,
-        /// fs and s3: skip this many statements first (to resume an interrupted copy).
+        /// fs, s3, swift, ldp, ws: skip this many statements first (to resume an interrupted
+        /// copy).
         #[arg(long, default_value_t = 0)]
         skip: u64,
         /// lrs: a statements query, e.g. `verb=http://adlnet.gov/expapi/verbs/completed`.
@@ -99,14 +100,15 @@ pub enum ToolboxCommand {
         /// Where to write to.
         #[command(flatten)]
         backend: BackendArgs,
-        /// fs and s3: the file or object to create (default statements-<time>.jsonl).
+        /// fs, s3, swift: the file or object to create (default statements-<time>.jsonl).
         #[arg(long)]
         target: Option<String>,
         /// lrs and stores: statements per POST / per stored batch.
         #[arg(long, default_value_t = 500)]
         chunk_size: usize,
     },
-    /// List what a backend holds (fs: the statement files of --path).
+    /// List what a backend holds, one JSON object a line: the statement files of fs, the
+    /// objects of s3 and swift, the archives of an ldp stream.
     List {
         /// What to list.
         #[command(flatten)]
@@ -114,28 +116,66 @@ pub enum ToolboxCommand {
     },
 }
 
-/// The backend of `xlrs read|write|list` and how to reach it.
+/// The backend of `xlrs read|write|list` and how to reach it. The flags are shared between
+/// backends; each falls back to the backend's environment variables named in its help.
 #[derive(Debug, clap::Args)]
 pub struct BackendArgs {
-    /// The backend (stores use the server's settings: --config, XLRS_*; object storage,
-    /// Swift, LDP and WebSocket are planned: issue 10).
+    /// The backend (stores use the server's settings: --config, XLRS_*).
     #[arg(long, value_enum)]
     pub backend: crate::toolbox::BackendKind,
     /// fs: the directory (or, to read, one file); sqlite: the database file.
     #[arg(long)]
     pub path: Option<PathBuf>,
-    /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI; s3: s3://BUCKET[/PREFIX].
+    /// lrs: the xAPI base URL, e.g. http://127.0.0.1:8100/xAPI; s3: s3://BUCKET[/PREFIX];
+    /// swift: swift://CONTAINER[/PREFIX]; ldp: ldp://SERVICE/STREAM_ID; ws: ws://… or wss://….
     #[arg(long)]
     pub url: Option<String>,
-    /// s3: read only this object (a name under the prefix).
+    /// s3, swift: read only this object (a name under the prefix); ldp: only this archive id.
     #[arg(long)]
     pub object: Option<String>,
-    /// lrs: Basic auth username.
+    /// lrs: Basic auth username; swift: the Keystone user (or OS_USERNAME).
     #[arg(long)]
     pub username: Option<String>,
-    /// lrs: Basic auth password (or LRS_PASSWORD).
-    #[arg(long, env = "LRS_PASSWORD", hide_env_values = true)]
+    /// lrs: Basic auth password (or LRS_PASSWORD); swift: the Keystone password (or
+    /// OS_PASSWORD).
+    #[arg(long)]
     pub password: Option<String>,
+    /// swift: the Keystone v3 URL (or OS_AUTH_URL; user and project domains from
+    /// OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME, default `Default`); ldp: the OVH API,
+    /// ovh-eu, ovh-ca, ovh-us, … or a URL (or OVH_ENDPOINT, default ovh-eu; keys from
+    /// OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY).
+    #[arg(long)]
+    pub auth_url: Option<String>,
+    /// swift: the project (or OS_PROJECT_NAME, OS_TENANT_NAME; OS_PROJECT_ID for an id).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// swift: the region of the object-store endpoint (or OS_REGION_NAME).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// swift: a token, with --endpoint, instead of Keystone (or OS_AUTH_TOKEN); ldp: the
+    /// stream's write token, sent as _X-OVH-TOKEN (or OVH_LDP_TOKEN).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// swift: the storage URL, with --token, instead of Keystone (or OS_STORAGE_URL); ldp: the
+    /// GELF input writes go to, tls://HOST:PORT or tcp://HOST:PORT (or OVH_LDP_GELF).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+}
+
+impl BackendArgs {
+    /// The connection flags as the toolbox backends take them.
+    fn access(&self) -> crate::toolbox::Access {
+        crate::toolbox::Access {
+            url: self.url.clone(),
+            auth_url: self.auth_url.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            project: self.project.clone(),
+            region: self.region.clone(),
+            token: self.token.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
 }
 
 /// `xlrs auth …`
@@ -273,7 +313,7 @@ pub fn run() -> ExitCode {
                 ExitCode::from(USAGE)
             }
         },
-        Command::Toolbox(command) => match toolbox(&settings, command) {
+        Command::Toolbox(command) => match toolbox(&settings, *command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xlrs: {e:#}");
@@ -386,7 +426,7 @@ fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
 
 /// `xlrs read|write|list`.
 fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
-    use crate::toolbox::{fs, lrs::Lrs, s3::S3, store, BackendKind};
+    use crate::toolbox::{fs, ldp::Ldp, lrs::Lrs, s3::S3, store, swift::Swift, ws, BackendKind};
     let path = |b: &BackendArgs| {
         b.path
             .clone()
@@ -397,7 +437,8 @@ fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
             .url
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("--backend lrs needs --url"))?;
-        Lrs::new(url, b.username.clone(), b.password.clone())
+        let password = crate::toolbox::flag_or_env(&b.password, &["LRS_PASSWORD"]);
+        Lrs::new(url, b.username.clone(), password)
     };
     let s3 = |b: &BackendArgs| {
         let url = b
@@ -435,6 +476,19 @@ fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
                     skip,
                     &mut stdout,
                 ))?,
+                BackendKind::Swift => Swift::open(&backend.access())?.read(
+                    backend.object.as_deref(),
+                    skip,
+                    &mut stdout,
+                )?,
+                BackendKind::Ldp => Ldp::open(&backend.access())?.read(
+                    backend.object.as_deref(),
+                    skip,
+                    &mut stdout,
+                )?,
+                BackendKind::Ws => {
+                    runtime.block_on(ws::read(backend.url.as_deref(), skip, &mut stdout))?
+                }
                 BackendKind::Sqlite
                 | BackendKind::Clickhouse
                 | BackendKind::Mongodb
@@ -464,6 +518,19 @@ fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
                     runtime.block_on(s3(&backend)?.write(target.as_deref(), &mut stdin))?;
                 eprintln!("{n} statement(s) written to s3 object {object}");
             }
+            BackendKind::Swift => {
+                let (object, n) =
+                    Swift::open(&backend.access())?.write(target.as_deref(), &mut stdin)?;
+                eprintln!("{n} statement(s) written to swift object {object}");
+            }
+            BackendKind::Ldp => {
+                let n = Ldp::open(&backend.access())?.write(&mut stdin)?;
+                eprintln!("{n} statement(s) sent to the LDP stream");
+            }
+            BackendKind::Ws => {
+                let n = runtime.block_on(ws::write(backend.url.as_deref(), &mut stdin))?;
+                eprintln!("{n} statement(s) sent to the WebSocket");
+            }
             BackendKind::Sqlite
             | BackendKind::Clickhouse
             | BackendKind::Mongodb
@@ -483,8 +550,10 @@ fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
         ToolboxCommand::List { backend } => match backend.backend {
             BackendKind::Fs => fs::list(&path(&backend)?, &mut stdout)?,
             BackendKind::S3 => runtime.block_on(s3(&backend)?.list(&mut stdout))?,
+            BackendKind::Swift => Swift::open(&backend.access())?.list(&mut stdout)?,
+            BackendKind::Ldp => Ldp::open(&backend.access())?.list(&mut stdout)?,
             _ => anyhow::bail!(
-                "listing is for files and objects (--backend fs|s3): read an LRS or a store with `xlrs read`"
+                "listing is for files, objects and archives (--backend fs|s3|swift|ldp): read an LRS, a store or a stream with `xlrs read`"
             ),
         },
     }

@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 pub mod databases;
+pub mod remote;
 
 /// The admin password every test server gets.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";

@@ -42,3 +42,5 @@ mod store_mongodb;
 mod store_plugin;
 #[path = "blackbox/toolbox.rs"]
 mod toolbox;
+#[path = "blackbox/toolbox_remote.rs"]
+mod toolbox_remote;

@@ -40,6 +40,59 @@ pub fn batches(
     })
 }
 
+/// Statements read from an input, each checked to be JSON, and kept in a temporary file before
+/// any is sent: a message stream (GELF, WebSocket) cannot take back what it received, so an
+/// invalid line must stop the copy before the first message goes out.
+pub struct Checked {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    /// How many statements were kept.
+    pub count: u64,
+}
+
+impl Checked {
+    /// Reads and checks every line of `input`; fails on the first line that is not JSON.
+    pub fn take(input: &mut dyn BufRead) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let path =
+            std::env::temp_dir().join(format!("xlrs-checked-{}.jsonl", uuid::Uuid::new_v4()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        let mut checked = Self {
+            file,
+            path,
+            count: 0,
+        };
+        let mut copy = super::progress::LineCopy::new(0, "checked");
+        let mut out = std::io::BufWriter::new(&checked.file);
+        for (number, line) in input.lines().enumerate() {
+            let line = line.context("reading the input")?;
+            copy.line(&line, &mut out, || format!("input line {}", number + 1))?;
+        }
+        std::io::Write::flush(&mut out)?;
+        drop(out);
+        checked.count = copy.finish();
+        Ok(checked)
+    }
+
+    /// The kept statements, one per item, from the first.
+    pub fn lines(&mut self) -> std::io::Result<impl Iterator<Item = std::io::Result<String>> + '_> {
+        use std::io::Seek;
+        self.file.rewind()?;
+        Ok(std::io::BufReader::new(&self.file).lines())
+    }
+}
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +108,15 @@ mod tests {
             .collect();
         assert_eq!(numbers, vec![vec![1, 3], vec![5, 6], vec![7]]);
         assert_eq!(got[0][1].1, "b");
+    }
+
+    #[test]
+    fn checked_input_is_kept_whole_and_an_invalid_line_keeps_nothing() {
+        let mut checked = Checked::take(&mut "{\"n\":1}\n\n{\"n\":2}\n".as_bytes()).unwrap();
+        assert_eq!(checked.count, 2);
+        let lines: Vec<String> = checked.lines().unwrap().map(Result::unwrap).collect();
+        assert_eq!(lines, ["{\"n\":1}", "{\"n\":2}"]);
+        let err = Checked::take(&mut "{}\nnope\n".as_bytes()).err().unwrap();
+        assert!(err.to_string().contains("line 2"), "{err}");
     }
 }

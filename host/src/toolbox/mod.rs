@@ -3,12 +3,15 @@
 
 pub mod convert;
 pub mod fs;
+pub mod ldp;
 pub mod lines;
 pub mod lrs;
 pub mod progress;
 pub mod s3;
 pub mod store;
+pub mod swift;
 pub mod validate;
+pub mod ws;
 
 /// Where statements are read from or written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +30,13 @@ pub enum BackendKind {
     Mongodb,
     /// Elasticsearch / OpenSearch, in Ralph's layout (`[elasticsearch]`).
     Elasticsearch,
+    /// OpenStack Swift object storage (`--url swift://container/prefix`, `OS_*` variables).
+    Swift,
+    /// OVH Logs Data Platform: archives read through the OVH API, GELF written to an input
+    /// (`--url ldp://service/stream`, `OVH_*` variables).
+    Ldp,
+    /// A WebSocket stream (`--url ws://…` or `wss://…`), one statement per text message.
+    Ws,
 }
 
 impl BackendKind {
@@ -40,6 +50,9 @@ impl BackendKind {
             Self::Clickhouse => "clickhouse",
             Self::Mongodb => "mongodb",
             Self::Elasticsearch => "elasticsearch",
+            Self::Swift => "swift",
+            Self::Ldp => "ldp",
+            Self::Ws => "ws",
         }
     }
 }
@@ -50,4 +63,35 @@ pub fn default_name() -> String {
         "statements-{}.jsonl",
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
     )
+}
+
+/// The connection options `xlrs read|write|list` shares between backends; each backend reads
+/// the ones it needs and falls back to its own environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// `--url`: where the statements are (`swift://…`, `ldp://…`, `ws://…`).
+    pub url: Option<String>,
+    /// `--auth-url`: the authentication service (Keystone, the OVH API).
+    pub auth_url: Option<String>,
+    /// `--username`.
+    pub username: Option<String>,
+    /// `--password`.
+    pub password: Option<String>,
+    /// `--project`: the OpenStack project.
+    pub project: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--token`: a Swift auth token, the LDP stream's write token.
+    pub token: Option<String>,
+    /// `--endpoint`: the Swift storage URL, the LDP GELF input.
+    pub endpoint: Option<String>,
+}
+
+/// `flag` when given, else the first of the environment variables `vars` that is set and not
+/// empty.
+pub fn flag_or_env(flag: &Option<String>, vars: &[&str]) -> Option<String> {
+    flag.clone().or_else(|| {
+        vars.iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    })
 }
