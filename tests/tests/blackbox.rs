@@ -16,6 +16,8 @@ mod documents;
 mod documents_rules;
 #[path = "blackbox/durability.rs"]
 mod durability;
+#[path = "blackbox/forwarding.rs"]
+mod forwarding;
 #[path = "blackbox/limits.rs"]
 mod limits;
 #[path = "blackbox/oidc.rs"]

@@ -136,7 +136,8 @@ impl Forwarder {
     pub fn metrics(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let rows: [(&str, &str, &str, fn(&Target) -> u64); 3] = [
+        type Read = fn(&Target) -> u64;
+        let rows: [(&str, &str, &str, Read); 3] = [
             (
                 "xlrs_forwarding_waiting",
                 "gauge",

@@ -111,8 +111,8 @@ impl Lrs {
     }
 
     /// Writes the statements matching `query` (a statements query string, e.g.
-    /// `verb=…&since=…`), or those from a `more` link to resume, to `out` as JSON lines.
-    /// Returns the count; on failure the error names the `more` link to resume from.
+    /// `verb=…&since=…`), or those from a `more` link to resume, to `out` as JSON lines, each
+    /// voided statement (`voidedStatementId`) before the one voiding it. Returns the count; on failure the error names the `more` link to resume from.
     pub fn read(
         &self,
         query: Option<&str>,
@@ -137,6 +137,13 @@ impl Lrs {
             })()
             .with_context(|| format!("resume with --more '{next}'"))?;
             for statement in page["statements"].as_array().into_iter().flatten() {
+                if let Some(target) = super::voided::target_of_value(statement) {
+                    if let Some(voided) = self.voided(target)? {
+                        writeln!(out, "{voided}")?;
+                        count += 1;
+                        progress.add(1);
+                    }
+                }
                 writeln!(out, "{statement}")?;
                 count += 1;
                 progress.add(1);
@@ -148,6 +155,20 @@ impl Lrs {
         }
         progress.finish();
         Ok(count)
+    }
+
+    /// The voided statement `id` (`voidedStatementId`), when the LRS holds it.
+    fn voided(&self, id: uuid::Uuid) -> anyhow::Result<Option<Value>> {
+        let url = format!("{}/statements?voidedStatementId={id}", self.url);
+        let r = self.send(|| self.request(reqwest::Method::GET, &url))?;
+        match r.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(Some(r.json()?)),
+            s => bail!(
+                "GET voided statement {id}: {s}: {}",
+                r.text().unwrap_or_default()
+            ),
+        }
     }
 
     /// POSTs the JSON lines of `input` in batches of `chunk`, giving each statement without an

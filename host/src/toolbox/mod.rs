@@ -11,6 +11,7 @@ pub mod s3;
 pub mod store;
 pub mod swift;
 pub mod validate;
+pub mod voided;
 pub mod ws;
 
 /// Where statements are read from or written to.

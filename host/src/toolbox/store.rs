@@ -1,7 +1,8 @@
 //! The built-in stores as toolbox backends (`sqlite`, `clickhouse`, `mongodb`,
 //! `elasticsearch`): opened with the same settings and code as the server, so statements
 //! written here land in exactly the layout the server (and Ralph, for the database stores)
-//! reads. Statements read are the non-voided ones, in store order, as the xAPI serves them.
+//! reads. Statements are read in store order, each voided one just before the statement that
+//! voids it.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -33,8 +34,8 @@ pub async fn open(settings: &Settings, store: &str) -> anyhow::Result<Arc<dyn St
     Ok(stores.statements)
 }
 
-/// Writes every statement of the store to `out` as JSON lines, oldest first, resuming after
-/// store position `after` when given. On failure the error names the position to resume from.
+/// Writes every statement of the store to `out` as JSON lines, oldest first (a voided one
+/// before the statement voiding it), resuming after store position `after` when given. On failure the error names the position to resume from.
 pub async fn read(
     store: &dyn StatementStore,
     after: Option<i64>,
@@ -55,6 +56,13 @@ pub async fn read(
             None => "nothing read yet".to_string(),
         })?;
         for statement in &page.statements {
+            if let Some(target) = super::voided::target_of(statement) {
+                if let Some(voided) = store.get(target).await?.filter(|s| s.voided) {
+                    writeln!(out, "{}", voided.body)?;
+                    count += 1;
+                    progress.add(1);
+                }
+            }
             writeln!(out, "{statement}")?;
         }
         count += page.statements.len() as u64;

@@ -1,5 +1,5 @@
 //! The data toolbox: `xlrs read|write|list` moving statements between an LRS over HTTP and
-//! JSON-lines files, resumable and never storing a statement twice.
+//! JSON-lines files, resumable, never storing a statement twice and losing no voided one.
 
 use std::process::{Command, Stdio};
 
@@ -58,11 +58,25 @@ fn count(s: &Server) -> usize {
     }
 }
 
+/// A statement voiding statement `id`.
+fn voiding(id: &str) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": id}
+    })
+}
+
 #[test]
 fn statements_copied_from_one_lrs_to_files_and_into_another_lrs_arrive_once() {
     let from = Server::start(XLRS);
     let batch: Vec<Value> = (0..250).map(|_| statement()).collect();
-    assert_eq!(from.post(&json!(batch)).status(), 200);
+    let r = from.post(&json!(batch));
+    assert_eq!(r.status(), 200);
+    let ids: Vec<String> = r.json().unwrap();
+    // One statement voided: the query leaves it out, the copy still carries it.
+    assert_eq!(from.post(&voiding(&ids[7])).status(), 200);
     let source = format!("{}/xAPI", from.base());
 
     // Read across several pages of `more`.
@@ -80,7 +94,7 @@ fn statements_copied_from_one_lrs_to_files_and_into_another_lrs_arrive_once() {
         ],
         b"",
     );
-    assert_eq!(String::from_utf8_lossy(&lines).lines().count(), 250);
+    assert_eq!(String::from_utf8_lossy(&lines).lines().count(), 251);
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_str().unwrap();
@@ -119,7 +133,19 @@ fn statements_copied_from_one_lrs_to_files_and_into_another_lrs_arrive_once() {
         "60",
     ];
     xlrs(&write, &from_files);
-    assert_eq!(count(&to), 250);
+    assert_eq!(count(&to), 250, "249 statements and the voiding one");
+    let voided = to
+        .xapi(
+            reqwest::Method::GET,
+            &format!("/statements?voidedStatementId={}", ids[7]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        voided.status(),
+        200,
+        "the voided statement is copied, voided"
+    );
     // Sent again (a retried copy): the ids are kept, so nothing is stored twice.
     xlrs(&write, &from_files);
     assert_eq!(count(&to), 250);
@@ -128,20 +154,24 @@ fn statements_copied_from_one_lrs_to_files_and_into_another_lrs_arrive_once() {
         &["read", "--backend", "fs", "--path", path, "--skip", "200"],
         b"",
     );
-    assert_eq!(String::from_utf8_lossy(&resumed).lines().count(), 50);
+    assert_eq!(String::from_utf8_lossy(&resumed).lines().count(), 51);
 }
 
-/// Writes 120 statements into a built-in store with `xlrs write`, twice, and reads them back
-/// with `xlrs read`: every statement once, in the order written.
+/// Writes 120 statements and one voiding the sixth into a built-in store with `xlrs write`,
+/// twice, and reads them back with `xlrs read`: every statement once, in the order written,
+/// the voided one just before the statement voiding it.
 fn a_store_is_written_and_read_through_the_toolbox(store: &str) {
     let dir = tempfile::tempdir().unwrap();
     let database = (store != "sqlite").then(|| TestDatabase::start(store, dir.path()));
     let mut env: Vec<(&str, String)> = database.iter().flat_map(TestDatabase::settings).collect();
     env.push(("XLRS_DATA_DIR", dir.path().display().to_string()));
     let ids: Vec<String> = (0..120).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let void = voiding(&ids[5]);
     let input: String = ids
         .iter()
-        .map(|id| format!("{}\n", statement_with_id(id)))
+        .map(|id| statement_with_id(id))
+        .chain([void.clone()])
+        .map(|s| format!("{s}\n"))
         .collect();
     let write = ["write", "--backend", store, "--chunk-size", "50"];
     xlrs_with(&write, input.as_bytes(), &env);
@@ -156,7 +186,10 @@ fn a_store_is_written_and_read_through_the_toolbox(store: &str) {
                 .to_string()
         })
         .collect();
-    assert_eq!(read, ids, "every statement once, oldest first");
+    let mut expected = ids.clone();
+    let voided = expected.remove(5);
+    expected.extend([voided, void["id"].as_str().unwrap().to_string()]);
+    assert_eq!(read, expected, "every statement once, oldest first");
 }
 
 #[test]
