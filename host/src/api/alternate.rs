@@ -132,6 +132,16 @@ async fn rebuild(request: Request, method: &str) -> Result<Request, ApiError> {
             .map_err(|_| ApiError::bad(format!("form field {name} is not a valid header value")))?;
         request.headers_mut().insert(name, value);
     }
+    // The form's `content` is JSON unless a Content-Type field says otherwise.
+    if !request
+        .headers()
+        .contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        request.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     if !request.headers().contains_key(VERSION_HEADER) {
         return Err(ApiError::bad(format!(
             "the form must carry {VERSION_HEADER}"

@@ -74,8 +74,24 @@ struct Submission {
 fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+        .map(|v| v.to_str().unwrap_or_default())
+        .ok_or_else(|| {
+            ApiError::bad(
+                "statements must be sent with Content-Type application/json or multipart/mixed",
+            )
+        })?;
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json")
+        && !media_type.eq_ignore_ascii_case("multipart/mixed")
+    {
+        return Err(ApiError::BadRequest {
+            message: format!(
+                "statements must be sent as application/json or multipart/mixed, not `{media_type}`"
+            ),
+            field: Some("Content-Type".into()),
+            statement_index: None,
+        });
+    }
     if let Some(boundary) = multipart::boundary(content_type) {
         let mut parts = multipart::parse(body, &boundary).map_err(ApiError::bad)?;
         if parts.is_empty() {
@@ -114,7 +130,7 @@ fn read_body(headers: &HeaderMap, body: &[u8]) -> Result<Submission, ApiError> {
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body)
+    crate::xapi::strict_json::from_slice(body)
         .map_err(|e| ApiError::bad(format!("the body is not valid JSON: {e}")))
 }
 

@@ -7,6 +7,7 @@ pub mod format;
 pub mod query;
 pub mod signature;
 pub mod statement;
+pub mod strict_json;
 pub mod time;
 pub mod validate;
 pub mod version;

@@ -502,3 +502,77 @@ fn a_body_over_the_limit_is_413_with_a_json_error() {
         "nothing was stored"
     );
 }
+
+#[test]
+fn a_put_or_post_without_content_type_application_json_or_multipart_mixed_is_refused() {
+    let s = Server::start(XLRS);
+    let body = statement().to_string();
+    let id = uuid::Uuid::new_v4().to_string();
+    for (method, path) in [
+        (Method::POST, "/statements".to_string()),
+        (Method::PUT, format!("/statements?statementId={id}")),
+    ] {
+        for content_type in [Some("text/plain"), Some("application/xml"), None] {
+            let mut request = s.xapi(method.clone(), &path).body(body.clone());
+            if let Some(ct) = content_type {
+                request = request.header("Content-Type", ct);
+            }
+            let r = request.send().unwrap();
+            assert_eq!(r.status(), 400, "{method} {content_type:?}");
+            let reason: Value = r.json().unwrap();
+            assert!(
+                reason["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("application/json"),
+                "{reason}"
+            );
+        }
+    }
+    let with_charset = s
+        .xapi(Method::POST, "/statements")
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(with_charset.status(), 200, "parameters are allowed");
+    assert_eq!(
+        s.query("limit=10")["statements"].as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_statement_with_a_property_given_twice_is_refused_and_not_stored() {
+    let s = Server::start(XLRS);
+    let u = xlrs_tests::unique();
+    let twice = [
+        format!(
+            r#"{{"actor":{{"mbox":"mailto:a{u}@example.org"}},"actor":{{"mbox":"mailto:b{u}@example.org"}},"verb":{{"id":"http://example.org/v"}},"object":{{"id":"http://example.org/o"}}}}"#
+        ),
+        format!(
+            r#"[{{"actor":{{"mbox":"mailto:a{u}@example.org","mbox":"mailto:b{u}@example.org"}},"verb":{{"id":"http://example.org/v"}},"object":{{"id":"http://example.org/o"}}}}]"#
+        ),
+    ];
+    for body in twice {
+        let r = s
+            .xapi(Method::POST, "/statements")
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let reason: Value = r.json().unwrap();
+        assert!(
+            reason["message"]
+                .as_str()
+                .unwrap()
+                .contains("appears twice"),
+            "{reason}"
+        );
+    }
+    assert!(s.query("limit=10")["statements"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
