@@ -238,6 +238,23 @@ pub fn ids_of(page: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Runs a prepared command with `stdin` fed from a thread (so a large input cannot deadlock
+/// against a full stdout pipe) and stdout/stderr captured.
+pub fn run_piped(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let bytes = stdin.to_vec();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut input, &bytes));
+    let out = child.wait_with_output().expect("the command finishes");
+    let _ = writer.join();
+    out
+}
+
 /// A unique value for this test run.
 pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()

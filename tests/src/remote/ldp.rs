@@ -298,6 +298,24 @@ async fn archive_ids(
     Json(ids).into_response()
 }
 
+/// The archive `id` of a signed request to the configured service and stream, or the answer
+/// refusing it (bad signature, unknown stream, unknown archive).
+fn signed_archive(
+    api: &Api,
+    (method, uri, headers, body): (&Method, &Uri, &HeaderMap, &Bytes),
+    service: &str,
+    stream: &str,
+    id: &str,
+) -> Result<Archive, Response> {
+    if let Some(no) = refused(api, method, uri, headers, body).or(unknown(api, service, stream)) {
+        return Err(no);
+    }
+    find(api, id).ok_or_else(|| {
+        let body = json!({ "message": "archive not found" });
+        (StatusCode::NOT_FOUND, Json(body)).into_response()
+    })
+}
+
 fn find(api: &Api, id: &str) -> Option<Archive> {
     let stream = api.stream.lock().expect("stream");
     stream.archives.iter().find(|a| a.id == id).cloned()
@@ -311,13 +329,9 @@ async fn archive_details(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(no) =
-        refused(&api, &method, &uri, &headers, &body).or(unknown(&api, &service, &stream))
-    {
-        return no;
-    }
-    match find(&api, &id) {
-        Some(a) => Json(json!({
+    let request = (&method, &uri, &headers, &body);
+    match signed_archive(&api, request, &service, &stream, &id) {
+        Ok(a) => Json(json!({
             "archiveId": a.id,
             "createdAt": a.created_at,
             "filename": a.filename,
@@ -328,11 +342,7 @@ async fn archive_details(
             "size": a.bytes.len(),
         }))
         .into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "message": "archive not found" })),
-        )
-            .into_response(),
+        Err(no) => no,
     }
 }
 
@@ -344,22 +354,14 @@ async fn archive_url(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(no) =
-        refused(&api, &method, &uri, &headers, &body).or(unknown(&api, &service, &stream))
-    {
-        return no;
-    }
-    match find(&api, &id) {
-        Some(a) => Json(json!({
+    let request = (&method, &uri, &headers, &body);
+    match signed_archive(&api, request, &service, &stream, &id) {
+        Ok(a) => Json(json!({
             "expirationDate": "2099-01-01T00:00:00+00:00",
             "url": format!("http://{}/download/{}", api.addr, a.id),
         }))
         .into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "message": "archive not found" })),
-        )
-            .into_response(),
+        Err(no) => no,
     }
 }
 

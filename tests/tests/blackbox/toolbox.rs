@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use xlrs_tests::databases::{S3Server, TestDatabase};
-use xlrs_tests::{statement, statement_with_id, Server, ADMIN_PASSWORD};
+use xlrs_tests::{run_piped, statement, statement_with_id, Server, ADMIN_PASSWORD};
 
 use crate::XLRS;
 
@@ -20,20 +20,12 @@ fn xlrs(args: &[&str], stdin: &[u8]) -> Vec<u8> {
 
 /// `xlrs` with more environment (settings of a store).
 fn xlrs_with(args: &[&str], stdin: &[u8], env: &[(&str, String)]) -> Vec<u8> {
-    let mut child = Command::new(XLRS)
+    let mut command = Command::new(XLRS);
+    command
         .args(args)
         .env("LRS_PASSWORD", ADMIN_PASSWORD)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xlrs runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let bytes = stdin.to_vec();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut input, &bytes));
-    let out = child.wait_with_output().expect("xlrs finishes");
-    let _ = writer.join();
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    let out = run_piped(command, stdin);
     assert!(
         out.status.success(),
         "xlrs {args:?}: {}",

@@ -3,7 +3,7 @@
 //! HTTP/TCP servers of the test crate implementing the documented endpoints, since neither can
 //! be installed here; the WebSocket server is written below.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use futures::{SinkExt, StreamExt};
@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use xlrs_tests::remote::ldp::LdpServer;
 use xlrs_tests::remote::swift::{self, SwiftServer};
 use xlrs_tests::remote::Background;
-use xlrs_tests::{statement, statement_with_id};
+use xlrs_tests::{run_piped, statement, statement_with_id};
 
 use crate::XLRS;
 
@@ -26,21 +26,11 @@ fn run(args: &[&str], stdin: &[u8], env: &[(&str, String)]) -> Output {
             command.env_remove(key);
         }
     }
-    let mut child = command
+    command
         .args(args)
         .env("XLRS_DATA_DIR", std::env::temp_dir())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xlrs runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let bytes = stdin.to_vec();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut input, &bytes));
-    let out = child.wait_with_output().expect("xlrs finishes");
-    let _ = writer.join();
-    out
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    run_piped(command, stdin)
 }
 
 /// `xlrs ARGS`, asserting success; its stdout.
