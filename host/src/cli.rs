@@ -539,7 +539,7 @@ fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
                 let statements = open_store(&backend, name)?;
                 let authority = store::toolbox_authority(settings);
                 let n = runtime.block_on(store::write(
-                    statements.as_ref(),
+                    statements,
                     &mut stdin,
                     chunk_size.max(1),
                     &authority,

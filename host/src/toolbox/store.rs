@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::plugins::PluginRegistry;
 use crate::store::StatementStore;
 use crate::xapi::query::StatementQuery;
-use crate::xapi::statement::prepare;
+use crate::xapi::statement::{prepare, PreparedStatement};
 use crate::xapi::validate::validate_statement;
 use crate::xapi::version::XapiVersion;
 
@@ -79,48 +79,77 @@ pub async fn read(
 /// Stores the JSON lines of `input` in batches of `chunk`, each checked against the xAPI
 /// rules first. A statement keeps its `authority` (else `authority` is set); its `stored` is
 /// the store's. Identical statements already stored are skipped, so a re-run stores nothing
-/// twice (a statement without an id gets a new one each run: give ids to copy safely).
+/// twice (a statement without an id gets a new one each run: give ids to copy safely). The
+/// next batch is checked while the store commits the previous one.
 pub async fn write(
-    store: &dyn StatementStore,
+    store: Arc<dyn StatementStore>,
     input: &mut dyn BufRead,
     chunk: usize,
     authority: &Value,
 ) -> anyhow::Result<u64> {
     let progress = Progress::new("written");
     let mut count = 0u64;
+    let mut committing: Option<(u64, tokio::task::JoinHandle<_>)> = None;
     for batch in batches(input, chunk) {
-        let prepared = batch?
-            .into_iter()
-            .map(|(number, line)| {
-                let mut statement: Value = serde_json::from_str(&line)
-                    .with_context(|| format!("input line {number}: not JSON"))?;
-                let version = XapiVersion::of_statement(&statement);
-                // What an LRS sets is not the client's to send; a copy carries it, and keeps
-                // its authority.
-                let own_authority = statement.as_object_mut().and_then(|map| {
-                    map.remove("stored");
-                    map.remove("authority")
-                });
-                validate_statement(&statement, version)
-                    .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))?;
-                prepare(
-                    statement,
-                    own_authority.as_ref().unwrap_or(authority),
-                    version,
-                )
-                .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let prepared = batch.map_err(anyhow::Error::from).and_then(|batch| {
+            batch
+                .into_iter()
+                .map(|(n, line)| checked(n, &line, authority))
+                .collect()
+        });
+        // The batch before is settled first, so the error of an earlier batch comes first.
+        if let Some((n, insert)) = committing.take() {
+            settle(insert, &mut count, n, &progress).await?;
+        }
+        let prepared: Vec<_> = prepared?;
         let n = prepared.len() as u64;
-        store
-            .insert(prepared, Vec::new())
-            .await
-            .with_context(|| format!("storing a batch ({count} statements stored before it)"))?;
-        count += n;
-        progress.add(n);
+        let store = store.clone();
+        committing = Some((
+            n,
+            tokio::spawn(async move { store.insert(prepared, Vec::new()).await }),
+        ));
+    }
+    if let Some((n, insert)) = committing {
+        settle(insert, &mut count, n, &progress).await?;
     }
     progress.finish();
     Ok(count)
+}
+
+/// Waits for a batch's commit and counts it.
+async fn settle(
+    insert: tokio::task::JoinHandle<Result<(), crate::store::StoreError>>,
+    count: &mut u64,
+    n: u64,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    insert
+        .await?
+        .with_context(|| format!("storing a batch ({count} statements stored before it)"))?;
+    *count += n;
+    progress.add(n);
+    Ok(())
+}
+
+/// Input line `number` as a statement ready to store: checked against the xAPI rules of its
+/// version, keeping its own authority.
+fn checked(number: usize, line: &str, authority: &Value) -> anyhow::Result<PreparedStatement> {
+    let mut statement: Value =
+        serde_json::from_str(line).with_context(|| format!("input line {number}: not JSON"))?;
+    let version = XapiVersion::of_statement(&statement);
+    // What an LRS sets is not the client's to send; a copy carries it, and keeps its authority.
+    let own_authority = statement.as_object_mut().and_then(|map| {
+        map.remove("stored");
+        map.remove("authority")
+    });
+    validate_statement(&statement, version)
+        .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))?;
+    prepare(
+        statement,
+        own_authority.as_ref().unwrap_or(authority),
+        version,
+    )
+    .map_err(|e| anyhow::anyhow!("input line {number}: {e}"))
 }
 
 /// The authority given to statements that arrive without one.
