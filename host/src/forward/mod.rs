@@ -26,9 +26,30 @@ pub enum ForwardError {
     /// The HTTP client could not be built.
     #[error("forwarding client: {0}")]
     Client(String),
-    /// A blocking outbox task did not finish.
-    #[error("forwarding outbox task failed: {0}")]
-    Task(String),
+    /// Statements could not be queued in the outbox.
+    #[error("forwarding outbox: {0}")]
+    Queue(String),
+}
+
+/// Ids to queue, and where to say whether they were.
+type PushJob = (Vec<String>, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+/// The outbox writer: each round commits every push waiting, in one transaction, so
+/// concurrent requests share a disk flush (group commit).
+fn group_commit(outbox: &Outbox, urls: Vec<String>, jobs: std::sync::mpsc::Receiver<PushJob>) {
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    while let Ok(first) = jobs.recv() {
+        let mut ids = Vec::new();
+        let mut replies = Vec::new();
+        for (mut job_ids, reply) in std::iter::once(first).chain(jobs.try_iter()) {
+            ids.append(&mut job_ids);
+            replies.push(reply);
+        }
+        let done = outbox.push(&urls, &ids).map_err(|e| e.to_string());
+        for reply in replies {
+            let _ = reply.send(done.clone());
+        }
+    }
 }
 
 /// One target's configuration and counters.
@@ -45,7 +66,8 @@ struct Target {
 
 /// The outbox and the active targets; statements are queued with [`Forwarder::enqueue`].
 pub struct Forwarder {
-    outbox: Arc<Outbox>,
+    /// To the thread writing the outbox.
+    pushes: std::sync::mpsc::Sender<PushJob>,
     targets: Vec<Arc<Target>>,
 }
 
@@ -100,7 +122,13 @@ impl Forwarder {
             ));
             tracing::info!(target_url = %target.url, waiting = target.waiting.load(Ordering::Relaxed), "forwarding");
         }
-        Ok(Some(Arc::new(Self { outbox, targets })))
+        let (pushes, jobs) = std::sync::mpsc::channel();
+        let urls = targets.iter().map(|t| t.url.clone()).collect();
+        std::thread::Builder::new()
+            .name("xlrs-outbox".into())
+            .spawn(move || group_commit(&outbox, urls, jobs))
+            .map_err(|e| ForwardError::Queue(format!("starting the outbox writer: {e}")))?;
+        Ok(Some(Arc::new(Self { pushes, targets })))
     }
 
     /// Queues accepted statements for every target; durable when it returns.
@@ -109,20 +137,19 @@ impl Forwarder {
             return Ok(());
         }
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let outbox = self.outbox.clone();
-        let urls: Vec<String> = self.targets.iter().map(|t| t.url.clone()).collect();
         let count = ids.len() as u64;
         // Counted first: a task may forward them before this call returns.
         for target in &self.targets {
             target.waiting.fetch_add(count, Ordering::Relaxed);
         }
-        let pushed = tokio::task::spawn_blocking(move || {
-            let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-            outbox.push(&urls, &ids)
-        })
-        .await
-        .map_err(|e| ForwardError::Task(e.to_string()))
-        .and_then(|r| r.map_err(ForwardError::from));
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pushed = match self.pushes.send((ids, reply)) {
+            Ok(()) => answer
+                .await
+                .unwrap_or_else(|_| Err("the outbox writer stopped".into())),
+            Err(_) => Err("the outbox writer stopped".into()),
+        }
+        .map_err(ForwardError::Queue);
         for target in &self.targets {
             if pushed.is_err() {
                 target.waiting.fetch_sub(count, Ordering::Relaxed);
