@@ -32,7 +32,10 @@ pub enum ForwardError {
 }
 
 /// Ids to queue, and where to say whether they were.
-type PushJob = (Vec<String>, tokio::sync::oneshot::Sender<Result<(), String>>);
+type PushJob = (
+    Vec<String>,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
 
 /// The outbox writer: each round commits every push waiting, in one transaction, so
 /// concurrent requests share a disk flush (group commit).

@@ -306,13 +306,13 @@ fn signed_archive(
     service: &str,
     stream: &str,
     id: &str,
-) -> Result<Archive, Response> {
+) -> Result<Archive, Box<Response>> {
     if let Some(no) = refused(api, method, uri, headers, body).or(unknown(api, service, stream)) {
-        return Err(no);
+        return Err(Box::new(no));
     }
     find(api, id).ok_or_else(|| {
         let body = json!({ "message": "archive not found" });
-        (StatusCode::NOT_FOUND, Json(body)).into_response()
+        Box::new((StatusCode::NOT_FOUND, Json(body)).into_response())
     })
 }
 
@@ -342,7 +342,7 @@ async fn archive_details(
             "size": a.bytes.len(),
         }))
         .into_response(),
-        Err(no) => no,
+        Err(no) => *no,
     }
 }
 
@@ -361,7 +361,7 @@ async fn archive_url(
             "url": format!("http://{}/download/{}", api.addr, a.id),
         }))
         .into_response(),
-        Err(no) => no,
+        Err(no) => *no,
     }
 }
 
