@@ -272,3 +272,58 @@ fn every_statements_get_answer_carries_consistent_through_as_an_iso_8601_instant
         );
     }
 }
+
+#[test]
+fn a_post_or_delete_with_a_stale_if_match_is_refused_with_412_and_changes_nothing() {
+    // xAPI 2.0 (U-03, U-04): If-Match applies to POST and DELETE of every document resource
+    // as it does to PUT.
+    let s = Server::start(XLRS);
+    let documents = [
+        format!(
+            "/activities/state?activityId={}&agent={}&stateId=s",
+            activity(),
+            agent()
+        ),
+        format!("/activities/profile?activityId={}&profileId=p", activity()),
+        format!("/agents/profile?agent={}&profileId=p", agent()),
+    ];
+    for path in documents {
+        let put = s
+            .xapi(Method::PUT, &path)
+            .header("If-None-Match", "*")
+            .json(&json!({"a": 1}))
+            .send()
+            .expect("PUT");
+        assert_eq!(put.status(), 204, "{path}");
+        let etag = send(&s, Method::GET, &path, None).headers()["etag"]
+            .to_str()
+            .expect("ETag")
+            .to_string();
+        let stale = "\"0000000000000000000000000000000000000000\"";
+
+        let post = |if_match: &str, body: Value| {
+            s.xapi(Method::POST, &path)
+                .header("If-Match", if_match)
+                .json(&body)
+                .send()
+                .expect("POST")
+        };
+        assert_eq!(post(stale, json!({"b": 2})).status(), 412, "{path}");
+        assert_eq!(json_of(send(&s, Method::GET, &path, None)), json!({"a": 1}));
+        assert_eq!(post(&etag, json!({"b": 2})).status(), 204, "{path}");
+        let merged = send(&s, Method::GET, &path, None);
+        let etag = merged.headers()["etag"].to_str().expect("ETag").to_string();
+        assert_eq!(json_of(merged), json!({"a": 1, "b": 2}));
+
+        let delete = |if_match: &str| {
+            s.xapi(Method::DELETE, &path)
+                .header("If-Match", if_match)
+                .send()
+                .expect("DELETE")
+        };
+        assert_eq!(delete(stale).status(), 412, "{path}");
+        assert_eq!(send(&s, Method::GET, &path, None).status(), 200, "kept");
+        assert_eq!(delete(&etag).status(), 204, "{path}");
+        assert_eq!(send(&s, Method::GET, &path, None).status(), 404, "deleted");
+    }
+}
