@@ -410,3 +410,86 @@ fn a_correct_responses_pattern_needs_an_interaction_type() {
         json!({"interactionType": "true-false", "correctResponsesPattern": ["true"]}),
     ));
 }
+
+#[test]
+fn context_agents_and_context_groups_follow_their_rules_in_statements_and_sub_statements() {
+    // xAPI 2.0 4.2.2.5 (U-14, U-15).
+    let agent = json!({"mbox": "mailto:c@example.org"});
+    let group = json!({"objectType": "Group", "member": [{"mbox": "mailto:m@example.org"}]});
+    let types = json!(["http://t.example/r"]);
+    let good_agents =
+        json!([{"objectType": "contextAgent", "agent": agent, "relevantTypes": types}]);
+    let good_groups =
+        json!([{"objectType": "contextGroup", "group": group, "relevantTypes": types}]);
+    let sub = |context: Value| {
+        with(
+            &["object"],
+            json!({
+                "objectType": "SubStatement",
+                "actor": {"mbox": "mailto:s@example.org"},
+                "verb": {"id": "http://example.org/v"},
+                "object": {"id": "http://example.org/a"},
+                "context": context,
+            }),
+        )
+    };
+    for (key, good) in [
+        ("contextAgents", &good_agents),
+        ("contextGroups", &good_groups),
+    ] {
+        ok(&with(&["context", key], good.clone()));
+        ok(&sub(json!({ key: good })));
+    }
+    let cases = [
+        (
+            "contextAgents",
+            json!([{"objectType": "Agent", "agent": agent}]),
+            "[0].objectType",
+        ),
+        (
+            "contextAgents",
+            json!([{"objectType": "contextAgent", "agent": {"name": "no ifi"}}]),
+            "[0].agent",
+        ),
+        (
+            "contextAgents",
+            json!([{"objectType": "contextAgent", "agent": agent, "relevantTypes": ["not an iri"]}]),
+            "[0].relevantTypes[0]",
+        ),
+        (
+            "contextAgents",
+            json!({"objectType": "contextAgent", "agent": agent}),
+            "",
+        ),
+        (
+            "contextGroups",
+            json!([{"objectType": "contextAgent", "group": group}]),
+            "[0].objectType",
+        ),
+        (
+            "contextGroups",
+            json!([{"objectType": "contextGroup", "group": agent}]),
+            "[0].group",
+        ),
+        (
+            "contextGroups",
+            json!([{"objectType": "contextGroup", "group": group, "relevantTypes": []}]),
+            "[0].relevantTypes",
+        ),
+        (
+            "contextGroups",
+            json!([{"objectType": "contextGroup", "group": group, "relevantTypes": ["x y"]}]),
+            "[0].relevantTypes[0]",
+        ),
+    ];
+    for (key, value, at) in cases {
+        bad(
+            &with(&["context", key], value.clone()),
+            &format!("context.{key}{at}"),
+        );
+        bad(
+            &sub(json!({ key: value })),
+            &format!("object.context.{key}{at}"),
+        );
+    }
+}
