@@ -576,3 +576,46 @@ fn a_statement_with_a_property_given_twice_is_refused_and_not_stored() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn statements_the_spec_allows_are_accepted_and_agents_as_objects_need_their_object_type() {
+    let s = Server::start(XLRS);
+    // XAPI-00097: a client's "stored" is accepted, and replaced by the LRS's own.
+    let mut with_stored = statement();
+    with_stored["stored"] = json!("2001-01-01T00:00:00.000Z");
+    let r = s.post(&with_stored);
+    assert_eq!(r.status(), 200);
+    let id = xlrs_tests::id_of(r);
+    let stored: Value = s.get_statement(&id).json().unwrap();
+    assert_ne!(stored["stored"], "2001-01-01T00:00:00.000Z");
+
+    // XAPI-00119: empty extensions, and extension values null, "" and {}.
+    let values = json!({
+        "http://example.org/ext/null": null,
+        "http://example.org/ext/empty": "",
+        "http://example.org/ext/object": {}
+    });
+    for extensions in [json!({}), values] {
+        let mut st = statement();
+        st["object"]["definition"]["extensions"] = extensions.clone();
+        st["result"] = json!({"extensions": extensions.clone()});
+        st["context"] = json!({"extensions": extensions.clone()});
+        assert_eq!(s.post(&st).status(), 200, "{extensions}");
+    }
+
+    // XAPI-00065: an Agent or Group as the object must say so with objectType.
+    for object in [
+        json!({"mbox": "mailto:someone@example.org"}),
+        json!({"name": "team", "member": [{"mbox": "mailto:m@example.org"}]}),
+    ] {
+        let mut st = statement();
+        st["object"] = object.clone();
+        assert_eq!(s.post(&st).status(), 400, "{object}");
+        st["object"]["objectType"] = json!(if object.get("member").is_some() {
+            "Group"
+        } else {
+            "Agent"
+        });
+        assert_eq!(s.post(&st).status(), 200, "{st}");
+    }
+}
