@@ -257,3 +257,49 @@ fn statements_survive_a_restart() {
     let s = Server::start_in(XLRS, dir, &[]);
     assert_eq!(s.get_statement(&id).status(), 200);
 }
+
+#[test]
+fn a_statement_comes_back_as_it_was_sent_with_only_the_lrs_fields_added() {
+    // XAPI-00002 (score precision), 00122 (millisecond timestamps), 00170 (format=exact),
+    // 00330 (no conversion on read), 00332 (the version it was accepted with).
+    let s = Server::start(XLRS);
+    for (header, version) in [("2.0.0", "2.0.0"), ("1.0.3", "1.0.1")] {
+        let mut sent = statement();
+        sent["version"] = json!(version);
+        sent["timestamp"] = json!("2026-03-04T10:00:00.123Z");
+        sent["result"] = json!({
+            "score": {"scaled": 0.1234567, "raw": 1.234567, "min": 0.1234567, "max": 12345.67},
+            "success": true,
+            "duration": "PT1.23S"
+        });
+        sent["context"] = json!({
+            "registration": uuid::Uuid::new_v4().to_string(),
+            "language": "fr-FR",
+            "contextActivities": {"parent": [{"id": "http://example.org/course"}]}
+        });
+        let r = s
+            .xapi_version(Method::POST, "/statements", header)
+            .json(&sent)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{header}");
+        let id = xlrs_tests::id_of(r);
+        for query in [
+            format!("statementId={id}"),
+            format!("statementId={id}&format=exact"),
+        ] {
+            let got: Value = s
+                .xapi_version(Method::GET, &format!("/statements?{query}"), header)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let mut expected = sent.clone();
+            for added in ["id", "stored", "authority"] {
+                assert!(got.get(added).is_some(), "{added} set by the LRS");
+                expected[added] = got[added].clone();
+            }
+            assert_eq!(got, expected, "{header} {query}");
+        }
+    }
+}
