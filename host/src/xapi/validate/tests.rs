@@ -493,3 +493,33 @@ fn context_agents_and_context_groups_follow_their_rules_in_statements_and_sub_st
         );
     }
 }
+
+#[test]
+fn unknown_local_offsets_are_refused_and_future_timestamps_accepted_in_statements_and_sub_statements(
+) {
+    // XAPI-00123: "-00", "-0000" and "-00:00" mean "offset unknown" (RFC 3339) → 400.
+    // XAPI-00022, U-10: a timestamp later than now is not a reason to refuse.
+    let sub = |timestamp: &str| {
+        with(
+            &["object"],
+            json!({
+                "objectType": "SubStatement",
+                "actor": {"mbox": "mailto:s@example.org"},
+                "verb": {"id": "http://example.org/v"},
+                "object": {"id": "http://example.org/a"},
+                "timestamp": timestamp,
+            }),
+        )
+    };
+    for t in [
+        "2026-01-31T12:00:00-00",
+        "2026-01-31T12:00:00-0000",
+        "2026-01-31T12:00:00.5-00:00",
+    ] {
+        bad(&with(&["timestamp"], json!(t)), "timestamp");
+        bad(&sub(t), "object.timestamp");
+    }
+    let future = "2999-12-31T23:59:59.999Z";
+    ok(&with(&["timestamp"], json!(future)));
+    ok(&sub(future));
+}
