@@ -40,13 +40,20 @@ pub struct Args {
     /// Seconds per timed phase.
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
-    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages; with
-    /// --transformer also swap (hot swaps under batch load) and plugin-memory.
+    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages, fault (batch
+    /// load while a validator misbehaves); with --transformer also swap (hot swaps under batch
+    /// load) and plugin-memory.
     #[arg(long, default_value = "batch,single,get-agent,get-verb,pages")]
     pub phases: String,
     /// A plugin component to load as a transformer before the phases (e.g. anonymize).
     #[arg(long)]
     pub transformer: Option<PathBuf>,
+    /// The fault phase's validator component (built by scripts/build-plugins.sh).
+    #[arg(long, default_value = "target/plugins/fault-validator.wasm")]
+    pub fault_plugin: PathBuf,
+    /// How the fault phase's validator misbehaves: loop, memory, trap or recursion.
+    #[arg(long, default_value = "loop")]
+    pub fault_mode: String,
     /// Print this many generated statements to stdout as JSON lines and exit (input for
     /// `xlrs write`, e.g. to time a million-statement copy).
     #[arg(long)]
@@ -117,6 +124,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     list.join(", ")
                 ));
                 row
+            }
+            "fault" => {
+                let rows3 = plugin_phases::fault(
+                    &server,
+                    &generator,
+                    args.clients,
+                    duration,
+                    &args.fault_plugin,
+                    &args.fault_mode,
+                )
+                .await?;
+                let (quiet, during) = (&rows3[0], &rows3[1]);
+                notes.push(format!(
+                    "While one client's statements make a validator misbehave ({}), the other clients' batch POST latency is p50 {:.2}× and p99 {:.2}× the quiet figures, throughput {:.2}×.",
+                    args.fault_mode,
+                    during.p50() / quiet.p50(),
+                    during.p99() / quiet.p99(),
+                    during.statements_per_sec() / quiet.statements_per_sec(),
+                ));
+                for row in rows3 {
+                    let row = row.with_rss(server.rss_mb());
+                    println!("{}", row.line());
+                    rows.push(row);
+                }
+                continue;
             }
             "plugin-memory" => {
                 let component = args

@@ -43,6 +43,21 @@ impl Row {
         self.latency.value_at_quantile(q) as f64 / 1000.0
     }
 
+    /// Median latency, ms.
+    pub fn p50(&self) -> f64 {
+        self.ms(0.5)
+    }
+
+    /// 99th-percentile latency, ms.
+    pub fn p99(&self) -> f64 {
+        self.ms(0.99)
+    }
+
+    /// Statements per second.
+    pub fn statements_per_sec(&self) -> f64 {
+        self.statements as f64 / self.secs
+    }
+
     /// One table row.
     pub fn line(&self) -> String {
         format!(
@@ -355,6 +370,33 @@ async fn run_posts(
     }
     for t in tasks {
         t.await?;
+    }
+    Ok(shared.row(phase, started.elapsed().as_secs_f64()).await)
+}
+
+/// One client POSTing the same body again and again for `duration` (the fault phase's
+/// misbehaving traffic: each request is expected to fail, and is counted as an error).
+pub async fn post_same(
+    target: &Target,
+    body: String,
+    duration: Duration,
+    phase: &str,
+) -> anyhow::Result<Row> {
+    let shared = Shared::new();
+    let url = format!("{}/xAPI/statements", target.base);
+    let http = client();
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        let t = Instant::now();
+        let result = http
+            .post(&url)
+            .basic_auth(&target.user, Some(&target.password))
+            .header("X-Experience-API-Version", "2.0.0")
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        shared.record(t, result, 1).await;
     }
     Ok(shared.row(phase, started.elapsed().as_secs_f64()).await)
 }

@@ -101,6 +101,72 @@ pub async fn swap(
     Ok((row?, latencies?))
 }
 
+/// What makes the fault validator misbehave: a statement containing this text.
+const FAULT_MARKER: &str = "xlrs-bench-fault";
+
+/// The fault phase: batch-100 POSTs for `duration` with the fault validator (`component`)
+/// loaded but never triggered, then again while one more client keeps sending a statement that
+/// makes it misbehave (`mode`: `loop`, `memory`, `trap`, `recursion`). Returns the rows of the
+/// quiet load, the load during faults, and the faulty requests; the validator is removed after.
+pub async fn fault(
+    target: &Target,
+    generator: &Generator,
+    clients: usize,
+    duration: Duration,
+    component: &Path,
+    mode: &str,
+) -> anyhow::Result<Vec<Row>> {
+    let dir = target
+        .plugins_dir()
+        .context("the fault phase needs a server this tool started")?
+        .join("fault");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::copy(component, dir.join("fault.wasm"))
+        .with_context(|| format!("copying {}", component.display()))?;
+    write_atomically(
+        &dir.join("plugin.toml"),
+        &format!(
+            "kind = \"validator\"\n[limits]\ntimeout_ms = 500\n[config]\nmode = \"{mode}\"\nonly_with = \"{FAULT_MARKER}\"\n"
+        ),
+    )?;
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while !loaded(target, &http)
+        .await?
+        .iter()
+        .any(|(n, _)| n == "fault")
+    {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "the fault validator never served"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let quiet = phases::post_named(
+        target,
+        generator,
+        clients,
+        100,
+        duration,
+        "batch-100 POST, fault validator loaded, quiet",
+    )
+    .await?;
+    let mut faulty = generator.statement(99, 0);
+    faulty["object"]["id"] = Value::String(format!("http://example.org/{FAULT_MARKER}"));
+    if let Some(map) = faulty.as_object_mut() {
+        map.remove("id");
+    }
+    let (load_name, faults_name) = (
+        format!("batch-100 POST while the validator misbehaves ({mode})"),
+        format!("the misbehaving requests ({mode}, 1 client)"),
+    );
+    let load = phases::post_named(target, generator, clients, 100, duration, &load_name);
+    let faults = phases::post_same(target, faulty.to_string(), duration, &faults_name);
+    let (load, faults) = tokio::join!(load, faults);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(vec![quiet, load?, faults?])
+}
+
 /// Loads `n` more copies of the transformer (distinct plugins), runs a few batches through
 /// them, and returns the server's RSS growth per plugin (MiB). The copies are removed after.
 pub async fn memory_per_plugin(

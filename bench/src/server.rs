@@ -33,6 +33,8 @@ impl Target {
     /// Starts `bin serve` on 127.0.0.1 with a fresh data dir (and a transformer, if given).
     pub fn start(bin: &Path, password: &str, transformer: Option<&Path>) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
+        // Watched from the start, so plugins a phase installs are picked up.
+        std::fs::create_dir_all(dir.path().join("plugins"))?;
         if let Some(component) = transformer {
             let plugins = dir.path().join("plugins/anonymize");
             std::fs::create_dir_all(&plugins)?;

@@ -1,5 +1,6 @@
-//! A validator that misbehaves on purpose, for the sandbox tests. Config `mode`:
-//! `trap`, `loop`, `memory`, `recursion`, `reject`, or anything else to accept.
+//! A validator that misbehaves on purpose, for the sandbox tests and the benchmark's `fault`
+//! phase. Config `mode`: `trap`, `loop`, `memory`, `recursion`, `reject`, or anything else to
+//! accept; `only_with`: misbehave only on batches holding a statement containing this text.
 
 wit_bindgen::generate!({ world: "validator", path: "../../wit/v0.1" });
 
@@ -18,6 +19,11 @@ fn recurse(depth: u64, sink: &mut [u8; 256]) -> u64 {
 
 impl Guest for Fault {
     fn validate(statements: Vec<String>) -> Result<(), Vec<Error>> {
+        if let Some(marker) = config("only_with") {
+            if !statements.iter().any(|s| s.contains(&marker)) {
+                return Ok(());
+            }
+        }
         match config("mode").as_deref() {
             Some("trap") => panic!("deliberate trap"),
             Some("loop") => {
