@@ -194,3 +194,92 @@ fn a_credential_added_while_running_works_at_once() {
         401
     );
 }
+
+#[test]
+fn every_resource_checks_the_scope_it_needs_for_every_scope() {
+    let s = Server::start(XLRS);
+    let scopes = [
+        "statements/write",
+        "statements/read",
+        "statements/read/mine",
+        "state",
+        "define",
+        "profile",
+        "all/read",
+        "all",
+    ];
+    for scope in scopes {
+        add(
+            &s,
+            &format!("u-{}", scope.replace('/', "-")),
+            &[scope],
+            None,
+        );
+    }
+    let activity = xlrs_tests::enc("http://example.org/scoped");
+    let agent = xlrs_tests::enc(r#"{"mbox":"mailto:scoped@example.org"}"#);
+    let state = format!("/activities/state?activityId={activity}&agent={agent}&stateId=s");
+    let activity_profile = format!("/activities/profile?activityId={activity}&profileId=p");
+    let agent_profile = format!("/agents/profile?agent={agent}&profileId=p");
+    // (method, path, scopes that grant it besides `all`; a read is also granted by all/read)
+    let resources: Vec<(Method, String, &[&str])> = vec![
+        (Method::POST, "/statements".into(), &["statements/write"]),
+        (
+            Method::GET,
+            "/statements".into(),
+            &["statements/read", "statements/read/mine"],
+        ),
+        (Method::PUT, state.clone(), &["state"]),
+        (Method::GET, state, &["state"]),
+        (Method::PUT, activity_profile.clone(), &["profile"]),
+        (Method::GET, activity_profile, &["profile"]),
+        (Method::PUT, agent_profile.clone(), &["profile"]),
+        (Method::GET, agent_profile, &["profile"]),
+        (
+            Method::GET,
+            format!("/activities?activityId={activity}"),
+            &["define", "statements/read", "profile"],
+        ),
+        (
+            Method::GET,
+            format!("/agents?agent={agent}"),
+            &["define", "statements/read", "profile"],
+        ),
+    ];
+    for (method, path, granting) in &resources {
+        for scope in scopes {
+            let user = format!("u-{}", scope.replace('/', "-"));
+            let mut request = as_user(&s, method.clone(), path, &user);
+            if *method != Method::GET {
+                request = request
+                    .header("If-None-Match", "*")
+                    .json(&if path == "/statements" {
+                        statement()
+                    } else {
+                        json!({"a": 1})
+                    });
+            }
+            let status = request.send().unwrap().status().as_u16();
+            let granted = scope == "all"
+                || (scope == "all/read" && *method == Method::GET)
+                || granting.contains(&scope);
+            if granted {
+                assert!(
+                    ![401, 403].contains(&status) && status < 500,
+                    "{scope} may {method} {path}: got {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{scope} may not {method} {path}");
+            }
+        }
+    }
+    let plugins = |user: &str| {
+        s.raw(Method::GET, "/plugins")
+            .header("Authorization", basic(user, "pass-word-1"))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(plugins("u-all-read"), 200);
+    assert_eq!(plugins("u-statements-read"), 403);
+}
