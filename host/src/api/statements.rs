@@ -272,7 +272,7 @@ async fn run_plugins(
     if pipeline.is_empty() {
         return Ok(statements);
     }
-    tokio::task::spawn_blocking(move || pipeline.run(statements, version))
+    crate::plugins::threads::run(move || pipeline.run(statements, version))
         .await
         .map_err(|e| ApiError::Internal(format!("plugin task failed: {e}")))?
         .map_err(|e| match e {

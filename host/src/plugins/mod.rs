@@ -9,6 +9,7 @@ mod instance;
 pub mod manifest;
 mod pipeline;
 mod registry;
+pub mod threads;
 pub mod tooling;
 
 pub use instance::{CallFailure, PluginInstance};

@@ -60,7 +60,7 @@ impl PluginStore {
             .registry
             .backend(&self.name)
             .map_err(StoreError::Unavailable)?;
-        tokio::task::spawn_blocking(move || call(&plugin))
+        crate::plugins::threads::run(move || call(&plugin))
             .await
             .map_err(|e| StoreError::Internal(format!("backend plugin task failed: {e}")))?
             .map_err(|e| StoreError::Internal(format!("backend plugin `{}` {e}", self.name)))?
