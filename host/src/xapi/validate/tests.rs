@@ -411,6 +411,18 @@ fn a_correct_responses_pattern_needs_an_interaction_type() {
     ));
 }
 
+/// A statement whose object is a sub-statement holding `key: value`.
+fn sub_statement_with(key: &str, value: Value) -> Value {
+    let mut sub = json!({
+        "objectType": "SubStatement",
+        "actor": {"mbox": "mailto:s@example.org"},
+        "verb": {"id": "http://example.org/v"},
+        "object": {"id": "http://example.org/a"},
+    });
+    sub[key] = value;
+    with(&["object"], sub)
+}
+
 #[test]
 fn context_agents_and_context_groups_follow_their_rules_in_statements_and_sub_statements() {
     // xAPI 2.0 4.2.2.5 (U-14, U-15).
@@ -421,18 +433,7 @@ fn context_agents_and_context_groups_follow_their_rules_in_statements_and_sub_st
         json!([{"objectType": "contextAgent", "agent": agent, "relevantTypes": types}]);
     let good_groups =
         json!([{"objectType": "contextGroup", "group": group, "relevantTypes": types}]);
-    let sub = |context: Value| {
-        with(
-            &["object"],
-            json!({
-                "objectType": "SubStatement",
-                "actor": {"mbox": "mailto:s@example.org"},
-                "verb": {"id": "http://example.org/v"},
-                "object": {"id": "http://example.org/a"},
-                "context": context,
-            }),
-        )
-    };
+    let sub = |context: Value| sub_statement_with("context", context);
     for (key, good) in [
         ("contextAgents", &good_agents),
         ("contextGroups", &good_groups),
@@ -499,18 +500,7 @@ fn unknown_local_offsets_are_refused_and_future_timestamps_accepted_in_statement
 ) {
     // XAPI-00123: "-00", "-0000" and "-00:00" mean "offset unknown" (RFC 3339) → 400.
     // XAPI-00022, U-10: a timestamp later than now is not a reason to refuse.
-    let sub = |timestamp: &str| {
-        with(
-            &["object"],
-            json!({
-                "objectType": "SubStatement",
-                "actor": {"mbox": "mailto:s@example.org"},
-                "verb": {"id": "http://example.org/v"},
-                "object": {"id": "http://example.org/a"},
-                "timestamp": timestamp,
-            }),
-        )
-    };
+    let sub = |timestamp: &str| sub_statement_with("timestamp", json!(timestamp));
     for t in [
         "2026-01-31T12:00:00-00",
         "2026-01-31T12:00:00-0000",
