@@ -252,6 +252,19 @@ fn is_index_name(name: &str) -> bool {
             .all(|c| !c.is_uppercase() && !c.is_whitespace() && !"\\/*?\"<>|,#:".contains(c))
 }
 
+/// Refuses a setting `key` whose value is not an `http://` or `https://` URL.
+fn check_http_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
+    if (url.starts_with("http://") || url.starts_with("https://"))
+        && reqwest::Url::parse(url).is_ok()
+    {
+        return Ok(());
+    }
+    Err(ConfigError::Value {
+        key,
+        message: format!("`{url}` is not an http:// or https:// URL"),
+    })
+}
+
 /// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
@@ -496,11 +509,7 @@ impl Settings {
                 message,
             };
             let url = &target.url;
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || reqwest::Url::parse(url).is_err()
-            {
-                return Err(fail(format!("`{url}` is not an http:// or https:// URL")));
-            }
+            check_http_url("forwarding", url)?;
             if !urls.insert(url.trim_end_matches('/')) {
                 return Err(fail(format!("`{url}` is listed twice")));
             }
@@ -515,14 +524,7 @@ impl Settings {
 
     fn validate_clickhouse(&self) -> Result<(), ConfigError> {
         let c = &self.clickhouse;
-        if !(c.url.starts_with("http://") || c.url.starts_with("https://"))
-            || reqwest::Url::parse(&c.url).is_err()
-        {
-            return Err(ConfigError::Value {
-                key: "clickhouse.url",
-                message: format!("`{}` is not an http:// or https:// URL", c.url),
-            });
-        }
+        check_http_url("clickhouse.url", &c.url)?;
         for (key, name, may_be_empty) in [
             ("clickhouse.database", &c.database, false),
             ("clickhouse.events_table", &c.events_table, true),
@@ -548,14 +550,7 @@ impl Settings {
 
     fn validate_elasticsearch(&self) -> Result<(), ConfigError> {
         let e = &self.elasticsearch;
-        if !(e.url.starts_with("http://") || e.url.starts_with("https://"))
-            || reqwest::Url::parse(&e.url).is_err()
-        {
-            return Err(ConfigError::Value {
-                key: "elasticsearch.url",
-                message: format!("`{}` is not an http:// or https:// URL", e.url),
-            });
-        }
+        check_http_url("elasticsearch.url", &e.url)?;
         if e.username.is_some() != e.password.is_some() {
             return Err(ConfigError::Value {
                 key: "elasticsearch.username/elasticsearch.password",

@@ -50,21 +50,11 @@ pub async fn run(
 ) {
     let mut wait = FIRST_WAIT;
     loop {
-        let batch = {
-            let outbox = outbox.clone();
-            let url = target.url.clone();
-            let size = target.settings.batch_size;
-            tokio::task::spawn_blocking(move || outbox.next(&url, size)).await
-        };
-        let batch = match batch {
-            Ok(Ok(batch)) => batch,
-            Ok(Err(e)) => {
-                tracing::error!(target_url = %target.url, error = %e, "reading the forwarding outbox");
-                tokio::time::sleep(LONGEST_WAIT).await;
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(target_url = %target.url, error = %e, "forwarding outbox task");
+        let (url, size) = (target.url.clone(), target.settings.batch_size);
+        let batch = match on_outbox(&outbox, move |outbox| outbox.next(&url, size)).await {
+            Ok(batch) => batch,
+            Err(error) => {
+                tracing::error!(target_url = %target.url, %error, "reading the forwarding outbox");
                 tokio::time::sleep(LONGEST_WAIT).await;
                 continue;
             }
@@ -73,16 +63,11 @@ pub async fn run(
             let _ = tokio::time::timeout(IDLE_CHECK, target.wake.notified()).await;
             continue;
         }
-        let loaded = match load(statements.as_ref(), batch).await {
-            Ok(loaded) => loaded,
-            Err(error) => {
-                tracing::warn!(target_url = %target.url, %error, "reading statements to forward");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(LONGEST_WAIT);
-                continue;
-            }
+        let sent = match load(statements.as_ref(), batch).await {
+            Ok(loaded) => forward(&outbox, &target, &client, &loaded).await,
+            Err(error) => Err(error),
         };
-        match forward(&outbox, &target, &client, &loaded).await {
+        match sent {
             Ok(()) => wait = FIRST_WAIT,
             Err(error) => {
                 tracing::warn!(
@@ -96,6 +81,18 @@ pub async fn run(
                 wait = (wait * 2).min(LONGEST_WAIT);
             }
         }
+    }
+}
+
+/// Runs `work` on the outbox off the async workers (SQLite blocks).
+async fn on_outbox<T: Send + 'static>(
+    outbox: &Arc<Outbox>,
+    work: impl FnOnce(&Outbox) -> Result<T, super::outbox::OutboxError> + Send + 'static,
+) -> Result<T, String> {
+    let outbox = outbox.clone();
+    match tokio::task::spawn_blocking(move || work(&outbox)).await {
+        Ok(done) => done.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -135,21 +132,15 @@ async fn settle(
     batch: &[(Queued, Value)],
     refused: Option<(StatusCode, String)>,
 ) -> Result<(), String> {
-    let outbox = outbox.clone();
     let seqs: Vec<i64> = batch.iter().map(|(q, _)| q.seq).collect();
     let was_refused = refused.is_some();
-    let done = tokio::task::spawn_blocking(move || match refused {
+    on_outbox(outbox, move |outbox| match refused {
         None => outbox.remove(&seqs),
         Some((status, answer)) => seqs
             .iter()
             .try_for_each(|seq| outbox.refuse(*seq, status.as_u16(), &answer)),
     })
-    .await;
-    match done {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(e) => return Err(e.to_string()),
-    }
+    .await?;
     let n = batch.len() as u64;
     target.waiting.fetch_sub(n, Ordering::Relaxed);
     let counter = if was_refused {
@@ -189,14 +180,7 @@ async fn load(
 
 /// POSTs a batch as one JSON array, as xAPI 2.0.0 when it holds a 2.0 statement.
 async fn post(target: &Target, client: &reqwest::Client, batch: &[(Queued, Value)]) -> Outcome {
-    let v2 = batch
-        .iter()
-        .any(|(_, s)| XapiVersion::of_statement(s) == XapiVersion::V2_0_0);
-    let version = if v2 {
-        XapiVersion::V2_0_0
-    } else {
-        XapiVersion::V1_0_3
-    };
+    let version = XapiVersion::to_send(batch.iter().map(|(_, s)| s));
     let body: Vec<&Value> = batch.iter().map(|(_, s)| s).collect();
     let settings = &target.settings;
     let mut request = client

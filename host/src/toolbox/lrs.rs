@@ -14,8 +14,8 @@ use super::lines::batches;
 use super::progress::Progress;
 use crate::xapi::version::{XapiVersion, VERSION_HEADER};
 
-/// The xAPI version requested: 1.0.3, which every LRS in use serves; a batch holding 2.0
-/// statements is sent as 2.0.0.
+/// The xAPI version reads ask for: 1.0.3, which every LRS in use serves (writes use
+/// [`XapiVersion::to_send`]).
 const VERSION: XapiVersion = XapiVersion::V1_0_3;
 /// Attempts per request before giving up (network errors, 429 and 5xx).
 const ATTEMPTS: u32 = 6;
@@ -112,7 +112,8 @@ impl Lrs {
 
     /// Writes the statements matching `query` (a statements query string, e.g.
     /// `verb=…&since=…`), or those from a `more` link to resume, to `out` as JSON lines, each
-    /// voided statement (`voidedStatementId`) before the one voiding it. Returns the count; on failure the error names the `more` link to resume from.
+    /// voided statement (`voidedStatementId`) before the one voiding it. Returns the count; on
+    /// failure the error names the `more` link to resume from.
     pub fn read(
         &self,
         query: Option<&str>,
@@ -200,10 +201,7 @@ impl Lrs {
 
     fn post(&self, batch: &[Value], first_line: usize) -> anyhow::Result<()> {
         let url = format!("{}/statements", self.url);
-        let v2 = batch
-            .iter()
-            .any(|s| XapiVersion::of_statement(s) == XapiVersion::V2_0_0);
-        let version = if v2 { XapiVersion::V2_0_0 } else { VERSION };
+        let version = XapiVersion::to_send(batch);
         let r = self.send(|| {
             self.request_version(reqwest::Method::POST, &url, version)
                 .json(batch)

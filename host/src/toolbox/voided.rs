@@ -5,7 +5,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::xapi::statement::VOIDED_VERB;
+use crate::xapi::statement::{voided_target, VOIDED_VERB};
 
 /// The id of the statement `statement` (serialized) voids, when it is a voiding statement.
 pub fn target_of(statement: &str) -> Option<Uuid> {
@@ -17,11 +17,7 @@ pub fn target_of(statement: &str) -> Option<Uuid> {
 
 /// [`target_of`] for a parsed statement.
 pub fn target_of_value(statement: &Value) -> Option<Uuid> {
-    let object = &statement["object"];
-    if statement["verb"]["id"] != VOIDED_VERB || object["objectType"] != "StatementRef" {
-        return None;
-    }
-    Uuid::parse_str(object["id"].as_str()?).ok()
+    voided_target(statement["verb"]["id"].as_str()?, &statement["object"])
 }
 
 #[cfg(test)]

@@ -159,14 +159,8 @@ fn index_of(map: &Map<String, Value>) -> StatementIndex {
     match object_type(object) {
         "Agent" | "Group" => push_agents(&mut index.agents, object, true),
         "StatementRef" => {
-            let target = object
-                .get("id")
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok());
-            index.statement_ref = target;
-            if index.verb == VOIDED_VERB {
-                index.voids = target;
-            }
+            index.statement_ref = statement_ref_target(object);
+            index.voids = voided_target(&index.verb, object);
         }
         "SubStatement" => index_sub_statement(&mut index, object),
         _ => {
@@ -188,6 +182,23 @@ fn index_of(map: &Map<String, Value>) -> StatementIndex {
     dedup(&mut index.agents);
     dedup(&mut index.activities);
     index
+}
+
+/// The statement a StatementRef object points at.
+fn statement_ref_target(object: &Value) -> Option<Uuid> {
+    if object_type(object) != "StatementRef" {
+        return None;
+    }
+    Uuid::parse_str(object.get("id")?.as_str()?).ok()
+}
+
+/// The statement a statement with `verb` and `object` voids: the target of its StatementRef
+/// object when the verb is `voided`.
+pub fn voided_target(verb: &str, object: &Value) -> Option<Uuid> {
+    if verb != VOIDED_VERB {
+        return None;
+    }
+    statement_ref_target(object)
 }
 
 fn object_type(object: &Value) -> &str {

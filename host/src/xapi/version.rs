@@ -42,6 +42,19 @@ impl XapiVersion {
         }
     }
 
+    /// The version to send a batch of statements to another LRS with: 1.0.3, which every LRS
+    /// in use serves, unless the batch holds a 2.0 statement.
+    pub fn to_send<'a>(batch: impl IntoIterator<Item = &'a serde_json::Value>) -> Self {
+        if batch
+            .into_iter()
+            .any(|s| Self::of_statement(s) == Self::V2_0_0)
+        {
+            Self::V2_0_0
+        } else {
+            Self::V1_0_3
+        }
+    }
+
     /// The `version` the LRS writes into a statement submitted without one.
     pub fn default_statement_version(self) -> &'static str {
         match self {
