@@ -1,12 +1,13 @@
 //! The filesystem backend: statements as JSON lines in files of a directory (`.jsonl`,
 //! `.json`, and the same gzipped), as Ralph's `fs` backend keeps them.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use super::lines::decoded;
 use super::progress::LineCopy;
 
 /// The files a read covers: `path` itself, or the statement files of a directory by name.
@@ -30,11 +31,7 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    })
+    Ok(decoded(file, path.extension().is_some_and(|e| e == "gz")))
 }
 
 /// Writes every statement of `path` (a file or a directory) to `out` as JSON lines, after
@@ -42,10 +39,7 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
 pub fn read(path: &Path, skip: u64, out: &mut dyn Write) -> anyhow::Result<u64> {
     let mut copy = LineCopy::new(skip, "read");
     for file in files(path)? {
-        for (number, line) in open(&file)?.lines().enumerate() {
-            let line = line.with_context(|| format!("reading {}", file.display()))?;
-            copy.line(&line, out, || format!("{}:{}", file.display(), number + 1))?;
-        }
+        copy.lines(open(&file)?, out, |n| format!("{}:{n}", file.display()))?;
     }
     Ok(copy.finish())
 }
@@ -70,9 +64,7 @@ pub fn write(
             .with_context(|| format!("creating {}", partial.display()))?;
         let mut file = std::io::BufWriter::new(file);
         let mut copy = LineCopy::new(0, "written");
-        for (number, line) in input.lines().enumerate() {
-            copy.line(&line?, &mut file, || format!("input line {}", number + 1))?;
-        }
+        copy.lines(input, &mut file, |n| format!("input line {n}"))?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(copy.finish())
     })();

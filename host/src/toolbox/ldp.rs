@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Client;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
-use super::lines::Checked;
+use super::lines::{decoded, Checked};
 use super::progress::{LineCopy, Progress};
-use super::{flag_or_env, Access};
+use super::{flag_or_env, success, Access};
 
 /// The GELF field that carries a statement.
 pub const STATEMENT_FIELD: &str = "_X-OVH-TO-FREEZE";
@@ -115,14 +115,10 @@ impl Ldp {
                 .get(url)
                 .send()
                 .with_context(|| format!("downloading LDP archive {id}"))?;
-            let response = success(response, || format!("downloading archive {id}"))?;
+            let response = success(response, "LDP", || format!("downloading archive {id}"))?;
             let mut input = BufReader::new(response);
             let gzipped = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-            let input: Box<dyn BufRead> = if gzipped {
-                Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(input)))
-            } else {
-                Box::new(input)
-            };
+            let input = decoded(input, gzipped);
             for (number, line) in input.lines().enumerate() {
                 let line = line.with_context(|| format!("reading LDP archive {id}"))?;
                 let place = || format!("LDP archive {id}, line {}", number + 1);
@@ -352,7 +348,7 @@ impl OvhApi {
             .timeout(API_TIMEOUT)
             .send()
             .with_context(|| format!("reaching the OVH API at {url}"))?;
-        let server: i64 = success(response, || "reading the OVH API's time".into())?
+        let server: i64 = success(response, "LDP", || "reading the OVH API's time".into())?
             .json()
             .context("the OVH API's time is not a number")?;
         api.time_delta = server - chrono::Utc::now().timestamp();
@@ -390,7 +386,7 @@ impl OvhApi {
         let response = request
             .send()
             .with_context(|| format!("calling the OVH API: {method} {url}"))?;
-        let response = success(response, || format!("{method} {url}"))?;
+        let response = success(response, "LDP", || format!("{method} {url}"))?;
         response
             .json()
             .with_context(|| format!("reading the OVH API's answer to {method} {url}"))
@@ -409,20 +405,6 @@ pub fn signature(
 ) -> String {
     let text = format!("{secret}+{consumer}+{method}+{url}+{body}+{timestamp}");
     format!("$1${}", hex::encode(Sha1::digest(text.as_bytes())))
-}
-
-/// The response when it is a success, else an error with the status and the answer's message.
-fn success(response: Response, what: impl FnOnce() -> String) -> anyhow::Result<Response> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    let body = response.text().unwrap_or_default();
-    let message = serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_string))
-        .unwrap_or(body);
-    bail!("LDP: {} failed: {status} {}", what(), message.trim())
 }
 
 #[cfg(test)]

@@ -1,7 +1,16 @@
 //! JSON-lines input as every toolbox command reads it: the non-empty lines with their 1-based
 //! numbers (for error messages), one by one or in batches.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
+
+/// `input` to read by lines, gunzipped when `gzipped`.
+pub fn decoded(input: impl Read + 'static, gzipped: bool) -> Box<dyn BufRead> {
+    if gzipped {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(input)))
+    } else {
+        Box::new(BufReader::new(input))
+    }
+}
 
 /// A non-empty input line and its number.
 pub type Numbered = std::io::Result<(usize, String)>;
@@ -69,10 +78,7 @@ impl Checked {
         };
         let mut copy = super::progress::LineCopy::new(0, "checked");
         let mut out = std::io::BufWriter::new(&checked.file);
-        for (number, line) in input.lines().enumerate() {
-            let line = line.context("reading the input")?;
-            copy.line(&line, &mut out, || format!("input line {}", number + 1))?;
-        }
+        copy.lines(input, &mut out, |n| format!("input line {n}"))?;
         std::io::Write::flush(&mut out)?;
         drop(out);
         checked.count = copy.finish();

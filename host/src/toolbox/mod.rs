@@ -96,3 +96,22 @@ pub fn flag_or_env(flag: &Option<String>, vars: &[&str]) -> Option<String> {
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
     })
 }
+
+/// `response` when it is a success, else an error naming the `service`, what was done, the
+/// status and the answer (its JSON `message` when it has one).
+pub fn success(
+    response: reqwest::blocking::Response,
+    service: &str,
+    what: impl FnOnce() -> String,
+) -> anyhow::Result<reqwest::blocking::Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or(body);
+    anyhow::bail!("{service}: {} failed: {status} {}", what(), message.trim())
+}

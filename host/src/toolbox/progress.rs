@@ -85,6 +85,20 @@ impl LineCopy {
         Ok(())
     }
 
+    /// Takes every line of `input`; `place(n)` names its line `n` (from 1) in errors.
+    pub fn lines(
+        &mut self,
+        input: impl std::io::BufRead,
+        out: &mut dyn std::io::Write,
+        place: impl Fn(usize) -> String,
+    ) -> anyhow::Result<()> {
+        for (i, line) in input.lines().enumerate() {
+            let line = line.map_err(|e| anyhow::anyhow!("reading {}: {e}", place(i + 1)))?;
+            self.line(&line, out, || place(i + 1))?;
+        }
+        Ok(())
+    }
+
     /// Ends the copy; how many statements were written.
     pub fn finish(self) -> u64 {
         self.progress.finish();

@@ -35,7 +35,8 @@ pub async fn open(settings: &Settings, store: &str) -> anyhow::Result<Arc<dyn St
 }
 
 /// Writes every statement of the store to `out` as JSON lines, oldest first (a voided one
-/// before the statement voiding it), resuming after store position `after` when given. On failure the error names the position to resume from.
+/// before the statement voiding it), resuming after store position `after` when given. On
+/// failure the error names the position to resume from.
 pub async fn read(
     store: &dyn StatementStore,
     after: Option<i64>,

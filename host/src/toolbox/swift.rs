@@ -9,19 +9,20 @@
 //! `--region`/`OS_REGION_NAME` to choose among the catalog's public object-store endpoints.
 //! With `--endpoint`/`OS_STORAGE_URL` and `--token`/`OS_AUTH_TOKEN` Keystone is skipped.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::lines::decoded;
 use super::progress::LineCopy;
-use super::{flag_or_env, Access};
+use super::{flag_or_env, success, Access};
 
 /// Characters escaped in an object name: `/` stays, it is part of Swift's pseudo-folders.
 const OBJECT: &AsciiSet = &NON_ALPHANUMERIC
@@ -145,7 +146,9 @@ impl Swift {
             if response.status() == StatusCode::NO_CONTENT {
                 break;
             }
-            let response = checked(response, || format!("listing container {}", self.container))?;
+            let response = success(response, "swift", || {
+                format!("listing container {}", self.container)
+            })?;
             let page: Vec<ObjectEntry> = response
                 .json()
                 .with_context(|| format!("listing swift container {}", self.container))?;
@@ -171,18 +174,9 @@ impl Swift {
                 .request(reqwest::Method::GET, &self.object_url(&object))
                 .send()
                 .with_context(|| format!("reading swift object {object}"))?;
-            let response = checked(response, || format!("reading object {object}"))?;
-            let input: Box<dyn BufRead> = if object.ends_with(".gz") {
-                Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(response)))
-            } else {
-                Box::new(BufReader::new(response))
-            };
-            for (number, line) in input.lines().enumerate() {
-                let line = line.with_context(|| format!("reading swift object {object}"))?;
-                copy.line(&line, out, || {
-                    format!("swift object {object}, line {}", number + 1)
-                })?;
-            }
+            let response = success(response, "swift", || format!("reading object {object}"))?;
+            let input = decoded(response, object.ends_with(".gz"));
+            copy.lines(input, out, |n| format!("swift object {object}, line {n}"))?;
         }
         Ok(copy.finish())
     }
@@ -231,7 +225,7 @@ impl Swift {
             if response.status() == StatusCode::PRECONDITION_FAILED {
                 bail!("swift object {place} exists: pick another --target");
             }
-            checked(response, || format!("writing object {place}"))?;
+            success(response, "swift", || format!("writing object {place}"))?;
             Ok((place.clone(), count))
         })
     }
@@ -300,16 +294,6 @@ impl Read for Chunks {
     }
 }
 
-/// The response when it is a success, else an error with Swift's status and message.
-fn checked(response: Response, what: impl FnOnce() -> String) -> anyhow::Result<Response> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    let body = response.text().unwrap_or_default();
-    bail!("swift: {} failed: {status} {}", what(), body.trim())
-}
-
 /// Keystone v3 password authentication: the object-store endpoint (public interface, the
 /// region asked for) from the token's catalog, and the token.
 fn keystone(client: &Client, access: &Access) -> anyhow::Result<(String, String)> {
@@ -359,14 +343,9 @@ fn keystone(client: &Client, access: &Access) -> anyhow::Result<(String, String)
         .timeout(API_TIMEOUT)
         .send()
         .with_context(|| format!("authenticating at {tokens}"))?;
-    let status = response.status();
-    if !status.is_success() {
-        let body = response.text().unwrap_or_default();
-        bail!(
-            "keystone at {tokens} refused the credentials: {status} {}",
-            body.trim()
-        );
-    }
+    let response = success(response, "keystone", || {
+        format!("authenticating at {tokens}")
+    })?;
     let token = response
         .headers()
         .get("X-Subject-Token")
