@@ -107,12 +107,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let row = match phase {
-            "batch" => phases::post(&server, &generator, args.clients, 100, duration).await?,
-            "single" => phases::post(&server, &generator, args.clients, 1, duration).await?,
+        let new_rows = match phase {
+            "batch" => vec![phases::post(&server, &generator, args.clients, 100, duration).await?],
+            "single" => vec![phases::post(&server, &generator, args.clients, 1, duration).await?],
             "get-agent" | "get-verb" | "pages" => {
                 phases::preload(&server, &generator, args.preload, args.clients, &mut rows).await?;
-                phases::get(&server, &generator, args.clients, phase, duration).await?
+                vec![phases::get(&server, &generator, args.clients, phase, duration).await?]
             }
             "swap" => {
                 let (row, ms) =
@@ -123,10 +123,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     ms.len(),
                     list.join(", ")
                 ));
-                row
+                vec![row]
             }
             "fault" => {
-                let rows3 = plugin_phases::fault(
+                let fault_rows = plugin_phases::fault(
                     &server,
                     &generator,
                     args.clients,
@@ -135,7 +135,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     &args.fault_mode,
                 )
                 .await?;
-                let (quiet, during) = (&rows3[0], &rows3[1]);
+                let (quiet, during) = (&fault_rows[0], &fault_rows[1]);
                 notes.push(format!(
                     "While one client's statements make a validator misbehave ({}), the other clients' batch POST latency is p50 {:.2}× and p99 {:.2}× the quiet figures, throughput {:.2}×.",
                     args.fault_mode,
@@ -143,12 +143,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     during.p99() / quiet.p99(),
                     during.statements_per_sec() / quiet.statements_per_sec(),
                 ));
-                for row in rows3 {
-                    let row = row.with_rss(server.rss_mb());
-                    println!("{}", row.line());
-                    rows.push(row);
-                }
-                continue;
+                fault_rows
             }
             "plugin-memory" => {
                 let component = args
@@ -162,13 +157,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
                     "Memory per loaded plugin: RSS {before:.0} MiB → {after:.0} MiB with {n} more copies of the transformer loaded and called: {per:.1} MiB each."
                 ));
                 println!("{}", notes.last().map(String::as_str).unwrap_or_default());
-                continue;
+                Vec::new()
             }
             other => anyhow::bail!("unknown phase `{other}`"),
         };
-        let row = row.with_rss(server.rss_mb());
-        println!("{}", row.line());
-        rows.push(row);
+        for row in new_rows {
+            let row = row.with_rss(server.rss_mb());
+            println!("{}", row.line());
+            rows.push(row);
+        }
     }
     let mut table = phases::table(&rows);
     for note in &notes {

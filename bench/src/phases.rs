@@ -64,11 +64,11 @@ impl Row {
             "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
             self.phase,
             self.requests,
-            self.statements as f64 / self.secs,
+            self.statements_per_sec(),
             self.requests as f64 / self.secs,
-            self.ms(0.5),
+            self.p50(),
             self.ms(0.9),
-            self.ms(0.99),
+            self.p99(),
             self.latency.max() as f64 / 1000.0,
             self.errors,
             self.rss_mb
@@ -316,6 +316,21 @@ pub async fn post_count(
     .await
 }
 
+/// A statements POST of `body` as `user`, xAPI 2.0.0.
+fn statements_post(
+    http: &reqwest::Client,
+    url: &str,
+    user: &str,
+    password: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    http.post(url)
+        .basic_auth(user, Some(password))
+        .header("X-Experience-API-Version", "2.0.0")
+        .header("Content-Type", "application/json")
+        .body(body)
+}
+
 async fn run_posts(
     target: &Target,
     generator: &Generator,
@@ -356,12 +371,7 @@ async fn run_posts(
                 let body = templates[n % templates.len()].fresh(&mut rng);
                 n += 1;
                 let t = Instant::now();
-                let result = http
-                    .post(&url)
-                    .basic_auth(&user, Some(&password))
-                    .header("X-Experience-API-Version", "2.0.0")
-                    .header("Content-Type", "application/json")
-                    .body(body)
+                let result = statements_post(&http, &url, &user, &password, body)
                     .send()
                     .await;
                 shared.record(t, result, batch as u64).await;
@@ -388,12 +398,7 @@ pub async fn post_same(
     let started = Instant::now();
     while started.elapsed() < duration {
         let t = Instant::now();
-        let result = http
-            .post(&url)
-            .basic_auth(&target.user, Some(&target.password))
-            .header("X-Experience-API-Version", "2.0.0")
-            .header("Content-Type", "application/json")
-            .body(body.clone())
+        let result = statements_post(&http, &url, &target.user, &target.password, body.clone())
             .send()
             .await;
         shared.record(t, result, 1).await;
