@@ -933,17 +933,18 @@ pub fn is_iri(s: &str) -> bool {
         return false;
     };
     let scheme_ok = scheme
-        .chars()
+        .bytes()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    scheme_ok
-        && !rest.is_empty()
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
+    let forbidden = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+    };
+    scheme_ok && !rest.is_empty() && !s.chars().any(forbidden)
 }
 
 /// True if s is a UUID in the 8-4-4-4-12 hex form.
