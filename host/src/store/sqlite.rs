@@ -2,6 +2,7 @@
 //! batches together (group commit, `synchronous=FULL`: durable when acknowledged), and a pool
 //! of read connections.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -13,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::group_commit::{self, accept_known, Job};
 use super::{Attachment, Page, StatementStore, StoreError, StoredStatement};
 use crate::xapi::activity;
 use crate::xapi::query::StatementQuery;
@@ -72,17 +74,10 @@ fn internal(e: rusqlite::Error) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
-/// A batch waiting for the writer, with the channel its outcome goes back on.
-struct WriteJob {
-    batch: Vec<PreparedStatement>,
-    attachments: Vec<Attachment>,
-    reply: oneshot::Sender<Result<(), StoreError>>,
-}
-
 /// The SQLite statement store.
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<WriteJob>>,
+    writer: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<Vec<Connection>>,
     max_readers: usize,
     /// The connection document writes use, opened on first use.
@@ -96,9 +91,10 @@ pub struct SqliteStore {
 /// How often the checkpointer copies committed WAL frames into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// WAL size (pages) past which the checkpointer waits for a moment without writers to
-/// truncate the log, so the file cannot grow without bound under constant load.
-const WAL_TRUNCATE_PAGES: i64 = 262_144;
+/// WAL size (pages, 64 MiB) past which the checkpointer makes the next commit start the log
+/// over (RESTART): under constant load a passive checkpoint never catches the writer, and a
+/// log that only grows costs every commit new file blocks and every reader a longer search.
+const WAL_RESTART_PAGES: i64 = 16_384;
 
 /// Copies WAL frames into the database off the writer thread (the writer never checkpoints,
 /// so commits do not wait for it), until the store is dropped.
@@ -107,9 +103,10 @@ fn checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
         let wal_pages = conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
             .unwrap_or(0);
-        if wal_pages > WAL_TRUNCATE_PAGES {
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL truncation failed; retrying later");
+        if wal_pages > WAL_RESTART_PAGES {
+            // What is left since the passive pass is small, so writers wait only briefly.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "WAL restart failed; retrying later");
             }
         }
     }
@@ -143,7 +140,8 @@ impl SqliteStore {
                 r.get(0)
             })
             .map_err(internal)?;
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0")
+        // The log file keeps its blocks between restarts, up to 64 MiB.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864")
             .map_err(internal)?;
         let checkpoint_conn = open(path)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
@@ -151,7 +149,7 @@ impl SqliteStore {
             .name("xlrs-sqlite-checkpoint".into())
             .spawn(move || checkpointer(checkpoint_conn, stopped))
             .map_err(|e| StoreError::Internal(format!("cannot start checkpointer: {e}")))?;
-        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let (tx, rx) = mpsc::channel::<Job>();
         let pending_since = Arc::new(AtomicI64::new(0));
         let pending = pending_since.clone();
         std::thread::Builder::new()
@@ -161,6 +159,7 @@ impl SqliteStore {
                     conn,
                     last_stored,
                     pending,
+                    definitions: HashMap::new(),
                 }
                 .run(rx)
             })
@@ -301,44 +300,29 @@ fn merge_definitions(
     tx: &Transaction<'_>,
     definitions: &[(String, Value)],
 ) -> Result<(), StoreError> {
-    if definitions.is_empty() {
-        return Ok(());
-    }
-    let mut get = tx
-        .prepare_cached("SELECT definition FROM activities WHERE id = ?1")
-        .map_err(internal)?;
-    let mut put = tx
-        .prepare_cached("INSERT OR REPLACE INTO activities (id, definition) VALUES (?1, ?2)")
-        .map_err(internal)?;
+    let mut changed = HashMap::new();
     for (id, definition) in definitions {
-        let existing: Option<String> = get
-            .query_row([id], |r| r.get(0))
-            .optional()
-            .map_err(internal)?;
-        let merged = match existing.as_deref().map(serde_json::from_str::<Value>) {
-            Some(Ok(mut canonical)) => {
-                if !activity::merge(&mut canonical, definition) {
-                    continue;
-                }
-                canonical
-            }
-            _ => definition.clone(),
-        };
-        put.execute(params![id, merged.to_string()])
-            .map_err(internal)?;
+        merge_cached(tx, &HashMap::new(), &mut changed, id, definition)?;
     }
     Ok(())
 }
+
+/// Canonical activity definitions the writer keeps in memory, so a statement repeating a known
+/// definition costs a map lookup instead of a read and a parse.
+const CACHED_DEFINITIONS: usize = 100_000;
 
 /// The one thread that writes.
 struct Writer {
     conn: Connection,
     last_stored: i64,
     pending: Arc<AtomicI64>,
+    /// Canonical definitions as committed, by activity id (the writer is the only one that
+    /// changes them while the server runs).
+    definitions: HashMap<String, Value>,
 }
 
 impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<WriteJob>) {
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
         while let Ok(first) = rx.recv() {
             let mut jobs = vec![first];
             while jobs.len() < GROUP_COMMIT_JOBS {
@@ -347,72 +331,118 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let outcomes = self.commit(&jobs);
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job.reply.send(outcome);
-            }
+            self.commit(jobs);
         }
     }
 
-    /// Commits every job in one transaction, each inside its own savepoint so a failing batch
-    /// leaves the others intact.
-    fn commit(&mut self, jobs: &[WriteJob]) -> Vec<Result<(), StoreError>> {
+    /// Commits every queued job in one transaction: first each job is checked against what is
+    /// stored and the jobs before it (a rejected job is answered at once and writes nothing),
+    /// then the accepted ones are written together and answered with the commit's outcome.
+    fn commit(&mut self, jobs: Vec<Job>) {
         self.pending
             .store(self.last_stored.max(now_micros()), Ordering::SeqCst);
-        let result = (|| -> Result<Vec<Result<(), StoreError>>, StoreError> {
-            // IMMEDIATE: take the write lock up front (waiting in the busy handler), never
-            // upgrade a read snapshot, which SQLite refuses at once while a checkpoint runs.
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(internal)?;
-            let mut outcomes = Vec::with_capacity(jobs.len());
-            let mut last = self.last_stored;
-            for job in jobs {
-                tx.execute_batch("SAVEPOINT job").map_err(internal)?;
-                let mut stored = last;
-                match insert_batch(&tx, &job.batch, &job.attachments, &mut stored) {
-                    Ok(()) => {
-                        tx.execute_batch("RELEASE job").map_err(internal)?;
-                        last = stored;
-                        outcomes.push(Ok(()));
-                    }
-                    Err(e) => {
-                        tx.execute_batch("ROLLBACK TO job; RELEASE job")
-                            .map_err(internal)?;
-                        outcomes.push(Err(e));
-                    }
+        let mut changed = HashMap::new();
+        // IMMEDIATE: take the write lock up front (waiting in the busy handler), never upgrade
+        // a read snapshot, which SQLite refuses at once while a checkpoint runs.
+        let (answered, outcome) = match self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+        {
+            Err(e) => (jobs, Err(internal(e))),
+            Ok(tx) => match known(&tx, &jobs_ids(&jobs)) {
+                Err(e) => (jobs, Err(e)),
+                Ok(stored) => {
+                    let accepted = accept_known(jobs, stored);
+                    let outcome = write(
+                        &tx,
+                        &accepted,
+                        &self.definitions,
+                        &mut changed,
+                        self.last_stored,
+                    )
+                    .and_then(|last| tx.commit().map(|()| last).map_err(internal));
+                    (accepted.into_iter().map(|(job, _)| job).collect(), outcome)
                 }
-            }
-            tx.commit().map_err(internal)?;
-            self.last_stored = last;
-            Ok(outcomes)
-        })();
+            },
+        };
         self.pending.store(0, Ordering::SeqCst);
-        match result {
-            Ok(outcomes) => outcomes,
+        let outcome = match outcome {
+            Ok(last) => {
+                self.last_stored = last;
+                if self.definitions.len() + changed.len() > CACHED_DEFINITIONS {
+                    self.definitions.clear();
+                }
+                self.definitions.extend(changed);
+                Ok(())
+            }
             Err(e) => {
                 tracing::error!(error = %e, "statement transaction failed");
-                jobs.iter()
-                    .map(|_| Err(StoreError::Internal(e.to_string())))
-                    .collect()
+                Err(e)
             }
-        }
+        };
+        group_commit::answer(answered, &outcome);
     }
 }
 
-fn insert_batch(
+/// Writes a round's accepted statements, their definitions and attachments; returns the last
+/// `stored` time handed out.
+fn write(
     tx: &Transaction<'_>,
-    batch: &[PreparedStatement],
-    attachments: &[Attachment],
+    accepted: &[(Job, Vec<usize>)],
+    cache: &HashMap<String, Value>,
+    changed: &mut HashMap<String, Value>,
+    mut last_stored: i64,
+) -> Result<i64, StoreError> {
+    for (job, keep) in accepted {
+        for &i in keep {
+            let s = &job.batch[i];
+            insert_statement(tx, s, &mut last_stored)?;
+            for (id, definition) in &s.index.definitions {
+                merge_cached(tx, cache, changed, id, definition)?;
+            }
+        }
+        insert_attachments(tx, &job.attachments)?;
+    }
+    Ok(last_stored)
+}
+
+/// Every statement id a round's jobs hold or void.
+fn jobs_ids(jobs: &[Job]) -> Vec<String> {
+    let mut ids: Vec<String> = jobs
+        .iter()
+        .flat_map(|job| &job.batch)
+        .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
+        .map(|id| id.to_string())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Of `ids`, the stored ones, as (id, content hash, whether it is a voiding statement).
+fn known(tx: &Transaction<'_>, ids: &[String]) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
+    let mut find = tx
+        .prepare_cached("SELECT content_hash, voids IS NOT NULL FROM statements WHERE id = ?1")
+        .map_err(internal)?;
+    let mut out = Vec::new();
+    for id in ids {
+        let found = find
+            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .optional()
+            .map_err(internal)?;
+        if let (Some((hash, voiding)), Ok(uuid)) = (found, Uuid::parse_str(id)) {
+            out.push((uuid, hash, voiding));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one checked statement and its index rows, giving it the next `stored` time.
+fn insert_statement(
+    tx: &Transaction<'_>,
+    s: &PreparedStatement,
     last_stored: &mut i64,
 ) -> Result<(), StoreError> {
-    let mut find = tx
-        .prepare_cached("SELECT content_hash FROM statements WHERE id = ?1")
-        .map_err(internal)?;
-    let mut voids_of = tx
-        .prepare_cached("SELECT voids FROM statements WHERE id = ?1")
-        .map_err(internal)?;
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO statements (id, stored, verb, registration, ref_target, voids, voided,
@@ -436,65 +466,80 @@ fn insert_batch(
         .prepare_cached("SELECT 1 FROM statements WHERE voids = ?1 LIMIT 1")
         .map_err(internal)?;
 
-    for s in batch {
-        let id = s.id.to_string();
-        if let Some(hash) = find
-            .query_row([&id], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(internal)?
-        {
-            if hash == s.content_hash {
-                continue;
-            }
-            return Err(StoreError::Conflict(s.id));
-        }
-        let voids = s.index.voids.map(|t| t.to_string());
-        if let Some(target) = &voids {
-            let target_voids: Option<Option<String>> = voids_of
-                .query_row([target], |r| r.get(0))
-                .optional()
-                .map_err(internal)?;
-            if let Some(Some(_)) = target_voids {
-                return Err(StoreError::Rejected(format!(
-                    "statement {id} voids {target}, which is itself a voiding statement; a voiding statement cannot be voided"
-                )));
-            }
-        }
-        let stored = (*last_stored + 1).max(now_micros());
-        *last_stored = stored;
-        let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
-        let voided = already_voided.exists([&id]).map_err(internal)?;
-        insert
-            .execute(params![
-                id,
-                stored,
-                s.index.verb,
-                s.index.registration,
-                s.index.statement_ref.map(|u| u.to_string()),
-                voids,
-                voided as i64,
-                s.index.authority,
-                s.content_hash,
-                body
-            ])
+    let id = s.id.to_string();
+    let voids = s.index.voids.map(|t| t.to_string());
+    let stored = (*last_stored + 1).max(now_micros());
+    *last_stored = stored;
+    let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
+    let voided = already_voided.exists([&id]).map_err(internal)?;
+    insert
+        .execute(params![
+            id,
+            stored,
+            s.index.verb,
+            s.index.registration,
+            s.index.statement_ref.map(|u| u.to_string()),
+            voids,
+            voided as i64,
+            s.index.authority,
+            s.content_hash,
+            body
+        ])
+        .map_err(internal)?;
+    let seq = tx.last_insert_rowid();
+    for (key, direct) in &s.index.agents {
+        agent
+            .execute(params![key, seq, *direct as i64])
             .map_err(internal)?;
-        let seq = tx.last_insert_rowid();
-        for (key, direct) in &s.index.agents {
-            agent
-                .execute(params![key, seq, *direct as i64])
-                .map_err(internal)?;
-        }
-        for (key, direct) in &s.index.activities {
-            activity
-                .execute(params![key, seq, *direct as i64])
-                .map_err(internal)?;
-        }
-        if let Some(target) = &voids {
-            void.execute([target]).map_err(internal)?;
-        }
-        merge_definitions(tx, &s.index.definitions)?;
     }
-    insert_attachments(tx, attachments)
+    for (key, direct) in &s.index.activities {
+        activity
+            .execute(params![key, seq, *direct as i64])
+            .map_err(internal)?;
+    }
+    if let Some(target) = &voids {
+        void.execute([target]).map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// Merges one definition into the activities table, starting from the canonical definition in
+/// `changed` (this round's), `cache` (committed) or the table, and records a change in
+/// `changed`.
+fn merge_cached(
+    tx: &Transaction<'_>,
+    cache: &HashMap<String, Value>,
+    changed: &mut HashMap<String, Value>,
+    id: &str,
+    definition: &Value,
+) -> Result<(), StoreError> {
+    let canonical = match changed.get(id).or_else(|| cache.get(id)) {
+        Some(known) => Some(known.clone()),
+        None => stored_definition(tx, id)?,
+    };
+    let merged = match canonical {
+        Some(mut canonical) => {
+            if !activity::merge(&mut canonical, definition) {
+                return Ok(());
+            }
+            canonical
+        }
+        None => definition.clone(),
+    };
+    tx.prepare_cached("INSERT OR REPLACE INTO activities (id, definition) VALUES (?1, ?2)")
+        .and_then(|mut put| put.execute(params![id, merged.to_string()]))
+        .map_err(internal)?;
+    changed.insert(id.to_string(), merged);
+    Ok(())
+}
+
+/// The canonical definition stored for an activity, if any.
+fn stored_definition(tx: &Transaction<'_>, id: &str) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = tx
+        .prepare_cached("SELECT definition FROM activities WHERE id = ?1")
+        .and_then(|mut get| get.query_row([id], |r| r.get(0)).optional())
+        .map_err(internal)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 /// Keeps attachment contents (content-addressed: a repeat is a no-op).
@@ -700,7 +745,7 @@ impl StatementStore for SqliteStore {
         self.writer
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .send(WriteJob {
+            .send(Job {
                 batch,
                 attachments,
                 reply,
