@@ -1,10 +1,10 @@
 //! The embedded default store: one SQLite file (WAL), one writer thread that commits queued
-//! batches together (group commit, `synchronous=FULL`: durable when acknowledged), and a pool
-//! of read connections.
+//! batches together (group commit), a syncer thread that answers each committed round once the
+//! log is on disk (durable when acknowledged), and a pool of read connections.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use async_trait::async_trait;
@@ -91,23 +91,22 @@ pub struct SqliteStore {
 /// How often the checkpointer copies committed WAL frames into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// WAL size (pages, 64 MiB) past which the checkpointer makes the next commit start the log
-/// over (RESTART): under constant load a passive checkpoint never catches the writer, and a
-/// log that only grows costs every commit new file blocks and every reader a longer search.
+/// WAL size (pages, 64 MiB) past which the writer makes the next commit start the log over
+/// (a RESTART checkpoint between two rounds): under constant load a passive checkpoint never
+/// catches the writer, and a log that only grows costs every commit new file blocks and every
+/// reader a longer search. The checkpointer cannot do it itself: the writer, always busy,
+/// would starve its wait for the write lock.
 const WAL_RESTART_PAGES: i64 = 16_384;
 
-/// Copies WAL frames into the database off the writer thread (the writer never checkpoints,
-/// so commits do not wait for it), until the store is dropped.
-fn checkpointer(conn: Connection, stop: mpsc::Receiver<()>) {
+/// Copies WAL frames into the database off the writer thread (so commits do not wait for it),
+/// asking the writer for a restart when the log has grown, until the store is dropped.
+fn checkpointer(conn: Connection, restart: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         let wal_pages = conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
             .unwrap_or(0);
         if wal_pages > WAL_RESTART_PAGES {
-            // What is left since the passive pass is small, so writers wait only briefly.
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL restart failed; retrying later");
-            }
+            restart.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -140,15 +139,29 @@ impl SqliteStore {
                 r.get(0)
             })
             .map_err(internal)?;
-        // The log file keeps its blocks between restarts, up to 64 MiB.
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864")
+        // The log file keeps its blocks between restarts (up to 256 MiB): rewriting allocated
+        // blocks is cheaper than growing the file again.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=268435456")
             .map_err(internal)?;
         let checkpoint_conn = open(path)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        let restart = Arc::new(AtomicBool::new(false));
+        let restart_wanted = restart.clone();
         std::thread::Builder::new()
             .name("xlrs-sqlite-checkpoint".into())
-            .spawn(move || checkpointer(checkpoint_conn, stopped))
+            .spawn(move || checkpointer(checkpoint_conn, restart_wanted, stopped))
             .map_err(|e| StoreError::Internal(format!("cannot start checkpointer: {e}")))?;
+        // Commits do not sync; the syncer thread does, before any answer (see `syncer`).
+        conn.execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(internal)?;
+        let (synced, rounds) = mpsc::channel::<Vec<Job>>();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        std::thread::Builder::new()
+            .name("xlrs-sqlite-sync".into())
+            .spawn(move || syncer(wal, rounds))
+            .map_err(|e| StoreError::Internal(format!("cannot start the log syncer: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let pending_since = Arc::new(AtomicI64::new(0));
         let pending = pending_since.clone();
@@ -160,6 +173,8 @@ impl SqliteStore {
                     last_stored,
                     pending,
                     definitions: HashMap::new(),
+                    synced,
+                    restart,
                 }
                 .run(rx)
             })
@@ -300,9 +315,9 @@ fn merge_definitions(
     tx: &Transaction<'_>,
     definitions: &[(String, Value)],
 ) -> Result<(), StoreError> {
-    let mut changed = HashMap::new();
+    let mut cache = HashMap::new();
     for (id, definition) in definitions {
-        merge_cached(tx, &HashMap::new(), &mut changed, id, definition)?;
+        merge_cached(tx, &mut cache, id, definition)?;
     }
     Ok(())
 }
@@ -316,14 +331,28 @@ struct Writer {
     conn: Connection,
     last_stored: i64,
     pending: Arc<AtomicI64>,
-    /// Canonical definitions as committed, by activity id (the writer is the only one that
-    /// changes them while the server runs).
+    /// Canonical definitions by activity id, as of the last write (the writer is the only one
+    /// that changes them while the server runs).
     definitions: HashMap<String, Value>,
+    /// Where committed rounds wait for the log sync that answers them.
+    synced: mpsc::Sender<Vec<Job>>,
+    /// Set by the checkpointer when the log should start over before the next round.
+    restart: Arc<AtomicBool>,
 }
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Job>) {
         while let Ok(first) = rx.recv() {
+            if self.restart.swap(false, Ordering::Relaxed) {
+                // Copies what the last passive pass left (little) and waits for readers of
+                // older snapshots; the next commit then writes the log from its start.
+                if let Err(e) =
+                    self.conn
+                        .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                {
+                    tracing::warn!(error = %e, "WAL restart failed; retrying later");
+                }
+            }
             let mut jobs = vec![first];
             while jobs.len() < GROUP_COMMIT_JOBS {
                 match rx.try_recv() {
@@ -337,11 +366,11 @@ impl Writer {
 
     /// Commits every queued job in one transaction: first each job is checked against what is
     /// stored and the jobs before it (a rejected job is answered at once and writes nothing),
-    /// then the accepted ones are written together and answered with the commit's outcome.
+    /// then the accepted ones are written together. A committed round goes to the syncer,
+    /// which answers it once the log is on disk; a failed one is answered at once.
     fn commit(&mut self, jobs: Vec<Job>) {
         self.pending
             .store(self.last_stored.max(now_micros()), Ordering::SeqCst);
-        let mut changed = HashMap::new();
         // IMMEDIATE: take the write lock up front (waiting in the busy handler), never upgrade
         // a read snapshot, which SQLite refuses at once while a checkpoint runs.
         let (answered, outcome) = match self
@@ -353,34 +382,58 @@ impl Writer {
                 Err(e) => (jobs, Err(e)),
                 Ok(stored) => {
                     let accepted = accept_known(jobs, stored);
-                    let outcome = write(
-                        &tx,
-                        &accepted,
-                        &self.definitions,
-                        &mut changed,
-                        self.last_stored,
-                    )
-                    .and_then(|last| tx.commit().map(|()| last).map_err(internal));
+                    let outcome = write(&tx, &accepted, &mut self.definitions, self.last_stored)
+                        .and_then(|last| tx.commit().map(|()| last).map_err(internal));
                     (accepted.into_iter().map(|(job, _)| job).collect(), outcome)
                 }
             },
         };
         self.pending.store(0, Ordering::SeqCst);
-        let outcome = match outcome {
+        match outcome {
             Ok(last) => {
                 self.last_stored = last;
-                if self.definitions.len() + changed.len() > CACHED_DEFINITIONS {
-                    self.definitions.clear();
+                if let Err(mpsc::SendError(jobs)) = self.synced.send(answered) {
+                    let stopped = StoreError::Unavailable("the log syncer has stopped".into());
+                    group_commit::answer(jobs, &Err(stopped));
                 }
-                self.definitions.extend(changed);
-                Ok(())
             }
             Err(e) => {
                 tracing::error!(error = %e, "statement transaction failed");
-                Err(e)
+                // The cache may hold definitions the rollback undid.
+                self.definitions.clear();
+                group_commit::answer(answered, &Err(e));
             }
-        };
-        group_commit::answer(answered, &outcome);
+        }
+    }
+}
+
+/// Answers committed rounds once the write-ahead log holding them is on disk: one fdatasync
+/// covers every round committed before it started, so the writer goes on with the next round
+/// instead of waiting for the disk (`synchronous=FULL` would sync inside each commit).
+fn syncer(wal: PathBuf, rounds: mpsc::Receiver<Vec<Job>>) {
+    let mut log: Option<(std::fs::File, u64)> = None;
+    while let Ok(mut jobs) = rounds.recv() {
+        while let Ok(more) = rounds.try_recv() {
+            jobs.extend(more);
+        }
+        let outcome = sync_log(&wal, &mut log).map_err(|e| {
+            tracing::error!(error = %e, wal = %wal.display(), "cannot sync the write-ahead log");
+            StoreError::Unavailable(format!("cannot make the write durable: {e}"))
+        });
+        group_commit::answer(jobs, &outcome);
+    }
+}
+
+/// Syncs the log file, reopening it when SQLite replaced it (a new inode at the same path).
+fn sync_log(wal: &Path, log: &mut Option<(std::fs::File, u64)>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(wal)?.ino();
+    if log.as_ref().is_none_or(|(_, open)| *open != inode) {
+        *log = Some((std::fs::File::open(wal)?, inode));
+    }
+    match log {
+        Some((file, _)) => file.sync_data(),
+        None => Ok(()),
     }
 }
 
@@ -389,8 +442,7 @@ impl Writer {
 fn write(
     tx: &Transaction<'_>,
     accepted: &[(Job, Vec<usize>)],
-    cache: &HashMap<String, Value>,
-    changed: &mut HashMap<String, Value>,
+    cache: &mut HashMap<String, Value>,
     mut last_stored: i64,
 ) -> Result<i64, StoreError> {
     for (job, keep) in accepted {
@@ -398,7 +450,7 @@ fn write(
             let s = &job.batch[i];
             insert_statement(tx, s, &mut last_stored)?;
             for (id, definition) in &s.index.definitions {
-                merge_cached(tx, cache, changed, id, definition)?;
+                merge_cached(tx, cache, id, definition)?;
             }
         }
         insert_attachments(tx, &job.attachments)?;
@@ -504,32 +556,42 @@ fn insert_statement(
 }
 
 /// Merges one definition into the activities table, starting from the canonical definition in
-/// `changed` (this round's), `cache` (committed) or the table, and records a change in
-/// `changed`.
+/// `cache` or else the table, and keeps the result in `cache`.
 fn merge_cached(
     tx: &Transaction<'_>,
-    cache: &HashMap<String, Value>,
-    changed: &mut HashMap<String, Value>,
+    cache: &mut HashMap<String, Value>,
     id: &str,
     definition: &Value,
 ) -> Result<(), StoreError> {
-    let canonical = match changed.get(id).or_else(|| cache.get(id)) {
-        Some(known) => Some(known.clone()),
-        None => stored_definition(tx, id)?,
-    };
-    let merged = match canonical {
-        Some(mut canonical) => {
-            if !activity::merge(&mut canonical, definition) {
+    let merged = match cache.get_mut(id) {
+        Some(canonical) => {
+            if !activity::merge(canonical, definition) {
                 return Ok(());
             }
-            canonical
+            canonical.to_string()
         }
-        None => definition.clone(),
+        None => {
+            let (canonical, changed) = match stored_definition(tx, id)? {
+                Some(mut canonical) => {
+                    let changed = activity::merge(&mut canonical, definition);
+                    (canonical, changed)
+                }
+                None => (definition.clone(), true),
+            };
+            let text = changed.then(|| canonical.to_string());
+            if cache.len() >= CACHED_DEFINITIONS {
+                cache.clear();
+            }
+            cache.insert(id.to_string(), canonical);
+            match text {
+                Some(text) => text,
+                None => return Ok(()),
+            }
+        }
     };
     tx.prepare_cached("INSERT OR REPLACE INTO activities (id, definition) VALUES (?1, ?2)")
-        .and_then(|mut put| put.execute(params![id, merged.to_string()]))
+        .and_then(|mut put| put.execute(params![id, merged]))
         .map_err(internal)?;
-    changed.insert(id.to_string(), merged);
     Ok(())
 }
 
@@ -869,6 +931,88 @@ mod tests {
         drop(store);
         let again = SqliteStore::open(&dir.join("db.sqlite3"), 2).expect("reopens");
         assert!(again.get(id).await.expect("get").is_some());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn statement(id: Uuid, object: &str) -> PreparedStatement {
+        crate::xapi::statement::prepare(
+            serde_json::json!({"id": id, "actor": {"mbox": "mailto:a@example.org"},
+                "verb": {"id": "http://v"}, "object": {"id": object}}),
+            &serde_json::json!({"mbox": "mailto:auth@example.org"}),
+            crate::xapi::version::XapiVersion::V2_0_0,
+        )
+        .expect("prepares")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_conflicting_batch_is_refused_while_the_batches_of_its_round_are_kept() {
+        let dir = std::env::temp_dir().join(format!("xlrs-sqlite-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("db.sqlite3");
+        let conn = open(&path).expect("opens");
+        migrate(&conn).expect("migrates");
+        let (synced, rounds) = mpsc::channel();
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        std::thread::spawn(move || syncer(wal, rounds));
+        let mut writer = Writer {
+            conn,
+            last_stored: 0,
+            pending: Arc::new(AtomicI64::new(0)),
+            definitions: HashMap::new(),
+            synced,
+            restart: Arc::new(AtomicBool::new(false)),
+        };
+        let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut answers = Vec::new();
+        let jobs = [
+            vec![statement(first, "http://a")],
+            vec![statement(first, "http://changed")],
+            vec![statement(second, "http://b")],
+        ]
+        .map(|batch| {
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            Job {
+                batch,
+                attachments: Vec::new(),
+                reply,
+            }
+        });
+        writer.commit(jobs.into());
+        let outcomes: Vec<_> = futures::future::join_all(answers).await;
+        assert!(matches!(outcomes[0], Ok(Ok(()))), "{:?}", outcomes[0]);
+        assert!(
+            matches!(outcomes[1], Ok(Err(StoreError::Conflict(id))) if id == first),
+            "{:?}",
+            outcomes[1]
+        );
+        assert!(matches!(outcomes[2], Ok(Ok(()))), "{:?}", outcomes[2]);
+        let ids: Vec<String> = writer
+            .conn
+            .prepare("SELECT id FROM statements ORDER BY seq")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("reads");
+        assert_eq!(ids, [first.to_string(), second.to_string()]);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn the_log_syncer_follows_a_log_file_replaced_at_its_path() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("xlrs-sqlite-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let wal = dir.join("db.sqlite3-wal");
+        std::fs::write(&wal, b"first").expect("writes");
+        let mut log = None;
+        sync_log(&wal, &mut log).expect("syncs");
+        let first = log.as_ref().map(|(_, inode)| *inode);
+        let replacement = dir.join("new");
+        std::fs::write(&replacement, b"second").expect("writes");
+        std::fs::rename(&replacement, &wal).expect("replaces");
+        sync_log(&wal, &mut log).expect("syncs again");
+        let now = std::fs::metadata(&wal).expect("stat").ino();
+        assert_ne!(first, Some(now));
+        assert_eq!(log.as_ref().map(|(_, inode)| *inode), Some(now));
         std::fs::remove_dir_all(dir).ok();
     }
 }
