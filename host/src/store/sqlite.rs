@@ -111,15 +111,22 @@ fn checkpointer(conn: Connection, restart: Arc<AtomicBool>, stop: mpsc::Receiver
     }
 }
 
-fn open(path: &Path) -> Result<Connection, StoreError> {
+/// Page cache of the writer's connection (KiB): the index pages its inserts touch.
+const WRITER_CACHE_KIB: i64 = 65_536;
+
+/// Page cache of every other connection (KiB): reads go through the OS page cache as well.
+const READER_CACHE_KIB: i64 = 8_192;
+
+fn open(path: &Path, cache_kib: i64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(internal)?;
-    conn.execute_batch(
+    // No mmap: mapped pages count in the server's RSS, and reads were no faster with it.
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;
-         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;",
-    )
+         PRAGMA cache_size=-{cache_kib}; PRAGMA temp_store=MEMORY;"
+    ))
     .map_err(internal)?;
     Ok(conn)
 }
@@ -132,7 +139,7 @@ impl SqliteStore {
                 StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let conn = open(path)?;
+        let conn = open(path, WRITER_CACHE_KIB)?;
         migrate(&conn)?;
         let last_stored: i64 = conn
             .query_row("SELECT COALESCE(MAX(stored), 0) FROM statements", [], |r| {
@@ -143,7 +150,7 @@ impl SqliteStore {
         // blocks is cheaper than growing the file again.
         conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=268435456")
             .map_err(internal)?;
-        let checkpoint_conn = open(path)?;
+        let checkpoint_conn = open(path, READER_CACHE_KIB)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
         let restart = Arc::new(AtomicBool::new(false));
         let restart_wanted = restart.clone();
@@ -200,7 +207,7 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
             if guard.is_none() {
-                *guard = Some(open(&path)?);
+                *guard = Some(open(&path, READER_CACHE_KIB)?);
             }
             match guard.as_mut() {
                 Some(conn) => f(conn),
@@ -240,7 +247,7 @@ impl SqliteStore {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
-            None => open(&self.path)?,
+            None => open(&self.path, READER_CACHE_KIB)?,
         };
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let r = f(&conn);
@@ -949,7 +956,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xlrs-sqlite-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("db.sqlite3");
-        let conn = open(&path).expect("opens");
+        let conn = open(&path, WRITER_CACHE_KIB).expect("opens");
         migrate(&conn).expect("migrates");
         let (synced, rounds) = mpsc::channel();
         let wal = PathBuf::from(format!("{}-wal", path.display()));
