@@ -2,6 +2,8 @@
 //! so that an identical re-send is recognised and a conflicting one refused.
 
 use serde_json::Value;
+use std::io::Write;
+
 use sha2::{Digest, Sha256};
 
 /// Properties set by the LRS, ignored when comparing a re-sent statement with the stored one.
@@ -52,7 +54,7 @@ pub fn content_hash(statement: &Value) -> String {
         keys.sort();
         hasher.update(b"{");
         for k in keys {
-            feed(&mut hasher, &Value::String(k.clone()));
+            feed_str(&mut hasher, k);
             hasher.update(b":");
             feed(&mut hasher, &map[k]);
             hasher.update(b",");
@@ -70,6 +72,8 @@ fn has_duration(statement: &Value) -> bool {
         .any(|pointer| statement.pointer(pointer).is_some())
 }
 
+/// Feeds a value's canonical bytes to the hasher: objects with sorted keys, numbers by value,
+/// strings as JSON writes them. Writes straight into the hasher, allocating nothing.
 fn feed(hasher: &mut Sha256, value: &Value) {
     match value {
         Value::Object(map) => {
@@ -77,7 +81,7 @@ fn feed(hasher: &mut Sha256, value: &Value) {
             keys.sort();
             hasher.update(b"{");
             for k in keys {
-                feed(hasher, &Value::String(k.clone()));
+                feed_str(hasher, k);
                 hasher.update(b":");
                 feed(hasher, &map[k]);
                 hasher.update(b",");
@@ -94,11 +98,23 @@ fn feed(hasher: &mut Sha256, value: &Value) {
         }
         // Numbers compare by value: 1, 1.0 and 1e0 are the same score.
         Value::Number(n) => match n.as_f64() {
-            Some(f) => hasher.update(format!("n{f:e}").as_bytes()),
-            None => hasher.update(n.to_string().as_bytes()),
+            Some(f) => {
+                let _ = write!(hasher, "n{f:e}");
+            }
+            None => {
+                let _ = write!(hasher, "{n}");
+            }
         },
-        other => hasher.update(other.to_string().as_bytes()),
+        Value::String(s) => feed_str(hasher, s),
+        other => {
+            let _ = serde_json::to_writer(&mut *hasher, other);
+        }
     }
+}
+
+/// A string as JSON writes it: quoted and escaped.
+fn feed_str(hasher: &mut Sha256, s: &str) {
+    let _ = serde_json::to_writer(&mut *hasher, s);
 }
 
 #[cfg(test)]
@@ -136,6 +152,26 @@ mod tests {
         assert_eq!(
             content_hash(&json!({"result": {"score": {"raw": 1}}})),
             content_hash(&json!({"result": {"score": {"raw": 1.0}}}))
+        );
+    }
+
+    #[test]
+    fn the_hash_of_a_statement_never_changes_between_versions() {
+        // Stored hashes decide whether a re-sent statement is the same one: a new way of
+        // computing them must give the same bytes.
+        let statement = json!({
+            "id": "6f1c9a2e-0d4b-4c1e-9a7f-000000000007",
+            "actor": {"objectType": "Agent", "account": {"homePage": "https://lms.example.org", "name": "l\u{e9}arner \"7\""}},
+            "verb": {"id": "https://w3id.org/xapi/video/verbs/played", "display": {"en-US": "played", "fr-FR": "lu"}},
+            "object": {"id": "https://lms.example.org/video/7", "definition": {"name": {"en-US": "Video 7"}}},
+            "result": {"score": {"scaled": 0.5, "raw": 1}, "success": true, "duration": "PT1.2345S",
+                       "extensions": {"https://example.org/x": [1.0, null, false, "a\nb", {"z": 1, "a": 2}]}},
+            "stored": "2026-11-20T10:00:00.000Z",
+            "timestamp": "2026-11-20T10:00:00.000Z"
+        });
+        assert_eq!(
+            content_hash(&statement),
+            "20c10c0c60313119b2ea915a5950e12ea91889ad1e5c381f0d40836b4fa10d6f"
         );
     }
 }

@@ -1,0 +1,128 @@
+//! Criterion micro-benchmarks of what every statement POST pays for (issue 8): parsing the
+//! body, validation, preparing the stored form (canonical hash, index fields), the
+//! `format=canonical` rewrite of a GET, and one transformer plugin call over a batch of 100.
+//!
+//! `cargo bench -p xlrs --bench hot_paths`; the plugin call needs
+//! `bash scripts/build-plugins.sh` first (it is skipped, with a note, when the component is
+//! missing).
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::{json, Value};
+use xlrs::xapi::format::{self, Format};
+use xlrs::xapi::version::XapiVersion;
+
+/// An Open edX-like video statement of about 1.3 KB, the shape `xlrs-bench` sends.
+fn statement(n: u64) -> Value {
+    json!({
+        "id": format!("6f1c9a2e-0d4b-4c1e-9a7f-{n:012x}"),
+        "actor": {"objectType": "Agent", "account": {"homePage": "https://lms.example.org", "name": format!("learner-{n}")}},
+        "verb": {"id": "https://w3id.org/xapi/video/verbs/played", "display": {"en-US": "played"}},
+        "object": {
+            "objectType": "Activity",
+            "id": format!("https://lms.example.org/xblock/block-v1:Org+Course+Run+type@video+block@{n:032x}"),
+            "definition": {"type": "https://w3id.org/xapi/video/activity-type/video",
+                           "name": {"en-US": format!("Lecture video {n}"), "fr-FR": format!("Vidéo {n}")}}
+        },
+        "result": {"extensions": {
+            "https://w3id.org/xapi/video/extensions/time": 123.456,
+            "https://w3id.org/xapi/video/extensions/progress": 0.21,
+            "https://w3id.org/xapi/video/extensions/played-segments": "0[.]123.456"
+        }},
+        "context": {
+            "registration": "0f6e3a52-8c1d-4b7e-a1c2-3d4e5f607182",
+            "platform": "Open edX",
+            "contextActivities": {
+                "parent": [{"id": "https://lms.example.org/course/course-v1:Org+Course+Run", "objectType": "Activity",
+                            "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}],
+                "category": [{"id": "https://w3id.org/xapi/video", "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}}]
+            },
+            "extensions": {
+                "https://w3id.org/xapi/video/extensions/session-id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                "https://w3id.org/xapi/video/extensions/length": 600,
+                "https://w3id.org/xapi/video/extensions/completion-threshold": 0.9,
+                "https://w3id.org/xapi/video/extensions/user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+            }
+        },
+        "timestamp": "2026-11-20T10:00:00.000Z"
+    })
+}
+
+fn statement_paths(c: &mut Criterion) {
+    let value = statement(7);
+    let body = serde_json::to_vec(&value).expect("serializes");
+    let authority = json!({"objectType": "Agent", "account": {"homePage": "http://localhost", "name": "admin"}});
+    let mut group = c.benchmark_group("statement");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("parse (strict JSON)", |b| {
+        b.iter(|| xlrs::xapi::strict_json::from_slice(&body).expect("parses"))
+    });
+    group.bench_function("validate", |b| {
+        b.iter(|| {
+            xlrs::xapi::validate::validate_statement(&value, XapiVersion::V2_0_0).expect("valid")
+        })
+    });
+    group.bench_function("prepare (hash, index fields, stored form)", |b| {
+        b.iter_batched(
+            || value.clone(),
+            |v| xlrs::xapi::statement::prepare(v, &authority, XapiVersion::V2_0_0).expect("ok"),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("format=canonical", |b| {
+        let languages = vec!["fr-FR".to_string()];
+        b.iter_batched(
+            || value.clone(),
+            |mut v| format::apply(&mut v, Format::Canonical, &languages),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+/// The anonymize transformer over a batch of 100, as a batch POST runs it.
+fn plugin_call(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let component = root.join("target/plugins/anonymize.wasm");
+    if !component.exists() {
+        eprintln!(
+            "skipping the plugin call: {} is missing (bash scripts/build-plugins.sh)",
+            component.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plugin = dir.path().join("plugins/anonymize");
+    std::fs::create_dir_all(&plugin).expect("plugin dir");
+    std::fs::copy(&component, plugin.join("anonymize.wasm")).expect("copies");
+    std::fs::write(plugin.join("plugin.toml"), "[config]\nsalt = \"bench\"\n").expect("writes");
+    let registry = xlrs::plugins::PluginRegistry::open(
+        xlrs::plugins::PluginPaths {
+            dir: dir.path().join("plugins"),
+            cache: dir.path().join("cache"),
+            data: dir.path().join("data"),
+        },
+        false,
+    )
+    .expect("loads the plugin");
+    let pipeline = registry.pipeline();
+    let batch: Vec<Value> = (0..100).map(statement).collect();
+    let mut group = c.benchmark_group("plugin call");
+    group.throughput(Throughput::Elements(batch.len() as u64));
+    group.bench_function("anonymize transformer, batch of 100", |b| {
+        b.iter_batched(
+            || batch.clone(),
+            |statements| {
+                pipeline
+                    .run(statements, XapiVersion::V2_0_0)
+                    .expect("transforms")
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, statement_paths, plugin_call);
+criterion_main!(benches);
