@@ -170,12 +170,20 @@ fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attac
                 ))
             })?
             .to_ascii_lowercase();
-        if let Some(encoding) = part.header("content-transfer-encoding") {
-            if !encoding.eq_ignore_ascii_case("binary") {
+        // Communication 1.5.2: every part after the first MUST say it is binary.
+        match part.header("content-transfer-encoding") {
+            Some(encoding) if encoding.eq_ignore_ascii_case("binary") => {}
+            Some(encoding) => {
                 return Err(ApiError::bad(format!(
                     "attachment part {} has Content-Transfer-Encoding `{encoding}`; it must be binary",
                     i + 1
-                )));
+                )))
+            }
+            None => {
+                return Err(ApiError::bad(format!(
+                    "attachment part {} has no Content-Transfer-Encoding header; it must be `Content-Transfer-Encoding: binary`",
+                    i + 1
+                )))
             }
         }
         if !declared.iter().any(|(d, _)| *d == hash) {

@@ -239,11 +239,24 @@ fn attachment_statement(content: &[u8]) -> (Value, String) {
 }
 
 fn multipart(statement: &Value, parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    multipart_encoded(statement, parts, Some("binary"))
+}
+
+/// A multipart/mixed body whose attachment parts carry `Content-Transfer-Encoding: encoding`
+/// (no such header for `None`).
+fn multipart_encoded(
+    statement: &Value,
+    parts: &[(&str, &[u8])],
+    encoding: Option<&str>,
+) -> (String, Vec<u8>) {
     let boundary = "xlrs-test-boundary";
     let mut body = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statement}\r\n")
         .into_bytes();
+    let encoding = encoding
+        .map(|e| format!("Content-Transfer-Encoding: {e}\r\n"))
+        .unwrap_or_default();
     for (hash, content) in parts {
-        body.extend(format!("--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\n").as_bytes());
+        body.extend(format!("--{boundary}\r\nContent-Type: text/plain\r\n{encoding}X-Experience-API-Hash: {hash}\r\n\r\n").as_bytes());
         body.extend(*content);
         body.extend(b"\r\n");
     }
@@ -284,6 +297,74 @@ fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains(&sha2));
     assert!(text.contains("hello attachment\r\nwith two lines"));
+}
+
+/// Communication 1.5.2 (XAPI-00135): every part after the first MUST have a
+/// Content-Transfer-Encoding header with the value `binary`.
+#[test]
+fn an_attachment_part_not_marked_content_transfer_encoding_binary_is_400() {
+    let s = Server::start(XLRS);
+    let content = b"plain text attachment";
+    let (st, sha2) = attachment_statement(content);
+    for encoding in [Some("base64"), None] {
+        let (ct, body) = multipart_encoded(&st, &[(&sha2, content)], encoding);
+        let r = s
+            .xapi(Method::POST, "/statements")
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400, "{encoding:?}");
+        let message = r.text().unwrap();
+        assert!(message.contains("Content-Transfer-Encoding"), "{message}");
+    }
+    assert_eq!(s.query("")["statements"].as_array().unwrap().len(), 0);
+}
+
+/// Data 2.4.11 and Communication 2.1.3 (XAPI-00161, XAPI-00165): a statement GET without
+/// `attachments=true` answers `application/json` with the statements only, never the
+/// attachments' content, and every statement GET answer has a Content-Type.
+#[test]
+fn a_statement_get_without_attachments_true_is_json_without_the_attachment_content() {
+    let s = Server::start(XLRS);
+    let content = b"the attachment's own bytes";
+    let (st, sha2) = attachment_statement(content);
+    let (ct, body) = multipart(&st, &[(&sha2, content)]);
+    let r = s
+        .xapi(Method::POST, "/statements")
+        .header("Content-Type", ct)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let id: Vec<String> = r.json().unwrap();
+    for query in [
+        format!("statementId={}", id[0]),
+        format!("statementId={}&attachments=false", id[0]),
+        "limit=10".to_string(),
+        "limit=10&attachments=false".to_string(),
+    ] {
+        let r = s
+            .xapi(Method::GET, &format!("/statements?{query}"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{query}");
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{query}: {content_type}"
+        );
+        let text = r.text().unwrap();
+        assert!(
+            !text.contains("the attachment's own bytes"),
+            "{query}: {text}"
+        );
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            answer.get("id").is_some() || answer.get("statements").is_some(),
+            "{query}"
+        );
+    }
 }
 
 #[test]
