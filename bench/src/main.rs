@@ -40,10 +40,13 @@ pub struct Args {
     /// Seconds per timed phase.
     #[arg(long, default_value_t = 10)]
     pub duration_secs: u64,
-    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, pages, fault (batch
-    /// load while a validator misbehaves); with --transformer also swap (hot swaps under batch
-    /// load) and plugin-memory.
-    #[arg(long, default_value = "batch,single,get-agent,get-verb,pages")]
+    /// Phases to run, comma-separated: batch, single, get-agent, get-verb, get-activity,
+    /// get-registration, pages, fault (batch load while a validator misbehaves); with
+    /// --transformer also swap (hot swaps under batch load) and plugin-memory.
+    #[arg(
+        long,
+        default_value = "batch,single,get-agent,get-verb,get-activity,get-registration,pages"
+    )]
     pub phases: String,
     /// A plugin component to load as a transformer before the phases (e.g. anonymize).
     #[arg(long)]
@@ -110,7 +113,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let new_rows = match phase {
             "batch" => vec![phases::post(&server, &generator, args.clients, 100, duration).await?],
             "single" => vec![phases::post(&server, &generator, args.clients, 1, duration).await?],
-            "get-agent" | "get-verb" | "pages" => {
+            "get-agent" | "get-verb" | "get-activity" | "get-registration" | "pages" => {
                 phases::preload(&server, &generator, args.preload, args.clients, &mut rows).await?;
                 vec![phases::get(&server, &generator, args.clients, phase, duration).await?]
             }

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use tokio::sync::Mutex;
 
 use crate::server::Target;
-use crate::statements::{actor, Generator, USERS, VERBS};
+use crate::statements::{actor, video_id, Generator, REGISTRATIONS, USERS, VERBS, VIDEOS};
 use crate::Args;
 
 /// One phase's figures.
@@ -433,10 +433,10 @@ pub async fn preload(
     Ok(())
 }
 
-/// GET queries: by agent, by verb, or paging through `more` links.
+/// GET queries: by agent, verb, activity or registration, or paging through `more` links.
 pub async fn get(
     target: &Target,
-    _generator: &Generator,
+    generator: &Generator,
     clients: usize,
     phase: &str,
     duration: Duration,
@@ -452,6 +452,7 @@ pub async fn get(
             target.password.clone(),
             phase.to_string(),
         );
+        let generator = *generator;
         tasks.push(tokio::spawn(async move {
             let http = client();
             let mut rng = rand::rngs::StdRng::seed_from_u64(1000 + c as u64);
@@ -465,6 +466,14 @@ pub async fn get(
                     "get-verb" => format!(
                         "/xAPI/statements?limit=10&verb={}",
                         encode(VERBS[rng.random_range(0..VERBS.len())].0)
+                    ),
+                    "get-activity" => format!(
+                        "/xAPI/statements?limit=10&activity={}",
+                        encode(&video_id(rng.random_range(0..VIDEOS)))
+                    ),
+                    "get-registration" => format!(
+                        "/xAPI/statements?limit=10&registration={}",
+                        generator.registration(rng.random_range(0..REGISTRATIONS))
                     ),
                     _ => next
                         .take()
@@ -495,6 +504,8 @@ pub async fn get(
     let name = match phase {
         "get-agent" => "GET by agent (limit 10)",
         "get-verb" => "GET by verb (limit 10)",
+        "get-activity" => "GET by activity (limit 10)",
+        "get-registration" => "GET by registration (limit 10)",
         _ => "GET pages via more (limit 100)",
     };
     Ok(shared.row(name, started.elapsed().as_secs_f64()).await)

@@ -7,10 +7,10 @@ use serde_json::{json, Value};
 
 /// Users in the pool (GET by agent draws from it).
 pub const USERS: u64 = 1000;
-/// Videos in the pool.
-const VIDEOS: u64 = 500;
-/// Registrations in the pool.
-const REGISTRATIONS: u64 = 5000;
+/// Videos in the pool (GET by activity draws from it).
+pub const VIDEOS: u64 = 500;
+/// Registrations in the pool (GET by registration draws from it).
+pub const REGISTRATIONS: u64 = 5000;
 
 /// Verbs of the ADL video profile, with display names.
 pub const VERBS: [(&str, &str); 6] = [
@@ -23,6 +23,7 @@ pub const VERBS: [(&str, &str); 6] = [
 ];
 
 /// Makes statements from a seed.
+#[derive(Debug, Clone, Copy)]
 pub struct Generator {
     seed: u64,
 }
@@ -30,6 +31,11 @@ pub struct Generator {
 /// The actor JSON of user `n`.
 pub fn actor(n: u64) -> Value {
     json!({"objectType": "Agent", "account": {"homePage": "https://lms.example.org", "name": format!("user-{n:05}")}})
+}
+
+/// The activity id of video `n`.
+pub fn video_id(n: u64) -> String {
+    format!("https://lms.example.org/xblock/block-v1:Org+Course+Run+type@video+block@{n:032x}")
 }
 
 fn uuid_from(rng: &mut StdRng) -> String {
@@ -44,6 +50,11 @@ impl Generator {
         Self { seed }
     }
 
+    /// Registration `n` of the pool (statements draw theirs from `0..REGISTRATIONS`).
+    pub fn registration(&self, n: u64) -> String {
+        uuid_from(&mut StdRng::seed_from_u64(self.seed ^ n))
+    }
+
     /// Statement number `i` of stream `stream` (deterministic, fresh id each).
     pub fn statement(&self, stream: u64, i: u64) -> Value {
         let mut rng = StdRng::seed_from_u64(
@@ -52,8 +63,7 @@ impl Generator {
         let user = rng.random_range(0..USERS);
         let video = rng.random_range(0..VIDEOS);
         let (verb, display) = VERBS[rng.random_range(0..VERBS.len())];
-        let mut reg_rng = StdRng::seed_from_u64(self.seed ^ rng.random_range(0..REGISTRATIONS));
-        let registration = uuid_from(&mut reg_rng);
+        let registration = self.registration(rng.random_range(0..REGISTRATIONS));
         let time: f64 = rng.random_range(0.0..600.0);
         json!({
             "id": uuid_from(&mut rng),
@@ -61,7 +71,7 @@ impl Generator {
             "verb": {"id": verb, "display": {"en-US": display}},
             "object": {
                 "objectType": "Activity",
-                "id": format!("https://lms.example.org/xblock/block-v1:Org+Course+Run+type@video+block@{video:032x}"),
+                "id": video_id(video),
                 "definition": {"type": "https://w3id.org/xapi/video/activity-type/video",
                                "name": {"en-US": format!("Lecture video {video}")}}
             },
