@@ -2,6 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -264,18 +265,21 @@ fn multipart_encoded(
     (format!("multipart/mixed; boundary={boundary}"), body)
 }
 
+/// POSTs a multipart/mixed body made by [`multipart`] or [`multipart_encoded`].
+fn post_multipart(s: &Server, (content_type, body): (String, Vec<u8>)) -> Response {
+    s.xapi(Method::POST, "/statements")
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .unwrap()
+}
+
 #[test]
 fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
     let s = Server::start(XLRS);
     let content = b"hello attachment\r\nwith two lines";
     let (st, sha2) = attachment_statement(content);
-    let (ct, body) = multipart(&st, &[(&sha2, content)]);
-    let r = s
-        .xapi(Method::POST, "/statements")
-        .header("Content-Type", ct)
-        .body(body)
-        .send()
-        .unwrap();
+    let r = post_multipart(&s, multipart(&st, &[(&sha2, content)]));
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let ids: Value = s.query("limit=1")["statements"][0]["id"].clone();
     let r = s
@@ -307,13 +311,7 @@ fn an_attachment_part_not_marked_content_transfer_encoding_binary_is_400() {
     let content = b"plain text attachment";
     let (st, sha2) = attachment_statement(content);
     for encoding in [Some("base64"), None] {
-        let (ct, body) = multipart_encoded(&st, &[(&sha2, content)], encoding);
-        let r = s
-            .xapi(Method::POST, "/statements")
-            .header("Content-Type", ct)
-            .body(body)
-            .send()
-            .unwrap();
+        let r = post_multipart(&s, multipart_encoded(&st, &[(&sha2, content)], encoding));
         assert_eq!(r.status(), 400, "{encoding:?}");
         let message = r.text().unwrap();
         assert!(message.contains("Content-Transfer-Encoding"), "{message}");
@@ -329,13 +327,7 @@ fn a_statement_get_without_attachments_true_is_json_without_the_attachment_conte
     let s = Server::start(XLRS);
     let content = b"the attachment's own bytes";
     let (st, sha2) = attachment_statement(content);
-    let (ct, body) = multipart(&st, &[(&sha2, content)]);
-    let r = s
-        .xapi(Method::POST, "/statements")
-        .header("Content-Type", ct)
-        .body(body)
-        .send()
-        .unwrap();
+    let r = post_multipart(&s, multipart(&st, &[(&sha2, content)]));
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let id: Vec<String> = r.json().unwrap();
     for query in [
@@ -371,13 +363,7 @@ fn a_statement_get_without_attachments_true_is_json_without_the_attachment_conte
 fn an_attachment_whose_content_does_not_match_its_hash_is_400() {
     let s = Server::start(XLRS);
     let (st, sha2) = attachment_statement(b"declared");
-    let (ct, body) = multipart(&st, &[(&sha2, b"something else")]);
-    let r = s
-        .xapi(Method::POST, "/statements")
-        .header("Content-Type", ct)
-        .body(body)
-        .send()
-        .unwrap();
+    let r = post_multipart(&s, multipart(&st, &[(&sha2, b"something else")]));
     assert_eq!(r.status(), 400);
 }
 
@@ -438,12 +424,7 @@ fn post_signed(s: &Server, signed: &Value, signature: &[u8], content_type: &str)
     st["attachments"] = json!([{"usageType": "http://adlnet.gov/expapi/attachments/signature",
                                 "display": {"en-US": "signature"}, "contentType": content_type,
                                 "length": signature.len(), "sha2": sha2}]);
-    let (ct, body) = multipart(&st, &[(&sha2, signature)]);
-    s.xapi(Method::POST, "/statements")
-        .header("Content-Type", ct)
-        .body(body)
-        .send()
-        .unwrap()
+    post_multipart(s, multipart(&st, &[(&sha2, signature)]))
         .status()
         .as_u16()
 }
