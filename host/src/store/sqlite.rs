@@ -9,7 +9,9 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior,
+};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -162,9 +164,7 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA synchronous=NORMAL")
             .map_err(internal)?;
         let (synced, rounds) = mpsc::channel::<Vec<Job>>();
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = PathBuf::from(wal);
+        let wal = wal_path(path);
         std::thread::Builder::new()
             .name("xlrs-sqlite-sync".into())
             .spawn(move || syncer(wal, rounds))
@@ -431,6 +431,13 @@ fn syncer(wal: PathBuf, rounds: mpsc::Receiver<Vec<Job>>) {
     }
 }
 
+/// The write-ahead log SQLite keeps beside the database file.
+fn wal_path(database: &Path) -> PathBuf {
+    let mut wal = database.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
 /// Syncs the log file, reopening it when SQLite replaced it (a new inode at the same path).
 fn sync_log(wal: &Path, log: &mut Option<(std::fs::File, u64)>) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
@@ -452,10 +459,11 @@ fn write(
     cache: &mut HashMap<String, Value>,
     mut last_stored: i64,
 ) -> Result<i64, StoreError> {
+    let mut inserts = Inserts::prepare(tx)?;
     for (job, keep) in accepted {
         for &i in keep {
             let s = &job.batch[i];
-            insert_statement(tx, s, &mut last_stored)?;
+            inserts.insert(s, &mut last_stored)?;
             for (id, definition) in &s.index.definitions {
                 merge_cached(tx, cache, id, definition)?;
             }
@@ -466,12 +474,11 @@ fn write(
 }
 
 /// Every statement id a round's jobs hold or void.
-fn jobs_ids(jobs: &[Job]) -> Vec<String> {
-    let mut ids: Vec<String> = jobs
+fn jobs_ids(jobs: &[Job]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = jobs
         .iter()
         .flat_map(|job| &job.batch)
         .flat_map(|s| std::iter::once(s.id).chain(s.index.voids))
-        .map(|id| id.to_string())
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -479,87 +486,91 @@ fn jobs_ids(jobs: &[Job]) -> Vec<String> {
 }
 
 /// Of `ids`, the stored ones, as (id, content hash, whether it is a voiding statement).
-fn known(tx: &Transaction<'_>, ids: &[String]) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
+fn known(tx: &Transaction<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String, bool)>, StoreError> {
     let mut find = tx
         .prepare_cached("SELECT content_hash, voids IS NOT NULL FROM statements WHERE id = ?1")
         .map_err(internal)?;
     let mut out = Vec::new();
     for id in ids {
         let found = find
-            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .query_row([id.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })
             .optional()
             .map_err(internal)?;
-        if let (Some((hash, voiding)), Ok(uuid)) = (found, Uuid::parse_str(id)) {
-            out.push((uuid, hash, voiding));
+        if let Some((hash, voiding)) = found {
+            out.push((*id, hash, voiding));
         }
     }
     Ok(out)
 }
 
-/// Writes one checked statement and its index rows, giving it the next `stored` time.
-fn insert_statement(
-    tx: &Transaction<'_>,
-    s: &PreparedStatement,
-    last_stored: &mut i64,
-) -> Result<(), StoreError> {
-    let mut insert = tx
-        .prepare_cached(
-            "INSERT INTO statements (id, stored, verb, registration, ref_target, voids, voided,
-             authority, content_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .map_err(internal)?;
-    let mut agent = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",
-        )
-        .map_err(internal)?;
-    let mut activity = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO statement_activities (activity, seq, direct) VALUES (?1, ?2, ?3)",
-        )
-        .map_err(internal)?;
-    let mut void = tx
-        .prepare_cached("UPDATE statements SET voided = 1 WHERE id = ?1")
-        .map_err(internal)?;
-    let mut already_voided = tx
-        .prepare_cached("SELECT 1 FROM statements WHERE voids = ?1 LIMIT 1")
-        .map_err(internal)?;
+/// The statements a round's inserts run, prepared once per round.
+struct Inserts<'t> {
+    statement: CachedStatement<'t>,
+    agent: CachedStatement<'t>,
+    activity: CachedStatement<'t>,
+    void: CachedStatement<'t>,
+    already_voided: CachedStatement<'t>,
+}
 
-    let id = s.id.to_string();
-    let voids = s.index.voids.map(|t| t.to_string());
-    let stored = (*last_stored + 1).max(now_micros());
-    *last_stored = stored;
-    let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
-    let voided = already_voided.exists([&id]).map_err(internal)?;
-    insert
-        .execute(params![
-            id,
-            stored,
-            s.index.verb,
-            s.index.registration,
-            s.index.statement_ref.map(|u| u.to_string()),
-            voids,
-            voided as i64,
-            s.index.authority,
-            s.content_hash,
-            body
-        ])
-        .map_err(internal)?;
-    let seq = tx.last_insert_rowid();
-    for (key, direct) in &s.index.agents {
-        agent
-            .execute(params![key, seq, *direct as i64])
+impl<'t> Inserts<'t> {
+    fn prepare(tx: &'t Transaction<'_>) -> Result<Self, StoreError> {
+        let prepare = |sql: &str| tx.prepare_cached(sql).map_err(internal);
+        Ok(Self {
+            statement: prepare(
+                "INSERT INTO statements (id, stored, verb, registration, ref_target, voids, voided,
+                 authority, content_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?,
+            agent: prepare(
+                "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",
+            )?,
+            activity: prepare(
+                "INSERT OR IGNORE INTO statement_activities (activity, seq, direct) VALUES (?1, ?2, ?3)",
+            )?,
+            void: prepare("UPDATE statements SET voided = 1 WHERE id = ?1")?,
+            already_voided: prepare("SELECT 1 FROM statements WHERE voids = ?1 LIMIT 1")?,
+        })
+    }
+
+    /// Writes one checked statement and its index rows, giving it the next `stored` time.
+    fn insert(&mut self, s: &PreparedStatement, last_stored: &mut i64) -> Result<(), StoreError> {
+        let id = s.id.to_string();
+        let voids = s.index.voids.map(|t| t.to_string());
+        let stored = (*last_stored + 1).max(now_micros());
+        *last_stored = stored;
+        let body = finish_body(&s.body, &format_micros(stored), s.needs_timestamp);
+        let voided = self.already_voided.exists([&id]).map_err(internal)?;
+        let seq = self
+            .statement
+            .insert(params![
+                id,
+                stored,
+                s.index.verb,
+                s.index.registration,
+                s.index.statement_ref.map(|u| u.to_string()),
+                voids,
+                voided as i64,
+                s.index.authority,
+                s.content_hash,
+                body
+            ])
             .map_err(internal)?;
+        for (key, direct) in &s.index.agents {
+            self.agent
+                .execute(params![key, seq, *direct as i64])
+                .map_err(internal)?;
+        }
+        for (key, direct) in &s.index.activities {
+            self.activity
+                .execute(params![key, seq, *direct as i64])
+                .map_err(internal)?;
+        }
+        if let Some(target) = &voids {
+            self.void.execute([target]).map_err(internal)?;
+        }
+        Ok(())
     }
-    for (key, direct) in &s.index.activities {
-        activity
-            .execute(params![key, seq, *direct as i64])
-            .map_err(internal)?;
-    }
-    if let Some(target) = &voids {
-        void.execute([target]).map_err(internal)?;
-    }
-    Ok(())
 }
 
 /// Merges one definition into the activities table, starting from the canonical definition in
@@ -959,7 +970,7 @@ mod tests {
         let conn = open(&path, WRITER_CACHE_KIB).expect("opens");
         migrate(&conn).expect("migrates");
         let (synced, rounds) = mpsc::channel();
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let wal = wal_path(&path);
         std::thread::spawn(move || syncer(wal, rounds));
         let mut writer = Writer {
             conn,

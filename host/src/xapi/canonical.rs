@@ -1,9 +1,9 @@
 //! Content identity of statements: a hash that ignores what the LRS sets and the order of keys,
 //! so that an identical re-send is recognised and a conflicting one refused.
 
-use serde_json::Value;
 use std::io::Write;
 
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Properties set by the LRS, ignored when comparing a re-sent statement with the stored one.
@@ -46,22 +46,9 @@ pub fn content_hash(statement: &Value) -> String {
         statement
     };
     let mut hasher = Sha256::new();
-    if let Value::Object(map) = statement {
-        let mut keys: Vec<&String> = map
-            .keys()
-            .filter(|k| !LRS_SET.contains(&k.as_str()))
-            .collect();
-        keys.sort();
-        hasher.update(b"{");
-        for k in keys {
-            feed_str(&mut hasher, k);
-            hasher.update(b":");
-            feed(&mut hasher, &map[k]);
-            hasher.update(b",");
-        }
-        hasher.update(b"}");
-    } else {
-        feed(&mut hasher, statement);
+    match statement {
+        Value::Object(map) => feed_object(&mut hasher, map, &LRS_SET),
+        other => feed(&mut hasher, other),
     }
     hex::encode(hasher.finalize())
 }
@@ -73,21 +60,10 @@ fn has_duration(statement: &Value) -> bool {
 }
 
 /// Feeds a value's canonical bytes to the hasher: objects with sorted keys, numbers by value,
-/// strings as JSON writes them. Writes straight into the hasher, allocating nothing.
+/// strings as JSON writes them. Writes straight into the hasher, building no strings.
 fn feed(hasher: &mut Sha256, value: &Value) {
     match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            hasher.update(b"{");
-            for k in keys {
-                feed_str(hasher, k);
-                hasher.update(b":");
-                feed(hasher, &map[k]);
-                hasher.update(b",");
-            }
-            hasher.update(b"}");
-        }
+        Value::Object(map) => feed_object(hasher, map, &[]),
         Value::Array(items) => {
             hasher.update(b"[");
             for item in items {
@@ -110,6 +86,23 @@ fn feed(hasher: &mut Sha256, value: &Value) {
             let _ = serde_json::to_writer(&mut *hasher, other);
         }
     }
+}
+
+/// An object's entries in key order, leaving out the keys in `skip`.
+fn feed_object(hasher: &mut Sha256, map: &Map<String, Value>, skip: &[&str]) {
+    let mut entries: Vec<(&String, &Value)> = map
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .collect();
+    entries.sort_by_key(|(k, _)| *k);
+    hasher.update(b"{");
+    for (k, v) in entries {
+        feed_str(hasher, k);
+        hasher.update(b":");
+        feed(hasher, v);
+        hasher.update(b",");
+    }
+    hasher.update(b"}");
 }
 
 /// A string as JSON writes it: quoted and escaped.
