@@ -8,6 +8,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::canonical::truncate_durations;
+use super::validate::parse_timestamp;
 
 /// The attachment usageType that marks a statement signature.
 pub const SIGNATURE_USAGE: &str = "http://adlnet.gov/expapi/attachments/signature";
@@ -75,13 +76,20 @@ pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
             ));
         }
     }
-    for key in ["id", "timestamp"] {
-        if let Some(signed) = payload.get(key) {
-            if statement.get(key) != Some(signed) {
-                return Err(format!(
-                    "the JWS payload's `{key}` differs from the statement's"
-                ));
-            }
+    if let Some(signed) = payload.get("id") {
+        if statement.get("id") != Some(signed) {
+            return Err("the JWS payload's `id` differs from the statement's".into());
+        }
+    }
+    if let Some(signed) = payload.get("timestamp") {
+        // A timestamp's serialization is not part of the statement (Data 2.3): compare instants.
+        let instant = |v: Option<&Value>| v.and_then(Value::as_str).and_then(parse_timestamp);
+        let same = match (instant(Some(signed)), instant(statement.get("timestamp"))) {
+            (Some(a), Some(b)) => a == b,
+            _ => statement.get("timestamp") == Some(signed),
+        };
+        if !same {
+            return Err("the JWS payload's `timestamp` differs from the statement's".into());
         }
     }
     Ok(())
@@ -197,6 +205,17 @@ mod tests {
         let mut signed = s.clone();
         signed["result"]["duration"] = json!("PT1.2371S");
         check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).unwrap();
+    }
+
+    #[test]
+    fn a_signed_timestamp_matches_the_same_instant_in_another_time_zone() {
+        let mut s = statement();
+        s["timestamp"] = json!("2023-05-04T17:00:00.000Z");
+        let mut signed = s.clone();
+        signed["timestamp"] = json!("2023-05-04T12:00:00-05:00");
+        check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).unwrap();
+        signed["timestamp"] = json!("2023-05-04T12:00:00Z");
+        assert!(check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::activity::definitions;
 use super::agent::{ifi_key, keys_with_members};
 use super::canonical::content_hash;
+use super::time::timestamp_in_utc;
 use super::version::XapiVersion;
 
 /// The verb that voids the statement its StatementRef object points at.
@@ -62,9 +63,11 @@ pub fn prepare(
     version: XapiVersion,
 ) -> Result<PreparedStatement, PrepareError> {
     normalize_context_activities(&mut statement);
+    timestamps_in_utc(&mut statement);
     if let Some(sub) = statement.get_mut("object") {
         if sub.get("objectType").and_then(Value::as_str) == Some("SubStatement") {
             normalize_context_activities(sub);
+            timestamps_in_utc(sub);
         }
     }
     let hash = content_hash(&statement);
@@ -113,6 +116,17 @@ fn normalize_context_activities(statement: &mut Value) {
     for list in lists.values_mut() {
         if list.is_object() {
             *list = Value::Array(vec![list.take()]);
+        }
+    }
+}
+
+/// Stores a timestamp sent with another offset as the same instant in UTC (xAPI Data 4.5: the
+/// LRS SHOULD return timestamps in UTC; their serialization is not part of the immutable
+/// statement, so the content hash is taken after this).
+fn timestamps_in_utc(statement: &mut Value) {
+    if let Some(Value::String(timestamp)) = statement.get_mut("timestamp") {
+        if let Some(utc) = timestamp_in_utc(timestamp) {
+            *timestamp = utc;
         }
     }
 }
@@ -297,6 +311,28 @@ mod tests {
         let p = prepare(s, &authority(), XapiVersion::V1_0_3).unwrap();
         let body: Value = serde_json::from_str(&p.body).unwrap();
         assert_eq!(body["version"], "1.0.0");
+    }
+
+    #[test]
+    fn timestamps_are_stored_in_utc_and_compare_as_instants() {
+        let s = |timestamp: &str| {
+            json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://v"},
+                   "object": {"objectType": "SubStatement", "actor": {"mbox": "mailto:b@example.org"},
+                              "verb": {"id": "http://v"}, "object": {"id": "http://a"},
+                              "timestamp": timestamp},
+                   "timestamp": timestamp})
+        };
+        let offset = prepare(s("2023-05-04T12:00:00.250-05:00"), &authority(), XapiVersion::V2_0_0)
+            .unwrap();
+        let body: Value = serde_json::from_str(&offset.body).unwrap();
+        assert_eq!(body["timestamp"], "2023-05-04T17:00:00.250Z");
+        assert_eq!(body["object"]["timestamp"], "2023-05-04T17:00:00.250Z");
+        assert!(!offset.needs_timestamp);
+        let utc = prepare(s("2023-05-04T17:00:00.250Z"), &authority(), XapiVersion::V2_0_0).unwrap();
+        assert_eq!(
+            offset.content_hash, utc.content_hash,
+            "the same instant in another time zone is the same statement"
+        );
     }
 
     #[test]

@@ -18,6 +18,26 @@ pub fn http_date(micros: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
+/// A client's timestamp with a non-UTC offset as the same instant in UTC, keeping the fraction
+/// of a second as sent (`2023-05-04T12:00:00.5-05:00` → `2023-05-04T17:00:00.5Z`); None when
+/// it is already in UTC (`Z`) or not a timestamp (xAPI Data 4.5: the LRS SHOULD return UTC).
+pub fn timestamp_in_utc(timestamp: &str) -> Option<String> {
+    if timestamp.ends_with(['Z', 'z']) {
+        return None;
+    }
+    let instant = crate::xapi::validate::parse_timestamp(timestamp)?;
+    let rest = timestamp.get(19..)?;
+    let fraction_len = match rest.strip_prefix('.') {
+        Some(digits) => 1 + digits.bytes().take_while(u8::is_ascii_digit).count(),
+        None => 0,
+    };
+    Some(format!(
+        "{}{}Z",
+        instant.format("%Y-%m-%dT%H:%M:%S"),
+        &rest[..fraction_len]
+    ))
+}
+
 fn to_datetime(micros: i64) -> DateTime<Utc> {
     Utc.timestamp_micros(micros)
         .single()
@@ -34,5 +54,20 @@ mod tests {
             format_micros(1_700_000_000_123_456),
             "2023-11-14T22:13:20.123456Z"
         );
+    }
+
+    #[test]
+    fn timestamps_with_an_offset_become_the_same_instant_in_utc() {
+        for (sent, utc) in [
+            ("2023-05-04T12:00:00-05:00", "2023-05-04T17:00:00Z"),
+            ("2023-05-04T12:00:00.120-05:00", "2023-05-04T17:00:00.120Z"),
+            ("2023-05-04T01:30:00.1234567+02:00", "2023-05-03T23:30:00.1234567Z"),
+            ("2023-12-31T23:00:00+0100", "2023-12-31T22:00:00Z"),
+            ("2023-05-04T12:00:00+00:00", "2023-05-04T12:00:00Z"),
+        ] {
+            assert_eq!(timestamp_in_utc(sent).as_deref(), Some(utc), "{sent}");
+        }
+        assert_eq!(timestamp_in_utc("2023-05-04T12:00:00.000Z"), None);
+        assert_eq!(timestamp_in_utc("yesterday"), None);
     }
 }

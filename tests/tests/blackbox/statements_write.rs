@@ -142,6 +142,35 @@ fn an_identical_resend_is_accepted_and_a_different_one_conflicts() {
 }
 
 #[test]
+fn a_timestamp_sent_with_an_offset_is_returned_as_the_same_instant_in_utc() {
+    // xAPI Data 4.5 (2.0 suite 4.2.7, U-11): "The LRS SHOULD* return the Timestamp in UTC
+    // timezone", without changing the point in time; the sub-statement's timestamp too. The
+    // serialization of a timestamp is not part of the statement: re-sending it with the UTC
+    // form is an identical re-send, not a conflict.
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut st = statement_with_id(&id);
+    st["timestamp"] = json!("2023-05-04T12:00:00.120-05:00");
+    st["object"] = json!({"objectType": "SubStatement",
+        "actor": {"mbox": "mailto:sub@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+        "object": {"id": "http://example.org/activity/sub"},
+        "timestamp": "2023-05-05T08:30:00+09:30"});
+    assert_eq!(s.post(&st).status(), 200);
+    let stored: Value = s.get_statement(&id).json().unwrap();
+    assert_eq!(stored["timestamp"], "2023-05-04T17:00:00.120Z");
+    assert_eq!(stored["object"]["timestamp"], "2023-05-04T23:00:00Z");
+
+    let mut in_utc = st.clone();
+    in_utc["timestamp"] = json!("2023-05-04T17:00:00.120Z");
+    in_utc["object"]["timestamp"] = json!("2023-05-04T23:00:00Z");
+    assert_eq!(s.post(&in_utc).status(), 200, "the same instants in UTC");
+    let mut later = st.clone();
+    later["timestamp"] = json!("2023-05-04T12:00:00.120-06:00");
+    assert_eq!(s.post(&later).status(), 409, "another instant conflicts");
+}
+
+#[test]
 fn an_invalid_statement_is_400_naming_field_and_index_and_nothing_of_the_batch_is_stored() {
     let s = Server::start(XLRS);
     let good = statement_with_id(&uuid::Uuid::new_v4().to_string());
