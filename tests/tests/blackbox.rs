@@ -32,6 +32,8 @@ mod plugin_http;
 mod plugins;
 #[path = "blackbox/statements_get.rs"]
 mod statements_get;
+#[path = "blackbox/statements_rules.rs"]
+mod statements_rules;
 #[path = "blackbox/statements_write.rs"]
 mod statements_write;
 #[path = "blackbox/store_clickhouse.rs"]
