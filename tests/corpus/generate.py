@@ -8,7 +8,10 @@ and to store nothing. Deterministic: run it again after editing and commit both 
 Each line: {"rule", "method", "path", "headers", "body", "expect"} (and "repeat": N when the
 body is that statement N times in an array), where `expect` is an exact
 status or "4xx", `headers` may set "auth" to "none" or "wrong" (default: the test's admin), and
-"X-Experience-API-Version" is 2.0.0 unless the case sets it (null: leave it out).
+"X-Experience-API-Version" is the version of the run unless the case sets it (null: leave it
+out). tests/tests/blackbox/corpus.rs runs the corpus once at 2.0.0 and once at 1.0.3; a case
+whose request is malformed in one version only carries "versions": ["1.0.3"] or ["2.0.0"] and
+runs only then, every other case runs in both.
 """
 import copy
 import json
@@ -54,16 +57,32 @@ def mutate(path, value):
 cases = []
 
 
-def add(rule, method, path, body=None, headers=None, expect="4xx"):
+def add(rule, method, path, body=None, headers=None, expect="4xx", versions=None):
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
-    cases.append({"rule": rule, "method": method, "path": path,
-                  "headers": headers or {}, "body": body, "expect": expect})
+    case = {"rule": rule, "method": method, "path": path,
+            "headers": headers or {}, "body": body, "expect": expect}
+    if versions:
+        case["versions"] = versions
+    cases.append(case)
 
 
-def statement(rule, path, value, expect=400):
+def statement(rule, path, value, expect=400, versions=None):
     add(f"{rule} ({path} = {'<missing>' if value is MISSING else json.dumps(value)})",
-        "POST", "/xAPI/statements", mutate(path, value), {"Content-Type": "application/json"}, expect)
+        "POST", "/xAPI/statements", mutate(path, value), {"Content-Type": "application/json"}, expect,
+        versions)
+
+
+def renamed(rule, path, new_key):
+    """A statement whose key at `path` is spelt `new_key` (the same value under another name)."""
+    s = base()
+    *parents, last = path.split(".")
+    node = s
+    for p in parents:
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    node[new_key] = node.pop(last)
+    add(f"{rule} ({path} spelt {new_key})", "POST", "/xAPI/statements", s,
+        {"Content-Type": "application/json"}, 400)
 
 
 JSON = {"Content-Type": "application/json"}
@@ -228,6 +247,108 @@ for rest in [5, None, "x", {}]:
     add(f"every element of a batch MUST be a valid statement: [statement, {json.dumps(rest)}]",
         "POST", "/xAPI/statements", [base() | {"id": "0d3b2a43-5d44-4b8a-9d59-5f2b1c2b7a10"}, rest], JSON, 400)
 add("ids in one batch MUST be unique", "POST", "/xAPI/statements", [base(), base()], JSON, 400)
+
+# --- null values (XAPI-00001) ------------------------------------------------------------------
+# "The LRS MUST reject Statements with any null values (except inside extensions)."
+for path in ["actor.name", "actor.mbox", "verb.id", "verb.display", "verb.display.en-US",
+             "object.id", "object.definition", "object.definition.name", "object.definition.type",
+             "result", "result.score", "result.score.max", "result.success", "result.duration",
+             "context", "context.registration", "context.language", "context.contextActivities",
+             "context.contextActivities.parent", "timestamp", "id"]:
+    statement("a statement MUST NOT hold null values outside extensions", path, None)
+sub = {"objectType": "SubStatement", "actor": AGENT, "verb": {"id": "http://example.org/v"},
+       "object": {"id": ACTIVITY}}
+for key in ["result", "context", "timestamp"]:
+    statement("a statement MUST NOT hold null values outside extensions", "object", sub | {key: None})
+
+# --- key case (XAPI-00008) ----------------------------------------------------------------------
+# "The LRS MUST reject Statements where the case of a key does not match the case specified."
+for path, spelt in [("id", "ID"), ("actor", "Actor"), ("verb", "Verb"), ("object", "Object"),
+                    ("result", "Result"), ("context", "Context"), ("timestamp", "Timestamp"),
+                    ("actor.mbox", "MBox"), ("actor.objectType", "objecttype"),
+                    ("verb.display", "Display"), ("object.objectType", "ObjectType"),
+                    ("object.definition", "Definition"), ("object.definition.name", "Name"),
+                    ("result.score", "Score"), ("result.score.max", "Max"),
+                    ("result.success", "Success"), ("context.registration", "Registration"),
+                    ("context.contextActivities", "contextactivities"),
+                    ("context.contextActivities.parent", "Parent")]:
+    renamed("keys MUST have the case the spec gives them", path, spelt)
+
+# --- enumerated values' case (XAPI-00009) ---------------------------------------------------------
+# "The LRS MUST reject Statements where the case of a value restricted to enumerated values does
+# not match an enumerated value given in this specification exactly."
+ENUM_CASE = "enumerated values MUST have the case the spec gives them"
+for v in ["True-false", "true-faLse", "choiCe", "Fill-in", "long-fiLl-in", "MATCHING",
+          "perfOrmance", "Sequencing", "liKert", "nUmeric", "Other"]:
+    statement(ENUM_CASE, "object.definition.interactionType", v)
+for path, v in [("actor.objectType", "AGENT"), ("object.objectType", "ACTIVITY"),
+                ("context.contextActivities.parent.0.objectType", "activity")]:
+    statement(ENUM_CASE, path, v)
+for v in [{"objectType": "group", "member": [AGENT]},
+          {"objectType": "statementref", "id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"},
+          {"objectType": "Statementref", "id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"},
+          sub | {"objectType": "substatement"}, sub | {"objectType": "subStatement"}]:
+    statement(ENUM_CASE, "object", v)
+statement(ENUM_CASE, "context.team", {"objectType": "GROUP", "member": [AGENT]})
+statement(ENUM_CASE, "context.statement",
+          {"objectType": "statementRef", "id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"})
+
+# --- member belongs to Groups (XAPI-00035) ------------------------------------------------------
+# An Agent has objectType, name and one IFI; "member" is a Group's (Data 2.4.2.1, 2.4.2.2), and
+# "An Anonymous Group MUST include a "member" property listing constituent Agents."
+with_member = [AGENT | {"member": [AGENT]}, {"mbox": "mailto:a@example.org", "member": [AGENT]}]
+for path in ["actor", "context.instructor", "authority"]:
+    for v in with_member:
+        statement("only a Group MAY have member: an Agent with member is refused", path, v)
+statement("only a Group MAY have member: an Agent with member is refused", "object", with_member[0])
+for path in ["actor", "object", "context.instructor", "context.team", "authority"]:
+    statement("an anonymous Group MUST have member", path, {"objectType": "Group", "name": "nobody"})
+statement("an anonymous Group MUST have member", "object",
+          sub | {"actor": {"objectType": "Group", "name": "nobody"}})
+
+# --- interaction components (XAPI-00051..00054, 00062, 00063) ------------------------------------
+# choices, scale, source, target and steps are each an "Array of interaction components"; a
+# component is {"id": String (required), "description": Language Map (optional)}.
+for itype, key in [("choice", "choices"), ("sequencing", "choices"), ("likert", "scale"),
+                   ("matching", "source"), ("matching", "target"), ("performance", "steps")]:
+    def component_list(rule, value):
+        statement(rule, "object.definition", {"interactionType": itype, key: value})
+    for v in ["a", {"id": "a"}, 5]:
+        component_list(f"an interaction component list ({key}) MUST be an array", v)
+    for v in [["a", 5], [{"id": "a"}, "b"], [[{"id": "a"}]], [None],
+              [{"description": {"en-US": "no id"}}], [{"id": 5}], [{"id": ["a"]}],
+              [{"id": "a"}, {"id": "a"}], [{"id": "a", "label": "A"}]]:
+        component_list(f"each interaction component ({key}) MUST be an object with a distinct string id", v)
+    for v in ["x", ["x"], {"bad tag!": "x"}, {"en-US": 5}]:
+        component_list(f"an interaction component's description ({key}) MUST be a language map",
+                       [{"id": "a", "description": v}])
+
+# --- score types (XAPI-00080) --------------------------------------------------------------------
+# scaled, raw, min and max are decimal numbers; strings holding numbers are not.
+for key in ["scaled", "raw", "min", "max"]:
+    for v in ["1", "one hundred", {"value": 1}, True, [1]]:
+        statement("score scaled, raw, min and max MUST be numbers", f"result.score.{key}", v)
+statement("score scaled, raw, min and max MUST be numbers", "object",
+          sub | {"result": {"score": {"max": "100"}}})
+
+# --- one version only ----------------------------------------------------------------------------
+# 1.0.3 Data 2.4.10.s3.b2: "An LRS MUST reject all Statements with a version specified that does
+# not start with 1.0." (2.0 accepts 2.0.x as well).
+statement("at 1.0.3 a statement's version MUST start with 1.0.", "version", "2.0.0",
+          versions=["1.0.3"])
+# contextAgents and contextGroups are 2.0 properties: at 1.0.3 even valid ones are unknown keys.
+statement("at 1.0.3 context has no contextAgents", "context.contextAgents",
+          [{"objectType": "contextAgent", "agent": AGENT}], versions=["1.0.3"])
+statement("at 1.0.3 context has no contextGroups", "context.contextGroups",
+          [{"objectType": "contextGroup", "group": {"objectType": "Group", "member": [AGENT]}}],
+          versions=["1.0.3"])
+for path, v in [("context.contextAgents", [{"objectType": "Agent", "agent": AGENT}]),
+                ("context.contextAgents", [{"objectType": "contextAgent", "agent": AGENT,
+                                            "relevantTypes": []}]),
+                ("context.contextAgents", {"objectType": "contextAgent", "agent": AGENT}),
+                ("context.contextGroups", [{"objectType": "contextGroup", "group": AGENT}])]:
+    statement("at 2.0.0 contextAgents and contextGroups MUST follow their rules", path, v,
+              versions=["2.0.0"])
 
 # --- headers and authentication ----------------------------------------------------------------
 for v in [None, "0.9.5", "2.1.0", "3.0", "abc", ""]:

@@ -338,3 +338,11 @@ pub fn openssl(dir: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Ve
     );
     out.stdout
 }
+
+/// Seconds since 1970 of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), as `Last-Modified`.
+pub fn http_date_seconds(date: &str) -> i64 {
+    let t = httpdate::parse_http_date(date).unwrap_or_else(|e| panic!("`{date}`: {e}"));
+    t.duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}

@@ -12,6 +12,8 @@ mod cli;
 mod corpus;
 #[path = "blackbox/documents.rs"]
 mod documents;
+#[path = "blackbox/documents_params.rs"]
+mod documents_params;
 #[path = "blackbox/documents_rules.rs"]
 mod documents_rules;
 #[path = "blackbox/durability.rs"]

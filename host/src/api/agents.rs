@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
-use crate::xapi::validate::{is_iri, validate_agent};
+use crate::xapi::validate::{is_iri, validate_agent_parameter};
 use crate::xapi::version::XapiVersion;
 
 /// Routes of the Agents and Activities resources.
@@ -55,7 +55,7 @@ async fn person(
         field: Some("agent".into()),
         statement_index: None,
     })?;
-    validate_agent(&agent, "agent", version).map_err(|e| ApiError::invalid(e, None))?;
+    validate_agent_parameter(&agent, "agent", version).map_err(|e| ApiError::invalid(e, None))?;
     let mut person = Map::new();
     person.insert("objectType".into(), json!("Person"));
     for key in ["name", "mbox", "mbox_sha1sum", "openid", "account"] {

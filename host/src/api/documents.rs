@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Extension, Router};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
 use crate::store::{Document, DocumentKind, DocumentScope, Precondition, StoreError};
 use crate::xapi::agent::ifi_key;
 use crate::xapi::time::{http_date, now_micros};
-use crate::xapi::validate::{is_iri, parse_timestamp, validate_agent};
+use crate::xapi::validate::{is_iri, parse_timestamp, validate_agent_parameter};
 use crate::xapi::version::XapiVersion;
 
 /// Routes of the three document resources.
@@ -108,7 +108,8 @@ fn parse_request(
         let text = get("agent").ok_or_else(|| field_error("agent", "is required"))?;
         let value: Value = serde_json::from_str(&text)
             .map_err(|_| field_error("agent", "must be an Agent as JSON"))?;
-        validate_agent(&value, "agent", version).map_err(|e| ApiError::invalid(e, None))?;
+        validate_agent_parameter(&value, "agent", version)
+            .map_err(|e| ApiError::invalid(e, None))?;
         ifi_key(&value).ok_or_else(|| field_error("agent", "must have an identifier"))?
     } else {
         String::new()
@@ -184,7 +185,9 @@ fn is_json(content_type: &str) -> bool {
 }
 
 fn new_document(content: Vec<u8>, content_type: String) -> Document {
-    let etag = hex::encode(&Sha256::digest(&content)[..20]);
+    // Communication 3.1: "the ETag … MUST be … a hexadecimal string of the SHA-1 digest of the
+    // contents", in lowercase.
+    let etag = hex::encode(Sha1::digest(&content));
     Document {
         content,
         content_type,

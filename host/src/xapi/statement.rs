@@ -322,13 +322,22 @@ mod tests {
                               "timestamp": timestamp},
                    "timestamp": timestamp})
         };
-        let offset = prepare(s("2023-05-04T12:00:00.250-05:00"), &authority(), XapiVersion::V2_0_0)
-            .unwrap();
+        let offset = prepare(
+            s("2023-05-04T12:00:00.250-05:00"),
+            &authority(),
+            XapiVersion::V2_0_0,
+        )
+        .unwrap();
         let body: Value = serde_json::from_str(&offset.body).unwrap();
         assert_eq!(body["timestamp"], "2023-05-04T17:00:00.250Z");
         assert_eq!(body["object"]["timestamp"], "2023-05-04T17:00:00.250Z");
         assert!(!offset.needs_timestamp);
-        let utc = prepare(s("2023-05-04T17:00:00.250Z"), &authority(), XapiVersion::V2_0_0).unwrap();
+        let utc = prepare(
+            s("2023-05-04T17:00:00.250Z"),
+            &authority(),
+            XapiVersion::V2_0_0,
+        )
+        .unwrap();
         assert_eq!(
             offset.content_hash, utc.content_hash,
             "the same instant in another time zone is the same statement"

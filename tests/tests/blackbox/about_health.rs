@@ -14,6 +14,13 @@ fn about_lists_both_versions_without_credentials() {
     assert_eq!(r.headers()["x-experience-api-version"], "2.0.0");
     let body: Value = r.json().unwrap();
     assert_eq!(body["version"], serde_json::json!(["2.0.0", "1.0.3"]));
+    // XAPI-00320 (Communication 2.8): "extensions" is an optional Object keyed by IRIs; xlrs
+    // names itself there.
+    let extensions = body["extensions"]
+        .as_object()
+        .expect("an extensions object");
+    assert!(extensions.keys().all(|k| k.contains(':')), "IRI keys");
+    assert_eq!(extensions["urn:xlrs:server"]["name"], "xlrs");
 }
 
 #[test]

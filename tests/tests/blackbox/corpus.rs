@@ -1,6 +1,7 @@
 //! The bad-input corpus (`tests/corpus/requests.jsonl`, written by `generate.py` from the
 //! specification's MUST rules): every malformed request gets a 4xx with a JSON reason — never
-//! a 5xx, never a 2xx — and nothing of it is stored.
+//! a 5xx, never a 2xx — and nothing of it is stored. It runs at 2.0.0 and at 1.0.3; a case
+//! marked with "versions" runs only at those.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -19,7 +20,15 @@ fn body(case: &Value) -> Option<String> {
     })
 }
 
-fn send(s: &Server, case: &Value) -> (u16, String) {
+/// True if the case applies at `version` (cases without "versions" apply at every version).
+fn applies_at(case: &Value, version: &str) -> bool {
+    case["versions"]
+        .as_array()
+        .is_none_or(|versions| versions.iter().any(|v| v == version))
+}
+
+/// Sends the case with `version` as X-Experience-API-Version unless the case sets the header.
+fn send(s: &Server, case: &Value, version: &str) -> (u16, String) {
     let method = Method::from_bytes(case["method"].as_str().unwrap().as_bytes()).unwrap();
     let headers = case["headers"].as_object().unwrap();
     let mut request = s.raw(method, case["path"].as_str().unwrap());
@@ -31,7 +40,7 @@ fn send(s: &Server, case: &Value) -> (u16, String) {
     match headers.get("X-Experience-API-Version") {
         Some(Value::Null) => {}
         Some(v) => request = request.header("X-Experience-API-Version", v.as_str().unwrap()),
-        None => request = request.header("X-Experience-API-Version", "2.0.0"),
+        None => request = request.header("X-Experience-API-Version", version),
     }
     for (name, value) in headers {
         if name != "auth" && name != "X-Experience-API-Version" {
@@ -50,18 +59,37 @@ fn send(s: &Server, case: &Value) -> (u16, String) {
 #[test]
 fn every_malformed_request_of_the_corpus_gets_a_4xx_with_a_json_reason_and_stores_nothing() {
     let s = Server::start_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "1048576")]);
+    every_case_is_refused_and_nothing_stored(&s, "2.0.0");
+}
+
+#[test]
+fn every_malformed_request_of_the_corpus_is_refused_at_1_0_3_too() {
+    let s = Server::start_with(
+        XLRS,
+        &[
+            ("XLRS_MAX_BODY_BYTES", "1048576"),
+            ("XLRS_XAPI_VERSIONS", "1.0.3,2.0.0"),
+        ],
+    );
+    every_case_is_refused_and_nothing_stored(&s, "1.0.3");
+}
+
+/// Sends every case that applies at `version`; each must get its 4xx with a JSON reason, and
+/// neither a statement nor a document may be stored.
+fn every_case_is_refused_and_nothing_stored(s: &Server, version: &str) {
     let cases: Vec<Value> = CORPUS
         .lines()
-        .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
+        .map(|l| serde_json::from_str::<Value>(l).expect("corpus line is JSON"))
+        .filter(|case| applies_at(case, version))
         .collect();
     assert!(
         cases.len() >= 300,
-        "the corpus has {} requests",
+        "the corpus has {} requests at {version}",
         cases.len()
     );
     let mut wrong = Vec::new();
     for case in &cases {
-        let (status, text) = send(&s, case);
+        let (status, text) = send(s, case, version);
         let expected_ok = match &case["expect"] {
             Value::Number(n) => n.as_u64() == Some(status as u64),
             _ => (400..500).contains(&status),
@@ -82,21 +110,26 @@ fn every_malformed_request_of_the_corpus_gets_a_4xx_with_a_json_reason_and_store
     }
     assert!(
         wrong.is_empty(),
-        "{} of {} corpus requests were not answered as the spec demands:\n{}",
+        "{} of {} corpus requests at {version} were not answered as the spec demands:\n{}",
         wrong.len(),
         cases.len(),
         wrong.join("\n")
     );
-    let stored = s.query("limit=10");
+    let stored = s
+        .xapi_version(Method::GET, "/statements?limit=10", version)
+        .send()
+        .unwrap();
+    assert_eq!(stored.status(), 200, "GET /statements at {version}");
     assert_eq!(
-        stored["statements"],
+        stored.json::<Value>().unwrap()["statements"],
         serde_json::json!([]),
         "nothing was stored"
     );
     let state = s
-        .xapi(
+        .xapi_version(
             Method::GET,
             "/activities/state?activityId=http%3A%2F%2Fexample.org%2Fcorpus%2Factivity&agent=%7B%22mbox%22%3A%22mailto%3Acorpus%40example.org%22%7D",
+            version,
         )
         .send()
         .unwrap();

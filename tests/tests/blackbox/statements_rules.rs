@@ -4,7 +4,9 @@
 use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{basic, enc, statement, statement_with_id, unique, Server, ADMIN_PASSWORD};
+use xlrs_tests::{
+    basic, enc, http_date_seconds, statement, statement_with_id, unique, Server, ADMIN_PASSWORD,
+};
 
 use crate::XLRS;
 
@@ -71,14 +73,6 @@ fn instant_seconds(timestamp: &str) -> f64 {
     let t = chrono::DateTime::parse_from_rfc3339(timestamp)
         .unwrap_or_else(|e| panic!("not an RFC 3339 timestamp: {timestamp}: {e}"));
     t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
-}
-
-/// Seconds since 1970 of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
-fn http_date_seconds(date: &str) -> f64 {
-    let t = httpdate::parse_http_date(date).unwrap_or_else(|e| panic!("{date}: {e}"));
-    t.duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs_f64()
 }
 
 fn header(r: &Response, name: &str) -> String {
@@ -793,7 +787,7 @@ fn last_modified_of_a_statement_get_is_its_stored_time_to_the_second() {
         let got: Value = r.json().unwrap();
         let stored_at = instant_seconds(got["stored"].as_str().unwrap());
         assert_eq!(
-            last_modified,
+            last_modified as f64,
             stored_at.floor(),
             "Last-Modified against stored {}",
             got["stored"]
@@ -805,7 +799,7 @@ fn last_modified_of_a_statement_get_is_its_stored_time_to_the_second() {
     let last_modified = http_date_seconds(&header(&r, "last-modified"));
     let newest = stored.iter().copied().fold(f64::MIN, f64::max);
     assert_eq!(
-        last_modified,
+        last_modified as f64,
         newest.floor(),
         "a page's Last-Modified is its newest statement's stored"
     );

@@ -195,6 +195,19 @@ pub fn validate_agent(agent: &Value, path: &str, version: XapiVersion) -> Result
     validate_agent_or_group(agent, path, version)
 }
 
+/// Checks the `agent` parameter of the State, Agent Profile and Agents resources: an Agent,
+/// never a Group (Communication 2.3, 2.4, 2.6: "The "agent" parameter is an Agent Object and
+/// not a Group").
+pub fn validate_agent_parameter(agent: &Value, path: &str, version: XapiVersion) -> Result {
+    if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
+        return fail(
+            &join(path, "objectType"),
+            "must be Agent, not Group: to keep data about an identified Group, send its identifier in an Agent",
+        );
+    }
+    validate_agent(agent, path, version)
+}
+
 fn validate_agent_or_group(value: &Value, path: &str, version: XapiVersion) -> Result {
     let map = object(value, path)?;
     no_nulls(map, path)?;
