@@ -193,6 +193,28 @@ fn assert_refused(r: Response, method: &Method, url: &str, version: &str) {
     );
 }
 
+/// Asserts, at both versions and with every method, that a document of each of `resources`
+/// is accepted as well formed and refused with 400 once `name` is set to any of `bad`.
+fn assert_every_method_refuses(
+    s: &Server,
+    resources: &[Resource],
+    name: &'static str,
+    bad: &[&str],
+) {
+    for version in VERSIONS {
+        for &resource in resources {
+            for method in &METHODS {
+                let document = resource.document("d");
+                assert_accepted(s, version, method, &url(resource, &document));
+                for value in bad {
+                    let url = url(resource, &with(&document, name, value));
+                    assert_refused(call(s, version, method, &url), method, &url, version);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_document_resource_refuses_an_agent_that_is_not_an_agent_object() {
     // XAPI-00196, 00197, 00198, 00199 (State DELETE, GET, POST, PUT) and XAPI-00255, 00256,
@@ -212,18 +234,13 @@ fn every_document_resource_refuses_an_agent_that_is_not_an_agent_object() {
         r#"{"mbox":["mailto:ada@example.org"]}"#.to_string(),
         json!({"mbox": "mailto:ada@example.org", "openid": "http://example.org/ada"}).to_string(),
     ];
-    for version in VERSIONS {
-        for resource in [Resource::State, Resource::AgentProfile] {
-            for method in &METHODS {
-                assert_accepted(&s, version, method, &url(resource, &resource.document("d")));
-                for bad in &not_agents {
-                    let params = with(&resource.document("d"), "agent", bad);
-                    let url = url(resource, &params);
-                    assert_refused(call(&s, version, method, &url), method, &url, version);
-                }
-            }
-        }
-    }
+    let not_agents: Vec<&str> = not_agents.iter().map(String::as_str).collect();
+    assert_every_method_refuses(
+        &s,
+        &[Resource::State, Resource::AgentProfile],
+        "agent",
+        &not_agents,
+    );
 }
 
 #[test]
@@ -232,18 +249,12 @@ fn every_document_resource_refuses_an_activity_id_that_is_not_an_iri() {
     // Parameters folder sends for a "non-string" activityId (1, true, a JSON object) are not
     // IRIs, so the request is refused with 400 on every method.
     let s = Server::start(XLRS);
-    for version in VERSIONS {
-        for resource in [Resource::State, Resource::ActivityProfile] {
-            for method in &METHODS {
-                assert_accepted(&s, version, method, &url(resource, &resource.document("d")));
-                for bad in ["1", "true", r#"{"key":"value"}"#, "not an iri", ""] {
-                    let params = with(&resource.document("d"), "activityId", bad);
-                    let url = url(resource, &params);
-                    assert_refused(call(&s, version, method, &url), method, &url, version);
-                }
-            }
-        }
-    }
+    assert_every_method_refuses(
+        &s,
+        &[Resource::State, Resource::ActivityProfile],
+        "activityId",
+        &["1", "true", r#"{"key":"value"}"#, "not an iri", ""],
+    );
 }
 
 #[test]
@@ -251,28 +262,29 @@ fn the_state_resource_refuses_a_registration_that_is_not_a_uuid() {
     // XAPI-00200, 00201, 00202, 00203: State DELETE, GET, POST, PUT with a "registration"
     // that is not a UUID → 400.
     let s = Server::start(XLRS);
+    let registration = uuid::Uuid::new_v4().to_string();
     for version in VERSIONS {
         for method in &METHODS {
-            let registration = uuid::Uuid::new_v4().to_string();
             let params = with(
                 &Resource::State.document("d"),
                 "registration",
                 &registration,
             );
             assert_accepted(&s, version, method, &url(Resource::State, &params));
-            for bad in [
-                "nope",
-                "true",
-                "1",
-                "0000-0000",
-                "6a1b2c3d-0000-0000-0000-00000000000g",
-            ] {
-                let params = with(&Resource::State.document("d"), "registration", bad);
-                let url = url(Resource::State, &params);
-                assert_refused(call(&s, version, method, &url), method, &url, version);
-            }
         }
     }
+    assert_every_method_refuses(
+        &s,
+        &[Resource::State],
+        "registration",
+        &[
+            "nope",
+            "true",
+            "1",
+            "0000-0000",
+            "6a1b2c3d-0000-0000-0000-00000000000g",
+        ],
+    );
 }
 
 #[test]
