@@ -38,7 +38,7 @@ pub(super) fn check(
             .map(String::as_str)
             .or_else(|| in_batch.get(&s.id).copied());
         if let Some(hash) = known {
-            if hash == s.content_hash {
+            if s.same_content(hash) {
                 continue;
             }
             return Err(StoreError::Conflict(s.id));

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::activity::definitions;
 use super::agent::{ifi_key, keys_with_members};
-use super::canonical::content_hash;
+use super::canonical::{content_hash, legacy_content_hash};
 use super::time::timestamp_in_utc;
 use super::version::XapiVersion;
 
@@ -27,6 +27,17 @@ pub struct PreparedStatement {
     pub content_hash: String,
     /// The query fields.
     pub index: StatementIndex,
+}
+
+impl PreparedStatement {
+    /// True if `stored_hash`, the content hash of the statement stored under this id, says it
+    /// is this statement: the same [`content_hash`], or for a statement stored by an xlrs
+    /// before the comparison rules, the same [`legacy_content_hash`].
+    pub fn same_content(&self, stored_hash: &str) -> bool {
+        self.content_hash == stored_hash
+            || serde_json::from_str::<Value>(&self.body)
+                .is_ok_and(|body| legacy_content_hash(&body) == stored_hash)
+    }
 }
 
 /// The fields a statement query filters on.
@@ -122,7 +133,7 @@ fn normalize_context_activities(statement: &mut Value) {
 
 /// Stores a timestamp sent with another offset as the same instant in UTC (xAPI Data 4.5: the
 /// LRS SHOULD return timestamps in UTC; their serialization is not part of the immutable
-/// statement, so the content hash is taken after this).
+/// statement, and the content hash compares instants).
 fn timestamps_in_utc(statement: &mut Value) {
     if let Some(Value::String(timestamp)) = statement.get_mut("timestamp") {
         if let Some(utc) = timestamp_in_utc(timestamp) {
@@ -342,6 +353,19 @@ mod tests {
             offset.content_hash, utc.content_hash,
             "the same instant in another time zone is the same statement"
         );
+    }
+
+    #[test]
+    fn a_statement_stored_with_the_legacy_hash_is_still_recognised() {
+        let s = json!({"actor": {"mbox": "mailto:a@example.org"},
+                       "verb": {"id": "http://v", "display": {"en-US": "did"}},
+                       "object": {"id": "http://a"}, "timestamp": "2026-01-01T00:00:00Z"});
+        let p = prepare(s.clone(), &authority(), XapiVersion::V2_0_0).unwrap();
+        assert!(p.same_content(&legacy_content_hash(&s)));
+        assert!(p.same_content(&p.content_hash.clone()));
+        let mut other = s;
+        other["verb"]["id"] = json!("http://other");
+        assert!(!p.same_content(&legacy_content_hash(&other)));
     }
 
     #[test]

@@ -142,6 +142,51 @@ fn an_identical_resend_is_accepted_and_a_different_one_conflicts() {
 }
 
 #[test]
+fn a_resend_that_differs_only_where_the_spec_allows_is_the_same_statement() {
+    // Data 2.3.1, Statement Comparison Requirements: "Differences which could have been caused
+    // by exceptions to Statement immutability MUST be ignored" — the verb's display, activity
+    // definitions, the serialization of timestamps, the order of a Group's members. "Whether
+    // it responds with 409 Conflict or 204 No Content, it MUST NOT modify the Statement."
+    let s = Server::start(XLRS);
+    let id = uuid::Uuid::new_v4().to_string();
+    let st = json!({
+        "id": id,
+        "actor": {"objectType": "Group", "name": "team", "member": [
+            {"mbox": "mailto:ada@example.org"}, {"mbox": "mailto:bob@example.org"}]},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+        "object": {"id": "http://example.org/course/1", "definition": {"name": {"en-US": "Course 1"}}},
+        "timestamp": "2026-03-01T12:00:00.000Z"
+    });
+    assert_eq!(s.post(&st).status(), 200);
+    let mut resend = st.clone();
+    resend["actor"]["member"] = json!([
+        {"mbox": "mailto:bob@example.org"}, {"mbox": "mailto:ada@example.org"}]);
+    resend["verb"]["display"] = json!({"fr-FR": "a terminé"});
+    resend["object"]["definition"] = json!({"name": {"en-US": "Course One, renamed"}});
+    resend["timestamp"] = json!("2026-03-01T13:00:00+01:00");
+    assert_eq!(s.post(&resend).status(), 200, "the same statement");
+    let put = s
+        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
+        .json(&resend)
+        .send()
+        .unwrap();
+    assert_eq!(put.status(), 204, "the same statement, by PUT");
+    let stored: Value = s.get_statement(&id).json().unwrap();
+    assert_eq!(
+        stored["verb"]["display"], st["verb"]["display"],
+        "not modified"
+    );
+    assert_eq!(
+        stored["actor"]["member"], st["actor"]["member"],
+        "not modified"
+    );
+
+    let mut different = st.clone();
+    different["result"] = json!({"success": true});
+    assert_eq!(s.post(&different).status(), 409, "another statement");
+}
+
+#[test]
 fn a_timestamp_sent_with_an_offset_is_returned_as_the_same_instant_in_utc() {
     // xAPI Data 4.5 (2.0 suite 4.2.7, U-11): "The LRS SHOULD* return the Timestamp in UTC
     // timezone", without changing the point in time; the sub-statement's timestamp too. The
