@@ -50,6 +50,23 @@ pub fn content_hash(statement: &Value) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// True if two values of a statement's property `key` are the same by the rules of
+/// [`content_hash`] (a signed statement's payload against the statement received, Data 2.6).
+pub fn same_property(key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
+    let digest = |value: &Value| {
+        let mut hasher = Sha256::new();
+        let mut map = Map::new();
+        map.insert(key.to_string(), value.clone());
+        feed_statement(&mut hasher, &map, &[]);
+        hasher.finalize()
+    };
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || digest(a) == digest(b),
+        _ => false,
+    }
+}
+
 /// The content hash xlrs stored before [`content_hash`] followed the comparison rules: only
 /// LRS-set properties left out and durations truncated. Kept so that an identical re-send of
 /// a statement stored then is still recognised.

@@ -7,8 +7,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::Value;
 
-use super::canonical::truncate_durations;
-use super::validate::parse_timestamp;
+use super::canonical::same_property;
 
 /// The attachment usageType that marks a statement signature.
 pub const SIGNATURE_USAGE: &str = "http://adlnet.gov/expapi/attachments/signature";
@@ -60,37 +59,34 @@ pub fn check(statement: &Value, jws: &[u8]) -> Result<(), String> {
         let signing_input = format!("{header}.{payload}");
         verify_with_certificate(x5c, alg, signing_input.as_bytes(), &signature_bytes)?;
     }
-    let mut payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
+    let payload: Value = decode_json(payload).map_err(|e| format!("the JWS payload {e}"))?;
     if !payload.is_object() {
         return Err("the JWS payload must be the statement as a JSON object".into());
     }
-    // Durations compare to hundredths of a second (Data 4.6).
-    truncate_durations(&mut payload);
-    let mut received = statement.clone();
-    truncate_durations(&mut received);
-    let statement = &received;
+    // "Validate that the original Statement is logically equivalent to the received Statement
+    // … differences which could have been caused by allowed or required transformations MUST
+    // be ignored" (Data 2.6): the statement comparison rules of the content hash.
     for key in SIGNED_PROPERTIES {
-        if payload.get(key) != statement.get(key) {
+        if !same_property(key, payload.get(key), statement.get(key)) {
             return Err(format!(
                 "the JWS payload's `{key}` differs from the statement's: the payload must be the signed statement"
             ));
         }
     }
     if let Some(signed) = payload.get("id") {
-        if statement.get("id") != Some(signed) {
+        let uuid = |v: Option<&Value>| v.and_then(Value::as_str).map(uuid::Uuid::parse_str);
+        if uuid(Some(signed)) != uuid(statement.get("id")) {
             return Err("the JWS payload's `id` differs from the statement's".into());
         }
     }
-    if let Some(signed) = payload.get("timestamp") {
-        // A timestamp's serialization is not part of the statement (Data 2.3): compare instants.
-        let instant = |v: Option<&Value>| v.and_then(Value::as_str).and_then(parse_timestamp);
-        let same = match (instant(Some(signed)), instant(statement.get("timestamp"))) {
-            (Some(a), Some(b)) => a == b,
-            _ => statement.get("timestamp") == Some(signed),
-        };
-        if !same {
-            return Err("the JWS payload's `timestamp` differs from the statement's".into());
-        }
+    if payload.get("timestamp").is_some()
+        && !same_property(
+            "timestamp",
+            payload.get("timestamp"),
+            statement.get("timestamp"),
+        )
+    {
+        return Err("the JWS payload's `timestamp` differs from the statement's".into());
     }
     Ok(())
 }
@@ -215,6 +211,19 @@ mod tests {
         signed["timestamp"] = json!("2023-05-04T12:00:00-05:00");
         check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).unwrap();
         signed["timestamp"] = json!("2023-05-04T12:00:00Z");
+        assert!(check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).is_err());
+    }
+
+    #[test]
+    fn a_payload_that_differs_only_where_statements_may_differ_is_the_statement() {
+        // Data 2.6: differences allowed or required transformations could cause are ignored.
+        let mut s = statement();
+        s["verb"]["display"] = json!({"en-US": "did"});
+        s["object"]["definition"] = json!({"name": {"en-US": "A"}});
+        let mut signed = statement();
+        signed["verb"]["display"] = json!({"fr-FR": "a fait"});
+        check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).unwrap();
+        signed["object"]["id"] = json!("http://b");
         assert!(check(&s, &jws(&json!({"alg": "RS256"}), &signed.to_string())).is_err());
     }
 
