@@ -172,6 +172,14 @@ impl Server {
             .expect("POST /statements")
     }
 
+    /// PUTs one statement under `id` as admin.
+    pub fn put_statement(&self, id: &str, body: &Value) -> Response {
+        self.xapi(Method::PUT, &format!("/statements?statementId={id}"))
+            .json(body)
+            .send()
+            .expect("PUT /statements")
+    }
+
     /// GETs a statements query (already url-encoded) as admin; asserts 200 and returns the body.
     pub fn query(&self, query: &str) -> Value {
         let r = self

@@ -854,11 +854,7 @@ fn a_duration_beyond_hundredths_is_accepted_and_compared_only_to_hundredths() {
 
     let mut hundredths = precise.clone();
     hundredths["result"]["duration"] = json!("PT1.23S");
-    let r = s
-        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
-        .json(&hundredths)
-        .send()
-        .unwrap();
+    let r = s.put_statement(&id, &hundredths);
     assert_eq!(r.status(), 204, "PUT with PT1.23S is the same statement");
     assert_eq!(
         s.post(&hundredths).status(),

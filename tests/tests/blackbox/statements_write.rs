@@ -81,11 +81,7 @@ fn a_1_0_3_statement_without_version_is_stored_as_1_0_0() {
 fn put_stores_under_the_given_id_with_204() {
     let s = Server::start(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
-    let r = s
-        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
-        .json(&statement())
-        .send()
-        .unwrap();
+    let r = s.put_statement(&id, &statement());
     assert_eq!(r.status(), 204);
     assert_eq!(s.get_statement(&id).status(), 200);
 }
@@ -103,11 +99,7 @@ fn put_without_statement_id_or_with_a_different_id_in_the_body_is_400() {
     );
     let body = statement_with_id(&uuid::Uuid::new_v4().to_string());
     let other = uuid::Uuid::new_v4();
-    let r = s
-        .xapi(Method::PUT, &format!("/statements?statementId={other}"))
-        .json(&body)
-        .send()
-        .unwrap();
+    let r = s.put_statement(&other.to_string(), &body);
     assert_eq!(r.status(), 400);
 }
 
@@ -118,11 +110,7 @@ fn an_identical_resend_is_accepted_and_a_different_one_conflicts() {
     let st = statement_with_id(&id);
     assert_eq!(s.post(&st).status(), 200);
     assert_eq!(s.post(&st).status(), 200, "identical re-send");
-    let r = s
-        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
-        .json(&st)
-        .send()
-        .unwrap();
+    let r = s.put_statement(&id, &st);
     assert_eq!(r.status(), 204, "identical PUT");
     let mut changed = st.clone();
     changed["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/failed");
@@ -165,11 +153,7 @@ fn a_resend_that_differs_only_where_the_spec_allows_is_the_same_statement() {
     resend["object"]["definition"] = json!({"name": {"en-US": "Course One, renamed"}});
     resend["timestamp"] = json!("2026-03-01T13:00:00+01:00");
     assert_eq!(s.post(&resend).status(), 200, "the same statement");
-    let put = s
-        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
-        .json(&resend)
-        .send()
-        .unwrap();
+    let put = s.put_statement(&id, &resend);
     assert_eq!(put.status(), 204, "the same statement, by PUT");
     let stored: Value = s.get_statement(&id).json().unwrap();
     assert_eq!(
