@@ -62,7 +62,7 @@ pub struct Settings {
     /// Longest a request may take, reading its body included (then a 408): slow clients cannot
     /// hold a request slot for ever.
     pub request_timeout_secs: u64,
-    /// Most requests handled at once; beyond it requests get a 503 at once instead of queueing.
+    /// Most requests handled at once; beyond it requests get a 429 at once instead of queueing.
     pub max_concurrent_requests: usize,
     /// Longest a client may take to send a request's headers (then the connection is closed).
     pub header_read_timeout_secs: u64,

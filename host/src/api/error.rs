@@ -41,9 +41,13 @@ pub enum ApiError {
     /// A plugin failed: trap, timeout, memory, or invalid output (500, naming the plugin).
     #[error("{0}")]
     PluginFailed(String),
-    /// The store is out of reach (503).
+    /// The store is out of reach (500: xAPI Communication 3.2 says the code comes from its list,
+    /// which has no 503; `Retry-After` says the condition is temporary).
     #[error("{0}")]
     Unavailable(String),
+    /// The server is at `max_concurrent_requests` (429, with `Retry-After`).
+    #[error("{0}")]
+    Overloaded(String),
     /// A fault of ours (500).
     #[error("{0}")]
     Internal(String),
@@ -82,7 +86,8 @@ impl ApiError {
             Self::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::PluginFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_failure"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Unavailable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unavailable"),
+            Self::Overloaded(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -138,6 +143,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"xlrs\""),
             );
+        }
+        if matches!(self, Self::Unavailable(_) | Self::Overloaded(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -74,7 +74,7 @@ pub fn router(state: AppState) -> Router {
             tower::ServiceBuilder::new()
                 .layer(axum::error_handling::HandleErrorLayer::new(
                     |_: tower::BoxError| async {
-                        ApiError::Unavailable(
+                        ApiError::Overloaded(
                             "the server is at max_concurrent_requests; retry shortly".into(),
                         )
                     },
@@ -134,6 +134,7 @@ async fn json_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -155,12 +156,7 @@ async fn json_errors(
             state.settings.max_body_bytes
         ),
         axum::http::StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts
-                .headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            format!("this resource does not support that method (allowed: {allowed})")
+            format!("this resource does not support {method} (the Allow header lists its methods)")
         }
         axum::http::StatusCode::NOT_FOUND if text.is_empty() => "no such resource".to_string(),
         _ if text.is_empty() => reason.to_lowercase(),

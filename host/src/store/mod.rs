@@ -33,7 +33,7 @@ pub enum StoreError {
     /// The batch breaks a rule only the store can check, e.g. voiding a voiding statement (400).
     #[error("{0}")]
     Rejected(String),
-    /// The database cannot be reached now (503); nothing of the batch was kept.
+    /// The database cannot be reached now (500 with Retry-After); nothing of the batch was kept.
     #[error("store unavailable: {0}")]
     Unavailable(String),
     /// A concurrency precondition (If-Match / If-None-Match) does not hold (412).
@@ -46,7 +46,7 @@ pub enum StoreError {
 
 /// Store failures the API has answered with a 5xx, by kind, since start.
 pub struct StoreErrorCounts {
-    /// [`StoreError::Unavailable`] (503).
+    /// [`StoreError::Unavailable`] (500 with Retry-After).
     pub unavailable: std::sync::atomic::AtomicU64,
     /// [`StoreError::Internal`] (500).
     pub internal: std::sync::atomic::AtomicU64,

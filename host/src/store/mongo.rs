@@ -42,7 +42,7 @@ const SCHEMA_VERSION: i64 = 1;
 /// Statements Ralph wrote indexed per round at start-up.
 const ADOPT_CHUNK: i64 = 10_000;
 
-/// How long an operation waits for a reachable server before the API answers 503, unless the
+/// How long an operation waits for a reachable server before the API answers 500, unless the
 /// connection string sets `serverSelectionTimeoutMS`.
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -72,7 +72,7 @@ fn a_client_that_never_finishes_its_body_gets_a_408_and_others_are_served_meanwh
 }
 
 #[test]
-fn beyond_max_concurrent_requests_a_request_gets_a_503_at_once() {
+fn beyond_max_concurrent_requests_a_request_gets_a_429_with_retry_after_at_once() {
     let s = Server::start_with(
         XLRS,
         &[
@@ -83,7 +83,9 @@ fn beyond_max_concurrent_requests_a_request_gets_a_503_at_once() {
     let slow = slow_client(&s);
     std::thread::sleep(Duration::from_millis(300));
     let r = s.raw(Method::GET, "/health").send().unwrap();
-    assert_eq!(r.status(), 503);
+    // xAPI Communication 3.2: "429 Too Many Requests", the list's code for this.
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
     let body: Value = r.json().unwrap();
     assert!(body["message"]
         .as_str()

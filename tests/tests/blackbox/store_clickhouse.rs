@@ -170,7 +170,7 @@ fn an_unreachable_clickhouse_stops_the_start_with_exit_code_2() {
 }
 
 #[test]
-fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
+fn a_lost_clickhouse_answers_500_with_retry_after_loses_nothing_acknowledged_and_recovers() {
     let mut clickhouse = ClickHouse::start();
     let db = database();
     let server = start_on(&clickhouse, &db);
@@ -178,7 +178,12 @@ fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
 
     clickhouse.halt();
     let refused = server.post(&statement());
-    assert_eq!(refused.status(), 503, "a write while the database is away");
+    assert_eq!(refused.status(), 500, "a write while the database is away");
+    assert_eq!(
+        refused.headers()["retry-after"],
+        "1",
+        "a temporary condition"
+    );
     let body: Value = refused.json().expect("a JSON body");
     assert_eq!(body["error"], json!("unavailable"));
     assert!(
@@ -188,7 +193,7 @@ fn a_lost_clickhouse_answers_503_loses_nothing_acknowledged_and_recovers() {
             .contains("ClickHouse"),
         "saying what is wrong: {body}"
     );
-    assert_eq!(server.get_statement(&before).status(), 503);
+    assert_eq!(server.get_statement(&before).status(), 500);
 
     clickhouse.resume();
     let after = id_of(server.post(&statement()));

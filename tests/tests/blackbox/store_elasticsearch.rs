@@ -240,14 +240,19 @@ fn an_unreachable_elasticsearch_stops_the_start_with_exit_code_2() {
 }
 
 #[test]
-fn a_lost_elasticsearch_answers_503_and_recovers_when_it_returns() {
+fn a_lost_elasticsearch_answers_500_with_retry_after_and_recovers_when_it_returns() {
     let mut elasticsearch = Elasticsearch::start();
     let server = start_on(&elasticsearch);
     let before = id_of(server.post(&statement()));
 
     elasticsearch.halt();
     let refused = server.post(&statement());
-    assert_eq!(refused.status(), 503, "a write while the database is away");
+    assert_eq!(refused.status(), 500, "a write while the database is away");
+    assert_eq!(
+        refused.headers()["retry-after"],
+        "1",
+        "a temporary condition"
+    );
     let body: Value = refused.json().expect("a JSON body");
     assert_eq!(body["error"], json!("unavailable"));
     assert!(
@@ -257,7 +262,7 @@ fn a_lost_elasticsearch_answers_503_and_recovers_when_it_returns() {
             .contains("Elasticsearch"),
         "saying what is wrong: {body}"
     );
-    assert_eq!(server.get_statement(&before).status(), 503);
+    assert_eq!(server.get_statement(&before).status(), 500);
     let documents = server
         .xapi(
             Method::GET,
@@ -265,7 +270,7 @@ fn a_lost_elasticsearch_answers_503_and_recovers_when_it_returns() {
         )
         .send()
         .unwrap();
-    assert_eq!(documents.status(), 503, "documents too");
+    assert_eq!(documents.status(), 500, "documents too");
 
     // The stand-in comes back empty (it keeps data in memory only; keeping data across an
     // engine restart is the real server's job): xlrs makes its indices again and serves what

@@ -185,7 +185,7 @@ fn an_unreachable_mongodb_stops_the_start_with_exit_code_2() {
 }
 
 #[test]
-fn a_lost_mongodb_answers_503_loses_nothing_acknowledged_and_recovers() {
+fn a_lost_mongodb_answers_500_with_retry_after_loses_nothing_acknowledged_and_recovers() {
     let mut mongo = Mongo::start();
     let db = database();
     let server = start_on(&mongo, &db, "statements");
@@ -193,14 +193,19 @@ fn a_lost_mongodb_answers_503_loses_nothing_acknowledged_and_recovers() {
 
     mongo.halt();
     let refused = server.post(&statement());
-    assert_eq!(refused.status(), 503, "a write while the database is away");
+    assert_eq!(refused.status(), 500, "a write while the database is away");
+    assert_eq!(
+        refused.headers()["retry-after"],
+        "1",
+        "a temporary condition"
+    );
     let body: Value = refused.json().expect("a JSON body");
     assert_eq!(body["error"], json!("unavailable"));
     assert!(
         body["message"].as_str().unwrap_or("").contains("MongoDB"),
         "saying what is wrong: {body}"
     );
-    assert_eq!(server.get_statement(&before).status(), 503);
+    assert_eq!(server.get_statement(&before).status(), 500);
 
     mongo.resume();
     let after = id_of(server.post(&statement()));

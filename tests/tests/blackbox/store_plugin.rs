@@ -124,7 +124,7 @@ fn a_conflicting_id_is_a_409_from_the_plugin_store() {
 fn a_backend_plugin_without_a_granted_directory_can_open_no_file() {
     let s = start_on_jsonl_store("kind = \"backend\"\n");
     let r = s.post(&statement());
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 500);
     let body: Value = r.json().unwrap();
     let message = body["message"].as_str().unwrap();
     assert!(
@@ -169,7 +169,7 @@ fn a_backend_plugin_cannot_reach_files_outside_its_granted_directory() {
     let credentials = s.data_dir().join("credentials.json");
     let before = std::fs::read(&credentials).unwrap();
     let r = s.post(&statement());
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 500);
     let body: Value = r.json().unwrap();
     assert!(
         body["message"].as_str().unwrap().contains("cannot open"),
