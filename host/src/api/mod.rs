@@ -6,6 +6,7 @@ mod alternate;
 mod auth;
 mod documents;
 mod error;
+mod error_format;
 mod metrics;
 pub(crate) mod multipart;
 mod statements;
@@ -126,23 +127,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Gives every error response the JSON body our own errors have: axum's rejections (a body
+/// Gives every error response the JSON body our own errors have — axum's rejections (a body
 /// over `max_body_bytes`, a method a resource lacks, an unknown path, …) come as plain text or
-/// empty.
+/// empty — or, when the request's `Accept` prefers it, the same message as text or HTML.
 async fn json_errors(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let method = request.method().clone();
+    let format = error_format::preferred(
+        request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
     let response = next.run(request).await;
     let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
+    if is_json {
+        return error_format::render(response, format).await;
     }
     let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 4096)
@@ -183,7 +193,7 @@ async fn json_errors(
             axum::http::HeaderValue::from_static("close"),
         );
     }
-    json
+    error_format::render(json, format).await
 }
 
 /// Browser-hosted learning content posts straight to the LRS, with credentials.

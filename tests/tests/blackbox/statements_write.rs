@@ -237,6 +237,51 @@ fn a_body_that_is_not_json_is_400_with_a_json_error() {
 }
 
 #[test]
+fn errors_come_as_json_plain_text_or_html_as_the_accept_header_prefers() {
+    // Communication 3.2: "The LRS SHOULD allow for plain text, HTML, and JSON responses for
+    // errors (using content negotiation)." JSON stays the default.
+    let s = Server::start(XLRS);
+    for path in ["/statements?limit=nope", "/no-such-resource"] {
+        for (accept, content_type) in [
+            (None, "application/json"),
+            (Some("*/*"), "application/json"),
+            (Some("text/plain"), "text/plain"),
+            (
+                Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+                "text/html",
+            ),
+            (
+                Some("text/html;q=0.5, application/json"),
+                "application/json",
+            ),
+        ] {
+            let mut request = s.xapi(Method::GET, path);
+            if let Some(accept) = accept {
+                request = request.header("Accept", accept);
+            }
+            let r = request.send().unwrap();
+            assert!(r.status().is_client_error(), "{path} {accept:?}");
+            let got = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(got.starts_with(content_type), "{path} {accept:?}: {got}");
+            let body = r.text().unwrap();
+            let message = match content_type {
+                "application/json" => serde_json::from_str::<Value>(&body).unwrap()["message"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                _ => body,
+            };
+            let expected = if path.contains("limit") {
+                "limit"
+            } else {
+                "no such resource"
+            };
+            assert!(message.contains(expected), "{path} {accept:?}: {message}");
+        }
+    }
+}
+
+#[test]
 fn voiding_hides_the_target_from_queries_and_moves_it_to_voided_statement_id() {
     let s = Server::start(XLRS);
     let target: Vec<String> = s.post(&statement()).json().unwrap();
