@@ -26,7 +26,7 @@ pub fn truncate_duration(duration: &str) -> String {
 const DURATION_POINTERS: [&str; 2] = ["/result/duration", "/object/result/duration"];
 
 /// The statement's durations (see [`DURATION_POINTERS`]), truncated for comparison.
-pub fn truncate_durations(statement: &mut Value) {
+fn truncate_durations(statement: &mut Value) {
     for pointer in DURATION_POINTERS {
         if let Some(Value::String(d)) = statement.pointer_mut(pointer) {
             *d = truncate_duration(d);
@@ -55,9 +55,7 @@ pub fn content_hash(statement: &Value) -> String {
 pub fn same_property(key: &str, a: Option<&Value>, b: Option<&Value>) -> bool {
     let digest = |value: &Value| {
         let mut hasher = Sha256::new();
-        let mut map = Map::new();
-        map.insert(key.to_string(), value.clone());
-        feed_statement(&mut hasher, &map, &[]);
+        feed_statement_entry(&mut hasher, key, value);
         hasher.finalize()
     };
     match (a, b) {
@@ -90,7 +88,12 @@ pub fn legacy_content_hash(statement: &Value) -> String {
 /// A statement or sub-statement's entries in key order, leaving out `skip`, each by the rules of
 /// its position.
 fn feed_statement(hasher: &mut Sha256, map: &Map<String, Value>, skip: &[&str]) {
-    feed_entries(hasher, map, skip, |hasher, key, value| match (key, value) {
+    feed_entries(hasher, map, skip, feed_statement_entry);
+}
+
+/// The value of a statement's property `key`, by the rules of its position.
+fn feed_statement_entry(hasher: &mut Sha256, key: &str, value: &Value) {
+    match (key, value) {
         ("verb", Value::Object(verb)) => feed_compared(hasher, verb, &["display"]),
         ("object", Value::Object(object)) => feed_statement_object(hasher, object),
         ("context", Value::Object(context)) => feed_context(hasher, context),
@@ -104,7 +107,7 @@ fn feed_statement(hasher: &mut Sha256, map: &Map<String, Value>, skip: &[&str]) 
             })
         }
         _ => feed_compared_value(hasher, key, value),
-    });
+    }
 }
 
 /// A statement's object: an Activity without its definition, a SubStatement by the statement
@@ -124,20 +127,22 @@ fn feed_context(hasher: &mut Sha256, context: &Map<String, Value>) {
             ("contextActivities", Value::Object(lists)) => {
                 feed_entries(hasher, lists, &[], |hasher, _, list| match list {
                     Value::Array(activities) => {
-                        feed_array(hasher, activities, |hasher, a| match a {
-                            Value::Object(activity) => {
-                                feed_compared(hasher, activity, &["definition"])
-                            }
-                            other => feed(hasher, other),
-                        })
+                        feed_array(hasher, activities, feed_context_activity)
                     }
-                    Value::Object(activity) => feed_compared(hasher, activity, &["definition"]),
-                    other => feed(hasher, other),
+                    activity => feed_context_activity(hasher, activity),
                 })
             }
             _ => feed_compared_value(hasher, key, value),
         }
     });
+}
+
+/// A context activity without its definition.
+fn feed_context_activity(hasher: &mut Sha256, activity: &Value) {
+    match activity {
+        Value::Object(activity) => feed_compared(hasher, activity, &["definition"]),
+        other => feed(hasher, other),
+    }
 }
 
 /// A value under `key` outside the statement's special positions: extensions as sent, objects
