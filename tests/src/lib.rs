@@ -180,6 +180,15 @@ impl Server {
             .expect("PUT /statements")
     }
 
+    /// POSTs a multipart/mixed body made by [`multipart_body`] (content type, bytes) as admin.
+    pub fn post_multipart(&self, (content_type, body): (String, Vec<u8>)) -> Response {
+        self.xapi(Method::POST, "/statements")
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .expect("POST /statements (multipart)")
+    }
+
     /// GETs a statements query (already url-encoded) as admin; asserts 200 and returns the body.
     pub fn query(&self, query: &str) -> Value {
         let r = self
@@ -353,4 +362,47 @@ pub fn http_date_seconds(date: &str) -> i64 {
     t.duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
         .as_secs() as i64
+}
+
+/// A response header's value, which must be there and be ASCII.
+pub fn header(r: &Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("{} has no {name} header", r.url()))
+        .to_str()
+        .expect("an ASCII header")
+        .to_string()
+}
+
+/// A [`statement`] with one text/plain attachment of `content`, and the content's sha2.
+pub fn attachment_statement(content: &[u8]) -> (Value, String) {
+    use sha2::{Digest, Sha256};
+    let sha2 = hex::encode(Sha256::digest(content));
+    let mut st = statement();
+    st["attachments"] = json!([{"usageType": "http://example.org/attachment-usage/test", "display": {"en-US": "notes"},
+                                "contentType": "text/plain", "length": content.len(), "sha2": sha2}]);
+    (st, sha2)
+}
+
+/// A multipart/mixed body (content type, bytes): a first part with the headers `first_headers`
+/// (each ending in CRLF) holding `statement`, then one text/plain part per (sha2, content)
+/// carrying `Content-Transfer-Encoding: encoding` (no such header for `None`).
+pub fn multipart_body(
+    first_headers: &str,
+    statement: &Value,
+    parts: &[(&str, &[u8])],
+    encoding: Option<&str>,
+) -> (String, Vec<u8>) {
+    let boundary = "xlrs-test-boundary";
+    let mut body = format!("--{boundary}\r\n{first_headers}\r\n{statement}\r\n").into_bytes();
+    let encoding = encoding
+        .map(|e| format!("Content-Transfer-Encoding: {e}\r\n"))
+        .unwrap_or_default();
+    for (hash, content) in parts {
+        body.extend(format!("--{boundary}\r\nContent-Type: text/plain\r\n{encoding}X-Experience-API-Hash: {hash}\r\n\r\n").as_bytes());
+        body.extend(*content);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/mixed; boundary={boundary}"), body)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{enc, http_date_seconds, statement, unique, Server};
+use xlrs_tests::{enc, header, http_date_seconds, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -163,15 +163,6 @@ fn listed(s: &Server, version: &str, url: &str) -> Vec<String> {
         serde_json::from_value(get_json(s, version, url)).expect("an array of ids");
     ids.sort();
     ids
-}
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("{} has no {name}", r.url()))
-        .to_str()
-        .expect("an ASCII header")
-        .to_string()
 }
 
 /// Asserts that the well-formed request a refusal case departs from is accepted (a GET of a

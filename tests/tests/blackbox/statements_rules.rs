@@ -5,7 +5,8 @@ use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_tests::{
-    basic, enc, http_date_seconds, statement, statement_with_id, unique, Server, ADMIN_PASSWORD,
+    attachment_statement, basic, enc, header, http_date_seconds, multipart_body, statement,
+    statement_with_id, unique, Server, ADMIN_PASSWORD,
 };
 
 use crate::XLRS;
@@ -73,15 +74,6 @@ fn instant_seconds(timestamp: &str) -> f64 {
     let t = chrono::DateTime::parse_from_rfc3339(timestamp)
         .unwrap_or_else(|e| panic!("not an RFC 3339 timestamp: {timestamp}: {e}"));
     t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
-}
-
-fn header(r: &Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("a {name} header"))
-        .to_str()
-        .expect("an ASCII header")
-        .to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -881,42 +873,18 @@ fn a_duration_beyond_hundredths_is_accepted_and_compared_only_to_hundredths() {
 
 /// A multipart/mixed statement POST whose first part has `first_headers` (each ending in
 /// CRLF), with one proper attachment part.
-fn multipart_with_first_part(first_headers: &str) -> (Value, String, Vec<u8>) {
-    use sha2::{Digest, Sha256};
-    let content = b"attachment text for the first-part test";
-    let sha2 = hex::encode(Sha256::digest(content));
-    let mut st = statement_with_id(&new_id());
-    st["attachments"] = json!([{"usageType": "http://example.org/attachment-usage/test",
-                                "display": {"en-US": "notes"}, "contentType": "text/plain",
-                                "length": content.len(), "sha2": sha2}]);
-    let boundary = format!("first-part-{}", unique());
-    let mut body = format!("--{boundary}\r\n{first_headers}\r\n{st}\r\n").into_bytes();
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\
-             X-Experience-API-Hash: {sha2}\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(content);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (st, format!("multipart/mixed; boundary={boundary}"), body)
-}
-
 #[test]
 fn a_multipart_whose_first_part_is_not_labelled_application_json_is_400() {
     // XAPI-00134 (Communication 1.5.2): "SHOULD include a Content-Type parameter in each part's
     // header. For the first part (containing the Statement) this MUST be application/json."
     let s = Server::start(XLRS);
+    let content = b"attachment text for the first-part test";
     let post = |first_headers: &str| {
-        let (st, content_type, body) = multipart_with_first_part(first_headers);
-        let r = s
-            .xapi(Method::POST, "/statements")
-            .header("Content-Type", content_type)
-            .body(body)
-            .send()
-            .unwrap();
-        (st["id"].as_str().unwrap().to_string(), r.status().as_u16())
+        let (mut st, sha2) = attachment_statement(content);
+        let id = new_id();
+        st["id"] = json!(id);
+        let body = multipart_body(first_headers, &st, &[(&sha2, content)], Some("binary"));
+        (id, s.post_multipart(body).status().as_u16())
     };
     for first in [
         "Content-Type: text/plain\r\n",

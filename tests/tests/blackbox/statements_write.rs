@@ -2,11 +2,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use xlrs_tests::{openssl, statement, statement_with_id, Server};
+use xlrs_tests::{
+    attachment_statement, multipart_body, openssl, statement, statement_with_id, Server,
+};
 
 use crate::XLRS;
 
@@ -334,47 +335,23 @@ fn a_voiding_statement_cannot_be_voided() {
     assert_eq!(s.post(&void(&voiding[0])).status(), 400);
 }
 
-fn attachment_statement(content: &[u8]) -> (Value, String) {
-    let sha2 = hex::encode(Sha256::digest(content));
-    let mut st = statement();
-    st["attachments"] = json!([{"usageType": "http://example.org/attachment-usage/test", "display": {"en-US": "notes"},
-                                "contentType": "text/plain", "length": content.len(), "sha2": sha2}]);
-    (st, sha2)
-}
-
 fn multipart(statement: &Value, parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     multipart_encoded(statement, parts, Some("binary"))
 }
 
-/// A multipart/mixed body whose attachment parts carry `Content-Transfer-Encoding: encoding`
-/// (no such header for `None`).
+/// A multipart/mixed body whose first part is the statement as application/json and whose
+/// attachment parts carry `Content-Transfer-Encoding: encoding` (no such header for `None`).
 fn multipart_encoded(
     statement: &Value,
     parts: &[(&str, &[u8])],
     encoding: Option<&str>,
 ) -> (String, Vec<u8>) {
-    let boundary = "xlrs-test-boundary";
-    let mut body = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statement}\r\n")
-        .into_bytes();
-    let encoding = encoding
-        .map(|e| format!("Content-Transfer-Encoding: {e}\r\n"))
-        .unwrap_or_default();
-    for (hash, content) in parts {
-        body.extend(format!("--{boundary}\r\nContent-Type: text/plain\r\n{encoding}X-Experience-API-Hash: {hash}\r\n\r\n").as_bytes());
-        body.extend(*content);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/mixed; boundary={boundary}"), body)
-}
-
-/// POSTs a multipart/mixed body made by [`multipart`] or [`multipart_encoded`].
-fn post_multipart(s: &Server, (content_type, body): (String, Vec<u8>)) -> Response {
-    s.xapi(Method::POST, "/statements")
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .unwrap()
+    multipart_body(
+        "Content-Type: application/json\r\n",
+        statement,
+        parts,
+        encoding,
+    )
 }
 
 #[test]
@@ -382,7 +359,7 @@ fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
     let s = Server::start(XLRS);
     let content = b"hello attachment\r\nwith two lines";
     let (st, sha2) = attachment_statement(content);
-    let r = post_multipart(&s, multipart(&st, &[(&sha2, content)]));
+    let r = s.post_multipart(multipart(&st, &[(&sha2, content)]));
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let ids: Value = s.query("limit=1")["statements"][0]["id"].clone();
     let r = s
@@ -414,7 +391,7 @@ fn an_attachment_part_not_marked_content_transfer_encoding_binary_is_400() {
     let content = b"plain text attachment";
     let (st, sha2) = attachment_statement(content);
     for encoding in [Some("base64"), None] {
-        let r = post_multipart(&s, multipart_encoded(&st, &[(&sha2, content)], encoding));
+        let r = s.post_multipart(multipart_encoded(&st, &[(&sha2, content)], encoding));
         assert_eq!(r.status(), 400, "{encoding:?}");
         let message = r.text().unwrap();
         assert!(message.contains("Content-Transfer-Encoding"), "{message}");
@@ -430,7 +407,7 @@ fn a_statement_get_without_attachments_true_is_json_without_the_attachment_conte
     let s = Server::start(XLRS);
     let content = b"the attachment's own bytes";
     let (st, sha2) = attachment_statement(content);
-    let r = post_multipart(&s, multipart(&st, &[(&sha2, content)]));
+    let r = s.post_multipart(multipart(&st, &[(&sha2, content)]));
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let id: Vec<String> = r.json().unwrap();
     for query in [
@@ -466,7 +443,7 @@ fn a_statement_get_without_attachments_true_is_json_without_the_attachment_conte
 fn an_attachment_whose_content_does_not_match_its_hash_is_400() {
     let s = Server::start(XLRS);
     let (st, sha2) = attachment_statement(b"declared");
-    let r = post_multipart(&s, multipart(&st, &[(&sha2, b"something else")]));
+    let r = s.post_multipart(multipart(&st, &[(&sha2, b"something else")]));
     assert_eq!(r.status(), 400);
 }
 
@@ -527,7 +504,7 @@ fn post_signed(s: &Server, signed: &Value, signature: &[u8], content_type: &str)
     st["attachments"] = json!([{"usageType": "http://adlnet.gov/expapi/attachments/signature",
                                 "display": {"en-US": "signature"}, "contentType": content_type,
                                 "length": signature.len(), "sha2": sha2}]);
-    post_multipart(s, multipart(&st, &[(&sha2, signature)]))
+    s.post_multipart(multipart(&st, &[(&sha2, signature)]))
         .status()
         .as_u16()
 }
