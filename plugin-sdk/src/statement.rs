@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use xlrs_xapi::agent::IfiParts;
 
 /// An xAPI statement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,18 +97,19 @@ impl Statement {
 impl Actor {
     /// The inverse functional identifier as one string (`mbox:…`, `mbox_sha1sum:…`,
     /// `openid:…`, `account:HOMEPAGE|NAME`), or None for an anonymous Group.
+    /// The same key the host gives the agent (`xlrs_xapi::agent::IfiParts::key`): an
+    /// `mbox_sha1sum` in lowercase, so an agent has one key whatever the case it was sent in.
     pub fn ifi(&self) -> Option<String> {
-        if let Some(v) = &self.mbox {
-            return Some(format!("mbox:{v}"));
+        IfiParts {
+            mbox: self.mbox.as_deref(),
+            mbox_sha1sum: self.mbox_sha1sum.as_deref(),
+            openid: self.openid.as_deref(),
+            account: self
+                .account
+                .as_ref()
+                .map(|a| (a.home_page.as_str(), a.name.as_str())),
         }
-        if let Some(v) = &self.mbox_sha1sum {
-            return Some(format!("mbox_sha1sum:{v}"));
-        }
-        if let Some(v) = &self.openid {
-            return Some(format!("openid:{v}"));
-        }
-        let a = self.account.as_ref()?;
-        Some(format!("account:{}|{}", a.home_page, a.name))
+        .key()
     }
 }
 
@@ -132,5 +134,17 @@ mod tests {
         assert_eq!(a.ifi().as_deref(), Some("account:https://lms|7"));
         let g: Actor = serde_json::from_str(r#"{"objectType":"Group","member":[]}"#).unwrap();
         assert_eq!(g.ifi(), None);
+    }
+
+    #[test]
+    fn an_agent_has_the_key_the_host_gives_it_whatever_the_case_of_its_sha1sum() {
+        let sent = r#"{"mbox_sha1sum":"53D04BC579B8B4D082CA4A530642845E2C0BFE74"}"#;
+        let a: Actor = serde_json::from_str(sent).unwrap();
+        let host = xlrs_xapi::agent::ifi_key(&serde_json::from_str(sent).unwrap());
+        assert_eq!(a.ifi(), host);
+        assert_eq!(
+            a.ifi().as_deref(),
+            Some("mbox_sha1sum:53d04bc579b8b4d082ca4a530642845e2c0bfe74")
+        );
     }
 }

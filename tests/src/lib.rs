@@ -1,5 +1,6 @@
-//! The black-box test harness: starts the real `xlrs` binary on a free port with its own data
-//! directory, talks to it over HTTP, and stops it when dropped.
+//! The test harness: starts the real `xlrs` binary on a free port with its own data directory
+//! and talks to it over HTTP, or runs the same server in the test's process and hands requests
+//! to its router; either way it stops the server when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -7,26 +8,78 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use base64::Engine;
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::blocking::Client;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 pub mod databases;
+mod http;
 pub mod remote;
+
+use http::InProcess;
+pub use http::{BodyError, RequestBuilder, Response};
+
+use xlrs_store::{StoreError, Stores};
+use xlrs_store_sqlite::{SqliteSettings, SqliteStore};
 
 /// The admin password every test server gets.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
-/// A running server.
+/// A running server: the real binary in a process of its own, or the same server in the
+/// test's process, answering through the router without a socket ([`Server::in_process`]).
 pub struct Server {
-    child: Child,
+    child: Option<Child>,
+    local: Option<Arc<InProcess>>,
     /// The database it stores in, under `TEST_STORE`.
     _database: Option<databases::TestDatabase>,
     base: String,
     dir: tempfile::TempDir,
     client: Client,
     bin: String,
+}
+
+/// The settings every test server gets, as `XLRS_*` variables: its data dir, an admin
+/// credential, quiet logs, and the compiled-plugin cache every test server shares with the key
+/// that authenticates it (a component bundling a JS or Python engine then compiles once per
+/// run instead of once per test); under `TEST_STORE` (unless the test chose a store), the
+/// database it starts. The database is returned to be stopped with the server.
+fn test_settings(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (Vec<(String, String)>, Option<databases::TestDatabase>) {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let mut vars: Vec<(String, String)> = [
+        ("XLRS_LISTEN", "127.0.0.1:0".to_string()),
+        ("XLRS_DATA_DIR", dir.display().to_string()),
+        ("XLRS_ADMIN_USER", "admin".to_string()),
+        ("XLRS_ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+        ("XLRS_LOG", "warn".to_string()),
+        (
+            "XLRS_PLUGIN_CACHE",
+            target.join("test-plugin-cache").display().to_string(),
+        ),
+        (
+            "XLRS_PLUGIN_CACHE_KEY",
+            target.join("test-plugin-cache.key").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // `TEST_STORE=clickhouse|mongodb|elasticsearch` runs every test that does not choose a
+    // store on that database: one server per xlrs, kept across xlrs restarts.
+    let database = std::env::var("TEST_STORE")
+        .ok()
+        .filter(|_| !env.iter().any(|(k, _)| *k == "XLRS_STORE"))
+        .map(|store| databases::TestDatabase::start(&store, dir));
+    for (k, v) in database.iter().flat_map(databases::TestDatabase::settings) {
+        vars.push((k.to_string(), v.to_string()));
+    }
+    (vars, database)
 }
 
 impl Server {
@@ -43,35 +96,14 @@ impl Server {
 
     /// Starts the server on an existing data dir (to restart one).
     pub fn start_in(bin: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let (vars, database) = test_settings(dir.path(), env);
         let mut command = Command::new(bin);
         command
             .arg("serve")
-            .env("XLRS_LISTEN", "127.0.0.1:0")
-            .env("XLRS_DATA_DIR", dir.path())
-            .env("XLRS_ADMIN_USER", "admin")
-            .env("XLRS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("XLRS_LOG", "warn")
-            // Compiled plugins are shared by every test server: a component bundling a JS or
-            // Python engine then compiles once per run instead of once per test.
-            .env(
-                "XLRS_PLUGIN_CACHE",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugin-cache"),
-            )
+            .envs(vars)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        // `TEST_STORE=clickhouse|mongodb|elasticsearch` runs every test that does not choose a
-        // store on that database: one server per xlrs, kept across xlrs restarts.
-        let test_store = std::env::var("TEST_STORE").ok();
-        let database = test_store
-            .filter(|_| !env.iter().any(|(k, _)| *k == "XLRS_STORE"))
-            .map(|store| databases::TestDatabase::start(&store, dir.path()));
-        for (k, v) in database.iter().flat_map(databases::TestDatabase::settings) {
-            command.env(k, v);
-        }
         let mut child = command.spawn().expect("xlrs starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -96,8 +128,54 @@ impl Server {
                 }
             }
         };
+        Self::new(Some(child), None, database, base, dir, bin)
+    }
+
+    /// The same server as [`Server::start`], in this process: requests go straight to its
+    /// router (tower's `oneshot`), so a test needs no process, port or socket. `bin` is what
+    /// [`Server::cli`] runs.
+    pub fn in_process(bin: &str) -> Server {
+        Self::in_process_with(bin, &[])
+    }
+
+    /// [`Server::in_process`] with extra settings, as `XLRS_*` variables.
+    pub fn in_process_with(bin: &str, env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::in_process_in(bin, dir, env)
+    }
+
+    /// [`Server::in_process`] on an existing data dir (to restart one).
+    pub fn in_process_in(bin: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+        let (vars, database) = test_settings(dir.path(), env);
+        let settings = xlrs_server::settings::Settings::load_with(None, vars)
+            .expect("the test's settings are valid");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let app = runtime
+            .block_on(xlrs_server::App::open(settings, true))
+            .expect("the server opens");
+        let local = InProcess {
+            service: app.service(),
+            runtime,
+        };
+        let base = "http://in-process.invalid".to_string();
+        Self::new(None, Some(Arc::new(local)), database, base, dir, bin)
+    }
+
+    fn new(
+        child: Option<Child>,
+        local: Option<Arc<InProcess>>,
+        database: Option<databases::TestDatabase>,
+        base: String,
+        dir: tempfile::TempDir,
+        bin: &str,
+    ) -> Server {
         Server {
             child,
+            local,
             _database: database,
             base,
             dir,
@@ -112,8 +190,7 @@ impl Server {
     /// Stops the server and returns its data dir, to start another on it (under `TEST_STORE`,
     /// its database is stopped cleanly, or for the in-memory Elasticsearch kept running).
     pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.halt();
         match self._database.take() {
             // In memory only: kept running for the next server on this dir.
             Some(databases::TestDatabase::Elasticsearch(elasticsearch)) => {
@@ -125,6 +202,15 @@ impl Server {
         }
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// Kills the process, or shuts the in-process server down.
+    fn halt(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.local = None;
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -161,7 +247,10 @@ impl Server {
 
     /// A request with nothing added.
     pub fn raw(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base))
+        RequestBuilder::new(
+            self.client.request(method, format!("{}{path}", self.base)),
+            self.local.clone(),
+        )
     }
 
     /// POSTs statements (one object or an array) as admin.
@@ -209,8 +298,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.halt();
     }
 }
 
@@ -405,4 +493,25 @@ pub fn multipart_body(
     }
     body.extend(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/mixed; boundary={boundary}"), body)
+}
+
+/// Opens stores with `open`, given the embedded store of a fresh data dir (whose side store a
+/// database store keeps attachments and definitions in), and runs the whole store contract
+/// on what it opened: statements, side data and documents.
+pub fn check_store_contract<F>(open: F)
+where
+    F: AsyncFnOnce(Stores) -> Result<Stores, StoreError>,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let embedded =
+        SqliteStore::open_all(&SqliteSettings::default(), &dir.path().join("side.sqlite3"))
+            .expect("the embedded store opens");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let stores = open(embedded).await.expect("the store opens");
+            xlrs_store::contract::statement_store(stores.statements.as_ref(), stores.side.as_ref())
+                .await;
+            xlrs_store::contract::document_store(stores.documents.as_ref()).await;
+        });
 }

@@ -3,10 +3,11 @@
 //! and `host` modules, so one Rust type stands for each WIT type.
 
 /// Bindings of the `validator` world (and the shared `types` and `host` interfaces).
+#[allow(missing_docs)]
 pub mod validator {
     wit_bindgen::generate!({
         world: "validator",
-        path: "../wit/v0.1",
+        path: "wit/v0.1",
         pub_export_macro: true,
         export_macro_name: "export_validator_bindings",
         default_bindings_module: "xlrs_plugin_sdk::guest::bindings::validator",
@@ -14,10 +15,11 @@ pub mod validator {
 }
 
 /// Bindings of the `transformer` world.
+#[allow(missing_docs)]
 pub mod transformer {
     wit_bindgen::generate!({
         world: "transformer",
-        path: "../wit/v0.1",
+        path: "wit/v0.1",
         pub_export_macro: true,
         export_macro_name: "export_transformer_bindings",
         default_bindings_module: "xlrs_plugin_sdk::guest::bindings::transformer",
@@ -29,10 +31,11 @@ pub mod transformer {
 }
 
 /// Bindings of the `backend` world.
+#[allow(missing_docs)]
 pub mod backend {
     wit_bindgen::generate!({
         world: "backend",
-        path: "../wit/v0.1",
+        path: "wit/v0.1",
         pub_export_macro: true,
         export_macro_name: "export_backend_bindings",
         default_bindings_module: "xlrs_plugin_sdk::guest::bindings::backend",

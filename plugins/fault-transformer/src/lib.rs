@@ -2,7 +2,7 @@
 //! `not-json`, `wrong-count`, `invalid-statement`, `change-id`, `trap`, or anything else to
 //! pass statements through unchanged.
 
-wit_bindgen::generate!({ world: "transformer", path: "../../wit/v0.1" });
+wit_bindgen::generate!({ world: "transformer", path: "../../plugin-sdk/wit/v0.1" });
 
 use xlrs::plugin::host::config;
 

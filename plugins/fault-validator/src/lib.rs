@@ -2,7 +2,7 @@
 //! phase. Config `mode`: `trap`, `loop`, `memory`, `recursion`, `reject`, or anything else to
 //! accept; `only_with`: misbehave only on batches holding a statement containing this text.
 
-wit_bindgen::generate!({ world: "validator", path: "../../wit/v0.1" });
+wit_bindgen::generate!({ world: "validator", path: "../../plugin-sdk/wit/v0.1" });
 
 use xlrs::plugin::host::config;
 

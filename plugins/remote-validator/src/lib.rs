@@ -4,7 +4,7 @@
 //! for the service's host (`[capabilities] http = ["host:port"]`); a request to any other host
 //! is denied by the server.
 
-wit_bindgen::generate!({ world: "validator", path: "../../wit/v0.1" });
+wit_bindgen::generate!({ world: "validator", path: "../../plugin-sdk/wit/v0.1" });
 
 use std::io::Read;
 

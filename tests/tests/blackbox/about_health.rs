@@ -8,7 +8,7 @@ use crate::XLRS;
 
 #[test]
 fn about_lists_both_versions_without_credentials() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s.raw(Method::GET, "/xAPI/about").send().unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-experience-api-version"], "2.0.0");
@@ -25,7 +25,7 @@ fn about_lists_both_versions_without_credentials() {
 
 #[test]
 fn a_server_restricted_to_1_0_3_serves_and_answers_only_1_0_3() {
-    let s = Server::start_with(XLRS, &[("XLRS_XAPI_VERSIONS", "1.0.3")]);
+    let s = Server::in_process_with(XLRS, &[("XLRS_XAPI_VERSIONS", "1.0.3")]);
     let about: Value = s
         .raw(Method::GET, "/xAPI/about")
         .send()
@@ -67,14 +67,14 @@ fn an_unknown_served_version_is_refused_at_start() {
 
 #[test]
 fn health_answers_without_credentials_or_version() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s.raw(Method::GET, "/health").send().unwrap();
     assert_eq!(r.status(), 200);
 }
 
 #[test]
 fn metrics_count_requests_and_stored_statements() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     assert_eq!(s.post(&xlrs_tests::statement()).status(), 200);
     let text = s
         .raw(Method::GET, "/metrics")

@@ -29,12 +29,7 @@ fn add(s: &Server, user: &str, scopes: &[&str], agent: Option<&str>) {
     );
 }
 
-fn as_user(
-    s: &Server,
-    method: Method,
-    path: &str,
-    user: &str,
-) -> reqwest::blocking::RequestBuilder {
+fn as_user(s: &Server, method: Method, path: &str, user: &str) -> xlrs_tests::RequestBuilder {
     s.raw(method, &format!("/xAPI{path}"))
         .header("Authorization", basic(user, "pass-word-1"))
         .header("X-Experience-API-Version", "2.0.0")
@@ -42,7 +37,7 @@ fn as_user(
 
 #[test]
 fn a_request_without_credentials_is_401_with_a_basic_challenge() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s
         .raw(Method::GET, "/xAPI/statements")
         .header("X-Experience-API-Version", "2.0.0")
@@ -59,7 +54,7 @@ fn a_request_without_credentials_is_401_with_a_basic_challenge() {
 
 #[test]
 fn a_wrong_password_is_401() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s
         .raw(Method::GET, "/xAPI/statements")
         .header("Authorization", basic("admin", "wrong"))
@@ -71,7 +66,7 @@ fn a_wrong_password_is_401() {
 
 #[test]
 fn a_credential_without_the_scope_is_403() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     add(&s, "reader", &["statements/read"], None);
     let r = as_user(&s, Method::POST, "/statements", "reader")
         .json(&statement())
@@ -91,7 +86,7 @@ fn a_credential_without_the_scope_is_403() {
 
 #[test]
 fn all_read_reads_but_does_not_write() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     add(&s, "auditor", &["all/read"], None);
     assert_eq!(
         as_user(&s, Method::GET, "/statements", "auditor")
@@ -112,7 +107,7 @@ fn all_read_reads_but_does_not_write() {
 
 #[test]
 fn the_authority_is_taken_from_the_credential_not_the_client() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let agent = r#"{"objectType":"Agent","name":"LMS","mbox":"mailto:lms@example.org"}"#;
     add(
         &s,
@@ -134,7 +129,7 @@ fn the_authority_is_taken_from_the_credential_not_the_client() {
 
 #[test]
 fn read_mine_sees_only_statements_of_its_own_authority() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     add(
         &s,
         "mine",
@@ -173,7 +168,7 @@ fn read_mine_sees_only_statements_of_its_own_authority() {
 
 #[test]
 fn a_credential_added_while_running_works_at_once() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     add(&s, "late", &["all"], None);
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert_eq!(
@@ -197,7 +192,7 @@ fn a_credential_added_while_running_works_at_once() {
 
 #[test]
 fn every_resource_checks_the_scope_it_needs_for_every_scope() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let scopes = [
         "statements/write",
         "statements/read",

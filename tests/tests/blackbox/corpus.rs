@@ -63,13 +63,13 @@ fn send(s: &Server, case: &Value, version: &str) -> (u16, String) {
 
 #[test]
 fn every_malformed_request_of_the_corpus_gets_a_4xx_with_a_json_reason_and_stores_nothing() {
-    let s = Server::start_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "1048576")]);
+    let s = Server::in_process_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "1048576")]);
     every_case_is_refused_and_nothing_stored(&s, "2.0.0");
 }
 
 #[test]
 fn every_malformed_request_of_the_corpus_is_refused_at_1_0_3_too() {
-    let s = Server::start_with(
+    let s = Server::in_process_with(
         XLRS,
         &[
             ("XLRS_MAX_BODY_BYTES", "1048576"),

@@ -20,7 +20,7 @@ fn state_query(state_id: Option<&str>) -> String {
 
 #[test]
 fn state_put_get_post_merge_list_and_delete() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let put = s
         .xapi(Method::PUT, &state_query(Some("bookmark")))
         .json(&json!({"page": 3}))
@@ -71,7 +71,7 @@ fn state_put_get_post_merge_list_and_delete() {
 
 #[test]
 fn state_requires_activity_and_agent() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s
         .xapi(Method::GET, "/activities/state?stateId=x")
         .send()
@@ -81,7 +81,7 @@ fn state_requires_activity_and_agent() {
 
 #[test]
 fn a_profile_put_over_an_existing_document_needs_a_precondition() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let path = format!(
         "/activities/profile?activityId={}&profileId=p1",
         enc("http://example.org/activity/1")
@@ -119,7 +119,7 @@ fn a_profile_put_over_an_existing_document_needs_a_precondition() {
 
 #[test]
 fn in_2_0_a_state_put_over_an_existing_document_needs_a_precondition_but_not_in_1_0_3() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let path = state_query(Some("concurrency"));
     let put = |version: &str, body: Value| {
         s.xapi_version(Method::PUT, &path, version)
@@ -148,7 +148,7 @@ fn in_2_0_a_state_put_over_an_existing_document_needs_a_precondition_but_not_in_
 
 #[test]
 fn in_1_0_3_a_profile_put_without_a_precondition_is_400_for_a_new_document() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let path = format!(
         "/agents/profile?agent={}&profileId=p",
         enc(r#"{"mbox":"mailto:ada@example.org"}"#)
@@ -169,7 +169,7 @@ fn in_1_0_3_a_profile_put_without_a_precondition_is_400_for_a_new_document() {
 
 #[test]
 fn post_cannot_merge_into_a_document_that_is_not_json() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let path = format!(
         "/agents/profile?agent={}&profileId=p",
         enc(r#"{"mbox":"mailto:ada@example.org"}"#)
@@ -191,7 +191,7 @@ fn post_cannot_merge_into_a_document_that_is_not_json() {
 
 #[test]
 fn agents_returns_a_person_and_activities_the_definition() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = statement();
     assert_eq!(s.post(&st).status(), 200);
     let person: Value = s
@@ -222,7 +222,7 @@ fn agents_returns_a_person_and_activities_the_definition() {
 
 #[test]
 fn an_activity_holds_every_language_any_statement_gave_it() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let activity = format!("http://example.org/meeting/{}", uuid::Uuid::new_v4());
     for name in [
         json!({"en-US": "example meeting"}),

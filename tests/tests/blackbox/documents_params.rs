@@ -6,9 +6,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_tests::Response;
 use xlrs_tests::{enc, header, http_date_seconds, statement, unique, Server};
 
 use crate::XLRS;
@@ -212,7 +212,7 @@ fn every_document_resource_refuses_an_agent_that_is_not_an_agent_object() {
     // 00257, 00258 (Agent Profile DELETE, POST, PUT, GET): "agent" is an Agent Object (JSON);
     // anything else is an invalid argument, 400. XAPI-00284 as the suite sends it: an agent
     // whose JSON encoding is broken.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let not_agents = [
         "not JSON".to_string(),
         r#"{"objectType":"Agent","account":{"homePage":"http://example.org","name":"x"}"#
@@ -239,7 +239,7 @@ fn every_document_resource_refuses_an_activity_id_that_is_not_an_iri() {
     // Communication 2.3 and 2.7: "activityId" is an Activity id (IRI); the values the
     // Parameters folder sends for a "non-string" activityId (1, true, a JSON object) are not
     // IRIs, so the request is refused with 400 on every method.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     assert_every_method_refuses(
         &s,
         &[Resource::State, Resource::ActivityProfile],
@@ -252,7 +252,7 @@ fn every_document_resource_refuses_an_activity_id_that_is_not_an_iri() {
 fn the_state_resource_refuses_a_registration_that_is_not_a_uuid() {
     // XAPI-00200, 00201, 00202, 00203: State DELETE, GET, POST, PUT with a "registration"
     // that is not a UUID → 400.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let registration = uuid::Uuid::new_v4().to_string();
     for version in VERSIONS {
         for method in &METHODS {
@@ -282,7 +282,7 @@ fn the_state_resource_refuses_a_registration_that_is_not_a_uuid() {
 fn every_id_list_refuses_a_since_that_is_not_a_timestamp() {
     // XAPI-00204 (State), 00260 (Agent Profile), 00295 (Activity Profile): a multiple-document
     // GET whose "since" is not a Timestamp → 400.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         for resource in RESOURCES {
             let since = with(&resource.context(), "since", "2020-01-01T00:00:00Z");
@@ -305,7 +305,7 @@ fn every_document_resource_refuses_a_request_without_a_required_parameter() {
     // Activity Profile: without activityId 00296 (GET), 00297 (DELETE), 00298 (POST),
     // 00299 (PUT); without profileId 00300 (DELETE), 00301 (POST), 00302 (PUT).
     // Only a GET (any resource) and a State DELETE may leave the document id out.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         for resource in RESOURCES {
             for method in &METHODS {
@@ -327,7 +327,7 @@ fn every_document_resource_refuses_a_parameter_it_does_not_define() {
     // parameters matching parameters described in this specification in all but case".
     // XAPI-00304 as the suite reads it (Activity Profile takes no "agent"), and what the
     // Parameters folder sends for XAPI-00306/00307 (an "agent" on an Activity Profile request).
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let agent = agent_json();
     let activity = activity_iri();
     let registration = uuid::Uuid::new_v4().to_string();
@@ -393,7 +393,7 @@ fn a_document_id_is_any_string_even_one_that_looks_like_a_number_or_json() {
     // are of type String. A query string carries only strings, so the values that folder sends
     // as "non-string" ids (1, true, {"key":"value"} URL-encoded) are ordinary string ids:
     // stored, read, listed and deleted under exactly that text.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let ids = ["1", "true", r#"{"key":"value"}"#, "état / ?&=#+ ünïcode"];
     for resource in RESOURCES {
         let context = resource.context();
@@ -431,7 +431,7 @@ fn since_lists_only_the_documents_stored_or_updated_after_it_on_every_document_r
     // Profile); the lists themselves XAPI-00193, 00270, 00289: "If "since" parameter is
     // specified, this is limited to entries that have been stored or updated since the
     // specified timestamp (exclusive)." (Communication 2.3, 2.6, 2.7, Multiple Document GET).
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let pause = || std::thread::sleep(Duration::from_millis(20));
     for version in VERSIONS {
         for resource in RESOURCES {
@@ -491,7 +491,7 @@ fn a_json_post_merges_only_top_level_properties_on_every_document_resource() {
     // value), 00234 (State), 00279 (Agent Profile), 00308 (Activity Profile); XAPI-00272 and
     // 00283 (an Agent Profile POST answers 204, new or existing). Communication 2.2: "Note
     // that only top-level properties are merged, even if a top-level property is an Object."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         for resource in RESOURCES {
             let doc = url(resource, &resource.document("merged"));
@@ -541,7 +541,7 @@ fn a_post_over_a_stored_document_that_is_not_json_is_refused_and_changes_nothing
     // "If the document being posted or any existing document does not have a Content-Type of
     // application/json […] the LRS MUST respond with HTTP status code 400 Bad Request, and MUST
     // NOT update the target document as a result of the request."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         for resource in RESOURCES {
             let doc = url(resource, &resource.document("plain"));
@@ -569,7 +569,7 @@ fn a_post_whose_body_is_not_a_json_object_is_refused_and_changes_nothing() {
     // not have a Content-Type of application/json, or if either document cannot be parsed as a
     // JSON Object, the LRS MUST respond with HTTP status code 400 Bad Request, and MUST NOT
     // update the target document as a result of the request."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let bodies = [
         ("application/json", "[1, 2]"),
         ("application/json", r#""a string""#),
@@ -616,7 +616,7 @@ fn a_post_whose_body_is_not_a_json_object_is_refused_and_changes_nothing() {
 fn deleting_one_document_leaves_the_others_of_its_context() {
     // XAPI-00191, 00216 (State DELETE with stateId), 00271 (Agent Profile), 00285 (Activity
     // Profile): a DELETE naming a document answers 204 and removes that document only.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         for resource in RESOURCES {
             let context = resource.context();
@@ -649,7 +649,7 @@ fn deleting_one_document_leaves_the_others_of_its_context() {
 fn a_state_post_with_a_registration_is_kept_under_that_registration() {
     // XAPI-00227: the State resource processes a POST with "registration": the document
     // exists in the context of the Activity, Agent and that registration.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for version in VERSIONS {
         let context = Resource::State.context();
         let registration = uuid::Uuid::new_v4().to_string();
@@ -683,7 +683,7 @@ fn the_agents_resource_answers_a_person_whose_properties_are_arrays() {
     // (every attribute is an array), 00248. Communication 2.4, Person Properties: each
     // property is an array whose members have "the same definition as the similarly named
     // property from Agent Objects"; no other properties.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let u = unique();
     let agents = [
         json!({"objectType": "Agent", "name": "Ada", "mbox": format!("mailto:ada-{u}@example.org")}),
@@ -741,7 +741,7 @@ fn the_agents_resource_answers_a_person_for_an_agent_it_has_never_seen() {
     // XAPI-00247. Communication 2.4: "If an LRS does not have any additional information about
     // an Agent to return, the LRS MUST still return a Person Object when queried, but that
     // Person Object will only include the information associated with the requested Agent."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let u = unique();
     let cases = [
         (
@@ -769,7 +769,7 @@ fn the_agents_resource_answers_a_person_for_an_agent_it_has_never_seen() {
 fn every_document_get_answers_an_etag_enclosed_in_quotes() {
     // xAPI 2.0 U-01 (Communication 3.1): "an LRS responding to a GET request MUST enclose the
     // header in quotes"; it changes with the document.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for resource in RESOURCES {
         let doc = url(resource, &resource.document("tagged"));
         assert_eq!(put_json(&s, "2.0.0", &doc, &json!({"a": 1})).status(), 204);
@@ -795,7 +795,7 @@ fn a_put_with_a_failed_precondition_changes_neither_the_document_nor_its_etag() 
     // xAPI 2.0 U-02 (Communication 3.1): "If the header precondition in either of the PUT
     // request cases above fails, the LRS: MUST return HTTP status 412 Precondition Failed. MUST
     // NOT make a modification to the resource." The right If-Match is accepted.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for resource in RESOURCES {
         let doc = url(resource, &resource.document("guarded"));
         assert_eq!(put_json(&s, "2.0.0", &doc, &json!({"v": 1})).status(), 204);
@@ -845,7 +845,7 @@ fn every_document_get_carries_a_last_modified_that_follows_its_updates() {
     // modified", and for multiple documents, "when the most recently modified document was
     // last modified". An HTTP date counts whole seconds, so each value is checked against the
     // seconds its write took, and the update is made in a later second than the first write.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let last_modified =
         |url: &str| http_date_seconds(&header(&get(&s, "2.0.0", url), "last-modified"));
     let mut written = Vec::new();
@@ -906,7 +906,7 @@ fn activity_iris_are_compared_as_simple_strings() {
     // 5.3.2 (Syntax-Based Normalization) of RFC 3987". xlrs compares by simple string: an
     // activity stored with a dot-segment is found under exactly that IRI, and the normalised
     // IRI is another activity, one it knows no definition of.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let u = unique();
     let as_sent = format!("http://example.org/path/../{u}");
     let normalised = format!("http://example.org/{u}");
@@ -947,7 +947,7 @@ fn a_document_etag_is_the_sha1_of_its_contents_in_lowercase_hexadecimal() {
     // contents. This hexadecimal string SHOULD be rendered using numbers and lowercase
     // characters only."
     use sha1::{Digest, Sha1};
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let bodies: [(&str, &[u8]); 2] = [
         ("application/json", br#"{"page": 3, "seen": true}"#),
         ("application/octet-stream", &[0, 159, 146, 150, 255]),
@@ -979,7 +979,7 @@ fn the_agent_parameter_is_an_agent_and_never_a_group() {
     // Group. Learning Record Providers wishing to store data against an Identified Group can
     // use the Identified Group's identifier within an Agent Object." The Agents resource: "It
     // is not a Person Object, nor is it a Group."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let mbox = format!("mailto:team-{}@example.org", unique());
     let group = json!({"objectType": "Group", "mbox": mbox}).to_string();
     let as_agent = json!({"objectType": "Agent", "mbox": mbox}).to_string();
@@ -1014,7 +1014,7 @@ fn a_state_delete_takes_no_since_and_deletes_nothing_when_given_one() {
     // XAPI-00205 (Communication 2.3: the multiple-document DELETE takes activityId, agent and
     // registration only, and 3.2: an unrecognized parameter is a 400): "since", well formed or
     // not, is refused and every document stays.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let context = Resource::State.context();
     let doc = url(Resource::State, &with(&context, "stateId", "kept"));
     assert_eq!(put_json(&s, "2.0.0", &doc, &json!({"a": 1})).status(), 204);

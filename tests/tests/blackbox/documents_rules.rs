@@ -1,9 +1,9 @@
 //! Rules of the document resources and headers the conformance suite checks that the other
 //! modules did not cover over HTTP (docs/conformance-map.md, "Gaps").
 
-use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_tests::Response;
 use xlrs_tests::{enc, statement, unique, Server};
 
 use crate::XLRS;
@@ -34,7 +34,7 @@ fn json_of(r: Response) -> Value {
 #[test]
 fn head_is_answered_like_get_without_a_body() {
     // XAPI-00125/00126: the LRS accepts HEAD wherever it accepts GET, and sends no body.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let ids: Vec<String> = s.post(&statement()).json().unwrap();
     let head = send(
         &s,
@@ -69,7 +69,7 @@ fn head_is_answered_like_get_without_a_body() {
 #[test]
 fn post_creates_a_document_that_does_not_exist_yet_for_every_document_resource() {
     // XAPI-00233, 00280, 00310: a POST to a new document id stores it as sent.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for path in [
         format!(
             "/activities/state?activityId={}&agent={}&stateId=new",
@@ -94,7 +94,7 @@ fn post_creates_a_document_that_does_not_exist_yet_for_every_document_resource()
 #[test]
 fn activity_profiles_merge_on_post_list_and_delete() {
     // XAPI-00285, 00286, 00291, 00292, 00312.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let activity = activity();
     let doc = format!("/activities/profile?activityId={activity}&profileId=p1");
     assert_eq!(
@@ -130,7 +130,7 @@ fn activity_profiles_merge_on_post_list_and_delete() {
 #[test]
 fn agent_profiles_are_read_listed_and_deleted() {
     // XAPI-00259, 00269, 00271, 00274, 00275.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let agent = agent();
     let doc = format!("/agents/profile?agent={agent}&profileId=prefs");
     let put = s
@@ -171,7 +171,7 @@ fn agent_profiles_are_read_listed_and_deleted() {
 #[test]
 fn state_documents_are_scoped_by_registration() {
     // XAPI-00218-00220: registration selects the documents of GET, list and DELETE.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let base = format!(
         "/activities/state?activityId={}&agent={}",
         activity(),
@@ -245,7 +245,7 @@ fn state_documents_are_scoped_by_registration() {
 #[test]
 fn every_statements_get_answer_carries_consistent_through_as_an_iso_8601_instant() {
     // XAPI-00153, 00160: on every GET of statements, found, not found or refused.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let missing = uuid::Uuid::new_v4();
     for (path, status) in [
         ("/statements".to_string(), 200),
@@ -277,7 +277,7 @@ fn every_statements_get_answer_carries_consistent_through_as_an_iso_8601_instant
 fn a_post_or_delete_with_a_stale_if_match_is_refused_with_412_and_changes_nothing() {
     // xAPI 2.0 (U-03, U-04): If-Match applies to POST and DELETE of every document resource
     // as it does to PUT.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let documents = [
         format!(
             "/activities/state?activityId={}&agent={}&stateId=s",

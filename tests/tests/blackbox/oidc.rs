@@ -65,12 +65,7 @@ fn claims(scope: &str) -> Value {
            "iat": now, "scope": scope})
 }
 
-fn with_token(
-    s: &Server,
-    method: Method,
-    path: &str,
-    token: &str,
-) -> reqwest::blocking::RequestBuilder {
+fn with_token(s: &Server, method: Method, path: &str, token: &str) -> xlrs_tests::RequestBuilder {
     s.raw(method, &format!("/xAPI{path}"))
         .bearer_auth(token)
         .header("X-Experience-API-Version", "2.0.0")

@@ -23,7 +23,7 @@ fn post_ids(s: &Server, body: &Value) -> Vec<String> {
 
 #[test]
 fn a_single_statement_has_last_modified_and_consistent_through() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = post_ids(&s, &statement()).remove(0);
     let r = s.get_statement(&id);
     assert_eq!(r.status(), 200);
@@ -39,7 +39,7 @@ fn a_single_statement_has_last_modified_and_consistent_through() {
 
 #[test]
 fn a_query_has_last_modified_of_its_newest_statement() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = post_ids(&s, &statement()).remove(0);
     let single = s.get_statement(&id).headers()["last-modified"].clone();
     let r = s.xapi(Method::GET, "/statements").send().unwrap();
@@ -49,7 +49,7 @@ fn a_query_has_last_modified_of_its_newest_statement() {
 
 #[test]
 fn statement_id_with_a_filter_or_an_unknown_parameter_is_400() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4();
     let r = s
         .xapi(
@@ -73,7 +73,7 @@ fn statement_id_with_a_filter_or_an_unknown_parameter_is_400() {
 
 #[test]
 fn queries_filter_by_agent_verb_activity_and_registration() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let registration = uuid::Uuid::new_v4().to_string();
     let mut a = statement();
     a["context"] = json!({"registration": registration, "instructor": {"mbox": "mailto:teacher@example.org"},
@@ -122,7 +122,7 @@ fn queries_filter_by_agent_verb_activity_and_registration() {
 
 #[test]
 fn a_statement_referring_to_a_match_matches_too() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let target = statement();
     let target_id = post_ids(&s, &target).remove(0);
     let comment = json!({"actor": {"mbox": "mailto:other@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/commented"},
@@ -137,7 +137,7 @@ fn a_statement_referring_to_a_match_matches_too() {
 
 #[test]
 fn since_and_until_select_by_stored_time() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let first = post_ids(&s, &statement()).remove(0);
     let stored: Value = s.get_statement(&first).json().unwrap();
     let t = stored["stored"].as_str().unwrap().to_string();
@@ -155,7 +155,7 @@ fn since_and_until_select_by_stored_time() {
 
 #[test]
 fn pages_follow_more_links_without_gaps_or_repeats_while_others_post() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let posted: Vec<String> = (0..7)
         .map(|_| post_ids(&s, &statement()).remove(0))
         .collect();
@@ -184,7 +184,7 @@ fn pages_follow_more_links_without_gaps_or_repeats_while_others_post() {
 
 #[test]
 fn ascending_returns_oldest_first() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let a = post_ids(&s, &statement()).remove(0);
     let b = post_ids(&s, &statement()).remove(0);
     assert_eq!(ids(&s.query("ascending=true")), vec![a, b]);
@@ -192,7 +192,7 @@ fn ascending_returns_oldest_first() {
 
 #[test]
 fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = post_ids(&s, &statement()).remove(0);
     let page = s.query("format=ids");
     let st = &page["statements"][0];
@@ -225,7 +225,7 @@ fn format_ids_reduces_to_identifiers_and_canonical_to_one_language() {
 
 #[test]
 fn a_context_activity_sent_as_one_object_is_returned_in_an_array() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let mut st = statement_with_id(&id);
     st["context"] = json!({"contextActivities": {"parent": {"id": "http://example.org/course"}}});
@@ -244,17 +244,17 @@ fn a_context_activity_sent_as_one_object_is_returned_in_an_array() {
 
 #[test]
 fn an_empty_result_is_200_with_an_empty_list() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let page = s.query(&format!("verb={}", enc("http://example.org/never")));
     assert_eq!(page, json!({"statements": [], "more": ""}));
 }
 
 #[test]
 fn statements_survive_a_restart() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = post_ids(&s, &statement()).remove(0);
     let dir = s.stop();
-    let s = Server::start_in(XLRS, dir, &[]);
+    let s = Server::in_process_in(XLRS, dir, &[]);
     assert_eq!(s.get_statement(&id).status(), 200);
 }
 
@@ -262,7 +262,7 @@ fn statements_survive_a_restart() {
 fn a_statement_comes_back_as_it_was_sent_with_only_the_lrs_fields_added() {
     // XAPI-00002 (score precision), 00122 (millisecond timestamps), 00170 (format=exact),
     // 00330 (no conversion on read), 00332 (the version it was accepted with).
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for (header, version) in [("2.0.0", "2.0.0"), ("1.0.3", "1.0.1")] {
         let mut sent = statement();
         sent["version"] = json!(version);

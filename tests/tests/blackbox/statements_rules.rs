@@ -1,9 +1,9 @@
 //! Statement GET and query rules, the 1.0.3 alternate request syntax and multipart rules, as the
 //! conformance suite checks them (docs/conformance-map.md).
 
-use reqwest::blocking::Response;
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_tests::Response;
 use xlrs_tests::{
     attachment_statement, basic, enc, header, http_date_seconds, multipart_body, statement,
     statement_with_id, unique, Server, ADMIN_PASSWORD,
@@ -16,7 +16,7 @@ use crate::XLRS;
 
 /// A server that accepts xAPI 1.0.3 as well as 2.0.0.
 fn start_with_1_0_3() -> Server {
-    Server::start_with(XLRS, &[("XLRS_XAPI_VERSIONS", "1.0.3,2.0.0")])
+    Server::in_process_with(XLRS, &[("XLRS_XAPI_VERSIONS", "1.0.3,2.0.0")])
 }
 
 fn new_id() -> String {
@@ -455,7 +455,7 @@ fn a_voided_statement_id_with_any_parameter_but_attachments_or_format_is_400() {
     // XAPI-00150 (Communication 2.1.3): "The LRS MUST reject with an 400 Bad Request error any
     // requests to this resource which contain statementId or voidedStatementId parameters, and
     // also contain any other parameter besides "attachments" or "format"."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let target = statement();
     let target_id = post_one(&s, &target);
     let stored = ok_json(s.get_statement(&target_id), "the target")["stored"]
@@ -505,7 +505,7 @@ fn a_voided_statement_id_with_any_parameter_but_attachments_or_format_is_400() {
 fn a_get_by_voided_statement_id_returns_the_voided_statement_itself() {
     // XAPI-00155 (Communication 2.1.3): "If the statementId or voidedStatementId parameter is
     // specified a single Statement is returned." — the voided one, with that "id".
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let target_id = post_one(&s, &statement());
     let before = ok_json(s.get_statement(&target_id), "the target before voiding");
     let voiding_id = post_one(&s, &voiding(&target_id));
@@ -530,7 +530,7 @@ fn a_statement_get_answers_content_type_application_json_when_no_attachments_are
     // XAPI-00165 (Communication 2.1.3, attachments parameter): "If false, the LRS sends the
     // prescribed response with Content-Type application/json and does not send attachment
     // data." (attachments defaults to false)
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = post_one(&s, &statement());
     let voided = post_one(&s, &statement());
     post_one(&s, &voiding(&voided));
@@ -589,7 +589,7 @@ fn a_get_without_format_returns_the_statement_as_format_exact_does() {
     // XAPI-00168 (Communication 2.1.3, format parameter: default "exact"): "The Statement API
     // MUST return 200 OK, StatementResult Object with results in the requested format or in
     // "exact" if the "format" parameter is absent."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = multilingual_statement();
     let id = post_one(&s, &st);
     let mut sub = statement();
@@ -632,7 +632,7 @@ fn accept_language_chooses_the_language_only_with_format_canonical() {
     // the LRS MUST apply this data to choose the matching language in the response." With
     // "exact" (and no format), objects are "populated exactly as they were when the Statement
     // was received"; "ids" carries no language maps at all.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = multilingual_statement();
     let id = post_one(&s, &st);
     let activity = enc(st["object"]["id"].as_str().unwrap());
@@ -697,7 +697,7 @@ fn a_statement_parameter_whose_name_differs_only_in_case_is_400() {
     // XAPI-00325 (Communication 3.2.s3.b8): "The LRS MUST reject with 400 Bad Request status
     // any requests that use any parameters matching parameters described in this specification
     // in all but case."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = statement();
     let id = post_one(&s, &st);
     let voided = post_one(&s, &statement());
@@ -769,7 +769,7 @@ fn a_statement_parameter_whose_name_differs_only_in_case_is_400() {
 fn last_modified_of_a_statement_get_is_its_stored_time_to_the_second() {
     // U-07 (xAPI 2.0, Communication 2.1.3): "The LRS SHOULD* include a "Last-Modified" header
     // which matches the "stored" Timestamp of the Statement." HTTP dates have whole seconds.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let mut stored = Vec::new();
     for _ in 0..3 {
         let id = post_one(&s, &statement());
@@ -803,7 +803,7 @@ fn consistent_through_is_not_earlier_than_any_stored_of_the_page_returned() {
     // "the timestamp for which all Statements that have or will have a "stored" property before
     // that time are known with reasonable certainty to be available for retrieval" — so no
     // statement returned can be stored after it.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let mut last_id = String::new();
     for _ in 0..4 {
         last_id = post_one(&s, &statement());
@@ -838,7 +838,7 @@ fn a_duration_beyond_hundredths_is_accepted_and_compared_only_to_hundredths() {
     // 0.01 second precision, the LRS SHOULD* NOT reject the request but MAY truncate the
     // "duration" property to 0.01 second precision." and "When comparing Durations, any
     // precision beyond 0.01 second precision SHOULD* NOT be included in the comparison."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = new_id();
     let mut precise = statement_with_id(&id);
     precise["result"] = json!({"duration": "PT1.2371S"});
@@ -877,7 +877,7 @@ fn a_duration_beyond_hundredths_is_accepted_and_compared_only_to_hundredths() {
 fn a_multipart_whose_first_part_is_not_labelled_application_json_is_400() {
     // XAPI-00134 (Communication 1.5.2): "SHOULD include a Content-Type parameter in each part's
     // header. For the first part (containing the Statement) this MUST be application/json."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let content = b"attachment text for the first-part test";
     let post = |first_headers: &str| {
         let (mut st, sha2) = attachment_statement(content);

@@ -13,7 +13,7 @@ use crate::XLRS;
 
 #[test]
 fn every_request_needs_a_supported_version_header() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let missing = s
         .raw(Method::GET, "/xAPI/statements")
         .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
@@ -32,7 +32,7 @@ fn every_request_needs_a_supported_version_header() {
 
 #[test]
 fn responses_carry_the_version_that_was_asked() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s
         .xapi_version(Method::GET, "/statements", "1.0.1")
         .send()
@@ -43,7 +43,7 @@ fn responses_carry_the_version_that_was_asked() {
 
 #[test]
 fn post_returns_the_ids_in_order_and_sets_id_stored_authority_and_version() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let given = uuid::Uuid::new_v4().to_string();
     let r = s.post(&json!([statement_with_id(&given), statement()]));
     assert_eq!(r.status(), 200);
@@ -66,7 +66,7 @@ fn post_returns_the_ids_in_order_and_sets_id_stored_authority_and_version() {
 
 #[test]
 fn a_1_0_3_statement_without_version_is_stored_as_1_0_0() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let ids: Vec<String> = s
         .xapi_version(Method::POST, "/statements", "1.0.3")
         .json(&statement())
@@ -80,7 +80,7 @@ fn a_1_0_3_statement_without_version_is_stored_as_1_0_0() {
 
 #[test]
 fn put_stores_under_the_given_id_with_204() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let r = s.put_statement(&id, &statement());
     assert_eq!(r.status(), 204);
@@ -89,7 +89,7 @@ fn put_stores_under_the_given_id_with_204() {
 
 #[test]
 fn put_without_statement_id_or_with_a_different_id_in_the_body_is_400() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     assert_eq!(
         s.xapi(Method::PUT, "/statements")
             .json(&statement())
@@ -106,7 +106,7 @@ fn put_without_statement_id_or_with_a_different_id_in_the_body_is_400() {
 
 #[test]
 fn an_identical_resend_is_accepted_and_a_different_one_conflicts() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let st = statement_with_id(&id);
     assert_eq!(s.post(&st).status(), 200);
@@ -136,7 +136,7 @@ fn a_resend_that_differs_only_where_the_spec_allows_is_the_same_statement() {
     // by exceptions to Statement immutability MUST be ignored" — the verb's display, activity
     // definitions, the serialization of timestamps, the order of a Group's members. "Whether
     // it responds with 409 Conflict or 204 No Content, it MUST NOT modify the Statement."
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let st = json!({
         "id": id,
@@ -177,7 +177,7 @@ fn a_timestamp_sent_with_an_offset_is_returned_as_the_same_instant_in_utc() {
     // timezone", without changing the point in time; the sub-statement's timestamp too. The
     // serialization of a timestamp is not part of the statement: re-sending it with the UTC
     // form is an identical re-send, not a conflict.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let mut st = statement_with_id(&id);
     st["timestamp"] = json!("2023-05-04T12:00:00.120-05:00");
@@ -202,7 +202,7 @@ fn a_timestamp_sent_with_an_offset_is_returned_as_the_same_instant_in_utc() {
 
 #[test]
 fn an_invalid_statement_is_400_naming_field_and_index_and_nothing_of_the_batch_is_stored() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let good = statement_with_id(&uuid::Uuid::new_v4().to_string());
     let mut broken = statement();
     broken["actor"] = json!({"mbox": "learner@example.org"});
@@ -217,7 +217,7 @@ fn an_invalid_statement_is_400_naming_field_and_index_and_nothing_of_the_batch_i
 
 #[test]
 fn two_statements_with_the_same_id_in_one_batch_are_400() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let r = s.post(&json!([statement_with_id(&id), statement_with_id(&id)]));
     assert_eq!(r.status(), 400);
@@ -225,7 +225,7 @@ fn two_statements_with_the_same_id_in_one_batch_are_400() {
 
 #[test]
 fn a_body_that_is_not_json_is_400_with_a_json_error() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let r = s
         .xapi(Method::POST, "/statements")
         .header("Content-Type", "application/json")
@@ -241,7 +241,7 @@ fn a_body_that_is_not_json_is_400_with_a_json_error() {
 fn errors_come_as_json_plain_text_or_html_as_the_accept_header_prefers() {
     // Communication 3.2: "The LRS SHOULD allow for plain text, HTML, and JSON responses for
     // errors (using content negotiation)." JSON stays the default.
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     for path in ["/statements?limit=nope", "/no-such-resource"] {
         for (accept, content_type) in [
             (None, "application/json"),
@@ -284,7 +284,7 @@ fn errors_come_as_json_plain_text_or_html_as_the_accept_header_prefers() {
 
 #[test]
 fn voiding_hides_the_target_from_queries_and_moves_it_to_voided_statement_id() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let target: Vec<String> = s.post(&statement()).json().unwrap();
     let voiding = json!({
         "actor": {"mbox": "mailto:admin@example.org"},
@@ -325,7 +325,7 @@ fn voiding_hides_the_target_from_queries_and_moves_it_to_voided_statement_id() {
 
 #[test]
 fn a_voiding_statement_cannot_be_voided() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let target: Vec<String> = s.post(&statement()).json().unwrap();
     let void = |id: &str| {
         json!({"actor": {"mbox": "mailto:a@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
@@ -356,7 +356,7 @@ fn multipart_encoded(
 
 #[test]
 fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let content = b"hello attachment\r\nwith two lines";
     let (st, sha2) = attachment_statement(content);
     let r = s.post_multipart(multipart(&st, &[(&sha2, content)]));
@@ -387,7 +387,7 @@ fn attachments_are_stored_from_multipart_and_returned_with_attachments_true() {
 /// Content-Transfer-Encoding header with the value `binary`.
 #[test]
 fn an_attachment_part_not_marked_content_transfer_encoding_binary_is_400() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let content = b"plain text attachment";
     let (st, sha2) = attachment_statement(content);
     for encoding in [Some("base64"), None] {
@@ -404,7 +404,7 @@ fn an_attachment_part_not_marked_content_transfer_encoding_binary_is_400() {
 /// attachments' content, and every statement GET answer has a Content-Type.
 #[test]
 fn a_statement_get_without_attachments_true_is_json_without_the_attachment_content() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let content = b"the attachment's own bytes";
     let (st, sha2) = attachment_statement(content);
     let r = s.post_multipart(multipart(&st, &[(&sha2, content)]));
@@ -441,7 +441,7 @@ fn a_statement_get_without_attachments_true_is_json_without_the_attachment_conte
 
 #[test]
 fn an_attachment_whose_content_does_not_match_its_hash_is_400() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let (st, sha2) = attachment_statement(b"declared");
     let r = s.post_multipart(multipart(&st, &[(&sha2, b"something else")]));
     assert_eq!(r.status(), 400);
@@ -449,14 +449,14 @@ fn an_attachment_whose_content_does_not_match_its_hash_is_400() {
 
 #[test]
 fn an_attachment_without_file_url_must_come_with_its_content() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let (st, _) = attachment_statement(b"missing");
     assert_eq!(s.post(&st).status(), 400);
 }
 
 #[test]
 fn the_1_0_3_alternate_request_syntax_works_and_2_0_refuses_it() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let id = uuid::Uuid::new_v4().to_string();
     let form = |version: &str| {
         vec![
@@ -511,7 +511,7 @@ fn post_signed(s: &Server, signed: &Value, signature: &[u8], content_type: &str)
 
 #[test]
 fn a_signed_statement_is_a_jws_of_the_statement_with_rs256_rs384_or_rs512() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = statement();
     let octets = "application/octet-stream";
     for alg in ["RS256", "RS384", "RS512"] {
@@ -549,7 +549,7 @@ fn a_signed_statement_is_a_jws_of_the_statement_with_rs256_rs384_or_rs512() {
 
 #[test]
 fn an_authority_group_must_be_an_anonymous_pair() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let pair = json!([{"mbox": "mailto:app@example.org"}, {"mbox": "mailto:user@example.org"}]);
     let mut st = statement();
     st["authority"] = json!({"objectType": "Group", "member": pair});
@@ -560,7 +560,7 @@ fn an_authority_group_must_be_an_anonymous_pair() {
 
 #[test]
 fn interaction_components_need_an_interaction_type() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let mut st = statement();
     st["object"]["definition"] = json!({"correctResponsesPattern": ["true"]});
     assert_eq!(s.post(&st).status(), 400);
@@ -612,7 +612,7 @@ fn a_signature_with_a_certificate_must_verify_with_that_certificate() {
         None,
     );
     openssl(d, &["genrsa", "-out", "other.pem", "2048"], None);
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let st = statement();
     let octets = "application/octet-stream";
     let good = jws_with_certificate(d, "key.pem", &st.to_string());
@@ -627,7 +627,7 @@ fn a_signature_with_a_certificate_must_verify_with_that_certificate() {
 
 #[test]
 fn a_body_over_the_limit_is_413_with_a_json_error() {
-    let s = Server::start_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "2000")]);
+    let s = Server::in_process_with(XLRS, &[("XLRS_MAX_BODY_BYTES", "2000")]);
     let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
     let r = s
         .xapi(Method::POST, "/statements")
@@ -647,7 +647,7 @@ fn a_body_over_the_limit_is_413_with_a_json_error() {
 
 #[test]
 fn a_put_or_post_without_content_type_application_json_or_multipart_mixed_is_refused() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let body = statement().to_string();
     let id = uuid::Uuid::new_v4().to_string();
     for (method, path) in [
@@ -686,7 +686,7 @@ fn a_put_or_post_without_content_type_application_json_or_multipart_mixed_is_ref
 
 #[test]
 fn a_statement_with_a_property_given_twice_is_refused_and_not_stored() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     let u = xlrs_tests::unique();
     let twice = [
         format!(
@@ -721,7 +721,7 @@ fn a_statement_with_a_property_given_twice_is_refused_and_not_stored() {
 
 #[test]
 fn statements_the_spec_allows_are_accepted_and_agents_as_objects_need_their_object_type() {
-    let s = Server::start(XLRS);
+    let s = Server::in_process(XLRS);
     // XAPI-00097: a client's "stored" is accepted, and replaced by the LRS's own.
     let mut with_stored = statement();
     with_stored["stored"] = json!("2001-01-01T00:00:00.000Z");

@@ -3,15 +3,12 @@
 //! what happens when the database is missing or goes away.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs::config::ClickHouseSettings;
-use xlrs::store::clickhouse::ClickHouseStore;
-use xlrs::store::sqlite::SqliteStore;
+use xlrs_store_clickhouse::ClickHouseSettings;
 use xlrs_tests::databases::{free_port, ClickHouse};
-use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
+use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -34,17 +31,13 @@ fn start_on(clickhouse: &ClickHouse, database: &str) -> Server {
 #[test]
 fn clickhouse_passes_the_statement_and_document_store_contract() {
     let clickhouse = ClickHouse::start();
-    let dir = tempfile::tempdir().unwrap();
-    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
     let settings = ClickHouseSettings {
         url: clickhouse.url(),
         database: database(),
         ..ClickHouseSettings::default()
     };
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = ClickHouseStore::open(&settings, side).await.unwrap();
-        xlrs::store::contract::statement_store(&store).await;
-        xlrs::store::contract::document_store(&store).await;
+    check_store_contract(async |embedded| {
+        xlrs_store_clickhouse::open(&settings, embedded.side).await
     });
 }
 

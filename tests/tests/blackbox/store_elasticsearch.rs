@@ -4,15 +4,12 @@
 //! server is missing or goes away.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs::config::ElasticsearchSettings;
-use xlrs::store::elasticsearch::ElasticsearchStore;
-use xlrs::store::sqlite::SqliteStore;
+use xlrs_store_elasticsearch::ElasticsearchSettings;
 use xlrs_tests::databases::{free_port, Elasticsearch};
-use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
+use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -37,16 +34,12 @@ fn count(elasticsearch: &Elasticsearch, index: &str) -> u64 {
 #[test]
 fn elasticsearch_passes_the_statement_and_document_store_contract() {
     let elasticsearch = Elasticsearch::start();
-    let dir = tempfile::tempdir().unwrap();
-    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
     let settings = ElasticsearchSettings {
         url: elasticsearch.url(),
         ..ElasticsearchSettings::default()
     };
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = ElasticsearchStore::open(&settings, side).await.unwrap();
-        xlrs::store::contract::statement_store(&store).await;
-        xlrs::store::contract::document_store(&store).await;
+    check_store_contract(async |embedded| {
+        xlrs_store_elasticsearch::open(&settings, embedded.side).await
     });
 }
 

@@ -3,15 +3,12 @@
 //! what happens when the database is missing or goes away.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs::config::MongoSettings;
-use xlrs::store::mongo::MongoStore;
-use xlrs::store::sqlite::SqliteStore;
+use xlrs_store_mongodb::MongoSettings;
 use xlrs_tests::databases::{free_port, Mongo};
-use xlrs_tests::{enc, id_of, ids_of, statement, unique, Server};
+use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
 
 use crate::XLRS;
 
@@ -35,18 +32,12 @@ fn start_on(mongo: &Mongo, database: &str, collection: &str) -> Server {
 #[test]
 fn mongodb_passes_the_statement_and_document_store_contract() {
     let mongo = Mongo::start();
-    let dir = tempfile::tempdir().unwrap();
-    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
     let settings = MongoSettings {
         uri: mongo.uri(),
         database: database(),
         ..MongoSettings::default()
     };
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = MongoStore::open(&settings, side).await.unwrap();
-        xlrs::store::contract::statement_store(&store).await;
-        xlrs::store::contract::document_store(&store).await;
-    });
+    check_store_contract(async |embedded| xlrs_store_mongodb::open(&settings, embedded.side).await);
 }
 
 #[test]

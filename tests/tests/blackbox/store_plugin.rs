@@ -3,14 +3,12 @@
 //! the directory its manifest grants and nowhere else.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs::plugins::{PluginPaths, PluginRegistry};
-use xlrs::store::plugin::PluginStore;
-use xlrs::store::sqlite::SqliteStore;
-use xlrs_tests::{enc, install_plugin, statement, Server};
+use xlrs_plugin_host::{PluginPaths, PluginRegistry};
+use xlrs_store_plugin::PluginStore;
+use xlrs_tests::{check_store_contract, enc, install_plugin, statement, Server};
 
 use crate::XLRS;
 
@@ -41,16 +39,13 @@ fn a_backend_plugin_passes_the_statement_store_contract() {
         PluginPaths {
             dir: dir.path().join("plugins"),
             cache: dir.path().join("plugin-cache"),
+            cache_key: dir.path().join("plugin-cache.key"),
             data: dir.path().join("plugin-data"),
         },
         false,
     )
     .unwrap();
-    let side = Arc::new(SqliteStore::open(&dir.path().join("side.sqlite3"), 2).unwrap());
-    let store = PluginStore::open("jsonl-store", registry, side).unwrap();
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(xlrs::store::contract::statement_store(&store));
+    check_store_contract(async |embedded| PluginStore::open("jsonl-store", registry, embedded));
     assert!(
         dir.path()
             .join("plugin-data/jsonl/statements.jsonl")

@@ -1,0 +1,58 @@
+//! Host bindings of the plugin contract, one module per world of `wit/v0.1`. The transformer
+//! and backend bindings reuse the validator's `types` and `host` interfaces, so the host
+//! functions are implemented once.
+
+/// The `validator` world.
+#[allow(missing_docs)]
+pub mod validator {
+    wasmtime::component::bindgen!({ world: "validator", path: "../../plugin-sdk/wit/v0.1" });
+}
+
+/// The `transformer` world.
+#[allow(missing_docs)]
+pub mod transformer {
+    wasmtime::component::bindgen!({
+        world: "transformer",
+        path: "../../plugin-sdk/wit/v0.1",
+        with: {
+            "xlrs:plugin/types": super::validator::xlrs::plugin::types,
+            "xlrs:plugin/host": super::validator::xlrs::plugin::host,
+        },
+    });
+}
+
+/// The `backend` world.
+#[allow(missing_docs)]
+pub mod backend {
+    wasmtime::component::bindgen!({
+        world: "backend",
+        path: "../../plugin-sdk/wit/v0.1",
+        with: {
+            "xlrs:plugin/types": super::validator::xlrs::plugin::types,
+            "xlrs:plugin/host": super::validator::xlrs::plugin::host,
+        },
+    });
+}
+
+pub use validator::xlrs::plugin::types::{
+    Error as PluginError, IndexKey, Level, Page as PluginPage, StatementQuery as PluginQuery,
+    StatementRecord, StoreError as PluginStoreError, StoredStatement as PluginStored,
+};
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    /// SHA-256 of `wit/v0.1/plugin.wit` as released.
+    const V0_1_SHA256: &str = "4491049b7e61de28952a4493df5303fa41d0a13d3f803a159eb62fcbe3f83f52";
+
+    #[test]
+    fn a_released_wit_version_never_changes() {
+        let text = include_bytes!("../../../plugin-sdk/wit/v0.1/plugin.wit");
+        assert_eq!(
+            hex::encode(Sha256::digest(text)),
+            V0_1_SHA256,
+            "wit/v0.1 is frozen: put changes in a new version folder"
+        );
+    }
+}

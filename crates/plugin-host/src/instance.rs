@@ -1,0 +1,358 @@
+//! One loaded plugin: its compiled component pre-linked once (`InstancePre`), and a fresh,
+//! limited store and instance for every call.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::{
+    backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
+    PluginStored, StatementRecord,
+};
+use crate::engine::{PluginEngine, EPOCH_TICK};
+use crate::http::HttpGrant;
+use crate::manifest::{Limits, PluginKind, GUEST_DIR};
+
+/// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
+pub struct CallState {
+    name: Arc<str>,
+    config: Arc<BTreeMap<String, String>>,
+    limits: StoreLimits,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    grant: HttpGrant,
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.grant,
+        }
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl validator::xlrs::plugin::types::Host for CallState {}
+
+impl validator::xlrs::plugin::host::Host for CallState {
+    fn log(&mut self, level: Level, message: String) {
+        let plugin = &*self.name;
+        match level {
+            Level::Trace => tracing::trace!(plugin, "{message}"),
+            Level::Debug => tracing::debug!(plugin, "{message}"),
+            Level::Info => tracing::info!(plugin, "{message}"),
+            Level::Warn => tracing::warn!(plugin, "{message}"),
+            Level::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+/// Why a call did not produce a verdict or output.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFailure {
+    /// The plugin ran past its deadline.
+    #[error("ran longer than its {0} ms limit")]
+    Timeout(u64),
+    /// The plugin needed more memory than allowed.
+    #[error("exceeded its {0} MiB memory limit")]
+    Memory(u64),
+    /// The plugin trapped (panic, unreachable, stack overflow, …).
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The host could not set up the call.
+    #[error("could not be instantiated: {0}")]
+    Setup(String),
+}
+
+/// What the manifest (or defaults) say of a plugin to load.
+pub struct PluginSpec {
+    /// File or directory name.
+    pub name: String,
+    /// The world it implements.
+    pub kind: PluginKind,
+    /// Order among its kind.
+    pub order: i64,
+    /// Per-call limits.
+    pub limits: Limits,
+    /// Its `[config]` table.
+    pub config: BTreeMap<String, String>,
+    /// The host directory granted as `/data`, resolved and created.
+    pub dir: Option<PathBuf>,
+    /// Hosts granted for outbound HTTP (`host` or `host:port`).
+    pub http: Vec<String>,
+}
+
+/// The pre-linked entry points of a plugin.
+enum Prepared {
+    Validator(validator::ValidatorPre<CallState>),
+    Transformer(transformer::TransformerPre<CallState>),
+    Backend(backend::BackendPre<CallState>),
+}
+
+/// A loaded plugin.
+pub struct PluginInstance {
+    /// File or directory name.
+    pub name: Arc<str>,
+    /// What it does.
+    pub kind: PluginKind,
+    /// Order among its kind.
+    pub order: i64,
+    /// SHA-256 of the component bytes.
+    pub hash: String,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+    /// Calls that failed (trap, timeout, memory, bad output).
+    pub failures: AtomicU64,
+    /// Calls made.
+    pub calls: AtomicU64,
+    /// Time spent in calls, µs.
+    pub busy_micros: AtomicU64,
+    limits: Limits,
+    config: Arc<BTreeMap<String, String>>,
+    dir: Option<PathBuf>,
+    http: Arc<[String]>,
+    engine: wasmtime::Engine,
+    prepared: Prepared,
+}
+
+/// The world a component implements, from its exports.
+pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<PluginKind> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if exports.iter().any(|e| e == "validate") {
+        Some(PluginKind::Validator)
+    } else if exports.iter().any(|e| e == "transform") {
+        Some(PluginKind::Transformer)
+    } else if exports.iter().any(|e| e == "store") {
+        Some(PluginKind::Backend)
+    } else {
+        None
+    }
+}
+
+impl PluginInstance {
+    /// Links a compiled component for its world; fails when it does not implement it or
+    /// imports what the sandbox does not grant.
+    pub fn new(
+        engine: &PluginEngine,
+        spec: PluginSpec,
+        component: &Component,
+        hash: String,
+    ) -> wasmtime::Result<Self> {
+        let PluginSpec {
+            name,
+            kind,
+            order,
+            limits,
+            config,
+            dir,
+            http,
+        } = spec;
+        let mut linker = Linker::<CallState>::new(engine.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        if !http.is_empty() {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        }
+        let prepared = match kind {
+            PluginKind::Validator => {
+                validator::Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Validator(validator::ValidatorPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Transformer => {
+                transformer::Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Transformer(transformer::TransformerPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Backend => {
+                backend::Backend::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Backend(backend::BackendPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+        };
+        Ok(Self {
+            name: name.as_str().into(),
+            kind,
+            order,
+            hash,
+            loaded_at: SystemTime::now(),
+            failures: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            busy_micros: AtomicU64::new(0),
+            limits,
+            config: Arc::new(config),
+            dir,
+            http: http.into(),
+            engine: engine.engine().clone(),
+            prepared,
+        })
+    }
+
+    fn store(&self) -> Result<Store<CallState>, CallFailure> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_mb as usize * 1024 * 1024)
+            .instances(16)
+            .tables(16)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut wasi = WasiCtx::builder();
+        if let Some(dir) = &self.dir {
+            wasi.preopened_dir(dir, GUEST_DIR, FsPerms::ReadWrite)
+                .map_err(|e| {
+                    CallFailure::Setup(format!("cannot open its directory {}: {e}", dir.display()))
+                })?;
+        }
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                name: self.name.clone(),
+                config: self.config.clone(),
+                limits,
+                wasi: wasi.build(),
+                table: ResourceTable::new(),
+                http: WasiHttpCtx::new(),
+                grant: HttpGrant::new(
+                    self.http.clone(),
+                    std::time::Duration::from_millis(self.limits.timeout_ms),
+                ),
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        let ticks = self
+            .limits
+            .timeout_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    fn classify(&self, error: wasmtime::Error) -> CallFailure {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+            return CallFailure::Timeout(self.limits.timeout_ms);
+        }
+        let text = format!("{error:#}");
+        if text.contains("memory") && (text.contains("limit") || text.contains("grow")) {
+            return CallFailure::Memory(self.limits.memory_mb);
+        }
+        CallFailure::Trap(error.root_cause().to_string())
+    }
+
+    /// Runs a validator over a batch: Ok(Ok) accepts, Ok(Err) is its verdict.
+    pub fn validate(
+        &self,
+        statements: &[String],
+    ) -> Result<Result<(), Vec<PluginError>>, CallFailure> {
+        let Prepared::Validator(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a validator".into()));
+        };
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .call_validate(store, statements)
+        })
+    }
+
+    /// Runs a transformer over a batch: Ok(Ok) is the new batch, Ok(Err) its refusal.
+    pub fn transform(
+        &self,
+        statements: &[String],
+    ) -> Result<Result<Vec<String>, PluginError>, CallFailure> {
+        let Prepared::Transformer(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a transformer".into()));
+        };
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .call_transform(store, statements)
+        })
+    }
+
+    /// Runs one call on a fresh, limited store: counts it, times it, and classifies a failure.
+    fn run<T>(
+        &self,
+        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallFailure> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let out = self
+            .store()
+            .and_then(|mut store| call(&mut store).map_err(|e| self.classify(e)));
+        self.busy_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        out
+    }
+
+    /// The pre-linked backend, or a setup failure for a plugin of another kind.
+    fn backend(&self) -> Result<&backend::BackendPre<CallState>, CallFailure> {
+        match &self.prepared {
+            Prepared::Backend(pre) => Ok(pre),
+            _ => Err(CallFailure::Setup("not a backend".into())),
+        }
+    }
+
+    /// Stores a batch in a backend.
+    pub fn insert(
+        &self,
+        batch: &[StatementRecord],
+    ) -> Result<Result<(), PluginStoreError>, CallFailure> {
+        let pre = self.backend()?;
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .store()
+                .call_insert(store, batch)
+        })
+    }
+
+    /// One statement by id from a backend.
+    pub fn get(
+        &self,
+        id: &str,
+    ) -> Result<Result<Option<PluginStored>, PluginStoreError>, CallFailure> {
+        let pre = self.backend()?;
+        self.run(|store| pre.instantiate(&mut *store)?.store().call_get(store, id))
+    }
+
+    /// A page of a backend's query results.
+    pub fn query(
+        &self,
+        q: &PluginQuery,
+    ) -> Result<Result<PluginPage, PluginStoreError>, CallFailure> {
+        let pre = self.backend()?;
+        self.run(|store| pre.instantiate(&mut *store)?.store().call_query(store, q))
+    }
+
+    /// Counts a failure found by the host after the call (e.g. output that is not JSON).
+    pub fn count_failure(&self) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,23 @@
+//! The WebAssembly plugin host: validators, transformers and storage backends loaded from the
+//! plugins directory, each sandboxed (memory, time, no capabilities unless granted) and
+//! replaceable while serving.
+//!
+//! Files: `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
+//! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls),
+//! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
+//! `registry` (the directory, hot reload), `threads` (where plugin calls run).
+
+pub mod bindings;
+mod engine;
+mod http;
+mod instance;
+pub mod manifest;
+mod pipeline;
+mod registry;
+pub mod threads;
+
+pub use engine::{ArtifactCache, PluginEngine};
+pub use instance::{detect_kind, CallFailure, PluginInstance, PluginSpec};
+pub use manifest::{Manifest, PluginKind};
+pub use pipeline::{Pipeline, PipelineError};
+pub use registry::{PluginPaths, PluginRegistry, RegistryError};

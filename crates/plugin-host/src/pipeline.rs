@@ -1,0 +1,147 @@
+//! A pipeline: every validator, then the transformers in order, over one request batch. Built
+//! immutable and swapped whole, so a request runs on one consistent set of plugins.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::instance::{CallFailure, PluginInstance};
+use xlrs_xapi::validate::validate_statement;
+use xlrs_xapi::version::XapiVersion;
+
+/// The plugins a batch passes through.
+#[derive(Default)]
+pub struct Pipeline {
+    /// Validators, in order.
+    pub validators: Vec<Arc<PluginInstance>>,
+    /// Transformers, in order.
+    pub transformers: Vec<Arc<PluginInstance>>,
+}
+
+/// How a batch failed in the pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A validator refused the batch (a 400 for the client).
+    #[error("plugin `{plugin}` rejected statement {}: {message}", index.map(|i| i.to_string()).unwrap_or_else(|| "(batch)".into()))]
+    Rejected {
+        /// The validator.
+        plugin: String,
+        /// Index of the statement in the batch, when the plugin named one.
+        index: Option<usize>,
+        /// Its message.
+        message: String,
+    },
+    /// A plugin failed: trap, timeout, memory, or output that is not a valid batch (a 5xx).
+    #[error("plugin `{plugin}` failed: {reason}")]
+    Failed {
+        /// The plugin.
+        plugin: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
+    PipelineError::Failed {
+        plugin: plugin.name.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn call_failed(plugin: &PluginInstance, e: CallFailure) -> PipelineError {
+    failed(plugin, e.to_string())
+}
+
+impl Pipeline {
+    /// True when no plugin is loaded: the batch passes untouched, without serializing it.
+    pub fn is_empty(&self) -> bool {
+        self.validators.is_empty() && self.transformers.is_empty()
+    }
+
+    /// Runs the batch through every plugin (blocking: call it off the async workers). Each
+    /// statement must already carry its `id`; a transformer may not change it, drop or add
+    /// statements, or return anything that is not a valid xAPI statement.
+    pub fn run(
+        &self,
+        statements: Vec<Value>,
+        version: XapiVersion,
+    ) -> Result<Vec<Value>, PipelineError> {
+        if self.is_empty() {
+            return Ok(statements);
+        }
+        let mut texts: Vec<String> = statements.iter().map(Value::to_string).collect();
+        for plugin in &self.validators {
+            if let Err(errors) = plugin
+                .validate(&texts)
+                .map_err(|e| call_failed(plugin, e))?
+            {
+                let first = errors.into_iter().next();
+                return Err(PipelineError::Rejected {
+                    plugin: plugin.name.to_string(),
+                    index: first
+                        .as_ref()
+                        .and_then(|e| e.statement_index)
+                        .map(|i| i as usize),
+                    message: first
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| "rejected".into()),
+                });
+            }
+        }
+        let mut current = statements;
+        for plugin in &self.transformers {
+            let output = plugin
+                .transform(&texts)
+                .map_err(|e| call_failed(plugin, e))?
+                .map_err(|e| match e.statement_index {
+                    // Refusing a named statement is a verdict on the data, like a validator's.
+                    Some(i) => PipelineError::Rejected {
+                        plugin: plugin.name.to_string(),
+                        index: Some(i as usize),
+                        message: e.message,
+                    },
+                    None => failed(plugin, format!("refused the batch: {}", e.message)),
+                })?;
+            let checked = check_output(&current, &output, version).map_err(|reason| {
+                plugin.count_failure();
+                failed(plugin, reason)
+            })?;
+            current = checked;
+            texts = output;
+        }
+        Ok(current)
+    }
+}
+
+/// A transformer's output: one valid statement per input, ids unchanged.
+fn check_output(
+    input: &[Value],
+    output: &[String],
+    version: XapiVersion,
+) -> Result<Vec<Value>, String> {
+    if output.len() != input.len() {
+        return Err(format!(
+            "returned {} statements for {} (one statement out per statement in)",
+            output.len(),
+            input.len()
+        ));
+    }
+    input
+        .iter()
+        .zip(output)
+        .enumerate()
+        .map(|(i, (before, text))| {
+            let after: Value = serde_json::from_str(text)
+                .map_err(|e| format!("statement {i} of its output is not JSON: {e}"))?;
+            validate_statement(&after, version).map_err(|e| {
+                format!("statement {i} of its output is not a valid xAPI statement: {e}")
+            })?;
+            if after.get("id") != before.get("id") {
+                return Err(format!(
+                    "statement {i} of its output changed the statement id"
+                ));
+            }
+            Ok(after)
+        })
+        .collect()
+}

@@ -1,0 +1,232 @@
+//! The HTTP API: axum routers, one module per resource, merged in [`router`].
+
+mod about;
+mod agents;
+mod alternate;
+mod auth;
+mod documents;
+mod error;
+mod error_format;
+mod metrics;
+pub(crate) mod multipart;
+mod statements;
+mod version;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderName, Method};
+use axum::Router;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+pub use alternate::rewrite as alternate_syntax;
+pub use auth::Authenticated;
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+use xlrs_store::{DocumentStore, SideStore, StatementStore};
+use xlrs_xapi::version::XapiVersion;
+
+use crate::auth::CredentialsFile;
+use crate::settings::Settings;
+
+/// Everything a handler needs, shared by all requests.
+#[derive(Clone)]
+pub struct AppState {
+    /// The xAPI versions served, the default first.
+    pub versions: Arc<[XapiVersion]>,
+    /// The statement store chosen by the settings.
+    pub statements: Arc<dyn StatementStore>,
+    /// The document store chosen by the settings.
+    pub documents: Arc<dyn DocumentStore>,
+    /// Where attachments and canonical activity definitions are kept.
+    pub side: Arc<dyn SideStore>,
+    /// The credentials file.
+    pub credentials: Arc<CredentialsFile>,
+    /// The validated settings.
+    pub settings: Arc<Settings>,
+    /// The plugins and the pipeline in force.
+    pub plugins: Arc<xlrs_plugin_host::PluginRegistry>,
+    /// Request and statement counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Bearer-token verification, when `[oidc]` is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// The forwarding outbox, when forwarding targets are configured.
+    pub forwarder: Option<Arc<crate::forward::Forwarder>>,
+}
+
+/// The whole application: `/health`, and the xAPI resources under `/xAPI`.
+pub fn router(state: AppState) -> Router {
+    let xapi = Router::new()
+        .merge(statements::router(state.clone()))
+        .merge(documents::router())
+        .merge(agents::router())
+        .merge(about::xapi_router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            version::negotiate,
+        ));
+    Router::new()
+        .nest("/xAPI", xapi)
+        .merge(about::ops_router())
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/plugins", axum::routing::get(plugins_status))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.settings.request_timeout_secs),
+        ))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::Overloaded(
+                            "the server is at max_concurrent_requests; retry shortly".into(),
+                        )
+                    },
+                ))
+                .load_shed()
+                // Global: `Router::layer` wraps each route apart, and the cap is for all of them.
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    state.settings.max_concurrent_requests,
+                )),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            json_errors,
+        ))
+        // Every request gets an id (or keeps the client's `x-request-id`), returned in the
+        // response and carried by every log line of the request.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+                    tower_http::request_id::MakeRequestUuid,
+                ))
+                .layer(
+                    tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                        |request: &axum::http::Request<axum::body::Body>| {
+                            let id = request
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                            )
+                        },
+                    ),
+                )
+                .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id()),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.settings.max_body_bytes,
+        ))
+        .layer(cors())
+        .with_state(state)
+}
+
+/// Gives every error response the JSON body our own errors have — axum's rejections (a body
+/// over `max_body_bytes`, a method a resource lacks, an unknown path, …) come as plain text or
+/// empty — or, when the request's `Accept` prefers it, the same message as text or HTML.
+async fn json_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let format = error_format::preferred(
+        request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return error_format::render(response, format).await;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error");
+    let message = match status {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than max_body_bytes ({} bytes)",
+            state.settings.max_body_bytes
+        ),
+        axum::http::StatusCode::METHOD_NOT_ALLOWED => {
+            format!("this resource does not support {method} (the Allow header lists its methods)")
+        }
+        axum::http::StatusCode::NOT_FOUND if text.is_empty() => "no such resource".to_string(),
+        _ if text.is_empty() => reason.to_lowercase(),
+        _ => text,
+    };
+    let body = serde_json::json!({
+        "error": reason.to_lowercase().replace(' ', "_"),
+        "message": message,
+    });
+    let mut json = axum::response::IntoResponse::into_response((status, axum::Json(body)));
+    // Keep the version header the inner layers set, and what the status needs (Allow, …).
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    if matches!(
+        status,
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE | axum::http::StatusCode::REQUEST_TIMEOUT
+    ) {
+        // The body was not read to its end: this connection cannot carry another request.
+        json.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    error_format::render(json, format).await
+}
+
+/// Browser-hosted learning content posts straight to the LRS, with credentials.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_credentials(true)
+        .expose_headers([
+            HeaderName::from_static("x-experience-api-version"),
+            HeaderName::from_static("x-experience-api-consistent-through"),
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CONTENT_TYPE,
+        ])
+}
+
+/// `GET /plugins`: loaded plugins, their versions, counters and last load error.
+async fn plugins_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    auth: Authenticated,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    auth.require(&[crate::auth::Scope::AllRead], false)?;
+    Ok(axum::Json(state.plugins.status()))
+}

@@ -1,0 +1,375 @@
+//! The credentials file: usernames, argon2 password hashes, scopes and authorities.
+//!
+//! The server verifies a password once per (user, password) pair and caches the verdict by a
+//! SHA-256 of the pair: argon2 is deliberately slow, and a busy LRS sees the same Basic header
+//! thousands of times a second.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::Scope;
+use xlrs_xapi::version::XapiVersion;
+
+/// Why the credentials file could not be read, written or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// Reading or writing the file failed.
+    #[error("credentials file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON of the expected shape.
+    #[error("credentials file {path} is malformed: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An argument (username, password, agent) is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One stored credential.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Credential {
+    /// Login name for HTTP Basic.
+    pub username: String,
+    /// argon2 PHC string of the password.
+    pub hash: String,
+    /// What the credential may do.
+    pub scopes: Vec<Scope>,
+    /// The authority Agent/Group written into statements; derived from the username when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Value>,
+}
+
+/// The whole credentials file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    /// Every credential, usernames unique.
+    pub credentials: Vec<Credential>,
+}
+
+/// An authenticated caller: who it is, what it may do, and the authority for its statements.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The credential's username.
+    pub username: String,
+    /// Its scopes.
+    pub scopes: Vec<Scope>,
+    /// The authority Agent (or Group) set on statements it writes.
+    pub authority: Value,
+}
+
+impl Principal {
+    /// True if any of `wanted` is held, or a scope that includes it.
+    pub fn allows(&self, wanted: &[Scope], write: bool) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| *s == Scope::All || (!write && *s == Scope::AllRead) || wanted.contains(s))
+    }
+}
+
+/// The authority for a credential: its agent, or an account made from its username.
+pub fn authority_for(credential: &Credential, home_page: &str) -> Value {
+    credential.agent.clone().unwrap_or_else(|| {
+        json!({
+            "objectType": "Agent",
+            "name": credential.username,
+            "account": { "homePage": home_page, "name": credential.username }
+        })
+    })
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, CredentialError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| CredentialError::Invalid(format!("cannot hash password: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+impl Credentials {
+    /// Reads the file; a missing file is an empty set.
+    pub fn read(path: &Path) -> Result<Self, CredentialError> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| CredentialError::Malformed {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(CredentialError::Io {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Writes the file atomically (temp file + rename), readable by the owner only.
+    pub fn write(&self, path: &Path) -> Result<(), CredentialError> {
+        let io = |source| CredentialError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let body = serde_json::to_vec_pretty(self).map_err(|e| CredentialError::Malformed {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        write_private(&tmp, &body).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Adds a credential, or replaces the one with the same username.
+    pub fn upsert(
+        &mut self,
+        username: &str,
+        password: &str,
+        scopes: Vec<Scope>,
+        agent: Option<Value>,
+    ) -> Result<(), CredentialError> {
+        if username.is_empty() || username.contains(':') {
+            return Err(CredentialError::Invalid(
+                "username must be non-empty and contain no ':'".into(),
+            ));
+        }
+        if password.is_empty() {
+            return Err(CredentialError::Invalid(
+                "password must be non-empty".into(),
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(CredentialError::Invalid("give at least one --scope".into()));
+        }
+        if let Some(agent) = &agent {
+            xlrs_xapi::validate::validate_agent(agent, "agent", XapiVersion::V2_0_0)
+                .map_err(|e| CredentialError::Invalid(format!("--agent is not an Agent: {e}")))?;
+        }
+        let credential = Credential {
+            username: username.to_string(),
+            hash: hash_password(password)?,
+            scopes,
+            agent,
+        };
+        match self.credentials.iter_mut().find(|c| c.username == username) {
+            Some(existing) => *existing = credential,
+            None => self.credentials.push(credential),
+        }
+        Ok(())
+    }
+
+    /// Removes a credential; false if there was none of that name.
+    pub fn remove(&mut self, username: &str) -> bool {
+        let before = self.credentials.len();
+        self.credentials.retain(|c| c.username != username);
+        before != self.credentials.len()
+    }
+}
+
+/// Writes a file created with mode 0600.
+pub fn write_private(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(body)?;
+    file.sync_all()
+}
+
+/// The credentials file as the server sees it: reloaded when its modification time changes,
+/// with verified passwords cached.
+pub struct CredentialsFile {
+    path: PathBuf,
+    home_page: String,
+    state: RwLock<Loaded>,
+}
+
+struct Loaded {
+    modified: Option<SystemTime>,
+    by_name: HashMap<String, Credential>,
+    verified: HashMap<[u8; 32], Arc<Principal>>,
+}
+
+fn pair_key(username: &str, password: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(username.as_bytes())
+        .chain_update([0u8])
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into()
+}
+
+impl CredentialsFile {
+    /// Opens the file (it may not exist yet).
+    pub fn open(path: PathBuf, home_page: String) -> Result<Self, CredentialError> {
+        let file = Self {
+            path,
+            home_page,
+            state: RwLock::new(Loaded {
+                modified: None,
+                by_name: HashMap::new(),
+                verified: HashMap::new(),
+            }),
+        };
+        file.reload()?;
+        Ok(file)
+    }
+
+    fn modified(&self) -> Option<SystemTime> {
+        std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    fn reload(&self) -> Result<(), CredentialError> {
+        let modified = self.modified();
+        let creds = Credentials::read(&self.path)?;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.modified = modified;
+        state.by_name = creds
+            .credentials
+            .into_iter()
+            .map(|c| (c.username.clone(), c))
+            .collect();
+        state.verified.clear();
+        Ok(())
+    }
+
+    /// Reloads when the file's modification time changed: one `stat` per request, so a
+    /// credential added or removed with `xlrs auth` counts from the next request on.
+    fn reload_if_changed(&self) {
+        let modified = self.modified();
+        let stale = self
+            .state
+            .read()
+            .map(|s| s.modified != modified)
+            .unwrap_or(true);
+        if stale {
+            if let Err(e) = self.reload() {
+                tracing::error!(error = %e, "keeping the previous credentials");
+            }
+        }
+    }
+
+    /// The principal for a pair verified before (and unchanged since); cheap, never hashes.
+    pub fn cached(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
+        self.reload_if_changed();
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        state.verified.get(&pair_key(username, password)).cloned()
+    }
+
+    /// Checks a username and password (argon2 on a first sight: slow); the principal on success.
+    pub fn authenticate(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
+        self.reload_if_changed();
+        let key = pair_key(username, password);
+        let credential = {
+            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(p) = state.verified.get(&key) {
+                return Some(p.clone());
+            }
+            state.by_name.get(username)?.clone()
+        };
+        if !verify_password(password, &credential.hash) {
+            return None;
+        }
+        let principal = Arc::new(Principal {
+            username: credential.username.clone(),
+            scopes: credential.scopes.clone(),
+            authority: authority_for(&credential, &self.home_page),
+        });
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if state.verified.len() > 10_000 {
+            state.verified.clear();
+        }
+        state.verified.insert(key, principal.clone());
+        Some(principal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_hash_only() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!h.contains("correct horse"));
+    }
+
+    #[test]
+    fn the_all_scope_allows_writes_and_all_read_only_reads() {
+        let p = |scopes| Principal {
+            username: "u".into(),
+            scopes,
+            authority: Value::Null,
+        };
+        assert!(p(vec![Scope::All]).allows(&[Scope::StatementsWrite], true));
+        assert!(!p(vec![Scope::AllRead]).allows(&[Scope::StatementsWrite], true));
+        assert!(p(vec![Scope::AllRead]).allows(&[Scope::StatementsRead], false));
+        assert!(!p(vec![Scope::State]).allows(&[Scope::StatementsRead], false));
+    }
+
+    #[test]
+    fn a_credential_without_agent_gets_an_account_authority() {
+        let c = Credential {
+            username: "lms".into(),
+            hash: String::new(),
+            scopes: vec![Scope::All],
+            agent: None,
+        };
+        let a = authority_for(&c, "https://lrs.example.org");
+        assert_eq!(a["account"]["name"], "lms");
+        assert_eq!(a["account"]["homePage"], "https://lrs.example.org");
+    }
+
+    #[test]
+    fn the_file_reloads_after_a_change() {
+        let dir = std::env::temp_dir().join(format!("xlrs-cred-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("credentials.json");
+        let file = CredentialsFile::open(path.clone(), "http://localhost".into()).unwrap();
+        assert!(file.authenticate("a", "password1").is_none());
+        let mut c = Credentials::default();
+        c.upsert("a", "password1", vec![Scope::All], None).unwrap();
+        c.write(&path).unwrap();
+        // Modification times can be coarse: make sure the rewrite is seen as a change.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(file.authenticate("a", "password1").is_some());
+        assert!(file.authenticate("a", "password2").is_none());
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -1,0 +1,214 @@
+//! ClickHouse as the statement and document store (`store = "clickhouse"`).
+//!
+//! Tables in one database. The statements table holds each statement with its query fields,
+//! ordered by `stored` (the cursor position), with skipping indexes for ids, registrations and
+//! the sparse reference columns; two index tables, filled by materialized views on every insert,
+//! list each agent's and each activity's statements in `stored` order for the filters. The
+//! events table has Ralph's layout (`event_id`, `emission_time`, `event`), which Open edX
+//! Aspects builds its reports on: every statement is written there too, and rows found there
+//! at start-up that the statements table lacks (a Ralph deployment switching to xlrs) are
+//! indexed then, so they are served without a migration.
+//!
+//! One writer per process: inserts are group-committed one round at a time
+//! ([`GroupCommitted`]), and a round becomes visible in one INSERT of one block (ClickHouse
+//! keeps such an insert whole). Documents are in ClickHouse too; attachments and canonical
+//! activity definitions live in the side store.
+//!
+//! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
+//! `query` (statement queries as SQL), `documents`, `adopt` (Ralph's events).
+
+mod adopt;
+mod documents;
+mod query;
+mod schema;
+mod statements;
+
+use std::sync::Arc;
+
+use clickhouse::Client;
+use serde::{Deserialize, Serialize};
+use xlrs_store::group_commit::GroupCommitted;
+use xlrs_store::settings::{check_http_url, SettingError};
+use xlrs_store::{SideStore, StoreError, Stores};
+
+/// Settings of the ClickHouse store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseSettings {
+    /// The server's HTTP interface, `http://` or `https://` (default `http://127.0.0.1:8123`).
+    pub url: String,
+    /// Database holding the tables; created when missing.
+    pub database: String,
+    /// User name (the server's `default` user when unset).
+    pub user: Option<String>,
+    /// Password of `user`.
+    pub password: Option<String>,
+    /// Ralph's table of events (`event_id`, `emission_time`, `event`), which Open edX Aspects
+    /// reads: every stored statement is written there too, and rows found there at start-up
+    /// are indexed and served. Empty: not written.
+    pub events_table: String,
+    /// The table xlrs queries: each statement with its query fields.
+    pub statements_table: String,
+}
+
+impl Default for ClickHouseSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "xapi".into(),
+            user: None,
+            password: None,
+            events_table: "xapi_events_all".into(),
+            statements_table: "xlrs_statements".into(),
+        }
+    }
+}
+
+/// True for a plain SQL identifier: a letter or `_`, then letters, digits or `_`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl ClickHouseSettings {
+    /// Refuses values that cannot work: the URL, and table names spliced into SQL.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        check_http_url("clickhouse.url", &self.url)?;
+        for (key, name, may_be_empty) in [
+            ("clickhouse.database", &self.database, false),
+            ("clickhouse.events_table", &self.events_table, true),
+            ("clickhouse.statements_table", &self.statements_table, false),
+        ] {
+            if !(is_identifier(name) || may_be_empty && name.is_empty()) {
+                return Err(SettingError::new(
+                    key,
+                    format!(
+                        "`{name}` is not a plain identifier (a letter or `_`, then letters, digits, `_`)"
+                    ),
+                ));
+            }
+        }
+        if self.events_table == self.statements_table {
+            return Err(SettingError::new(
+                "clickhouse.statements_table",
+                "must differ from clickhouse.events_table",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A ClickHouse failure as a store error: the server out of reach is
+/// [`StoreError::Unavailable`].
+fn failed(e: clickhouse::error::Error) -> StoreError {
+    match e {
+        clickhouse::error::Error::Network(_) | clickhouse::error::Error::TimedOut => {
+            StoreError::Unavailable(format!("ClickHouse: {e}"))
+        }
+        e => StoreError::Internal(format!("ClickHouse: {e}")),
+    }
+}
+
+/// The database: statements, events and documents tables.
+pub struct ClickHouse {
+    /// A client of the configured database: table names below are unqualified.
+    client: Client,
+    /// The statements table.
+    statements: String,
+    /// The events table, when written.
+    events: Option<String>,
+    /// Held by each document write, so a precondition is checked and acted on at once, and
+    /// the last version handed out (versions order the rows of one document).
+    documents: tokio::sync::Mutex<i64>,
+}
+
+/// Connects, creates or migrates the tables, and indexes the events the statements table
+/// lacks. An unreachable server is [`StoreError::Unavailable`].
+pub async fn open(
+    settings: &ClickHouseSettings,
+    side: Arc<dyn SideStore>,
+) -> Result<Stores, StoreError> {
+    let mut client = Client::default().with_url(&settings.url);
+    if let Some(user) = &settings.user {
+        client = client.with_user(user);
+    }
+    if let Some(password) = &settings.password {
+        client = client.with_password(password);
+    }
+    let db = &settings.database;
+    client
+        .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
+        .execute()
+        .await
+        .map_err(|e| failed(e).unreachable_at(&settings.url))?;
+    let database = Arc::new(ClickHouse {
+        client: client.with_database(db),
+        statements: settings.statements_table.clone(),
+        events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
+        documents: tokio::sync::Mutex::new(0),
+    });
+    database.migrate().await?;
+    let last = database.last_stored().await?;
+    let statements = GroupCommitted::new(database.clone(), side, last);
+    let adopted = database.adopt_events(&statements).await?;
+    if adopted > 0 {
+        tracing::info!(adopted, "indexed statements found in the events table");
+    }
+    Ok(statements.into_stores())
+}
+
+impl ClickHouse {
+    /// Runs one statement that returns nothing.
+    async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        self.client.query(sql).execute().await.map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clickhouse_settings_that_cannot_work_are_refused_at_start() {
+        assert!(ClickHouseSettings::default().validate().is_ok());
+        for (bad, key) in [
+            (
+                ClickHouseSettings {
+                    url: "tcp://127.0.0.1:9000".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.url",
+            ),
+            (
+                ClickHouseSettings {
+                    database: "xapi; DROP TABLE x".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.database",
+            ),
+            (
+                ClickHouseSettings {
+                    statements_table: "xapi_events_all".into(),
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.statements_table",
+            ),
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(SettingError { key: k, .. }) if k == key),
+                "{key} is checked"
+            );
+        }
+        let without_events = ClickHouseSettings {
+            events_table: String::new(),
+            ..ClickHouseSettings::default()
+        };
+        assert!(
+            without_events.validate().is_ok(),
+            "an empty events table turns it off"
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The tables: statements with their skipping indexes, the agent and activity index tables and
+//! the views that fill them, Ralph's events table, the documents table; and their layout
+//! version.
+
+use xlrs_store::StoreError;
+
+use crate::{failed, ClickHouse};
+
+/// Layout version of the tables; bump with a migration when it changes.
+const SCHEMA_VERSION: u32 = 1;
+
+impl ClickHouse {
+    /// Creates the tables, views and indexes that are missing, and refuses a layout newer
+    /// than this xlrs knows.
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        let meta = "xlrs_meta";
+        self.execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {meta} (key String, value UInt32) \
+             ENGINE = ReplacingMergeTree ORDER BY key"
+        ))
+        .await?;
+        let version: Option<u32> = self
+            .client
+            .query(&format!(
+                "SELECT max(value) FROM {meta} WHERE key = 'schema_version' HAVING count() > 0"
+            ))
+            .fetch_optional()
+            .await
+            .map_err(failed)?;
+        if let Some(v) = version.filter(|v| *v > SCHEMA_VERSION) {
+            return Err(StoreError::Internal(format!(
+                "the database has layout version {v}, newer than this xlrs knows ({SCHEMA_VERSION}); upgrade xlrs"
+            )));
+        }
+        // Skipping indexes: bloom filters for ids and registrations (many values, each in few
+        // granules), sets for the sparse reference columns (a granule without any reference is
+        // skipped by `!= nil`). Agents and activities have index tables of their own (below);
+        // verbs and authorities are few, so a bloom filter would skip nothing.
+        self.execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (
+                id UUID,
+                stored Int64,
+                verb String,
+                agents Array(String),
+                direct_agents Array(String),
+                activities Array(String),
+                direct_activities Array(String),
+                registration String,
+                statement_ref UUID,
+                voids UUID,
+                authority String,
+                content_hash String,
+                body String CODEC(ZSTD(1)),
+                INDEX id_bf id TYPE bloom_filter GRANULARITY 1,
+                INDEX registration_bf registration TYPE bloom_filter GRANULARITY 1,
+                INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 1,
+                INDEX voids_set voids TYPE set(0) GRANULARITY 1
+            ) ENGINE = MergeTree ORDER BY (stored, id)",
+            self.statements
+        ))
+        .await?;
+        for (kind, list) in [("agent", "agents"), ("activity", "activities")] {
+            // The agent and activity filters' index: one row per (key, statement), ordered by
+            // key then `stored`, filled by ClickHouse on every insert into the statements table.
+            let index = format!("{}_by_{kind}", self.statements);
+            let existed: u8 = self
+                .client
+                .query(&format!("EXISTS TABLE {index}"))
+                .fetch_one()
+                .await
+                .map_err(failed)?;
+            self.execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
+                 ENGINE = MergeTree ORDER BY ({kind}, stored)"
+            ))
+            .await?;
+            let select = format!(
+                "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {}",
+                self.statements
+            );
+            self.execute(&format!(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS {index}_mv TO {index} AS {select}"
+            ))
+            .await?;
+            if existed == 0 {
+                self.execute(&format!("INSERT INTO {index} {select}"))
+                    .await?;
+            }
+        }
+        self.execute(crate::documents::SCHEMA).await?;
+        if let Some(events) = &self.events {
+            // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
+            self.execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {events} (
+                    event_id UUID NOT NULL,
+                    emission_time DateTime64(6) NOT NULL,
+                    event String NOT NULL
+                ) ENGINE MergeTree ORDER BY (emission_time, event_id)
+                PRIMARY KEY (emission_time, event_id)"
+            ))
+            .await?;
+        }
+        if version != Some(SCHEMA_VERSION) {
+            self.execute(&format!(
+                "INSERT INTO {meta} (key, value) VALUES ('schema_version', {SCHEMA_VERSION})"
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The newest position in the statements table (0 when it is empty).
+    pub(crate) async fn last_stored(&self) -> Result<i64, StoreError> {
+        self.client
+            .query(&format!("SELECT max(stored) FROM {}", self.statements))
+            .fetch_one()
+            .await
+            .map_err(failed)
+    }
+}

@@ -1,0 +1,102 @@
+//! The statements as group commit and the API see them: what a round needs to know, the round
+//! handed to [`Elasticsearch::write_round`], and the reads, bounded while a round is in flight.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use elasticsearch::http::Method;
+use serde_json::Value;
+use uuid::Uuid;
+use xlrs_store::group_commit::{Positioned, RoundWriter, StatementReader};
+use xlrs_store::page::merge_page;
+use xlrs_store::rules::Stored;
+use xlrs_store::{Page, StoreError, StoredStatement};
+use xlrs_xapi::query::StatementQuery;
+use xlrs_xapi::statement::PreparedStatement;
+
+use crate::write::QueryDoc;
+use crate::Elasticsearch;
+
+impl RoundWriter for Elasticsearch {
+    /// The query-index documents of the ids, by id.
+    type Known = HashMap<Uuid, QueryDoc>;
+
+    /// Its own id, the one it voids, and the one its StatementRef points at (whose filter
+    /// fields it copies).
+    fn ids(statement: &PreparedStatement) -> impl Iterator<Item = Uuid> {
+        std::iter::once(statement.id)
+            .chain(statement.index.voids)
+            .chain(statement.index.statement_ref)
+    }
+
+    /// Takes back a failed round first, if one is left, so nothing is written before it is.
+    async fn known(&self, ids: Vec<Uuid>) -> Result<(Stored, Self::Known), StoreError> {
+        {
+            let mut undo = self.undo.lock().await;
+            if !undo.is_empty() {
+                self.undo(&undo).await?;
+                undo.clear();
+                self.undo_pending.store(false, Ordering::SeqCst);
+            }
+        }
+        self.ready().await?;
+        let known = self.known_docs(ids).await?;
+        let stored = known
+            .iter()
+            .map(|(id, k)| (*id, k.content_hash.clone(), k.voids.is_some()))
+            .collect();
+        Ok((stored, known))
+    }
+
+    async fn write(&self, round: &[Positioned<'_>], known: &Self::Known) -> Result<(), StoreError> {
+        self.write_round(round, known, true).await
+    }
+}
+
+#[async_trait]
+impl StatementReader for Elasticsearch {
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
+        self.ready().await?;
+        let reply = self
+            .es
+            .call(
+                Method::Get,
+                &format!("/{}/_doc/{id}", self.query_index),
+                &[("_source_includes", "stored,voided_at,body")],
+                None,
+                false,
+            )
+            .await?;
+        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
+            return Ok(None);
+        }
+        let source = reply.body.get("_source").unwrap_or(&Value::Null);
+        let stored = source
+            .get("stored")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MAX);
+        let voided_at = source.get("voided_at").and_then(Value::as_i64);
+        let body = source
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        // A real-time GET: the bound is checked on what it returned.
+        self.bounded(|bound| {
+            let found = (stored <= bound).then(|| StoredStatement {
+                body: body.clone(),
+                voided: voided_at.is_some_and(|at| at <= bound),
+                stored,
+            });
+            async move { Ok(found) }
+        })
+        .await
+    }
+
+    async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
+        self.ready().await?;
+        let rows = self.bounded(|bound| self.search(q, bound)).await?;
+        Ok(merge_page(q, rows, Vec::new()))
+    }
+}

@@ -1,0 +1,165 @@
+//! Attachments (content-addressed) and canonical activity definitions (every stored
+//! definition of an activity merged in commit order), for this store's statements and for
+//! those of stores that keep them here.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::Value;
+use xlrs_store::{Attachment, SideStore, StoreError};
+use xlrs_xapi::activity;
+
+use crate::{internal, SqliteStore};
+
+/// Merges definitions into the activities table, writing only what changes.
+pub(crate) fn merge_definitions(
+    tx: &Transaction<'_>,
+    definitions: &[(String, Value)],
+) -> Result<(), StoreError> {
+    let mut cache = HashMap::new();
+    for (id, definition) in definitions {
+        merge_cached(tx, &mut cache, id, definition)?;
+    }
+    Ok(())
+}
+
+/// Canonical activity definitions the writer keeps in memory, so a statement repeating a known
+/// definition costs a map lookup instead of a read and a parse.
+pub(crate) const CACHED_DEFINITIONS: usize = 100_000;
+
+/// Merges one definition into the activities table, starting from the canonical definition in
+/// `cache` or else the table, and keeps the result in `cache`.
+pub(crate) fn merge_cached(
+    tx: &Transaction<'_>,
+    cache: &mut HashMap<String, Value>,
+    id: &str,
+    definition: &Value,
+) -> Result<(), StoreError> {
+    let merged = match cache.get_mut(id) {
+        Some(canonical) => {
+            if !activity::merge(canonical, definition) {
+                return Ok(());
+            }
+            canonical.to_string()
+        }
+        None => {
+            let (canonical, changed) = match stored_definition(tx, id)? {
+                Some(mut canonical) => {
+                    let changed = activity::merge(&mut canonical, definition);
+                    (canonical, changed)
+                }
+                None => (definition.clone(), true),
+            };
+            let text = changed.then(|| canonical.to_string());
+            if cache.len() >= CACHED_DEFINITIONS {
+                cache.clear();
+            }
+            cache.insert(id.to_string(), canonical);
+            match text {
+                Some(text) => text,
+                None => return Ok(()),
+            }
+        }
+    };
+    tx.prepare_cached("INSERT OR REPLACE INTO activities (id, definition) VALUES (?1, ?2)")
+        .and_then(|mut put| put.execute(params![id, merged]))
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// The canonical definition stored for an activity, if any.
+fn stored_definition(tx: &Transaction<'_>, id: &str) -> Result<Option<Value>, StoreError> {
+    let text: Option<String> = tx
+        .prepare_cached("SELECT definition FROM activities WHERE id = ?1")
+        .and_then(|mut get| get.query_row([id], |r| r.get(0)).optional())
+        .map_err(internal)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// Keeps attachment contents (content-addressed: a repeat is a no-op).
+pub(crate) fn insert_attachments(
+    tx: &Transaction<'_>,
+    attachments: &[Attachment],
+) -> Result<(), StoreError> {
+    let mut attach = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(internal)?;
+    for a in attachments {
+        attach
+            .execute(params![a.sha2, a.content_type, a.content])
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl SideStore for SqliteStore {
+    async fn keep_attachments(&self, attachments: Vec<Attachment>) -> Result<(), StoreError> {
+        if attachments.is_empty() {
+            return Ok(());
+        }
+        self.write_aside(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            insert_attachments(&tx, &attachments)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn merge_definitions(&self, definitions: Vec<(String, Value)>) -> Result<(), StoreError> {
+        if definitions.is_empty() {
+            return Ok(());
+        }
+        self.write_aside(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            merge_definitions(&tx, &definitions)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
+        let sha2s = sha2s.to_vec();
+        self.read(move |conn| {
+            let mut st = conn
+                .prepare_cached("SELECT content_type, content FROM attachments WHERE sha2 = ?1")
+                .map_err(internal)?;
+            let mut out = Vec::new();
+            for sha2 in sha2s {
+                if let Some((content_type, content)) = st
+                    .query_row([&sha2], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(internal)?
+                {
+                    out.push(Attachment {
+                        sha2,
+                        content_type,
+                        content,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        let id = id.to_string();
+        let text: Option<String> = self
+            .read(move |conn| {
+                conn.prepare_cached("SELECT definition FROM activities WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([&id], |r| r.get(0)).optional())
+                    .map_err(internal)
+            })
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Internal(e.to_string())))
+            .transpose()
+    }
+}

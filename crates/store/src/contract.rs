@@ -1,0 +1,501 @@
+//! The store contract: behaviours every statement and document store must have, as one generic
+//! suite. Unit tests run it on SQLite; the integration tests run it on every database server.
+//! Each check panics with the rule it found broken.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use xlrs_xapi::query::StatementQuery;
+use xlrs_xapi::statement::{prepare, PreparedStatement, VOIDED_VERB};
+use xlrs_xapi::version::XapiVersion;
+
+use crate::{
+    Attachment, Document, DocumentKind, DocumentScope, DocumentStore, Page, Precondition,
+    SideStore, StatementStore, StoreError,
+};
+
+fn authority() -> Value {
+    json!({"objectType": "Agent", "account": {"homePage": "http://localhost", "name": "contract"}})
+}
+
+/// A statement by a unique agent on a unique activity, unless told otherwise.
+fn statement(actor: &str, verb: &str, activity: &str) -> Value {
+    json!({
+        "id": Uuid::new_v4().to_string(),
+        "actor": {"objectType": "Agent", "mbox": format!("mailto:{actor}@example.org")},
+        "verb": {"id": verb},
+        "object": {"objectType": "Activity", "id": activity}
+    })
+}
+
+fn prepared(v: Value) -> PreparedStatement {
+    prepare(v, &authority(), XapiVersion::V2_0_0, Uuid::new_v4).expect("test statement prepares")
+}
+
+fn ids(page: &Page) -> Vec<String> {
+    page.statements
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<Value>(b).expect("stored JSON")["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+fn query() -> StatementQuery {
+    StatementQuery {
+        limit: 100,
+        ..StatementQuery::default()
+    }
+}
+
+/// Runs every statement-store check on a store and the side store it keeps attachments and
+/// definitions in; a tag keeps the data apart from other runs on the same store.
+pub async fn statement_store(store: &dyn StatementStore, side: &dyn SideStore) {
+    let tag = Uuid::new_v4().simple().to_string();
+    stored_statements_come_back_with_stored_and_timestamp(store, &tag).await;
+    an_identical_resend_is_a_no_op_and_a_different_one_conflicts(store, &tag).await;
+    a_failing_batch_keeps_nothing(store, &tag).await;
+    voided_statements_leave_queries_but_voiding_ones_stay(store, &tag).await;
+    filters_select_what_they_name(store, &tag).await;
+    pages_have_no_gaps_or_repeats_while_others_insert(store, &tag).await;
+    activity_definitions_merge_every_statement_that_defines_them(store, side, &tag).await;
+    attachments_are_kept_with_their_statements(store, side, &tag).await;
+}
+
+async fn activity_definitions_merge_every_statement_that_defines_them(
+    store: &dyn StatementStore,
+    side: &dyn SideStore,
+    tag: &str,
+) {
+    let activity = format!("http://example.org/{tag}/defined");
+    let with_definition = |definition: Value| {
+        let mut s = statement(tag, "http://example.org/verb", &activity);
+        s["object"]["definition"] = definition;
+        prepared(s)
+    };
+    assert_eq!(
+        side.activity_definition(&activity).await.expect("reads"),
+        None,
+        "an activity nobody defined has no definition"
+    );
+    store
+        .insert(
+            vec![with_definition(json!({"name": {"en-US": "meeting"}}))],
+            vec![],
+        )
+        .await
+        .expect("insert");
+    store
+        .insert(
+            vec![with_definition(
+                json!({"name": {"fr": "réunion"}, "type": "http://t"}),
+            )],
+            vec![],
+        )
+        .await
+        .expect("insert");
+    assert_eq!(
+        side.activity_definition(&activity).await.expect("reads"),
+        Some(json!({"name": {"en-US": "meeting", "fr": "réunion"}, "type": "http://t"})),
+        "the canonical definition holds every language it was given"
+    );
+}
+
+async fn attachments_are_kept_with_their_statements(
+    store: &dyn StatementStore,
+    side: &dyn SideStore,
+    tag: &str,
+) {
+    let content = format!("notes of {tag}").into_bytes();
+    let sha2 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&content))
+    };
+    let attachment = Attachment {
+        sha2: sha2.clone(),
+        content_type: "text/plain".into(),
+        content,
+    };
+    let s = prepared(statement(
+        tag,
+        "http://v/attached",
+        &format!("http://act/{tag}/a"),
+    ));
+    store
+        .insert(vec![s], vec![attachment.clone()])
+        .await
+        .expect("insert with an attachment");
+    assert_eq!(
+        side.attachments(&[sha2, "0".repeat(64)])
+            .await
+            .expect("reads"),
+        vec![attachment],
+        "an attachment is found by its SHA-256, an unknown hash is left out"
+    );
+}
+
+async fn stored_statements_come_back_with_stored_and_timestamp(
+    store: &dyn StatementStore,
+    tag: &str,
+) {
+    let s = prepared(statement(
+        &format!("a-{tag}"),
+        "http://v/1",
+        &format!("http://act/{tag}/1"),
+    ));
+    let id = s.id;
+    store.insert(vec![s], vec![]).await.expect("insert");
+    let got = store
+        .get(id)
+        .await
+        .expect("get")
+        .expect("statement is stored");
+    let v: Value = serde_json::from_str(&got.body).expect("JSON");
+    assert!(v["stored"].is_string(), "stored is set");
+    assert_eq!(
+        v["timestamp"], v["stored"],
+        "a missing timestamp is set to stored"
+    );
+    assert!(!got.voided);
+}
+
+async fn an_identical_resend_is_a_no_op_and_a_different_one_conflicts(
+    store: &dyn StatementStore,
+    tag: &str,
+) {
+    let original = statement(
+        &format!("b-{tag}"),
+        "http://v/1",
+        &format!("http://act/{tag}/2"),
+    );
+    store
+        .insert(vec![prepared(original.clone())], vec![])
+        .await
+        .expect("first insert");
+    store
+        .insert(vec![prepared(original.clone())], vec![])
+        .await
+        .expect("identical re-send accepted");
+    let mut q = query();
+    q.activity = Some(format!("http://act/{tag}/2"));
+    assert_eq!(
+        store.query(&q).await.expect("query").statements.len(),
+        1,
+        "no duplicate"
+    );
+    let mut changed = original;
+    changed["verb"]["id"] = json!("http://v/other");
+    let err = store.insert(vec![prepared(changed)], vec![]).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict(_))),
+        "conflicting id is refused: {err:?}"
+    );
+}
+
+async fn a_failing_batch_keeps_nothing(store: &dyn StatementStore, tag: &str) {
+    let existing = statement(
+        &format!("c-{tag}"),
+        "http://v/1",
+        &format!("http://act/{tag}/3"),
+    );
+    store
+        .insert(vec![prepared(existing.clone())], vec![])
+        .await
+        .expect("insert");
+    let fresh = statement(
+        &format!("c-{tag}"),
+        "http://v/1",
+        &format!("http://act/{tag}/3"),
+    );
+    let fresh_id = Uuid::parse_str(fresh["id"].as_str().unwrap_or_default()).expect("uuid");
+    let mut conflicting = existing;
+    conflicting["verb"]["id"] = json!("http://v/changed");
+    let r = store
+        .insert(vec![prepared(fresh), prepared(conflicting)], vec![])
+        .await;
+    assert!(r.is_err(), "the batch fails");
+    assert!(
+        store.get(fresh_id).await.expect("get").is_none(),
+        "nothing of a failed batch is kept"
+    );
+}
+
+async fn voided_statements_leave_queries_but_voiding_ones_stay(
+    store: &dyn StatementStore,
+    tag: &str,
+) {
+    let activity = format!("http://act/{tag}/void");
+    let target = prepared(statement(&format!("d-{tag}"), "http://v/1", &activity));
+    let target_id = target.id;
+    store.insert(vec![target], vec![]).await.expect("insert");
+    let voiding = json!({
+        "actor": {"mbox": format!("mailto:d-{tag}@example.org")},
+        "verb": {"id": VOIDED_VERB},
+        "object": {"objectType": "StatementRef", "id": target_id.to_string()}
+    });
+    let voiding = prepared(voiding);
+    let voiding_id = voiding.id;
+    store
+        .insert(vec![voiding], vec![])
+        .await
+        .expect("voiding insert");
+    assert!(
+        store
+            .get(target_id)
+            .await
+            .expect("get")
+            .expect("kept")
+            .voided,
+        "target is voided"
+    );
+    let mut q = query();
+    q.activity = Some(activity);
+    let page = store.query(&q).await.expect("query");
+    assert_eq!(
+        ids(&page),
+        vec![voiding_id.to_string()],
+        "voided statement is left out; the voiding one matches through its StatementRef"
+    );
+    let void_the_voiding = json!({
+        "actor": {"mbox": format!("mailto:d-{tag}@example.org")},
+        "verb": {"id": VOIDED_VERB},
+        "object": {"objectType": "StatementRef", "id": voiding_id.to_string()}
+    });
+    let r = store.insert(vec![prepared(void_the_voiding)], vec![]).await;
+    assert!(
+        matches!(r, Err(StoreError::Rejected(_))),
+        "a voiding statement cannot be voided: {r:?}"
+    );
+}
+
+async fn filters_select_what_they_name(store: &dyn StatementStore, tag: &str) {
+    let registration = Uuid::new_v4();
+    let mut with_context = statement(
+        &format!("e-{tag}"),
+        "http://v/filter",
+        &format!("http://act/{tag}/f1"),
+    );
+    with_context["context"] = json!({
+        "registration": registration.to_string(),
+        "instructor": {"mbox": format!("mailto:teacher-{tag}@example.org")},
+        "contextActivities": {"parent": [{"id": format!("http://act/{tag}/course")}]}
+    });
+    let other = statement(
+        &format!("f-{tag}"),
+        "http://v/other",
+        &format!("http://act/{tag}/f2"),
+    );
+    let a = prepared(with_context);
+    let a_id = a.id.to_string();
+    store
+        .insert(vec![a, prepared(other)], vec![])
+        .await
+        .expect("insert");
+    let check = |q: StatementQuery, expect: Vec<String>, rule: &'static str| async move {
+        assert_eq!(
+            ids(&store.query(&q).await.expect("query")),
+            expect,
+            "{rule}"
+        );
+    };
+    let mut q = query();
+    q.agent = Some(format!("mbox:mailto:e-{tag}@example.org"));
+    check(q, vec![a_id.clone()], "agent matches the actor").await;
+    let mut q = query();
+    q.agent = Some(format!("mbox:mailto:teacher-{tag}@example.org"));
+    check(q.clone(), vec![], "an instructor is not the actor").await;
+    q.related_agents = true;
+    check(
+        q,
+        vec![a_id.clone()],
+        "related_agents matches the instructor",
+    )
+    .await;
+    let mut q = query();
+    q.activity = Some(format!("http://act/{tag}/course"));
+    check(q.clone(), vec![], "a parent activity is not the object").await;
+    q.related_activities = true;
+    check(
+        q,
+        vec![a_id.clone()],
+        "related_activities matches context activities",
+    )
+    .await;
+    let mut q = query();
+    q.registration = Some(registration.to_string());
+    check(q, vec![a_id.clone()], "registration matches").await;
+    let mut q = query();
+    q.verb = Some("http://v/filter".into());
+    q.agent = Some(format!("mbox:mailto:e-{tag}@example.org"));
+    check(q, vec![a_id], "filters combine with AND").await;
+}
+
+async fn pages_have_no_gaps_or_repeats_while_others_insert(store: &dyn StatementStore, tag: &str) {
+    let verb = format!("http://v/paging/{tag}");
+    let first: Vec<PreparedStatement> = (0..5)
+        .map(|i| {
+            prepared(statement(
+                &format!("g-{tag}"),
+                &verb,
+                &format!("http://act/{tag}/p{i}"),
+            ))
+        })
+        .collect();
+    let mut expected: Vec<String> = first.iter().rev().map(|p| p.id.to_string()).collect();
+    store.insert(first, vec![]).await.expect("insert");
+    let mut q = query();
+    q.verb = Some(verb.clone());
+    q.limit = 2;
+    let mut seen = Vec::new();
+    let mut page = store.query(&q).await.expect("query");
+    loop {
+        seen.extend(ids(&page));
+        // Someone else inserts between page fetches.
+        store
+            .insert(
+                vec![prepared(statement(
+                    &format!("g-{tag}"),
+                    &verb,
+                    "http://act/late",
+                ))],
+                vec![],
+            )
+            .await
+            .expect("insert");
+        let Some(position) = page.more else { break };
+        q.after = Some(position);
+        page = store.query(&q).await.expect("next page");
+    }
+    assert_eq!(
+        seen, expected,
+        "newest first, every statement once, later inserts not mixed in"
+    );
+    let mut asc = query();
+    asc.verb = Some(verb);
+    asc.ascending = true;
+    asc.limit = 5;
+    expected.reverse();
+    assert_eq!(
+        ids(&store.query(&asc).await.expect("query")),
+        expected,
+        "ascending is oldest first"
+    );
+}
+
+/// Runs every document-store check.
+pub async fn document_store(store: &dyn DocumentStore) {
+    let tag = Uuid::new_v4().simple().to_string();
+    let scope = DocumentScope {
+        kind: DocumentKind::State,
+        activity_id: format!("http://act/{tag}"),
+        agent: format!("mbox:mailto:{tag}@example.org"),
+        registration: String::new(),
+    };
+    let doc = |content: &str, etag: &str, updated: i64| Document {
+        content: content.as_bytes().to_vec(),
+        content_type: "application/json".into(),
+        etag: etag.into(),
+        updated,
+    };
+    store
+        .put_document(&scope, "s1", doc("{\"a\":1}", "e1", 10), Precondition::None)
+        .await
+        .expect("put");
+    let got = store
+        .get_document(&scope, "s1")
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(got.content, b"{\"a\":1}".to_vec());
+    assert_eq!(got.etag, "e1");
+    let r = store
+        .put_document(
+            &scope,
+            "s1",
+            doc("{}", "e2", 20),
+            Precondition::IfMatch("nope".into()),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::PreconditionFailed(_))),
+        "If-Match must match: {r:?}"
+    );
+    let r = store
+        .put_document(&scope, "s1", doc("{}", "e2", 20), Precondition::IfNoneMatch)
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::PreconditionFailed(_))),
+        "If-None-Match: * fails on an existing document"
+    );
+    store
+        .put_document(
+            &scope,
+            "s1",
+            doc("{}", "e2", 20),
+            Precondition::IfMatch("e1".into()),
+        )
+        .await
+        .expect("matching If-Match");
+    store
+        .put_document(&scope, "s2", doc("{}", "e3", 30), Precondition::IfNoneMatch)
+        .await
+        .expect("new document");
+    assert_eq!(
+        store.list_documents(&scope, None).await.expect("list").0,
+        vec!["s1", "s2"]
+    );
+    assert_eq!(
+        store
+            .list_documents(&scope, Some(25))
+            .await
+            .expect("list")
+            .0,
+        vec!["s2"],
+        "since filters by update time"
+    );
+    let with_registration = DocumentScope {
+        registration: Uuid::new_v4().to_string(),
+        ..scope.clone()
+    };
+    store
+        .put_document(
+            &with_registration,
+            "s3",
+            doc("{}", "e4", 40),
+            Precondition::None,
+        )
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .list_documents(&scope, None)
+            .await
+            .expect("list")
+            .0
+            .len(),
+        2,
+        "registrations are kept apart"
+    );
+    assert!(store
+        .delete_document(&scope, "s2", Precondition::None)
+        .await
+        .expect("delete"));
+    store.delete_documents(&scope).await.expect("delete all");
+    assert!(
+        store
+            .get_document(&with_registration, "s3")
+            .await
+            .expect("get")
+            .is_none(),
+        "delete without registration removes every registration's"
+    );
+    assert!(store
+        .list_documents(&scope, None)
+        .await
+        .expect("list")
+        .0
+        .is_empty());
+}

@@ -1,0 +1,312 @@
+//! Group commit, as the database stores (ClickHouse, MongoDB, Elasticsearch) do it: insert
+//! calls wait in a queue, and whoever takes the writer next commits every queued call in one
+//! round: each call's batch is checked against what is stored and the calls before it (a
+//! refused call is answered at once), the accepted statements get their positions and are
+//! written together, and every accepted call shares the round's outcome. A database store
+//! supplies only its reads and writes ([`RoundWriter`], [`StatementReader`]).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+use xlrs_xapi::query::StatementQuery;
+use xlrs_xapi::statement::{finish_body, PreparedStatement};
+use xlrs_xapi::time::format_micros;
+
+use crate::positions::Positions;
+use crate::rules::Stored;
+use crate::{
+    Attachment, DocumentStore, Page, SideStore, StatementStore, StoreError, StoredStatement, Stores,
+};
+
+/// One insert call waiting for its round.
+pub struct Job {
+    /// The statements, in request order.
+    pub batch: Vec<PreparedStatement>,
+    /// Their attachments.
+    pub attachments: Vec<Attachment>,
+    /// Where the outcome goes.
+    pub reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Answers every job with the same outcome.
+pub fn answer(jobs: impl IntoIterator<Item = Job>, outcome: &Result<(), StoreError>) {
+    for job in jobs {
+        let _ = job.reply.send(outcome.clone());
+    }
+}
+
+/// Checks each job of a round against what is stored and the jobs before it; the refused
+/// ones get their answer at once. Returns the accepted jobs with the indexes to write.
+pub fn accept(jobs: Vec<Job>, mut stored: Stored) -> Vec<(Job, Vec<usize>)> {
+    let mut accepted: Vec<(Job, Vec<usize>)> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match stored.check(&job.batch) {
+            Ok(keep) => {
+                stored.add(&job.batch, &keep);
+                accepted.push((job, keep));
+            }
+            Err(e) => {
+                let _ = job.reply.send(Err(e));
+            }
+        }
+    }
+    accepted
+}
+
+/// The statements of accepted jobs, in commit order.
+pub fn accepted_statements(accepted: &[(Job, Vec<usize>)]) -> Vec<&PreparedStatement> {
+    accepted
+        .iter()
+        .flat_map(|(job, keep)| keep.iter().map(|&i| &job.batch[i]))
+        .collect()
+}
+
+/// The activity definitions `statements` carry, in order.
+pub fn definitions<'a>(
+    statements: impl IntoIterator<Item = &'a PreparedStatement>,
+) -> Vec<(String, Value)> {
+    statements
+        .into_iter()
+        .flat_map(|s| s.index.definitions.iter().cloned())
+        .collect()
+}
+
+/// A statement of a round at the position it is written at.
+#[derive(Debug, Clone, Copy)]
+pub struct Positioned<'a> {
+    /// The statement.
+    pub statement: &'a PreparedStatement,
+    /// Its position: `stored`, µs since the epoch.
+    pub stored: i64,
+}
+
+impl Positioned<'_> {
+    /// The statement as stored: with `stored`, and `timestamp` when the client gave none.
+    pub fn body(&self) -> String {
+        finish_body(
+            &self.statement.body,
+            &format_micros(self.stored),
+            self.statement.needs_timestamp,
+        )
+    }
+}
+
+/// What a database store writes with: what it holds of a round's ids, and the round itself.
+pub trait RoundWriter: Send + Sync + 'static {
+    /// What the writes need to know of the stored statements a round asks about, beyond
+    /// the content hashes and voiding statements every store checks.
+    type Known: Send + Sync;
+
+    /// The ids a round asks about for `statement`: its own and the one it voids.
+    fn ids(statement: &PreparedStatement) -> impl Iterator<Item = Uuid> {
+        std::iter::once(statement.id).chain(statement.index.voids)
+    }
+
+    /// What is stored of `ids`.
+    fn known(
+        &self,
+        ids: Vec<Uuid>,
+    ) -> impl Future<Output = Result<(Stored, Self::Known), StoreError>> + Send;
+
+    /// Writes a round's statements at their positions: all of them or none.
+    fn write(
+        &self,
+        round: &[Positioned<'_>],
+        known: &Self::Known,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The reads of a database store.
+#[async_trait]
+pub trait StatementReader: Send + Sync + 'static {
+    /// One statement by id, voided or not.
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError>;
+    /// A page of non-voided statements matching the query.
+    async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError>;
+}
+
+/// What a group-committed store holds, shared with the round tasks.
+struct Shared<D> {
+    database: Arc<D>,
+    side: Arc<dyn SideStore>,
+    /// Insert calls waiting for the next round.
+    queue: std::sync::Mutex<Vec<Job>>,
+    /// The last position handed out; held by the round in progress, so rounds never overlap.
+    last: tokio::sync::Mutex<i64>,
+    positions: Positions,
+}
+
+/// A database store's statements: its reads, and its writes by group commit.
+pub struct GroupCommitted<D> {
+    shared: Arc<Shared<D>>,
+}
+
+impl<D: RoundWriter + StatementReader> GroupCommitted<D> {
+    /// Commits to `database`, whose last position is `last`, keeping attachments and
+    /// definitions in `side`.
+    pub fn new(database: Arc<D>, side: Arc<dyn SideStore>, last: i64) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                database,
+                side,
+                queue: std::sync::Mutex::new(Vec::new()),
+                last: tokio::sync::Mutex::new(last),
+                positions: Positions::default(),
+            }),
+        }
+    }
+
+    /// The stores of a database that keeps documents too: its statements by group commit, its
+    /// documents, and the side store.
+    pub fn into_stores(self) -> Stores
+    where
+        D: DocumentStore,
+    {
+        Stores {
+            documents: self.shared.database.clone(),
+            side: self.shared.side.clone(),
+            statements: Arc::new(self),
+        }
+    }
+
+    /// Writes statements found in the database that it does not serve yet (written by Ralph,
+    /// say) with `write`, each at its position: after the last one and not before its hint,
+    /// oldest (by hint) first; returns how many.
+    pub async fn adopt<W>(
+        &self,
+        mut found: Vec<(i64, PreparedStatement)>,
+        write: W,
+    ) -> Result<u64, StoreError>
+    where
+        W: AsyncFnOnce(&[Positioned<'_>]) -> Result<(), StoreError>,
+    {
+        if found.is_empty() {
+            return Ok(0);
+        }
+        found.sort_by_key(|(hint, s)| (*hint, s.id));
+        let mut last = self.shared.last.lock().await;
+        let mut position = *last;
+        let round: Vec<Positioned> = found
+            .iter()
+            .map(|(hint, statement)| {
+                position = (*hint).max(position + 1);
+                Positioned {
+                    statement,
+                    stored: position,
+                }
+            })
+            .collect();
+        write(&round).await?;
+        *last = position;
+        self.shared
+            .side
+            .merge_definitions(definitions(found.iter().map(|(_, s)| s)))
+            .await?;
+        Ok(round.len() as u64)
+    }
+}
+
+impl<D: RoundWriter> Shared<D> {
+    /// Commits queued jobs in one round, answering each.
+    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
+        let ids = jobs
+            .iter()
+            .flat_map(|j| &j.batch)
+            .flat_map(D::ids)
+            .collect();
+        let (stored, known) = match self.database.known(ids).await {
+            Ok(found) => found,
+            Err(e) => return answer(jobs, &Err(e)),
+        };
+        let mut accepted = accept(jobs, stored);
+        let outcome = self.write(&mut accepted, &known, last).await;
+        answer(accepted.into_iter().map(|(job, _)| job), &outcome);
+    }
+
+    /// Writes the accepted jobs of a round: attachments first, then the statements at their
+    /// positions, then their activity definitions.
+    async fn write(
+        &self,
+        accepted: &mut [(Job, Vec<usize>)],
+        known: &D::Known,
+        last: &mut i64,
+    ) -> Result<(), StoreError> {
+        let attachments: Vec<Attachment> = accepted
+            .iter_mut()
+            .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
+            .collect();
+        if !attachments.is_empty() {
+            self.side.keep_attachments(attachments).await?;
+        }
+        let statements = accepted_statements(accepted);
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let mut positions = self.positions.start(*last);
+        let round: Vec<Positioned> = statements
+            .iter()
+            .map(|statement| Positioned {
+                statement,
+                stored: positions.next_position(),
+            })
+            .collect();
+        self.database.write(&round, known).await?;
+        *last = positions.last();
+        drop(positions);
+        self.side
+            .merge_definitions(definitions(statements.iter().copied()))
+            .await
+    }
+}
+
+#[async_trait]
+impl<D: RoundWriter + StatementReader> StatementStore for GroupCommitted<D> {
+    /// Queues the batch; whoever gets the writer next commits every queued job in one round.
+    /// The round runs as a task of its own, so a caller that goes away (client gone, request
+    /// deadline) never cuts a commit short for the others.
+    async fn insert(
+        &self,
+        batch: Vec<PreparedStatement>,
+        attachments: Vec<Attachment>,
+    ) -> Result<(), StoreError> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.shared
+            .queue
+            .lock()
+            .map_err(|_| StoreError::Internal("the insert queue is poisoned".into()))?
+            .push(Job {
+                batch,
+                attachments,
+                reply,
+            });
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let mut last = shared.last.lock().await;
+            let jobs = match shared.queue.lock() {
+                Ok(mut queue) => std::mem::take(&mut *queue),
+                Err(_) => return,
+            };
+            if !jobs.is_empty() {
+                shared.commit(jobs, &mut last).await;
+            }
+        });
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Internal("the insert was dropped".into())))
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
+        self.shared.database.get(id).await
+    }
+
+    async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
+        self.shared.database.query(query).await
+    }
+
+    async fn consistent_through(&self) -> Result<i64, StoreError> {
+        Ok(self.shared.positions.consistent_through())
+    }
+}

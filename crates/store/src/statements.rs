@@ -1,0 +1,90 @@
+//! Statement storage, and what statements refer to that is kept beside them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use uuid::Uuid;
+use xlrs_xapi::query::StatementQuery;
+use xlrs_xapi::statement::PreparedStatement;
+
+use crate::{DocumentStore, StoreError};
+
+/// An attachment's content, addressed by its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha2: String,
+    /// Its media type.
+    pub content_type: String,
+    /// The bytes.
+    pub content: Vec<u8>,
+}
+
+/// One stored statement as a single GET sees it.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    /// The statement JSON as stored.
+    pub body: String,
+    /// Whether a voiding statement voided it.
+    pub voided: bool,
+    /// Its `stored` time (µs since the epoch).
+    pub stored: i64,
+}
+
+/// One page of a statement query.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Statement JSON bodies, in the requested order.
+    pub statements: Vec<String>,
+    /// The position to resume after, when more statements match.
+    pub more: Option<i64>,
+    /// The newest `stored` (µs) among the page's statements, for `Last-Modified`.
+    pub last_stored: Option<i64>,
+}
+
+/// Statement storage.
+#[async_trait]
+pub trait StatementStore: Send + Sync {
+    /// Stores a batch atomically: all of it or nothing. Re-sent identical statements are
+    /// skipped; a conflicting id fails the whole batch. Attachments are kept (in the
+    /// [`SideStore`]) before the statements, definitions merged after.
+    async fn insert(
+        &self,
+        batch: Vec<PreparedStatement>,
+        attachments: Vec<Attachment>,
+    ) -> Result<(), StoreError>;
+    /// One statement by id, voided or not.
+    async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError>;
+    /// A page of non-voided statements matching the query.
+    async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError>;
+    /// Every statement stored at or before this instant (µs) is visible to queries.
+    async fn consistent_through(&self) -> Result<i64, StoreError>;
+}
+
+/// What statements refer to, kept beside them: attachment contents by SHA-256, and the
+/// canonical definition of each activity (every stored definition merged in commit order, see
+/// `xlrs_xapi::activity::merge`).
+#[async_trait]
+pub trait SideStore: Send + Sync {
+    /// Keeps attachment contents. Content-addressed: kept before the statements that refer to
+    /// them, a failed batch leaves only unreferenced bytes, never a missing attachment.
+    async fn keep_attachments(&self, attachments: Vec<Attachment>) -> Result<(), StoreError>;
+    /// Merges the activity definitions of committed statements, in commit order.
+    async fn merge_definitions(&self, definitions: Vec<(String, Value)>) -> Result<(), StoreError>;
+    /// Attachment contents by SHA-256; unknown hashes are left out.
+    async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError>;
+    /// The canonical definition of an activity; `None` when no statement defined it.
+    async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError>;
+}
+
+/// The stores a server runs on.
+#[derive(Clone)]
+pub struct Stores {
+    /// Statements.
+    pub statements: Arc<dyn StatementStore>,
+    /// State, Activity Profile and Agent Profile documents.
+    pub documents: Arc<dyn DocumentStore>,
+    /// Attachments and canonical activity definitions.
+    pub side: Arc<dyn SideStore>,
+}

@@ -1,0 +1,244 @@
+//! What each subcommand does.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use xlrs_server::auth::Credentials;
+use xlrs_server::settings::Settings;
+
+use super::args::{AuthAction, PluginAction, ToolboxCommand};
+use crate::toolbox::{ReadFrom, WriteTo};
+
+/// `xlrs auth …`.
+pub fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
+    let path = settings.auth_file();
+    let mut credentials = Credentials::read(&path)?;
+    match action {
+        AuthAction::Add {
+            username,
+            password,
+            password_stdin,
+            scopes,
+            agent,
+        } => {
+            let password = match (password, password_stdin) {
+                (_, true) => {
+                    let mut p = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut p)
+                        .context("reading the password from stdin")?;
+                    p.trim_end_matches(['\r', '\n']).to_string()
+                }
+                (Some(p), false) => p,
+                (None, false) => anyhow::bail!("give --password or --password-stdin"),
+            };
+            let agent = agent
+                .map(|a| serde_json::from_str(&a).context("--agent is not JSON"))
+                .transpose()?;
+            credentials.upsert(&username, &password, scopes, agent)?;
+            credentials.write(&path)?;
+            println!("added credential `{username}` to {}", path.display());
+        }
+        AuthAction::List => {
+            for c in &credentials.credentials {
+                let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
+                println!("{}\t{}", c.username, scopes.join(" "));
+            }
+        }
+        AuthAction::Remove { username } => {
+            if !credentials.remove(&username) {
+                anyhow::bail!("no credential `{username}` in {}", path.display());
+            }
+            credentials.write(&path)?;
+            println!("removed credential `{username}`");
+        }
+    }
+    Ok(())
+}
+
+/// `xlrs read|write|list`: opens the backend named, then reads, writes or lists it.
+pub fn toolbox(settings: &Settings, command: ToolboxCommand) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let args = match &command {
+        ToolboxCommand::Read { backend, .. }
+        | ToolboxCommand::Write { backend, .. }
+        | ToolboxCommand::List { backend } => backend,
+    };
+    let backend = crate::toolbox::open(
+        args.backend,
+        &args.access(),
+        args.path.as_deref(),
+        settings,
+        &runtime,
+    )?;
+    match &command {
+        ToolboxCommand::Read {
+            backend: args,
+            skip,
+            query,
+            more,
+            after,
+        } => {
+            let from = ReadFrom {
+                skip: *skip,
+                object: args.object.clone(),
+                query: query.clone(),
+                more: more.clone(),
+                after: *after,
+            };
+            let n = backend.read(&from, &mut stdout)?;
+            stdout.flush()?;
+            eprintln!("{n} statement(s) read");
+        }
+        ToolboxCommand::Write {
+            target, chunk_size, ..
+        } => {
+            let to = WriteTo {
+                target: target.clone(),
+                chunk: (*chunk_size).max(1),
+            };
+            let written = backend.write(&to, &mut std::io::stdin().lock())?;
+            eprintln!("{} statement(s) {}", written.count, written.place);
+        }
+        ToolboxCommand::List { .. } => backend.list(&mut stdout)?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// The input of a command taking a FILE argument, or stdin without one.
+fn file_or_stdin(file: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+    Ok(match file {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    })
+}
+
+/// `xlrs convert --from edx`.
+pub fn convert(
+    settings: &Settings,
+    file: Option<PathBuf>,
+    plugin: Option<PathBuf>,
+    manifest: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let dir = settings.plugins_dir().join("edx-to-xapi");
+    let plugin = plugin.unwrap_or_else(|| dir.join("edx-to-xapi.wasm"));
+    let manifest = manifest.or_else(|| {
+        let beside = plugin.with_file_name("plugin.toml");
+        let named = plugin.with_extension("toml");
+        [beside, named].into_iter().find(|p| p.is_file())
+    });
+    if !plugin.is_file() {
+        anyhow::bail!(
+            "no converter at {}: build plugins/edx-to-xapi (scripts/build-plugins.sh) and install it there, or pass --plugin",
+            plugin.display()
+        );
+    }
+    let instance = crate::plugin_tools::tooling::instance(&plugin, manifest.as_deref())?;
+    let mut input = file_or_stdin(file.as_deref())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let summary =
+        crate::toolbox::convert::run(&instance, &mut input, &mut out, &mut std::io::stderr())?;
+    out.flush()?;
+    eprintln!(
+        "{} statement(s) converted, {} event(s) of other types skipped, {} failed",
+        summary.converted, summary.skipped, summary.failed
+    );
+    Ok(())
+}
+
+/// `xlrs validate`: true when every statement is valid.
+pub fn validate(
+    settings: &Settings,
+    file: Option<PathBuf>,
+    xapi_version: &str,
+    plugins: bool,
+) -> anyhow::Result<bool> {
+    let version = xlrs_xapi::version::XapiVersion::from_header(xapi_version)
+        .ok_or_else(|| anyhow::anyhow!("--xapi-version must be 2.0.0 or 1.0.3"))?;
+    let registry = if plugins {
+        Some(xlrs_plugin_host::PluginRegistry::open(
+            settings.plugin_paths(),
+            false,
+        )?)
+    } else {
+        None
+    };
+    let pipeline = registry.as_ref().map(|r| r.pipeline());
+    let input = file_or_stdin(file.as_deref())?;
+    let summary = crate::toolbox::validate::run(
+        input,
+        std::io::stdout().lock(),
+        version,
+        pipeline.as_deref(),
+    )?;
+    eprintln!(
+        "{} statement(s) checked, {} invalid",
+        summary.checked, summary.invalid
+    );
+    Ok(summary.invalid == 0)
+}
+
+/// `xlrs plugin …`.
+pub fn plugin(settings: &Settings, action: PluginAction) -> anyhow::Result<()> {
+    use crate::plugin_tools::tooling;
+    match action {
+        PluginAction::Check { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let description = tooling::describe(&bytes)?;
+            println!("{}", serde_json::to_string_pretty(&description)?);
+        }
+        PluginAction::List => {
+            let registry = xlrs_plugin_host::PluginRegistry::open(settings.plugin_paths(), false)?;
+            println!("{}", serde_json::to_string_pretty(&registry.status())?);
+        }
+        PluginAction::Run { file, manifest } => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading statements from stdin")?;
+            let statements = match serde_json::from_str(&input).context("stdin is not JSON")? {
+                serde_json::Value::Array(items) => items,
+                one => vec![one],
+            };
+            let out = tooling::run(&file, manifest.as_deref(), statements)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        PluginAction::New {
+            name,
+            kind,
+            lang,
+            dir,
+            sdk,
+        } => {
+            let project =
+                crate::plugin_tools::new_project(&name, kind, lang, &dir, sdk.as_deref())?;
+            println!("{}", project.display());
+            eprintln!("build it with: xlrs plugin build {}", project.display());
+        }
+        PluginAction::Build {
+            dir,
+            output,
+            toolchains,
+        } => {
+            let toolchains = toolchains
+                .or_else(|| settings.plugin_toolchains.clone())
+                .unwrap_or_else(crate::plugin_tools::default_toolchains_dir);
+            let out = crate::plugin_tools::build(&dir, output.as_deref(), &toolchains)?;
+            println!("{}", out.display());
+        }
+        PluginAction::Componentize { module, output } => {
+            let bytes =
+                std::fs::read(&module).with_context(|| format!("reading {}", module.display()))?;
+            let component = tooling::componentize(&bytes, None)?;
+            std::fs::write(&output, component)
+                .with_context(|| format!("writing {}", output.display()))?;
+        }
+    }
+    Ok(())
+}

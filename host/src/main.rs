@@ -1,8 +1,0 @@
-/// mimalloc instead of the system allocator: statement handling allocates many small JSON
-/// values per request, where glibc malloc took about a tenth of the server's CPU (issue 8).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn main() -> std::process::ExitCode {
-    xlrs::cli::run()
-}
