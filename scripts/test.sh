@@ -7,12 +7,17 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
 
 cargo fmt --all -- --check
+# Lints: the workspace's own ([workspace.lints] in Cargo.toml) and clippy's, as errors.
+cargo clippy --locked --workspace --all-targets -- -D warnings
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
 bash scripts/build-plugins.sh
 # The store tests start database servers from PyPI (ClickHouse; stand-ins for MongoDB and
 # Elasticsearch) on free ports.
 bash scripts/databases.sh
 cargo test --workspace --locked
+# The plugin SDK packages as a crate of its own (with xlrs-xapi, its one dependency in this
+# workspace, packaged first as it would be published first).
+cargo package --locked --quiet -p xlrs-xapi -p xlrs-plugin-sdk --allow-dirty
 # The edX → xAPI conversion logic, natively (the plugins/ workspace, its own target dir).
 CARGO_TARGET_DIR=target/plugins-native cargo test --locked --manifest-path plugins/Cargo.toml -p edx-to-xapi
 # The HTTP API tests once more on each database store (a database server per test).

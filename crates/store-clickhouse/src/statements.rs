@@ -66,20 +66,14 @@ struct FoundOne {
 }
 
 pub(crate) fn statement_row(s: &PreparedStatement, stored: i64, body: String) -> StatementRow {
-    let pick = |list: &[(String, bool)], direct_only: bool| -> Vec<String> {
-        list.iter()
-            .filter(|(_, direct)| *direct || !direct_only)
-            .map(|(key, _)| key.clone())
-            .collect()
-    };
     StatementRow {
         id: s.id,
         stored,
         verb: s.index.verb.clone(),
-        agents: pick(&s.index.agents, false),
-        direct_agents: pick(&s.index.agents, true),
-        activities: pick(&s.index.activities, false),
-        direct_activities: pick(&s.index.activities, true),
+        agents: s.index.agent_keys(false),
+        direct_agents: s.index.agent_keys(true),
+        activities: s.index.activity_keys(false),
+        direct_activities: s.index.activity_keys(true),
         registration: s.index.registration.clone().unwrap_or_default(),
         statement_ref: s.index.statement_ref.unwrap_or(Uuid::nil()),
         voids: s.index.voids.unwrap_or(Uuid::nil()),

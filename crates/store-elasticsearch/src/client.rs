@@ -144,6 +144,49 @@ impl EsClient {
         Ok(reply.body)
     }
 
+    /// The `_source` of document `id` of `index` (real-time: a write is seen at once), only
+    /// the fields `includes` names when given; `None` when there is no such document.
+    pub(crate) async fn source(
+        &self,
+        index: &str,
+        id: &str,
+        includes: Option<&str>,
+    ) -> Result<Option<Value>, StoreError> {
+        let query: Vec<(&str, &str)> = includes
+            .map(|fields| ("_source_includes", fields))
+            .into_iter()
+            .collect();
+        let mut reply = self
+            .call(
+                Method::Get,
+                &format!("/{index}/_doc/{id}"),
+                &query,
+                None,
+                false,
+            )
+            .await?;
+        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
+            return Ok(None);
+        }
+        Ok(Some(
+            reply
+                .body
+                .get_mut("_source")
+                .map_or(Value::Null, Value::take),
+        ))
+    }
+
+    /// The hits of a search of `index`.
+    pub(crate) async fn hits(&self, index: &str, body: &Value) -> Result<Vec<Value>, StoreError> {
+        let mut page = self
+            .json(Method::Post, &format!("/{index}/_search"), &[], body)
+            .await?;
+        Ok(match page.pointer_mut("/hits/hits").map(Value::take) {
+            Some(Value::Array(hits)) => hits,
+            _ => Vec::new(),
+        })
+    }
+
     /// Runs a bulk request (`lines`: NDJSON, each line ending in `\n`); the per-item results.
     pub(crate) async fn bulk(
         &self,

@@ -4,7 +4,6 @@
 //! use `refresh=wait_for`, so a listing after a write sees it (single reads are real-time).
 
 use base64::Engine;
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -50,6 +49,15 @@ fn doc_id(scope: &DocumentScope, registration: &str, id: &str) -> String {
     hex::encode(hash.finalize())
 }
 
+/// A text field of a document's source ("" when missing).
+fn text(source: &Value, field: &str) -> String {
+    source
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Term conditions selecting a scope's documents (`registration: None`: any registration).
 fn scope_terms(scope: &DocumentScope, registration: Option<&str>) -> Vec<Value> {
     let mut terms = vec![
@@ -67,31 +75,18 @@ impl Elasticsearch {
     async fn find(&self, scope: &DocumentScope, id: &str) -> Result<Option<Document>, StoreError> {
         let inner = self;
         inner.ready().await?;
-        let reply = inner
+        let Some(source) = inner
             .es
-            .call(
-                Method::Get,
-                &format!(
-                    "/{}/_doc/{}",
-                    inner.documents_index,
-                    doc_id(scope, &scope.registration, id)
-                ),
-                &[],
+            .source(
+                &inner.documents_index,
+                &doc_id(scope, &scope.registration, id),
                 None,
-                false,
             )
-            .await?;
-        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
+            .await?
+        else {
             return Ok(None);
-        }
-        let source = reply.body.get("_source").unwrap_or(&Value::Null);
-        let text = |field: &str| {
-            source
-                .get(field)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
         };
+        let text = |field: &str| text(&source, field);
         let content = base64::engine::general_purpose::STANDARD
             .decode(text("content"))
             .map_err(|e| StoreError::Internal(format!("a stored document is not base64: {e}")))?;
@@ -128,29 +123,10 @@ impl Elasticsearch {
             if let Some(after) = after.take() {
                 body["search_after"] = after;
             }
-            let page = inner
-                .es
-                .json(
-                    Method::Post,
-                    &format!("/{}/_search", inner.documents_index),
-                    &[],
-                    &body,
-                )
-                .await?;
-            let hits = page
-                .pointer("/hits/hits")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let hits = inner.es.hits(&inner.documents_index, &body).await?;
             for hit in &hits {
                 let source = hit.get("_source").unwrap_or(&Value::Null);
-                let text = |field: &str| {
-                    source
-                        .get(field)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
+                let text = |field: &str| text(source, field);
                 out.push((
                     text("registration"),
                     text("id"),

@@ -245,17 +245,16 @@ impl Elasticsearch {
 
     /// The highest position in the query index (0 when empty).
     async fn max_stored(&self) -> Result<i64, StoreError> {
-        let found = self
+        let hits = self
             .es
-            .json(
-                Method::Post,
-                &format!("/{}/_search", self.query_index),
-                &[],
+            .hits(
+                &self.query_index,
                 &json!({"size": 1, "_source": ["stored"], "sort": [{"stored": "desc"}]}),
             )
             .await?;
-        Ok(found
-            .pointer("/hits/hits/0/_source/stored")
+        Ok(hits
+            .first()
+            .and_then(|hit| hit.pointer("/_source/stored"))
             .and_then(Value::as_i64)
             .unwrap_or(0))
     }

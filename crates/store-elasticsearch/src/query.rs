@@ -2,7 +2,6 @@
 //! unique position `stored` and resumed with `search_after` (never a deep `from`), bounded (see
 //! `Inner::bounded`) so a round being written is never seen.
 
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 
 use xlrs_store::StoreError;
@@ -107,21 +106,11 @@ impl Elasticsearch {
         let mut after = q.after;
         while rows.len() < wanted {
             let size = (wanted - rows.len()).min(MAX_HITS);
-            let page = self
+            let hits = self
                 .es
-                .json(
-                    Method::Post,
-                    &format!("/{}/_search", self.query_index),
-                    &[],
-                    &search_body(q, bound, size, after),
-                )
+                .hits(&self.query_index, &search_body(q, bound, size, after))
                 .await?;
-            let hits = page
-                .pointer("/hits/hits")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for hit in hits {
+            for hit in &hits {
                 let source = hit.get("_source").unwrap_or(&Value::Null);
                 let (Some(stored), Some(body)) = (
                     source.get("stored").and_then(Value::as_i64),

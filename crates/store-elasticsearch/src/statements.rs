@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use elasticsearch::http::Method;
 use serde_json::Value;
 use uuid::Uuid;
 use xlrs_store::group_commit::{Positioned, RoundWriter, StatementReader};
@@ -58,20 +57,17 @@ impl RoundWriter for Elasticsearch {
 impl StatementReader for Elasticsearch {
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
         self.ready().await?;
-        let reply = self
+        let Some(source) = self
             .es
-            .call(
-                Method::Get,
-                &format!("/{}/_doc/{id}", self.query_index),
-                &[("_source_includes", "stored,voided_at,body")],
-                None,
-                false,
+            .source(
+                &self.query_index,
+                &id.to_string(),
+                Some("stored,voided_at,body"),
             )
-            .await?;
-        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
+            .await?
+        else {
             return Ok(None);
-        }
-        let source = reply.body.get("_source").unwrap_or(&Value::Null);
+        };
         let stored = source
             .get("stored")
             .and_then(Value::as_i64)

@@ -86,20 +86,14 @@ pub(crate) enum Op {
 }
 
 fn query_doc(s: &PreparedStatement, stored: i64, body: String) -> QueryDoc {
-    let pick = |list: &[(String, bool)], direct_only: bool| -> Vec<String> {
-        list.iter()
-            .filter(|(_, direct)| *direct || !direct_only)
-            .map(|(key, _)| key.clone())
-            .collect()
-    };
     QueryDoc {
         filters: Filters {
             stored,
             verb: s.index.verb.clone(),
-            agents: pick(&s.index.agents, false),
-            direct_agents: pick(&s.index.agents, true),
-            activities: pick(&s.index.activities, false),
-            direct_activities: pick(&s.index.activities, true),
+            agents: s.index.agent_keys(false),
+            direct_agents: s.index.agent_keys(true),
+            activities: s.index.activity_keys(false),
+            direct_activities: s.index.activity_keys(true),
             registration: s.index.registration.clone(),
         },
         statement_ref: s.index.statement_ref,
@@ -184,20 +178,7 @@ impl Elasticsearch {
             if let Some(after) = after {
                 body["search_after"] = json!([after]);
             }
-            let page = self
-                .es
-                .json(
-                    Method::Post,
-                    &format!("/{}/_search", self.query_index),
-                    &[],
-                    &body,
-                )
-                .await?;
-            let hits = page
-                .pointer("/hits/hits")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let hits = self.es.hits(&self.query_index, &body).await?;
             let uuid = |v: Option<&Value>| {
                 v.and_then(Value::as_str)
                     .and_then(|s| Uuid::parse_str(s).ok())

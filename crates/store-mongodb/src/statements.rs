@@ -95,20 +95,14 @@ pub(crate) fn ralph_object_id(statement: &Value, id: Uuid) -> ObjectId {
 
 /// The `xlrs` field of a statement: its query fields and position.
 pub(crate) fn index_fields(s: &PreparedStatement, stored: i64, voided: bool) -> Doc {
-    let keys = |list: &[(String, bool)], direct_only: bool| -> Vec<String> {
-        list.iter()
-            .filter(|(_, direct)| *direct || !direct_only)
-            .map(|(key, _)| key.clone())
-            .collect()
-    };
     let mut fields = doc! {
         "id": s.id.to_string(),
         "stored": stored,
         "verb": &s.index.verb,
-        "agents": keys(&s.index.agents, false),
-        "direct_agents": keys(&s.index.agents, true),
-        "activities": keys(&s.index.activities, false),
-        "direct_activities": keys(&s.index.activities, true),
+        "agents": s.index.agent_keys(false),
+        "direct_agents": s.index.agent_keys(true),
+        "activities": s.index.activity_keys(false),
+        "direct_activities": s.index.activity_keys(true),
         "authority": &s.index.authority,
         "hash": &s.content_hash,
         "voided": voided,

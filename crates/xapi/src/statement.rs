@@ -62,6 +62,25 @@ pub struct StatementIndex {
     pub definitions: Vec<(String, Value)>,
 }
 
+impl StatementIndex {
+    /// The agent keys: every one, or (`direct_only`) those the plain `agent` filter matches.
+    pub fn agent_keys(&self, direct_only: bool) -> Vec<String> {
+        keys(&self.agents, direct_only)
+    }
+
+    /// The activity ids: every one, or (`direct_only`) the object's.
+    pub fn activity_keys(&self, direct_only: bool) -> Vec<String> {
+        keys(&self.activities, direct_only)
+    }
+}
+
+fn keys(list: &[(String, bool)], direct_only: bool) -> Vec<String> {
+    list.iter()
+        .filter(|(_, direct)| *direct || !direct_only)
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 /// Why a statement could not be prepared (it passed validation, so this is rare).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

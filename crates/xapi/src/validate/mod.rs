@@ -2,11 +2,21 @@
 //! form, identifiers, language maps, timestamps, durations, scores, context and SubStatement
 //! rules, and no unknown properties. Errors name the JSON path and the rule.
 
-use chrono::{DateTime, Utc};
+mod activity;
+mod agent;
+mod formats;
+
 use serde_json::{Map, Value};
 
 use crate::signature::{SIGNATURE_CONTENT_TYPE, SIGNATURE_USAGE};
 use crate::version::XapiVersion;
+
+use activity::validate_activity;
+#[cfg(test)]
+use activity::INTERACTION_TYPES;
+pub use agent::{validate_agent, validate_agent_parameter};
+use agent::{validate_agent_or_group, validate_authority};
+pub use formats::{is_duration, is_iri, is_language_tag, is_uuid, parse_timestamp};
 
 /// A rule a statement (or query parameter) breaks: where, and which rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,193 +178,6 @@ fn statement_body(map: &Map<String, Value>, path: &str, version: XapiVersion, su
     Ok(())
 }
 
-fn validate_authority(authority: &Value, version: XapiVersion) -> Result {
-    validate_agent_or_group(authority, "authority", version)?;
-    // A Group authority stands for three-legged OAuth: an anonymous Group of exactly two
-    // Agents, the application and the user.
-    if authority.get("objectType").and_then(Value::as_str) == Some("Group") {
-        if ["mbox", "mbox_sha1sum", "openid", "account"]
-            .iter()
-            .any(|ifi| authority.get(ifi).is_some())
-        {
-            return fail("authority", "an authority Group must be anonymous (no IFI)");
-        }
-        let members = authority.get("member").and_then(Value::as_array);
-        if members.is_none_or(|m| m.len() != 2) {
-            return fail(
-                "authority.member",
-                "an authority Group must have exactly two members",
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Checks an Agent or Group object.
-pub fn validate_agent(agent: &Value, path: &str, version: XapiVersion) -> Result {
-    validate_agent_or_group(agent, path, version)
-}
-
-/// Checks the `agent` parameter of the State, Agent Profile and Agents resources: an Agent,
-/// never a Group (Communication 2.3, 2.4, 2.6: "The "agent" parameter is an Agent Object and
-/// not a Group").
-pub fn validate_agent_parameter(agent: &Value, path: &str, version: XapiVersion) -> Result {
-    if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
-        return fail(
-            &join(path, "objectType"),
-            "must be Agent, not Group: to keep data about an identified Group, send its identifier in an Agent",
-        );
-    }
-    validate_agent(agent, path, version)
-}
-
-fn validate_agent_or_group(value: &Value, path: &str, version: XapiVersion) -> Result {
-    let map = object(value, path)?;
-    no_nulls(map, path)?;
-    match map.get("objectType") {
-        None => agent_body(map, path),
-        Some(t) => match string(t, &join(path, "objectType"))? {
-            "Agent" => agent_body(map, path),
-            "Group" => group_body(map, path, version),
-            _ => fail(&join(path, "objectType"), "must be Agent or Group"),
-        },
-    }
-}
-
-fn agent_body(map: &Map<String, Value>, path: &str) -> Result {
-    only_keys(
-        map,
-        path,
-        &[
-            "objectType",
-            "name",
-            "mbox",
-            "mbox_sha1sum",
-            "openid",
-            "account",
-        ],
-    )?;
-    let count = ifis(map, path)?;
-    if count != 1 {
-        return fail(
-            path,
-            "an Agent must have exactly one identifier: mbox, mbox_sha1sum, openid or account",
-        );
-    }
-    if let Some(name) = map.get("name") {
-        string(name, &join(path, "name"))?;
-    }
-    Ok(())
-}
-
-fn group_body(map: &Map<String, Value>, path: &str, _version: XapiVersion) -> Result {
-    only_keys(
-        map,
-        path,
-        &[
-            "objectType",
-            "name",
-            "mbox",
-            "mbox_sha1sum",
-            "openid",
-            "account",
-            "member",
-        ],
-    )?;
-    let count = ifis(map, path)?;
-    if count > 1 {
-        return fail(path, "a Group must have at most one identifier");
-    }
-    if let Some(name) = map.get("name") {
-        string(name, &join(path, "name"))?;
-    }
-    let member_path = join(path, "member");
-    match map.get("member") {
-        Some(Value::Array(members)) => {
-            if count == 0 && members.is_empty() {
-                return fail(&member_path, "an anonymous Group must list its members");
-            }
-            for (i, m) in members.iter().enumerate() {
-                let p = format!("{member_path}[{i}]");
-                let mm = object(m, &p)?;
-                no_nulls(mm, &p)?;
-                match mm.get("objectType").and_then(Value::as_str) {
-                    None | Some("Agent") => agent_body(mm, &p)?,
-                    Some(_) => {
-                        return fail(&join(&p, "objectType"), "a Group's members must be Agents")
-                    }
-                }
-            }
-        }
-        Some(_) => return fail(&member_path, "must be an array of Agents"),
-        None if count == 0 => {
-            return fail(&member_path, "an anonymous Group must list its members")
-        }
-        None => {}
-    }
-    Ok(())
-}
-
-/// Counts and checks the identifiers present.
-fn ifis(map: &Map<String, Value>, path: &str) -> Result<usize> {
-    let mut count = 0;
-    if let Some(v) = map.get("mbox") {
-        let p = join(path, "mbox");
-        let s = string(v, &p)?;
-        let email = s
-            .strip_prefix("mailto:")
-            .map_or_else(|| fail(&p, "must be a mailto: IRI"), Ok)?;
-        if !is_email(email) {
-            return fail(&p, "must be mailto: followed by an email address");
-        }
-        count += 1;
-    }
-    if let Some(v) = map.get("mbox_sha1sum") {
-        let p = join(path, "mbox_sha1sum");
-        let s = string(v, &p)?;
-        if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-            return fail(&p, "must be the 40 hex digits of a SHA-1");
-        }
-        count += 1;
-    }
-    if let Some(v) = map.get("openid") {
-        let p = join(path, "openid");
-        if !is_iri(string(v, &p)?) {
-            return fail(&p, "must be a URI");
-        }
-        count += 1;
-    }
-    if let Some(v) = map.get("account") {
-        let p = join(path, "account");
-        let account = object(v, &p)?;
-        only_keys(account, &p, &["homePage", "name"])?;
-        let home = account
-            .get("homePage")
-            .map_or_else(|| fail(&join(&p, "homePage"), "is required"), Ok)?;
-        if !is_iri(string(home, &join(&p, "homePage"))?) {
-            return fail(&join(&p, "homePage"), "must be an IRL");
-        }
-        let name = account
-            .get("name")
-            .map_or_else(|| fail(&join(&p, "name"), "is required"), Ok)?;
-        string(name, &join(&p, "name"))?;
-        count += 1;
-    }
-    Ok(count)
-}
-
-fn is_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-                && !domain.contains('@')
-        }
-        None => false,
-    }
-}
-
 fn validate_verb(verb: &Value, path: &str) -> Result {
     let map = object(verb, path)?;
     no_nulls(map, path)?;
@@ -424,130 +247,6 @@ fn validate_object<'a>(
         }
     }
     Ok(object_type)
-}
-
-const INTERACTION_TYPES: [&str; 10] = [
-    "true-false",
-    "choice",
-    "fill-in",
-    "long-fill-in",
-    "matching",
-    "performance",
-    "sequencing",
-    "likert",
-    "numeric",
-    "other",
-];
-
-fn validate_activity(map: &Map<String, Value>, path: &str) -> Result {
-    only_keys(map, path, &["objectType", "id", "definition"])?;
-    let id = map
-        .get("id")
-        .map_or_else(|| fail(&join(path, "id"), "is required"), Ok)?;
-    if !is_iri(string(id, &join(path, "id"))?) {
-        return fail(&join(path, "id"), "must be an IRI");
-    }
-    let Some(definition) = map.get("definition") else {
-        return Ok(());
-    };
-    let dp = join(path, "definition");
-    let def = object(definition, &dp)?;
-    no_nulls(def, &dp)?;
-    only_keys(
-        def,
-        &dp,
-        &[
-            "name",
-            "description",
-            "type",
-            "moreInfo",
-            "extensions",
-            "interactionType",
-            "correctResponsesPattern",
-            "choices",
-            "scale",
-            "source",
-            "target",
-            "steps",
-        ],
-    )?;
-    for key in ["name", "description"] {
-        if let Some(v) = def.get(key) {
-            language_map(v, &join(&dp, key))?;
-        }
-    }
-    for key in ["type", "moreInfo"] {
-        if let Some(v) = def.get(key) {
-            if !is_iri(string(v, &join(&dp, key))?) {
-                return fail(&join(&dp, key), "must be an IRI");
-            }
-        }
-    }
-    if let Some(e) = def.get("extensions") {
-        extensions(e, &join(&dp, "extensions"))?;
-    }
-    let interaction = match def.get("interactionType") {
-        Some(t) => {
-            let t = string(t, &join(&dp, "interactionType"))?;
-            if !INTERACTION_TYPES.contains(&t) {
-                return fail(
-                    &join(&dp, "interactionType"),
-                    "must be one of the xAPI interaction types",
-                );
-            }
-            Some(t)
-        }
-        None => None,
-    };
-    if let Some(c) = def.get("correctResponsesPattern") {
-        let p = join(&dp, "correctResponsesPattern");
-        if interaction.is_none() {
-            return fail(&p, "needs an interactionType");
-        }
-        let items = c
-            .as_array()
-            .map_or_else(|| fail(&p, "must be an array of strings"), Ok)?;
-        for (i, item) in items.iter().enumerate() {
-            string(item, &format!("{p}[{i}]"))?;
-        }
-    }
-    let allowed: &[&str] = match interaction {
-        Some("choice") | Some("sequencing") => &["choices"],
-        Some("likert") => &["scale"],
-        Some("matching") => &["source", "target"],
-        Some("performance") => &["steps"],
-        _ => &[],
-    };
-    for key in ["choices", "scale", "source", "target", "steps"] {
-        let Some(list) = def.get(key) else { continue };
-        let p = join(&dp, key);
-        if interaction.is_none() {
-            return fail(&p, "interaction components need an interactionType");
-        }
-        if !allowed.contains(&key) {
-            return fail(&p, "is not a component of this interactionType");
-        }
-        let items = list
-            .as_array()
-            .map_or_else(|| fail(&p, "must be an array"), Ok)?;
-        let mut ids = std::collections::HashSet::new();
-        for (i, item) in items.iter().enumerate() {
-            let ip = format!("{p}[{i}]");
-            let component = object(item, &ip)?;
-            only_keys(component, &ip, &["id", "description"])?;
-            let id = component
-                .get("id")
-                .map_or_else(|| fail(&join(&ip, "id"), "is required"), Ok)?;
-            let id = string(id, &join(&ip, "id"))?;
-            if !ids.insert(id) {
-                return fail(&join(&ip, "id"), "must be unique within the list");
-            }
-            if let Some(d) = component.get("description") {
-                language_map(d, &join(&ip, "description"))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 fn validate_result(result: &Value, path: &str) -> Result {
@@ -844,22 +543,6 @@ fn language_map(value: &Value, path: &str) -> Result {
     }
     Ok(())
 }
-
-/// True for a well-formed RFC 5646 language tag (structure, not registry membership).
-pub fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let Some(primary) = parts.next() else {
-        return false;
-    };
-    let primary_ok = (primary.len() >= 2
-        && primary.len() <= 8
-        && primary.chars().all(|c| c.is_ascii_alphabetic()))
-        || ((primary == "i" || primary == "x") && tag.len() > 2);
-    primary_ok
-        && parts
-            .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 fn timestamp(value: &Value, path: &str) -> Result {
     let s = string(value, path)?;
     if parse_timestamp(s).is_none() {
@@ -869,100 +552,6 @@ fn timestamp(value: &Value, path: &str) -> Result {
         );
     }
     Ok(())
-}
-
-/// Parses an ISO 8601 / RFC 3339 timestamp with a time zone; None if not acceptable. `-00:00`
-/// (RFC 3339's "unknown offset") is refused, as xAPI 2.0 requires.
-pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    if s.ends_with("-00:00") || s.ends_with("-0000") || s.ends_with("-00") {
-        return None;
-    }
-    // ISO 8601 separates date and time with `T` (RFC 3339 also allows `t`); chrono would
-    // accept a space too.
-    if !matches!(s.as_bytes().get(10), Some(b'T' | b't')) {
-        return None;
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    // ISO 8601 forms RFC 3339 lacks: basic offsets (+0100), hour-only offsets (+01).
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(t) = DateTime::parse_from_str(s, format) {
-            return Some(t.with_timezone(&Utc));
-        }
-    }
-    None
-}
-
-/// True if s is an ISO 8601 duration as xAPI allows (e.g. "PT1H30M", "P1DT2.5S", "P4W").
-pub fn is_duration(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('P') else {
-        return false;
-    };
-    if let Some(weeks) = rest.strip_suffix('W') {
-        return is_number(weeks);
-    }
-    let (date, time) = match rest.split_once('T') {
-        Some((d, t)) => {
-            if t.is_empty() {
-                return false;
-            }
-            (d, Some(t))
-        }
-        None => (rest, None),
-    };
-    let mut any = false;
-    let mut check = |part: &str, units: &[char]| -> bool {
-        let mut number = String::new();
-        let mut next_unit = 0;
-        for c in part.chars() {
-            if c.is_ascii_digit() || c == '.' || c == ',' {
-                number.push(c);
-                continue;
-            }
-            let Some(pos) = units[next_unit..].iter().position(|u| *u == c) else {
-                return false;
-            };
-            if !is_number(&number) {
-                return false;
-            }
-            number.clear();
-            next_unit += pos + 1;
-            any = true;
-        }
-        number.is_empty()
-    };
-    check(date, &['Y', 'M', 'D']) && time.is_none_or(|t| check(t, &['H', 'M', 'S'])) && any
-}
-
-fn is_number(s: &str) -> bool {
-    let s = s.replace(',', ".");
-    !s.is_empty() && s.parse::<f64>().is_ok() && !s.starts_with('.') && !s.ends_with('.')
-}
-
-/// True if s is an absolute IRI: a scheme, a colon, and no whitespace or control characters.
-pub fn is_iri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    let scheme_ok = scheme
-        .bytes()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
-    let forbidden = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
-    };
-    scheme_ok && !rest.is_empty() && !s.chars().any(forbidden)
-}
-
-/// True if s is a UUID in the 8-4-4-4-12 hex form.
-pub fn is_uuid(s: &str) -> bool {
-    s.len() == 36 && uuid::Uuid::parse_str(s).is_ok() && s.as_bytes()[8] == b'-'
 }
 
 #[cfg(test)]
