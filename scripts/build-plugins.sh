@@ -57,8 +57,8 @@ scaffolds="$root/target/scaffolds"
 rm -rf "$scaffolds"
 mkdir -p "$scaffolds"
 for lang in rust js python c; do
-  for kind in validator transformer backend; do
-    [ "$lang" != rust ] && [ "$kind" = backend ] && continue
+  for kind in validator transformer backend admission; do
+    [ "$lang" != rust ] && { [ "$kind" = backend ] || [ "$kind" = admission ]; } && continue
     name="new-$lang-$kind"
     "$xlrs" plugin new "$name" --kind "$kind" --lang "$lang" --dir "$scaffolds" >/dev/null 2>&1
     echo "building the $lang $kind template…" >&2

@@ -9,13 +9,17 @@ pub mod statement;
 #[cfg(target_arch = "wasm32")]
 pub mod guest;
 
-/// The plugin contract version this SDK targets (the `wit/v0.1` package).
+/// The released plugin contract this SDK targets (the `wit/v0.1` package): validators,
+/// transformers, storage backends.
 pub const WIT_VERSION: &str = "0.1.0";
+
+/// The contract still open for additions (the `wit/v0.2` package): admission plugins.
+pub const WIT_NEXT_VERSION: &str = "0.2.0";
 
 pub use statement::{Account, Actor, Statement, Verb};
 
 #[cfg(target_arch = "wasm32")]
 pub use guest::{
-    config, log, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
-    StatementRecord, StoreError, StoredStatement, Transformer, Validator,
+    config, log, Admission, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
+    StatementRecord, StoreError, StoredStatement, Transformer, Validator, Verdict, Violation,
 };

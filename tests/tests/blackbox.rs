@@ -24,6 +24,8 @@ mod forwarding;
 mod limits;
 #[path = "blackbox/oidc.rs"]
 mod oidc;
+#[path = "blackbox/openedx.rs"]
+mod openedx;
 #[path = "blackbox/operations.rs"]
 mod operations;
 #[path = "blackbox/plugin_examples.rs"]

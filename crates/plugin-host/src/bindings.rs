@@ -1,4 +1,5 @@
-//! Host bindings of the plugin contract, one module per world of `wit/v0.1`. The transformer
+//! Host bindings of the plugin contract, one module per world of `wit/v0.1`, and of the open
+//! `wit/v0.2` in `v0_2`. The transformer
 //! and backend bindings reuse the validator's `types` and `host` interfaces, so the host
 //! functions are implemented once.
 
@@ -32,6 +33,17 @@ pub mod backend {
             "xlrs:plugin/host": super::validator::xlrs::plugin::host,
         },
     });
+}
+
+/// The worlds of the open contract, `wit/v0.2`.
+pub mod v0_2 {
+    /// The `admission` world.
+    #[allow(missing_docs)]
+    pub mod admission {
+        wasmtime::component::bindgen!({ world: "admission", path: "../../plugin-sdk/wit/v0.2" });
+    }
+
+    pub use admission::xlrs::plugin::types::{Candidate, Verdict, Violation};
 }
 
 pub use validator::xlrs::plugin::types::{

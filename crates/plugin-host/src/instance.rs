@@ -12,6 +12,7 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::bindings::v0_2::{admission, Candidate, Verdict};
 use crate::bindings::{
     backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
     PluginStored, StatementRecord,
@@ -50,10 +51,8 @@ impl WasiView for CallState {
     }
 }
 
-impl validator::xlrs::plugin::types::Host for CallState {}
-
-impl validator::xlrs::plugin::host::Host for CallState {
-    fn log(&mut self, level: Level, message: String) {
+impl CallState {
+    fn log(&self, level: Level, message: &str) {
         let plugin = &*self.name;
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),
@@ -62,6 +61,35 @@ impl validator::xlrs::plugin::host::Host for CallState {
             Level::Warn => tracing::warn!(plugin, "{message}"),
             Level::Error => tracing::error!(plugin, "{message}"),
         }
+    }
+}
+
+impl validator::xlrs::plugin::types::Host for CallState {}
+
+impl validator::xlrs::plugin::host::Host for CallState {
+    fn log(&mut self, level: Level, message: String) {
+        CallState::log(self, level, &message);
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+impl admission::xlrs::plugin::types::Host for CallState {}
+
+/// The same host functions under the v0.2 names.
+impl admission::xlrs::plugin::host::Host for CallState {
+    fn log(&mut self, level: admission::xlrs::plugin::types::Level, message: String) {
+        use admission::xlrs::plugin::types::Level as V2;
+        let level = match level {
+            V2::Trace => Level::Trace,
+            V2::Debug => Level::Debug,
+            V2::Info => Level::Info,
+            V2::Warn => Level::Warn,
+            V2::Error => Level::Error,
+        };
+        CallState::log(self, level, &message);
     }
 
     fn config(&mut self, key: String) -> Option<String> {
@@ -109,6 +137,7 @@ enum Prepared {
     Validator(validator::ValidatorPre<CallState>),
     Transformer(transformer::TransformerPre<CallState>),
     Backend(backend::BackendPre<CallState>),
+    Admission(admission::AdmissionPre<CallState>),
 }
 
 /// A loaded plugin.
@@ -150,6 +179,8 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
         Some(PluginKind::Transformer)
     } else if exports.iter().any(|e| e == "store") {
         Some(PluginKind::Backend)
+    } else if exports.iter().any(|e| e == "admit") {
+        Some(PluginKind::Admission)
     } else {
         None
     }
@@ -194,6 +225,14 @@ impl PluginInstance {
             PluginKind::Backend => {
                 backend::Backend::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 Prepared::Backend(backend::BackendPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Admission => {
+                admission::Admission::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                // The v0.1 host functions too: the Rust SDK's `log` and `config` call them.
+                validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Admission(admission::AdmissionPre::new(
                     linker.instantiate_pre(component)?,
                 )?)
             }
@@ -294,6 +333,22 @@ impl PluginInstance {
         self.run(|store| {
             pre.instantiate(&mut *store)?
                 .call_transform(store, statements)
+        })
+    }
+
+    /// Asks an admission plugin about statements the host's validation refused: one verdict
+    /// per candidate (the count is the caller's to check).
+    pub fn admit(
+        &self,
+        credential: &str,
+        candidates: &[Candidate],
+    ) -> Result<Vec<Verdict>, CallFailure> {
+        let Prepared::Admission(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not an admission plugin".into()));
+        };
+        self.run(|store| {
+            pre.instantiate(&mut *store)?
+                .call_admit(store, credential, candidates)
         })
     }
 

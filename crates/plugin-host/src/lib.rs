@@ -2,11 +2,12 @@
 //! plugins directory, each sandboxed (memory, time, no capabilities unless granted) and
 //! replaceable while serving.
 //!
-//! Files: `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
+//! Files: `admission` (deciding about refused statements), `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
 //! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls),
 //! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
 //! `registry` (the directory, hot reload), `threads` (where plugin calls run).
 
+pub mod admission;
 pub mod bindings;
 mod engine;
 mod http;

@@ -16,6 +16,8 @@ pub enum PluginKind {
     Transformer,
     /// Stores statements (`store = "<plugin name>"`).
     Backend,
+    /// Decides about statements the host's validation refused (`wit/v0.2`).
+    Admission,
 }
 
 impl std::str::FromStr for PluginKind {
@@ -26,14 +28,29 @@ impl std::str::FromStr for PluginKind {
             .into_iter()
             .find(|k| k.as_str() == name)
             .ok_or_else(|| {
-                format!("`{name}` is not a plugin kind (validator, transformer, backend)")
+                format!(
+                    "`{name}` is not a plugin kind (validator, transformer, backend, admission)"
+                )
             })
     }
 }
 
 impl PluginKind {
     /// Every kind.
-    pub const ALL: [PluginKind; 3] = [Self::Validator, Self::Transformer, Self::Backend];
+    pub const ALL: [PluginKind; 4] = [
+        Self::Validator,
+        Self::Transformer,
+        Self::Backend,
+        Self::Admission,
+    ];
+
+    /// The WIT package whose world the kind is.
+    pub fn wit_package(self) -> &'static str {
+        match self {
+            Self::Admission => "xlrs:plugin@0.2.0",
+            _ => "xlrs:plugin@0.1.0",
+        }
+    }
 
     /// The kind's name.
     pub fn as_str(self) -> &'static str {
@@ -41,6 +58,7 @@ impl PluginKind {
             Self::Validator => "validator",
             Self::Transformer => "transformer",
             Self::Backend => "backend",
+            Self::Admission => "admission",
         }
     }
 }

@@ -1,13 +1,16 @@
-//! A pipeline: every validator, then the transformers in order, over one request batch. Built
-//! immutable and swapped whole, so a request runs on one consistent set of plugins.
+//! A pipeline: the admission plugins (for statements the host's validation refused), every
+//! validator, then the transformers in order, over one request batch. Built immutable and
+//! swapped whole, so a request runs on one consistent set of plugins.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::instance::{CallFailure, PluginInstance};
-use xlrs_xapi::validate::validate_statement;
+use xlrs_xapi::validate::{validate_waiving, Rule};
 use xlrs_xapi::version::XapiVersion;
+
+use crate::admission::{Decision, Refused};
+use crate::instance::{CallFailure, PluginInstance};
 
 /// The plugins a batch passes through.
 #[derive(Default)]
@@ -16,6 +19,8 @@ pub struct Pipeline {
     pub validators: Vec<Arc<PluginInstance>>,
     /// Transformers, in order.
     pub transformers: Vec<Arc<PluginInstance>>,
+    /// Admission plugins, in order.
+    pub admission: Vec<Arc<PluginInstance>>,
 }
 
 /// How a batch failed in the pipeline.
@@ -41,14 +46,14 @@ pub enum PipelineError {
     },
 }
 
-fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
+pub(crate) fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
     PipelineError::Failed {
         plugin: plugin.name.to_string(),
         reason: reason.into(),
     }
 }
 
-fn call_failed(plugin: &PluginInstance, e: CallFailure) -> PipelineError {
+pub(crate) fn call_failed(plugin: &PluginInstance, e: CallFailure) -> PipelineError {
     failed(plugin, e.to_string())
 }
 
@@ -58,13 +63,41 @@ impl Pipeline {
         self.validators.is_empty() && self.transformers.is_empty()
     }
 
-    /// Runs the batch through every plugin (blocking: call it off the async workers). Each
-    /// statement must already carry its `id`; a transformer may not change it, drop or add
-    /// statements, or return anything that is not a valid xAPI statement.
+    /// True when no admission plugin is loaded: an invalid statement is refused at once.
+    pub fn admits_nothing(&self) -> bool {
+        self.admission.is_empty()
+    }
+
+    /// Asks the admission plugins about statements the host's validation refused (blocking:
+    /// call it off the async workers); see [`crate::admission::admit`].
+    pub fn admit(
+        &self,
+        credential: &str,
+        refused: &[Refused],
+        version: XapiVersion,
+    ) -> Result<Vec<Decision>, PipelineError> {
+        crate::admission::admit(&self.admission, credential, refused, version)
+    }
+
+    /// Runs the batch through every validator and transformer (blocking: call it off the async
+    /// workers). Each statement must already carry its `id`; a transformer may not change it,
+    /// drop or add statements, or return anything that is not a valid xAPI statement.
     pub fn run(
         &self,
         statements: Vec<Value>,
         version: XapiVersion,
+    ) -> Result<Vec<Value>, PipelineError> {
+        self.run_waiving(statements, version, &[])
+    }
+
+    /// [`Pipeline::run`] for a batch some statements of which were admitted breaking rules:
+    /// `waived[i]` are the rules a transformer's output of statement `i` may break too (none
+    /// for statements past the end of `waived`).
+    pub fn run_waiving(
+        &self,
+        statements: Vec<Value>,
+        version: XapiVersion,
+        waived: &[Vec<Rule>],
     ) -> Result<Vec<Value>, PipelineError> {
         if self.is_empty() {
             return Ok(statements);
@@ -102,7 +135,7 @@ impl Pipeline {
                     },
                     None => failed(plugin, format!("refused the batch: {}", e.message)),
                 })?;
-            let checked = check_output(&current, &output, version).map_err(|reason| {
+            let checked = check_output(&current, &output, version, waived).map_err(|reason| {
                 plugin.count_failure();
                 failed(plugin, reason)
             })?;
@@ -118,6 +151,7 @@ fn check_output(
     input: &[Value],
     output: &[String],
     version: XapiVersion,
+    waived: &[Vec<Rule>],
 ) -> Result<Vec<Value>, String> {
     if output.len() != input.len() {
         return Err(format!(
@@ -133,7 +167,8 @@ fn check_output(
         .map(|(i, (before, text))| {
             let after: Value = serde_json::from_str(text)
                 .map_err(|e| format!("statement {i} of its output is not JSON: {e}"))?;
-            validate_statement(&after, version).map_err(|e| {
+            let rules = waived.get(i).map(Vec::as_slice).unwrap_or_default();
+            validate_waiving(&after, version, rules).map_err(|e| {
                 format!("statement {i} of its output is not a valid xAPI statement: {e}")
             })?;
             if after.get("id") != before.get("id") {

@@ -267,8 +267,9 @@ impl PluginRegistry {
                 )
             } else {
                 format!(
-                    "does not fit the {} world of xlrs:plugin@0.1.0: {e:#}",
-                    kind.as_str()
+                    "does not fit the {} world of {}: {e:#}",
+                    kind.as_str(),
+                    kind.wit_package()
                 )
             }
         })
@@ -360,11 +361,16 @@ impl PluginRegistry {
                 match instance.kind {
                     PluginKind::Validator => pipeline.validators.push(instance.clone()),
                     PluginKind::Transformer => pipeline.transformers.push(instance.clone()),
+                    PluginKind::Admission => pipeline.admission.push(instance.clone()),
                     PluginKind::Backend => {}
                 }
             }
         }
-        for list in [&mut pipeline.validators, &mut pipeline.transformers] {
+        for list in [
+            &mut pipeline.validators,
+            &mut pipeline.transformers,
+            &mut pipeline.admission,
+        ] {
             list.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
         }
         self.pipeline.store(Arc::new(pipeline));
@@ -482,6 +488,7 @@ impl PluginRegistry {
                 json!({
                     "name": name,
                     "kind": i.map(|i| i.kind.as_str()),
+                    "wit": i.map(|i| i.kind.wit_package()),
                     "order": i.map(|i| i.order),
                     "hash": i.map(|i| i.hash.clone()),
                     "loaded_at": i.map(|i| xlrs_xapi::time::format_micros(micros(i.loaded_at))),

@@ -155,6 +155,7 @@ impl App {
             metrics,
             oidc,
             forwarder,
+            admission_log: Arc::default(),
         };
         Ok(App { state })
     }

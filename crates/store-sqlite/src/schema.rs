@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS activities (
     id TEXT PRIMARY KEY, definition TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS admissions (
+    seq INTEGER PRIMARY KEY, statement_id TEXT NOT NULL, plugin TEXT NOT NULL,
+    rules TEXT NOT NULL, repaired INTEGER NOT NULL, credential TEXT NOT NULL, at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS attachments (
     sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL
 );

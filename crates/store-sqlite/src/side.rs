@@ -1,13 +1,14 @@
-//! Attachments (content-addressed) and canonical activity definitions (every stored
-//! definition of an activity merged in commit order), for this store's statements and for
-//! those of stores that keep them here.
+//! Attachments (content-addressed), canonical activity definitions (every stored definition of
+//! an activity merged in commit order) and admission records, for this store's statements and
+//! for those of stores that keep them here.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::Value;
-use xlrs_store::{Attachment, SideStore, StoreError};
+use uuid::Uuid;
+use xlrs_store::{AdmissionRecord, Attachment, SideStore, StoreError};
 use xlrs_xapi::activity;
 
 use crate::{internal, SqliteStore};
@@ -162,4 +163,77 @@ impl SideStore for SqliteStore {
         text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Internal(e.to_string())))
             .transpose()
     }
+
+    async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.write_aside(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            {
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT INTO admissions (statement_id, plugin, rules, repaired, credential, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(internal)?;
+                for r in &records {
+                    put.execute(params![
+                        r.statement.to_string(),
+                        r.plugin,
+                        r.rules.join(","),
+                        r.repaired,
+                        r.credential,
+                        r.at
+                    ])
+                    .map_err(internal)?;
+                }
+            }
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn admissions(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AdmissionRecord>, StoreError> {
+        self.read(move |conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT seq, statement_id, plugin, rules, repaired, credential, at
+                     FROM admissions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map(params![after.unwrap_or(0), limit as i64], admission_record)
+                .map_err(internal)?;
+            rows.collect::<Result<_, _>>().map_err(internal)
+        })
+        .await
+    }
+}
+
+/// An admission record of a row of the admissions table.
+fn admission_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdmissionRecord> {
+    let id: String = r.get(1)?;
+    let rules: String = r.get(3)?;
+    Ok(AdmissionRecord {
+        seq: r.get(0)?,
+        statement: Uuid::parse_str(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        plugin: r.get(2)?,
+        rules: rules
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
+        repaired: r.get(4)?,
+        credential: r.get(5)?,
+        at: r.get(6)?,
+    })
 }

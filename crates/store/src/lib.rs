@@ -18,4 +18,6 @@ mod statements;
 
 pub use documents::{Document, DocumentKind, DocumentScope, DocumentStore, Precondition};
 pub use error::StoreError;
-pub use statements::{Attachment, Page, SideStore, StatementStore, StoredStatement, Stores};
+pub use statements::{
+    AdmissionRecord, Attachment, Page, SideStore, StatementStore, StoredStatement, Stores,
+};

@@ -11,8 +11,8 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 
 use crate::{
-    Attachment, Document, DocumentScope, DocumentStore, Page, Precondition, SideStore,
-    StatementStore, StoreError, StoredStatement, Stores,
+    AdmissionRecord, Attachment, Document, DocumentScope, DocumentStore, Page, Precondition,
+    SideStore, StatementStore, StoreError, StoredStatement, Stores,
 };
 
 /// Store failures of the kinds that are the server's problem, since start.
@@ -108,6 +108,18 @@ impl SideStore for Metered<dyn SideStore> {
 
     async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
         self.counts.count(self.inner.activity_definition(id).await)
+    }
+
+    async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError> {
+        self.counts.count(self.inner.keep_admissions(records).await)
+    }
+
+    async fn admissions(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AdmissionRecord>, StoreError> {
+        self.counts.count(self.inner.admissions(after, limit).await)
     }
 }
 

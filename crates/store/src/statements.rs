@@ -43,6 +43,26 @@ pub struct Page {
     pub last_stored: Option<i64>,
 }
 
+/// A statement stored although it broke rules of the specification, as an admission plugin
+/// decided: what an operator looks up to find what was waived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmissionRecord {
+    /// Its position among the records (given by the store; ignored when keeping one).
+    pub seq: i64,
+    /// The statement.
+    pub statement: Uuid,
+    /// The admission plugin that decided.
+    pub plugin: String,
+    /// The rules the statement as sent broke (waived, or repaired), by name.
+    pub rules: Vec<String>,
+    /// True when it was stored as the plugin's repair, false when as sent.
+    pub repaired: bool,
+    /// The credential that sent it.
+    pub credential: String,
+    /// When it was stored (µs since the epoch).
+    pub at: i64,
+}
+
 /// Statement storage.
 #[async_trait]
 pub trait StatementStore: Send + Sync {
@@ -76,6 +96,14 @@ pub trait SideStore: Send + Sync {
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError>;
     /// The canonical definition of an activity; `None` when no statement defined it.
     async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError>;
+    /// Keeps the records of statements stored by admission.
+    async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError>;
+    /// Admission records after position `after`, oldest first, at most `limit`.
+    async fn admissions(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AdmissionRecord>, StoreError>;
 }
 
 /// The stores a server runs on.

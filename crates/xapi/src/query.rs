@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::agent::ifi_key;
 use super::format::Format;
-use super::validate::{is_iri, parse_timestamp, validate_agent, ValidationError};
+use super::validate::{is_iri, parse_timestamp, validate_agent, Rule, ValidationError};
 use super::version::XapiVersion;
 
 /// A statement query, as filters the store applies.
@@ -81,6 +81,7 @@ const QUERY_PARAMS: [&str; 15] = [
 
 fn bad(path: &str, message: impl Into<String>) -> ValidationError {
     ValidationError {
+        rule: Rule::Parameter,
         path: path.to_string(),
         message: message.into(),
     }

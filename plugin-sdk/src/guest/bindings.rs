@@ -1,5 +1,5 @@
-//! The WIT bindings of the three worlds, generated once here so plugins never call
-//! `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
+//! The WIT bindings of the worlds (v0.1: validator, transformer, backend; v0.2: admission),
+//! generated once here so plugins never call `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
 //! and `host` modules, so one Rust type stands for each WIT type.
 
 /// Bindings of the `validator` world (and the shared `types` and `host` interfaces).
@@ -43,6 +43,18 @@ pub mod backend {
             "xlrs:plugin/types@0.1.0": super::validator::xlrs::plugin::types,
             "xlrs:plugin/host@0.1.0": super::validator::xlrs::plugin::host,
         },
+    });
+}
+
+/// Bindings of the `admission` world of the open `wit/v0.2` contract.
+#[allow(missing_docs)]
+pub mod admission {
+    wit_bindgen::generate!({
+        world: "admission",
+        path: "wit/v0.2",
+        pub_export_macro: true,
+        export_macro_name: "export_admission_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::admission",
     });
 }
 

@@ -19,12 +19,14 @@
 //! export_validator!(NoTests);
 //! ```
 
+pub mod admission;
 pub mod bindings;
 mod instance;
 pub mod memory;
 
 use crate::Statement;
 
+pub use admission::{Admission, Verdict, Violation};
 pub use bindings::types::{
     IndexKey, Level, Page, StatementQuery, StatementRecord, StoreError, StoredStatement,
 };

@@ -1,9 +1,10 @@
 //! `GET /metrics`: Prometheus text exposition of request counts, latencies and statement
 //! totals. Plain atomics: no registry crate, nothing allocated per request.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -45,6 +46,8 @@ pub struct Metrics {
     pub statements_rejected: AtomicU64,
     /// Store failures, counted as they come out of the stores.
     pub store_errors: Arc<ErrorCounts>,
+    /// Statements stored by admission, by (plugin, rule, repaired).
+    admissions: Mutex<BTreeMap<(String, &'static str, bool), u64>>,
 }
 
 fn resource(path: &str) -> usize {
@@ -65,6 +68,21 @@ fn resource(path: &str) -> usize {
 }
 
 impl Metrics {
+    /// Counts a statement stored by admission plugin `plugin`, once per rule it broke.
+    pub fn count_admission(
+        &self,
+        plugin: &str,
+        rules: &[xlrs_xapi::validate::Rule],
+        repaired: bool,
+    ) {
+        let mut counts = self.admissions.lock().unwrap_or_else(|p| p.into_inner());
+        for rule in rules {
+            *counts
+                .entry((plugin.to_string(), rule.as_str(), repaired))
+                .or_default() += 1;
+        }
+    }
+
     fn observe(&self, path: &str, status: u16, started: Instant) {
         let class = match status {
             200..=299 => 0,
@@ -151,6 +169,20 @@ impl Metrics {
                 out,
                 "xlrs_store_errors_total{{kind=\"{kind}\"}} {}",
                 n.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP xlrs_admissions_total Statements stored although they broke a rule, by the admission plugin that admitted them, the rule, and how (waived: as sent; repaired)."
+        );
+        let _ = writeln!(out, "# TYPE xlrs_admissions_total counter");
+        let admissions = self.admissions.lock().unwrap_or_else(|p| p.into_inner());
+        for ((plugin, rule, repaired), n) in admissions.iter() {
+            let how = if *repaired { "repaired" } else { "waived" };
+            let plugin = plugin.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(
+                out,
+                "xlrs_admissions_total{{plugin=\"{plugin}\",rule=\"{rule}\",how=\"{how}\"}} {n}"
             );
         }
         out

@@ -1,6 +1,7 @@
 //! The HTTP API: axum routers, one module per resource, merged in [`router`].
 
 mod about;
+mod admission;
 mod agents;
 mod alternate;
 mod auth;
@@ -18,6 +19,7 @@ use axum::http::{header, HeaderName, Method};
 use axum::Router;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
+pub use admission::LogLimit;
 pub use alternate::rewrite as alternate_syntax;
 pub use auth::Authenticated;
 pub use error::ApiError;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// The forwarding outbox, when forwarding targets are configured.
     pub forwarder: Option<Arc<crate::forward::Forwarder>>,
+    /// Limits the log lines of statements stored by admission.
+    pub admission_log: Arc<LogLimit>,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.
@@ -70,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(about::ops_router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/plugins", axum::routing::get(plugins_status))
+        .route("/admissions", axum::routing::get(admission::list))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             std::time::Duration::from_secs(state.settings.request_timeout_secs),

@@ -13,6 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use uuid::Uuid;
 
+use super::admission::{self, Admitted};
 use super::multipart::{self, Part};
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
@@ -23,7 +24,6 @@ use xlrs_xapi::query::{encode_cursor, parse_request, StatementQuery, StatementRe
 use xlrs_xapi::signature;
 use xlrs_xapi::statement::{authority_key, prepare, PreparedStatement};
 use xlrs_xapi::time::{format_micros, http_date};
-use xlrs_xapi::validate::validate_statement;
 use xlrs_xapi::version::XapiVersion;
 
 /// Header telling clients up to when query results are complete.
@@ -220,14 +220,13 @@ fn match_attachments(statements: &[Value], parts: Vec<Part>) -> Result<Vec<Attac
     Ok(attachments)
 }
 
-/// Checks every statement against the spec and gives each an id (plugins see final ids and
-/// may not change them); the first broken rule fails the whole batch.
-fn validate_batch(statements: &mut [Value], version: XapiVersion) -> Result<(), ApiError> {
+/// Gives every statement of a validated batch its id (plugins see final ids and may not
+/// change them); an id twice in the batch fails it.
+fn assign_ids(statements: &mut [Value]) -> Result<(), ApiError> {
     let batch = statements.len() > 1;
     let mut ids = HashSet::new();
     for (i, statement) in statements.iter_mut().enumerate() {
         let index = batch.then_some(i);
-        validate_statement(statement, version).map_err(|e| ApiError::invalid(e, index))?;
         let id = match statement.get("id").and_then(Value::as_str) {
             Some(given) => Uuid::parse_str(given).map_err(|_| ApiError::BadRequest {
                 message: "id must be a UUID".into(),
@@ -270,17 +269,25 @@ fn check_signatures(statements: &[Value], attachments: &[Attachment]) -> Result<
     Ok(())
 }
 
-/// Runs the plugin pipeline in force now over a validated batch, off the async workers.
+/// Runs the plugin pipeline in force now over a validated batch, off the async workers; the
+/// statements admission let through may still break the rules it waived.
 async fn run_plugins(
     state: &AppState,
     statements: Vec<Value>,
     version: XapiVersion,
+    admitted: &[Admitted],
 ) -> Result<Vec<Value>, ApiError> {
     let pipeline = state.plugins.pipeline();
     if pipeline.is_empty() {
         return Ok(statements);
     }
-    xlrs_plugin_host::threads::run(move || pipeline.run(statements, version))
+    let mut waived = vec![Vec::new(); statements.len()];
+    for a in admitted {
+        if let Some(rules) = waived.get_mut(a.index) {
+            *rules = a.waived();
+        }
+    }
+    xlrs_plugin_host::threads::run(move || pipeline.run_waiving(statements, version, &waived))
         .await
         .map_err(|e| ApiError::Internal(format!("plugin task failed: {e}")))?
         .map_err(|e| match e {
@@ -319,12 +326,14 @@ async fn store_batch(
     let outcome = async {
         let mut statements = statements;
         let attachments = match_attachments(&statements, parts)?;
-        validate_batch(&mut statements, version)?;
+        let admitted = admission::validate(state, auth, &mut statements, version).await?;
+        assign_ids(&mut statements)?;
         check_signatures(&statements, &attachments)?;
-        let statements = run_plugins(state, statements, version).await?;
+        let statements = run_plugins(state, statements, version, &admitted).await?;
         let prepared = prepare_batch(statements, auth, version)?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();
         state.statements.insert(prepared, attachments).await?;
+        admission::record(state, auth, &admitted, &ids).await;
         if let Some(forwarder) = &state.forwarder {
             // Stored but not queued: the client's re-send (identical, so accepted again) queues it.
             forwarder.enqueue(&ids).await.map_err(|e| {

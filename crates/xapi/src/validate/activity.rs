@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    extensions, fail, is_iri, join, language_map, no_nulls, object, only_keys, string, Result,
+    extensions, fail, is_iri, join, language_map, no_nulls, object, only_keys, string, Ctx, Result,
+    Rule,
 };
 
 pub(super) const INTERACTION_TYPES: [&str; 10] = [
@@ -19,13 +20,15 @@ pub(super) const INTERACTION_TYPES: [&str; 10] = [
     "other",
 ];
 
-pub(super) fn validate_activity(map: &Map<String, Value>, path: &str) -> Result {
+pub(super) fn validate_activity(ctx: &Ctx, map: &Map<String, Value>, path: &str) -> Result {
     only_keys(map, path, &["objectType", "id", "definition"])?;
-    let id = map
-        .get("id")
-        .map_or_else(|| fail(&join(path, "id"), "is required"), Ok)?;
-    if !is_iri(string(id, &join(path, "id"))?) {
-        return fail(&join(path, "id"), "must be an IRI");
+    match map.get("id") {
+        None => ctx.waivable(Rule::ActivityId, &join(path, "id"), "is required")?,
+        Some(id) => {
+            if !is_iri(string(id, &join(path, "id"))?) {
+                ctx.waivable(Rule::Iri, &join(path, "id"), "must be an IRI")?;
+            }
+        }
     }
     let Some(definition) = map.get("definition") else {
         return Ok(());
@@ -59,18 +62,19 @@ pub(super) fn validate_activity(map: &Map<String, Value>, path: &str) -> Result 
     for key in ["type", "moreInfo"] {
         if let Some(v) = def.get(key) {
             if !is_iri(string(v, &join(&dp, key))?) {
-                return fail(&join(&dp, key), "must be an IRI");
+                ctx.waivable(Rule::Iri, &join(&dp, key), "must be an IRI")?;
             }
         }
     }
     if let Some(e) = def.get("extensions") {
-        extensions(e, &join(&dp, "extensions"))?;
+        extensions(ctx, e, &join(&dp, "extensions"))?;
     }
     let interaction = match def.get("interactionType") {
         Some(t) => {
             let t = string(t, &join(&dp, "interactionType"))?;
             if !INTERACTION_TYPES.contains(&t) {
                 return fail(
+                    Rule::Interaction,
                     &join(&dp, "interactionType"),
                     "must be one of the xAPI interaction types",
                 );
@@ -82,11 +86,11 @@ pub(super) fn validate_activity(map: &Map<String, Value>, path: &str) -> Result 
     if let Some(c) = def.get("correctResponsesPattern") {
         let p = join(&dp, "correctResponsesPattern");
         if interaction.is_none() {
-            return fail(&p, "needs an interactionType");
+            return fail(Rule::Interaction, &p, "needs an interactionType");
         }
         let items = c
             .as_array()
-            .map_or_else(|| fail(&p, "must be an array of strings"), Ok)?;
+            .map_or_else(|| fail(Rule::Type, &p, "must be an array of strings"), Ok)?;
         for (i, item) in items.iter().enumerate() {
             string(item, &format!("{p}[{i}]"))?;
         }
@@ -102,14 +106,22 @@ pub(super) fn validate_activity(map: &Map<String, Value>, path: &str) -> Result 
         let Some(list) = def.get(key) else { continue };
         let p = join(&dp, key);
         if interaction.is_none() {
-            return fail(&p, "interaction components need an interactionType");
+            return fail(
+                Rule::Interaction,
+                &p,
+                "interaction components need an interactionType",
+            );
         }
         if !allowed.contains(&key) {
-            return fail(&p, "is not a component of this interactionType");
+            return fail(
+                Rule::Interaction,
+                &p,
+                "is not a component of this interactionType",
+            );
         }
         let items = list
             .as_array()
-            .map_or_else(|| fail(&p, "must be an array"), Ok)?;
+            .map_or_else(|| fail(Rule::Type, &p, "must be an array"), Ok)?;
         let mut ids = std::collections::HashSet::new();
         for (i, item) in items.iter().enumerate() {
             let ip = format!("{p}[{i}]");
@@ -117,10 +129,14 @@ pub(super) fn validate_activity(map: &Map<String, Value>, path: &str) -> Result 
             only_keys(component, &ip, &["id", "description"])?;
             let id = component
                 .get("id")
-                .map_or_else(|| fail(&join(&ip, "id"), "is required"), Ok)?;
+                .map_or_else(|| fail(Rule::Required, &join(&ip, "id"), "is required"), Ok)?;
             let id = string(id, &join(&ip, "id"))?;
             if !ids.insert(id) {
-                return fail(&join(&ip, "id"), "must be unique within the list");
+                return fail(
+                    Rule::Interaction,
+                    &join(&ip, "id"),
+                    "must be unique within the list",
+                );
             }
             if let Some(d) = component.get("description") {
                 language_map(d, &join(&ip, "description"))?;

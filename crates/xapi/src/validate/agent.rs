@@ -2,11 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{fail, is_iri, join, no_nulls, object, only_keys, string, Result};
+use super::{fail, is_iri, join, no_nulls, object, only_keys, string, Result, Rule};
 use crate::version::XapiVersion;
 
-pub(super) fn validate_authority(authority: &Value, version: XapiVersion) -> Result {
-    validate_agent_or_group(authority, "authority", version)?;
+pub(super) fn validate_authority(authority: &Value) -> Result {
+    validate_agent_or_group(authority, "authority")?;
     // A Group authority stands for three-legged OAuth: an anonymous Group of exactly two
     // Agents, the application and the user.
     if authority.get("objectType").and_then(Value::as_str) == Some("Group") {
@@ -14,11 +14,16 @@ pub(super) fn validate_authority(authority: &Value, version: XapiVersion) -> Res
             .iter()
             .any(|ifi| authority.get(ifi).is_some())
         {
-            return fail("authority", "an authority Group must be anonymous (no IFI)");
+            return fail(
+                Rule::Authority,
+                "authority",
+                "an authority Group must be anonymous (no IFI)",
+            );
         }
         let members = authority.get("member").and_then(Value::as_array);
         if members.is_none_or(|m| m.len() != 2) {
             return fail(
+                Rule::Authority,
                 "authority.member",
                 "an authority Group must have exactly two members",
             );
@@ -28,8 +33,8 @@ pub(super) fn validate_authority(authority: &Value, version: XapiVersion) -> Res
 }
 
 /// Checks an Agent or Group object.
-pub fn validate_agent(agent: &Value, path: &str, version: XapiVersion) -> Result {
-    validate_agent_or_group(agent, path, version)
+pub fn validate_agent(agent: &Value, path: &str, _version: XapiVersion) -> Result {
+    validate_agent_or_group(agent, path)
 }
 
 /// Checks the `agent` parameter of the State, Agent Profile and Agents resources: an Agent,
@@ -37,7 +42,7 @@ pub fn validate_agent(agent: &Value, path: &str, version: XapiVersion) -> Result
 /// not a Group").
 pub fn validate_agent_parameter(agent: &Value, path: &str, version: XapiVersion) -> Result {
     if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
-        return fail(
+        return fail(Rule::ObjectType,
             &join(path, "objectType"),
             "must be Agent, not Group: to keep data about an identified Group, send its identifier in an Agent",
         );
@@ -45,15 +50,19 @@ pub fn validate_agent_parameter(agent: &Value, path: &str, version: XapiVersion)
     validate_agent(agent, path, version)
 }
 
-pub(super) fn validate_agent_or_group(value: &Value, path: &str, version: XapiVersion) -> Result {
+pub(super) fn validate_agent_or_group(value: &Value, path: &str) -> Result {
     let map = object(value, path)?;
     no_nulls(map, path)?;
     match map.get("objectType") {
         None => agent_body(map, path),
         Some(t) => match string(t, &join(path, "objectType"))? {
             "Agent" => agent_body(map, path),
-            "Group" => group_body(map, path, version),
-            _ => fail(&join(path, "objectType"), "must be Agent or Group"),
+            "Group" => group_body(map, path),
+            _ => fail(
+                Rule::ObjectType,
+                &join(path, "objectType"),
+                "must be Agent or Group",
+            ),
         },
     }
 }
@@ -74,6 +83,7 @@ fn agent_body(map: &Map<String, Value>, path: &str) -> Result {
     let count = ifis(map, path)?;
     if count != 1 {
         return fail(
+            Rule::Identifier,
             path,
             "an Agent must have exactly one identifier: mbox, mbox_sha1sum, openid or account",
         );
@@ -84,7 +94,7 @@ fn agent_body(map: &Map<String, Value>, path: &str) -> Result {
     Ok(())
 }
 
-fn group_body(map: &Map<String, Value>, path: &str, _version: XapiVersion) -> Result {
+fn group_body(map: &Map<String, Value>, path: &str) -> Result {
     only_keys(
         map,
         path,
@@ -100,7 +110,11 @@ fn group_body(map: &Map<String, Value>, path: &str, _version: XapiVersion) -> Re
     )?;
     let count = ifis(map, path)?;
     if count > 1 {
-        return fail(path, "a Group must have at most one identifier");
+        return fail(
+            Rule::Identifier,
+            path,
+            "a Group must have at most one identifier",
+        );
     }
     if let Some(name) = map.get("name") {
         string(name, &join(path, "name"))?;
@@ -109,7 +123,11 @@ fn group_body(map: &Map<String, Value>, path: &str, _version: XapiVersion) -> Re
     match map.get("member") {
         Some(Value::Array(members)) => {
             if count == 0 && members.is_empty() {
-                return fail(&member_path, "an anonymous Group must list its members");
+                return fail(
+                    Rule::Group,
+                    &member_path,
+                    "an anonymous Group must list its members",
+                );
             }
             for (i, m) in members.iter().enumerate() {
                 let p = format!("{member_path}[{i}]");
@@ -118,14 +136,22 @@ fn group_body(map: &Map<String, Value>, path: &str, _version: XapiVersion) -> Re
                 match mm.get("objectType").and_then(Value::as_str) {
                     None | Some("Agent") => agent_body(mm, &p)?,
                     Some(_) => {
-                        return fail(&join(&p, "objectType"), "a Group's members must be Agents")
+                        return fail(
+                            Rule::Group,
+                            &join(&p, "objectType"),
+                            "a Group's members must be Agents",
+                        )
                     }
                 }
             }
         }
-        Some(_) => return fail(&member_path, "must be an array of Agents"),
+        Some(_) => return fail(Rule::Group, &member_path, "must be an array of Agents"),
         None if count == 0 => {
-            return fail(&member_path, "an anonymous Group must list its members")
+            return fail(
+                Rule::Group,
+                &member_path,
+                "an anonymous Group must list its members",
+            )
         }
         None => {}
     }
@@ -140,9 +166,13 @@ fn ifis(map: &Map<String, Value>, path: &str) -> Result<usize> {
         let s = string(v, &p)?;
         let email = s
             .strip_prefix("mailto:")
-            .map_or_else(|| fail(&p, "must be a mailto: IRI"), Ok)?;
+            .map_or_else(|| fail(Rule::Identifier, &p, "must be a mailto: IRI"), Ok)?;
         if !is_email(email) {
-            return fail(&p, "must be mailto: followed by an email address");
+            return fail(
+                Rule::Identifier,
+                &p,
+                "must be mailto: followed by an email address",
+            );
         }
         count += 1;
     }
@@ -150,14 +180,14 @@ fn ifis(map: &Map<String, Value>, path: &str) -> Result<usize> {
         let p = join(path, "mbox_sha1sum");
         let s = string(v, &p)?;
         if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-            return fail(&p, "must be the 40 hex digits of a SHA-1");
+            return fail(Rule::Identifier, &p, "must be the 40 hex digits of a SHA-1");
         }
         count += 1;
     }
     if let Some(v) = map.get("openid") {
         let p = join(path, "openid");
         if !is_iri(string(v, &p)?) {
-            return fail(&p, "must be a URI");
+            return fail(Rule::Identifier, &p, "must be a URI");
         }
         count += 1;
     }
@@ -165,15 +195,17 @@ fn ifis(map: &Map<String, Value>, path: &str) -> Result<usize> {
         let p = join(path, "account");
         let account = object(v, &p)?;
         only_keys(account, &p, &["homePage", "name"])?;
-        let home = account
-            .get("homePage")
-            .map_or_else(|| fail(&join(&p, "homePage"), "is required"), Ok)?;
+        let home = account.get("homePage").map_or_else(
+            || fail(Rule::Required, &join(&p, "homePage"), "is required"),
+            Ok,
+        )?;
         if !is_iri(string(home, &join(&p, "homePage"))?) {
-            return fail(&join(&p, "homePage"), "must be an IRL");
+            return fail(Rule::Iri, &join(&p, "homePage"), "must be an IRL");
         }
-        let name = account
-            .get("name")
-            .map_or_else(|| fail(&join(&p, "name"), "is required"), Ok)?;
+        let name = account.get("name").map_or_else(
+            || fail(Rule::Required, &join(&p, "name"), "is required"),
+            Ok,
+        )?;
         string(name, &join(&p, "name"))?;
         count += 1;
     }

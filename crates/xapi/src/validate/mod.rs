@@ -5,6 +5,9 @@
 mod activity;
 mod agent;
 mod formats;
+mod rule;
+
+use std::cell::RefCell;
 
 use serde_json::{Map, Value};
 
@@ -17,10 +20,13 @@ use activity::INTERACTION_TYPES;
 pub use agent::{validate_agent, validate_agent_parameter};
 use agent::{validate_agent_or_group, validate_authority};
 pub use formats::{is_duration, is_iri, is_language_tag, is_uuid, parse_timestamp};
+pub use rule::Rule;
 
 /// A rule a statement (or query parameter) breaks: where, and which rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
+    /// The rule broken.
+    pub rule: Rule,
     /// JSON path of the offending field, e.g. `actor.mbox`; empty for the whole value.
     pub path: String,
     /// The rule broken, as a sentence for a client developer.
@@ -41,11 +47,65 @@ impl std::error::Error for ValidationError {}
 
 type Result<T = ()> = std::result::Result<T, ValidationError>;
 
-fn fail<T>(path: &str, message: impl Into<String>) -> Result<T> {
+fn fail<T>(rule: Rule, path: &str, message: impl Into<String>) -> Result<T> {
     Err(ValidationError {
+        rule,
         path: path.to_string(),
         message: message.into(),
     })
+}
+
+/// How a validation treats a broken rule it could look past.
+#[derive(Debug, Clone, Copy)]
+enum Mode<'a> {
+    /// The first broken rule ends the validation.
+    Strict,
+    /// Waivable rules are recorded and looked past; the first other one ends it.
+    Collect,
+    /// These rules are recorded and looked past; the first other one ends it.
+    Waive(&'a [Rule]),
+}
+
+/// What a validation knows as it goes: the version's rules, and how it treats waivable ones.
+struct Ctx<'a> {
+    version: XapiVersion,
+    mode: Mode<'a>,
+    /// The broken rules looked past so far.
+    passed: RefCell<Vec<ValidationError>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(version: XapiVersion, mode: Mode<'a>) -> Self {
+        Self {
+            version,
+            mode,
+            passed: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A broken rule the LRS can look past (see [`Rule::waivable`]): an error, unless this
+    /// validation looks past it, then recorded and `Ok` so the caller goes on.
+    fn waivable(&self, rule: Rule, path: &str, message: impl Into<String>) -> Result {
+        let look_past = match self.mode {
+            Mode::Strict => false,
+            Mode::Collect => rule.waivable(),
+            Mode::Waive(rules) => rules.contains(&rule),
+        };
+        let error = ValidationError {
+            rule,
+            path: path.to_string(),
+            message: message.into(),
+        };
+        if !look_past {
+            return Err(error);
+        }
+        self.passed.borrow_mut().push(error);
+        Ok(())
+    }
+
+    fn into_passed(self) -> Vec<ValidationError> {
+        self.passed.into_inner()
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -58,18 +118,22 @@ fn join(path: &str, key: &str) -> String {
 
 fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
     v.as_object()
-        .map_or_else(|| fail(path, "must be a JSON object"), Ok)
+        .map_or_else(|| fail(Rule::Type, path, "must be a JSON object"), Ok)
 }
 
 fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
     v.as_str()
-        .map_or_else(|| fail(path, "must be a string"), Ok)
+        .map_or_else(|| fail(Rule::Type, path, "must be a string"), Ok)
 }
 
 fn only_keys(map: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result {
     for key in map.keys() {
         if !allowed.contains(&key.as_str()) {
-            return fail(&join(path, key), "is not a property allowed here");
+            return fail(
+                Rule::UnknownProperty,
+                &join(path, key),
+                "is not a property allowed here",
+            );
         }
     }
     Ok(())
@@ -78,7 +142,7 @@ fn only_keys(map: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result {
 fn no_nulls(map: &Map<String, Value>, path: &str) -> Result {
     for (key, value) in map {
         if value.is_null() {
-            return fail(&join(path, key), "must not be null");
+            return fail(Rule::Null, &join(path, key), "must not be null");
         }
     }
     Ok(())
@@ -86,7 +150,36 @@ fn no_nulls(map: &Map<String, Value>, path: &str) -> Result {
 
 /// Checks one statement as submitted by a client.
 pub fn validate_statement(statement: &Value, version: XapiVersion) -> Result {
+    statement_rules(&Ctx::new(version, Mode::Strict), statement)
+}
+
+/// Every rule a statement breaks: the ones the LRS can look past ([`Rule::waivable`]), then,
+/// when the statement also breaks one it cannot, that one, last (validation stops there).
+/// Empty for a valid statement.
+pub fn violations(statement: &Value, version: XapiVersion) -> Vec<ValidationError> {
+    let ctx = Ctx::new(version, Mode::Collect);
+    let last = statement_rules(&ctx, statement).err();
+    let mut found = ctx.into_passed();
+    found.extend(last);
+    found
+}
+
+/// Checks a statement as [`validate_statement`] does, looking past the `waived` rules: `Ok`
+/// with what was looked past, or the first rule broken that is not waived.
+pub fn validate_waiving(
+    statement: &Value,
+    version: XapiVersion,
+    waived: &[Rule],
+) -> Result<Vec<ValidationError>> {
+    let ctx = Ctx::new(version, Mode::Waive(waived));
+    statement_rules(&ctx, statement)?;
+    Ok(ctx.into_passed())
+}
+
+fn statement_rules(ctx: &Ctx, statement: &Value) -> Result {
+    let version = ctx.version;
     let map = object(statement, "")?;
+
     let allowed: &[&str] = &[
         "id",
         "actor",
@@ -104,7 +197,7 @@ pub fn validate_statement(statement: &Value, version: XapiVersion) -> Result {
     no_nulls(map, "")?;
     if let Some(id) = map.get("id") {
         if !is_uuid(string(id, "id")?) {
-            return fail("id", "must be a UUID");
+            return fail(Rule::Uuid, "id", "must be a UUID");
         }
     }
     if let Some(v) = map.get("version") {
@@ -115,18 +208,19 @@ pub fn validate_statement(statement: &Value, version: XapiVersion) -> Result {
         };
         if !ok {
             return fail(
+                Rule::Version,
                 "version",
                 "must be a supported xAPI version such as 1.0.3 or 2.0.0",
             );
         }
     }
     if let Some(a) = map.get("authority") {
-        validate_authority(a, version)?;
+        validate_authority(a)?;
     }
     if let Some(s) = map.get("stored") {
         timestamp(s, "stored")?;
     }
-    statement_body(map, "", version, false)
+    statement_body(ctx, map, "", false)
 }
 
 fn is_version_of(v: &str, major_minor: &str) -> bool {
@@ -137,56 +231,56 @@ fn is_version_of(v: &str, major_minor: &str) -> bool {
 }
 
 /// The parts a Statement and a SubStatement share.
-fn statement_body(map: &Map<String, Value>, path: &str, version: XapiVersion, sub: bool) -> Result {
-    let actor = map
-        .get("actor")
-        .map_or_else(|| fail(&join(path, "actor"), "is required"), Ok)?;
-    validate_agent_or_group(actor, &join(path, "actor"), version)?;
-    let verb = map
-        .get("verb")
-        .map_or_else(|| fail(&join(path, "verb"), "is required"), Ok)?;
-    validate_verb(verb, &join(path, "verb"))?;
-    let object_value = map
-        .get("object")
-        .map_or_else(|| fail(&join(path, "object"), "is required"), Ok)?;
-    let object_type = validate_object(object_value, &join(path, "object"), version, sub)?;
+fn statement_body(ctx: &Ctx, map: &Map<String, Value>, path: &str, sub: bool) -> Result {
+    let actor = map.get("actor").map_or_else(
+        || fail(Rule::Required, &join(path, "actor"), "is required"),
+        Ok,
+    )?;
+    validate_agent_or_group(actor, &join(path, "actor"))?;
+    let verb = map.get("verb").map_or_else(
+        || fail(Rule::Required, &join(path, "verb"), "is required"),
+        Ok,
+    )?;
+    validate_verb(ctx, verb, &join(path, "verb"))?;
+    let object_value = map.get("object").map_or_else(
+        || fail(Rule::Required, &join(path, "object"), "is required"),
+        Ok,
+    )?;
+    let object_type = validate_object(ctx, object_value, &join(path, "object"), sub)?;
     if verb.get("id").and_then(Value::as_str) == Some(crate::statement::VOIDED_VERB)
         && object_type != "StatementRef"
     {
         return fail(
+            Rule::Voiding,
             &join(path, "object"),
             "a voiding statement's object must be a StatementRef",
         );
     }
     if let Some(r) = map.get("result") {
-        validate_result(r, &join(path, "result"))?;
+        validate_result(ctx, r, &join(path, "result"))?;
     }
     if let Some(c) = map.get("context") {
-        validate_context(
-            c,
-            &join(path, "context"),
-            version,
-            object_type == "Activity",
-        )?;
+        validate_context(ctx, c, &join(path, "context"), object_type == "Activity")?;
     }
     if let Some(t) = map.get("timestamp") {
         timestamp(t, &join(path, "timestamp"))?;
     }
     if let Some(a) = map.get("attachments") {
-        validate_attachments(a, &join(path, "attachments"))?;
+        validate_attachments(ctx, a, &join(path, "attachments"))?;
     }
     Ok(())
 }
 
-fn validate_verb(verb: &Value, path: &str) -> Result {
+fn validate_verb(ctx: &Ctx, verb: &Value, path: &str) -> Result {
     let map = object(verb, path)?;
     no_nulls(map, path)?;
     only_keys(map, path, &["id", "display"])?;
-    let id = map
-        .get("id")
-        .map_or_else(|| fail(&join(path, "id"), "is required"), Ok)?;
+    let id = map.get("id").map_or_else(
+        || fail(Rule::Required, &join(path, "id"), "is required"),
+        Ok,
+    )?;
     if !is_iri(string(id, &join(path, "id"))?) {
-        return fail(&join(path, "id"), "must be an IRI");
+        ctx.waivable(Rule::Iri, &join(path, "id"), "must be an IRI")?;
     }
     if let Some(d) = map.get("display") {
         language_map(d, &join(path, "display"))?;
@@ -196,9 +290,9 @@ fn validate_verb(verb: &Value, path: &str) -> Result {
 
 /// Checks the object; returns its objectType.
 fn validate_object<'a>(
+    ctx: &Ctx,
     object_value: &'a Value,
     path: &str,
-    version: XapiVersion,
     in_sub: bool,
 ) -> Result<&'a str> {
     let map = object(object_value, path)?;
@@ -208,20 +302,25 @@ fn validate_object<'a>(
         Some(t) => string(t, &join(path, "objectType"))?,
     };
     match object_type {
-        "Activity" => validate_activity(map, path)?,
-        "Agent" | "Group" => validate_agent_or_group(object_value, path, version)?,
+        "Activity" => validate_activity(ctx, map, path)?,
+        "Agent" | "Group" => validate_agent_or_group(object_value, path)?,
         "StatementRef" => {
             only_keys(map, path, &["objectType", "id"])?;
-            let id = map
-                .get("id")
-                .map_or_else(|| fail(&join(path, "id"), "is required"), Ok)?;
+            let id = map.get("id").map_or_else(
+                || fail(Rule::Required, &join(path, "id"), "is required"),
+                Ok,
+            )?;
             if !is_uuid(string(id, &join(path, "id"))?) {
-                return fail(&join(path, "id"), "must be a UUID");
+                return fail(Rule::Uuid, &join(path, "id"), "must be a UUID");
             }
         }
         "SubStatement" => {
             if in_sub {
-                return fail(path, "a SubStatement cannot contain a SubStatement");
+                return fail(
+                    Rule::SubStatement,
+                    path,
+                    "a SubStatement cannot contain a SubStatement",
+                );
             }
             only_keys(
                 map,
@@ -237,19 +336,22 @@ fn validate_object<'a>(
                     "attachments",
                 ],
             )?;
-            statement_body(map, path, version, true)?;
+            statement_body(ctx, map, path, true)?;
         }
         _ => {
-            return fail(
+            ctx.waivable(
+                Rule::ObjectType,
                 &join(path, "objectType"),
                 "must be Activity, Agent, Group, StatementRef or SubStatement",
-            )
+            )?;
+            // Looked past: the rest is checked as the default objectType, an Activity.
+            validate_activity(ctx, map, path)?;
         }
     }
     Ok(object_type)
 }
 
-fn validate_result(result: &Value, path: &str) -> Result {
+fn validate_result(ctx: &Ctx, result: &Value, path: &str) -> Result {
     let map = object(result, path)?;
     no_nulls(map, path)?;
     only_keys(
@@ -267,7 +369,7 @@ fn validate_result(result: &Value, path: &str) -> Result {
     for key in ["success", "completion"] {
         if let Some(v) = map.get(key) {
             if !v.is_boolean() {
-                return fail(&join(path, key), "must be true or false");
+                return fail(Rule::Type, &join(path, key), "must be true or false");
             }
         }
     }
@@ -277,13 +379,14 @@ fn validate_result(result: &Value, path: &str) -> Result {
     if let Some(v) = map.get("duration") {
         if !is_duration(string(v, &join(path, "duration"))?) {
             return fail(
+                Rule::Duration,
                 &join(path, "duration"),
                 "must be an ISO 8601 duration such as PT1H30M",
             );
         }
     }
     if let Some(e) = map.get("extensions") {
-        extensions(e, &join(path, "extensions"))?;
+        extensions(ctx, e, &join(path, "extensions"))?;
     }
     if let Some(score) = map.get("score") {
         let sp = join(path, "score");
@@ -295,36 +398,40 @@ fn validate_result(result: &Value, path: &str) -> Result {
                 Some(v) => v
                     .as_f64()
                     .map(Some)
-                    .map_or_else(|| fail(&join(&sp, key), "must be a number"), Ok),
+                    .map_or_else(|| fail(Rule::Type, &join(&sp, key), "must be a number"), Ok),
                 None => Ok(None),
             }
         };
         let (scaled, raw, min, max) = (num("scaled")?, num("raw")?, num("min")?, num("max")?);
         if let Some(scaled) = scaled {
             if !(-1.0..=1.0).contains(&scaled) {
-                return fail(&join(&sp, "scaled"), "must be between -1 and 1");
+                ctx.waivable(
+                    Rule::Score,
+                    &join(&sp, "scaled"),
+                    "must be between -1 and 1",
+                )?;
             }
         }
         if let (Some(min), Some(max)) = (min, max) {
             if min >= max {
-                return fail(&join(&sp, "min"), "must be less than max");
+                ctx.waivable(Rule::Score, &join(&sp, "min"), "must be less than max")?;
             }
         }
         if let Some(raw) = raw {
             if min.is_some_and(|m| raw < m) || max.is_some_and(|m| raw > m) {
-                return fail(&join(&sp, "raw"), "must be between min and max");
+                ctx.waivable(
+                    Rule::Score,
+                    &join(&sp, "raw"),
+                    "must be between min and max",
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn validate_context(
-    context: &Value,
-    path: &str,
-    version: XapiVersion,
-    object_is_activity: bool,
-) -> Result {
+fn validate_context(ctx: &Ctx, context: &Value, path: &str, object_is_activity: bool) -> Result {
+    let version = ctx.version;
     let map = object(context, path)?;
     no_nulls(map, path)?;
     let mut allowed = vec![
@@ -344,17 +451,17 @@ fn validate_context(
     only_keys(map, path, &allowed)?;
     if let Some(r) = map.get("registration") {
         if !is_uuid(string(r, &join(path, "registration"))?) {
-            return fail(&join(path, "registration"), "must be a UUID");
+            return fail(Rule::Uuid, &join(path, "registration"), "must be a UUID");
         }
     }
     if let Some(i) = map.get("instructor") {
-        validate_agent_or_group(i, &join(path, "instructor"), version)?;
+        validate_agent_or_group(i, &join(path, "instructor"))?;
     }
     if let Some(t) = map.get("team") {
         let p = join(path, "team");
-        validate_agent_or_group(t, &p, version)?;
+        validate_agent_or_group(t, &p)?;
         if t.get("objectType").and_then(Value::as_str) != Some("Group") {
-            return fail(&p, "must be a Group");
+            return fail(Rule::ObjectType, &p, "must be a Group");
         }
     }
     for key in ["revision", "platform"] {
@@ -362,6 +469,7 @@ fn validate_context(
             string(v, &join(path, key))?;
             if !object_is_activity {
                 return fail(
+                    Rule::Context,
                     &join(path, key),
                     "is only allowed when the statement's object is an Activity",
                 );
@@ -370,7 +478,11 @@ fn validate_context(
     }
     if let Some(l) = map.get("language") {
         if !is_language_tag(string(l, &join(path, "language"))?) {
-            return fail(&join(path, "language"), "must be an RFC 5646 language tag");
+            return fail(
+                Rule::Language,
+                &join(path, "language"),
+                "must be an RFC 5646 language tag",
+            );
         }
     }
     if let Some(s) = map.get("statement") {
@@ -378,14 +490,18 @@ fn validate_context(
         let r = object(s, &p)?;
         only_keys(r, &p, &["objectType", "id"])?;
         if r.get("objectType").and_then(Value::as_str) != Some("StatementRef") {
-            return fail(&join(&p, "objectType"), "must be StatementRef");
+            return fail(
+                Rule::ObjectType,
+                &join(&p, "objectType"),
+                "must be StatementRef",
+            );
         }
         if !r.get("id").and_then(Value::as_str).is_some_and(is_uuid) {
-            return fail(&join(&p, "id"), "must be a UUID");
+            return fail(Rule::Uuid, &join(&p, "id"), "must be a UUID");
         }
     }
     if let Some(e) = map.get("extensions") {
-        extensions(e, &join(path, "extensions"))?;
+        extensions(ctx, e, &join(path, "extensions"))?;
     }
     if let Some(ca) = map.get("contextActivities") {
         let p = join(path, "contextActivities");
@@ -398,10 +514,10 @@ fn validate_context(
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
                         let ip = format!("{kp}[{i}]");
-                        activity_value(item, &ip)?;
+                        activity_value(ctx, item, &ip)?;
                     }
                 }
-                single => activity_value(single, &kp)?,
+                single => activity_value(ctx, single, &kp)?,
             }
         }
     }
@@ -413,32 +529,37 @@ fn validate_context(
         let p = join(path, key);
         let items = list
             .as_array()
-            .map_or_else(|| fail(&p, "must be an array"), Ok)?;
+            .map_or_else(|| fail(Rule::Type, &p, "must be an array"), Ok)?;
         for (i, item) in items.iter().enumerate() {
             let ip = format!("{p}[{i}]");
             let entry = object(item, &ip)?;
             only_keys(entry, &ip, &["objectType", member, "relevantTypes"])?;
             if entry.get("objectType").and_then(Value::as_str) != Some(object_type) {
-                return fail(&join(&ip, "objectType"), format!("must be {object_type}"));
+                return fail(
+                    Rule::ObjectType,
+                    &join(&ip, "objectType"),
+                    format!("must be {object_type}"),
+                );
             }
-            let who = entry
-                .get(member)
-                .map_or_else(|| fail(&join(&ip, member), "is required"), Ok)?;
-            validate_agent_or_group(who, &join(&ip, member), version)?;
+            let who = entry.get(member).map_or_else(
+                || fail(Rule::Required, &join(&ip, member), "is required"),
+                Ok,
+            )?;
+            validate_agent_or_group(who, &join(&ip, member))?;
             if member == "group" && who.get("objectType").and_then(Value::as_str) != Some("Group") {
-                return fail(&join(&ip, member), "must be a Group");
+                return fail(Rule::ObjectType, &join(&ip, member), "must be a Group");
             }
             if let Some(types) = entry.get("relevantTypes") {
                 let tp = join(&ip, "relevantTypes");
                 let types = types
                     .as_array()
-                    .map_or_else(|| fail(&tp, "must be an array of IRIs"), Ok)?;
+                    .map_or_else(|| fail(Rule::Type, &tp, "must be an array of IRIs"), Ok)?;
                 if types.is_empty() {
-                    return fail(&tp, "must not be empty");
+                    return fail(Rule::Context, &tp, "must not be empty");
                 }
                 for (j, t) in types.iter().enumerate() {
                     if !t.as_str().is_some_and(is_iri) {
-                        return fail(&format!("{tp}[{j}]"), "must be an IRI");
+                        ctx.waivable(Rule::Iri, &format!("{tp}[{j}]"), "must be an IRI")?;
                     }
                 }
             }
@@ -447,21 +568,25 @@ fn validate_context(
     Ok(())
 }
 
-fn activity_value(value: &Value, path: &str) -> Result {
+fn activity_value(ctx: &Ctx, value: &Value, path: &str) -> Result {
     let map = object(value, path)?;
     no_nulls(map, path)?;
     if let Some(t) = map.get("objectType") {
         if string(t, &join(path, "objectType"))? != "Activity" {
-            return fail(&join(path, "objectType"), "must be Activity");
+            ctx.waivable(
+                Rule::ObjectType,
+                &join(path, "objectType"),
+                "must be Activity",
+            )?;
         }
     }
-    validate_activity(map, path)
+    validate_activity(ctx, map, path)
 }
 
-fn validate_attachments(attachments: &Value, path: &str) -> Result {
+fn validate_attachments(ctx: &Ctx, attachments: &Value, path: &str) -> Result {
     let items = attachments
         .as_array()
-        .map_or_else(|| fail(path, "must be an array"), Ok)?;
+        .map_or_else(|| fail(Rule::Type, path, "must be an array"), Ok)?;
     for (i, item) in items.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let a = object(item, &p)?;
@@ -481,11 +606,11 @@ fn validate_attachments(attachments: &Value, path: &str) -> Result {
         )?;
         for key in ["usageType", "display", "contentType", "length", "sha2"] {
             if !a.contains_key(key) {
-                return fail(&join(&p, key), "is required");
+                return fail(Rule::Required, &join(&p, key), "is required");
             }
         }
         if !is_iri(string(&a["usageType"], &join(&p, "usageType"))?) {
-            return fail(&join(&p, "usageType"), "must be an IRI");
+            ctx.waivable(Rule::Iri, &join(&p, "usageType"), "must be an IRI")?;
         }
         language_map(&a["display"], &join(&p, "display"))?;
         if let Some(d) = a.get("description") {
@@ -493,41 +618,51 @@ fn validate_attachments(attachments: &Value, path: &str) -> Result {
         }
         let ct = string(&a["contentType"], &join(&p, "contentType"))?;
         if !ct.contains('/') {
-            return fail(&join(&p, "contentType"), "must be an Internet media type");
+            return fail(
+                Rule::Attachment,
+                &join(&p, "contentType"),
+                "must be an Internet media type",
+            );
         }
         let essence = ct.split(';').next().unwrap_or("").trim();
         if a["usageType"] == SIGNATURE_USAGE
             && !essence.eq_ignore_ascii_case(SIGNATURE_CONTENT_TYPE)
         {
             return fail(
+                Rule::Attachment,
                 &join(&p, "contentType"),
                 "a signature attachment must be application/octet-stream",
             );
         }
         if !a["length"].is_u64() {
-            return fail(&join(&p, "length"), "must be a non-negative integer");
+            return fail(
+                Rule::Type,
+                &join(&p, "length"),
+                "must be a non-negative integer",
+            );
         }
         let sha2 = string(&a["sha2"], &join(&p, "sha2"))?;
         if ![64, 96, 128].contains(&sha2.len()) || !sha2.chars().all(|c| c.is_ascii_hexdigit()) {
             return fail(
+                Rule::Attachment,
                 &join(&p, "sha2"),
                 "must be a SHA-256, SHA-384 or SHA-512 in hex",
             );
         }
         if let Some(u) = a.get("fileUrl") {
             if !is_iri(string(u, &join(&p, "fileUrl"))?) {
-                return fail(&join(&p, "fileUrl"), "must be an IRL");
+                ctx.waivable(Rule::Iri, &join(&p, "fileUrl"), "must be an IRL")?;
             }
         }
     }
     Ok(())
 }
 
-fn extensions(value: &Value, path: &str) -> Result {
+fn extensions(ctx: &Ctx, value: &Value, path: &str) -> Result {
     let map = object(value, path)?;
     for key in map.keys() {
         if !is_iri(key) {
-            return fail(&join(path, key), "extension keys must be IRIs");
+            ctx.waivable(Rule::Iri, &join(path, key), "extension keys must be IRIs")?;
         }
     }
     Ok(())
@@ -537,7 +672,11 @@ fn language_map(value: &Value, path: &str) -> Result {
     let map = object(value, path)?;
     for (key, text) in map {
         if !is_language_tag(key) {
-            return fail(&join(path, key), "is not an RFC 5646 language tag");
+            return fail(
+                Rule::Language,
+                &join(path, key),
+                "is not an RFC 5646 language tag",
+            );
         }
         string(text, &join(path, key))?;
     }
@@ -547,6 +686,7 @@ fn timestamp(value: &Value, path: &str) -> Result {
     let s = string(value, path)?;
     if parse_timestamp(s).is_none() {
         return fail(
+            Rule::Timestamp,
             path,
             "must be an ISO 8601 date and time with a time zone, e.g. 2026-01-31T12:00:00.000Z",
         );
@@ -556,3 +696,5 @@ fn timestamp(value: &Value, path: &str) -> Result {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod waiver_tests;

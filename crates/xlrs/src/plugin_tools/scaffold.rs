@@ -20,6 +20,7 @@ fn source(lang: Lang, kind: PluginKind) -> Option<(&'static str, &'static str)> 
         (Lang::Rust, Validator) => ("src/lib.rs", include_str!("templates/rust/validator.rs")),
         (Lang::Rust, Transformer) => ("src/lib.rs", include_str!("templates/rust/transformer.rs")),
         (Lang::Rust, Backend) => ("src/lib.rs", RUST_BACKEND),
+        (Lang::Rust, Admission) => ("src/lib.rs", include_str!("templates/rust/admission.rs")),
         (Lang::Js, Validator) => ("plugin.js", include_str!("templates/js/validator.js")),
         (Lang::Js, Transformer) => ("plugin.js", include_str!("templates/js/transformer.js")),
         (Lang::Python, Validator) => ("plugin.py", include_str!("templates/python/validator.py")),
@@ -28,7 +29,7 @@ fn source(lang: Lang, kind: PluginKind) -> Option<(&'static str, &'static str)> 
         }
         (Lang::C, Validator) => ("plugin.c", include_str!("templates/c/validator.c")),
         (Lang::C, Transformer) => ("plugin.c", include_str!("templates/c/transformer.c")),
-        (_, Backend) => return None,
+        (_, Backend | Admission) => return None,
     })
 }
 
@@ -48,6 +49,7 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
     };
     let config = match kind {
         PluginKind::Validator => "deny_verb = \"http://example.org/verbs/forbidden\"\n",
+        PluginKind::Admission => "waive_rule = \"score\"\n",
         _ => "extension = \"http://example.org/extensions/processed-by\"\n",
     };
     format!(

@@ -105,6 +105,9 @@ pub fn run(
             "a backend plugin stores statements; serve with XLRS_STORE={} instead",
             instance.name
         ),
+        PluginKind::Admission => anyhow::bail!(
+            "an admission plugin decides about statements the LRS refuses; load it in a plugins directory and send it some"
+        ),
     }
     Ok(pipeline.run(statements, XapiVersion::V2_0_0)?)
 }
