@@ -6,7 +6,7 @@
 # Elasticsearch the in-memory stand-in, osmem-server).
 # The suite is not part of this repository:
 #   git clone https://github.com/adlnet/lrs-conformance-test-suite "$SUITE" && (cd "$SUITE" && npm install)
-# Usage: scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
+# Usage: [SERVER_BIN=path/to/xlrs] scripts/conformance.sh SUITE_DIR [2.0.0|1.0.3] [extra console_runner options...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +15,12 @@ version=${2:-2.0.0}
 shift $(( $# >= 2 ? 2 : 1 ))
 suite=$(cd "$suite" && pwd)
 
-cargo build --release --locked -p xlrs
+# SERVER_BIN: a binary already built (e.g. of another checkout) instead of building this one.
+bin=${SERVER_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked -p xlrs
+  bin=target/release/xlrs
+fi
 data=$(mktemp -d)
 password=conformance-$(date +%s)
 out="$data/server.out"
@@ -60,7 +65,7 @@ elif [ "${XLRS_STORE:-sqlite}" = elasticsearch ] && [ -z "${XLRS_ELASTICSEARCH__
   done
 fi
 XLRS_LISTEN=127.0.0.1:0 XLRS_DATA_DIR="$data" XLRS_ADMIN_USER=admin XLRS_ADMIN_PASSWORD="$password" \
-  XLRS_LOG=${XLRS_LOG:-warn} target/release/xlrs serve >"$out" 2>"$data/server.err" &
+  XLRS_LOG=${XLRS_LOG:-warn} "$bin" serve >"$out" 2>"$data/server.err" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; kill $database 2>/dev/null || true; rm -rf "$data"' EXIT
 

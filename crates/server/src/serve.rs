@@ -160,13 +160,17 @@ impl App {
         Ok(App { state })
     }
 
-    /// The service answering requests; the alternate request syntax changes the method, so
-    /// its rewrite runs before routing.
+    /// The service answering requests. Before routing: a trailing `/` of the path is
+    /// dropped (`/xAPI/statements/` is `/xAPI/statements`, as producers written for Ralph
+    /// send it), and the alternate request syntax's rewrite (it changes the method) runs.
     pub fn service(&self) -> AppService {
-        tower::util::BoxCloneSyncService::new(tower::Layer::layer(
+        let api = tower::Layer::layer(
             &axum::middleware::from_fn(crate::api::alternate_syntax),
             router(self.state.clone()),
-        ))
+        );
+        tower::util::BoxCloneSyncService::new(
+            tower_http::normalize_path::NormalizePath::trim_trailing_slash(api),
+        )
     }
 }
 

@@ -3,13 +3,31 @@
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
 
-/// An xAPI version this LRS serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// An xAPI version this LRS serves (in settings, by its name: `1.0.3`, `2.0.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum XapiVersion {
     /// xAPI 1.0.3 (accepts requests for any 1.0.x).
     V1_0_3,
     /// IEEE 9274.1.1 — xAPI 2.0.0.
     V2_0_0,
+}
+
+impl TryFrom<String> for XapiVersion {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == name)
+            .ok_or_else(|| format!("`{name}` is not a version xlrs serves (2.0.0, 1.0.3)"))
+    }
+}
+
+impl From<XapiVersion> for String {
+    fn from(version: XapiVersion) -> String {
+        version.as_str().to_string()
+    }
 }
 
 impl XapiVersion {

@@ -187,8 +187,28 @@ fn a_lost_clickhouse_answers_500_with_retry_after_loses_nothing_acknowledged_and
         "saying what is wrong: {body}"
     );
     assert_eq!(server.get_statement(&before).status(), 500);
+    let heartbeat = |expected: &str| {
+        let r = server
+            .raw(Method::GET, "/__heartbeat__")
+            .send()
+            .expect("heartbeat");
+        let status = r.status();
+        let body: Value = r.json().expect("JSON");
+        assert_eq!(
+            body,
+            json!({"database": expected}),
+            "Ralph's heartbeat ({status})"
+        );
+        status
+    };
+    assert_eq!(
+        heartbeat("away"),
+        500,
+        "the heartbeat says the database is away"
+    );
 
     clickhouse.resume();
+    assert_eq!(heartbeat("ok"), 200, "and back");
     let after = id_of(server.post(&statement()));
     assert_eq!(server.get_statement(&before).status(), 200);
     assert_eq!(server.get_statement(&after).status(), 200);

@@ -38,10 +38,14 @@ pub async fn negotiate(
             "{VERSION_HEADER} `{v}` is not served here (use {})",
             names()
         ))),
-        None => Err(ApiError::bad(format!(
-            "the {VERSION_HEADER} header is required ({})",
-            names()
-        ))),
+        // xAPI requires the header: only an operator's `assume_xapi_version` lets it be missing.
+        None => match state.settings.assume_xapi_version {
+            Some(assumed) if versions.contains(&assumed) => Ok(assumed),
+            _ => Err(ApiError::bad(format!(
+                "the {VERSION_HEADER} header is required ({})",
+                names()
+            ))),
+        },
     };
     let (served, mut response) = match version {
         Ok(version) => {

@@ -48,7 +48,7 @@ pub enum CredentialError {
 pub struct Credential {
     /// Login name for HTTP Basic.
     pub username: String,
-    /// argon2 PHC string of the password.
+    /// argon2 PHC string of the password (or bcrypt, as imported from Ralph).
     pub hash: String,
     /// What the credential may do.
     pub scopes: Vec<Scope>,
@@ -104,7 +104,12 @@ pub fn hash_password(password: &str) -> Result<String, CredentialError> {
         .map_err(|e| CredentialError::Invalid(format!("cannot hash password: {e}")))
 }
 
+/// True when `password` is the one `hash` was made from: an argon2 PHC string, or a bcrypt
+/// hash imported from Ralph's credentials file.
 fn verify_password(password: &str, hash: &str) -> bool {
+    if super::ralph::is_bcrypt(hash) {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -322,6 +327,14 @@ impl CredentialsFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bcrypt_hash_ralph_wrote_verifies_its_password_only() {
+        // `ralph auth -u erb -p erb-password …` (Ralph 5.1, bcrypt cost 12).
+        let hash = "$2b$12$Q41S6rmUhArqK3Lm2tgBuO1uVO9GvgNI/IDjwokFrt61dums8g0Ve";
+        assert!(verify_password("erb-password", hash));
+        assert!(!verify_password("erb-passwords", hash));
+    }
 
     #[test]
     fn a_password_verifies_against_its_hash_only() {

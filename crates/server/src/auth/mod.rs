@@ -1,8 +1,9 @@
-//! Credentials and scopes: the credentials file, password hashing, OIDC bearer tokens, and
-//! what a scope allows.
+//! Credentials and scopes: the credentials file, password hashing, OIDC bearer tokens, what a
+//! scope allows, and importing Ralph's credentials file.
 
 mod credentials;
 pub mod oidc;
+mod ralph;
 mod scope;
 
 pub use credentials::{

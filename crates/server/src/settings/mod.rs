@@ -12,6 +12,7 @@ use xlrs_store_clickhouse::ClickHouseSettings;
 use xlrs_store_elasticsearch::ElasticsearchSettings;
 use xlrs_store_mongodb::MongoSettings;
 use xlrs_store_sqlite::SqliteSettings;
+use xlrs_xapi::version::XapiVersion;
 
 mod kinds;
 
@@ -96,6 +97,10 @@ pub struct Settings {
     /// xAPI versions served, comma-separated (`2.0.0,1.0.3`); the first answers requests that
     /// name none (About, OPTIONS, and the 400 for a missing version header).
     pub xapi_versions: XapiVersions,
+    /// The xAPI version a request without `X-Experience-API-Version` is taken to speak. xAPI
+    /// requires the header (a request without it is a 400); set this only for producers that
+    /// cannot send it. It must be one of `xapi_versions`.
+    pub assume_xapi_version: Option<XapiVersion>,
     /// SQLite store settings.
     pub sqlite: SqliteSettings,
     /// ClickHouse store settings (used when `store = "clickhouse"`).
@@ -174,6 +179,7 @@ impl Default for Settings {
             log: "info".into(),
             log_format: LogFormat::Text,
             xapi_versions: XapiVersions::default(),
+            assume_xapi_version: None,
             sqlite: SqliteSettings::default(),
             clickhouse: ClickHouseSettings::default(),
             mongodb: MongoSettings::default(),
@@ -201,6 +207,7 @@ const STRING_KEYS: &[&str] = &[
     "log",
     "log_format",
     "xapi_versions",
+    "assume_xapi_version",
     "sqlite__path",
     "clickhouse__url",
     "clickhouse__database",
@@ -341,6 +348,14 @@ impl Settings {
                 key: "sqlite.readers",
                 message: "must be at least 1".into(),
             });
+        }
+        if let Some(assumed) = self.assume_xapi_version {
+            if !self.xapi_versions.as_slice().contains(&assumed) {
+                return Err(ConfigError::Value {
+                    key: "assume_xapi_version",
+                    message: format!("{} is not among xapi_versions", assumed.as_str()),
+                });
+            }
         }
         self.clickhouse.validate()?;
         self.mongodb.validate()?;

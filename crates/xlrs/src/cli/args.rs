@@ -138,6 +138,17 @@ pub enum AuthAction {
     },
     /// List credentials: usernames and scopes.
     List,
+    /// Import the users of Ralph's credentials file (`auth.json`, as `ralph auth -w` writes
+    /// it): their bcrypt hashes are kept, so nobody needs a new password; a credential of the
+    /// same username is replaced.
+    Import {
+        /// Ralph's auth.json.
+        file: PathBuf,
+        /// Ralph ran with RALPH_LRS_RESTRICT_BY_SCOPES=true: give each user its listed scopes
+        /// (else every user gets `all`, as Ralph let it do everything).
+        #[arg(long)]
+        restrict_by_scopes: bool,
+    },
     /// Remove a credential.
     Remove {
         /// Login name.

@@ -40,6 +40,26 @@ pub fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
             credentials.write(&path)?;
             println!("added credential `{username}` to {}", path.display());
         }
+        AuthAction::Import {
+            file,
+            restrict_by_scopes,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let before = credentials.credentials.len();
+            let notes = credentials.import_ralph(&text, restrict_by_scopes)?;
+            credentials.write(&path)?;
+            for note in &notes {
+                eprintln!("xlrs: {note}");
+            }
+            println!(
+                "imported the users of {} into {} ({} credential(s), {} new)",
+                file.display(),
+                path.display(),
+                credentials.credentials.len(),
+                credentials.credentials.len() - before
+            );
+        }
         AuthAction::List => {
             for c in &credentials.credentials {
                 let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
