@@ -246,3 +246,26 @@ fn with_openedx_compat_an_invalid_statement_of_any_other_kind_is_still_refused()
     // And the quirk itself is stored, so the plugin was there.
     assert_eq!(post(&s, &group_activity).status(), 200);
 }
+
+#[test]
+fn with_credentials_set_openedx_compat_admits_only_what_those_credentials_send() {
+    let group_activity = erb_statements()
+        .into_iter()
+        .find(|s| s["object"]["objectType"] == "GroupActivity")
+        .expect("an ERB GroupActivity statement");
+    for (credentials, expected) in [("openedx, erb", 400), ("openedx,admin", 200)] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        install_plugin(
+            &dir.path().join("plugins"),
+            "openedx-compat",
+            "openedx-compat",
+            &format!("kind = \"admission\"\n[config]\ncredentials = \"{credentials}\"\n"),
+        );
+        let s = Server::in_process_in(XLRS, dir, &[]);
+        assert_eq!(
+            post(&s, &group_activity).status(),
+            expected,
+            "admin posts, credentials = {credentials}"
+        );
+    }
+}
