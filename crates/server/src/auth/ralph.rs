@@ -25,31 +25,30 @@ struct RalphUser {
     target: Option<String>,
 }
 
-/// The xlrs scope of a Ralph scope, and what an operator should know when it is not the same.
-fn scope_of(ralph: &str) -> Result<(Scope, Option<&'static str>), String> {
+/// The xlrs scope of a Ralph scope (none when xlrs has no scope as narrow), and what an
+/// operator should know when it is not the same. An import never widens a right: Ralph's
+/// read-only document scopes have no read-only equivalent among xAPI's scopes, so they are not
+/// granted (Ralph serves no documents, so its users lose nothing they had).
+fn scope_of(ralph: &str) -> Result<(Option<Scope>, Option<&'static str>), String> {
+    let read_only = Some(
+        "not granted: xAPI has no read-only scope for documents (Ralph serves none); grant `state` or `profile` with `xlrs auth add` if it should read and write them",
+    );
     Ok(match ralph {
-        "statements/write" => (Scope::StatementsWrite, None),
-        "statements/read" => (Scope::StatementsRead, None),
-        "statements/read/mine" => (Scope::StatementsReadMine, None),
-        "define" => (Scope::Define, None),
-        "all/read" => (Scope::AllRead, None),
-        "all" => (Scope::All, None),
+        "statements/write" => (Some(Scope::StatementsWrite), None),
+        "statements/read" => (Some(Scope::StatementsRead), None),
+        "statements/read/mine" => (Some(Scope::StatementsReadMine), None),
+        "define" => (Some(Scope::Define), None),
+        "all/read" => (Some(Scope::AllRead), None),
+        "all" => (Some(Scope::All), None),
         "state/write" => (
-            Scope::State,
+            Some(Scope::State),
             Some("Ralph's state/write becomes xlrs's state, which reads State documents too"),
         ),
-        "state/read" => (
-            Scope::State,
-            Some("Ralph's state/read becomes xlrs's state, which writes State documents too"),
-        ),
         "profile/write" => (
-            Scope::Profile,
+            Some(Scope::Profile),
             Some("Ralph's profile/write becomes xlrs's profile, which reads profiles too"),
         ),
-        "profile/read" => (
-            Scope::Profile,
-            Some("Ralph's profile/read becomes xlrs's profile, which writes profiles too"),
-        ),
+        "state/read" | "profile/read" => (None, read_only),
         other => return Err(format!("Ralph scope `{other}` has no xlrs equivalent")),
     })
 }
@@ -63,7 +62,8 @@ impl Credentials {
     /// Adds the users of Ralph's `auth.json` (`text`), replacing credentials of the same
     /// usernames, each with the rights it had in Ralph: `all`, or with `restrict_by_scopes`
     /// (Ralph ran with `RALPH_LRS_RESTRICT_BY_SCOPES=true`) its listed scopes. Returns what an
-    /// operator should know of the import (scopes widened, Ralph features xlrs does not have).
+    /// operator should know of the import (scopes changed or not granted, Ralph features xlrs does
+    /// not have).
     /// Nothing is added when any user cannot be imported.
     pub fn import_ralph(
         &mut self,
@@ -114,9 +114,9 @@ impl Credentials {
                     }
                 };
                 if let Some(note) = note {
-                    notes.push(format!("user `{}`: {note}", user.username));
+                    notes.push(format!("user `{}`: {name}: {note}", user.username));
                 }
-                if !scopes.contains(&scope) {
+                if let Some(scope) = scope.filter(|s| !scopes.contains(s)) {
                     scopes.push(scope);
                 }
             }
@@ -162,13 +162,17 @@ mod tests {
         "target": "xapi"}]"#;
 
     #[test]
-    fn ralphs_users_keep_their_hash_and_agent_and_get_the_nearest_scopes() {
+    fn ralphs_users_keep_their_hash_and_agent_and_get_their_scopes_never_wider() {
         let mut c = Credentials::default();
         let notes = c.import_ralph(RALPH, true).expect("imports");
         let erb = &c.credentials[0];
         assert_eq!(erb.username, "erb");
         assert!(erb.hash.starts_with("$2b$12$"));
-        assert_eq!(erb.scopes, [Scope::State, Scope::StatementsWrite]);
+        assert_eq!(
+            erb.scopes,
+            [Scope::StatementsWrite],
+            "state/read is not widened to state"
+        );
         assert_eq!(
             erb.agent.as_ref().expect("an agent")["mbox"],
             "mailto:erb@example.org"
@@ -176,7 +180,7 @@ mod tests {
         assert_eq!(
             notes.len(),
             2,
-            "the widened scope and the target: {notes:?}"
+            "the scope not granted and the target: {notes:?}"
         );
     }
 
