@@ -9,14 +9,14 @@ pub enum ConvertError {
     MissingField(String),
     /// A field is present but unusable; holds its dotted path and what is wrong with it.
     InvalidField {
-        /// Dotted path of the field, e.g. `context.user_id`.
+        /// Dotted path of the field, e.g. `event.id`.
         field: String,
         /// What is wrong with the value.
         reason: String,
     },
     /// An option of [`crate::Options`] is unusable; holds the option name and the reason.
     InvalidOption {
-        /// Name of the option, `platform_url` or `uuid_namespace`.
+        /// Name of the option, e.g. `platform_url` or `course_names`.
         option: &'static str,
         /// What is wrong with the value.
         reason: String,

@@ -1,22 +1,25 @@
-//! `edx-to-xapi` — converts Open edX tracking-log events to xAPI statements.
+//! `edx-to-xapi` — converts Open edX tracking-log events to xAPI statements, the statements
+//! Open edX's event-routing-backends (ERB) makes of them.
 //!
-//! The mapping follows Ralph's edX → xAPI converters (openfun/ralph,
-//! `ralph/models/edx/converters/xapi/`): same verbs, activity types, object ids,
-//! extension keys and actor, and the same statement id recipe (UUIDv5 of the event
-//! text in a configured namespace). See the crate README for the table of event
-//! types and for the few places where this crate deliberately differs from Ralph.
+//! The mapping is ERB's xAPI backend (65 event names: verbs, objects, results, context,
+//! statement ids), specified by ERB's test fixtures and documentation; the implementation is
+//! original. What ERB looks up in the LMS (external user ids, e-mails, course names, the LMS
+//! URL, its own version) comes from [`Options`]. See the README for the event table and the
+//! few differences.
 //!
-//! This crate holds only the pure conversion logic (std + `serde_json` + `uuid`), so
-//! that it can be built for a WebAssembly guest: no filesystem and no clock, the
-//! statement `timestamp` comes from the event's `time`.
+//! The crate is pure conversion logic (std + `serde_json` + `uuid`, no I/O, no clock), so
+//! that it builds for a WebAssembly guest (`src/plugin.rs`).
 
-mod common;
+mod actor;
 mod convert;
-mod enrollment;
 mod error;
-mod navigation;
-mod problem;
-mod video;
+mod event;
+mod options;
+mod parts;
+mod pyfmt;
+mod statement;
+mod timefmt;
+mod vocab;
 
 #[cfg(target_arch = "wasm32")]
 mod plugin;
@@ -24,35 +27,33 @@ mod plugin;
 use serde_json::Value;
 
 pub use error::ConvertError;
+pub use options::{AgentIfi, Options, DEFAULT_TRANSFORMER_VERSION};
 
-/// Settings of the conversion (from the plugin's config).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
-    /// Base URL of the Open edX platform: the actor's `account.homePage` and the prefix of object ids.
-    pub platform_url: String,
-    /// UUID namespace of statement ids; `None` derives one from `platform_url` (see README).
-    pub uuid_namespace: Option<String>,
-}
-
-/// Converts one edX event (a parsed tracking-log line). Ok(None): an event type this converter does not handle (the caller skips/keeps it); Err: a handled type whose event is malformed, with a message naming the missing/invalid field.
-///
-/// The statement id is the UUIDv5, in the configured namespace, of the event's
-/// canonical JSON text (object keys sorted, no whitespace), so it does not depend
-/// on the key order or spacing of the original line.
+/// Converts one tracking-log event: `Ok(None)` when its name has no converter, else its statement, or a JSON array of statements when ERB makes several (a multi-question `problem_check`).
 pub fn convert(event: &Value, options: &Options) -> Result<Option<Value>, ConvertError> {
-    let text = common::canonical_json(event);
-    convert::dispatch(event, text.as_bytes(), options)
+    let mut statements = convert_all(event, options)?;
+    Ok(match statements.len() {
+        0 => None,
+        1 => statements.pop(),
+        _ => Some(Value::Array(statements)),
+    })
 }
 
-/// Converts one raw tracking-log line, making the statement id from the line's exact bytes as Ralph does.
-///
-/// Ralph computes `uuid5(namespace, line)` over the line as it read it (its CLI
-/// keeps the trailing newline); pass the line exactly so to get Ralph's ids.
-/// A line that is not JSON is an error ([`ConvertError::InvalidJson`]).
+/// Converts one tracking-log event to every statement ERB makes of it (empty when its name has no converter).
+pub fn convert_all(event: &Value, options: &Options) -> Result<Vec<Value>, ConvertError> {
+    convert::statements(event, options)
+}
+
+/// Converts one raw tracking-log line as [`convert`] does; a line that is not JSON is an error.
 pub fn convert_line(line: &str, options: &Options) -> Result<Option<Value>, ConvertError> {
     let event: Value =
         serde_json::from_str(line).map_err(|e| ConvertError::InvalidJson(e.to_string()))?;
-    convert::dispatch(&event, line.as_bytes(), options)
+    convert(&event, options)
+}
+
+/// The event names this crate converts: those ERB's xAPI backend registers.
+pub fn event_names() -> impl Iterator<Item = &'static str> {
+    convert::names()
 }
 
 /// Whether a JSON value looks like an edX tracking-log event rather than an xAPI statement (has `event_type` and `event_source`/`context` and no `actor`/`verb`).
@@ -64,4 +65,11 @@ pub fn is_edx_event(value: &Value) -> bool {
         && (object.contains_key("event_source") || object.contains_key("context"))
         && !object.contains_key("actor")
         && !object.contains_key("verb")
+}
+
+/// Whether every statement has an object id; ERB's router drops an event's statements otherwise.
+pub fn has_object_ids(statements: &[Value]) -> bool {
+    statements
+        .iter()
+        .all(|s| s.pointer("/object/id").and_then(Value::as_str).is_some())
 }

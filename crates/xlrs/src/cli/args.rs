@@ -224,3 +224,25 @@ fn plugin_kind() -> impl clap::builder::TypedValueParser<Value = PluginKind> {
     clap::builder::PossibleValuesParser::new(PluginKind::ALL.map(PluginKind::as_str))
         .try_map(|name| name.parse::<PluginKind>())
 }
+
+/// `xlrs convert`.
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The input format (only `edx`).
+    #[arg(long, value_parser = ["edx"])]
+    pub from: String,
+    /// Tracking-log file (default: stdin).
+    pub file: Option<PathBuf>,
+    /// The converter component (default: edx-to-xapi in the plugins directory).
+    #[arg(long)]
+    pub plugin: Option<PathBuf>,
+    /// Its manifest, whose `[config]` stands for ERB's settings: `lms_root_url`,
+    /// `external_user_ids`, `uuid_namespace`, `agent_ifi`, `user_emails`, `course_names`,
+    /// `transformer_version` (default: the plugin.toml beside it).
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Leave out the statements that break xAPI (as some of ERB's do) instead of writing them
+    /// as ERB makes them.
+    #[arg(long)]
+    pub valid_only: bool,
+}

@@ -7,7 +7,7 @@ use anyhow::Context;
 use xlrs_server::auth::Credentials;
 use xlrs_server::settings::Settings;
 
-use super::args::{AuthAction, PluginAction, ToolboxCommand};
+use super::args::{AuthAction, ConvertArgs, PluginAction, ToolboxCommand};
 use crate::toolbox::{ReadFrom, WriteTo};
 
 /// `xlrs auth …`.
@@ -139,15 +139,10 @@ fn file_or_stdin(file: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::
 }
 
 /// `xlrs convert --from edx`.
-pub fn convert(
-    settings: &Settings,
-    file: Option<PathBuf>,
-    plugin: Option<PathBuf>,
-    manifest: Option<PathBuf>,
-) -> anyhow::Result<()> {
+pub fn convert(settings: &Settings, args: ConvertArgs) -> anyhow::Result<()> {
     let dir = settings.plugins_dir().join("edx-to-xapi");
-    let plugin = plugin.unwrap_or_else(|| dir.join("edx-to-xapi.wasm"));
-    let manifest = manifest.or_else(|| {
+    let plugin = args.plugin.unwrap_or_else(|| dir.join("edx-to-xapi.wasm"));
+    let manifest = args.manifest.or_else(|| {
         let beside = plugin.with_file_name("plugin.toml");
         let named = plugin.with_extension("toml");
         [beside, named].into_iter().find(|p| p.is_file())
@@ -159,15 +154,37 @@ pub fn convert(
         );
     }
     let instance = crate::plugin_tools::tooling::instance(&plugin, manifest.as_deref())?;
-    let mut input = file_or_stdin(file.as_deref())?;
+    let mut input = file_or_stdin(args.file.as_deref())?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let summary =
-        crate::toolbox::convert::run(&instance, &mut input, &mut out, &mut std::io::stderr())?;
+    let summary = crate::toolbox::convert::run(
+        &instance,
+        args.valid_only,
+        &mut input,
+        &mut out,
+        &mut std::io::stderr(),
+    )?;
     out.flush()?;
     eprintln!(
-        "{} statement(s) converted, {} event(s) of other types skipped, {} failed",
+        "{} statement(s) written, {} event(s) of other types skipped, {} failed",
         summary.converted, summary.skipped, summary.failed
     );
+    if summary.breaking_total() > 0 {
+        let rules: Vec<String> = summary
+            .breaking
+            .iter()
+            .map(|(rule, n)| format!("{rule}: {n}"))
+            .collect();
+        eprintln!(
+            "{} statement(s) break xAPI as event-routing-backends' own do ({}); {}",
+            summary.breaking_total(),
+            rules.join(", "),
+            if args.valid_only {
+                "left out (--valid-only)"
+            } else {
+                "written as it makes them: an LRS stores them only with an admission plugin such as openedx-compat (docs/openedx.md); --valid-only leaves them out"
+            }
+        );
+    }
     Ok(())
 }
 

@@ -49,21 +49,9 @@ pub enum Command {
     /// `xlrs read|write|list`.
     #[command(flatten)]
     Toolbox(Box<args::ToolboxCommand>),
-    /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to xAPI statements on
-    /// stdout, with the edx-to-xapi plugin (Ralph's mapping).
-    Convert {
-        /// The input format (only `edx`).
-        #[arg(long, value_parser = ["edx"])]
-        from: String,
-        /// Tracking-log file (default: stdin).
-        file: Option<PathBuf>,
-        /// The converter component (default: edx-to-xapi in the plugins directory).
-        #[arg(long)]
-        plugin: Option<PathBuf>,
-        /// Its manifest: `platform_url`, `uuid_namespace` (default: the plugin.toml beside it).
-        #[arg(long)]
-        manifest: Option<PathBuf>,
-    },
+    /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to the xAPI statements
+    /// Open edX's event-routing-backends makes of them, on stdout, with the edx-to-xapi plugin.
+    Convert(args::ConvertArgs),
     /// Manage credentials in the credentials file.
     Auth {
         /// What to do with credentials.
@@ -120,12 +108,7 @@ pub fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Convert {
-            from: _,
-            file,
-            plugin,
-            manifest,
-        } => match commands::convert(&settings, file, plugin, manifest) {
+        Command::Convert(args) => match commands::convert(&settings, args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xlrs: {e:#}");
