@@ -78,5 +78,7 @@ done
 [ -n "$url" ] || { cat "$data/server.err" >&2; echo "the server did not start" >&2; exit 1; }
 
 echo "conformance suite $version against $url/xAPI"
+# The plugins it runs with (with XLRS_PLUGINS_DIR set, e.g. openedx-compat), as the server lists them.
+echo "plugins: $(curl -s -u "admin:$password" "$url/plugins")"
 cd "$suite"
 node bin/console_runner.js -e "$url/xAPI" -a -u admin -p "$password" -x "$version" -z "$@"

@@ -500,7 +500,7 @@ impl PluginRegistry {
                 })
             })
             .collect();
-        json!({ "wit": "xlrs:plugin@0.1.0", "dir": self.dir.display().to_string(), "plugins": plugins })
+        json!({ "wit": ["xlrs:plugin@0.1.0", "xlrs:plugin@0.2.0"], "dir": self.dir.display().to_string(), "plugins": plugins })
     }
 }
 
