@@ -214,3 +214,23 @@ fn when_every_admission_plugin_rejects_the_statement_is_refused_as_without_plugi
     let body: Value = r.json().expect("JSON");
     assert_eq!(body["field"], "object.objectType", "{body}");
 }
+
+#[test]
+fn an_admission_plugin_is_listed_with_its_contract_beside_the_contracts_the_host_loads() {
+    let s = server(&[("waiver", "waive-all", 1)]);
+    let listed: Value = s
+        .raw(Method::GET, "/plugins")
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .expect("GET /plugins")
+        .json()
+        .expect("JSON");
+    assert_eq!(
+        listed["wit"],
+        json!(["xlrs:plugin@0.1.0", "xlrs:plugin@0.2.0"])
+    );
+    let plugin = &listed["plugins"][0];
+    assert_eq!(plugin["name"], "waiver");
+    assert_eq!(plugin["kind"], "admission");
+    assert_eq!(plugin["wit"], "xlrs:plugin@0.2.0");
+}
