@@ -13,13 +13,16 @@ pub mod guest;
 /// transformers, storage backends.
 pub const WIT_VERSION: &str = "0.1.0";
 
-/// The contract still open for additions (the `wit/v0.2` package): admission plugins.
+/// The contract still open for additions (the `wit/v0.2` package): admission plugins, with
+/// the SDK's `admission` feature.
 pub const WIT_NEXT_VERSION: &str = "0.2.0";
 
 pub use statement::{Account, Actor, Statement, Verb};
 
 #[cfg(target_arch = "wasm32")]
 pub use guest::{
-    config, log, Admission, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
-    StatementRecord, StoreError, StoredStatement, Transformer, Validator, Verdict, Violation,
+    config, log, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
+    StatementRecord, StoreError, StoredStatement, Transformer, Validator,
 };
+#[cfg(all(target_arch = "wasm32", feature = "admission"))]
+pub use guest::{Admission, Verdict, Violation};

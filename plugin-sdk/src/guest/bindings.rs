@@ -46,7 +46,8 @@ pub mod backend {
     });
 }
 
-/// Bindings of the `admission` world of the open `wit/v0.2` contract.
+/// Bindings of the `admission` world of the open `wit/v0.2` contract (feature `admission`).
+#[cfg(feature = "admission")]
 #[allow(missing_docs)]
 pub mod admission {
     wit_bindgen::generate!({

@@ -19,6 +19,7 @@
 //! export_validator!(NoTests);
 //! ```
 
+#[cfg(feature = "admission")]
 pub mod admission;
 pub mod bindings;
 mod instance;
@@ -26,6 +27,7 @@ pub mod memory;
 
 use crate::Statement;
 
+#[cfg(feature = "admission")]
 pub use admission::{Admission, Verdict, Violation};
 pub use bindings::types::{
     IndexKey, Level, Page, StatementQuery, StatementRecord, StoreError, StoredStatement,

@@ -59,8 +59,9 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
 }
 
 /// How the Rust project depends on the SDK: the checkout this xlrs was built from when it
-/// can be found, else the published crate.
-fn sdk_dependency(parent: &Path, sdk: Option<&Path>) -> String {
+/// can be found, else the published crate; with the `admission` feature for an admission
+/// plugin.
+fn sdk_dependency(parent: &Path, sdk: Option<&Path>, admission: bool) -> String {
     let is_sdk = |dir: &Path| {
         std::fs::read_to_string(dir.join("Cargo.toml"))
             .is_ok_and(|t| t.contains("name = \"xlrs-plugin-sdk\""))
@@ -79,10 +80,16 @@ fn sdk_dependency(parent: &Path, sdk: Option<&Path>) -> String {
             })
             .find(|dir| is_sdk(dir))
     });
-    match found.and_then(|p| p.canonicalize().ok()) {
-        Some(path) => format!("{{ path = {:?} }}", path.display().to_string()),
-        None => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
-    }
+    let source = match found.and_then(|p| p.canonicalize().ok()) {
+        Some(path) => format!("path = {:?}", path.display().to_string()),
+        None => format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
+    };
+    let features = if admission {
+        ", features = [\"admission\"]"
+    } else {
+        ""
+    };
+    format!("{{ {source}{features} }}")
 }
 
 /// Writes a new project `parent/name` and returns its folder.
@@ -134,8 +141,11 @@ pub fn new_project(
     }
     files.push((file.into(), code));
     if lang == Lang::Rust {
-        let mut cargo = fill(include_str!("templates/rust/Cargo.toml"))
-            .replace("{{sdk}}", &sdk_dependency(parent, sdk));
+        let mut cargo = fill(include_str!("templates/rust/Cargo.toml")).replace(
+            "{{sdk}}",
+            // The open `wit/v0.2` contract's world is a feature of the SDK.
+            &sdk_dependency(parent, sdk, kind == PluginKind::Admission),
+        );
         if kind == PluginKind::Backend {
             // The file store reads and writes its granted directory with WASI's filesystem.
             cargo = cargo.replace(
