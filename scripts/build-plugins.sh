@@ -35,9 +35,15 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
       -Zbuild-std=std,panic_abort -p openedx-compat
 )
 
-echo "building the xlrs CLI (componentize)…" >&2
-cargo build --locked -q -p xlrs --manifest-path "$root/Cargo.toml"
-xlrs="$root/target/debug/xlrs"
+# XLRS_BIN: an xlrs already built (scripts/test.sh passes the one its test build made, so the
+# CLI is not built a second time with the features of a plain `cargo build`).
+if [ -n "${XLRS_BIN:-}" ]; then
+  xlrs="$XLRS_BIN"
+else
+  echo "building the xlrs CLI (componentize)…" >&2
+  cargo build --locked -q -p xlrs --manifest-path "$root/Cargo.toml"
+  xlrs="$root/target/debug/xlrs"
+fi
 
 mkdir -p "$out"
 for manifest in "$root"/plugins/*/Cargo.toml; do

@@ -6,11 +6,16 @@ cd "$(dirname "$0")/.."
 
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 2; }
 
+# A fresh checkout builds once: incremental state would only take disk (gigabytes) and time.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 cargo fmt --all -- --check
 # Lints: the workspace's own ([workspace.lints] in Cargo.toml) and clippy's, as errors.
 cargo clippy --locked --workspace --all-targets -- -D warnings
+# Every test binary, built once; the xlrs CLI among them builds the plugins.
+cargo test --workspace --locked --no-run
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
-bash scripts/build-plugins.sh
+XLRS_BIN="$PWD/target/debug/xlrs" bash scripts/build-plugins.sh
 # The store tests start database servers from PyPI (ClickHouse; stand-ins for MongoDB and
 # Elasticsearch) on free ports.
 bash scripts/databases.sh
@@ -35,3 +40,6 @@ if command -v systemd-analyze >/dev/null; then
   if [ -n "$complaints" ]; then echo "deploy/xlrs.service: $complaints" >&2; exit 1; fi
   echo "deploy/xlrs.service: systemd-analyze verify is clean" >&2
 fi
+
+# What the run left on disk (CI's disk is bounded; see bench/RESULTS.md for the record).
+du -sh target 2>/dev/null >&2 || true
