@@ -35,10 +35,10 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
       -Zbuild-std=std,panic_abort -p openedx-compat
 )
 
-# XLRS_BIN: an xlrs already built (scripts/test.sh passes the one its test build made, so the
-# CLI is not built a second time with the features of a plain `cargo build`).
-if [ -n "${XLRS_BIN:-}" ]; then
-  xlrs="$XLRS_BIN"
+# BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build
+# made, so the CLI is not built twice). Not XLRS_*: xlrs reads those as its settings.
+if [ -n "${BUILD_PLUGINS_CLI:-}" ]; then
+  xlrs="$BUILD_PLUGINS_CLI"
 else
   echo "building the xlrs CLI (componentize)…" >&2
   cargo build --locked -q -p xlrs --manifest-path "$root/Cargo.toml"

@@ -15,7 +15,7 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 # Every test binary, built once; the xlrs CLI among them builds the plugins.
 cargo test --workspace --locked --no-run
 # The plugin tests load real components compiled from plugins/ (WASM toolchain installed here).
-XLRS_BIN="$PWD/target/debug/xlrs" bash scripts/build-plugins.sh
+BUILD_PLUGINS_CLI="$PWD/target/debug/xlrs" bash scripts/build-plugins.sh
 # The store tests start database servers from PyPI (ClickHouse; stand-ins for MongoDB and
 # Elasticsearch) on free ports.
 bash scripts/databases.sh
