@@ -23,7 +23,7 @@ use http::InProcess;
 pub use http::{BodyError, RequestBuilder, Response};
 
 use xlrs_store::{StoreError, Stores};
-use xlrs_store_sqlite::{SqliteSettings, SqliteStore};
+use xlrs_store_sqlite::SqliteStore;
 
 /// The admin password every test server gets.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -495,23 +495,89 @@ pub fn multipart_body(
     (format!("multipart/mixed; boundary={boundary}"), body)
 }
 
-/// Opens stores with `open`, given the embedded store of a fresh data dir (whose side store a
-/// database store keeps attachments and definitions in), and runs the whole store contract
-/// on what it opened: statements, side data and documents.
+/// Opens stores with `open`, given the embedded store of a fresh data dir (where a database
+/// store keeps admission records), and runs the whole store contract on what it opened:
+/// statements, attachments and definitions, and documents. First, the embedded store holds an
+/// attachment and a definition as an earlier xlrs kept them there, and they must move into the
+/// opened store: present there, gone from the data dir, moved once.
 pub fn check_store_contract<F>(open: F)
 where
     F: AsyncFnOnce(Stores) -> Result<Stores, StoreError>,
 {
     let dir = tempfile::tempdir().expect("temp dir");
-    let embedded =
-        SqliteStore::open_all(&SqliteSettings::default(), &dir.path().join("side.sqlite3"))
-            .expect("the embedded store opens");
+    let sqlite = Arc::new(
+        SqliteStore::open(&dir.path().join("side.sqlite3"), 2).expect("the embedded store opens"),
+    );
     tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(async {
-            let stores = open(embedded).await.expect("the store opens");
-            xlrs_store::contract::statement_store(stores.statements.as_ref(), stores.side.as_ref())
-                .await;
-            xlrs_store::contract::document_store(stores.documents.as_ref()).await;
+            let embedded = SqliteStore::stores(sqlite.clone());
+            let (attachment, activity) = keep_the_old_way(&embedded).await;
+            let stores = open(embedded.clone()).await.expect("the store opens");
+            let moved = sqlite
+                .hand_over_content(stores.content.as_ref())
+                .await
+                .expect("hands over");
+            if std::ptr::addr_eq(Arc::as_ptr(&stores.content), Arc::as_ptr(&embedded.content)) {
+                // A backend plugin's content stays in the embedded store: nothing moves.
+                assert_eq!(moved, xlrs_store_sqlite::Handover::default());
+                return run_contract(&stores).await;
+            }
+            assert_eq!((moved.attachments, moved.definitions), (1, 1));
+            let found = stores.content.attachments(std::slice::from_ref(&attachment.sha2)).await;
+            assert_eq!(found.expect("reads"), vec![attachment.clone()]);
+            let definition = stores.content.activity_definition(&activity).await;
+            assert_eq!(
+                definition.expect("reads"),
+                Some(json!({"name": {"en-US": "kept the old way"}}))
+            );
+            let left = embedded.content.attachments(&[attachment.sha2]).await;
+            assert_eq!(
+                left.expect("reads"),
+                vec![],
+                "the data dir keeps nothing moved"
+            );
+            let again = sqlite.hand_over_content(stores.content.as_ref()).await;
+            assert_eq!(
+                again.expect("hands over"),
+                xlrs_store_sqlite::Handover::default()
+            );
+            run_contract(&stores).await;
         });
+}
+
+/// The whole store contract on `stores`.
+async fn run_contract(stores: &Stores) {
+    xlrs_store::contract::statement_store(stores.statements.as_ref(), stores.content.as_ref())
+        .await;
+    xlrs_store::contract::document_store(stores.documents.as_ref()).await;
+}
+
+/// Stores a statement with an attachment and an activity definition in the embedded store, as
+/// xlrs before 2026-12 kept them for a database store; returns the attachment and activity.
+async fn keep_the_old_way(embedded: &Stores) -> (xlrs_store::Attachment, String) {
+    let content = format!("kept the old way {}", unique()).into_bytes();
+    let (mut st, sha2) = attachment_statement(&content);
+    let activity = format!("http://example.org/old-way/{}", unique());
+    st["object"] = json!({"objectType": "Activity", "id": activity,
+                          "definition": {"name": {"en-US": "kept the old way"}}});
+    let authority = json!({"objectType": "Agent", "mbox": "mailto:tests@example.org"});
+    let prepared = xlrs_xapi::statement::prepare(
+        st,
+        &authority,
+        xlrs_xapi::version::XapiVersion::V2_0_0,
+        uuid::Uuid::new_v4,
+    )
+    .expect("a valid statement");
+    let attachment = xlrs_store::Attachment {
+        sha2,
+        content_type: "text/plain".into(),
+        content,
+    };
+    embedded
+        .statements
+        .insert(vec![prepared], vec![attachment.clone()])
+        .await
+        .expect("stored");
+    (attachment, activity)
 }

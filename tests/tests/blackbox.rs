@@ -38,6 +38,8 @@ mod plugin_examples;
 mod plugin_http;
 #[path = "blackbox/plugins.rs"]
 mod plugins;
+#[path = "blackbox/replicas.rs"]
+mod replicas;
 #[path = "blackbox/statements_get.rs"]
 mod statements_get;
 #[path = "blackbox/statements_rules.rs"]

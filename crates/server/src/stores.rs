@@ -1,6 +1,6 @@
 //! Opening the stores the settings name: the embedded SQLite store always (it keeps the
-//! documents, attachments and activity definitions of a backend plugin, and the attachments and
-//! definitions of the database stores), and the database store or backend plugin chosen.
+//! documents, attachments and activity definitions of a backend plugin, and the admission
+//! records), and the database store or backend plugin chosen.
 
 use std::sync::Arc;
 
@@ -15,18 +15,34 @@ pub async fn open_stores(
     settings: &Settings,
     plugins: &Arc<PluginRegistry>,
 ) -> Result<Stores, StoreError> {
-    let embedded = SqliteStore::open_all(&settings.sqlite, &settings.sqlite_path())?;
-    match &settings.store {
-        StoreKind::Sqlite => Ok(embedded),
-        StoreKind::Clickhouse => {
-            xlrs_store_clickhouse::open(&settings.clickhouse, embedded.side).await
-        }
-        StoreKind::Mongodb => xlrs_store_mongodb::open(&settings.mongodb, embedded.side).await,
-        StoreKind::Elasticsearch => {
-            xlrs_store_elasticsearch::open(&settings.elasticsearch, embedded.side).await
-        }
+    let sqlite = Arc::new(SqliteStore::open(
+        &settings.sqlite_path(),
+        settings.sqlite.readers,
+    )?);
+    let embedded = SqliteStore::stores(sqlite.clone());
+    let stores = match &settings.store {
+        StoreKind::Sqlite => return Ok(embedded),
         StoreKind::Plugin(name) => {
-            xlrs_store_plugin::PluginStore::open(name, plugins.clone(), embedded)
+            return xlrs_store_plugin::PluginStore::open(name, plugins.clone(), embedded)
         }
+        StoreKind::Clickhouse => {
+            xlrs_store_clickhouse::open(&settings.clickhouse, embedded.admissions).await?
+        }
+        StoreKind::Mongodb => {
+            xlrs_store_mongodb::open(&settings.mongodb, embedded.admissions).await?
+        }
+        StoreKind::Elasticsearch => {
+            xlrs_store_elasticsearch::open(&settings.elasticsearch, embedded.admissions).await?
+        }
+    };
+    // Attachments and definitions an earlier xlrs kept in the data dir go to the database.
+    let moved = sqlite.hand_over_content(stores.content.as_ref()).await?;
+    if moved.attachments > 0 || moved.definitions > 0 {
+        tracing::info!(
+            attachments = moved.attachments,
+            definitions = moved.definitions,
+            "moved attachments and activity definitions from the data dir into the database"
+        );
     }
+    Ok(stores)
 }

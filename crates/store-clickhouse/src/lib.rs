@@ -11,13 +11,15 @@
 //!
 //! One writer per process: inserts are group-committed one round at a time
 //! ([`GroupCommitted`]), and a round becomes visible in one INSERT of one block (ClickHouse
-//! keeps such an insert whole). Documents are in ClickHouse too; attachments and canonical
-//! activity definitions live in the side store.
+//! keeps such an insert whole). Documents, attachments and canonical activity definitions are
+//! in ClickHouse too.
 //!
 //! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
-//! `query` (statement queries as SQL), `documents`, `adopt` (Ralph's events).
+//! `query` (statement queries as SQL), `documents`, `content` (attachments and definitions),
+//! `adopt` (Ralph's events).
 
 mod adopt;
+mod content;
 mod documents;
 mod query;
 mod schema;
@@ -29,7 +31,7 @@ use clickhouse::Client;
 use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::settings::{check_http_url, SettingError};
-use xlrs_store::{SideStore, StoreError, Stores};
+use xlrs_store::{AdmissionLog, StoreError, Stores};
 
 /// Settings of the ClickHouse store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,10 +128,11 @@ pub struct ClickHouse {
 }
 
 /// Connects, creates or migrates the tables, and indexes the events the statements table
-/// lacks. An unreachable server is [`StoreError::Unavailable`].
+/// lacks; admission records go to `admissions`. An unreachable server is
+/// [`StoreError::Unavailable`].
 pub async fn open(
     settings: &ClickHouseSettings,
-    side: Arc<dyn SideStore>,
+    admissions: Arc<dyn AdmissionLog>,
 ) -> Result<Stores, StoreError> {
     let mut client = Client::default().with_url(&settings.url);
     if let Some(user) = &settings.user {
@@ -152,12 +155,12 @@ pub async fn open(
     });
     database.migrate().await?;
     let last = database.last_stored().await?;
-    let statements = GroupCommitted::new(database.clone(), side, last);
+    let statements = GroupCommitted::new(database.clone(), last);
     let adopted = database.adopt_events(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in the events table");
     }
-    Ok(statements.into_stores())
+    Ok(statements.into_stores(admissions))
 }
 
 impl ClickHouse {

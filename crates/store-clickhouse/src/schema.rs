@@ -1,6 +1,6 @@
 //! The tables: statements with their skipping indexes, the agent and activity index tables and
-//! the views that fill them, Ralph's events table, the documents table; and their layout
-//! version.
+//! the views that fill them, Ralph's events table, the documents, attachments and definitions
+//! tables; and their layout version.
 
 use xlrs_store::StoreError;
 
@@ -88,6 +88,7 @@ impl ClickHouse {
             }
         }
         self.execute(crate::documents::SCHEMA).await?;
+        self.migrate_content().await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
             self.execute(&format!(

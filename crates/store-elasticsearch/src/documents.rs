@@ -1,7 +1,10 @@
 //! Documents (State, Activity Profile, Agent Profile) in an Elasticsearch index: one document
 //! per xAPI document, `_id` a hash of its scope and id, the content base64 in a `binary` field.
-//! Writes are serialized in the process, so a precondition is checked and acted on at once; they
-//! use `refresh=wait_for`, so a listing after a write sees it (single reads are real-time).
+//! A conditional write is acted on by Elasticsearch itself only if the document is still what
+//! the condition was checked against: `create` where there was none, `if_seq_no` /
+//! `if_primary_term` of the version read where there was one. So If-Match, If-None-Match and
+//! merges hold across every process sharing the index. Writes use `refresh=wait_for`, so a
+//! listing after a write sees it (single reads are real-time).
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -9,8 +12,57 @@ use sha2::{Digest, Sha256};
 
 use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreError};
 
+use elasticsearch::http::Method;
+
 use crate::client::reason;
 use crate::Elasticsearch;
+
+/// A conditional write found the document changed since it was read.
+fn changed() -> StoreError {
+    StoreError::PreconditionFailed("the document changed while the request was handled".into())
+}
+
+/// Where a stored document is in Elasticsearch's history: a write conditioned on it happens
+/// only if nobody wrote the document since.
+#[derive(Debug, Clone, Copy)]
+struct Version {
+    seq_no: i64,
+    primary_term: i64,
+}
+
+/// How a write is conditioned.
+enum Condition {
+    /// None: the write happens whatever is stored.
+    Always,
+    /// Only if there is still no document.
+    Absent,
+    /// Only if the document is still at this version.
+    At(Version),
+}
+
+impl Condition {
+    /// The condition that keeps `precondition` true up to the write, given what was read.
+    fn of(precondition: &Precondition, read: Option<Version>) -> Condition {
+        match (precondition, read) {
+            (Precondition::None, _) => Condition::Always,
+            (_, None) => Condition::Absent,
+            (_, Some(version)) => Condition::At(version),
+        }
+    }
+
+    /// The bulk action line of a write of `op` (`index` or `delete`) under this condition.
+    fn action(&self, op: &str, index: &str, id: &str) -> Value {
+        match self {
+            Self::Always => json!({op: {"_index": index, "_id": id}}),
+            Self::Absent if op == "index" => json!({"create": {"_index": index, "_id": id}}),
+            Self::Absent => json!({op: {"_index": index, "_id": id}}),
+            Self::At(v) => json!({op: {
+                "_index": index, "_id": id,
+                "if_seq_no": v.seq_no, "if_primary_term": v.primary_term,
+            }}),
+        }
+    }
+}
 
 /// Documents listed or deleted per request.
 const CHUNK: usize = 1000;
@@ -73,29 +125,42 @@ fn scope_terms(scope: &DocumentScope, registration: Option<&str>) -> Vec<Value> 
 
 impl Elasticsearch {
     async fn find(&self, scope: &DocumentScope, id: &str) -> Result<Option<Document>, StoreError> {
-        let inner = self;
-        inner.ready().await?;
-        let Some(source) = inner
-            .es
-            .source(
-                &inner.documents_index,
-                &doc_id(scope, &scope.registration, id),
-                None,
-            )
-            .await?
-        else {
+        Ok(self.find_versioned(scope, id).await?.map(|(d, _)| d))
+    }
+
+    /// A document with the version it was read at (real-time).
+    async fn find_versioned(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+    ) -> Result<Option<(Document, Version)>, StoreError> {
+        self.ready().await?;
+        let path = format!(
+            "/{}/_doc/{}",
+            self.documents_index,
+            doc_id(scope, &scope.registration, id)
+        );
+        let reply = self.es.call(Method::Get, &path, &[], None, false).await?;
+        if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
             return Ok(None);
+        }
+        let number = |field: &str| reply.body.get(field).and_then(Value::as_i64).unwrap_or(0);
+        let version = Version {
+            seq_no: number("_seq_no"),
+            primary_term: number("_primary_term"),
         };
+        let source = reply.body.get("_source").cloned().unwrap_or_default();
         let text = |field: &str| text(&source, field);
         let content = base64::engine::general_purpose::STANDARD
             .decode(text("content"))
             .map_err(|e| StoreError::Internal(format!("a stored document is not base64: {e}")))?;
-        Ok(Some(Document {
+        let document = Document {
             content,
             content_type: text("content_type"),
             etag: text("etag"),
             updated: source.get("updated").and_then(Value::as_i64).unwrap_or(0),
-        }))
+        };
+        Ok(Some((document, version)))
     }
 
     /// `(registration, id)` of a scope's documents updated after `since`, by id, with `updated`.
@@ -140,10 +205,14 @@ impl Elasticsearch {
         }
     }
 
-    /// Runs bulk items on the documents index; any failed item fails the call.
+    /// Runs bulk items on the documents index; any failed item fails the call, a version
+    /// conflict (the document changed since it was read) as a failed precondition.
     async fn write(&self, lines: String) -> Result<(), StoreError> {
         for item in self.es.bulk(lines, "wait_for").await? {
             let status = item.get("status").and_then(Value::as_u64).unwrap_or(0);
+            if status == 409 {
+                return Err(changed());
+            }
             if !(200..300).contains(&status) && status != 404 {
                 let why = format!("Elasticsearch refused a document write: {}", reason(&item));
                 return Err(if status == 429 || status >= 500 {
@@ -157,8 +226,10 @@ impl Elasticsearch {
     }
 
     fn delete_line(&self, lines: &mut String, scope: &DocumentScope, registration: &str, id: &str) {
+        let id = doc_id(scope, registration, id);
         lines.push_str(
-            &json!({"delete": {"_index": self.documents_index, "_id": doc_id(scope, registration, id)}})
+            &Condition::Always
+                .action("delete", &self.documents_index, &id)
                 .to_string(),
         );
         lines.push('\n');
@@ -192,14 +263,19 @@ impl DocumentStore for Elasticsearch {
         document: Document,
         precondition: Precondition,
     ) -> Result<(), StoreError> {
-        let _writing = self.documents.lock().await;
-        let current = self.find(scope, id).await?;
-        precondition.check(current.as_ref().map(|d| d.etag.as_str()))?;
-        let mut lines = json!({"index": {
-            "_index": self.documents_index,
-            "_id": doc_id(scope, &scope.registration, id),
-        }})
-        .to_string();
+        let read = match precondition {
+            Precondition::None => None,
+            _ => self.find_versioned(scope, id).await?,
+        };
+        precondition.check(read.as_ref().map(|(d, _)| d.etag.as_str()))?;
+        let condition = Condition::of(&precondition, read.map(|(_, v)| v));
+        let mut lines = condition
+            .action(
+                "index",
+                &self.documents_index,
+                &doc_id(scope, &scope.registration, id),
+            )
+            .to_string();
         lines.push('\n');
         lines.push_str(
             &json!({
@@ -225,20 +301,27 @@ impl DocumentStore for Elasticsearch {
         id: &str,
         precondition: Precondition,
     ) -> Result<bool, StoreError> {
-        let _writing = self.documents.lock().await;
-        let current = self.find(scope, id).await?;
-        precondition.check(current.as_ref().map(|d| d.etag.as_str()))?;
-        if current.is_none() {
+        let read = self.find_versioned(scope, id).await?;
+        precondition.check(read.as_ref().map(|(d, _)| d.etag.as_str()))?;
+        let Some((_, version)) = read else {
             return Ok(false);
+        };
+        // Deleted only as read: a document written meanwhile fails a condition, and without
+        // one the delete is tried again on what is there now.
+        let line = Condition::At(version).action(
+            "delete",
+            &self.documents_index,
+            &doc_id(scope, &scope.registration, id),
+        );
+        match self.write(format!("{line}\n")).await {
+            Err(StoreError::PreconditionFailed(_)) if precondition == Precondition::None => {
+                self.delete_document(scope, id, precondition).await
+            }
+            outcome => outcome.map(|()| true),
         }
-        let mut lines = String::new();
-        self.delete_line(&mut lines, scope, &scope.registration, id);
-        self.write(lines).await?;
-        Ok(true)
     }
 
     async fn delete_documents(&self, scope: &DocumentScope) -> Result<(), StoreError> {
-        let _writing = self.documents.lock().await;
         // For State without a registration: the documents of every registration.
         let registration = (!scope.registration.is_empty()).then_some(scope.registration.as_str());
         let rows = self.listed(scope, registration, None).await?;

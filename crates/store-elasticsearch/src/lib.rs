@@ -1,6 +1,6 @@
 //! Elasticsearch (or OpenSearch) as the statement store (`store = "elasticsearch"`).
 //!
-//! Three indices. Ralph's index (`index`, default `statements`) holds each statement exactly as
+//! Five indices. Ralph's index (`index`, default `statements`) holds each statement exactly as
 //! Ralph writes it: `_id` the statement id, `_source` the statement, so Ralph's readers and
 //! Kibana dashboards keep working. xlrs queries its own index (`query_index`): per statement
 //! its query fields as `keyword`s, its position `stored` (µs, unique, increasing: one writer
@@ -19,14 +19,17 @@
 //! processes wrote are seen too (a read a round overlapped runs again, bounded). When any item
 //! fails, every item written is taken back before the answer, and until
 //! that undo succeeds no other round is written. Documents live in a third index
-//! (`documents`); attachments and canonical activity definitions in the side store.
+//! (`documents`); attachments and canonical activity definitions in two more
+//! (`<query_index>_attachments`, `<query_index>_definitions`).
 //!
 //! Files: `client` (the HTTP client), `schema` (the indices and their mappings), `statements`
 //! (reads, and the rounds group commit hands over), `write` (a round's bulk request and taking
-//! it back), `query` (statement queries), `documents`, `adopt` (Ralph's index).
+//! it back), `query` (statement queries), `documents`, `content` (attachments and definitions),
+//! `adopt` (Ralph's index).
 
 mod adopt;
 mod client;
+mod content;
 mod documents;
 mod query;
 mod schema;
@@ -43,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::settings::{check_http_url, SettingError};
-use xlrs_store::{SideStore, StoreError, Stores};
+use xlrs_store::{AdmissionLog, StoreError, Stores};
 
 use client::EsClient;
 use write::Op;
@@ -174,15 +177,14 @@ pub struct Elasticsearch {
     undo_pending: AtomicBool,
     /// The first position of the round being written (0 when none).
     writing_since: AtomicI64,
-    /// Held by each document write, so a precondition is checked and acted on at once.
-    documents: tokio::sync::Mutex<()>,
 }
 
 /// Connects, creates the indices when missing, and indexes the statements of Ralph's index
-/// the query index lacks. An unreachable server is [`StoreError::Unavailable`].
+/// the query index lacks; admission records go to `admissions`. An unreachable server is
+/// [`StoreError::Unavailable`].
 pub async fn open(
     settings: &ElasticsearchSettings,
-    side: Arc<dyn SideStore>,
+    admissions: Arc<dyn AdmissionLog>,
 ) -> Result<Stores, StoreError> {
     let database = Arc::new(Elasticsearch {
         es: EsClient::new(settings)?,
@@ -194,7 +196,6 @@ pub async fn open(
         rounds: AtomicU64::new(0),
         undo_pending: AtomicBool::new(false),
         writing_since: AtomicI64::new(0),
-        documents: tokio::sync::Mutex::new(()),
     });
     database
         .ensure_layout()
@@ -202,12 +203,12 @@ pub async fn open(
         .map_err(|e| e.unreachable_at(&settings.url))?;
     let last = database.max_stored().await?;
     database.committed.store(last, Ordering::SeqCst);
-    let statements = GroupCommitted::new(database.clone(), side, last);
+    let statements = GroupCommitted::new(database.clone(), last);
     let adopted = database.adopt_ralph(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in Ralph's index");
     }
-    Ok(statements.into_stores())
+    Ok(statements.into_stores(admissions))
 }
 
 impl Elasticsearch {

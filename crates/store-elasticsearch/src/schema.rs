@@ -1,5 +1,5 @@
-//! The three indices and their mappings: xlrs's query index, Ralph's statements index, and
-//! the documents index.
+//! The indices and their mappings: xlrs's query index, Ralph's statements index, the documents
+//! index, and the attachments and definitions indices.
 
 use std::sync::atomic::Ordering;
 
@@ -90,9 +90,20 @@ impl Elasticsearch {
                 self.create_index(ralph, &ralph_mapping()).await?;
             }
         }
-        if !self.es.exists(&self.documents_index).await? {
-            self.create_index(&self.documents_index, &crate::documents::mapping())
-                .await?;
+        for (index, mapping) in [
+            (self.documents_index.clone(), crate::documents::mapping()),
+            (
+                self.attachments_index(),
+                crate::content::attachments_mapping(),
+            ),
+            (
+                self.definitions_index(),
+                crate::content::definitions_mapping(),
+            ),
+        ] {
+            if !self.es.exists(&index).await? {
+                self.create_index(&index, &mapping).await?;
+            }
         }
         self.es.layout_ok.store(true, Ordering::SeqCst);
         Ok(())

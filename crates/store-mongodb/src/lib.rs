@@ -11,9 +11,11 @@
 //! each round in one transaction, so a batch is kept and visible whole or not at all. Transactions need a replica
 //! set or a sharded cluster (a single-member replica set will do); a standalone server is
 //! refused at start-up. State and profile documents live in a collection of their own
-//! (`documents`); attachments and canonical activity definitions in the side store.
+//! (`documents`), attachments and canonical activity definitions in theirs
+//! (`<collection>_attachments`, `<collection>_definitions`).
 
 mod adopt;
+mod content;
 mod documents;
 mod query;
 mod schema;
@@ -29,7 +31,7 @@ use mongodb::{Client, Collection, Cursor};
 use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::settings::SettingError;
-use xlrs_store::{SideStore, StoreError, Stores};
+use xlrs_store::{AdmissionLog, StoreError, Stores};
 
 /// How long an operation waits for a reachable server before the API answers 500, unless the
 /// connection string sets `serverSelectionTimeoutMS`.
@@ -109,13 +111,18 @@ pub struct Mongo {
     statements: Collection<Doc>,
     /// State, Activity Profile and Agent Profile documents.
     documents: Collection<Doc>,
+    /// Attachment contents, in parts.
+    attachments: Collection<Doc>,
+    /// Activity definitions, as contributions.
+    definitions: Collection<Doc>,
 }
 
 /// Connects, checks the server can run transactions, creates the indexes, and indexes the
-/// statements Ralph wrote. An unreachable server is [`StoreError::Unavailable`].
+/// statements Ralph wrote; admission records go to `admissions`. An unreachable server is
+/// [`StoreError::Unavailable`].
 pub async fn open(
     settings: &MongoSettings,
-    side: Arc<dyn SideStore>,
+    admissions: Arc<dyn AdmissionLog>,
 ) -> Result<Stores, StoreError> {
     let mut options = ClientOptions::parse(&settings.uri).await.map_err(|e| {
         StoreError::Internal(format!(
@@ -145,16 +152,18 @@ pub async fn open(
     let database = Arc::new(Mongo {
         statements: db.collection(&settings.collection),
         documents: db.collection(&settings.documents_collection),
+        attachments: db.collection(&format!("{}_attachments", settings.collection)),
+        definitions: db.collection(&format!("{}_definitions", settings.collection)),
         client,
     });
     database.migrate(&db).await?;
     let last = database.last_stored().await?;
-    let statements = GroupCommitted::new(database.clone(), side, last);
+    let statements = GroupCommitted::new(database.clone(), last);
     let adopted = database.adopt_ralph_documents(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements Ralph wrote");
     }
-    Ok(statements.into_stores())
+    Ok(statements.into_stores(admissions))
 }
 
 /// A MongoDB failure as a store error: no server reachable is [`StoreError::Unavailable`].

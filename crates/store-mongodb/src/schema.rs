@@ -88,6 +88,7 @@ impl Mongo {
             )
             .await
             .map_err(failed)?;
+        self.migrate_content().await?;
         if version != Some(SCHEMA_VERSION) {
             meta.replace_one(
                 doc! { "_id": "schema_version" },

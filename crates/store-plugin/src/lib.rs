@@ -12,7 +12,8 @@ use xlrs_plugin_host::bindings::{
     IndexKey, PluginQuery, PluginStoreError, PluginStored, StatementRecord,
 };
 use xlrs_plugin_host::{CallFailure, PluginInstance, PluginRegistry};
-use xlrs_store::group_commit::{definitions, Positioned};
+use xlrs_store::definitions::of_round;
+use xlrs_store::group_commit::Positioned;
 use xlrs_store::positions::Positions;
 use xlrs_store::{Attachment, Page, StatementStore, StoreError, StoredStatement, Stores};
 use xlrs_xapi::query::StatementQuery;
@@ -22,7 +23,7 @@ use xlrs_xapi::statement::PreparedStatement;
 pub struct PluginStore {
     name: String,
     registry: Arc<PluginRegistry>,
-    side: Arc<dyn xlrs_store::SideStore>,
+    content: Arc<dyn xlrs_store::ContentStore>,
     /// The last `stored` handed out; held for the whole insert, so inserts never overlap.
     last_stored: tokio::sync::Mutex<i64>,
     positions: Positions,
@@ -40,7 +41,7 @@ impl PluginStore {
         let statements = Self {
             name: name.to_string(),
             registry,
-            side: embedded.side.clone(),
+            content: embedded.content.clone(),
             last_stored: tokio::sync::Mutex::new(0),
             positions: Positions::default(),
         };
@@ -155,22 +156,22 @@ impl StatementStore for PluginStore {
         // Attachments first: content-addressed, so a failed batch leaves only unreferenced
         // bytes, never a statement whose attachment is missing.
         if !attachments.is_empty() {
-            self.side.keep_attachments(attachments).await?;
+            self.content.keep_attachments(attachments).await?;
         }
         let mut positions = self.positions.start(*last);
-        let records: Vec<StatementRecord> = batch
+        let round: Vec<Positioned> = batch
             .iter()
-            .map(|statement| {
-                record(Positioned {
-                    statement,
-                    stored: positions.next_position(),
-                })
+            .map(|statement| Positioned {
+                statement,
+                stored: positions.next_position(),
             })
             .collect();
+        let records: Vec<StatementRecord> = round.iter().copied().map(record).collect();
+        let definitions = of_round(&round);
         self.call(move |p| p.insert(&records)).await?;
         *last = positions.last();
         drop(positions);
-        self.side.merge_definitions(definitions(&batch)).await
+        self.content.keep_definitions(definitions).await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {

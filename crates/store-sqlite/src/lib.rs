@@ -1,19 +1,24 @@
 //! The embedded default store: one SQLite file (WAL), one writer thread that commits queued
 //! batches together (group commit), a syncer thread that answers each committed round once the
 //! log is on disk (durable when acknowledged), and a pool of read connections. It also keeps
-//! the attachments and canonical activity definitions of the stores that have no place of
-//! their own for them ([`SideStore`](xlrs_store::SideStore)).
+//! the attachments and canonical activity definitions of a backend plugin's statements
+//! ([`ContentStore`](xlrs_store::ContentStore)), and the admission records of every store
+//! ([`AdmissionLog`](xlrs_store::AdmissionLog)).
 //!
 //! Files: `schema` (tables and migrations), `writer` (the writer, syncer and checkpointer
 //! threads), `statements` (the statement store), `query` (statement queries as SQL),
-//! `documents`, `side` (attachments and activity definitions).
+//! `documents`, `side` (attachments, activity definitions and admission records), `handover`
+//! (moving attachments and definitions into a database store).
 
 mod documents;
+mod handover;
 mod query;
 mod schema;
 mod side;
 mod statements;
 mod writer;
+
+pub use handover::Handover;
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -107,12 +112,17 @@ impl SqliteStore {
 
     /// Opens the store as every store the server needs.
     pub fn open_all(settings: &SqliteSettings, path: &Path) -> Result<Stores, StoreError> {
-        let store = Arc::new(Self::open(path, settings.readers)?);
-        Ok(Stores {
+        Ok(Self::stores(Arc::new(Self::open(path, settings.readers)?)))
+    }
+
+    /// The store as every store the server needs.
+    pub fn stores(store: Arc<Self>) -> Stores {
+        Stores {
             statements: store.clone(),
             documents: store.clone(),
-            side: store,
-        })
+            content: store.clone(),
+            admissions: store,
+        }
     }
 
     /// Runs `f` on the connection documents and side data are written with, off the async

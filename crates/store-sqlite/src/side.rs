@@ -1,6 +1,7 @@
 //! Attachments (content-addressed), canonical activity definitions (every stored definition of
 //! an activity merged in commit order) and admission records, for this store's statements and
-//! for those of stores that keep them here.
+//! for backend plugins' statements (the database stores keep attachments and definitions in
+//! their database).
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::Value;
 use uuid::Uuid;
-use xlrs_store::{AdmissionRecord, Attachment, SideStore, StoreError};
+use xlrs_store::{AdmissionLog, AdmissionRecord, Attachment, ContentStore, Definition, StoreError};
 use xlrs_xapi::activity;
 
 use crate::{internal, SqliteStore};
@@ -97,7 +98,7 @@ pub(crate) fn insert_attachments(
 }
 
 #[async_trait]
-impl SideStore for SqliteStore {
+impl ContentStore for SqliteStore {
     async fn keep_attachments(&self, attachments: Vec<Attachment>) -> Result<(), StoreError> {
         if attachments.is_empty() {
             return Ok(());
@@ -112,10 +113,15 @@ impl SideStore for SqliteStore {
         .await
     }
 
-    async fn merge_definitions(&self, definitions: Vec<(String, Value)>) -> Result<(), StoreError> {
+    async fn keep_definitions(&self, definitions: Vec<Definition>) -> Result<(), StoreError> {
         if definitions.is_empty() {
             return Ok(());
         }
+        // One process writes this file: merged in place, in the order given (position order).
+        let definitions: Vec<(String, Value)> = definitions
+            .into_iter()
+            .map(|d| (d.activity, d.definition))
+            .collect();
         self.write_aside(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -163,7 +169,10 @@ impl SideStore for SqliteStore {
         text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Internal(e.to_string())))
             .transpose()
     }
+}
 
+#[async_trait]
+impl AdmissionLog for SqliteStore {
     async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());

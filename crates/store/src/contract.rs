@@ -10,8 +10,8 @@ use xlrs_xapi::statement::{prepare, PreparedStatement, VOIDED_VERB};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::{
-    Attachment, Document, DocumentKind, DocumentScope, DocumentStore, Page, Precondition,
-    SideStore, StatementStore, StoreError,
+    Attachment, ContentStore, Document, DocumentKind, DocumentScope, DocumentStore, Page,
+    Precondition, StatementStore, StoreError,
 };
 
 fn authority() -> Value {
@@ -51,9 +51,9 @@ fn query() -> StatementQuery {
     }
 }
 
-/// Runs every statement-store check on a store and the side store it keeps attachments and
+/// Runs every statement-store check on a store and the content store it keeps attachments and
 /// definitions in; a tag keeps the data apart from other runs on the same store.
-pub async fn statement_store(store: &dyn StatementStore, side: &dyn SideStore) {
+pub async fn statement_store(store: &dyn StatementStore, side: &dyn ContentStore) {
     let tag = Uuid::new_v4().simple().to_string();
     stored_statements_come_back_with_stored_and_timestamp(store, &tag).await;
     an_identical_resend_is_a_no_op_and_a_different_one_conflicts(store, &tag).await;
@@ -67,7 +67,7 @@ pub async fn statement_store(store: &dyn StatementStore, side: &dyn SideStore) {
 
 async fn activity_definitions_merge_every_statement_that_defines_them(
     store: &dyn StatementStore,
-    side: &dyn SideStore,
+    side: &dyn ContentStore,
     tag: &str,
 ) {
     let activity = format!("http://example.org/{tag}/defined");
@@ -102,11 +102,27 @@ async fn activity_definitions_merge_every_statement_that_defines_them(
         Some(json!({"name": {"en-US": "meeting", "fr": "réunion"}, "type": "http://t"})),
         "the canonical definition holds every language it was given"
     );
+    store
+        .insert(
+            vec![
+                with_definition(json!({"name": {"en-US": "meeting"}, "type": "http://u"})),
+                with_definition(json!({"name": {"en-US": "seminar"}})),
+                with_definition(json!({"name": {"en-US": "meeting"}, "type": "http://u"})),
+            ],
+            vec![],
+        )
+        .await
+        .expect("insert");
+    assert_eq!(
+        side.activity_definition(&activity).await.expect("reads"),
+        Some(json!({"name": {"en-US": "meeting", "fr": "réunion"}, "type": "http://u"})),
+        "a definition given again, after another, wins again: the last one stored decides"
+    );
 }
 
 async fn attachments_are_kept_with_their_statements(
     store: &dyn StatementStore,
-    side: &dyn SideStore,
+    side: &dyn ContentStore,
     tag: &str,
 ) {
     let content = format!("notes of {tag}").into_bytes();

@@ -9,16 +9,17 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use uuid::Uuid;
 use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
+use crate::definitions::of_round;
 use crate::positions::Positions;
 use crate::rules::Stored;
 use crate::{
-    Attachment, DocumentStore, Page, SideStore, StatementStore, StoreError, StoredStatement, Stores,
+    AdmissionLog, Attachment, ContentStore, DocumentStore, Page, StatementStore, StoreError,
+    StoredStatement, Stores,
 };
 
 /// One insert call waiting for its round.
@@ -61,16 +62,6 @@ pub fn accepted_statements(accepted: &[(Job, Vec<usize>)]) -> Vec<&PreparedState
     accepted
         .iter()
         .flat_map(|(job, keep)| keep.iter().map(|&i| &job.batch[i]))
-        .collect()
-}
-
-/// The activity definitions `statements` carry, in order.
-pub fn definitions<'a>(
-    statements: impl IntoIterator<Item = &'a PreparedStatement>,
-) -> Vec<(String, Value)> {
-    statements
-        .into_iter()
-        .flat_map(|s| s.index.definitions.iter().cloned())
         .collect()
 }
 
@@ -131,7 +122,6 @@ pub trait StatementReader: Send + Sync + 'static {
 /// What a group-committed store holds, shared with the round tasks.
 struct Shared<D> {
     database: Arc<D>,
-    side: Arc<dyn SideStore>,
     /// Insert calls waiting for the next round.
     queue: std::sync::Mutex<Vec<Job>>,
     /// The last position handed out; held by the round in progress, so rounds never overlap.
@@ -144,14 +134,13 @@ pub struct GroupCommitted<D> {
     shared: Arc<Shared<D>>,
 }
 
-impl<D: RoundWriter + StatementReader> GroupCommitted<D> {
-    /// Commits to `database`, whose last position is `last`, keeping attachments and
-    /// definitions in `side`.
-    pub fn new(database: Arc<D>, side: Arc<dyn SideStore>, last: i64) -> Self {
+impl<D: RoundWriter + StatementReader + ContentStore> GroupCommitted<D> {
+    /// Commits to `database`, whose last position is `last`; the database keeps attachments
+    /// and definitions too.
+    pub fn new(database: Arc<D>, last: i64) -> Self {
         Self {
             shared: Arc::new(Shared {
                 database,
-                side,
                 queue: std::sync::Mutex::new(Vec::new()),
                 last: tokio::sync::Mutex::new(last),
                 positions: Positions::default(),
@@ -160,14 +149,15 @@ impl<D: RoundWriter + StatementReader> GroupCommitted<D> {
     }
 
     /// The stores of a database that keeps documents too: its statements by group commit, its
-    /// documents, and the side store.
-    pub fn into_stores(self) -> Stores
+    /// documents and content, and the admission records in `admissions`.
+    pub fn into_stores(self, admissions: Arc<dyn AdmissionLog>) -> Stores
     where
         D: DocumentStore,
     {
         Stores {
             documents: self.shared.database.clone(),
-            side: self.shared.side.clone(),
+            content: self.shared.database.clone(),
+            admissions,
             statements: Arc::new(self),
         }
     }
@@ -202,14 +192,14 @@ impl<D: RoundWriter + StatementReader> GroupCommitted<D> {
         write(&round).await?;
         *last = position;
         self.shared
-            .side
-            .merge_definitions(definitions(found.iter().map(|(_, s)| s)))
+            .database
+            .keep_definitions(of_round(&round))
             .await?;
         Ok(round.len() as u64)
     }
 }
 
-impl<D: RoundWriter> Shared<D> {
+impl<D: RoundWriter + ContentStore> Shared<D> {
     /// Commits queued jobs in one round, answering each.
     async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
         let ids = jobs
@@ -239,7 +229,7 @@ impl<D: RoundWriter> Shared<D> {
             .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
             .collect();
         if !attachments.is_empty() {
-            self.side.keep_attachments(attachments).await?;
+            self.database.keep_attachments(attachments).await?;
         }
         let statements = accepted_statements(accepted);
         if statements.is_empty() {
@@ -256,14 +246,12 @@ impl<D: RoundWriter> Shared<D> {
         self.database.write(&round, known).await?;
         *last = positions.last();
         drop(positions);
-        self.side
-            .merge_definitions(definitions(statements.iter().copied()))
-            .await
+        self.database.keep_definitions(of_round(&round)).await
     }
 }
 
 #[async_trait]
-impl<D: RoundWriter + StatementReader> StatementStore for GroupCommitted<D> {
+impl<D: RoundWriter + StatementReader + ContentStore> StatementStore for GroupCommitted<D> {
     /// Queues the batch; whoever gets the writer next commits every queued job in one round.
     /// The round runs as a task of its own, so a caller that goes away (client gone, request
     /// deadline) never cuts a commit short for the others.

@@ -1,11 +1,12 @@
 //! The store contract of xlrs: one object-safe async trait per concern ([`StatementStore`],
-//! [`DocumentStore`], [`SideStore`]), what every store shares (the duplicate, conflict and
+//! [`DocumentStore`], [`ContentStore`], [`AdmissionLog`]), what every store shares (the duplicate, conflict and
 //! voiding rules, `stored` positions, group commit, adopting statements Ralph wrote, paging),
 //! and the contract suite every store passes (feature `contract`). Stores never see HTTP.
 
 pub mod adopt;
 #[cfg(feature = "contract")]
 pub mod contract;
+pub mod definitions;
 mod documents;
 mod error;
 pub mod group_commit;
@@ -19,5 +20,6 @@ mod statements;
 pub use documents::{Document, DocumentKind, DocumentScope, DocumentStore, Precondition};
 pub use error::StoreError;
 pub use statements::{
-    AdmissionRecord, Attachment, Page, SideStore, StatementStore, StoredStatement, Stores,
+    AdmissionLog, AdmissionRecord, Attachment, ContentStore, Definition, Page, StatementStore,
+    StoredStatement, Stores,
 };

@@ -11,8 +11,8 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 
 use crate::{
-    AdmissionRecord, Attachment, Document, DocumentScope, DocumentStore, Page, Precondition,
-    SideStore, StatementStore, StoreError, StoredStatement, Stores,
+    AdmissionLog, AdmissionRecord, Attachment, ContentStore, Definition, Document, DocumentScope,
+    DocumentStore, Page, Precondition, StatementStore, StoreError, StoredStatement, Stores,
 };
 
 /// Store failures of the kinds that are the server's problem, since start.
@@ -58,8 +58,12 @@ impl Stores {
                 inner: self.documents,
                 counts: counts.clone(),
             }),
-            side: Arc::new(Metered {
-                inner: self.side,
+            content: Arc::new(Metered {
+                inner: self.content,
+                counts: counts.clone(),
+            }),
+            admissions: Arc::new(Metered {
+                inner: self.admissions,
                 counts: counts.clone(),
             }),
         }
@@ -91,15 +95,15 @@ impl StatementStore for Metered<dyn StatementStore> {
 }
 
 #[async_trait]
-impl SideStore for Metered<dyn SideStore> {
+impl ContentStore for Metered<dyn ContentStore> {
     async fn keep_attachments(&self, attachments: Vec<Attachment>) -> Result<(), StoreError> {
         self.counts
             .count(self.inner.keep_attachments(attachments).await)
     }
 
-    async fn merge_definitions(&self, definitions: Vec<(String, Value)>) -> Result<(), StoreError> {
+    async fn keep_definitions(&self, definitions: Vec<Definition>) -> Result<(), StoreError> {
         self.counts
-            .count(self.inner.merge_definitions(definitions).await)
+            .count(self.inner.keep_definitions(definitions).await)
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {
@@ -109,7 +113,10 @@ impl SideStore for Metered<dyn SideStore> {
     async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError> {
         self.counts.count(self.inner.activity_definition(id).await)
     }
+}
 
+#[async_trait]
+impl AdmissionLog for Metered<dyn AdmissionLog> {
     async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError> {
         self.counts.count(self.inner.keep_admissions(records).await)
     }

@@ -68,7 +68,7 @@ pub struct AdmissionRecord {
 pub trait StatementStore: Send + Sync {
     /// Stores a batch atomically: all of it or nothing. Re-sent identical statements are
     /// skipped; a conflicting id fails the whole batch. Attachments are kept (in the
-    /// [`SideStore`]) before the statements, definitions merged after.
+    /// [`ContentStore`]) before the statements, definitions after.
     async fn insert(
         &self,
         batch: Vec<PreparedStatement>,
@@ -82,20 +82,37 @@ pub trait StatementStore: Send + Sync {
     async fn consistent_through(&self) -> Result<i64, StoreError>;
 }
 
-/// What statements refer to, kept beside them: attachment contents by SHA-256, and the
-/// canonical definition of each activity (every stored definition merged in commit order, see
-/// `xlrs_xapi::activity::merge`).
+/// An activity definition a committed statement carries, at the statement's position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    /// The activity's id.
+    pub activity: String,
+    /// The definition as the statement gave it.
+    pub definition: Value,
+    /// The statement's position (`stored`, µs).
+    pub stored: i64,
+}
+
+/// What statements refer to, kept with them: attachment contents by SHA-256, and the canonical
+/// definition of each activity (every stored definition merged in position order, see
+/// `xlrs_xapi::activity::merge`). A database store keeps them in its database, where every
+/// process sees them at once.
 #[async_trait]
-pub trait SideStore: Send + Sync {
+pub trait ContentStore: Send + Sync {
     /// Keeps attachment contents. Content-addressed: kept before the statements that refer to
     /// them, a failed batch leaves only unreferenced bytes, never a missing attachment.
     async fn keep_attachments(&self, attachments: Vec<Attachment>) -> Result<(), StoreError>;
-    /// Merges the activity definitions of committed statements, in commit order.
-    async fn merge_definitions(&self, definitions: Vec<(String, Value)>) -> Result<(), StoreError>;
+    /// Keeps the activity definitions of committed statements, in position order.
+    async fn keep_definitions(&self, definitions: Vec<Definition>) -> Result<(), StoreError>;
     /// Attachment contents by SHA-256; unknown hashes are left out.
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError>;
     /// The canonical definition of an activity; `None` when no statement defined it.
     async fn activity_definition(&self, id: &str) -> Result<Option<Value>, StoreError>;
+}
+
+/// The records of statements stored by admission.
+#[async_trait]
+pub trait AdmissionLog: Send + Sync {
     /// Keeps the records of statements stored by admission.
     async fn keep_admissions(&self, records: Vec<AdmissionRecord>) -> Result<(), StoreError>;
     /// Admission records after position `after`, oldest first, at most `limit`.
@@ -114,5 +131,7 @@ pub struct Stores {
     /// State, Activity Profile and Agent Profile documents.
     pub documents: Arc<dyn DocumentStore>,
     /// Attachments and canonical activity definitions.
-    pub side: Arc<dyn SideStore>,
+    pub content: Arc<dyn ContentStore>,
+    /// Admission records.
+    pub admissions: Arc<dyn AdmissionLog>,
 }

@@ -37,7 +37,7 @@ fn clickhouse_passes_the_statement_and_document_store_contract() {
         ..ClickHouseSettings::default()
     };
     check_store_contract(async |embedded| {
-        xlrs_store_clickhouse::open(&settings, embedded.side).await
+        xlrs_store_clickhouse::open(&settings, embedded.admissions).await
     });
 }
 

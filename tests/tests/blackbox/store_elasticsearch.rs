@@ -39,7 +39,7 @@ fn elasticsearch_passes_the_statement_and_document_store_contract() {
         ..ElasticsearchSettings::default()
     };
     check_store_contract(async |embedded| {
-        xlrs_store_elasticsearch::open(&settings, embedded.side).await
+        xlrs_store_elasticsearch::open(&settings, embedded.admissions).await
     });
 }
 

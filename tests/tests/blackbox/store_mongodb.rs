@@ -37,7 +37,9 @@ fn mongodb_passes_the_statement_and_document_store_contract() {
         database: database(),
         ..MongoSettings::default()
     };
-    check_store_contract(async |embedded| xlrs_store_mongodb::open(&settings, embedded.side).await);
+    check_store_contract(async |embedded| {
+        xlrs_store_mongodb::open(&settings, embedded.admissions).await
+    });
 }
 
 #[test]

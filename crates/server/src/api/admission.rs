@@ -1,7 +1,7 @@
 //! Statements the host's validation refuses go to the admission plugins, which may admit them
 //! (as sent, waiving the rules they break, or repaired). Nothing admitted is silent: each is
 //! counted in `/metrics` by plugin and rule, logged (at most a few lines a minute, then a
-//! count), and recorded in the side store for `GET /admissions`.
+//! count), and recorded in the admission log for `GET /admissions`.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -168,7 +168,7 @@ pub(super) async fn record(
             at,
         });
     }
-    if let Err(e) = state.side.keep_admissions(records).await {
+    if let Err(e) = state.admissions.keep_admissions(records).await {
         tracing::error!(error = %e, "admitted statements are stored but not recorded in /admissions");
     }
 }
@@ -219,7 +219,7 @@ pub(super) async fn list(
 ) -> Result<axum::Json<Value>, ApiError> {
     auth.require(&[crate::auth::Scope::AllRead], false)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let records = state.side.admissions(query.after, limit).await?;
+    let records = state.admissions.admissions(query.after, limit).await?;
     let more = (records.len() == limit)
         .then(|| records.last().map(|r| r.seq))
         .flatten();

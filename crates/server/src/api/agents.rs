@@ -81,7 +81,7 @@ async fn activity(
             statement_index: None,
         });
     }
-    let definition = state.side.activity_definition(&id).await?;
+    let definition = state.content.activity_definition(&id).await?;
     let mut activity = json!({ "objectType": "Activity", "id": id });
     if let Some(definition) = definition {
         activity["definition"] = definition;

@@ -25,7 +25,7 @@ pub use auth::Authenticated;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
-use xlrs_store::{DocumentStore, SideStore, StatementStore};
+use xlrs_store::{AdmissionLog, ContentStore, DocumentStore, StatementStore};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::auth::CredentialsFile;
@@ -41,7 +41,9 @@ pub struct AppState {
     /// The document store chosen by the settings.
     pub documents: Arc<dyn DocumentStore>,
     /// Where attachments and canonical activity definitions are kept.
-    pub side: Arc<dyn SideStore>,
+    pub content: Arc<dyn ContentStore>,
+    /// Where admission records are kept.
+    pub admissions: Arc<dyn AdmissionLog>,
     /// The credentials file.
     pub credentials: Arc<CredentialsFile>,
     /// The validated settings.

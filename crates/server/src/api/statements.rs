@@ -579,7 +579,7 @@ async fn respond(
             }
         }
     }
-    let found = state.side.attachments(&wanted).await?;
+    let found = state.content.attachments(&wanted).await?;
     let mut parts = vec![Part {
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: json.into_bytes(),
