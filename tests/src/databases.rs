@@ -104,6 +104,8 @@ pub struct ClickHouse {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// The database Aspects' LRS user `lrs` may read and write, when the server has that user.
+    lrs_database: Option<String>,
     _owned: Option<tempfile::TempDir>,
 }
 
@@ -122,7 +124,23 @@ impl ClickHouse {
             child: None,
             port: free_port(),
             dir: dir.to_path_buf(),
+            lrs_database: None,
             _owned: None,
+        };
+        server.resume();
+        server
+    }
+
+    /// Starts a server that also has Aspects' LRS user: `lrs` / `lrs-password`, with only
+    /// INSERT and SELECT on `database` (what tutor-contrib-aspects grants it).
+    pub fn start_with_lrs_user(database: &str) -> ClickHouse {
+        let owned = tempfile::tempdir().expect("temp dir");
+        let mut server = ClickHouse {
+            child: None,
+            port: free_port(),
+            dir: owned.path().to_path_buf(),
+            lrs_database: Some(database.to_string()),
+            _owned: Some(owned),
         };
         server.resume();
         server
@@ -137,6 +155,7 @@ impl ClickHouse {
                 .arg(script)
                 .arg(&self.dir)
                 .arg(self.port.to_string())
+                .args(&self.lrs_database)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())

@@ -524,7 +524,10 @@ where
                 return run_contract(&stores).await;
             }
             assert_eq!((moved.attachments, moved.definitions), (1, 1));
-            let found = stores.content.attachments(std::slice::from_ref(&attachment.sha2)).await;
+            let found = stores
+                .content
+                .attachments(std::slice::from_ref(&attachment.sha2))
+                .await;
             assert_eq!(found.expect("reads"), vec![attachment.clone()]);
             let definition = stores.content.activity_definition(&activity).await;
             assert_eq!(

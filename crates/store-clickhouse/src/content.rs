@@ -43,26 +43,35 @@ impl ClickHouse {
 
     /// Creates the content tables when missing.
     pub(crate) async fn migrate_content(&self) -> Result<(), StoreError> {
-        self.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (
+        let attachments = self.attachments_table();
+        self.create_missing(
+            &attachments,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {} (
                 sha2 String,
                 content_type String,
                 content String CODEC(ZSTD(1))
             ) ENGINE = ReplacingMergeTree ORDER BY sha2",
-            self.attachments_table()
-        ))
+                attachments
+            ),
+        )
         .await?;
         // ReplacingMergeTree(stored): merges keep a contribution's last position.
-        self.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (
+        let definitions = self.definitions_table();
+        self.create_missing(
+            &definitions,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {} (
                 activity String,
                 key String,
                 stored Int64,
                 definition String
             ) ENGINE = ReplacingMergeTree(stored) ORDER BY (activity, key)",
-            self.definitions_table()
-        ))
+                definitions
+            ),
+        )
         .await
+        .map(|_| ())
     }
 }
 

@@ -39,7 +39,8 @@ use xlrs_store::{AdmissionLog, StoreError, Stores};
 pub struct ClickHouseSettings {
     /// The server's HTTP interface, `http://` or `https://` (default `http://127.0.0.1:8123`).
     pub url: String,
-    /// Database holding the tables; created when missing.
+    /// Database holding the tables; created when missing (nothing is created that exists, so a
+    /// user with only INSERT and SELECT on it can run xlrs once the tables exist).
     pub database: String,
     /// User name (the server's `default` user when unset).
     pub user: Option<String>,
@@ -142,11 +143,18 @@ pub async fn open(
         client = client.with_password(password);
     }
     let db = &settings.database;
-    client
-        .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
-        .execute()
+    let exists: u8 = client
+        .query(&format!("EXISTS DATABASE {db}"))
+        .fetch_one()
         .await
         .map_err(|e| failed(e).unreachable_at(&settings.url))?;
+    if exists == 0 {
+        client
+            .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
+            .execute()
+            .await
+            .map_err(failed)?;
+    }
     let database = Arc::new(ClickHouse {
         client: client.with_database(db),
         statements: settings.statements_table.clone(),

@@ -14,10 +14,13 @@ impl ClickHouse {
     /// than this xlrs knows.
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         let meta = "xlrs_meta";
-        self.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {meta} (key String, value UInt32) \
-             ENGINE = ReplacingMergeTree ORDER BY key"
-        ))
+        self.create_missing(
+            meta,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {meta} (key String, value UInt32) \
+                 ENGINE = ReplacingMergeTree ORDER BY key"
+            ),
+        )
         .await?;
         let version: Option<u32> = self
             .client
@@ -36,8 +39,10 @@ impl ClickHouse {
         // granules), sets for the sparse reference columns (a granule without any reference is
         // skipped by `!= nil`). Agents and activities have index tables of their own (below);
         // verbs and authorities are few, so a bloom filter would skip nothing.
-        self.execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (
+        self.create_missing(
+            &self.statements,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {} (
                 id UUID,
                 stored Int64,
                 verb String,
@@ -56,49 +61,55 @@ impl ClickHouse {
                 INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 1,
                 INDEX voids_set voids TYPE set(0) GRANULARITY 1
             ) ENGINE = MergeTree ORDER BY (stored, id)",
-            self.statements
-        ))
+                self.statements
+            ),
+        )
         .await?;
         for (kind, list) in [("agent", "agents"), ("activity", "activities")] {
             // The agent and activity filters' index: one row per (key, statement), ordered by
             // key then `stored`, filled by ClickHouse on every insert into the statements table.
             let index = format!("{}_by_{kind}", self.statements);
-            let existed: u8 = self
-                .client
-                .query(&format!("EXISTS TABLE {index}"))
-                .fetch_one()
-                .await
-                .map_err(failed)?;
-            self.execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
-                 ENGINE = MergeTree ORDER BY ({kind}, stored)"
-            ))
-            .await?;
+            let created = self
+                .create_missing(
+                    &index,
+                    &format!(
+                        "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
+                         ENGINE = MergeTree ORDER BY ({kind}, stored)"
+                    ),
+                )
+                .await?;
             let select = format!(
                 "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {}",
                 self.statements
             );
-            self.execute(&format!(
-                "CREATE MATERIALIZED VIEW IF NOT EXISTS {index}_mv TO {index} AS {select}"
-            ))
+            self.create_missing(
+                &format!("{index}_mv"),
+                &format!(
+                    "CREATE MATERIALIZED VIEW IF NOT EXISTS {index}_mv TO {index} AS {select}"
+                ),
+            )
             .await?;
-            if existed == 0 {
+            if created {
                 self.execute(&format!("INSERT INTO {index} {select}"))
                     .await?;
             }
         }
-        self.execute(crate::documents::SCHEMA).await?;
+        self.create_missing("xlrs_documents", crate::documents::SCHEMA)
+            .await?;
         self.migrate_content().await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
-            self.execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {events} (
+            self.create_missing(
+                events,
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS {events} (
                     event_id UUID NOT NULL,
                     emission_time DateTime64(6) NOT NULL,
                     event String NOT NULL
                 ) ENGINE MergeTree ORDER BY (emission_time, event_id)
                 PRIMARY KEY (emission_time, event_id)"
-            ))
+                ),
+            )
             .await?;
         }
         if version != Some(SCHEMA_VERSION) {
@@ -108,6 +119,22 @@ impl ClickHouse {
             .await?;
         }
         Ok(())
+    }
+
+    /// Runs `ddl` (which creates `name`) only when there is no `name` yet, so a user with no
+    /// right to create anything (Aspects' LRS user: INSERT and SELECT) can start xlrs once the
+    /// layout exists. Whether it created it.
+    pub(crate) async fn create_missing(&self, name: &str, ddl: &str) -> Result<bool, StoreError> {
+        let exists: u8 = self
+            .client
+            .query(&format!("EXISTS TABLE {name}"))
+            .fetch_one()
+            .await
+            .map_err(failed)?;
+        if exists == 0 {
+            self.execute(ddl).await?;
+        }
+        Ok(exists == 0)
     }
 
     /// The newest position in the statements table (0 when it is empty).

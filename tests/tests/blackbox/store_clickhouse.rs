@@ -219,3 +219,57 @@ fn a_lost_clickhouse_answers_500_with_retry_after_loses_nothing_acknowledged_and
         "only the acknowledged statements are kept"
     );
 }
+
+/// Open edX Aspects gives its LRS a ClickHouse user with INSERT and SELECT on the xAPI
+/// database and nothing more (tutor-contrib-aspects' init job). xlrs creates nothing that
+/// exists, so it runs under that user once its tables exist; before, it stops and ClickHouse's
+/// refusal names the grant it lacks.
+#[test]
+fn xlrs_runs_under_aspects_least_privilege_clickhouse_user_once_its_tables_exist() {
+    let db = database();
+    let clickhouse = ClickHouse::start_with_lrs_user(&db);
+    clickhouse.sql(&format!("CREATE DATABASE {db}"));
+    let settings = |user: &str, password: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("XLRS_STORE", "clickhouse".into()),
+            ("XLRS_CLICKHOUSE__URL", clickhouse.url()),
+            ("XLRS_CLICKHOUSE__DATABASE", db.clone()),
+            ("XLRS_CLICKHOUSE__USER", user.into()),
+            ("XLRS_CLICKHOUSE__PASSWORD", password.into()),
+        ]
+    };
+    let as_lrs = settings("lrs", "lrs-password");
+
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .envs(as_lrs.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "no tables, no right to create them"
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("CREATE TABLE"), "names the grant: {stderr}");
+
+    // An operator starts xlrs once with a user that may create the tables…
+    let env: Vec<(&str, String)> = settings("default", "");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let first = Server::start_with(XLRS, &env);
+    let before = id_of(first.post(&statement()));
+    first.stop();
+
+    // …then runs it under Aspects' LRS user.
+    let env: Vec<(&str, &str)> = as_lrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(XLRS, &env);
+    assert_eq!(server.get_statement(&before).status(), 200);
+    let id = id_of(server.post(&statement()));
+    assert_eq!(server.get_statement(&id).status(), 200);
+    let events = clickhouse.sql(&format!(
+        "SELECT count() FROM {db}.xapi_events_all WHERE event_id = '{id}'"
+    ));
+    assert_eq!(events.trim(), "1", "written to Aspects' table too");
+}
