@@ -1,13 +1,23 @@
 //! Documents (State, Activity Profile, Agent Profile) in ClickHouse. One row per write in a
 //! ReplacingMergeTree keyed by the document's scope and id: the row with the highest version
-//! is the document, a row marked `deleted` its absence. Writes are serialized in the process,
-//! so a precondition is checked and acted on at once; reads use `FINAL` (documents are looked
+//! is the document, a row marked `deleted` its absence; reads use `FINAL` (documents are looked
 //! up by key, never scanned on a hot path).
+//!
+//! ClickHouse has no compare-and-set, so writes to one document are ordered by claims: a writer
+//! reads the document's latest version V, checks the precondition against it, and claims "the
+//! write that follows V" by inserting a row into `xlrs_document_claims` with the insert
+//! deduplication token `<document>:<V>`. ClickHouse keeps only the first block inserted with a
+//! token (the table's deduplication window holds the last 100,000 claims), so exactly one
+//! writer's claim is there when each reads it back: that writer writes, with a version above V;
+//! the others find the document changed (412 under a precondition; without one they read again
+//! and claim anew). This holds across every process over the database.
 
 use async_trait::async_trait;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
 use xlrs_store::positions::now_micros;
 use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreError};
 
@@ -27,6 +37,19 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS xlrs_documents (
     updated Int64,
     content String
 ) ENGINE = ReplacingMergeTree(version) ORDER BY (kind, activity_id, agent, registration, id)";
+
+/// The claims table: which writer got the write that follows each version of a document.
+pub(crate) const CLAIMS_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS xlrs_document_claims (
+    document String,
+    follows Int64,
+    writer UUID,
+    at Int64
+) ENGINE = MergeTree ORDER BY (document, follows)
+TTL toDateTime(intDiv(at, 1000000)) + INTERVAL 7 DAY
+SETTINGS non_replicated_deduplication_window = 100000";
+
+/// How many times a write without a precondition claims again after losing to another writer.
+const UNCONDITIONAL_TRIES: usize = 20;
 
 const KEY: &str = "kind = {kind:String} AND activity_id = {activity:String} \
                    AND agent = {agent:String} AND registration = {registration:String}";
@@ -58,6 +81,52 @@ struct Found {
     content: Vec<u8>,
 }
 
+/// The latest row of a document, tombstone or not.
+#[derive(Row, Deserialize)]
+struct Latest {
+    version: i64,
+    deleted: u8,
+    etag: String,
+}
+
+/// A row of the claims table.
+#[derive(Row, Serialize)]
+struct Claim<'a> {
+    document: &'a str,
+    follows: i64,
+    #[serde(with = "clickhouse::serde::uuid")]
+    writer: Uuid,
+    at: i64,
+}
+
+/// A claim as read back.
+#[derive(Row, Deserialize)]
+struct Claimant {
+    #[serde(with = "clickhouse::serde::uuid")]
+    writer: Uuid,
+}
+
+/// A document's identity in the claims table: SHA-256 of its scope and id.
+fn claim_key(scope: &DocumentScope, id: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        scope.kind.as_str(),
+        &scope.activity_id,
+        &scope.agent,
+        &scope.registration,
+        id,
+    ] {
+        hash.update(part.len().to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+/// A conditional write found the document changed by another writer since it was read.
+fn changed() -> StoreError {
+    StoreError::PreconditionFailed("the document changed while the request was handled".into())
+}
+
 /// A listed document.
 #[derive(Row, Deserialize)]
 struct Listed {
@@ -84,6 +153,92 @@ impl ClickHouse {
             .fetch_optional()
             .await
             .map_err(failed)
+    }
+
+    /// The latest row of a document (its version, and whether it is a tombstone).
+    async fn latest(&self, scope: &DocumentScope, id: &str) -> Result<Option<Latest>, StoreError> {
+        let query = self.client.query(&format!(
+            "SELECT version, deleted, etag FROM xlrs_documents FINAL
+             WHERE {KEY} AND id = {{id:String}} LIMIT 1"
+        ));
+        scoped(query, scope)
+            .param("id", id)
+            .fetch_optional()
+            .await
+            .map_err(failed)
+    }
+
+    /// Claims the write that follows version `follows` of a document; true when this writer
+    /// got it (see the module's documentation).
+    async fn claim(&self, document: &str, follows: i64) -> Result<bool, StoreError> {
+        let writer = Uuid::new_v4();
+        let mut insert = self
+            .client
+            .clone()
+            .with_setting(
+                "insert_deduplication_token",
+                format!("{document}:{follows}"),
+            )
+            .insert::<Claim>("xlrs_document_claims")
+            .await
+            .map_err(failed)?;
+        insert
+            .write(&Claim {
+                document,
+                follows,
+                writer,
+                at: now_micros(),
+            })
+            .await
+            .map_err(failed)?;
+        insert.end().await.map_err(failed)?;
+        // Outside the deduplication window a stale claim could be kept too: the first wins.
+        let first: Option<Claimant> = self
+            .client
+            .query(
+                "SELECT writer FROM xlrs_document_claims
+                 WHERE document = {document:String} AND follows = {follows:Int64}
+                 ORDER BY at, writer LIMIT 1",
+            )
+            .param("document", document)
+            .param("follows", follows)
+            .fetch_optional()
+            .await
+            .map_err(failed)?;
+        Ok(first.is_some_and(|c| c.writer == writer))
+    }
+
+    /// Writes `document` (or its tombstone, `None`) once `precondition` holds and this writer
+    /// has the claim on the version it was checked against. Whether a document was there.
+    async fn write_claimed(
+        &self,
+        scope: &DocumentScope,
+        id: &str,
+        document: Option<&Document>,
+        precondition: &Precondition,
+    ) -> Result<bool, StoreError> {
+        let key = claim_key(scope, id);
+        for _ in 0..UNCONDITIONAL_TRIES {
+            let latest = self.latest(scope, id).await?;
+            let live = latest.as_ref().filter(|l| l.deleted == 0);
+            precondition.check(live.map(|l| l.etag.as_str()))?;
+            if document.is_none() && live.is_none() {
+                return Ok(false);
+            }
+            let follows = latest.as_ref().map_or(0, |l| l.version);
+            if self.claim(&key, follows).await? {
+                let mut version = follows;
+                self.write_documents(&mut version, scope, &[(&scope.registration, id, document)])
+                    .await?;
+                return Ok(live.is_some());
+            }
+            if *precondition != Precondition::None {
+                return Err(changed());
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "document {id}: {UNCONDITIONAL_TRIES} other writers got in first; try again"
+        )))
     }
 
     /// Writes rows in one insert, each with the next version: `(registration, id, document)`
@@ -162,15 +317,9 @@ impl DocumentStore for ClickHouse {
         document: Document,
         precondition: Precondition,
     ) -> Result<(), StoreError> {
-        let mut version = self.documents.lock().await;
-        let current = self.find(scope, id).await?;
-        precondition.check(current.as_ref().map(|f| f.etag.as_str()))?;
-        self.write_documents(
-            &mut version,
-            scope,
-            &[(&scope.registration, id, Some(&document))],
-        )
-        .await
+        self.write_claimed(scope, id, Some(&document), &precondition)
+            .await
+            .map(|_| ())
     }
 
     async fn delete_document(
@@ -179,19 +328,12 @@ impl DocumentStore for ClickHouse {
         id: &str,
         precondition: Precondition,
     ) -> Result<bool, StoreError> {
-        let mut version = self.documents.lock().await;
-        let current = self.find(scope, id).await?;
-        precondition.check(current.as_ref().map(|f| f.etag.as_str()))?;
-        if current.is_none() {
-            return Ok(false);
-        }
-        self.write_documents(&mut version, scope, &[(&scope.registration, id, None)])
-            .await?;
-        Ok(true)
+        self.write_claimed(scope, id, None, &precondition).await
     }
 
     async fn delete_documents(&self, scope: &DocumentScope) -> Result<(), StoreError> {
-        let mut version = self.documents.lock().await;
+        // No precondition, no claims: each tombstone gets a version above every write so far.
+        let mut version = now_micros();
         // For State without a registration: the documents of every registration.
         let any_registration = scope.registration.is_empty();
         let query = self.client.query(

@@ -123,9 +123,6 @@ pub struct ClickHouse {
     statements: String,
     /// The events table, when written.
     events: Option<String>,
-    /// Held by each document write, so a precondition is checked and acted on at once, and
-    /// the last version handed out (versions order the rows of one document).
-    documents: tokio::sync::Mutex<i64>,
 }
 
 /// Connects, creates or migrates the tables, and indexes the events the statements table
@@ -159,7 +156,6 @@ pub async fn open(
         client: client.with_database(db),
         statements: settings.statements_table.clone(),
         events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
-        documents: tokio::sync::Mutex::new(0),
     });
     database.migrate().await?;
     let last = database.last_stored().await?;

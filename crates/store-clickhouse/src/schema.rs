@@ -96,6 +96,8 @@ impl ClickHouse {
         }
         self.create_missing("xlrs_documents", crate::documents::SCHEMA)
             .await?;
+        self.create_missing("xlrs_document_claims", crate::documents::CLAIMS_SCHEMA)
+            .await?;
         self.migrate_content().await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).

@@ -273,3 +273,32 @@ fn xlrs_runs_under_aspects_least_privilege_clickhouse_user_once_its_tables_exist
     ));
     assert_eq!(events.trim(), "1", "written to Aspects' table too");
 }
+
+/// Document writes across processes rest on one property of the engine, checked here on the
+/// claims table as xlrs creates it: of two claims on the same version of a document (the same
+/// insert deduplication token), only the first is kept, even when the second says it came
+/// earlier.
+#[test]
+fn the_engine_keeps_only_the_first_claim_on_a_document_version() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let claim = |writer: &str, at: i64| {
+        clickhouse.sql(&format!(
+            "INSERT INTO {db}.xlrs_document_claims SETTINGS insert_deduplication_token = 'doc:7' \
+             VALUES ('doc', 7, '{writer}', {at})"
+        ))
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros() as i64;
+    let first = "00000000-0000-4000-8000-000000000001";
+    claim(first, now);
+    claim("00000000-0000-4000-8000-000000000002", now - 1_000_000);
+    let kept = clickhouse.sql(&format!(
+        "SELECT writer FROM {db}.xlrs_document_claims WHERE document = 'doc' AND follows = 7"
+    ));
+    assert_eq!(kept.trim(), first, "one claim, the first");
+    drop(server);
+}
