@@ -1,19 +1,27 @@
 //! Several xlrs processes over one database, as replicas behind a load balancer: whatever one
 //! process stores, every other serves at once — statements, attachments, canonical activity
-//! definitions, voiding, conflicts, and document preconditions (acted on by the database). Each
-//! test starts its database and three processes, each with a data dir of its own. Under
-//! `TEST_STORE`, only the tests of that store run.
+//! definitions, voiding, conflicts, document preconditions (acted on by the database), and no
+//! acknowledged statement lost when one process is killed under load. Each test starts its
+//! database and three processes, each with a data dir of its own; they run in the pass without
+//! `TEST_STORE`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_tests::databases::{ClickHouse, Elasticsearch, Mongo};
-use xlrs_tests::{attachment_statement, enc, id_of, multipart_body, statement, unique, Server};
+use xlrs_tests::{
+    attachment_statement, enc, id_of, multipart_body, statement, unique, Server, ADMIN_PASSWORD,
+};
 
 use crate::XLRS;
 
-/// Whether the tests of `store` run in this pass.
-fn runs_here(store: &str) -> bool {
-    std::env::var("TEST_STORE").map_or(true, |s| s == store)
+/// Whether these tests run in this pass: each starts the store it names, so they run
+/// once, in the pass without `TEST_STORE` (the `TEST_STORE` passes would only repeat them).
+fn runs_here() -> bool {
+    std::env::var("TEST_STORE").is_err()
 }
 
 /// Three processes over the database `settings` name.
@@ -187,6 +195,83 @@ fn one_of_many_simultaneous_creations_wins_the_others_get_412(p: &[Server]) {
     }
 }
 
+/// Posts batches to the server at `base` until `stop`, keeping the ids of every batch answered
+/// 200 (with whether it came after `killed` was set).
+fn keep_posting(
+    base: &str,
+    stop: &AtomicBool,
+    killed: &AtomicBool,
+    acknowledged: &Mutex<Vec<(String, bool)>>,
+) {
+    let url = format!("{base}/xAPI/statements");
+    let http = reqwest::blocking::Client::new();
+    while !stop.load(Ordering::Relaxed) {
+        let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
+        let after_kill = killed.load(Ordering::Relaxed);
+        // A request cut by the kill gets no answer: only a 200 acknowledges.
+        match http
+            .post(&url)
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header("X-Experience-API-Version", "2.0.0")
+            .json(&batch)
+            .send()
+        {
+            Ok(r) if r.status() == 200 => {
+                if let Ok(ids) = r.json::<Vec<String>>() {
+                    let mut acknowledged = acknowledged.lock().expect("not poisoned");
+                    acknowledged.extend(ids.into_iter().map(|id| (id, after_kill)));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// One of three processes killed (SIGKILL) while all three take writes: every statement any
+/// process acknowledged is served by the two left, and they kept taking writes.
+fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>) {
+    let (stop, killed) = (AtomicBool::new(false), AtomicBool::new(false));
+    let acknowledged = Mutex::new(Vec::new());
+    let victim = p.remove(0);
+    let bases: Vec<String> = std::iter::once(&victim)
+        .chain(&p)
+        .map(|s| s.base().to_string())
+        .collect();
+    std::thread::scope(|scope| {
+        for base in &bases {
+            for _ in 0..2 {
+                let (stop, killed, acknowledged) = (&stop, &killed, &acknowledged);
+                scope.spawn(move || keep_posting(base, stop, killed, acknowledged));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        killed.store(true, Ordering::Relaxed);
+        let _ = victim.stop(); // SIGKILL while every process takes writes
+        std::thread::sleep(Duration::from_millis(1000));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let acknowledged = acknowledged.into_inner().expect("not poisoned");
+    assert!(
+        acknowledged.iter().any(|(_, after)| *after),
+        "the processes left kept taking writes after the kill"
+    );
+    for (i, server) in p.iter().enumerate() {
+        let missing: Vec<&String> = acknowledged
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| server.get_statement(id).status() != 200)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "process {i} lacks {} of {} acknowledged statements, e.g. {:?}",
+            missing.len(),
+            acknowledged.len(),
+            missing.first()
+        );
+    }
+}
+
 fn rules_across(p: &[Server]) {
     an_attachment_stored_through_one_process_is_served_by_the_others(p);
     definitions_given_through_different_processes_merge_into_one_everywhere(p);
@@ -195,7 +280,7 @@ fn rules_across(p: &[Server]) {
 
 #[test]
 fn three_processes_over_one_clickhouse_serve_what_each_stored() {
-    if !runs_here("clickhouse") {
+    if !runs_here() {
         return;
     }
     let clickhouse = ClickHouse::start();
@@ -208,11 +293,13 @@ fn three_processes_over_one_clickhouse_serve_what_each_stored() {
         ),
     ]);
     rules_across(&p);
+    one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
+    a_process_killed_under_load_loses_nothing_acknowledged(p);
 }
 
 #[test]
 fn three_processes_over_one_mongodb_serve_what_each_stored() {
-    if !runs_here("mongodb") {
+    if !runs_here() {
         return;
     }
     let mongo = Mongo::start();
@@ -223,11 +310,12 @@ fn three_processes_over_one_mongodb_serve_what_each_stored() {
     ]);
     rules_across(&p);
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
+    a_process_killed_under_load_loses_nothing_acknowledged(p);
 }
 
 #[test]
 fn three_processes_over_one_elasticsearch_serve_what_each_stored() {
-    if !runs_here("elasticsearch") {
+    if !runs_here() {
         return;
     }
     let elasticsearch = Elasticsearch::start();
@@ -237,4 +325,5 @@ fn three_processes_over_one_elasticsearch_serve_what_each_stored() {
     ]);
     rules_across(&p);
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
+    a_process_killed_under_load_loses_nothing_acknowledged(p);
 }
