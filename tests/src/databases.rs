@@ -112,35 +112,36 @@ pub struct ClickHouse {
 impl ClickHouse {
     /// Starts a server with an empty data dir of its own.
     pub fn start() -> ClickHouse {
-        let owned = tempfile::tempdir().expect("temp dir");
-        let mut server = Self::start_at(owned.path());
-        server._owned = Some(owned);
-        server
+        Self::start_owned(None)
     }
 
     /// Starts a server keeping its data in `dir` (created when missing), on a free port.
     pub fn start_at(dir: &Path) -> ClickHouse {
-        let mut server = ClickHouse {
-            child: None,
-            port: free_port(),
-            dir: dir.to_path_buf(),
-            lrs_database: None,
-            _owned: None,
-        };
-        server.resume();
-        server
+        Self::launch(dir, None)
     }
 
     /// Starts a server that also has Aspects' LRS user: `lrs` / `lrs-password`, with only
     /// INSERT and SELECT on `database` (what tutor-contrib-aspects grants it).
     pub fn start_with_lrs_user(database: &str) -> ClickHouse {
+        Self::start_owned(Some(database))
+    }
+
+    /// Starts a server in a data dir of its own, dropped with it.
+    fn start_owned(lrs_database: Option<&str>) -> ClickHouse {
         let owned = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::launch(owned.path(), lrs_database);
+        server._owned = Some(owned);
+        server
+    }
+
+    /// Starts a server on `dir`, on a free port, with the LRS user when `lrs_database` is set.
+    fn launch(dir: &Path, lrs_database: Option<&str>) -> ClickHouse {
         let mut server = ClickHouse {
             child: None,
             port: free_port(),
-            dir: owned.path().to_path_buf(),
-            lrs_database: Some(database.to_string()),
-            _owned: Some(owned),
+            dir: dir.to_path_buf(),
+            lrs_database: lrs_database.map(str::to_string),
+            _owned: None,
         };
         server.resume();
         server

@@ -495,6 +495,38 @@ pub fn multipart_body(
     (format!("multipart/mixed; boundary={boundary}"), body)
 }
 
+/// Posts batches of 20 statements to the server at `base` (the admin credential, xAPI 2.0.0)
+/// until `stop`, handing the ids of every batch answered 200 to `acknowledged` with the instant
+/// the batch was sent. A request cut short (a killed server) gets no answer: only a 200
+/// acknowledges.
+pub fn post_batches_until(
+    base: &str,
+    stop: &std::sync::atomic::AtomicBool,
+    mut acknowledged: impl FnMut(Vec<String>, std::time::Instant),
+) {
+    let url = format!("{base}/xAPI/statements");
+    let http = Client::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
+        let sent = std::time::Instant::now();
+        match http
+            .post(&url)
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header("X-Experience-API-Version", "2.0.0")
+            .json(&batch)
+            .send()
+        {
+            Ok(r) if r.status() == 200 => {
+                if let Ok(ids) = r.json::<Vec<String>>() {
+                    acknowledged(ids, sent);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
 /// Opens stores with `open`, given the embedded store of a fresh data dir (where a database
 /// store keeps admission records), and runs the whole store contract on what it opened:
 /// statements, attachments and definitions, and documents. First, the embedded store holds an

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use xlrs_store::definitions::{canonical, last_occurrences};
+use xlrs_store::definitions::{canonical_of_texts, last_occurrences};
 use xlrs_store::{Attachment, ContentStore, Definition, StoreError};
 
 use crate::{failed, ClickHouse};
@@ -164,10 +164,6 @@ impl ContentStore for ClickHouse {
             .fetch_all()
             .await
             .map_err(failed)?;
-        let contributions = texts
-            .iter()
-            .map(|t| serde_json::from_str(t).map_err(|e| StoreError::Internal(e.to_string())))
-            .collect::<Result<Vec<Value>, _>>()?;
-        Ok(canonical(contributions))
+        canonical_of_texts(texts.iter().map(String::as_str))
     }
 }

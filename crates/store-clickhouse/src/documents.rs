@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
 
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use xlrs_store::positions::now_micros;
 use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreError};
@@ -104,22 +103,6 @@ struct Claim<'a> {
 struct Claimant {
     #[serde(with = "clickhouse::serde::uuid")]
     writer: Uuid,
-}
-
-/// A document's identity in the claims table: SHA-256 of its scope and id.
-fn claim_key(scope: &DocumentScope, id: &str) -> String {
-    let mut hash = Sha256::new();
-    for part in [
-        scope.kind.as_str(),
-        &scope.activity_id,
-        &scope.agent,
-        &scope.registration,
-        id,
-    ] {
-        hash.update(part.len().to_le_bytes());
-        hash.update(part.as_bytes());
-    }
-    hex::encode(hash.finalize())
 }
 
 /// A conditional write found the document changed by another writer since it was read.
@@ -217,7 +200,7 @@ impl ClickHouse {
         document: Option<&Document>,
         precondition: &Precondition,
     ) -> Result<bool, StoreError> {
-        let key = claim_key(scope, id);
+        let key = scope.hashed_key(&scope.registration, id);
         for _ in 0..UNCONDITIONAL_TRIES {
             let latest = self.latest(scope, id).await?;
             let live = latest.as_ref().filter(|l| l.deleted == 0);

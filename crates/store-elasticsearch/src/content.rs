@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use elasticsearch::http::Method;
 use serde_json::{json, Value};
-use xlrs_store::definitions::{canonical, last_occurrences};
+use xlrs_store::definitions::{canonical_of_texts, last_occurrences};
 use xlrs_store::{Attachment, ContentStore, Definition, StoreError};
 
 use crate::client::reason;
@@ -176,16 +176,10 @@ impl ContentStore for Elasticsearch {
                 }),
             )
             .await?;
-        let contributions = hits
-            .iter()
-            .map(|hit| {
-                let text = hit
-                    .pointer("/_source/definition")
-                    .and_then(Value::as_str)
-                    .unwrap_or("null");
-                serde_json::from_str(text).map_err(|e| StoreError::Internal(e.to_string()))
-            })
-            .collect::<Result<Vec<Value>, _>>()?;
-        Ok(canonical(contributions))
+        canonical_of_texts(hits.iter().map(|hit| {
+            hit.pointer("/_source/definition")
+                .and_then(Value::as_str)
+                .unwrap_or("null")
+        }))
     }
 }

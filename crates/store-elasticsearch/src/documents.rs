@@ -8,7 +8,6 @@
 
 use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreError};
 
@@ -85,22 +84,6 @@ pub(crate) fn mapping() -> Value {
     }})
 }
 
-/// The `_id` of a document: its scope and id can be longer than an `_id` may be (512 bytes).
-fn doc_id(scope: &DocumentScope, registration: &str, id: &str) -> String {
-    let mut hash = Sha256::new();
-    for part in [
-        scope.kind.as_str(),
-        &scope.activity_id,
-        &scope.agent,
-        registration,
-        id,
-    ] {
-        hash.update(part.len().to_le_bytes());
-        hash.update(part.as_bytes());
-    }
-    hex::encode(hash.finalize())
-}
-
 /// A text field of a document's source ("" when missing).
 fn text(source: &Value, field: &str) -> String {
     source
@@ -138,7 +121,7 @@ impl Elasticsearch {
         let path = format!(
             "/{}/_doc/{}",
             self.documents_index,
-            doc_id(scope, &scope.registration, id)
+            scope.hashed_key(&scope.registration, id)
         );
         let reply = self.es.call(Method::Get, &path, &[], None, false).await?;
         if reply.status == 404 || reply.body.get("found").and_then(Value::as_bool) != Some(true) {
@@ -226,7 +209,7 @@ impl Elasticsearch {
     }
 
     fn delete_line(&self, lines: &mut String, scope: &DocumentScope, registration: &str, id: &str) {
-        let id = doc_id(scope, registration, id);
+        let id = scope.hashed_key(registration, id);
         lines.push_str(
             &Condition::Always
                 .action("delete", &self.documents_index, &id)
@@ -273,7 +256,7 @@ impl DocumentStore for Elasticsearch {
             .action(
                 "index",
                 &self.documents_index,
-                &doc_id(scope, &scope.registration, id),
+                &scope.hashed_key(&scope.registration, id),
             )
             .to_string();
         lines.push('\n');
@@ -311,7 +294,7 @@ impl DocumentStore for Elasticsearch {
         let line = Condition::At(version).action(
             "delete",
             &self.documents_index,
-            &doc_id(scope, &scope.registration, id),
+            &scope.hashed_key(&scope.registration, id),
         );
         match self.write(format!("{line}\n")).await {
             Err(StoreError::PreconditionFailed(_)) if precondition == Precondition::None => {

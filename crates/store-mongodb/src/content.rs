@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use mongodb::bson::{doc, spec::BinarySubtype, Binary, Document as Doc};
 use mongodb::IndexModel;
 use serde_json::Value;
-use xlrs_store::definitions::{canonical, last_occurrences};
+use xlrs_store::definitions::{canonical_of_texts, last_occurrences};
 use xlrs_store::{Attachment, ContentStore, Definition, StoreError};
 
 use crate::{collect, duplicate_key, failed, Mongo};
@@ -159,16 +159,14 @@ impl ContentStore for Mongo {
                 .map_err(failed)?,
         )
         .await?;
-        let contributions = found
+        let texts = found
             .iter()
             .map(|d| {
-                let text = d
-                    .get_str("definition")
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                serde_json::from_str(text).map_err(|e| StoreError::Internal(e.to_string()))
+                d.get_str("definition")
+                    .map_err(|e| StoreError::Internal(e.to_string()))
             })
-            .collect::<Result<Vec<Value>, _>>()?;
-        Ok(canonical(contributions))
+            .collect::<Result<Vec<&str>, _>>()?;
+        canonical_of_texts(texts)
     }
 }
 

@@ -110,11 +110,6 @@ impl SqliteStore {
         })
     }
 
-    /// Opens the store as every store the server needs.
-    pub fn open_all(settings: &SqliteSettings, path: &Path) -> Result<Stores, StoreError> {
-        Ok(Self::stores(Arc::new(Self::open(path, settings.readers)?)))
-    }
-
     /// The store as every store the server needs.
     pub fn stores(store: Arc<Self>) -> Stores {
         Stores {

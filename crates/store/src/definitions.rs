@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use xlrs_xapi::activity;
 
 use crate::group_commit::Positioned;
-use crate::Definition;
+use crate::{Definition, StoreError};
 
 /// The key of a definition among the contributions to its activity: SHA-256 of the activity id
 /// and the definition's JSON, lowercase hex.
@@ -31,6 +31,20 @@ pub fn canonical(contributions: impl IntoIterator<Item = Value>) -> Option<Value
         activity::merge(&mut canonical, &newer);
         canonical
     })
+}
+
+/// The canonical definition made of contributions kept as JSON text, given in position order.
+pub fn canonical_of_texts<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Value>, StoreError> {
+    let contributions = texts
+        .into_iter()
+        .map(|text| {
+            serde_json::from_str(text)
+                .map_err(|e| StoreError::Internal(format!("a stored activity definition: {e}")))
+        })
+        .collect::<Result<Vec<Value>, _>>()?;
+    Ok(canonical(contributions))
 }
 
 /// The definitions a round's statements carry, at their positions, in position order.

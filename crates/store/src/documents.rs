@@ -39,6 +39,27 @@ pub struct DocumentScope {
     pub registration: String,
 }
 
+impl DocumentScope {
+    /// A key naming one document of this scope's kind, activity and agent, with `registration`
+    /// and `id`, short enough for any database key: SHA-256 of each part with its length,
+    /// lowercase hex.
+    pub fn hashed_key(&self, registration: &str, id: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in [
+            self.kind.as_str(),
+            &self.activity_id,
+            &self.agent,
+            registration,
+            id,
+        ] {
+            hash.update(part.len().to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        hex::encode(hash.finalize())
+    }
+}
+
 /// A stored document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {

@@ -5,41 +5,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use xlrs_tests::{statement, Server, ADMIN_PASSWORD};
+use xlrs_tests::{post_batches_until, Server};
 
 use crate::XLRS;
 
 #[test]
 fn every_acknowledged_statement_survives_a_sigkill_during_ingest() {
     let s = Server::start(XLRS);
-    let url = format!("{}/xAPI/statements", s.base());
+    let base = s.base().to_string();
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
         .map(|_| {
-            let (url, acknowledged, stop) = (url.clone(), acknowledged.clone(), stop.clone());
+            let (base, acknowledged, stop) = (base.clone(), acknowledged.clone(), stop.clone());
             std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
-                    // A request cut by the kill gets no answer: only a 200 acknowledges.
-                    let answer = http
-                        .post(&url)
-                        .basic_auth("admin", Some(ADMIN_PASSWORD))
-                        .header("X-Experience-API-Version", "2.0.0")
-                        .json(&json!(batch))
-                        .send();
-                    match answer {
-                        Ok(r) if r.status() == 200 => {
-                            if let Ok(ids) = r.json::<Vec<String>>() {
-                                acknowledged.lock().unwrap().extend(ids);
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
+                post_batches_until(&base, &stop, |ids, _| {
+                    acknowledged.lock().unwrap().extend(ids)
+                })
             })
         })
         .collect();

@@ -6,14 +6,14 @@
 //! `TEST_STORE`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_tests::databases::{ClickHouse, Elasticsearch, Mongo};
 use xlrs_tests::{
-    attachment_statement, enc, id_of, multipart_body, statement, unique, Server, ADMIN_PASSWORD,
+    attachment_statement, enc, id_of, multipart_body, post_batches_until, statement, unique, Server,
 };
 
 use crate::XLRS;
@@ -195,44 +195,12 @@ fn one_of_many_simultaneous_creations_wins_the_others_get_412(p: &[Server]) {
     }
 }
 
-/// Posts batches to the server at `base` until `stop`, keeping the ids of every batch answered
-/// 200 (with whether it came after `killed` was set).
-fn keep_posting(
-    base: &str,
-    stop: &AtomicBool,
-    killed: &AtomicBool,
-    acknowledged: &Mutex<Vec<(String, bool)>>,
-) {
-    let url = format!("{base}/xAPI/statements");
-    let http = reqwest::blocking::Client::new();
-    while !stop.load(Ordering::Relaxed) {
-        let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
-        let after_kill = killed.load(Ordering::Relaxed);
-        // A request cut by the kill gets no answer: only a 200 acknowledges.
-        match http
-            .post(&url)
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .header("X-Experience-API-Version", "2.0.0")
-            .json(&batch)
-            .send()
-        {
-            Ok(r) if r.status() == 200 => {
-                if let Ok(ids) = r.json::<Vec<String>>() {
-                    let mut acknowledged = acknowledged.lock().expect("not poisoned");
-                    acknowledged.extend(ids.into_iter().map(|id| (id, after_kill)));
-                }
-            }
-            Ok(_) => {}
-            Err(_) => std::thread::sleep(Duration::from_millis(5)),
-        }
-    }
-}
-
 /// One of three processes killed (SIGKILL) while all three take writes: every statement any
 /// process acknowledged is served by the two left, and they kept taking writes.
 fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>) {
-    let (stop, killed) = (AtomicBool::new(false), AtomicBool::new(false));
-    let acknowledged = Mutex::new(Vec::new());
+    let (stop, killed) = (AtomicBool::new(false), OnceLock::<Instant>::new());
+    // Each acknowledged id, with whether its batch was sent after the kill.
+    let acknowledged = Mutex::new(Vec::<(String, bool)>::new());
     let victim = p.remove(0);
     let bases: Vec<String> = std::iter::once(&victim)
         .chain(&p)
@@ -242,11 +210,17 @@ fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>) {
         for base in &bases {
             for _ in 0..2 {
                 let (stop, killed, acknowledged) = (&stop, &killed, &acknowledged);
-                scope.spawn(move || keep_posting(base, stop, killed, acknowledged));
+                scope.spawn(move || {
+                    post_batches_until(base, stop, |ids, sent| {
+                        let after_kill = killed.get().is_some_and(|kill| sent > *kill);
+                        let mut acknowledged = acknowledged.lock().expect("not poisoned");
+                        acknowledged.extend(ids.into_iter().map(|id| (id, after_kill)));
+                    })
+                });
             }
         }
         std::thread::sleep(Duration::from_millis(1500));
-        killed.store(true, Ordering::Relaxed);
+        let _ = killed.set(Instant::now());
         let _ = victim.stop(); // SIGKILL while every process takes writes
         std::thread::sleep(Duration::from_millis(1000));
         stop.store(true, Ordering::Relaxed);
