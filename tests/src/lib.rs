@@ -502,12 +502,22 @@ pub fn multipart_body(
 pub fn post_batches_until(
     base: &str,
     stop: &std::sync::atomic::AtomicBool,
+    acknowledged: impl FnMut(Vec<String>, std::time::Instant),
+) {
+    post_batches_of_until(base, stop, statement, acknowledged);
+}
+
+/// [`post_batches_until`] with statements `make` makes.
+pub fn post_batches_of_until(
+    base: &str,
+    stop: &std::sync::atomic::AtomicBool,
+    make: impl Fn() -> Value,
     mut acknowledged: impl FnMut(Vec<String>, std::time::Instant),
 ) {
     let url = format!("{base}/xAPI/statements");
     let http = Client::new();
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let batch: Vec<Value> = (0..20).map(|_| statement()).collect();
+        let batch: Vec<Value> = (0..20).map(|_| make()).collect();
         let sent = std::time::Instant::now();
         match http
             .post(&url)

@@ -9,8 +9,8 @@
 //! at start-up that the statements table lacks (a Ralph deployment switching to xlrs) are
 //! indexed then, so they are served without a migration.
 //!
-//! One writer per process: inserts are group-committed one round at a time
-//! ([`GroupCommitted`]), and a round becomes visible in one INSERT of one block (ClickHouse
+//! Inserts are group-committed one round at a time per process ([`GroupCommitted`]), their
+//! positions reserved in the database's ledger (any number of processes may write), and a round becomes visible in one INSERT of one block (ClickHouse
 //! keeps such an insert whole). Documents, attachments and canonical activity definitions are
 //! in ClickHouse too.
 //!
@@ -19,8 +19,10 @@
 //! `adopt` (Ralph's events).
 
 mod adopt;
+mod cluster;
 mod content;
 mod documents;
+mod ledger;
 mod query;
 mod schema;
 mod statements;
@@ -52,6 +54,9 @@ pub struct ClickHouseSettings {
     pub events_table: String,
     /// The table xlrs queries: each statement with its query fields.
     pub statements_table: String,
+    /// A cluster (`remote_servers`) to create everything on, with replicated engines, quorum
+    /// inserts and sequentially consistent reads. Empty: one server.
+    pub cluster: String,
 }
 
 impl Default for ClickHouseSettings {
@@ -63,6 +68,7 @@ impl Default for ClickHouseSettings {
             password: None,
             events_table: "xapi_events_all".into(),
             statements_table: "xlrs_statements".into(),
+            cluster: String::new(),
         }
     }
 }
@@ -84,6 +90,7 @@ impl ClickHouseSettings {
             ("clickhouse.database", &self.database, false),
             ("clickhouse.events_table", &self.events_table, true),
             ("clickhouse.statements_table", &self.statements_table, false),
+            ("clickhouse.cluster", &self.cluster, true),
         ] {
             if !(is_identifier(name) || may_be_empty && name.is_empty()) {
                 return Err(SettingError::new(
@@ -123,6 +130,13 @@ pub struct ClickHouse {
     statements: String,
     /// The events table, when written.
     events: Option<String>,
+    /// The cluster everything is created on, when there is one.
+    cluster: Option<String>,
+}
+
+/// `ddl` as run on `cluster`, when there is one.
+fn on_cluster(ddl: &str, cluster: Option<&str>) -> String {
+    cluster.map_or_else(|| ddl.to_owned(), |c| cluster::clustered(ddl, c))
 }
 
 /// Connects, creates or migrates the tables, and indexes the events the statements table
@@ -139,6 +153,12 @@ pub async fn open(
     if let Some(password) = &settings.password {
         client = client.with_password(password);
     }
+    let cluster = (!settings.cluster.is_empty()).then(|| settings.cluster.clone());
+    if cluster.is_some() {
+        for (name, value) in cluster::CLIENT_SETTINGS {
+            client = client.with_setting(name, value);
+        }
+    }
     let db = &settings.database;
     let exists: u8 = client
         .query(&format!("EXISTS DATABASE {db}"))
@@ -147,7 +167,10 @@ pub async fn open(
         .map_err(|e| failed(e).unreachable_at(&settings.url))?;
     if exists == 0 {
         client
-            .query(&format!("CREATE DATABASE IF NOT EXISTS {db}"))
+            .query(&on_cluster(
+                &format!("CREATE DATABASE IF NOT EXISTS {db}"),
+                cluster.as_deref(),
+            ))
             .execute()
             .await
             .map_err(failed)?;
@@ -156,6 +179,7 @@ pub async fn open(
         client: client.with_database(db),
         statements: settings.statements_table.clone(),
         events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
+        cluster,
     });
     database.migrate().await?;
     let last = database.last_stored().await?;

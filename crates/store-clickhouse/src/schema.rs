@@ -98,6 +98,12 @@ impl ClickHouse {
             .await?;
         self.create_missing("xlrs_document_claims", crate::documents::CLAIMS_SCHEMA)
             .await?;
+        let positions = self.positions_table();
+        self.create_missing(
+            &positions,
+            &crate::ledger::SCHEMA.replace("{t}", &positions),
+        )
+        .await?;
         self.migrate_content().await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).
@@ -134,7 +140,8 @@ impl ClickHouse {
             .await
             .map_err(failed)?;
         if exists == 0 {
-            self.execute(ddl).await?;
+            self.execute(&crate::on_cluster(ddl, self.cluster.as_deref()))
+                .await?;
         }
         Ok(exists == 0)
     }

@@ -3,8 +3,8 @@
 //! Five indices. Ralph's index (`index`, default `statements`) holds each statement exactly as
 //! Ralph writes it: `_id` the statement id, `_source` the statement, so Ralph's readers and
 //! Kibana dashboards keep working. xlrs queries its own index (`query_index`): per statement
-//! its query fields as `keyword`s, its position `stored` (µs, unique, increasing: one writer
-//! per process hands them out) and the statement JSON in a field that is not indexed. A
+//! its query fields as `keyword`s, its position `stored` (µs, unique, increasing: reserved in
+//! the database's ledger, whichever process writes) and the statement JSON in a field that is not indexed. A
 //! separate index keeps Ralph's documents free of fields an xAPI statement must not have. Its
 //! `target` object copies the filter fields of the statement a StatementRef points at, so the
 //! filters that follow references are one query; `voided_at` is the position of the voiding
@@ -31,6 +31,7 @@ mod adopt;
 mod client;
 mod content;
 mod documents;
+mod ledger;
 mod query;
 mod schema;
 mod statements;
@@ -177,6 +178,8 @@ pub struct Elasticsearch {
     undo_pending: AtomicBool,
     /// The first position of the round being written (0 when none).
     writing_since: AtomicI64,
+    /// Reservations released by this process, to prune the ledger now and then.
+    releases: AtomicU64,
 }
 
 /// Connects, creates the indices when missing, and indexes the statements of Ralph's index
@@ -196,6 +199,7 @@ pub async fn open(
         rounds: AtomicU64::new(0),
         undo_pending: AtomicBool::new(false),
         writing_since: AtomicI64::new(0),
+        releases: AtomicU64::new(0),
     });
     database
         .ensure_layout()

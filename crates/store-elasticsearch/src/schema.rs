@@ -100,6 +100,7 @@ impl Elasticsearch {
                 self.definitions_index(),
                 crate::content::definitions_mapping(),
             ),
+            (self.positions_index(), crate::ledger::mapping()),
         ] {
             if !self.es.exists(&index).await? {
                 self.create_index(&index, &mapping).await?;

@@ -7,7 +7,8 @@
 //! serve each filter in position order. Documents found without it at start-up (written by
 //! Ralph) are indexed then and served without a migration.
 //!
-//! One writer per process: inserts are group-committed one round at a time (`GroupCommitted`),
+//! Inserts are group-committed one round at a time per process (`GroupCommitted`), their
+//! positions reserved in the database's ledger (any number of processes may write),
 //! each round in one transaction, so a batch is kept and visible whole or not at all. Transactions need a replica
 //! set or a sharded cluster (a single-member replica set will do); a standalone server is
 //! refused at start-up. State and profile documents live in a collection of their own
@@ -17,6 +18,7 @@
 mod adopt;
 mod content;
 mod documents;
+mod ledger;
 mod query;
 mod schema;
 mod statements;
@@ -115,6 +117,10 @@ pub struct Mongo {
     attachments: Collection<Doc>,
     /// Activity definitions, as contributions.
     definitions: Collection<Doc>,
+    /// The position ledger.
+    positions: Collection<Doc>,
+    /// Reservations released by this process, to prune the ledger now and then.
+    releases: std::sync::atomic::AtomicU64,
 }
 
 /// Connects, checks the server can run transactions, creates the indexes, and indexes the
@@ -154,6 +160,8 @@ pub async fn open(
         documents: db.collection(&settings.documents_collection),
         attachments: db.collection(&format!("{}_attachments", settings.collection)),
         definitions: db.collection(&format!("{}_definitions", settings.collection)),
+        positions: db.collection(&format!("{}_positions", settings.collection)),
+        releases: std::sync::atomic::AtomicU64::new(0),
         client,
     });
     database.migrate(&db).await?;

@@ -88,6 +88,10 @@ impl Mongo {
             )
             .await
             .map_err(failed)?;
+        self.positions
+            .create_index(IndexModel::builder().keys(doc! { "at": 1 }).build())
+            .await
+            .map_err(failed)?;
         self.migrate_content().await?;
         if version != Some(SCHEMA_VERSION) {
             meta.replace_one(

@@ -1,9 +1,11 @@
 //! Group commit, as the database stores (ClickHouse, MongoDB, Elasticsearch) do it: insert
 //! calls wait in a queue, and whoever takes the writer next commits every queued call in one
 //! round: each call's batch is checked against what is stored and the calls before it (a
-//! refused call is answered at once), the accepted statements get their positions and are
-//! written together, and every accepted call shares the round's outcome. A database store
-//! supplies only its reads and writes ([`RoundWriter`], [`StatementReader`]).
+//! refused call is answered at once), the accepted statements get positions reserved in the
+//! database's ledger (so every process over the database hands out unique ones, see
+//! [`crate::ledger`]) and are written together, and every accepted call shares the round's
+//! outcome. Reads stop before positions still being written by any process. A database store
+//! supplies only its reads and writes ([`RoundWriter`], [`StatementReader`], [`Ledger`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
 use crate::definitions::of_round;
-use crate::positions::Positions;
+use crate::ledger::{self, Ledger, Reservation};
 use crate::rules::Stored;
 use crate::{
     AdmissionLog, Attachment, ContentStore, DocumentStore, Page, StatementStore, StoreError,
@@ -124,26 +126,35 @@ struct Shared<D> {
     database: Arc<D>,
     /// Insert calls waiting for the next round.
     queue: std::sync::Mutex<Vec<Job>>,
-    /// The last position handed out; held by the round in progress, so rounds never overlap.
+    /// The last position this process handed out; held by the round in progress, so the
+    /// process's rounds never overlap.
     last: tokio::sync::Mutex<i64>,
-    positions: Positions,
+    /// The highest position in the database when the process started.
+    floor: i64,
+    /// The last bound reads found, and when: still true later (what was visible stays so),
+    /// so `X-Experience-API-Consistent-Through` reuses it for a while.
+    recent_through: std::sync::Mutex<(std::time::Instant, i64)>,
 }
+
+/// How long a bound found by a read serves `X-Experience-API-Consistent-Through`.
+const THROUGH_REUSED_FOR: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// A database store's statements: its reads, and its writes by group commit.
 pub struct GroupCommitted<D> {
     shared: Arc<Shared<D>>,
 }
 
-impl<D: RoundWriter + StatementReader + ContentStore> GroupCommitted<D> {
-    /// Commits to `database`, whose last position is `last`; the database keeps attachments
-    /// and definitions too.
+impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D> {
+    /// Commits to `database`, whose last position is `last`; the database keeps attachments,
+    /// definitions and the ledger of positions too.
     pub fn new(database: Arc<D>, last: i64) -> Self {
         Self {
             shared: Arc::new(Shared {
                 database,
                 queue: std::sync::Mutex::new(Vec::new()),
                 last: tokio::sync::Mutex::new(last),
-                positions: Positions::default(),
+                floor: last,
+                recent_through: std::sync::Mutex::new((std::time::Instant::now(), last)),
             }),
         }
     }
@@ -178,19 +189,26 @@ impl<D: RoundWriter + StatementReader + ContentStore> GroupCommitted<D> {
         }
         found.sort_by_key(|(hint, s)| (*hint, s.id));
         let mut last = self.shared.last.lock().await;
-        let mut position = *last;
+        let (reservation, positions) =
+            ledger::reserve(self.shared.database.as_ref(), *last, |floor| {
+                let mut position = floor - 1;
+                found
+                    .iter()
+                    .map(|(hint, _)| {
+                        position = (*hint).max(position + 1);
+                        position
+                    })
+                    .collect()
+            })
+            .await?;
         let round: Vec<Positioned> = found
             .iter()
-            .map(|(hint, statement)| {
-                position = (*hint).max(position + 1);
-                Positioned {
-                    statement,
-                    stored: position,
-                }
-            })
+            .zip(positions)
+            .map(|((_, statement), stored)| Positioned { statement, stored })
             .collect();
         write(&round).await?;
-        *last = position;
+        *last = reservation.last;
+        self.shared.release(&reservation).await;
         self.shared
             .database
             .keep_definitions(of_round(&round))
@@ -199,7 +217,7 @@ impl<D: RoundWriter + StatementReader + ContentStore> GroupCommitted<D> {
     }
 }
 
-impl<D: RoundWriter + ContentStore> Shared<D> {
+impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
     /// Commits queued jobs in one round, answering each.
     async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
         let ids = jobs
@@ -235,23 +253,56 @@ impl<D: RoundWriter + ContentStore> Shared<D> {
         if statements.is_empty() {
             return Ok(());
         }
-        let mut positions = self.positions.start(*last);
+        let (reservation, positions) = ledger::reserve(self.database.as_ref(), *last, |floor| {
+            ledger::consecutive(floor, statements.len())
+        })
+        .await?;
         let round: Vec<Positioned> = statements
             .iter()
-            .map(|statement| Positioned {
-                statement,
-                stored: positions.next_position(),
-            })
+            .zip(positions)
+            .map(|(statement, stored)| Positioned { statement, stored })
             .collect();
+        // A failed write keeps its reservation open: reads on every process stay before its
+        // positions until the lease ends, so no part of it is seen in between.
         self.database.write(&round, known).await?;
-        *last = positions.last();
-        drop(positions);
+        *last = reservation.last;
+        self.release(&reservation).await;
         self.database.keep_definitions(of_round(&round)).await
+    }
+
+    /// Releases a written round's reservation; when the database cannot be told, reads wait
+    /// for the lease to end instead.
+    async fn release(&self, reservation: &Reservation) {
+        if let Err(e) = self.database.release(reservation).await {
+            tracing::warn!(error = %e, "a written round's positions could not be released");
+        }
+    }
+
+    /// The position through which every statement is visible, on every process.
+    async fn through(&self) -> Result<i64, StoreError> {
+        let through = ledger::current(self.database.as_ref())
+            .await?
+            .through(self.floor);
+        if let Ok(mut recent) = self.recent_through.lock() {
+            *recent = (std::time::Instant::now(), through);
+        }
+        Ok(through)
+    }
+
+    /// A bound found less than [`THROUGH_REUSED_FOR`] ago, or a new one.
+    async fn recent_through(&self) -> Result<i64, StoreError> {
+        let recent = self.recent_through.lock().map(|r| *r).ok();
+        match recent {
+            Some((at, through)) if at.elapsed() < THROUGH_REUSED_FOR => Ok(through),
+            _ => self.through().await,
+        }
     }
 }
 
 #[async_trait]
-impl<D: RoundWriter + StatementReader + ContentStore> StatementStore for GroupCommitted<D> {
+impl<D: RoundWriter + StatementReader + ContentStore + Ledger> StatementStore
+    for GroupCommitted<D>
+{
     /// Queues the batch; whoever gets the writer next commits every queued job in one round.
     /// The round runs as a task of its own, so a caller that goes away (client gone, request
     /// deadline) never cuts a commit short for the others.
@@ -290,11 +341,22 @@ impl<D: RoundWriter + StatementReader + ContentStore> StatementStore for GroupCo
         self.shared.database.get(id).await
     }
 
+    /// Reads only what is complete on every process: nothing after a position still being
+    /// written, so a `more` link never passes a statement that appears later.
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
-        self.shared.database.query(query).await
+        let through = self.shared.through().await?;
+        let mut bounded = query.clone();
+        bounded.until = Some(query.until.map_or(through, |until| until.min(through)));
+        self.shared.database.query(&bounded).await
     }
 
+    /// The bound the last read found (within [`THROUGH_REUSED_FOR`]): the query a GET just
+    /// made, mostly. Not past the clock, as a time header should be.
     async fn consistent_through(&self) -> Result<i64, StoreError> {
-        Ok(self.shared.positions.consistent_through())
+        Ok(self
+            .shared
+            .recent_through()
+            .await?
+            .min(crate::positions::now_micros()))
     }
 }

@@ -10,6 +10,7 @@ pub mod definitions;
 mod documents;
 mod error;
 pub mod group_commit;
+pub mod ledger;
 pub mod metered;
 pub mod page;
 pub mod positions;

@@ -13,7 +13,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_tests::databases::{ClickHouse, Elasticsearch, Mongo};
 use xlrs_tests::{
-    attachment_statement, enc, id_of, multipart_body, post_batches_until, statement, unique, Server,
+    attachment_statement, enc, id_of, multipart_body, post_batches_of_until, post_batches_until,
+    statement, unique, Server,
 };
 
 use crate::XLRS;
@@ -246,7 +247,136 @@ fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>) {
     }
 }
 
+/// A listing of `query` walked through `more` links to its end or for at most `pages` pages,
+/// each page asked of the next process in turn: (id, `stored`) in listing order.
+fn walk(p: &[Server], query: &str, pages: usize) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut page = p[0].query(query);
+    for turn in 1..=pages {
+        for s in page["statements"].as_array().expect("statements") {
+            found.push((
+                s["id"].as_str().expect("id").to_owned(),
+                s["stored"].as_str().expect("stored").to_owned(),
+            ));
+        }
+        let more = page["more"].as_str().unwrap_or_default();
+        let Some(next) = more.strip_prefix("/xAPI/statements?") else {
+            return found;
+        };
+        page = p[turn % p.len()].query(next);
+    }
+    found
+}
+
+/// Statement positions are unique and ordered across processes (xAPI 2.0 Data 2.4.8: `stored`
+/// orders statements; Communication 2.1.3: the `more` IRL gives the rest of the result): while
+/// all three take writes, every ascending walk through `more` links (each page from another
+/// process) sees, of all statements stored up to the last one it saw, every one: none skipped
+/// by a tie or by a write that became visible late; and `stored` never repeats.
+fn paging_through_any_process_skips_nothing_while_all_write(p: &[Server]) {
+    let registration = uuid::Uuid::new_v4().to_string();
+    let make = || {
+        let mut s = statement();
+        s["context"] = json!({"registration": registration});
+        s
+    };
+    let query = format!("registration={registration}&ascending=true&limit=40");
+    let (stop, acknowledged) = (AtomicBool::new(false), Mutex::new(Vec::<String>::new()));
+    let walks: Vec<(i64, Vec<(String, String)>)> = std::thread::scope(|scope| {
+        for server in p.iter().chain(p) {
+            let (stop, acknowledged, make) = (&stop, &acknowledged, &make);
+            scope.spawn(move || {
+                post_batches_of_until(server.base(), stop, make, |ids, _| {
+                    acknowledged.lock().expect("not poisoned").extend(ids);
+                })
+            });
+        }
+        let walker = scope.spawn(|| {
+            let started = Instant::now();
+            let mut walks = Vec::new();
+            while started.elapsed() < Duration::from_secs(4) {
+                // From a moment ago, so each walk chases the statements being written.
+                let since = chrono::Utc::now() - chrono::Duration::milliseconds(300);
+                let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                let from = format!("{query}&since={}", enc(&since));
+                walks.push((micros(&since), walk(p, &from, 25)));
+            }
+            walks
+        });
+        let walks = walker.join();
+        stop.store(true, Ordering::Relaxed);
+        walks.expect("the walker")
+    });
+    let all = walk(p, &query, usize::MAX);
+    let acknowledged = acknowledged.into_inner().expect("not poisoned");
+    assert!(
+        acknowledged.len() >= 200,
+        "the writers wrote ({})",
+        acknowledged.len()
+    );
+    let mut ids: Vec<&String> = all.iter().map(|(id, _)| id).collect();
+    ids.sort_unstable();
+    let mut expected: Vec<&String> = acknowledged.iter().collect();
+    expected.sort_unstable();
+    assert_eq!(
+        ids, expected,
+        "the final walk lists each acknowledged statement once"
+    );
+    let mut positions: Vec<i64> = all.iter().map(|(_, stored)| micros(stored)).collect();
+    assert!(
+        positions.is_sorted(),
+        "ascending walks are ordered by stored"
+    );
+    positions.dedup();
+    assert_eq!(
+        positions.len(),
+        all.len(),
+        "no two statements share a stored"
+    );
+    assert!(
+        walks.iter().filter(|(_, w)| !w.is_empty()).count() >= 2,
+        "walks were made while the writers wrote"
+    );
+    for (since, walk) in &walks {
+        let Some(reached) = walk.iter().map(|(_, stored)| micros(stored)).max() else {
+            continue;
+        };
+        let seen: std::collections::HashSet<&String> = walk.iter().map(|(id, _)| id).collect();
+        let skipped: Vec<&(String, String)> = all
+            .iter()
+            .filter(|(id, stored)| {
+                (since + 1..=reached).contains(&micros(stored)) && !seen.contains(id)
+            })
+            .collect();
+        assert!(
+            skipped.is_empty(),
+            "a walk of {} statements skipped {} stored before its last, e.g. {:?}",
+            walk.len(),
+            skipped.len(),
+            skipped.first()
+        );
+    }
+    let descending = walk(
+        p,
+        &format!("registration={registration}&limit=40"),
+        usize::MAX,
+    );
+    assert_eq!(
+        descending.len(),
+        all.len(),
+        "a descending walk lists them all too"
+    );
+}
+
+/// Microseconds since the epoch of a `stored` timestamp.
+fn micros(stored: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .expect("stored is RFC 3339")
+        .timestamp_micros()
+}
+
 fn rules_across(p: &[Server]) {
+    paging_through_any_process_skips_nothing_while_all_write(p);
     an_attachment_stored_through_one_process_is_served_by_the_others(p);
     definitions_given_through_different_processes_merge_into_one_everywhere(p);
     statements_voiding_and_conflicts_hold_across_processes(p);
