@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Side by side on the ClickHouse engine (chdb-core 26.9, a fresh engine per run, same
-# machine): Ralph 5.1 (../shared/baseline/ralph.sh) and xlrs with 1, 2 and 3 processes over
-# one engine, all loaded by the baseline's load.py: TOTAL statements (default 20,000) in POSTs
+# machine): Ralph 5.1 (../shared/baseline/ralph.sh) and xlrs with 1 process (writers = one and
+# many), 2 and 3 processes over one engine, all loaded by the baseline's load.py: TOTAL statements (default 20,000) in POSTs
 # of 100 by 8 clients (split over the processes), then 300 GETs by agent.
 #
 #   bash bench/clickhouse-vs-ralph.sh OUT_DIR     (needs target/release/xlrs and
 #                                                   scripts/databases.sh's venv)
 # Results: OUT_DIR/<name>.txt and .json per load.py run. SKIP_RALPH=1 runs xlrs only.
+# STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
+# (secantusd-py, osmem-server from scripts/databases.sh; Ralph's baseline has no such mode).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BL=${BASELINE:-../shared/baseline}
@@ -14,6 +16,38 @@ B=$(mktemp -d)
 out=${1:?OUT_DIR}; mkdir -p "$out"
 py=target/db-venv/bin/python
 TOTAL=${TOTAL:-20000}
+STORE=${STORE:-clickhouse}
+[ "$STORE" = clickhouse ] || SKIP_RALPH=1
+
+# A fresh engine of $STORE on port $1, data in $2; sets engine_pid and engine_env.
+start_engine() {
+  local port=$1 dir=$2
+  case $STORE in
+    clickhouse)
+      $py scripts/clickhouse_server.py "$dir" "$port" > "$dir.log" 2>&1 &
+      engine_pid=$!
+      engine_env=(XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port)
+      for i in $(seq 60); do curl -sf http://127.0.0.1:$port/ping >/dev/null && break; sleep 0.5; done ;;
+    mongodb)
+      mkdir -p "$dir"
+      target/db-venv/bin/secantusd-py --host 127.0.0.1 --port "$port" --storage-path "$dir" \
+        --log-level WARNING > "$dir.log" 2>&1 &
+      engine_pid=$!
+      engine_env=(XLRS_MONGODB__URI=mongodb://127.0.0.1:$port)
+      for i in $(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.5; done ;;
+    elasticsearch)
+      local bin; bin=$(ls target/db-venv/lib/python3*/site-packages/osmem_server/bin/osmem-server)
+      "$bin" -addr 127.0.0.1:$port -no-stdin-watch > "$dir.log" 2>&1 &
+      engine_pid=$!
+      engine_env=(XLRS_ELASTICSEARCH__URL=http://127.0.0.1:$port)
+      for i in $(seq 60); do curl -sf http://127.0.0.1:$port/ >/dev/null && break; sleep 0.5; done ;;
+  esac
+}
+
+stop_engine() { # $1: the engine's data dir
+  if [ "$STORE" = clickhouse ]; then echo stop > "$1/stop.fifo"; else kill "$engine_pid"; fi
+  wait "$engine_pid" 2>/dev/null
+}
 
 load() { # url total concurrency name phases [more load.py arguments]
   local url=$1 total=$2 conc=$3 name=$4 phases=$5; shift 5
@@ -31,16 +65,17 @@ fi
 # xlrs wants admin passwords of 8 characters or more.
 export PW=bench-password
 
-for n in 1 2 3; do
+# Runs: processes:writers. `one` reserves positions in memory (one writing process), `many` in
+# the database's ledger (any number of processes; README "Several processes over one database").
+for run in ${RUNS:-1:one 1:many 2:many 3:many}; do
+  n=${run%%:*}; writers=${run#*:}; name=$n-$writers
   port=$((18300 + n))
-  $py scripts/clickhouse_server.py $B/ch$n $port > $B/ch$n.log 2>&1 &
-  chpid=$!
-  for i in $(seq 60); do curl -sf http://127.0.0.1:$port/ping >/dev/null && break; sleep 0.5; done
+  start_engine $port $B/ch$name
   pids=()
   for p in $(seq $n); do
-    XLRS_STORE=clickhouse XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port XLRS_DATA_DIR=$B/x$n-$p \
+    env XLRS_STORE=$STORE XLRS_WRITERS=$writers "${engine_env[@]}" XLRS_DATA_DIR=$B/x$name-$p \
       XLRS_LISTEN=127.0.0.1:$((8210 + p)) XLRS_ADMIN_USER=bench XLRS_ADMIN_PASSWORD=$PW \
-      XLRS_LOG=warn target/release/xlrs serve > $B/x$n-$p.log 2>&1 &
+      XLRS_LOG=warn target/release/xlrs serve > $B/x$name-$p.log 2>&1 &
     pids+=($!)
   done
   for p in $(seq $n); do
@@ -54,12 +89,12 @@ for n in 1 2 3; do
     # Process 1 gets the default seed (the agent phase draws agents from its pools); the
     # others their own, so no two loaders send the same statements.
     seed=(); [ $p -gt 1 ] && seed=(--seed $p)
-    load http://127.0.0.1:$((8210 + p))/xAPI $((TOTAL / n)) $c xlrs-$n-$p post "${seed[@]}" &
+    load http://127.0.0.1:$((8210 + p))/xAPI $((TOTAL / n)) $c xlrs-$name-$p post "${seed[@]}" &
     lp+=($!)
   done
   wait "${lp[@]}"
-  load http://127.0.0.1:8211/xAPI 0 8 xlrs-$n-agent agent
+  load http://127.0.0.1:8211/xAPI 0 8 xlrs-$name-agent agent
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
-  echo stop > $B/ch$n/stop.fifo; wait $chpid 2>/dev/null
+  stop_engine $B/ch$name
 done
 rm -rf "$B"

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use clickhouse::Client;
 use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
+use xlrs_store::ledger::Writers;
 use xlrs_store::settings::{check_http_url, SettingError};
 use xlrs_store::{AdmissionLog, StoreError, Stores};
 
@@ -145,6 +146,7 @@ fn on_cluster(ddl: &str, cluster: Option<&str>) -> String {
 pub async fn open(
     settings: &ClickHouseSettings,
     admissions: Arc<dyn AdmissionLog>,
+    writers: Writers,
 ) -> Result<Stores, StoreError> {
     let mut client = Client::default().with_url(&settings.url);
     if let Some(user) = &settings.user {
@@ -183,7 +185,7 @@ pub async fn open(
     });
     database.migrate().await?;
     let last = database.last_stored().await?;
-    let statements = GroupCommitted::new(database.clone(), last);
+    let statements = GroupCommitted::new(database.clone(), last, writers);
     let adopted = database.adopt_events(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in the events table");

@@ -46,6 +46,7 @@ use elasticsearch::http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use xlrs_store::group_commit::GroupCommitted;
+use xlrs_store::ledger::Writers;
 use xlrs_store::settings::{check_http_url, SettingError};
 use xlrs_store::{AdmissionLog, StoreError, Stores};
 
@@ -188,6 +189,7 @@ pub struct Elasticsearch {
 pub async fn open(
     settings: &ElasticsearchSettings,
     admissions: Arc<dyn AdmissionLog>,
+    writers: Writers,
 ) -> Result<Stores, StoreError> {
     let database = Arc::new(Elasticsearch {
         es: EsClient::new(settings)?,
@@ -207,7 +209,7 @@ pub async fn open(
         .map_err(|e| e.unreachable_at(&settings.url))?;
     let last = database.max_stored().await?;
     database.committed.store(last, Ordering::SeqCst);
-    let statements = GroupCommitted::new(database.clone(), last);
+    let statements = GroupCommitted::new(database.clone(), last, writers);
     let adopted = database.adopt_ralph(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in Ralph's index");

@@ -18,6 +18,9 @@ use crate::write::QueryDoc;
 use crate::Elasticsearch;
 
 impl RoundWriter for Elasticsearch {
+    /// A bulk request may fail part-way: the round's positions stay reserved until the lease ends.
+    const FAILS_WHOLE: bool = false;
+
     /// The query-index documents of the ids, by id.
     type Known = HashMap<Uuid, QueryDoc>;
 

@@ -32,6 +32,7 @@ use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Cursor};
 use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
+use xlrs_store::ledger::Writers;
 use xlrs_store::settings::SettingError;
 use xlrs_store::{AdmissionLog, StoreError, Stores};
 
@@ -129,6 +130,7 @@ pub struct Mongo {
 pub async fn open(
     settings: &MongoSettings,
     admissions: Arc<dyn AdmissionLog>,
+    writers: Writers,
 ) -> Result<Stores, StoreError> {
     let mut options = ClientOptions::parse(&settings.uri).await.map_err(|e| {
         StoreError::Internal(format!(
@@ -166,7 +168,7 @@ pub async fn open(
     });
     database.migrate(&db).await?;
     let last = database.last_stored().await?;
-    let statements = GroupCommitted::new(database.clone(), last);
+    let statements = GroupCommitted::new(database.clone(), last, writers);
     let adopted = database.adopt_ralph_documents(&statements).await?;
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements Ralph wrote");

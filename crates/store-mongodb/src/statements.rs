@@ -18,7 +18,12 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 use xlrs_xapi::validate::parse_timestamp;
 
+use mongodb::error::Error as MongoError;
+
 use crate::{collect, duplicate_key, failed, Mongo};
+
+/// How many times a transaction that conflicted with another is run again.
+const TRANSIENT_TRIES: u64 = 20;
 
 /// What a round needs to know of the ids it writes.
 #[derive(Default)]
@@ -208,26 +213,44 @@ impl Mongo {
         Ok(known)
     }
 
-    /// Writes a round's documents and marks the statements they void, in one transaction.
+    /// Writes a round's documents and marks the statements they void, in one transaction. A
+    /// transaction that conflicted with another process's (`TransientTransactionError`) is
+    /// run again, as MongoDB advises; nothing of it was kept.
     pub(crate) async fn write_docs(
         &self,
         docs: Vec<Doc>,
         voided: Vec<String>,
     ) -> Result<(), StoreError> {
-        let mut session = self.client.start_session().await.map_err(failed)?;
+        let mut attempt = 0;
+        loop {
+            match self.write_once(docs.clone(), voided.clone()).await {
+                Err(e) if e.contains_label("TransientTransactionError") && attempt < TRANSIENT_TRIES => {
+                    attempt += 1;
+                    let pause = u64::from(uuid::Uuid::new_v4().as_u128() as u8) * attempt;
+                    tokio::time::sleep(std::time::Duration::from_micros(50 * pause)).await;
+                }
+                Err(e) if duplicate_key(&e) => {
+                    // Our checks passed, so another process wrote the same id meanwhile.
+                    return Err(StoreError::Internal(format!(
+                        "MongoDB: {e} (another process stored one of these ids at the same moment)"
+                    )));
+                }
+                outcome => return outcome.map_err(failed),
+            }
+        }
+    }
+
+    /// One transaction of [`Mongo::write_docs`].
+    async fn write_once(&self, docs: Vec<Doc>, voided: Vec<String>) -> Result<(), MongoError> {
+        let mut session = self.client.start_session().await?;
         // Acknowledged once a majority of the replica set has it in its journal: durable on
         // acknowledgement, as the embedded store is.
         let durable = WriteConcern::builder()
             .w(Acknowledgment::Majority)
             .journal(true)
             .build();
-        session
-            .start_transaction()
-            .write_concern(durable)
-            .await
-            .map_err(failed)?;
-        let outcome = self.write_in(&mut session, docs, voided).await;
-        if let Err(e) = outcome {
+        session.start_transaction().write_concern(durable).await?;
+        if let Err(e) = self.write_in(&mut session, docs, voided).await {
             let _ = session.abort_transaction().await;
             return Err(e);
         }
@@ -240,7 +263,7 @@ impl Mongo {
                 Err(e) if e.contains_label("UnknownTransactionCommitResult") && attempts < 3 => {
                     attempts += 1;
                 }
-                Err(e) => return Err(failed(e)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -250,21 +273,11 @@ impl Mongo {
         session: &mut ClientSession,
         docs: Vec<Doc>,
         voided: Vec<String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), MongoError> {
         self.statements
             .insert_many(docs)
             .session(&mut *session)
-            .await
-            .map_err(|e| {
-                if duplicate_key(&e) {
-                    // Our checks passed, so another process wrote the same id or position.
-                    StoreError::Internal(format!(
-                        "MongoDB: {e} (does another xlrs write to this collection? one writer per collection)"
-                    ))
-                } else {
-                    failed(e)
-                }
-            })?;
+            .await?;
         if !voided.is_empty() {
             self.statements
                 .update_many(
@@ -272,8 +285,7 @@ impl Mongo {
                     doc! { "$set": { "xlrs.voided": true } },
                 )
                 .session(&mut *session)
-                .await
-                .map_err(failed)?;
+                .await?;
         }
         Ok(())
     }

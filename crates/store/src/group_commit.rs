@@ -17,7 +17,7 @@ use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
 use crate::definitions::of_round;
-use crate::ledger::{self, Ledger, Reservation};
+use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
 use crate::{
     AdmissionLog, Attachment, ContentStore, DocumentStore, Page, StatementStore, StoreError,
@@ -98,6 +98,11 @@ pub trait RoundWriter: Send + Sync + 'static {
         std::iter::once(statement.id).chain(statement.index.voids)
     }
 
+    /// Whether a failed [`RoundWriter::write`] leaves nothing of the round visible (one
+    /// insert or one transaction). Its positions are then released at once; otherwise reads on
+    /// every process stay before them until the lease ends.
+    const FAILS_WHOLE: bool = true;
+
     /// What is stored of `ids`.
     fn known(
         &self,
@@ -131,6 +136,13 @@ struct Shared<D> {
     last: tokio::sync::Mutex<i64>,
     /// The highest position in the database when the process started.
     floor: i64,
+    /// Where positions are reserved: the database's ledger, or this process's.
+    ledger: Arc<dyn Ledger>,
+    /// Who writes the database.
+    writers: Writers,
+    /// The end of the newest reservation seen, and when: the next round tries to follow it
+    /// without reading the ledger first.
+    hint: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
     /// The last bound reads found, and when: still true later (what was visible stays so),
     /// so `X-Experience-API-Consistent-Through` reuses it for a while.
     recent_through: std::sync::Mutex<(std::time::Instant, i64)>,
@@ -146,10 +158,17 @@ pub struct GroupCommitted<D> {
 
 impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D> {
     /// Commits to `database`, whose last position is `last`; the database keeps attachments,
-    /// definitions and the ledger of positions too.
-    pub fn new(database: Arc<D>, last: i64) -> Self {
+    /// definitions and, when `writers` are many, the ledger of positions too.
+    pub fn new(database: Arc<D>, last: i64, writers: Writers) -> Self {
+        let ledger: Arc<dyn Ledger> = match writers {
+            Writers::Many => database.clone(),
+            Writers::One => Arc::new(ledger::InProcess::default()),
+        };
         Self {
             shared: Arc::new(Shared {
+                ledger,
+                writers,
+                hint: std::sync::Mutex::new(None),
                 database,
                 queue: std::sync::Mutex::new(Vec::new()),
                 last: tokio::sync::Mutex::new(last),
@@ -190,7 +209,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         found.sort_by_key(|(hint, s)| (*hint, s.id));
         let mut last = self.shared.last.lock().await;
         let (reservation, positions) =
-            ledger::reserve(self.shared.database.as_ref(), *last, |floor| {
+            ledger::reserve(self.shared.ledger.as_ref(), *last, self.shared.hint(), |floor| {
                 let mut position = floor - 1;
                 found
                     .iter()
@@ -208,6 +227,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             .collect();
         write(&round).await?;
         *last = reservation.last;
+        self.shared.saw(reservation.last);
         self.shared.release(&reservation).await;
         self.shared
             .database
@@ -253,7 +273,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         if statements.is_empty() {
             return Ok(());
         }
-        let (reservation, positions) = ledger::reserve(self.database.as_ref(), *last, |floor| {
+        let (reservation, positions) = ledger::reserve(self.ledger.as_ref(), *last, self.hint(), |floor| {
             ledger::consecutive(floor, statements.len())
         })
         .await?;
@@ -262,10 +282,16 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             .zip(positions)
             .map(|(statement, stored)| Positioned { statement, stored })
             .collect();
-        // A failed write keeps its reservation open: reads on every process stay before its
-        // positions until the lease ends, so no part of it is seen in between.
-        self.database.write(&round, known).await?;
+        // A failed write that may have left part of the round keeps its reservation open:
+        // reads on every process stay before its positions until the lease ends.
+        if let Err(e) = self.database.write(&round, known).await {
+            if D::FAILS_WHOLE {
+                self.release(&reservation).await;
+            }
+            return Err(e);
+        }
         *last = reservation.last;
+        self.saw(reservation.last);
         self.release(&reservation).await;
         self.database.keep_definitions(of_round(&round)).await
     }
@@ -273,20 +299,40 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
     /// Releases a written round's reservation; when the database cannot be told, reads wait
     /// for the lease to end instead.
     async fn release(&self, reservation: &Reservation) {
-        if let Err(e) = self.database.release(reservation).await {
+        if let Err(e) = self.ledger.release(reservation).await {
             tracing::warn!(error = %e, "a written round's positions could not be released");
         }
     }
 
     /// The position through which every statement is visible, on every process.
     async fn through(&self) -> Result<i64, StoreError> {
-        let through = ledger::current(self.database.as_ref())
-            .await?
-            .through(self.floor);
+        let state = ledger::current(self.ledger.as_ref()).await?;
+        self.saw(state.last);
+        let through = match (self.writers, state.open_from) {
+            // Nobody else writes: what is not being written now is complete, whatever this
+            // process wrote (a process that only reads sees every write of the one writer).
+            (Writers::One, None) => i64::MAX,
+            _ => state.through(self.floor),
+        };
         if let Ok(mut recent) = self.recent_through.lock() {
             *recent = (std::time::Instant::now(), through);
         }
         Ok(through)
+    }
+
+    /// Notes `end` as the end of the newest reservation seen (a newer one may exist).
+    fn saw(&self, end: i64) {
+        if let Ok(mut hint) = self.hint.lock() {
+            if hint.is_none_or(|(_, seen)| seen <= end) {
+                *hint = Some((std::time::Instant::now(), end));
+            }
+        }
+    }
+
+    /// The end of the newest reservation seen, when seen recently enough to try following it.
+    fn hint(&self) -> Option<i64> {
+        let hint = self.hint.lock().ok().and_then(|h| *h)?;
+        (hint.0.elapsed() < ledger::HINT_FRESH_FOR).then_some(hint.1)
     }
 
     /// A bound found less than [`THROUGH_REUSED_FOR`] ago, or a new one.
@@ -345,8 +391,11 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> StatementStore
     /// written, so a `more` link never passes a statement that appears later.
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
         let through = self.shared.through().await?;
+        if through == i64::MAX || query.until.is_some_and(|until| until <= through) {
+            return self.shared.database.query(query).await;
+        }
         let mut bounded = query.clone();
-        bounded.until = Some(query.until.map_or(through, |until| until.min(through)));
+        bounded.until = Some(through);
         self.shared.database.query(&bounded).await
     }
 

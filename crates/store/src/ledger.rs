@@ -18,6 +18,19 @@ use uuid::Uuid;
 use crate::positions::now_micros;
 use crate::StoreError;
 
+/// Who writes a database: which ledger positions are reserved in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Writers {
+    /// Any number of processes: the ledger is kept in the database (three more small requests
+    /// per round of statements, one more per read).
+    #[default]
+    Many,
+    /// This process alone (the operator guarantees it): the ledger is kept in memory, as fast
+    /// as it gets; a second writing process could give positions twice.
+    One,
+}
+
 /// How long a reservation holds reads back before it counts as abandoned (µs).
 pub const LEASE_MICROS: i64 = 30_000_000;
 
@@ -76,19 +89,84 @@ pub trait Ledger: Send + Sync {
     async fn release(&self, reservation: &Reservation) -> Result<(), StoreError>;
 }
 
+/// The ledger of a database one process writes, kept in that process's memory.
+#[derive(Debug, Default)]
+pub struct InProcess(std::sync::Mutex<InProcessState>);
+
+/// The newest reservation, and the open ones (by the position they follow).
+#[derive(Debug, Default)]
+pub struct InProcessState {
+    last: i64,
+    open: std::collections::BTreeMap<i64, Reservation>,
+}
+
+impl InProcess {
+    fn state(&self) -> Result<std::sync::MutexGuard<'_, InProcessState>, StoreError> {
+        self.0
+            .lock()
+            .map_err(|_| StoreError::Internal("the position ledger is poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl Ledger for InProcess {
+    async fn ledger_state(&self, fresh_since: i64) -> Result<LedgerState, StoreError> {
+        let state = self.state()?;
+        Ok(LedgerState {
+            last: state.last,
+            open_from: state
+                .open
+                .values()
+                .filter(|r| r.at > fresh_since)
+                .map(|r| r.first)
+                .min(),
+        })
+    }
+
+    async fn reserve(&self, reservation: &Reservation) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        if reservation.follows != state.last {
+            return Ok(false);
+        }
+        state.last = reservation.last;
+        state.open.retain(|_, r| r.at > now_micros() - LEASE_MICROS);
+        state.open.insert(reservation.follows, *reservation);
+        Ok(true)
+    }
+
+    async fn release(&self, reservation: &Reservation) -> Result<(), StoreError> {
+        self.state()?.open.remove(&reservation.follows);
+        Ok(())
+    }
+}
+
 /// The ledger's state, reading reservations younger than the lease as open.
 pub async fn current(ledger: &dyn Ledger) -> Result<LedgerState, StoreError> {
     ledger.ledger_state(now_micros() - LEASE_MICROS).await
 }
 
+/// How long the end of a reservation seen is worth trying to follow without reading the
+/// ledger first (far below the day ClickHouse keeps ledger rows).
+pub const HINT_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reserves the positions `place` gives: `place(floor)` returns increasing positions, the
 /// first at or after `floor` (which is after the newest reservation and the process's own
-/// last position `own_last`). Reads again and retries when another writer got there first.
+/// last position `own_last`). The first try follows `hint` without reading the ledger, when
+/// given: the end of a reservation seen less than [`HINT_FRESH_FOR`] ago (a reservation this
+/// process made, or the newest a read found). Following it succeeds only while it is the
+/// newest, since the chain of reservations runs through every one. Reads again and retries
+/// when another writer got there first.
 pub async fn reserve(
     ledger: &dyn Ledger,
     own_last: i64,
+    hint: Option<i64>,
     place: impl Fn(i64) -> Vec<i64>,
 ) -> Result<(Reservation, Vec<i64>), StoreError> {
+    if let Some(hint) = hint {
+        if let Some(done) = try_following(ledger, hint, own_last, &place).await? {
+            return Ok(done);
+        }
+    }
     for attempt in 0..TRIES as u64 {
         if attempt > 0 {
             // Another writer got there first: back off a random while, longer each time, so
@@ -97,25 +175,39 @@ pub async fn reserve(
             let ceiling = 200 * attempt.min(50);
             tokio::time::sleep(std::time::Duration::from_micros(jitter % ceiling)).await;
         }
-        let state = current(ledger).await?;
-        let positions = place(state.last.max(own_last) + 1);
-        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
-            return Err(StoreError::Internal("a reservation of no positions".into()));
-        };
-        let reservation = Reservation {
-            follows: state.last,
-            first,
-            last,
-            writer: Uuid::new_v4(),
-            at: now_micros(),
-        };
-        if ledger.reserve(&reservation).await? {
-            return Ok((reservation, positions));
+        let newest = current(ledger).await?.last;
+        if let Some(done) = try_following(ledger, newest, own_last, &place).await? {
+            return Ok(done);
         }
     }
     Err(StoreError::Unavailable(format!(
         "no positions could be reserved in {TRIES} tries: too many writers at once"
     )))
+}
+
+/// Tries to record the reservation of the positions `place` gives that follows the one
+/// ending at `newest`; `None` when another one already follows it.
+async fn try_following(
+    ledger: &dyn Ledger,
+    newest: i64,
+    own_last: i64,
+    place: &impl Fn(i64) -> Vec<i64>,
+) -> Result<Option<(Reservation, Vec<i64>)>, StoreError> {
+    let positions = place(newest.max(own_last) + 1);
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+        return Err(StoreError::Internal("a reservation of no positions".into()));
+    };
+    let reservation = Reservation {
+        follows: newest,
+        first,
+        last,
+        writer: Uuid::new_v4(),
+        at: now_micros(),
+    };
+    Ok(ledger
+        .reserve(&reservation)
+        .await?
+        .then_some((reservation, positions)))
 }
 
 /// `count` consecutive positions from `floor`, not before the clock.
@@ -167,20 +259,20 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn writers_racing_for_positions_never_share_one() {
-        let ledger = Arc::new(Kept::default());
+    /// Eight writers reserve 40 rounds each at once on `ledger`.
+    async fn race(ledger: Arc<dyn Ledger>) {
         let writers: Vec<_> = (0..8)
             .map(|_| {
                 let ledger = ledger.clone();
                 tokio::spawn(async move {
                     let mut mine = Vec::new();
-                    let mut last = 0;
+                    let (mut last, mut hint) = (0, None);
                     for _ in 0..40 {
                         let (r, positions) =
-                            reserve(ledger.as_ref(), last, |floor| consecutive(floor, 10))
+                            reserve(ledger.as_ref(), last, hint, |floor| consecutive(floor, 10))
                                 .await
                                 .expect("reserved");
+                        hint = Some(r.last); // often stale: another writer has followed it
                         assert_eq!((positions[0], positions[9]), (r.first, r.last));
                         last = r.last;
                         mine.extend(positions);
@@ -199,10 +291,16 @@ mod tests {
         assert_eq!(all.len(), count, "no position handed out twice");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writers_racing_for_positions_never_share_one() {
+        race(Arc::new(Kept::default())).await;
+        race(Arc::new(InProcess::default())).await;
+    }
+
     #[tokio::test]
     async fn reads_stop_before_a_reservation_until_it_is_released() {
-        let ledger = Kept::default();
-        let (r, _) = reserve(&ledger, 0, |floor| consecutive(floor, 3))
+        let ledger = InProcess::default();
+        let (r, _) = reserve(&ledger, 0, None, |floor| consecutive(floor, 3))
             .await
             .expect("reserved");
         assert_eq!(
@@ -216,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn a_reservation_older_than_the_lease_no_longer_holds_reads_back() {
         let ledger = Kept::default();
-        let (mut r, _) = reserve(&ledger, 0, |floor| consecutive(floor, 3))
+        let (mut r, _) = reserve(&ledger, 0, None, |floor| consecutive(floor, 3))
             .await
             .expect("reserved");
         r.at -= LEASE_MICROS + 1;

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_store::ledger::Writers;
 use xlrs_store_clickhouse::ClickHouseSettings;
 use xlrs_tests::databases::{free_port, ClickHouse};
 use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
@@ -37,7 +38,15 @@ fn clickhouse_passes_the_statement_and_document_store_contract() {
         ..ClickHouseSettings::default()
     };
     check_store_contract(async |embedded| {
-        xlrs_store_clickhouse::open(&settings, embedded.admissions).await
+        xlrs_store_clickhouse::open(&settings, embedded.admissions, Writers::Many).await
+    });
+    // One writing process, positions reserved in memory: the same contract.
+    let settings = ClickHouseSettings {
+        database: database(),
+        ..settings
+    };
+    check_store_contract(async |embedded| {
+        xlrs_store_clickhouse::open(&settings, embedded.admissions, Writers::One).await
     });
 }
 

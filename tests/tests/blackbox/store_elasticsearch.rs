@@ -7,6 +7,7 @@ use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_store::ledger::Writers;
 use xlrs_store_elasticsearch::ElasticsearchSettings;
 use xlrs_tests::databases::{free_port, Elasticsearch};
 use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
@@ -39,7 +40,17 @@ fn elasticsearch_passes_the_statement_and_document_store_contract() {
         ..ElasticsearchSettings::default()
     };
     check_store_contract(async |embedded| {
-        xlrs_store_elasticsearch::open(&settings, embedded.admissions).await
+        xlrs_store_elasticsearch::open(&settings, embedded.admissions, Writers::Many).await
+    });
+    // One writing process, positions reserved in memory: the same contract, on new indices.
+    let settings = ElasticsearchSettings {
+        index: "statements_one".into(),
+        query_index: "xlrs_statements_one".into(),
+        documents_index: "xlrs_documents_one".into(),
+        ..settings
+    };
+    check_store_contract(async |embedded| {
+        xlrs_store_elasticsearch::open(&settings, embedded.admissions, Writers::One).await
     });
 }
 

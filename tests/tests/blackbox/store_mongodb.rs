@@ -6,6 +6,7 @@ use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use xlrs_store::ledger::Writers;
 use xlrs_store_mongodb::MongoSettings;
 use xlrs_tests::databases::{free_port, Mongo};
 use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
@@ -38,7 +39,15 @@ fn mongodb_passes_the_statement_and_document_store_contract() {
         ..MongoSettings::default()
     };
     check_store_contract(async |embedded| {
-        xlrs_store_mongodb::open(&settings, embedded.admissions).await
+        xlrs_store_mongodb::open(&settings, embedded.admissions, Writers::Many).await
+    });
+    // One writing process, positions reserved in memory: the same contract.
+    let settings = MongoSettings {
+        database: database(),
+        ..settings
+    };
+    check_store_contract(async |embedded| {
+        xlrs_store_mongodb::open(&settings, embedded.admissions, Writers::One).await
     });
 }
 

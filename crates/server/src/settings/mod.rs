@@ -67,6 +67,9 @@ pub struct Settings {
     /// The statement store: `sqlite` (default), `clickhouse`, `mongodb`, `elasticsearch`, or
     /// the name of a backend plugin.
     pub store: StoreKind,
+    /// Who writes a database store: `many` (default; any number of processes, positions
+    /// reserved in the database) or `one` (this process alone, positions reserved in memory).
+    pub writers: xlrs_store::ledger::Writers,
     /// Username of the admin credential ensured at start-up (with `admin_password`).
     pub admin_user: Option<String>,
     /// Password of the admin credential ensured at start-up.
@@ -165,6 +168,7 @@ impl Default for Settings {
             plugin_cache_key: None,
             plugin_toolchains: None,
             store: StoreKind::Sqlite,
+            writers: xlrs_store::ledger::Writers::Many,
             admin_user: None,
             admin_password: None,
             authority_home_page: "http://localhost".into(),
