@@ -224,7 +224,10 @@ impl Mongo {
         let mut attempt = 0;
         loop {
             match self.write_once(docs.clone(), voided.clone()).await {
-                Err(e) if e.contains_label("TransientTransactionError") && attempt < TRANSIENT_TRIES => {
+                Err(e)
+                    if e.contains_label("TransientTransactionError")
+                        && attempt < TRANSIENT_TRIES =>
+                {
                     attempt += 1;
                     let pause = u64::from(uuid::Uuid::new_v4().as_u128() as u8) * attempt;
                     tokio::time::sleep(std::time::Duration::from_micros(50 * pause)).await;

@@ -208,8 +208,11 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         }
         found.sort_by_key(|(hint, s)| (*hint, s.id));
         let mut last = self.shared.last.lock().await;
-        let (reservation, positions) =
-            ledger::reserve(self.shared.ledger.as_ref(), *last, self.shared.hint(), |floor| {
+        let (reservation, positions) = ledger::reserve(
+            self.shared.ledger.as_ref(),
+            *last,
+            self.shared.hint(),
+            |floor| {
                 let mut position = floor - 1;
                 found
                     .iter()
@@ -218,8 +221,9 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                         position
                     })
                     .collect()
-            })
-            .await?;
+            },
+        )
+        .await?;
         let round: Vec<Positioned> = found
             .iter()
             .zip(positions)
@@ -273,10 +277,11 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         if statements.is_empty() {
             return Ok(());
         }
-        let (reservation, positions) = ledger::reserve(self.ledger.as_ref(), *last, self.hint(), |floor| {
-            ledger::consecutive(floor, statements.len())
-        })
-        .await?;
+        let (reservation, positions) =
+            ledger::reserve(self.ledger.as_ref(), *last, self.hint(), |floor| {
+                ledger::consecutive(floor, statements.len())
+            })
+            .await?;
         let round: Vec<Positioned> = statements
             .iter()
             .zip(positions)
