@@ -223,7 +223,16 @@ fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>) {
         std::thread::sleep(Duration::from_millis(1500));
         let _ = killed.set(Instant::now());
         let _ = victim.stop(); // SIGKILL while every process takes writes
-        std::thread::sleep(Duration::from_millis(1000));
+                               // Until the two left have acknowledged batches sent after the kill (a slow database
+                               // may take seconds per batch), for at most a minute.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let after_kill = || {
+            let acknowledged = acknowledged.lock().expect("not poisoned");
+            acknowledged.iter().filter(|(_, after)| *after).count()
+        };
+        while after_kill() < 40 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         stop.store(true, Ordering::Relaxed);
     });
     let acknowledged = acknowledged.into_inner().expect("not poisoned");
