@@ -117,10 +117,8 @@ impl EsClient {
         );
         if status == 429 || status >= 500 {
             self.layout_ok.store(false, Ordering::SeqCst);
-            Err(StoreError::Unavailable(why))
-        } else {
-            Err(StoreError::Internal(why))
         }
+        Err(refused(status.into(), why))
     }
 
     /// Sends a JSON body and expects success (a 404 is an error too).
@@ -223,6 +221,16 @@ impl EsClient {
             .call(Method::Head, &format!("/{index}"), &[], None, false)
             .await?;
         Ok(reply.status < 300)
+    }
+}
+
+/// A refusal with HTTP `status` as a store error: the server busy or failing (429, 5xx) is
+/// [`StoreError::Unavailable`], worth retrying; anything else is [`StoreError::Internal`].
+pub(crate) fn refused(status: u64, why: String) -> StoreError {
+    if status == 429 || status >= 500 {
+        StoreError::Unavailable(why)
+    } else {
+        StoreError::Internal(why)
     }
 }
 

@@ -13,7 +13,7 @@ use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreErro
 
 use elasticsearch::http::Method;
 
-use crate::client::reason;
+use crate::client::{reason, refused};
 use crate::Elasticsearch;
 
 /// A conditional write found the document changed since it was read.
@@ -198,11 +198,7 @@ impl Elasticsearch {
             }
             if !(200..300).contains(&status) && status != 404 {
                 let why = format!("Elasticsearch refused a document write: {}", reason(&item));
-                return Err(if status == 429 || status >= 500 {
-                    StoreError::Unavailable(why)
-                } else {
-                    StoreError::Internal(why)
-                });
+                return Err(refused(status, why));
             }
         }
         Ok(())

@@ -3,22 +3,15 @@
 //! one reservation follows each (a second is a 409), every write refreshed so searches see it.
 //! Reservations older than a day are pruned now and then, the newest always kept.
 
-use std::sync::atomic::Ordering;
-
 use async_trait::async_trait;
 use elasticsearch::http::Method;
 use serde_json::{json, Value};
-use xlrs_store::ledger::{Ledger, LedgerState, Reservation};
+use xlrs_store::ledger::{Ledger, LedgerState, Reservation, KEEP_MICROS};
 use xlrs_store::positions::now_micros;
 use xlrs_store::StoreError;
 
-use crate::client::reason;
+use crate::client::{reason, refused};
 use crate::Elasticsearch;
-
-/// Every how many releases a process prunes old reservations.
-const PRUNE_EVERY: u64 = 1024;
-/// How old a reservation is when it is pruned (µs).
-const KEEP_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 /// The ledger index's mapping.
 pub(crate) fn mapping() -> Value {
@@ -78,11 +71,7 @@ impl Elasticsearch {
         let status = item.get("status").and_then(Value::as_u64).unwrap_or(500);
         if !(200..300).contains(&status) && status != 409 {
             let why = format!("Elasticsearch refused a ledger write: {}", reason(&item));
-            return Err(if status == 429 || status >= 500 {
-                StoreError::Unavailable(why)
-            } else {
-                StoreError::Internal(why)
-            });
+            return Err(refused(status, why));
         }
         Ok(status)
     }
@@ -125,7 +114,7 @@ impl Ledger for Elasticsearch {
 
     async fn release(&self, r: &Reservation) -> Result<(), StoreError> {
         self.write_entry("index", r, true).await?;
-        if self.releases.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+        if self.pruning.due() {
             self.es
                 .json(
                     Method::Post,

@@ -179,8 +179,8 @@ pub struct Elasticsearch {
     undo_pending: AtomicBool,
     /// The first position of the round being written (0 when none).
     writing_since: AtomicI64,
-    /// Reservations released by this process, to prune the ledger now and then.
-    releases: AtomicU64,
+    /// When this process prunes the ledger.
+    pruning: xlrs_store::ledger::Pruning,
 }
 
 /// Connects, creates the indices when missing, and indexes the statements of Ralph's index
@@ -201,7 +201,7 @@ pub async fn open(
         rounds: AtomicU64::new(0),
         undo_pending: AtomicBool::new(false),
         writing_since: AtomicI64::new(0),
-        releases: AtomicU64::new(0),
+        pruning: xlrs_store::ledger::Pruning::default(),
     });
     database
         .ensure_layout()

@@ -15,7 +15,7 @@ use xlrs_store::StoreError;
 use xlrs_xapi::statement::PreparedStatement;
 use xlrs_xapi::time::format_micros;
 
-use crate::client::reason;
+use crate::client::{reason, refused};
 use crate::{Elasticsearch, CHUNK};
 
 /// The filter fields of a statement, also copied into the statements that reference it.
@@ -456,8 +456,7 @@ fn item_error(item: &Value, op: &Op, ralph: &Option<String>) -> Option<StoreErro
     Some(match status {
         // Another writer stored this id in the query index since it was checked.
         409 if created_in.is_some() => StoreError::Conflict(id),
-        429 | 500.. => StoreError::Unavailable(why),
-        _ => StoreError::Internal(why),
+        _ => refused(status, why),
     })
 }
 

@@ -3,20 +3,13 @@
 //! one reservation follow each. Reservations older than a day are pruned now and then, the
 //! newest always kept.
 
-use std::sync::atomic::Ordering;
-
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document as Doc};
-use xlrs_store::ledger::{Ledger, LedgerState, Reservation};
+use xlrs_store::ledger::{Ledger, LedgerState, Reservation, KEEP_MICROS};
 use xlrs_store::positions::now_micros;
 use xlrs_store::StoreError;
 
 use crate::{duplicate_key, failed, Mongo};
-
-/// Every how many releases a process prunes old reservations.
-const PRUNE_EVERY: u64 = 1024;
-/// How old a reservation is when it is pruned (µs).
-const KEEP_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 fn number(d: &Doc, key: &str) -> i64 {
     d.get_i64(key).unwrap_or_default()
@@ -69,7 +62,7 @@ impl Ledger for Mongo {
             )
             .await
             .map_err(failed)?;
-        if self.releases.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+        if self.pruning.due() {
             self.positions
                 .delete_many(doc! {
                     "_id": { "$lt": r.follows },

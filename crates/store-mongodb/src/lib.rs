@@ -120,8 +120,8 @@ pub struct Mongo {
     definitions: Collection<Doc>,
     /// The position ledger.
     positions: Collection<Doc>,
-    /// Reservations released by this process, to prune the ledger now and then.
-    releases: std::sync::atomic::AtomicU64,
+    /// When this process prunes the ledger.
+    pruning: xlrs_store::ledger::Pruning,
 }
 
 /// Connects, checks the server can run transactions, creates the indexes, and indexes the
@@ -163,7 +163,7 @@ pub async fn open(
         attachments: db.collection(&format!("{}_attachments", settings.collection)),
         definitions: db.collection(&format!("{}_definitions", settings.collection)),
         positions: db.collection(&format!("{}_positions", settings.collection)),
-        releases: std::sync::atomic::AtomicU64::new(0),
+        pruning: xlrs_store::ledger::Pruning::default(),
         client,
     });
     database.migrate(&db).await?;

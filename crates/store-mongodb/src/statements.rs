@@ -223,7 +223,7 @@ impl Mongo {
     ) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
-            match self.write_once(docs.clone(), voided.clone()).await {
+            match self.write_once(&docs, &voided).await {
                 Err(e)
                     if e.contains_label("TransientTransactionError")
                         && attempt < TRANSIENT_TRIES =>
@@ -244,7 +244,7 @@ impl Mongo {
     }
 
     /// One transaction of [`Mongo::write_docs`].
-    async fn write_once(&self, docs: Vec<Doc>, voided: Vec<String>) -> Result<(), MongoError> {
+    async fn write_once(&self, docs: &[Doc], voided: &[String]) -> Result<(), MongoError> {
         let mut session = self.client.start_session().await?;
         // Acknowledged once a majority of the replica set has it in its journal: durable on
         // acknowledgement, as the embedded store is.
@@ -274,8 +274,8 @@ impl Mongo {
     async fn write_in(
         &self,
         session: &mut ClientSession,
-        docs: Vec<Doc>,
-        voided: Vec<String>,
+        docs: &[Doc],
+        voided: &[String],
     ) -> Result<(), MongoError> {
         self.statements
             .insert_many(docs)

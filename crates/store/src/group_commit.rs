@@ -208,11 +208,9 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         }
         found.sort_by_key(|(hint, s)| (*hint, s.id));
         let mut last = self.shared.last.lock().await;
-        let (reservation, positions) = ledger::reserve(
-            self.shared.ledger.as_ref(),
-            *last,
-            self.shared.hint(),
-            |floor| {
+        let (reservation, positions) = self
+            .shared
+            .reserve(*last, |floor| {
                 let mut position = floor - 1;
                 found
                     .iter()
@@ -221,18 +219,15 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                         position
                     })
                     .collect()
-            },
-        )
-        .await?;
+            })
+            .await?;
         let round: Vec<Positioned> = found
             .iter()
             .zip(positions)
             .map(|((_, statement), stored)| Positioned { statement, stored })
             .collect();
         write(&round).await?;
-        *last = reservation.last;
-        self.shared.saw(reservation.last);
-        self.shared.release(&reservation).await;
+        self.shared.written(&reservation, &mut last).await;
         self.shared
             .database
             .keep_definitions(of_round(&round))
@@ -277,10 +272,8 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         if statements.is_empty() {
             return Ok(());
         }
-        let (reservation, positions) =
-            ledger::reserve(self.ledger.as_ref(), *last, self.hint(), |floor| {
-                ledger::consecutive(floor, statements.len())
-            })
+        let (reservation, positions) = self
+            .reserve(*last, |floor| ledger::consecutive(floor, statements.len()))
             .await?;
         let round: Vec<Positioned> = statements
             .iter()
@@ -295,10 +288,26 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             }
             return Err(e);
         }
+        self.written(&reservation, last).await;
+        self.database.keep_definitions(of_round(&round)).await
+    }
+
+    /// Reserves the positions `place` gives (see [`ledger::reserve`]) after this process's
+    /// `last`, trying the newest reservation seen first.
+    async fn reserve(
+        &self,
+        last: i64,
+        place: impl Fn(i64) -> Vec<i64>,
+    ) -> Result<(Reservation, Vec<i64>), StoreError> {
+        ledger::reserve(self.ledger.as_ref(), last, self.hint(), place).await
+    }
+
+    /// A round is written: its end is this process's `last` and the newest reservation seen,
+    /// and its positions are released.
+    async fn written(&self, reservation: &Reservation, last: &mut i64) {
         *last = reservation.last;
         self.saw(reservation.last);
-        self.release(&reservation).await;
-        self.database.keep_definitions(of_round(&round)).await
+        self.release(reservation).await;
     }
 
     /// Releases a written round's reservation; when the database cannot be told, reads wait

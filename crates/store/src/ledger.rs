@@ -140,6 +140,25 @@ impl Ledger for InProcess {
     }
 }
 
+/// How old a reservation is when a store prunes it (µs): a day, far beyond any writer's
+/// view of the newest one, so a pruned reservation is never followed again.
+pub const KEEP_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+/// When a store whose ledger has no TTL prunes it: every [`Pruning::EVERY`]th release of
+/// this process.
+#[derive(Debug, Default)]
+pub struct Pruning(std::sync::atomic::AtomicU64);
+
+impl Pruning {
+    /// Releases between two prunings.
+    pub const EVERY: u64 = 1024;
+
+    /// Counts a release; true when this one should prune.
+    pub fn due(&self) -> bool {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % Self::EVERY == Self::EVERY - 1
+    }
+}
+
 /// The ledger's state, reading reservations younger than the lease as open.
 pub async fn current(ledger: &dyn Ledger) -> Result<LedgerState, StoreError> {
     ledger.ledger_state(now_micros() - LEASE_MICROS).await
@@ -344,6 +363,13 @@ mod tests {
             "statements found at start are visible"
         );
         assert_eq!(LedgerState::default().through(42), 42);
+    }
+
+    #[test]
+    fn a_process_prunes_once_every_1024_releases() {
+        let pruning = Pruning::default();
+        let due: Vec<usize> = (0..3 * 1024).filter(|_| pruning.due()).collect();
+        assert_eq!(due, vec![1023, 2047, 3071]);
     }
 
     #[test]
