@@ -563,7 +563,7 @@ where
             if std::ptr::addr_eq(Arc::as_ptr(&stores.content), Arc::as_ptr(&embedded.content)) {
                 // A backend plugin's content stays in the embedded store: nothing moves.
                 assert_eq!(moved, xlrs_store_sqlite::Handover::default());
-                return run_contract(&stores).await;
+                return run_contract(&stores, false).await;
             }
             assert_eq!((moved.attachments, moved.definitions), (1, 1));
             let found = stores
@@ -587,14 +587,17 @@ where
                 again.expect("hands over"),
                 xlrs_store_sqlite::Handover::default()
             );
-            run_contract(&stores).await;
+            run_contract(&stores, true).await;
         });
 }
 
-/// The whole store contract on `stores`.
-async fn run_contract(stores: &Stores) {
+/// The whole store contract on `stores`; `log`: a database store, read as a log too.
+async fn run_contract(stores: &Stores, log: bool) {
     xlrs_store::contract::statement_store(stores.statements.as_ref(), stores.content.as_ref())
         .await;
+    if log {
+        xlrs_store::contract::statement_log(stores.statements.as_ref()).await;
+    }
     xlrs_store::contract::document_store(stores.documents.as_ref()).await;
 }
 

@@ -142,7 +142,8 @@ impl App {
             ),
             None => None,
         };
-        let forwarder = crate::forward::Forwarder::start(&settings, stores.statements.clone())
+        let forwarder = crate::forward::Forwarder::start(&settings, &stores)
+            .await
             .map_err(|e| ServeError::Forwarding(e.to_string()))?;
         let state = AppState {
             versions: settings.xapi_versions.as_slice().into(),

@@ -10,7 +10,11 @@
 //! token (the table's deduplication window holds the last 100,000 claims), so exactly one
 //! writer's claim is there when each reads it back: that writer writes, with a version above V;
 //! the others find the document changed (412 under a precondition; without one they read again
-//! and claim anew). This holds across every process over the database.
+//! and claim anew). This holds across every process over the database. A writer killed between
+//! its claim and its write would leave the version claimed for ever: a claim 30 s old whose
+//! document is still at V is taken over by one writer (its token names the abandoned claim), so
+//! such a document refuses conditional writes for at most 30 s; a writer that stalls more than
+//! 30 s between its claim and its write could then lose its write to the one that took over.
 
 use async_trait::async_trait;
 use clickhouse::Row;
@@ -99,10 +103,29 @@ struct Claim<'a> {
 }
 
 /// A claim as read back.
-#[derive(Row, Deserialize)]
+#[derive(Debug, Row, Deserialize)]
 struct Claimant {
     #[serde(with = "clickhouse::serde::uuid")]
     writer: Uuid,
+    at: i64,
+}
+
+/// How old (µs) a claim whose writer has not written is taken to be abandoned.
+const ABANDONED_AFTER_MICROS: i64 = 30_000_000;
+
+/// The claim that holds among the claims on one version, oldest first: the first, or the
+/// claim that took over an abandoned one (made more than [`ABANDONED_AFTER_MICROS`] after
+/// it). A later claim made sooner is a duplicate that slipped past the deduplication window
+/// and is ignored, so every reader picks the same one.
+fn winner_of(claims: &[Claimant]) -> Option<&Claimant> {
+    let mut claims = claims.iter();
+    let mut winner = claims.next()?;
+    for next in claims {
+        if next.at - winner.at > ABANDONED_AFTER_MICROS {
+            winner = next;
+        }
+    }
+    Some(winner)
 }
 
 /// A conditional write found the document changed by another writer since it was read.
@@ -152,16 +175,57 @@ impl ClickHouse {
     }
 
     /// Claims the write that follows version `follows` of a document; true when this writer
-    /// got it (see the module's documentation).
+    /// got it (see the module's documentation). A claim whose writer never wrote (its process
+    /// died between claim and write) is taken over once it is [`ABANDONED_AFTER_MICROS`] old,
+    /// by one writer: the takeover's token names the claim it follows.
     async fn claim(&self, document: &str, follows: i64) -> Result<bool, StoreError> {
         let writer = Uuid::new_v4();
+        let mut token = format!("{document}:{follows}");
+        for _ in 0..3 {
+            self.insert_claim(document, follows, writer, &token).await?;
+            let claims: Vec<Claimant> = self
+                .client
+                .query(
+                    "SELECT writer, at FROM xlrs_document_claims
+                     WHERE document = {document:String} AND follows = {follows:Int64}
+                     ORDER BY at, writer",
+                )
+                .param("document", document)
+                .param("follows", follows)
+                .fetch_all()
+                .await
+                .map_err(failed)?;
+            let Some(winner) = winner_of(&claims) else {
+                return Ok(false);
+            };
+            if winner.writer == writer {
+                return Ok(true);
+            }
+            if now_micros() - winner.at <= ABANDONED_AFTER_MICROS {
+                return Ok(false);
+            }
+            tracing::warn!(
+                document,
+                follows,
+                "a claim on a document was never written (its process died?); taking it over"
+            );
+            token = format!("{document}:{follows}:{}", winner.writer);
+        }
+        Ok(false)
+    }
+
+    /// Inserts a claim under the deduplication token `token`.
+    async fn insert_claim(
+        &self,
+        document: &str,
+        follows: i64,
+        writer: Uuid,
+        token: &str,
+    ) -> Result<(), StoreError> {
         let mut insert = self
             .client
             .clone()
-            .with_setting(
-                "insert_deduplication_token",
-                format!("{document}:{follows}"),
-            )
+            .with_setting("insert_deduplication_token", token)
             .insert::<Claim>("xlrs_document_claims")
             .await
             .map_err(failed)?;
@@ -174,21 +238,7 @@ impl ClickHouse {
             })
             .await
             .map_err(failed)?;
-        insert.end().await.map_err(failed)?;
-        // Outside the deduplication window a stale claim could be kept too: the first wins.
-        let first: Option<Claimant> = self
-            .client
-            .query(
-                "SELECT writer FROM xlrs_document_claims
-                 WHERE document = {document:String} AND follows = {follows:Int64}
-                 ORDER BY at, writer LIMIT 1",
-            )
-            .param("document", document)
-            .param("follows", follows)
-            .fetch_optional()
-            .await
-            .map_err(failed)?;
-        Ok(first.is_some_and(|c| c.writer == writer))
+        insert.end().await.map_err(failed)
     }
 
     /// Writes `document` (or its tombstone, `None`) once `precondition` holds and this writer
@@ -343,5 +393,39 @@ impl DocumentStore for ClickHouse {
             self.write_documents(&mut version, scope, &rows).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(writer: u128, at: i64) -> Claimant {
+        Claimant {
+            writer: Uuid::from_u128(writer),
+            at,
+        }
+    }
+
+    #[test]
+    fn the_first_claim_holds_until_it_is_abandoned_and_one_takes_it_over() {
+        let second = 1_000;
+        let late = ABANDONED_AFTER_MICROS + 2 * second;
+        assert_eq!(winner_of(&[]).map(|c| c.writer), None);
+        let duplicate = [claim(1, 0), claim(2, second)];
+        assert_eq!(
+            winner_of(&duplicate).map(|c| c.writer),
+            Some(Uuid::from_u128(1))
+        );
+        let taken_over = [claim(1, 0), claim(2, second), claim(3, late)];
+        assert_eq!(
+            winner_of(&taken_over).map(|c| c.writer),
+            Some(Uuid::from_u128(3))
+        );
+        let again = [claim(1, 0), claim(3, late), claim(4, late + second)];
+        assert_eq!(
+            winner_of(&again).map(|c| c.writer),
+            Some(Uuid::from_u128(3))
+        );
     }
 }

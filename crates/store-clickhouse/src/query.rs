@@ -138,10 +138,13 @@ fn stored_range(q: &StatementQuery) -> Vec<String> {
 
 /// Conditions on the returned statement itself: not voided, time window, cursor, authority.
 fn window_conditions(q: &StatementQuery, table: &str) -> Vec<String> {
-    let mut conds = vec![format!(
-        "id NOT IN (SELECT voids FROM {table} WHERE voids != toUUID('{}'))",
-        Uuid::nil()
-    )];
+    let mut conds = Vec::new();
+    if !q.include_voided {
+        conds.push(format!(
+            "id NOT IN (SELECT voids FROM {table} WHERE voids != toUUID('{}'))",
+            Uuid::nil()
+        ));
+    }
     conds.extend(stored_range(q));
     if q.authority.is_some() {
         conds.push("authority = {authority:String}".into());

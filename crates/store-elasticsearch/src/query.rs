@@ -50,7 +50,7 @@ fn filter_terms(q: &StatementQuery, prefix: &str) -> Vec<Value> {
 }
 
 /// The search body of one page of `size` hits: the filters on the statement or on the statement
-/// it references (xAPI "Filter Conditions for StatementRefs"), not voided, within the time
+/// it references (xAPI "Filter Conditions for StatementRefs"), not voided (unless asked), within the time
 /// window and the cursor, at positions up to `bound`.
 pub(crate) fn search_body(
     q: &StatementQuery,
@@ -82,12 +82,12 @@ pub(crate) fn search_body(
         "size": size,
         "_source": ["stored", "body"],
         "track_total_hits": false,
-        "query": {"bool": {
-            "filter": filter,
-            "must_not": [{"range": {"voided_at": {"lte": bound}}}],
-        }},
+        "query": {"bool": {"filter": filter}},
         "sort": [{"stored": {"order": if q.ascending { "asc" } else { "desc" }}}],
     });
+    if !q.include_voided {
+        body["query"]["bool"]["must_not"] = json!([{"range": {"voided_at": {"lte": bound}}}]);
+    }
     if let Some(after) = after {
         body["search_after"] = json!([after]);
     }

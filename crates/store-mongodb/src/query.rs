@@ -129,7 +129,10 @@ fn window(q: &StatementQuery) -> Doc {
     if let (false, Some(after)) = (q.ascending, q.after) {
         stored.insert("$lt", after);
     }
-    let mut w = doc! { "xlrs.voided": false, "xlrs.stored": stored };
+    let mut w = doc! { "xlrs.stored": stored };
+    if !q.include_voided {
+        w.insert("xlrs.voided", false);
+    }
     if let Some(authority) = &q.authority {
         w.insert("xlrs.authority", authority);
     }

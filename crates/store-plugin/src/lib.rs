@@ -186,6 +186,12 @@ impl StatementStore for PluginStore {
     }
 
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
+        if query.include_voided {
+            return Err(StoreError::Internal(format!(
+                "backend plugin `{}` cannot list voided statements (contract v0.1)",
+                self.name
+            )));
+        }
         let q = plugin_query(query);
         let page = self.call(move |p| p.query(&q)).await?;
         if let Some(bad) = page

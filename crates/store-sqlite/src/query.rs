@@ -46,7 +46,10 @@ fn filter_conditions(q: &StatementQuery, alias: &str, args: &mut Vec<SqlValue>) 
 
 /// Conditions on the returned row `s` itself: voided, time window, cursor, authority.
 fn window_conditions(q: &StatementQuery, order_col: &str, args: &mut Vec<SqlValue>) -> Vec<String> {
-    let mut conds = vec!["s.voided = 0".to_string()];
+    let mut conds = Vec::new();
+    if !q.include_voided {
+        conds.push("s.voided = 0".to_string());
+    }
     // `stored` grows with `seq` (one writer assigns both), so a time window is a `seq` range:
     // the scan stays on the driving index instead of filtering row by row.
     let last_seq_at = "(SELECT COALESCE((SELECT seq FROM statements WHERE stored <= ? \

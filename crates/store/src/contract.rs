@@ -65,6 +65,46 @@ pub async fn statement_store(store: &dyn StatementStore, side: &dyn ContentStore
     attachments_are_kept_with_their_statements(store, side, &tag).await;
 }
 
+/// What a store read as a log (forwarding from several processes) does besides: a query
+/// asked to include voided statements lists them, in position order, and its positions are
+/// `stored`, so a reader resumes after the last statement it read.
+pub async fn statement_log(store: &dyn StatementStore) {
+    let tag = Uuid::new_v4().simple().to_string();
+    let activity = format!("http://act/{tag}/log");
+    let target = prepared(statement(&format!("l-{tag}"), "http://v/1", &activity));
+    let target_id = target.id;
+    let voiding = prepared(json!({
+        "actor": {"mbox": format!("mailto:l-{tag}@example.org")},
+        "verb": {"id": VOIDED_VERB},
+        "object": {"objectType": "StatementRef", "id": target_id.to_string()}
+    }));
+    let voiding_id = voiding.id;
+    store.insert(vec![target], vec![]).await.expect("insert");
+    store.insert(vec![voiding], vec![]).await.expect("voiding");
+    let q = StatementQuery {
+        activity: Some(activity),
+        ascending: true,
+        include_voided: true,
+        ..query()
+    };
+    let page = store.query(&q).await.expect("query");
+    assert_eq!(
+        ids(&page),
+        vec![target_id.to_string(), voiding_id.to_string()],
+        "the server's own reads list voided statements too, in position order"
+    );
+    let first = store.get(target_id).await.expect("get").expect("kept");
+    let rest = StatementQuery {
+        after: Some(first.stored),
+        ..q
+    };
+    assert_eq!(
+        ids(&store.query(&rest).await.expect("query")),
+        vec![voiding_id.to_string()],
+        "a reader resumes after the `stored` of the last statement it read"
+    );
+}
+
 async fn activity_definitions_merge_every_statement_that_defines_them(
     store: &dyn StatementStore,
     side: &dyn ContentStore,

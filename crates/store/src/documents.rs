@@ -13,6 +13,9 @@ pub enum DocumentKind {
     ActivityProfile,
     /// `/agents/profile`: per agent.
     AgentProfile,
+    /// The server's own records (e.g. forwarding cursors), kept with the documents so they get
+    /// the same atomic preconditions; no xAPI resource reaches them.
+    Internal,
 }
 
 impl DocumentKind {
@@ -22,6 +25,7 @@ impl DocumentKind {
             Self::State => "state",
             Self::ActivityProfile => "activity_profile",
             Self::AgentProfile => "agent_profile",
+            Self::Internal => "xlrs_internal",
         }
     }
 }

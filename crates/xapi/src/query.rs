@@ -41,6 +41,9 @@ pub struct StatementQuery {
     pub authority: Option<String>,
     /// Resume after this store position (from a `more` cursor).
     pub after: Option<i64>,
+    /// Voided statements too (the server's own reads, such as forwarding; never a request's).
+    #[serde(skip)]
+    pub include_voided: bool,
 }
 
 /// What a statements GET asks for.
@@ -227,6 +230,7 @@ pub fn parse_request(
         attachments,
         authority: None,
         after: None,
+        include_voided: false,
     }))
 }
 

@@ -80,6 +80,8 @@ fn parse_request(
         DocumentKind::State => &["activityId", "agent", "registration", "stateId", "since"],
         DocumentKind::ActivityProfile => &["activityId", "profileId", "since"],
         DocumentKind::AgentProfile => &["agent", "profileId", "since"],
+        // Never routed: no request reaches the server's own records.
+        DocumentKind::Internal => &[],
     };
     let mut seen = std::collections::HashSet::new();
     for (name, _) in &pairs {

@@ -1,5 +1,8 @@
 //! `multipart/mixed` bodies: statements with their attachments (xAPI 2.1.3 / 1.0.3 §2.4.11).
 
+use serde_json::Value;
+use xlrs_store::Attachment;
+
 /// One part of a multipart body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part {
@@ -112,6 +115,41 @@ pub fn build(parts: &[Part]) -> (String, Vec<u8>) {
     }
     out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/mixed; boundary={boundary}"), out)
+}
+
+/// The SHA-256 of every attachment the statements declare, lowercase, each once.
+pub fn attachment_hashes<'a>(statements: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    let mut wanted: Vec<String> = Vec::new();
+    for s in statements {
+        let declared = s.get("attachments").and_then(Value::as_array);
+        for a in declared.into_iter().flatten() {
+            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
+                let sha2 = sha2.to_ascii_lowercase();
+                if !wanted.contains(&sha2) {
+                    wanted.push(sha2);
+                }
+            }
+        }
+    }
+    wanted
+}
+
+/// Statements JSON and attachment contents as one multipart/mixed body (xAPI's request and
+/// response form); returns the content type with its boundary.
+pub fn with_attachments(json: Vec<u8>, attachments: Vec<Attachment>) -> (String, Vec<u8>) {
+    let mut parts = vec![Part {
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: json,
+    }];
+    parts.extend(attachments.into_iter().map(|a| Part {
+        headers: vec![
+            ("Content-Type".into(), a.content_type),
+            ("Content-Transfer-Encoding".into(), "binary".into()),
+            ("X-Experience-API-Hash".into(), a.sha2),
+        ],
+        body: a.content,
+    }));
+    build(&parts)
 }
 
 #[cfg(test)]

@@ -563,35 +563,8 @@ async fn respond(
     if !with_attachments {
         return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
     }
-    let mut wanted: Vec<String> = Vec::new();
-    for s in statements {
-        for a in s
-            .get("attachments")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
-                let sha2 = sha2.to_ascii_lowercase();
-                if !wanted.contains(&sha2) {
-                    wanted.push(sha2);
-                }
-            }
-        }
-    }
+    let wanted = multipart::attachment_hashes(statements);
     let found = state.content.attachments(&wanted).await?;
-    let mut parts = vec![Part {
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: json.into_bytes(),
-    }];
-    parts.extend(found.into_iter().map(|a| Part {
-        headers: vec![
-            ("Content-Type".into(), a.content_type),
-            ("Content-Transfer-Encoding".into(), "binary".into()),
-            ("X-Experience-API-Hash".into(), a.sha2),
-        ],
-        body: a.content,
-    }));
-    let (content_type, body) = multipart::build(&parts);
+    let (content_type, body) = multipart::with_attachments(json.into_bytes(), found);
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

@@ -1,28 +1,34 @@
-//! Forwarding (Ralph's `XAPI_FORWARDINGS`): the id of every statement the LRS accepts is queued
-//! in a durable outbox for each configured target LRS, and one task per target POSTs the queued
-//! statements, read back from the store as stored, in order, retrying with backoff while the
-//! target is unreachable or failing.
+//! Forwarding (Ralph's `XAPI_FORWARDINGS`): every statement the LRS accepts is sent on to each
+//! configured target LRS, in order, retrying with backoff while the target is unreachable or
+//! failing. What waits is kept durably: in the database store itself, read from a cursor per
+//! target that one process at a time holds ([`cursor`]), or, on the embedded store, in an
+//! outbox file of ids ([`outbox`]).
 
+pub mod cursor;
 pub mod outbox;
+pub mod queue;
 mod send;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 use uuid::Uuid;
 
-use crate::settings::{ForwardingTarget, Settings};
-use outbox::{Outbox, OutboxError};
-use xlrs_store::StatementStore;
+use crate::settings::{ForwardingTarget, Settings, StoreKind};
+use queue::Queue;
+use xlrs_store::Stores;
 
 /// Why forwarding could not start or queue statements.
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
-    /// The outbox failed.
-    #[error(transparent)]
-    Outbox(#[from] OutboxError),
+    /// The outbox file failed.
+    #[error("forwarding outbox: {0}")]
+    Outbox(String),
+    /// The database store's forwarding records could not be read or written.
+    #[error("forwarding cursors: {0}")]
+    Store(#[from] xlrs_store::StoreError),
     /// The HTTP client could not be built.
     #[error("forwarding client: {0}")]
     Client(String),
@@ -31,33 +37,9 @@ pub enum ForwardError {
     Queue(String),
 }
 
-/// Ids to queue, and where to say whether they were.
-type PushJob = (
-    Vec<String>,
-    tokio::sync::oneshot::Sender<Result<(), String>>,
-);
-
-/// The outbox writer: each round commits every push waiting, in one transaction, so
-/// concurrent requests share a disk flush (group commit).
-fn group_commit(outbox: &Outbox, urls: Vec<String>, jobs: std::sync::mpsc::Receiver<PushJob>) {
-    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-    while let Ok(first) = jobs.recv() {
-        let mut ids = Vec::new();
-        let mut replies = Vec::new();
-        for (mut job_ids, reply) in std::iter::once(first).chain(jobs.try_iter()) {
-            ids.append(&mut job_ids);
-            replies.push(reply);
-        }
-        let done = outbox.push(&urls, &ids).map_err(|e| e.to_string());
-        for reply in replies {
-            let _ = reply.send(done.clone());
-        }
-    }
-}
-
 /// One target's configuration and counters.
 struct Target {
-    /// The target's key in the outbox: its base URL without a trailing `/`.
+    /// The target's key in the queue: its base URL without a trailing `/`.
     url: String,
     settings: ForwardingTarget,
     /// Woken when statements are queued.
@@ -65,73 +47,78 @@ struct Target {
     waiting: AtomicU64,
     forwarded: AtomicU64,
     refused: AtomicU64,
+    /// Whether this process forwards the target now.
+    holding: AtomicBool,
+    /// `stored` (µs) of the oldest statement waiting, 0 when none is known to wait.
+    oldest: AtomicI64,
 }
 
-/// The outbox and the active targets; statements are queued with [`Forwarder::enqueue`].
+/// The queue and the active targets; statements are queued with [`Forwarder::enqueue`].
 pub struct Forwarder {
-    /// To the thread writing the outbox.
-    pushes: std::sync::mpsc::Sender<PushJob>,
+    queue: Arc<Queue>,
     targets: Vec<Arc<Target>>,
 }
 
 impl Forwarder {
-    /// Opens the outbox and starts one forwarding task per active target, reading statements
-    /// from `statements`; `None` when no target is active.
-    pub fn start(
+    /// Opens the queue and starts one forwarding task per active target; `None` when no
+    /// target is active. A database store is its own queue (any number of processes over it
+    /// forward, one at a time per target); the embedded store and a backend plugin queue in
+    /// this process's outbox file.
+    pub async fn start(
         settings: &Settings,
-        statements: Arc<dyn StatementStore>,
+        stores: &Stores,
     ) -> Result<Option<Arc<Self>>, ForwardError> {
         let active: Vec<&ForwardingTarget> =
             settings.forwarding.iter().filter(|t| t.is_active).collect();
         if active.is_empty() {
             return Ok(None);
         }
-        let outbox = Arc::new(Outbox::open(&settings.forwarding_outbox())?);
-        let counts = outbox.counts()?;
-        let targets: Vec<Arc<Target>> = active
-            .into_iter()
-            .map(|t| {
-                let url = t.url.trim_end_matches('/').to_string();
-                let (waiting, refused) = counts
-                    .iter()
-                    .find(|(target, ..)| *target == url)
-                    .map_or((0, 0), |(_, w, r)| (*w, *r));
-                Arc::new(Target {
-                    url,
-                    settings: t.clone(),
-                    wake: Notify::new(),
-                    waiting: AtomicU64::new(waiting),
-                    forwarded: AtomicU64::new(0),
-                    refused: AtomicU64::new(refused),
-                })
-            })
+        let urls: Vec<String> = active
+            .iter()
+            .map(|t| t.url.trim_end_matches('/').to_string())
             .collect();
-        for (url, waiting, _) in &counts {
-            if *waiting > 0 && !targets.iter().any(|t| t.url == *url) {
-                tracing::warn!(
-                    target_url = %url,
-                    waiting,
-                    "statements wait in the forwarding outbox for a target no longer configured"
-                );
-            }
+        let queue = Arc::new(match settings.store {
+            StoreKind::Clickhouse | StoreKind::Mongodb | StoreKind::Elasticsearch => Queue::Log(
+                cursor::StoreLog::open(stores.statements.clone(), stores.documents.clone(), &urls)
+                    .await?,
+            ),
+            StoreKind::Sqlite | StoreKind::Plugin(_) => Queue::File(
+                outbox::FileQueue::open(
+                    &settings.forwarding_outbox(),
+                    urls.clone(),
+                    stores.statements.clone(),
+                )
+                .map_err(ForwardError::Outbox)?,
+            ),
+        });
+        let mut targets = Vec::with_capacity(active.len());
+        for (t, url) in active.into_iter().zip(urls) {
+            let counts = queue
+                .counts(&url, t.batch_size)
+                .await
+                .map_err(ForwardError::Outbox)?;
+            targets.push(Arc::new(Target {
+                url,
+                settings: t.clone(),
+                wake: Notify::new(),
+                waiting: AtomicU64::new(counts.waiting),
+                forwarded: AtomicU64::new(0),
+                refused: AtomicU64::new(counts.refused),
+                holding: AtomicBool::new(false),
+                oldest: AtomicI64::new(0),
+            }));
         }
         for target in &targets {
             let client = send::client(&target.settings)?;
             tokio::spawn(send::run(
-                outbox.clone(),
-                statements.clone(),
+                queue.clone(),
                 target.clone(),
                 client,
+                stores.content.clone(),
             ));
             tracing::info!(target_url = %target.url, waiting = target.waiting.load(Ordering::Relaxed), "forwarding");
         }
-        let (pushes, jobs) = std::sync::mpsc::channel();
-        let urls = targets.iter().map(|t| t.url.clone()).collect();
-        std::thread::Builder::new()
-            .name("xlrs-outbox".into())
-            .spawn(move || group_commit(&outbox, urls, jobs))
-            .map_err(|e| ForwardError::Queue(format!("starting the outbox writer: {e}")))?;
-        Ok(Some(Arc::new(Self { pushes, targets })))
+        Ok(Some(Arc::new(Self { queue, targets })))
     }
 
     /// Queues accepted statements for every target; durable when it returns.
@@ -139,22 +126,15 @@ impl Forwarder {
         if ids.is_empty() {
             return Ok(());
         }
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let count = ids.len() as u64;
+        let counted = self.queue.counts_pushes();
         // Counted first: a task may forward them before this call returns.
-        for target in &self.targets {
+        for target in self.targets.iter().filter(|_| counted) {
             target.waiting.fetch_add(count, Ordering::Relaxed);
         }
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let pushed = match self.pushes.send((ids, reply)) {
-            Ok(()) => answer
-                .await
-                .unwrap_or_else(|_| Err("the outbox writer stopped".into())),
-            Err(_) => Err("the outbox writer stopped".into()),
-        }
-        .map_err(ForwardError::Queue);
+        let pushed = self.queue.push(ids).await.map_err(ForwardError::Queue);
         for target in &self.targets {
-            if pushed.is_err() {
+            if pushed.is_err() && counted {
                 target.waiting.fetch_sub(count, Ordering::Relaxed);
             }
             target.wake.notify_one();
@@ -167,7 +147,7 @@ impl Forwarder {
         use std::fmt::Write;
         let mut out = String::new();
         type Read = fn(&Target) -> u64;
-        let rows: [(&str, &str, &str, Read); 3] = [
+        let rows: [(&str, &str, &str, Read); 5] = [
             (
                 "xlrs_forwarding_waiting",
                 "gauge",
@@ -183,8 +163,23 @@ impl Forwarder {
             (
                 "xlrs_forwarding_refused",
                 "gauge",
-                "Statements a target refused for good (kept in the outbox's refused table).",
+                "Statements a target refused for good (set aside with its answer).",
                 |t| t.refused.load(Ordering::Relaxed),
+            ),
+            (
+                "xlrs_forwarding_holder",
+                "gauge",
+                "1 while this process forwards the target (over a database store, one process at a time does).",
+                |t| u64::from(t.holding.load(Ordering::Relaxed)),
+            ),
+            (
+                "xlrs_forwarding_lag_seconds",
+                "gauge",
+                "Age of the oldest statement this process is sending to the target (0: none waits).",
+                |t| match t.oldest.load(Ordering::Relaxed) {
+                    0 => 0,
+                    oldest => (xlrs_store::positions::now_micros() - oldest).max(0) as u64 / 1_000_000,
+                },
             ),
         ];
         for (name, kind, help, value) in rows {

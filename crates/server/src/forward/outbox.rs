@@ -3,9 +3,14 @@
 //! acknowledged them, so a target that is down, or a restart, loses nothing.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection};
+use serde_json::Value;
+use uuid::Uuid;
+use xlrs_store::StatementStore;
+
+use super::queue::{Counts, Waiting};
 
 /// Why the outbox could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +149,151 @@ impl Outbox {
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Ids to queue, and where to say whether they were.
+type PushJob = (
+    Vec<String>,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+/// The outbox writer: each round commits every push waiting, in one transaction, so
+/// concurrent requests share a disk flush (group commit).
+fn group_commit(outbox: &Outbox, urls: &[String], jobs: std::sync::mpsc::Receiver<PushJob>) {
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    while let Ok(first) = jobs.recv() {
+        let mut ids = Vec::new();
+        let mut replies = Vec::new();
+        for (mut job_ids, reply) in std::iter::once(first).chain(jobs.try_iter()) {
+            ids.append(&mut job_ids);
+            replies.push(reply);
+        }
+        let done = outbox.push(&urls, &ids).map_err(|e| e.to_string());
+        for reply in replies {
+            let _ = reply.send(done.clone());
+        }
+    }
+}
+
+/// The outbox file as a forwarding queue: ids pushed as this process accepts statements,
+/// the statements read back from the store when sent.
+pub struct FileQueue {
+    outbox: Arc<Outbox>,
+    /// To the thread writing the outbox.
+    pushes: std::sync::mpsc::Sender<PushJob>,
+    statements: Arc<dyn StatementStore>,
+}
+
+impl FileQueue {
+    /// Opens the outbox at `path` for the targets `urls`, and starts its writer thread.
+    pub fn open(
+        path: &Path,
+        urls: Vec<String>,
+        statements: Arc<dyn StatementStore>,
+    ) -> Result<Self, String> {
+        let outbox = Arc::new(Outbox::open(path).map_err(|e| e.to_string())?);
+        for (url, waiting, _) in outbox.counts().map_err(|e| e.to_string())? {
+            if waiting > 0 && !urls.contains(&url) {
+                tracing::warn!(
+                    target_url = %url,
+                    waiting,
+                    "statements wait in the forwarding outbox for a target no longer configured"
+                );
+            }
+        }
+        let (pushes, jobs) = std::sync::mpsc::channel();
+        let writer = outbox.clone();
+        std::thread::Builder::new()
+            .name("xlrs-outbox".into())
+            .spawn(move || group_commit(&writer, &urls, jobs))
+            .map_err(|e| format!("starting the outbox writer: {e}"))?;
+        Ok(Self {
+            outbox,
+            pushes,
+            statements,
+        })
+    }
+
+    /// Queues ids for every target; durable when it returns.
+    pub async fn push(&self, ids: &[Uuid]) -> Result<(), String> {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.pushes
+            .send((ids, reply))
+            .map_err(|_| "the outbox writer stopped".to_string())?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the outbox writer stopped".into()))
+    }
+
+    /// Runs `work` on the outbox off the async workers (SQLite blocks).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Outbox) -> Result<T, OutboxError> + Send + 'static,
+    ) -> Result<T, String> {
+        let outbox = self.outbox.clone();
+        match tokio::task::spawn_blocking(move || work(&outbox)).await {
+            Ok(done) => done.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// The oldest `limit` statements waiting for `target`, as stored. A statement the store
+    /// does not show yet (a store that makes writes visible after a delay) stays queued for
+    /// the next round; none found at all is an error, retried with backoff.
+    pub async fn next(&self, target: &str, limit: usize) -> Result<Vec<Waiting>, String> {
+        let url = target.to_string();
+        let queued = self.blocking(move |o| o.next(&url, limit)).await?;
+        let mut loaded = Vec::with_capacity(queued.len());
+        for q in &queued {
+            let id = Uuid::parse_str(&q.id).map_err(|e| format!("outbox id: {e}"))?;
+            let found = self.statements.get(id).await.map_err(|e| e.to_string())?;
+            let Some(stored) = found else { continue };
+            let mut statement: Value = serde_json::from_str(&stored.body)
+                .map_err(|e| format!("stored statement {id}: {e}"))?;
+            if let Some(map) = statement.as_object_mut() {
+                map.remove("stored");
+            }
+            loaded.push(Waiting {
+                ticket: q.seq,
+                stored: stored.stored,
+                statement,
+            });
+        }
+        if loaded.is_empty() && !queued.is_empty() {
+            return Err("the queued statements are not readable from the store yet".into());
+        }
+        Ok(loaded)
+    }
+
+    /// Removes a batch once acknowledged, or moves it to the refused table.
+    pub async fn settle(
+        &self,
+        batch: &[Waiting],
+        refused: Option<(u16, &str)>,
+    ) -> Result<(), String> {
+        let seqs: Vec<i64> = batch.iter().map(|w| w.ticket).collect();
+        let refused = refused.map(|(status, answer)| (status, answer.to_string()));
+        self.blocking(move |outbox| match refused {
+            None => outbox.remove(&seqs),
+            Some((status, answer)) => seqs
+                .iter()
+                .try_for_each(|seq| outbox.refuse(*seq, status, &answer)),
+        })
+        .await
+    }
+
+    /// What waits for `target`, and what it refused.
+    pub async fn counts(&self, target: &str) -> Result<Counts, String> {
+        let counts = self.blocking(Outbox::counts).await?;
+        Ok(counts
+            .into_iter()
+            .find(|(url, ..)| url == target)
+            .map_or_else(Counts::default, |(_, waiting, refused)| Counts {
+                waiting,
+                refused,
+            }))
     }
 }
 

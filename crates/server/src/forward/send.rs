@@ -1,26 +1,27 @@
-//! One target's forwarding task: reads the queued statements from the store and POSTs them in
-//! order, removes what the target acknowledges, sets aside what it refuses for good, and waits
-//! with backoff while it fails.
+//! One target's forwarding task: takes the oldest statements waiting, POSTs them in order,
+//! settles what the target acknowledges, sets aside what it refuses for good, and waits with
+//! backoff while it fails. Over a database store it waits while another process holds the
+//! target.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use super::outbox::{Outbox, Queued};
+use super::queue::{Next, Queue, Waiting};
 use super::{ForwardError, Target};
+use crate::api::multipart;
 use crate::settings::ForwardingTarget;
-use xlrs_store::StatementStore;
+use xlrs_store::ContentStore;
 use xlrs_xapi::version::{XapiVersion, VERSION_HEADER};
 
 /// The first wait after a failure; it doubles up to [`LONGEST_WAIT`].
 const FIRST_WAIT: Duration = Duration::from_millis(500);
 /// The longest wait between attempts while a target fails.
 const LONGEST_WAIT: Duration = Duration::from_secs(30);
-/// How often an idle task looks at the outbox even without being woken.
-const IDLE_CHECK: Duration = Duration::from_secs(5);
+/// How often a process looks whether the holder of a target's lease let it run out.
+const HELD_ELSEWHERE_CHECK: Duration = Duration::from_secs(5);
 
 /// What one POST came to.
 enum Outcome {
@@ -43,31 +44,52 @@ pub fn client(target: &ForwardingTarget) -> Result<reqwest::Client, ForwardError
 
 /// Forwards `target`'s queue for ever.
 pub async fn run(
-    outbox: Arc<Outbox>,
-    statements: Arc<dyn StatementStore>,
+    queue: Arc<Queue>,
     target: Arc<Target>,
     client: reqwest::Client,
+    content: Arc<dyn ContentStore>,
 ) {
+    let sender = Sender {
+        target: &target,
+        client: &client,
+        content: content.as_ref(),
+    };
     let mut wait = FIRST_WAIT;
     loop {
-        let (url, size) = (target.url.clone(), target.settings.batch_size);
-        let batch = match on_outbox(&outbox, move |outbox| outbox.next(&url, size)).await {
-            Ok(batch) => batch,
+        let next = queue.next(&target.url, target.settings.batch_size).await;
+        let batch = match next {
+            Ok(Next::Batch(batch)) => batch,
+            Ok(Next::HeldElsewhere) => {
+                if target.holding.swap(false, Ordering::Relaxed) {
+                    tracing::info!(target_url = %target.url, "another process forwards the target now");
+                }
+                target.oldest.store(0, Ordering::Relaxed);
+                // What the holder has still to send, as this process sees it.
+                if let Ok(counts) = queue.counts(&target.url, target.settings.batch_size).await {
+                    target.waiting.store(counts.waiting, Ordering::Relaxed);
+                    target.refused.store(counts.refused, Ordering::Relaxed);
+                }
+                tokio::time::sleep(HELD_ELSEWHERE_CHECK).await;
+                continue;
+            }
             Err(error) => {
-                tracing::error!(target_url = %target.url, %error, "reading the forwarding outbox");
-                tokio::time::sleep(LONGEST_WAIT).await;
+                tracing::error!(target_url = %target.url, %error, "reading what waits for forwarding");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(LONGEST_WAIT);
                 continue;
             }
         };
+        target.holding.store(true, Ordering::Relaxed);
+        if !queue.counts_pushes() {
+            target.waiting.store(batch.len() as u64, Ordering::Relaxed);
+        }
+        let oldest = batch.iter().map(|w| w.stored).min().unwrap_or(0);
+        target.oldest.store(oldest, Ordering::Relaxed);
         if batch.is_empty() {
-            let _ = tokio::time::timeout(IDLE_CHECK, target.wake.notified()).await;
+            let _ = tokio::time::timeout(queue.idle_check(), target.wake.notified()).await;
             continue;
         }
-        let sent = match load(statements.as_ref(), batch).await {
-            Ok(loaded) => forward(&outbox, &target, &client, &loaded).await,
-            Err(error) => Err(error),
-        };
-        match sent {
+        match forward(&queue, &sender, &batch).await {
             Ok(()) => wait = FIRST_WAIT,
             Err(error) => {
                 tracing::warn!(
@@ -75,7 +97,7 @@ pub async fn run(
                     waiting = target.waiting.load(Ordering::Relaxed),
                     retry_in_ms = wait.as_millis() as u64,
                     %error,
-                    "forwarding failed; statements stay in the outbox"
+                    "forwarding failed; the statements wait"
                 );
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(LONGEST_WAIT);
@@ -84,109 +106,98 @@ pub async fn run(
     }
 }
 
-/// Runs `work` on the outbox off the async workers (SQLite blocks).
-async fn on_outbox<T: Send + 'static>(
-    outbox: &Arc<Outbox>,
-    work: impl FnOnce(&Outbox) -> Result<T, super::outbox::OutboxError> + Send + 'static,
-) -> Result<T, String> {
-    let outbox = outbox.clone();
-    match tokio::task::spawn_blocking(move || work(&outbox)).await {
-        Ok(done) => done.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
+/// What a POST to a target needs.
+struct Sender<'a> {
+    target: &'a Target,
+    client: &'a reqwest::Client,
+    /// Where the attachments' contents are.
+    content: &'a dyn ContentStore,
 }
 
 /// Sends one batch; a refused batch of several is sent again one statement at a time so that
 /// only the statements the target refuses are set aside. Errs when the target failed.
-async fn forward(
-    outbox: &Arc<Outbox>,
-    target: &Target,
-    client: &reqwest::Client,
-    batch: &[(Queued, Value)],
-) -> Result<(), String> {
-    match post(target, client, batch).await {
-        Outcome::Stored => settle(outbox, target, batch, None).await,
+async fn forward(queue: &Queue, sender: &Sender<'_>, batch: &[Waiting]) -> Result<(), String> {
+    let target = sender.target;
+    match post(sender, batch).await {
+        Outcome::Stored => settle(queue, target, batch, None).await,
         Outcome::Failed(error) => Err(error),
         Outcome::Refused(status, answer) if batch.len() == 1 => {
             tracing::error!(
                 target_url = %target.url,
                 %status,
                 %answer,
-                "the target refused a statement; it is kept in the outbox's refused table"
+                "the target refused a statement; it is set aside with the answer"
             );
-            settle(outbox, target, batch, Some((status, answer))).await
+            settle(queue, target, batch, Some((status, &answer))).await
         }
         Outcome::Refused(..) => {
             for one in batch {
-                Box::pin(forward(outbox, target, client, std::slice::from_ref(one))).await?;
+                Box::pin(forward(queue, sender, std::slice::from_ref(one))).await?;
             }
             Ok(())
         }
     }
 }
 
-/// Removes a batch from the outbox once acknowledged, or sets it aside as refused.
+/// Takes a batch out of the queue once acknowledged, or sets it aside as refused.
 async fn settle(
-    outbox: &Arc<Outbox>,
+    queue: &Queue,
     target: &Target,
-    batch: &[(Queued, Value)],
-    refused: Option<(StatusCode, String)>,
+    batch: &[Waiting],
+    refused: Option<(StatusCode, &str)>,
 ) -> Result<(), String> {
-    let seqs: Vec<i64> = batch.iter().map(|(q, _)| q.seq).collect();
     let was_refused = refused.is_some();
-    on_outbox(outbox, move |outbox| match refused {
-        None => outbox.remove(&seqs),
-        Some((status, answer)) => seqs
-            .iter()
-            .try_for_each(|seq| outbox.refuse(*seq, status.as_u16(), &answer)),
-    })
-    .await?;
+    queue
+        .settle(
+            &target.url,
+            batch,
+            refused.map(|(status, answer)| (status.as_u16(), answer)),
+        )
+        .await?;
     let n = batch.len() as u64;
-    target.waiting.fetch_sub(n, Ordering::Relaxed);
     let counter = if was_refused {
         &target.refused
     } else {
         &target.forwarded
     };
     counter.fetch_add(n, Ordering::Relaxed);
+    let _ = target
+        .waiting
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+            Some(w.saturating_sub(n))
+        });
     Ok(())
 }
 
-/// The queued statements as stored, without `stored` (the target sets its own). A statement
-/// the store does not show yet (a store that makes writes visible after a delay) stays queued
-/// for the next round; none found at all is an error, retried with backoff.
-async fn load(
-    statements: &dyn StatementStore,
-    batch: Vec<Queued>,
-) -> Result<Vec<(Queued, Value)>, String> {
-    let mut loaded = Vec::with_capacity(batch.len());
-    for queued in batch {
-        let id = uuid::Uuid::parse_str(&queued.id).map_err(|e| format!("outbox id: {e}"))?;
-        let Some(stored) = statements.get(id).await.map_err(|e| e.to_string())? else {
-            continue;
-        };
-        let mut statement: Value = serde_json::from_str(&stored.body)
-            .map_err(|e| format!("stored statement {id}: {e}"))?;
-        if let Some(map) = statement.as_object_mut() {
-            map.remove("stored");
-        }
-        loaded.push((queued, statement));
-    }
-    if loaded.is_empty() {
-        return Err("the queued statements are not readable from the store yet".into());
-    }
-    Ok(loaded)
-}
-
-/// POSTs a batch as one JSON array, as xAPI 2.0.0 when it holds a 2.0 statement.
-async fn post(target: &Target, client: &reqwest::Client, batch: &[(Queued, Value)]) -> Outcome {
-    let version = XapiVersion::to_send(batch.iter().map(|(_, s)| s));
-    let body: Vec<&Value> = batch.iter().map(|(_, s)| s).collect();
+/// POSTs a batch as one JSON array, as xAPI 2.0.0 when it holds a 2.0 statement; with the
+/// contents of its attachments as multipart/mixed when the store holds them.
+async fn post(sender: &Sender<'_>, batch: &[Waiting]) -> Outcome {
+    let target = sender.target;
+    let version = XapiVersion::to_send(batch.iter().map(|w| &w.statement));
+    let statements: Vec<&serde_json::Value> = batch.iter().map(|w| &w.statement).collect();
+    let json = match serde_json::to_vec(&statements) {
+        Ok(json) => json,
+        Err(e) => return Outcome::Failed(format!("serializing the batch: {e}")),
+    };
+    let wanted = multipart::attachment_hashes(statements.iter().copied());
+    let attachments = match wanted.is_empty() {
+        true => Vec::new(),
+        false => match sender.content.attachments(&wanted).await {
+            Ok(found) => found,
+            Err(e) => return Outcome::Failed(format!("reading the batch's attachments: {e}")),
+        },
+    };
+    let (content_type, body) = match attachments.is_empty() {
+        true => ("application/json".to_string(), json),
+        false => multipart::with_attachments(json, attachments),
+    };
     let settings = &target.settings;
-    let mut request = client
+    let mut request = sender
+        .client
         .post(format!("{}/statements", target.url))
         .header(VERSION_HEADER, version.as_str())
-        .json(&body);
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .body(body);
     if let Some(user) = &settings.username {
         request = request.basic_auth(user, settings.password.as_deref());
     }

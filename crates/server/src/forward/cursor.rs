@@ -1,0 +1,342 @@
+//! Forwarding from a database store read as a log. The statements are the queue: a target's
+//! cursor (the position, `stored`, of the last statement it acknowledged) is a record in the
+//! database, written only with an `If-Match` on its last version, and with it a lease naming
+//! the process that forwards the target. Every process over the database keeps the cursor;
+//! one holds the lease and renews it while it forwards; when it dies the lease runs out and
+//! another takes the target over from the cursor. Statements a target refuses are set aside as
+//! records too. Reads stop before any position still being written (the store's ledger), so
+//! the cursor never passes a statement that becomes visible later.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+use uuid::Uuid;
+use xlrs_store::positions::now_micros;
+use xlrs_store::{
+    Document, DocumentKind, DocumentScope, DocumentStore, Precondition, StatementStore, StoreError,
+};
+use xlrs_xapi::format::Format;
+use xlrs_xapi::query::StatementQuery;
+
+use super::queue::{Counts, Next, Waiting};
+
+/// How long a lease lasts after it is taken or renewed (µs).
+pub const LEASE_MICROS: i64 = 15_000_000;
+/// The holder renews its lease once less than this is left (µs).
+const RENEW_BELOW_MICROS: i64 = 10_000_000;
+
+/// A target's cursor and lease, as kept in the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    /// The target's base URL.
+    target: String,
+    /// The position (`stored`, µs) of the last statement the target acknowledged or refused.
+    position: i64,
+    /// The process forwarding the target.
+    holder: String,
+    /// Until when (µs) the holder's lease runs.
+    lease_until: i64,
+}
+
+/// A lease this process holds: the cursor and the version it was written as.
+#[derive(Debug, Clone)]
+struct Held {
+    cursor: Cursor,
+    etag: String,
+}
+
+/// The database store as every target's queue.
+pub struct StoreLog {
+    statements: Arc<dyn StatementStore>,
+    documents: Arc<dyn DocumentStore>,
+    /// This process, as a lease names it.
+    me: String,
+    held: Mutex<HashMap<String, Held>>,
+}
+
+/// Where the cursors live (the server's own records, beside the documents).
+fn cursors() -> DocumentScope {
+    DocumentScope {
+        kind: DocumentKind::Internal,
+        activity_id: "forwarding".into(),
+        agent: String::new(),
+        registration: String::new(),
+    }
+}
+
+/// Where the statements `target` refused live.
+fn refusals(target: &str) -> DocumentScope {
+    DocumentScope {
+        kind: DocumentKind::Internal,
+        activity_id: "forwarding-refused".into(),
+        agent: target.into(),
+        registration: String::new(),
+    }
+}
+
+/// A record as a JSON document, with its ETag.
+fn json_document(value: &impl Serialize) -> Document {
+    let content = serde_json::to_vec(value).unwrap_or_default();
+    Document {
+        etag: hex::encode(Sha1::digest(&content)),
+        content,
+        content_type: "application/json".into(),
+        updated: now_micros(),
+    }
+}
+
+impl StoreLog {
+    /// The log over `statements`, with cursors in `documents`; makes sure each target has a
+    /// cursor before this process serves, starting at what is stored now (statements stored
+    /// before a target was first configured are not sent to it).
+    pub async fn open(
+        statements: Arc<dyn StatementStore>,
+        documents: Arc<dyn DocumentStore>,
+        targets: &[String],
+    ) -> Result<Self, StoreError> {
+        let log = Self {
+            me: Uuid::new_v4().to_string(),
+            statements,
+            documents,
+            held: Mutex::default(),
+        };
+        let start = log.statements.consistent_through().await?;
+        for target in targets {
+            let cursor = Cursor {
+                target: target.clone(),
+                position: start,
+                holder: String::new(),
+                lease_until: 0,
+            };
+            let created = log
+                .documents
+                .put_document(
+                    &cursors(),
+                    target,
+                    json_document(&cursor),
+                    Precondition::IfNoneMatch,
+                )
+                .await;
+            match created {
+                Ok(()) => tracing::info!(target_url = %target, "forwarding starts from now"),
+                Err(StoreError::PreconditionFailed(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(log)
+    }
+
+    /// A target's cursor as stored, with its ETag.
+    async fn read(&self, target: &str) -> Result<Option<Held>, StoreError> {
+        let Some(document) = self.documents.get_document(&cursors(), target).await? else {
+            return Ok(None);
+        };
+        let cursor = serde_json::from_slice(&document.content)
+            .map_err(|e| StoreError::Internal(format!("the forwarding cursor of {target}: {e}")))?;
+        Ok(Some(Held {
+            cursor,
+            etag: document.etag,
+        }))
+    }
+
+    /// Writes `cursor` if it is still at `etag` (`None`: not there yet).
+    async fn write(&self, cursor: Cursor, etag: Option<String>) -> Result<Held, StoreError> {
+        let document = json_document(&cursor);
+        let etag_now = document.etag.clone();
+        let precondition = etag.map_or(Precondition::IfNoneMatch, Precondition::IfMatch);
+        let target = cursor.target.clone();
+        self.documents
+            .put_document(&cursors(), &target, document, precondition)
+            .await?;
+        Ok(Held {
+            cursor,
+            etag: etag_now,
+        })
+    }
+
+    fn remember(&self, target: &str, held: Option<Held>) {
+        if let Ok(mut map) = self.held.lock() {
+            match held {
+                Some(held) => map.insert(target.to_string(), held),
+                None => map.remove(target),
+            };
+        }
+    }
+
+    fn remembered(&self, target: &str) -> Option<Held> {
+        self.held.lock().ok()?.get(target).cloned()
+    }
+
+    /// The lease on `target`: kept while it has long to run, renewed when it runs short,
+    /// taken when its holder's ran out; `None` while another process holds it.
+    async fn lease(&self, target: &str) -> Result<Option<Held>, StoreError> {
+        let now = now_micros();
+        if let Some(held) = self.remembered(target) {
+            if held.cursor.lease_until - now > RENEW_BELOW_MICROS {
+                return Ok(Some(held));
+            }
+        }
+        let found = self.read(target).await?;
+        let (position, etag) = match &found {
+            Some(h) if h.cursor.holder != self.me && h.cursor.lease_until > now => {
+                self.remember(target, None);
+                return Ok(None);
+            }
+            Some(h) => (h.cursor.position, Some(h.etag.clone())),
+            None => (self.statements.consistent_through().await?, None),
+        };
+        if let Some(h) = &found {
+            if h.cursor.holder != self.me {
+                tracing::info!(target_url = %target, position, "taking over forwarding");
+            }
+        }
+        let cursor = Cursor {
+            target: target.to_string(),
+            position,
+            holder: self.me.clone(),
+            lease_until: now + LEASE_MICROS,
+        };
+        match self.write(cursor, etag).await {
+            Ok(held) => {
+                self.remember(target, Some(held.clone()));
+                Ok(Some(held))
+            }
+            // Another process took or renewed it first.
+            Err(StoreError::PreconditionFailed(_)) => {
+                self.remember(target, None);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Up to `limit` statements after `position`, voided ones too, oldest first.
+    async fn after(&self, position: i64, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+        let query = StatementQuery {
+            after: Some(position),
+            ascending: true,
+            include_voided: true,
+            limit,
+            format: Format::Exact,
+            ..StatementQuery::default()
+        };
+        let page = self.statements.query(&query).await?;
+        page.statements
+            .iter()
+            .map(|body| {
+                let mut statement: Value = serde_json::from_str(body)
+                    .map_err(|e| StoreError::Internal(format!("a stored statement: {e}")))?;
+                let stored = statement
+                    .as_object_mut()
+                    .and_then(|map| map.remove("stored"))
+                    .and_then(|s| s.as_str().and_then(xlrs_xapi::validate::parse_timestamp))
+                    .map(|t| t.timestamp_micros())
+                    .ok_or_else(|| {
+                        StoreError::Internal("a stored statement without `stored`".into())
+                    })?;
+                Ok(Waiting {
+                    ticket: stored,
+                    stored,
+                    statement,
+                })
+            })
+            .collect()
+    }
+
+    /// The oldest `limit` statements after `target`'s cursor, while this process holds it.
+    pub async fn next(&self, target: &str, limit: usize) -> Result<Next, String> {
+        let Some(held) = self.lease(target).await.map_err(|e| e.to_string())? else {
+            return Ok(Next::HeldElsewhere);
+        };
+        let batch = self
+            .after(held.cursor.position, limit)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Next::Batch(batch))
+    }
+
+    /// Moves `target`'s cursor past a batch (after setting refused statements aside); fails
+    /// when another process took the target over meanwhile (it sends from the cursor it read,
+    /// and the target takes a statement sent twice as an identical re-send).
+    pub async fn settle(
+        &self,
+        target: &str,
+        batch: &[Waiting],
+        refused: Option<(u16, &str)>,
+    ) -> Result<(), String> {
+        let Some(position) = batch.iter().map(|w| w.ticket).max() else {
+            return Ok(());
+        };
+        let held = self
+            .remembered(target)
+            .ok_or_else(|| format!("forwarding to {target}: the lease was lost"))?;
+        if let Some((status, answer)) = refused {
+            for waiting in batch {
+                let id = waiting.statement["id"].as_str().unwrap_or_default();
+                let record = json!({
+                    "statement": id,
+                    "status": status,
+                    "answer": answer,
+                    "refused_at": xlrs_xapi::time::format_micros(now_micros()),
+                });
+                self.documents
+                    .put_document(
+                        &refusals(target),
+                        id,
+                        json_document(&record),
+                        Precondition::None,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let cursor = Cursor {
+            position: position.max(held.cursor.position),
+            lease_until: now_micros() + LEASE_MICROS,
+            ..held.cursor.clone()
+        };
+        match self.write(cursor, Some(held.etag)).await {
+            Ok(held) => {
+                self.remember(target, Some(held));
+                Ok(())
+            }
+            Err(e) => {
+                self.remember(target, None);
+                Err(match e {
+                    StoreError::PreconditionFailed(_) => format!(
+                        "forwarding to {target}: another process took it over; it sends on from the cursor"
+                    ),
+                    e => e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// What waits after `target`'s cursor (counted up to one `batch`), and what it refused.
+    pub async fn counts(&self, target: &str, batch: usize) -> Result<Counts, String> {
+        let fail = |e: StoreError| e.to_string();
+        let position = match self.read(target).await.map_err(fail)? {
+            Some(held) => held.cursor.position,
+            None => return Ok(Counts::default()),
+        };
+        let waiting = self.after(position, batch).await.map_err(fail)?.len() as u64;
+        let (refused, _) = self
+            .documents
+            .list_documents(&refusals(target), None)
+            .await
+            .map_err(fail)?;
+        Ok(Counts {
+            waiting,
+            refused: refused.len() as u64,
+        })
+    }
+
+    /// Whether this process forwards `target` now.
+    pub fn holds(&self, target: &str) -> bool {
+        self.remembered(target)
+            .is_some_and(|h| h.cursor.lease_until > now_micros())
+    }
+}
