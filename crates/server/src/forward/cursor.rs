@@ -340,3 +340,88 @@ impl StoreLog {
             .is_some_and(|h| h.cursor.lease_until > now_micros())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xlrs_store_sqlite::SqliteStore;
+
+    const TARGET: &str = "http://lrs.example.org/xAPI";
+
+    /// Two processes' logs over one store.
+    async fn two_logs(dir: &std::path::Path) -> (StoreLog, StoreLog, Arc<dyn DocumentStore>) {
+        let store = Arc::new(SqliteStore::open(&dir.join("x.sqlite3"), 2).expect("opens"));
+        let stores = SqliteStore::stores(store);
+        let targets = [TARGET.to_string()];
+        let open = || {
+            StoreLog::open(
+                stores.statements.clone(),
+                stores.documents.clone(),
+                &targets,
+            )
+        };
+        let (a, b) = (open().await.expect("a"), open().await.expect("b"));
+        (a, b, stores.documents)
+    }
+
+    fn sent(position: i64) -> Waiting {
+        Waiting {
+            ticket: position,
+            stored: position,
+            statement: json!({"id": Uuid::new_v4().to_string()}),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_process_holds_a_target_until_its_lease_runs_out_and_then_cannot_move_the_cursor()
+    {
+        let dir = tempfile::tempdir().expect("dir");
+        let (a, b, documents) = two_logs(dir.path()).await;
+        assert!(matches!(a.next(TARGET, 10).await, Ok(Next::Batch(_))));
+        assert!(a.holds(TARGET));
+        assert!(matches!(b.next(TARGET, 10).await, Ok(Next::HeldElsewhere)));
+        let start = a.read(TARGET).await.expect("reads").expect("a cursor");
+        a.settle(TARGET, &[sent(start.cursor.position + 5)], None)
+            .await
+            .expect("the holder moves the cursor");
+
+        // A's lease runs out (its process stalled): B takes the target over from the cursor.
+        let mut stalled = a.read(TARGET).await.expect("reads").expect("a cursor");
+        stalled.cursor.lease_until = now_micros() - 1;
+        documents
+            .put_document(
+                &cursors(),
+                TARGET,
+                json_document(&stalled.cursor),
+                Precondition::IfMatch(stalled.etag),
+            )
+            .await
+            .expect("written");
+        assert!(matches!(b.next(TARGET, 10).await, Ok(Next::Batch(_))));
+        let taken = b.read(TARGET).await.expect("reads").expect("a cursor");
+        assert_eq!(taken.cursor.position, start.cursor.position + 5);
+        assert_eq!(taken.cursor.holder, b.me);
+
+        let late = a
+            .settle(TARGET, &[sent(start.cursor.position + 9)], None)
+            .await;
+        assert!(late.is_err(), "the old holder's If-Match fails: {late:?}");
+        let kept = b.read(TARGET).await.expect("reads").expect("a cursor");
+        assert_eq!(kept.cursor.position, start.cursor.position + 5);
+        assert!(!a.holds(TARGET));
+        assert!(matches!(a.next(TARGET, 10).await, Ok(Next::HeldElsewhere)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_statement_is_set_aside_and_counted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (a, _, _) = two_logs(dir.path()).await;
+        assert!(matches!(a.next(TARGET, 10).await, Ok(Next::Batch(_))));
+        let position = a.read(TARGET).await.expect("reads").expect("cursor").cursor;
+        a.settle(TARGET, &[sent(position.position + 1)], Some((400, "no")))
+            .await
+            .expect("set aside");
+        let counts = a.counts(TARGET, 10).await.expect("counts");
+        assert_eq!(counts.refused, 1);
+    }
+}
