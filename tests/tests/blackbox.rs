@@ -4,6 +4,8 @@ const XLRS: &str = env!("CARGO_BIN_EXE_xlrs");
 
 #[path = "blackbox/about_health.rs"]
 mod about_health;
+#[path = "blackbox/admin.rs"]
+mod admin;
 #[path = "blackbox/admission.rs"]
 mod admission;
 #[path = "blackbox/aspects.rs"]

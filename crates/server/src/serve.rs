@@ -9,8 +9,10 @@ use xlrs_plugin_host::PluginRegistry;
 use xlrs_store::StoreError;
 
 use crate::api::{router, AppState, Metrics};
+use crate::auth::home::{CredentialHome, HomeError};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::settings::Settings;
+use crate::settings::StoreKind;
 use crate::stores::open_stores;
 
 /// Why the server could not start or stopped with an error.
@@ -75,7 +77,7 @@ pub fn ensure_admin(settings: &Settings) -> Result<(), ServeError> {
     let path = settings.auth_file();
     let mut credentials = Credentials::read(&path)?;
     if let (Some(user), Some(password)) = (&settings.admin_user, &settings.admin_password) {
-        credentials.upsert(user, password, vec![Scope::All], None)?;
+        credentials.upsert(user, password, vec![Scope::All, Scope::Admin], None)?;
         credentials.write(&path)?;
         return Ok(());
     }
@@ -83,7 +85,7 @@ pub fn ensure_admin(settings: &Settings) -> Result<(), ServeError> {
         return Ok(());
     }
     let password = Alphanumeric.sample_string(&mut rand::rng(), 24);
-    credentials.upsert("admin", &password, vec![Scope::All], None)?;
+    credentials.upsert("admin", &password, vec![Scope::All, Scope::Admin], None)?;
     credentials.write(&path)?;
     let initial = settings.data_dir.join("initial-credentials");
     crate::auth::write_private_file(
@@ -92,7 +94,7 @@ pub fn ensure_admin(settings: &Settings) -> Result<(), ServeError> {
     )
     .map_err(io(format!("writing {}", initial.display())))?;
     println!(
-        "created credential `admin` (scope all) with password {password} — also in {}",
+        "created credential `admin` (scopes all, admin) with password {password} — also in {}",
         initial.display()
     );
     Ok(())
@@ -145,7 +147,28 @@ impl App {
         let forwarder = crate::forward::Forwarder::start(&settings, &stores)
             .await
             .map_err(|e| ServeError::Forwarding(e.to_string()))?;
+        let credential_home = Arc::new(match settings.store {
+            StoreKind::Clickhouse | StoreKind::Mongodb | StoreKind::Elasticsearch => {
+                CredentialHome::Database(stores.documents.clone())
+            }
+            StoreKind::Sqlite | StoreKind::Plugin(_) => CredentialHome::File {
+                path: settings.auth_file(),
+                lock: tokio::sync::Mutex::new(()),
+            },
+        });
+        credential_home
+            .clone()
+            .watch(credentials.clone())
+            .await
+            .map_err(|e| match e {
+                HomeError::Store(source) => ServeError::Store {
+                    store: settings.store.to_string(),
+                    source,
+                },
+                HomeError::Refused(e) => ServeError::Credentials(e),
+            })?;
         let state = AppState {
+            credential_home,
             versions: settings.xapi_versions.as_slice().into(),
             statements: stores.statements,
             documents: stores.documents,
@@ -158,6 +181,7 @@ impl App {
             oidc,
             forwarder,
             admission_log: Arc::default(),
+            started_at: xlrs_store::positions::now_micros(),
         };
         Ok(App { state })
     }

@@ -438,7 +438,35 @@ fn micros(stored: &str) -> i64 {
         .timestamp_micros()
 }
 
+/// Credentials managed through the admin API live in the database: one created, rotated or
+/// removed through one process counts on every other within about a second.
+fn credentials_changed_through_one_process_count_on_every_other(p: &[Server]) {
+    let created = crate::admin::create(&p[0], &json!({"scopes": ["statements/write"]}));
+    let key = created["key"].as_str().expect("key");
+    let secret = created["secret"].as_str().expect("secret");
+    assert_eq!(created["source"], "database");
+    for server in &p[1..] {
+        eventually_within(
+            Duration::from_secs(5),
+            "the credential counts there",
+            || crate::admin::post_as(server, key, secret) == 200,
+        );
+    }
+    let r = p[2]
+        .raw(Method::DELETE, &format!("/admin/credentials/{key}"))
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .send()
+        .expect("DELETE");
+    assert_eq!(r.status(), 204);
+    for server in &p[..2] {
+        eventually_within(Duration::from_secs(5), "the removal counts there", || {
+            crate::admin::post_as(server, key, secret) == 401
+        });
+    }
+}
+
 fn rules_across(p: &[Server]) {
+    credentials_changed_through_one_process_count_on_every_other(p);
     paging_through_any_process_skips_nothing_while_all_write(p);
     an_attachment_stored_through_one_process_is_served_by_the_others(p);
     definitions_given_through_different_processes_merge_into_one_everywhere(p);

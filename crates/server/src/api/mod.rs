@@ -1,6 +1,7 @@
 //! The HTTP API: axum routers, one module per resource, merged in [`router`].
 
 mod about;
+mod admin;
 mod admission;
 mod agents;
 mod alternate;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub admissions: Arc<dyn AdmissionLog>,
     /// The credentials file.
     pub credentials: Arc<CredentialsFile>,
+    /// Where the admin API keeps the credentials it manages.
+    pub credential_home: Arc<crate::auth::home::CredentialHome>,
     /// The validated settings.
     pub settings: Arc<Settings>,
     /// The plugins and the pipeline in force.
@@ -58,6 +61,8 @@ pub struct AppState {
     pub forwarder: Option<Arc<crate::forward::Forwarder>>,
     /// Limits the log lines of statements stored by admission.
     pub admission_log: Arc<LogLimit>,
+    /// When this process started serving (µs since the epoch).
+    pub started_at: i64,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.
@@ -77,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/plugins", axum::routing::get(plugins_status))
         .route("/admissions", axum::routing::get(admission::list))
+        .merge(admin::router())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             std::time::Duration::from_secs(state.settings.request_timeout_secs),
@@ -134,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             state.settings.max_body_bytes,
         ))
         .layer(cors())
+        .layer(axum::middleware::from_fn(admin::no_cors))
         .with_state(state)
 }
 

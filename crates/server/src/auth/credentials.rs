@@ -76,11 +76,13 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// True if any of `wanted` is held, or a scope that includes it.
+    /// True if any of `wanted` is held, or a scope that includes it (`all` and `all/read`
+    /// include every xAPI scope, never `admin`).
     pub fn allows(&self, wanted: &[Scope], write: bool) -> bool {
-        self.scopes
-            .iter()
-            .any(|s| *s == Scope::All || (!write && *s == Scope::AllRead) || wanted.contains(s))
+        let xapi = !wanted.contains(&Scope::Admin);
+        self.scopes.iter().any(|s| {
+            wanted.contains(s) || (xapi && (*s == Scope::All || (!write && *s == Scope::AllRead)))
+        })
     }
 }
 
@@ -191,6 +193,23 @@ impl Credentials {
         Ok(())
     }
 
+    /// Adds a credential whose password is already hashed, or replaces the one of its name.
+    pub fn put(&mut self, credential: Credential) {
+        match self
+            .credentials
+            .iter_mut()
+            .find(|c| c.username == credential.username)
+        {
+            Some(existing) => *existing = credential,
+            None => self.credentials.push(credential),
+        }
+    }
+
+    /// The credential of this name.
+    pub fn get(&self, username: &str) -> Option<&Credential> {
+        self.credentials.iter().find(|c| c.username == username)
+    }
+
     /// Removes a credential; false if there was none of that name.
     pub fn remove(&mut self, username: &str) -> bool {
         let before = self.credentials.len();
@@ -225,7 +244,28 @@ pub struct CredentialsFile {
 struct Loaded {
     modified: Option<SystemTime>,
     by_name: HashMap<String, Credential>,
+    /// The credentials kept in the database store, shared by every process over it.
+    database: HashMap<String, Credential>,
     verified: HashMap<[u8; 32], Arc<Principal>>,
+}
+
+/// Where a credential is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// This process's credentials file.
+    File,
+    /// The database store, shared by every process over it.
+    Database,
+}
+
+impl Source {
+    /// The name the admin API gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Database => "database",
+        }
+    }
 }
 
 fn pair_key(username: &str, password: &str) -> [u8; 32] {
@@ -246,6 +286,7 @@ impl CredentialsFile {
             state: RwLock::new(Loaded {
                 modified: None,
                 by_name: HashMap::new(),
+                database: HashMap::new(),
                 verified: HashMap::new(),
             }),
         };
@@ -271,6 +312,42 @@ impl CredentialsFile {
             .collect();
         state.verified.clear();
         Ok(())
+    }
+
+    /// Reads the file again now (after this process changed it).
+    pub fn refresh(&self) -> Result<(), CredentialError> {
+        self.reload()
+    }
+
+    /// Replaces the credentials kept in the database (read again by the watcher).
+    pub fn set_database(&self, credentials: Credentials) {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.database = credentials
+            .credentials
+            .into_iter()
+            .map(|c| (c.username.clone(), c))
+            .collect();
+        state.verified.clear();
+    }
+
+    /// Every credential this process accepts, with where it is kept, by username.
+    pub fn list(&self) -> Vec<(Credential, Source)> {
+        self.reload_if_changed();
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<(Credential, Source)> = state
+            .by_name
+            .values()
+            .map(|c| (c.clone(), Source::File))
+            .chain(
+                state
+                    .database
+                    .values()
+                    .filter(|c| !state.by_name.contains_key(&c.username))
+                    .map(|c| (c.clone(), Source::Database)),
+            )
+            .collect();
+        all.sort_by(|a, b| a.0.username.cmp(&b.0.username));
+        all
     }
 
     /// Reloads when the file's modification time changed: one `stat` per request, so a
@@ -305,7 +382,11 @@ impl CredentialsFile {
             if let Some(p) = state.verified.get(&key) {
                 return Some(p.clone());
             }
-            state.by_name.get(username)?.clone()
+            state
+                .by_name
+                .get(username)
+                .or_else(|| state.database.get(username))?
+                .clone()
         };
         if !verify_password(password, &credential.hash) {
             return None;

@@ -23,13 +23,15 @@ pub enum Scope {
     Profile,
     /// Read everything.
     AllRead,
-    /// Everything.
+    /// Everything of the xAPI.
     All,
+    /// The administration API under `/admin` (credentials); `all` does not include it.
+    Admin,
 }
 
 impl Scope {
     /// Every scope with its wire name.
-    pub const NAMES: [(Scope, &'static str); 8] = [
+    pub const NAMES: [(Scope, &'static str); 9] = [
         (Scope::StatementsWrite, "statements/write"),
         (Scope::StatementsRead, "statements/read"),
         (Scope::StatementsReadMine, "statements/read/mine"),
@@ -38,6 +40,7 @@ impl Scope {
         (Scope::Profile, "profile"),
         (Scope::AllRead, "all/read"),
         (Scope::All, "all"),
+        (Scope::Admin, "admin"),
     ];
 
     /// The scope's wire name.

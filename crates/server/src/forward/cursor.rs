@@ -373,8 +373,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_process_holds_a_target_until_its_lease_runs_out_and_then_cannot_move_the_cursor()
-    {
+    async fn one_process_holds_a_target_until_its_lease_runs_out_and_then_cannot_move_the_cursor() {
         let dir = tempfile::tempdir().expect("dir");
         let (a, b, documents) = two_logs(dir.path()).await;
         assert!(matches!(a.next(TARGET, 10).await, Ok(Next::Batch(_))));

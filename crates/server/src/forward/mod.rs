@@ -142,6 +142,26 @@ impl Forwarder {
         pushed
     }
 
+    /// Each target as `/admin/status` shows it.
+    pub fn status(&self) -> Vec<serde_json::Value> {
+        let now = xlrs_store::positions::now_micros();
+        self.targets
+            .iter()
+            .map(|t| {
+                let oldest = t.oldest.load(Ordering::Relaxed);
+                serde_json::json!({
+                    "target": t.url,
+                    "queue": if self.queue.counts_pushes() { "outbox file" } else { "database" },
+                    "forwarding_here": t.holding.load(Ordering::Relaxed),
+                    "waiting": t.waiting.load(Ordering::Relaxed),
+                    "forwarded": t.forwarded.load(Ordering::Relaxed),
+                    "refused": t.refused.load(Ordering::Relaxed),
+                    "lag_seconds": if oldest == 0 { 0.0 } else { (now - oldest).max(0) as f64 / 1e6 },
+                })
+            })
+            .collect()
+    }
+
     /// Prometheus lines: statements waiting, forwarded and refused, per target.
     pub fn metrics(&self) -> String {
         use std::fmt::Write;

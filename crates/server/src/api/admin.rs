@@ -1,0 +1,368 @@
+//! The administration API under `/admin`, for credentials holding the `admin` scope:
+//! credentials listed, created (key and secret generated unless given; the secret shown once),
+//! changed, removed and given a new secret. Every call is logged for audit (who, what, which
+//! key; never a secret). Browsers cannot reach it across origins (see [`no_cors`]).
+
+use axum::extract::{Path, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use rand::distr::{Alphanumeric, SampleString};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState, Authenticated};
+use crate::auth::home::HomeError;
+use crate::auth::{hash_password, Credential, CredentialError, Scope, Source};
+use xlrs_xapi::version::XapiVersion;
+
+/// The `/admin` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/credentials", get(list).post(create))
+        .route("/admin/credentials/{key}", put(update).delete(remove))
+        .route("/admin/credentials/{key}/rotate", post(rotate))
+        .route("/admin/status", get(status))
+}
+
+/// Keeps `/admin` out of cross-origin requests: a preflight is refused (403, no CORS headers)
+/// and a response carries no `Access-Control-*` header, so no page of another origin can call
+/// it with a user's credentials.
+pub async fn no_cors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !request.uri().path().starts_with("/admin") {
+        return next.run(request).await;
+    }
+    let cross_origin = request.headers().contains_key(header::ORIGIN);
+    if cross_origin && request.method() == Method::OPTIONS {
+        return ApiError::Forbidden("the admin API answers no cross-origin request".into())
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    let cors: Vec<_> = response
+        .headers()
+        .keys()
+        .filter(|k| k.as_str().starts_with("access-control-"))
+        .cloned()
+        .collect();
+    for name in cors {
+        response.headers_mut().remove(name);
+    }
+    response
+}
+
+/// A new credential, as the admin API takes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCredential {
+    key: Option<String>,
+    secret: Option<String>,
+    scopes: Vec<String>,
+    agent: Option<Value>,
+}
+
+/// A change of a credential's scopes or agent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialChange {
+    scopes: Option<Vec<String>>,
+    agent: Option<Value>,
+}
+
+/// A rotation, optionally with the new secret.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotation {
+    secret: Option<String>,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest {
+        message: format!("{field}: {}", message.into()),
+        field: Some(field.into()),
+        statement_index: None,
+    }
+}
+
+/// A JSON body of type `T`, or a 400 saying what is wrong with it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| bad("body", e.to_string()))
+}
+
+fn scopes_of(names: &[String]) -> Result<Vec<Scope>, ApiError> {
+    if names.is_empty() {
+        return Err(bad("scopes", "give at least one scope"));
+    }
+    names
+        .iter()
+        .map(|n| n.parse().map_err(|e: String| bad("scopes", e)))
+        .collect()
+}
+
+fn check_agent(agent: &Option<Value>) -> Result<(), ApiError> {
+    match agent {
+        Some(agent) => xlrs_xapi::validate::validate_agent(agent, "agent", XapiVersion::V2_0_0)
+            .map_err(|e| bad("agent", format!("is not an Agent or Group: {e}"))),
+        None => Ok(()),
+    }
+}
+
+fn check_key(key: &str) -> Result<(), ApiError> {
+    let fine = !key.is_empty()
+        && key.len() <= 128
+        && key.chars().all(|c| c.is_ascii_graphic() && c != ':');
+    match fine {
+        true => Ok(()),
+        false => Err(bad(
+            "key",
+            "must be 1 to 128 printable ASCII characters without ':'",
+        )),
+    }
+}
+
+fn check_secret(secret: &str) -> Result<(), ApiError> {
+    match secret.chars().count() >= 12 {
+        true => Ok(()),
+        false => Err(bad("secret", "must be at least 12 characters")),
+    }
+}
+
+/// A secret hashed off the async workers (argon2 is slow by design).
+async fn hashed(secret: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&secret))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A credential as the API shows it: never its hash.
+fn shown(credential: &Credential, source: Source) -> Value {
+    json!({
+        "key": credential.username,
+        "scopes": credential.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "agent": credential.agent,
+        "source": source.as_str(),
+    })
+}
+
+impl From<HomeError> for ApiError {
+    fn from(e: HomeError) -> Self {
+        match e {
+            HomeError::Refused(CredentialError::Invalid(m)) => ApiError::NotFound(m),
+            HomeError::Refused(other) => ApiError::Internal(other.to_string()),
+            HomeError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// Fails unless `key` is one the API manages (not a line of another process's file).
+fn managed(state: &AppState, key: &str) -> Result<(), ApiError> {
+    let home = state.credential_home.source();
+    match state.credentials.list().into_iter().find(|(c, _)| c.username == key) {
+        None => Err(ApiError::NotFound(format!("no credential `{key}`"))),
+        Some((_, source)) if source != home => Err(ApiError::Conflict(format!(
+            "credential `{key}` is in this process's credentials file, not the database: change it with `xlrs auth` on each process"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn audit(auth: &Authenticated, action: &str, key: &str) {
+    tracing::info!(target: "xlrs::audit", by = %auth.0.username, action, key, "admin");
+}
+
+/// `GET /admin/credentials`.
+async fn list(State(state): State<AppState>, auth: Authenticated) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    let all: Vec<Value> = state
+        .credentials
+        .list()
+        .iter()
+        .map(|(c, source)| shown(c, *source))
+        .collect();
+    Ok(Json(json!({ "credentials": all })))
+}
+
+/// `POST /admin/credentials`: 201 with the key and the secret (shown only here).
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    let new: NewCredential = body(&bytes)?;
+    let scopes = scopes_of(&new.scopes)?;
+    check_agent(&new.agent)?;
+    let key = new
+        .key
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 20));
+    check_key(&key)?;
+    let secret = new
+        .secret
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 40));
+    check_secret(&secret)?;
+    if state
+        .credentials
+        .list()
+        .iter()
+        .any(|(c, _)| c.username == key)
+    {
+        return Err(ApiError::Conflict(format!("credential `{key}` exists")));
+    }
+    let credential = Credential {
+        username: key.clone(),
+        hash: hashed(secret.clone()).await?,
+        scopes,
+        agent: new.agent,
+    };
+    let source = state.credential_home.source();
+    let shown_credential = shown(&credential, source);
+    state
+        .credential_home
+        .change(&state.credentials, |all| match all.get(&key) {
+            Some(_) => Err(CredentialError::Invalid(format!(
+                "credential `{key}` exists"
+            ))),
+            None => {
+                all.put(credential.clone());
+                Ok(())
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            HomeError::Refused(CredentialError::Invalid(m)) => ApiError::Conflict(m),
+            other => other.into(),
+        })?;
+    audit(&auth, "credential.create", &key);
+    let mut answer = shown_credential;
+    answer["secret"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// `PUT /admin/credentials/{key}`: new scopes and/or agent.
+async fn update(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(key): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    let change: CredentialChange = body(&bytes)?;
+    let scopes = change.scopes.as_deref().map(scopes_of).transpose()?;
+    check_agent(&change.agent)?;
+    managed(&state, &key)?;
+    let updated = state
+        .credential_home
+        .change(&state.credentials, |all| {
+            let mut credential = all
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| CredentialError::Invalid(format!("no credential `{key}`")))?;
+            if let Some(scopes) = &scopes {
+                credential.scopes = scopes.clone();
+            }
+            if change.agent.is_some() {
+                credential.agent = change.agent.clone();
+            }
+            all.put(credential.clone());
+            Ok(credential)
+        })
+        .await?;
+    audit(&auth, "credential.update", &key);
+    Ok(Json(shown(&updated, state.credential_home.source())))
+}
+
+/// `DELETE /admin/credentials/{key}`: 204.
+async fn remove(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    managed(&state, &key)?;
+    state
+        .credential_home
+        .change(&state.credentials, |all| match all.remove(&key) {
+            true => Ok(()),
+            false => Err(CredentialError::Invalid(format!("no credential `{key}`"))),
+        })
+        .await?;
+    audit(&auth, "credential.delete", &key);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /admin/credentials/{key}/rotate`: a new secret (generated unless given), shown once;
+/// the old one stops working.
+async fn rotate(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(key): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    let rotation: Rotation = match bytes.is_empty() {
+        true => Rotation::default(),
+        false => body(&bytes)?,
+    };
+    let secret = rotation
+        .secret
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rng(), 40));
+    check_secret(&secret)?;
+    managed(&state, &key)?;
+    let hash = hashed(secret.clone()).await?;
+    let rotated = state
+        .credential_home
+        .change(&state.credentials, |all| {
+            let mut credential = all
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| CredentialError::Invalid(format!("no credential `{key}`")))?;
+            credential.hash = hash.clone();
+            all.put(credential.clone());
+            Ok(credential)
+        })
+        .await?;
+    audit(&auth, "credential.rotate", &key);
+    let mut answer = shown(&rotated, state.credential_home.source());
+    answer["secret"] = json!(secret);
+    Ok(Json(answer))
+}
+
+/// `GET /admin/status`: what an operator's dashboard or probe needs in one answer — version,
+/// uptime, the store and whether it answers, the plugins, the forwarding queues, statement
+/// counts since start.
+async fn status(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], false)?;
+    let now = xlrs_store::positions::now_micros();
+    let store = match state.statements.consistent_through().await {
+        Ok(through) => json!({
+            "kind": state.settings.store.to_string(),
+            "answers": true,
+            "consistent_through": xlrs_xapi::time::format_micros(through),
+        }),
+        Err(e) => json!({
+            "kind": state.settings.store.to_string(),
+            "answers": false,
+            "error": e.to_string(),
+        }),
+    };
+    let counted = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "started_at": xlrs_xapi::time::format_micros(state.started_at),
+        "uptime_seconds": (now - state.started_at).max(0) / 1_000_000,
+        "xapi_versions": state.versions.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+        "store": store,
+        "credentials": state.credential_home.source().as_str(),
+        "plugins": state.plugins.status(),
+        "forwarding": state.forwarder.as_ref().map(|f| f.status()).unwrap_or_default(),
+        "statements": {
+            "stored_since_start": counted(&state.metrics.statements_stored),
+            "rejected_since_start": counted(&state.metrics.statements_rejected),
+        },
+        "retention": null,
+    })))
+}
