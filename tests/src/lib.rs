@@ -233,6 +233,24 @@ impl Server {
         run_cli(&self.bin, self.data_dir(), args)
     }
 
+    /// Runs the CLI against this server's data dir and, under `TEST_STORE`, its database.
+    pub fn cli_on_store(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(&self.bin);
+        command
+            .args(args)
+            .env("XLRS_DATA_DIR", self.data_dir())
+            .env_remove("XLRS_ADMIN_USER")
+            .env_remove("XLRS_ADMIN_PASSWORD");
+        for (k, v) in self
+            ._database
+            .iter()
+            .flat_map(databases::TestDatabase::settings)
+        {
+            command.env(k, v);
+        }
+        command.output().expect("xlrs runs")
+    }
+
     /// A request to an xAPI path with admin credentials and version 2.0.0.
     pub fn xapi(&self, method: Method, path: &str) -> RequestBuilder {
         self.xapi_version(method, path, "2.0.0")

@@ -12,7 +12,6 @@ use crate::api::{router, AppState, Metrics};
 use crate::auth::home::{CredentialHome, HomeError};
 use crate::auth::{CredentialError, Credentials, CredentialsFile, Scope};
 use crate::settings::Settings;
-use crate::settings::StoreKind;
 use crate::stores::open_stores;
 
 /// Why the server could not start or stopped with an error.
@@ -147,11 +146,9 @@ impl App {
         let forwarder = crate::forward::Forwarder::start(&settings, &stores)
             .await
             .map_err(|e| ServeError::Forwarding(e.to_string()))?;
-        let credential_home = Arc::new(match settings.store {
-            StoreKind::Clickhouse | StoreKind::Mongodb | StoreKind::Elasticsearch => {
-                CredentialHome::Database(stores.documents.clone())
-            }
-            StoreKind::Sqlite | StoreKind::Plugin(_) => CredentialHome::File {
+        let credential_home = Arc::new(match settings.store.is_database() {
+            true => CredentialHome::Database(stores.documents.clone()),
+            false => CredentialHome::File {
                 path: settings.auth_file(),
                 lock: tokio::sync::Mutex::new(()),
             },

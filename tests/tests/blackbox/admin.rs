@@ -278,3 +278,45 @@ fn the_status_tells_an_operator_the_version_store_plugins_and_forwarding_queues(
         .expect("GET");
     assert_eq!(r.status(), 403);
 }
+
+#[test]
+fn xlrs_auth_manages_the_credentials_where_the_admin_api_keeps_them() {
+    let server = Server::in_process(XLRS);
+    let out = server.cli_on_store(&[
+        "auth",
+        "add",
+        "--username",
+        "from-cli",
+        "--password",
+        "cli secret 123",
+        "--scope",
+        "statements/write",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Read again by the server within about a second (the database), or at the next
+    // request (the file).
+    crate::forwarding::eventually_within(
+        std::time::Duration::from_secs(5),
+        "the server accepts the credential the CLI added",
+        || post_as(&server, "from-cli", "cli secret 123") == 200,
+    );
+    let listed = keys(&server);
+    assert!(listed.contains(&"from-cli".to_string()), "{listed:?}");
+    let out = server.cli_on_store(&["auth", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("from-cli\tstatements/write"));
+    let out = server.cli_on_store(&["auth", "remove", "--username", "from-cli"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    crate::forwarding::eventually_within(
+        std::time::Duration::from_secs(5),
+        "the server refuses the credential the CLI removed",
+        || post_as(&server, "from-cli", "cli secret 123") == 401,
+    );
+}

@@ -219,7 +219,7 @@ async fn create(
     let shown_credential = shown(&credential, source);
     state
         .credential_home
-        .change(&state.credentials, |all| match all.get(&key) {
+        .change(Some(&state.credentials), |all| match all.get(&key) {
             Some(_) => Err(CredentialError::Invalid(format!(
                 "credential `{key}` exists"
             ))),
@@ -253,7 +253,7 @@ async fn update(
     managed(&state, &key)?;
     let updated = state
         .credential_home
-        .change(&state.credentials, |all| {
+        .change(Some(&state.credentials), |all| {
             let mut credential = all
                 .get(&key)
                 .cloned()
@@ -282,7 +282,7 @@ async fn remove(
     managed(&state, &key)?;
     state
         .credential_home
-        .change(&state.credentials, |all| match all.remove(&key) {
+        .change(Some(&state.credentials), |all| match all.remove(&key) {
             true => Ok(()),
             false => Err(CredentialError::Invalid(format!("no credential `{key}`"))),
         })
@@ -312,7 +312,7 @@ async fn rotate(
     let hash = hashed(secret.clone()).await?;
     let rotated = state
         .credential_home
-        .change(&state.credentials, |all| {
+        .change(Some(&state.credentials), |all| {
             let mut credential = all
                 .get(&key)
                 .cloned()

@@ -76,12 +76,12 @@ impl CredentialHome {
         }
     }
 
-    /// Applies `change` to the managed credentials and keeps the result; `file` (this process's
-    /// view) sees it at once. Over the database, a change another process made first is read
+    /// Applies `change` to the managed credentials and keeps the result; `view` (this
+    /// process's, when it serves) sees it at once. Over the database, a change another process made first is read
     /// and `change` applied again.
     pub async fn change<T>(
         &self,
-        file: &CredentialsFile,
+        view: Option<&CredentialsFile>,
         mut change: impl FnMut(&mut Credentials) -> Result<T, CredentialError>,
     ) -> Result<T, HomeError> {
         match self {
@@ -90,7 +90,9 @@ impl CredentialHome {
                 let mut credentials = Credentials::read(path)?;
                 let done = change(&mut credentials)?;
                 credentials.write(path)?;
-                file.refresh()?;
+                if let Some(view) = view {
+                    view.refresh()?;
+                }
                 Ok(done)
             }
             Self::Database(documents) => {
@@ -113,7 +115,9 @@ impl CredentialHome {
                         .await
                     {
                         Ok(()) => {
-                            file.set_database(credentials);
+                            if let Some(view) = view {
+                                view.set_database(credentials);
+                            }
                             return Ok(done);
                         }
                         Err(StoreError::PreconditionFailed(_)) => continue,

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use uuid::Uuid;
 
-use crate::settings::{ForwardingTarget, Settings, StoreKind};
+use crate::settings::{ForwardingTarget, Settings};
 use queue::Queue;
 use xlrs_store::Stores;
 
@@ -77,12 +77,12 @@ impl Forwarder {
             .iter()
             .map(|t| t.url.trim_end_matches('/').to_string())
             .collect();
-        let queue = Arc::new(match settings.store {
-            StoreKind::Clickhouse | StoreKind::Mongodb | StoreKind::Elasticsearch => Queue::Log(
+        let queue = Arc::new(match settings.store.is_database() {
+            true => Queue::Log(
                 cursor::StoreLog::open(stores.statements.clone(), stores.documents.clone(), &urls)
                     .await?,
             ),
-            StoreKind::Sqlite | StoreKind::Plugin(_) => Queue::File(
+            false => Queue::File(
                 outbox::FileQueue::open(
                     &settings.forwarding_outbox(),
                     urls.clone(),

@@ -24,6 +24,12 @@ pub enum StoreKind {
 }
 
 impl StoreKind {
+    /// Whether it is a database server several processes share (ClickHouse, MongoDB,
+    /// Elasticsearch), where everything the LRS keeps lives in the database.
+    pub fn is_database(&self) -> bool {
+        matches!(self, Self::Clickhouse | Self::Mongodb | Self::Elasticsearch)
+    }
+
     /// The stores built into this binary.
     pub const BUILT_IN: [StoreKind; 4] = [
         Self::Sqlite,

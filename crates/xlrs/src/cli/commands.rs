@@ -4,17 +4,37 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use xlrs_server::auth::Credentials;
+use xlrs_server::auth::home::CredentialHome;
+use xlrs_server::auth::{CredentialError, Credentials};
 use xlrs_server::settings::Settings;
 
 use super::args::{AuthAction, ConvertArgs, PluginAction, ToolboxCommand};
 use crate::toolbox::{ReadFrom, WriteTo};
 
-/// `xlrs auth …`.
-pub fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
+/// `xlrs auth …`: on the credentials file, or (over a database store, unless `file`) on the
+/// database's record the admin API manages.
+pub fn auth(settings: &Settings, action: AuthAction, file: bool) -> anyhow::Result<()> {
+    let action = with_password(action)?;
+    if !file && settings.store.is_database() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting a runtime")?;
+        return runtime.block_on(auth_in_database(settings, action));
+    }
     let path = settings.auth_file();
     let mut credentials = Credentials::read(&path)?;
-    match action {
+    let done = apply(&mut credentials, &action)?;
+    if !matches!(action, AuthAction::List) {
+        credentials.write(&path)?;
+    }
+    println!("{}", done.replace("{where}", &path.display().to_string()));
+    Ok(())
+}
+
+/// `action` with a password read from standard input when asked.
+fn with_password(action: AuthAction) -> anyhow::Result<AuthAction> {
+    Ok(match action {
         AuthAction::Add {
             username,
             password,
@@ -33,47 +53,91 @@ pub fn auth(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
                 (Some(p), false) => p,
                 (None, false) => anyhow::bail!("give --password or --password-stdin"),
             };
+            AuthAction::Add {
+                username,
+                password: Some(password),
+                password_stdin: false,
+                scopes,
+                agent,
+            }
+        }
+        other => other,
+    })
+}
+
+/// Applies `action` to `credentials`; what to print (`{where}`: where they are kept).
+fn apply(credentials: &mut Credentials, action: &AuthAction) -> anyhow::Result<String> {
+    Ok(match action {
+        AuthAction::Add {
+            username,
+            password,
+            scopes,
+            agent,
+            ..
+        } => {
             let agent = agent
-                .map(|a| serde_json::from_str(&a).context("--agent is not JSON"))
+                .as_deref()
+                .map(|a| serde_json::from_str(a).context("--agent is not JSON"))
                 .transpose()?;
-            credentials.upsert(&username, &password, scopes, agent)?;
-            credentials.write(&path)?;
-            println!("added credential `{username}` to {}", path.display());
+            let password = password.as_deref().unwrap_or_default();
+            credentials.upsert(username, password, scopes.clone(), agent)?;
+            format!("added credential `{username}` to {{where}}")
         }
         AuthAction::Import {
             file,
             restrict_by_scopes,
         } => {
-            let text = std::fs::read_to_string(&file)
+            let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let before = credentials.credentials.len();
-            let notes = credentials.import_ralph(&text, restrict_by_scopes)?;
-            credentials.write(&path)?;
+            let notes = credentials.import_ralph(&text, *restrict_by_scopes)?;
             for note in &notes {
                 eprintln!("xlrs: {note}");
             }
-            println!(
-                "imported the users of {} into {} ({} credential(s), {} new)",
+            format!(
+                "imported the users of {} into {{where}} ({} credential(s), {} new)",
                 file.display(),
-                path.display(),
                 credentials.credentials.len(),
                 credentials.credentials.len() - before
-            );
+            )
         }
         AuthAction::List => {
-            for c in &credentials.credentials {
-                let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
-                println!("{}\t{}", c.username, scopes.join(" "));
-            }
+            let lines: Vec<String> = credentials
+                .credentials
+                .iter()
+                .map(|c| {
+                    let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
+                    format!("{}\t{}", c.username, scopes.join(" "))
+                })
+                .collect();
+            lines.join("\n")
         }
         AuthAction::Remove { username } => {
-            if !credentials.remove(&username) {
-                anyhow::bail!("no credential `{username}` in {}", path.display());
+            if !credentials.remove(username) {
+                anyhow::bail!("no credential `{username}` in {{where}}");
             }
-            credentials.write(&path)?;
-            println!("removed credential `{username}`");
+            format!("removed credential `{username}`")
         }
-    }
+    })
+}
+
+/// `xlrs auth …` on the credentials record of the database store the settings name.
+async fn auth_in_database(settings: &Settings, action: AuthAction) -> anyhow::Result<()> {
+    let stores = xlrs_server::open_stores(
+        settings,
+        &xlrs_plugin_host::PluginRegistry::open(settings.plugin_paths(), false)?,
+    )
+    .await
+    .with_context(|| format!("opening the {} store", settings.store))?;
+    let home = CredentialHome::Database(stores.documents);
+    let place = format!("the {} database", settings.store);
+    let done = home
+        .change(None, |credentials| {
+            apply(credentials, &action)
+                .map_err(|e| CredentialError::Invalid(format!("{e:#}").replace("{where}", &place)))
+        })
+        .await?;
+    println!("{}", done.replace("{where}", &place));
     Ok(())
 }
 

@@ -52,8 +52,12 @@ pub enum Command {
     /// Convert Open edX tracking-log events (JSON lines, FILE or stdin) to the xAPI statements
     /// Open edX's event-routing-backends makes of them, on stdout, with the edx-to-xapi plugin.
     Convert(args::ConvertArgs),
-    /// Manage credentials in the credentials file.
+    /// Manage credentials: where the admin API keeps them (the database of a ClickHouse,
+    /// MongoDB or Elasticsearch store, shared by every process; else the credentials file).
     Auth {
+        /// Act on this process's credentials file even over a database store.
+        #[arg(long, global = true)]
+        file: bool,
         /// What to do with credentials.
         #[command(subcommand)]
         action: args::AuthAction,
@@ -115,7 +119,7 @@ pub fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Auth { action } => match commands::auth(&settings, action) {
+        Command::Auth { file, action } => match commands::auth(&settings, action, file) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xlrs: {e:#}");
