@@ -216,6 +216,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     println!("xlrs listening on http://{local}");
     std::io::stdout().flush().ok();
     crate::listen::serve(listener, app.service(), limits, shutdown_signal()).await;
+    if let Some(forwarder) = &app.state.forwarder {
+        forwarder.stop().await;
+    }
     Ok(())
 }
 

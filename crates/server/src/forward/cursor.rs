@@ -55,6 +55,8 @@ pub struct StoreLog {
     /// This process, as a lease names it.
     me: String,
     held: Mutex<HashMap<String, Held>>,
+    /// Set once the process stops: it takes no lease any more.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Where the cursors live (the server's own records, beside the documents).
@@ -102,6 +104,7 @@ impl StoreLog {
             statements,
             documents,
             held: Mutex::default(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         };
         let start = log.statements.consistent_through().await?;
         for target in targets {
@@ -173,6 +176,9 @@ impl StoreLog {
     /// The lease on `target`: kept while it has long to run, renewed when it runs short,
     /// taken when its holder's ran out; `None` while another process holds it.
     async fn lease(&self, target: &str) -> Result<Option<Held>, StoreError> {
+        if self.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         let now = now_micros();
         if let Some(held) = self.remembered(target) {
             if held.cursor.lease_until - now > RENEW_BELOW_MICROS {
@@ -334,6 +340,31 @@ impl StoreLog {
         })
     }
 
+    /// Gives up every lease this process holds (it is stopping), so that another process
+    /// takes its targets over at once instead of when the leases run out.
+    pub async fn release_all(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let held: Vec<Held> = match self.held.lock() {
+            Ok(mut map) => map.drain().map(|(_, h)| h).collect(),
+            Err(_) => return,
+        };
+        for held in held {
+            let target = held.cursor.target.clone();
+            let free = Cursor {
+                holder: String::new(),
+                lease_until: 0,
+                ..held.cursor
+            };
+            match self.write(free, Some(held.etag)).await {
+                Ok(_) => tracing::info!(target_url = %target, "forwarding handed over"),
+                Err(error) => {
+                    tracing::warn!(target_url = %target, %error, "the forwarding lease could not be handed over; it runs out")
+                }
+            }
+        }
+    }
+
     /// Whether this process forwards `target` now.
     pub fn holds(&self, target: &str) -> bool {
         self.remembered(target)
@@ -409,6 +440,23 @@ mod tests {
         assert_eq!(kept.cursor.position, start.cursor.position + 5);
         assert!(!a.holds(TARGET));
         assert!(matches!(a.next(TARGET, 10).await, Ok(Next::HeldElsewhere)));
+    }
+
+    #[tokio::test]
+    async fn a_process_that_stops_hands_its_targets_over_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (a, b, _) = two_logs(dir.path()).await;
+        assert!(matches!(a.next(TARGET, 10).await, Ok(Next::Batch(_))));
+        assert!(matches!(b.next(TARGET, 10).await, Ok(Next::HeldElsewhere)));
+        a.release_all().await;
+        assert!(
+            matches!(b.next(TARGET, 10).await, Ok(Next::Batch(_))),
+            "long before A's lease would run out"
+        );
+        assert!(
+            matches!(a.next(TARGET, 10).await, Ok(Next::HeldElsewhere)),
+            "and the stopping process takes none back"
+        );
     }
 
     #[tokio::test]

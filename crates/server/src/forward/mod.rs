@@ -142,6 +142,12 @@ impl Forwarder {
         pushed
     }
 
+    /// The process stops: targets it forwards are handed over to another process over the
+    /// same database at once (statements in flight are sent again by the next holder).
+    pub async fn stop(&self) {
+        self.queue.stop().await;
+    }
+
     /// Each target as `/admin/status` shows it.
     pub fn status(&self) -> Vec<serde_json::Value> {
         let now = xlrs_store::positions::now_micros();

@@ -86,6 +86,13 @@ impl Queue {
         }
     }
 
+    /// This process stops: the log hands its targets over to another process at once.
+    pub async fn stop(&self) {
+        if let Self::Log(log) = self {
+            log.release_all().await;
+        }
+    }
+
     /// Whether a statement accepted by this process is counted as waiting when it is pushed
     /// (the outbox), or when a task next reads the log.
     pub fn counts_pushes(&self) -> bool {
