@@ -226,7 +226,12 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             .zip(positions)
             .map(|((_, statement), stored)| Positioned { statement, stored })
             .collect();
-        write(&round).await?;
+        if let Err(e) = write(&round).await {
+            if D::FAILS_WHOLE {
+                self.shared.release(&reservation).await;
+            }
+            return Err(e);
+        }
         self.shared.written(&reservation, &mut last).await;
         self.shared
             .database
