@@ -555,8 +555,8 @@ pub fn post_batches_of_until(
     }
 }
 
-/// Opens stores with `open`, given the embedded store of a fresh data dir (where a database
-/// store keeps admission records), and runs the whole store contract on what it opened:
+/// Opens stores with `open`, given the embedded store of a fresh data dir, and runs the whole
+/// store contract on what it opened:
 /// statements, attachments and definitions, and documents. First, the embedded store holds an
 /// attachment and a definition as an earlier xlrs kept them there, and they must move into the
 /// opened store: present there, gone from the data dir, moved once.
@@ -615,6 +615,11 @@ async fn run_contract(stores: &Stores, log: bool) {
         .await;
     if log {
         xlrs_store::contract::statement_log(stores.statements.as_ref()).await;
+        xlrs_store::contract::admissions_with_statements(
+            stores.statements.as_ref(),
+            stores.admissions.as_ref(),
+        )
+        .await;
     }
     xlrs_store::contract::document_store(stores.documents.as_ref()).await;
 }

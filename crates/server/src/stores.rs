@@ -26,20 +26,11 @@ pub async fn open_stores(
             return xlrs_store_plugin::PluginStore::open(name, plugins.clone(), embedded)
         }
         StoreKind::Clickhouse => {
-            xlrs_store_clickhouse::open(&settings.clickhouse, embedded.admissions, settings.writers)
-                .await?
+            xlrs_store_clickhouse::open(&settings.clickhouse, settings.writers).await?
         }
-        StoreKind::Mongodb => {
-            xlrs_store_mongodb::open(&settings.mongodb, embedded.admissions, settings.writers)
-                .await?
-        }
+        StoreKind::Mongodb => xlrs_store_mongodb::open(&settings.mongodb, settings.writers).await?,
         StoreKind::Elasticsearch => {
-            xlrs_store_elasticsearch::open(
-                &settings.elasticsearch,
-                embedded.admissions,
-                settings.writers,
-            )
-            .await?
+            xlrs_store_elasticsearch::open(&settings.elasticsearch, settings.writers).await?
         }
     };
     // Attachments and definitions an earlier xlrs kept in the data dir go to the database.

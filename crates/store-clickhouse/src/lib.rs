@@ -16,8 +16,9 @@
 //!
 //! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
 //! `query` (statement queries as SQL), `documents`, `content` (attachments and definitions),
-//! `adopt` (Ralph's events).
+//! `admissions` (records of admitted statements), `adopt` (Ralph's events).
 
+mod admissions;
 mod adopt;
 mod cluster;
 mod content;
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::ledger::Writers;
 use xlrs_store::settings::{check_http_url, SettingError};
-use xlrs_store::{AdmissionLog, StoreError, Stores};
+use xlrs_store::{StoreError, Stores};
 
 /// Settings of the ClickHouse store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,13 +142,9 @@ fn on_cluster(ddl: &str, cluster: Option<&str>) -> String {
 }
 
 /// Connects, creates or migrates the tables, and indexes the events the statements table
-/// lacks; admission records go to `admissions`. An unreachable server is
+/// lacks. An unreachable server is
 /// [`StoreError::Unavailable`].
-pub async fn open(
-    settings: &ClickHouseSettings,
-    admissions: Arc<dyn AdmissionLog>,
-    writers: Writers,
-) -> Result<Stores, StoreError> {
+pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Stores, StoreError> {
     let mut client = Client::default().with_url(&settings.url);
     if let Some(user) = &settings.user {
         client = client.with_user(user);
@@ -190,7 +187,7 @@ pub async fn open(
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in the events table");
     }
-    Ok(statements.into_stores(admissions))
+    Ok(statements.into_stores())
 }
 
 impl ClickHouse {

@@ -104,6 +104,12 @@ impl ClickHouse {
             &crate::ledger::SCHEMA.replace("{t}", &positions),
         )
         .await?;
+        let admissions = self.admissions_table();
+        self.create_missing(
+            &admissions,
+            &crate::admissions::SCHEMA.replace("{t}", &admissions),
+        )
+        .await?;
         self.migrate_content().await?;
         if let Some(events) = &self.events {
             // Ralph's layout, exactly (https://github.com/openfun/ralph, docs/tutorials/lrs).

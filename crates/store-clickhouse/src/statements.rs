@@ -187,6 +187,7 @@ impl RoundWriter for ClickHouse {
             .iter()
             .map(|p| statement_row(p.statement, p.stored, p.body()))
             .collect();
+        self.write_admissions(round).await?;
         self.write_rows(rows).await
     }
 }

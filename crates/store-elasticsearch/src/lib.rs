@@ -27,6 +27,7 @@
 //! it back), `query` (statement queries), `documents`, `content` (attachments and definitions),
 //! `adopt` (Ralph's index).
 
+mod admissions;
 mod adopt;
 mod client;
 mod content;
@@ -48,7 +49,7 @@ use serde_json::{json, Value};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::ledger::Writers;
 use xlrs_store::settings::{check_http_url, SettingError};
-use xlrs_store::{AdmissionLog, StoreError, Stores};
+use xlrs_store::{StoreError, Stores};
 
 use client::EsClient;
 use write::Op;
@@ -184,11 +185,10 @@ pub struct Elasticsearch {
 }
 
 /// Connects, creates the indices when missing, and indexes the statements of Ralph's index
-/// the query index lacks; admission records go to `admissions`. An unreachable server is
+/// the query index lacks. An unreachable server is
 /// [`StoreError::Unavailable`].
 pub async fn open(
     settings: &ElasticsearchSettings,
-    admissions: Arc<dyn AdmissionLog>,
     writers: Writers,
 ) -> Result<Stores, StoreError> {
     let database = Arc::new(Elasticsearch {
@@ -214,7 +214,7 @@ pub async fn open(
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements found in Ralph's index");
     }
-    Ok(statements.into_stores(admissions))
+    Ok(statements.into_stores())
 }
 
 impl Elasticsearch {

@@ -101,6 +101,7 @@ impl Elasticsearch {
                 crate::content::definitions_mapping(),
             ),
             (self.positions_index(), crate::ledger::mapping()),
+            (self.admissions_index(), crate::admissions::mapping()),
         ] {
             if !self.es.exists(&index).await? {
                 self.create_index(&index, &mapping).await?;

@@ -300,6 +300,22 @@ impl Elasticsearch {
                 id: s.id,
                 stored: *stored,
             });
+            if let Some(note) = &s.admission {
+                let index = self.admissions_index();
+                line(
+                    &mut lines,
+                    &json!({"create": {"_index": index, "_id": s.id.to_string()}}),
+                );
+                line(
+                    &mut lines,
+                    &json!({"stored": stored, "statement": s.id.to_string(), "note": note}),
+                );
+                ops.push(Op::Create {
+                    index,
+                    id: s.id,
+                    stored: *stored,
+                });
+            }
         }
         for (target, at) in &voided_at {
             if known.get(target).is_some_and(|k| k.voided_at.is_none()) {

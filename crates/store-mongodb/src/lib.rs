@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use xlrs_store::group_commit::GroupCommitted;
 use xlrs_store::ledger::Writers;
 use xlrs_store::settings::SettingError;
-use xlrs_store::{AdmissionLog, StoreError, Stores};
+use xlrs_store::{StoreError, Stores};
 
 /// How long an operation waits for a reachable server before the API answers 500, unless the
 /// connection string sets `serverSelectionTimeoutMS`.
@@ -125,13 +125,9 @@ pub struct Mongo {
 }
 
 /// Connects, checks the server can run transactions, creates the indexes, and indexes the
-/// statements Ralph wrote; admission records go to `admissions`. An unreachable server is
+/// statements Ralph wrote. An unreachable server is
 /// [`StoreError::Unavailable`].
-pub async fn open(
-    settings: &MongoSettings,
-    admissions: Arc<dyn AdmissionLog>,
-    writers: Writers,
-) -> Result<Stores, StoreError> {
+pub async fn open(settings: &MongoSettings, writers: Writers) -> Result<Stores, StoreError> {
     let mut options = ClientOptions::parse(&settings.uri).await.map_err(|e| {
         StoreError::Internal(format!(
             "mongodb.uri is not a usable connection string: {e}"
@@ -173,7 +169,7 @@ pub async fn open(
     if adopted > 0 {
         tracing::info!(adopted, "indexed statements Ralph wrote");
     }
-    Ok(statements.into_stores(admissions))
+    Ok(statements.into_stores())
 }
 
 /// A MongoDB failure as a store error: no server reachable is [`StoreError::Unavailable`].

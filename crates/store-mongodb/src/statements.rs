@@ -11,7 +11,7 @@ use mongodb::ClientSession;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use xlrs_store::group_commit::{Positioned, RoundWriter, StatementReader};
+use xlrs_store::group_commit::{AdmissionReader, Positioned, RoundWriter, StatementReader};
 use xlrs_store::rules::Stored;
 use xlrs_store::{Page, StoreError, StoredStatement};
 use xlrs_xapi::query::StatementQuery;
@@ -120,6 +120,9 @@ pub(crate) fn index_fields(s: &PreparedStatement, stored: i64, voided: bool) -> 
     }
     if let Some(target) = s.index.voids {
         fields.insert("voids", target.to_string());
+    }
+    if let Some(note) = &s.admission {
+        fields.insert("admission", note);
     }
     fields
 }
@@ -357,6 +360,55 @@ impl StatementReader for Mongo {
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         self.query_page(q).await
     }
+}
+
+/// Admission records are the `admission` field of their statements, written in the same
+/// transaction.
+#[async_trait]
+impl AdmissionReader for Mongo {
+    async fn admitted(
+        &self,
+        after: i64,
+        through: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Uuid, String)>, StoreError> {
+        let cursor = self
+            .statements
+            .find(doc! {
+                "xlrs.admission": { "$exists": true },
+                "xlrs.stored": { "$gt": after, "$lte": through },
+            })
+            .sort(doc! { "xlrs.stored": 1 })
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .projection(doc! { "_id": 0, "xlrs.id": 1, "xlrs.stored": 1, "xlrs.admission": 1 })
+            .await
+            .map_err(failed)?;
+        collect(cursor)
+            .await?
+            .iter()
+            .map(|doc| {
+                let fields = doc
+                    .get_document("xlrs")
+                    .map_err(|e| failed_field("xlrs", e))?;
+                let id = fields
+                    .get_str("id")
+                    .map_err(|e| failed_field("xlrs.id", e))?;
+                let id = Uuid::parse_str(id).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let stored = fields
+                    .get_i64("stored")
+                    .map_err(|e| failed_field("xlrs.stored", e))?;
+                let note = fields
+                    .get_str("admission")
+                    .map_err(|e| failed_field("xlrs.admission", e))?;
+                Ok((stored, id, note.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// A stored document lacks a field xlrs wrote.
+fn failed_field(field: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("a statement document's `{field}`: {e}"))
 }
 
 #[cfg(test)]

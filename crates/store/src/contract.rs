@@ -10,8 +10,8 @@ use xlrs_xapi::statement::{prepare, PreparedStatement, VOIDED_VERB};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::{
-    Attachment, ContentStore, Document, DocumentKind, DocumentScope, DocumentStore, Page,
-    Precondition, StatementStore, StoreError,
+    AdmissionLog, AdmissionRecord, Attachment, ContentStore, Document, DocumentKind, DocumentScope,
+    DocumentStore, Page, Precondition, StatementStore, StoreError,
 };
 
 fn authority() -> Value {
@@ -103,6 +103,44 @@ pub async fn statement_log(store: &dyn StatementStore) {
         vec![voiding_id.to_string()],
         "a reader resumes after the `stored` of the last statement it read"
     );
+}
+
+/// What a database store does with admission records: each is written with its statement and
+/// listed at the statement's position, oldest first, from any process.
+pub async fn admissions_with_statements(store: &dyn StatementStore, log: &dyn AdmissionLog) {
+    let tag = Uuid::new_v4().simple().to_string();
+    let plain = prepared(statement(&tag, "http://v/plain", "http://act/plain"));
+    let mut admitted = prepared(statement(&tag, "http://v/admitted", "http://act/admitted"));
+    let record = AdmissionRecord {
+        seq: 0,
+        statement: admitted.id,
+        plugin: "openedx-compat".into(),
+        rules: vec!["version".into(), "extension-value".into()],
+        repaired: true,
+        credential: "erb".into(),
+        at: 1_796_000_000_000_000,
+    };
+    admitted.admission = Some(record.note());
+    let id = admitted.id;
+    store
+        .insert(vec![plain, admitted], vec![])
+        .await
+        .expect("insert");
+    let stored = store.get(id).await.expect("get").expect("kept").stored;
+    let listed = log.admissions(None, 1000).await.expect("admissions");
+    assert_eq!(
+        listed,
+        vec![AdmissionRecord {
+            seq: stored,
+            ..record
+        }],
+        "one record, the admitted statement's, at its position"
+    );
+    let after = log
+        .admissions(Some(stored), 1000)
+        .await
+        .expect("admissions");
+    assert!(after.is_empty(), "nothing after it: {after:?}");
 }
 
 async fn activity_definitions_merge_every_statement_that_defines_them(

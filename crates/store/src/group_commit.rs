@@ -20,8 +20,8 @@ use crate::definitions::of_round;
 use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
 use crate::{
-    AdmissionLog, Attachment, ContentStore, DocumentStore, Page, StatementStore, StoreError,
-    StoredStatement, Stores,
+    AdmissionLog, AdmissionRecord, Attachment, ContentStore, DocumentStore, Page, StatementStore,
+    StoreError, StoredStatement, Stores,
 };
 
 /// One insert call waiting for its round.
@@ -126,6 +126,20 @@ pub trait StatementReader: Send + Sync + 'static {
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError>;
 }
 
+/// How a database store lists the admission records it wrote with their statements
+/// ([`PreparedStatement::admission`]).
+#[async_trait]
+pub trait AdmissionReader: Send + Sync + 'static {
+    /// (position, statement, note) of the admitted statements at positions in
+    /// `(after, through]`, oldest first, at most `limit`; only statements that are stored.
+    async fn admitted(
+        &self,
+        after: i64,
+        through: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Uuid, String)>, StoreError>;
+}
+
 /// What a group-committed store holds, shared with the round tasks.
 struct Shared<D> {
     database: Arc<D>,
@@ -179,16 +193,17 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
     }
 
     /// The stores of a database that keeps documents too: its statements by group commit, its
-    /// documents and content, and the admission records in `admissions`.
-    pub fn into_stores(self, admissions: Arc<dyn AdmissionLog>) -> Stores
+    /// documents and content, and the admission records written with the statements.
+    pub fn into_stores(self) -> Stores
     where
-        D: DocumentStore,
+        D: DocumentStore + AdmissionReader,
     {
+        let this = Arc::new(self);
         Stores {
-            documents: self.shared.database.clone(),
-            content: self.shared.database.clone(),
-            admissions,
-            statements: Arc::new(self),
+            documents: this.shared.database.clone(),
+            content: this.shared.database.clone(),
+            admissions: this.clone(),
+            statements: this,
         }
     }
 
@@ -426,5 +441,33 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> StatementStore
             .recent_through()
             .await?
             .min(crate::positions::now_micros()))
+    }
+}
+
+/// Admission records live in the statements' rows, written in the same round: nothing to keep
+/// apart, and a listing stops, as queries do, before positions still being written.
+#[async_trait]
+impl<D: RoundWriter + StatementReader + ContentStore + Ledger + AdmissionReader> AdmissionLog
+    for GroupCommitted<D>
+{
+    async fn keep_admissions(&self, _records: Vec<AdmissionRecord>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn admissions(
+        &self,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AdmissionRecord>, StoreError> {
+        let through = self.shared.through().await?;
+        let found = self
+            .shared
+            .database
+            .admitted(after.unwrap_or(i64::MIN), through, limit)
+            .await?;
+        found
+            .into_iter()
+            .map(|(seq, statement, note)| AdmissionRecord::from_note(seq, statement, &note))
+            .collect()
     }
 }

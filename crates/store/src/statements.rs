@@ -63,6 +63,48 @@ pub struct AdmissionRecord {
     pub at: i64,
 }
 
+/// An admission record as kept with its statement: everything but the statement and its
+/// position.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Note {
+    plugin: String,
+    rules: Vec<String>,
+    repaired: bool,
+    credential: String,
+    at: i64,
+}
+
+impl AdmissionRecord {
+    /// The record as the JSON note a database store keeps with the statement
+    /// ([`PreparedStatement::admission`]).
+    pub fn note(&self) -> String {
+        let note = Note {
+            plugin: self.plugin.clone(),
+            rules: self.rules.clone(),
+            repaired: self.repaired,
+            credential: self.credential.clone(),
+            at: self.at,
+        };
+        serde_json::to_string(&note).unwrap_or_default()
+    }
+
+    /// The record of a note kept with statement `statement` at position `seq`.
+    pub fn from_note(seq: i64, statement: Uuid, note: &str) -> Result<Self, StoreError> {
+        let note: Note = serde_json::from_str(note).map_err(|e| {
+            StoreError::Internal(format!("the admission record of {statement}: {e}"))
+        })?;
+        Ok(Self {
+            seq,
+            statement,
+            plugin: note.plugin,
+            rules: note.rules,
+            repaired: note.repaired,
+            credential: note.credential,
+            at: note.at,
+        })
+    }
+}
+
 /// Statement storage.
 #[async_trait]
 pub trait StatementStore: Send + Sync {

@@ -27,6 +27,9 @@ pub struct PreparedStatement {
     pub content_hash: String,
     /// The query fields.
     pub index: StatementIndex,
+    /// What an admission plugin waived or repaired to let it in, as the JSON record a database
+    /// store writes in the same round as the statement (`None`: admitted as valid).
+    pub admission: Option<String>,
 }
 
 impl PreparedStatement {
@@ -132,6 +135,7 @@ pub fn prepare(
         needs_timestamp,
         content_hash: hash,
         index,
+        admission: None,
     })
 }
 

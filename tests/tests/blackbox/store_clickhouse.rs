@@ -37,17 +37,13 @@ fn clickhouse_passes_the_statement_and_document_store_contract() {
         database: database(),
         ..ClickHouseSettings::default()
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_clickhouse::open(&settings, embedded.admissions, Writers::Many).await
-    });
+    check_store_contract(async |_| xlrs_store_clickhouse::open(&settings, Writers::Many).await);
     // One writing process, positions reserved in memory: the same contract.
     let settings = ClickHouseSettings {
         database: database(),
         ..settings
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_clickhouse::open(&settings, embedded.admissions, Writers::One).await
-    });
+    check_store_contract(async |_| xlrs_store_clickhouse::open(&settings, Writers::One).await);
 }
 
 #[test]

@@ -39,9 +39,7 @@ fn elasticsearch_passes_the_statement_and_document_store_contract() {
         url: elasticsearch.url(),
         ..ElasticsearchSettings::default()
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_elasticsearch::open(&settings, embedded.admissions, Writers::Many).await
-    });
+    check_store_contract(async |_| xlrs_store_elasticsearch::open(&settings, Writers::Many).await);
     // One writing process, positions reserved in memory: the same contract, on new indices.
     let settings = ElasticsearchSettings {
         index: "statements_one".into(),
@@ -49,9 +47,7 @@ fn elasticsearch_passes_the_statement_and_document_store_contract() {
         documents_index: "xlrs_documents_one".into(),
         ..settings
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_elasticsearch::open(&settings, embedded.admissions, Writers::One).await
-    });
+    check_store_contract(async |_| xlrs_store_elasticsearch::open(&settings, Writers::One).await);
 }
 
 #[test]

@@ -38,17 +38,13 @@ fn mongodb_passes_the_statement_and_document_store_contract() {
         database: database(),
         ..MongoSettings::default()
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_mongodb::open(&settings, embedded.admissions, Writers::Many).await
-    });
+    check_store_contract(async |_| xlrs_store_mongodb::open(&settings, Writers::Many).await);
     // One writing process, positions reserved in memory: the same contract.
     let settings = MongoSettings {
         database: database(),
         ..settings
     };
-    check_store_contract(async |embedded| {
-        xlrs_store_mongodb::open(&settings, embedded.admissions, Writers::One).await
-    });
+    check_store_contract(async |_| xlrs_store_mongodb::open(&settings, Writers::One).await);
 }
 
 #[test]

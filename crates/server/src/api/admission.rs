@@ -122,52 +122,70 @@ pub(super) async fn validate(
     Ok(admitted)
 }
 
-/// Makes the admissions of a stored batch visible: counted, logged, recorded with the ids the
-/// statements were stored under. A failure to record is logged, never the client's: the
-/// statements are stored.
-pub(super) async fn record(
-    state: &AppState,
+/// The admission records of a batch about to be stored under `ids`, by index in the batch
+/// (a database store writes each with its statement, see `PreparedStatement::admission`).
+pub(super) fn records_of(
     auth: &Authenticated,
     admitted: &[Admitted],
     ids: &[Uuid],
+) -> Vec<(usize, AdmissionRecord)> {
+    let at = now_micros();
+    admitted
+        .iter()
+        .filter_map(|a| {
+            let &id = ids.get(a.index)?;
+            Some((
+                a.index,
+                AdmissionRecord {
+                    seq: 0,
+                    statement: id,
+                    plugin: a.plugin.clone(),
+                    rules: a.rules.iter().map(|r| r.to_string()).collect(),
+                    repaired: a.repaired,
+                    credential: auth.0.username.clone(),
+                    at,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Makes the admissions of a stored batch visible: counted, logged, and kept where the store
+/// keeps records apart from the statements. A failure to keep them is logged, never the
+/// client's: the statements are stored.
+pub(super) async fn record(
+    state: &AppState,
+    admitted: &[Admitted],
+    records: Vec<(usize, AdmissionRecord)>,
 ) {
-    if admitted.is_empty() {
+    if records.is_empty() {
         return;
     }
-    let at = now_micros();
-    let mut records = Vec::with_capacity(admitted.len());
-    for a in admitted {
-        let Some(&id) = ids.get(a.index) else {
-            continue;
-        };
+    for a in admitted
+        .iter()
+        .filter(|a| records.iter().any(|(i, _)| *i == a.index))
+    {
         state
             .metrics
             .count_admission(&a.plugin, &a.rules, a.repaired);
-        let rules: Vec<&str> = a.rules.iter().map(|r| r.as_str()).collect();
+    }
+    for (_, r) in &records {
         state.admission_log.line(|| {
             tracing::warn!(
-                statement = %id,
-                plugin = %a.plugin,
-                rules = %rules.join(","),
-                credential = %auth.0.username,
+                statement = %r.statement,
+                plugin = %r.plugin,
+                rules = %r.rules.join(","),
+                credential = %r.credential,
                 "{}",
-                if a.repaired {
+                if r.repaired {
                     "stored the admission plugin's repair of an invalid statement"
                 } else {
                     "stored an invalid statement as sent, its rules waived by an admission plugin"
                 }
             )
         });
-        records.push(AdmissionRecord {
-            seq: 0,
-            statement: id,
-            plugin: a.plugin.clone(),
-            rules: rules.iter().map(|r| r.to_string()).collect(),
-            repaired: a.repaired,
-            credential: auth.0.username.clone(),
-            at,
-        });
     }
+    let records = records.into_iter().map(|(_, r)| r).collect();
     if let Err(e) = state.admissions.keep_admissions(records).await {
         tracing::error!(error = %e, "admitted statements are stored but not recorded in /admissions");
     }

@@ -330,10 +330,14 @@ async fn store_batch(
         assign_ids(&mut statements)?;
         check_signatures(&statements, &attachments)?;
         let statements = run_plugins(state, statements, version, &admitted).await?;
-        let prepared = prepare_batch(statements, auth, version)?;
+        let mut prepared = prepare_batch(statements, auth, version)?;
         let ids: Vec<Uuid> = prepared.iter().map(|p| p.id).collect();
+        let records = admission::records_of(auth, &admitted, &ids);
+        for (index, record) in &records {
+            prepared[*index].admission = Some(record.note());
+        }
         state.statements.insert(prepared, attachments).await?;
-        admission::record(state, auth, &admitted, &ids).await;
+        admission::record(state, &admitted, records).await;
         if let Some(forwarder) = &state.forwarder {
             // Stored but not queued: the client's re-send (identical, so accepted again) queues it.
             forwarder.enqueue(&ids).await.map_err(|e| {
