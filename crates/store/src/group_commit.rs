@@ -257,59 +257,94 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
 }
 
 impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
-    /// Commits queued jobs in one round, answering each.
-    async fn commit(&self, jobs: Vec<Job>, last: &mut i64) {
+    /// Commits queued jobs in one round, answering each. Positions for every statement of the
+    /// round are reserved while what is stored of its ids is read (a statement refused or
+    /// already stored leaves its position unused); `last` is held until the round is written,
+    /// so the next round reserves and writes while this one releases its positions and keeps
+    /// its definitions.
+    async fn commit(&self, jobs: Vec<Job>, mut last: tokio::sync::MutexGuard<'_, i64>) {
         let ids = jobs
             .iter()
             .flat_map(|j| &j.batch)
             .flat_map(D::ids)
             .collect();
-        let (stored, known) = match self.database.known(ids).await {
-            Ok(found) => found,
+        let count = jobs.iter().map(|j| j.batch.len()).sum::<usize>().max(1);
+        let (known, reserved) = tokio::join!(
+            self.database.known(ids),
+            self.reserve(*last, |floor| ledger::consecutive(floor, count)),
+        );
+        let (reservation, positions) = match reserved {
+            Ok(reserved) => reserved,
             Err(e) => return answer(jobs, &Err(e)),
         };
+        let (stored, known) = match known {
+            Ok(found) => found,
+            Err(e) => {
+                self.release(&reservation).await;
+                return answer(jobs, &Err(e));
+            }
+        };
         let mut accepted = accept(jobs, stored);
-        let outcome = self.write(&mut accepted, &known, last).await;
+        let written = self
+            .write(&mut accepted, &known, &reservation, &positions)
+            .await;
+        let outcome = match written {
+            Ok(round) => {
+                *last = reservation.last;
+                self.saw(reservation.last);
+                drop(last);
+                let (_, kept) = tokio::join!(
+                    self.release(&reservation),
+                    self.database.keep_definitions(round),
+                );
+                kept
+            }
+            Err((e, keep_open)) => {
+                if !keep_open {
+                    self.release(&reservation).await;
+                }
+                Err(e)
+            }
+        };
         answer(accepted.into_iter().map(|(job, _)| job), &outcome);
     }
 
-    /// Writes the accepted jobs of a round: attachments first, then the statements at their
-    /// positions, then their activity definitions.
+    /// Writes the accepted jobs of a round at the reserved positions: attachments first, then
+    /// the statements. Their activity definitions, to keep once written; or the error, and
+    /// whether the reservation stays open (a failed write that may have left part of the round:
+    /// reads on every process stay before its positions until the lease ends).
     async fn write(
         &self,
         accepted: &mut [(Job, Vec<usize>)],
         known: &D::Known,
-        last: &mut i64,
-    ) -> Result<(), StoreError> {
+        reservation: &Reservation,
+        positions: &[i64],
+    ) -> Result<Vec<crate::Definition>, (StoreError, bool)> {
         let attachments: Vec<Attachment> = accepted
             .iter_mut()
             .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
             .collect();
         if !attachments.is_empty() {
-            self.database.keep_attachments(attachments).await?;
+            self.database
+                .keep_attachments(attachments)
+                .await
+                .map_err(|e| (e, false))?;
         }
         let statements = accepted_statements(accepted);
         if statements.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let (reservation, positions) = self
-            .reserve(*last, |floor| ledger::consecutive(floor, statements.len()))
-            .await?;
         let round: Vec<Positioned> = statements
             .iter()
             .zip(positions)
-            .map(|(statement, stored)| Positioned { statement, stored })
+            .map(|(statement, &stored)| Positioned { statement, stored })
             .collect();
-        // A failed write that may have left part of the round keeps its reservation open:
-        // reads on every process stay before its positions until the lease ends.
-        if let Err(e) = self.database.write(&round, known).await {
-            if D::FAILS_WHOLE {
-                self.release(&reservation).await;
-            }
-            return Err(e);
-        }
-        self.written(&reservation, last).await;
-        self.database.keep_definitions(of_round(&round)).await
+        debug_assert!(round.len() <= (reservation.last - reservation.first + 1) as usize);
+        self.database
+            .write(&round, known)
+            .await
+            .map_err(|e| (e, !D::FAILS_WHOLE))?;
+        Ok(of_round(&round))
     }
 
     /// Reserves the positions `place` gives (see [`ledger::reserve`]) after this process's
@@ -403,13 +438,13 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> StatementStore
             });
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            let mut last = shared.last.lock().await;
+            let last = shared.last.lock().await;
             let jobs = match shared.queue.lock() {
                 Ok(mut queue) => std::mem::take(&mut *queue),
                 Err(_) => return,
             };
             if !jobs.is_empty() {
-                shared.commit(jobs, &mut last).await;
+                shared.commit(jobs, last).await;
             }
         });
         outcome
