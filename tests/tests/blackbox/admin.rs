@@ -319,4 +319,35 @@ fn xlrs_auth_manages_the_credentials_where_the_admin_api_keeps_them() {
         "the server refuses the credential the CLI removed",
         || post_as(&server, "from-cli", "cli secret 123") == 401,
     );
+    let out = server.cli_on_store(&[
+        "auth",
+        "--in-file",
+        "add",
+        "--username",
+        "local-only",
+        "--password",
+        "local secret 123",
+        "--scope",
+        "all",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = admin(&server, Method::GET, "/credentials")
+        .send()
+        .expect("GET");
+    let listed: Value = r.json().expect("JSON");
+    let local = listed["credentials"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|c| c["key"] == "local-only")
+        .cloned()
+        .expect("listed");
+    assert_eq!(
+        local["source"], "file",
+        "--in-file: this process's own file"
+    );
 }

@@ -180,16 +180,12 @@ impl Credentials {
             xlrs_xapi::validate::validate_agent(agent, "agent", XapiVersion::V2_0_0)
                 .map_err(|e| CredentialError::Invalid(format!("--agent is not an Agent: {e}")))?;
         }
-        let credential = Credential {
+        self.put(Credential {
             username: username.to_string(),
             hash: hash_password(password)?,
             scopes,
             agent,
-        };
-        match self.credentials.iter_mut().find(|c| c.username == username) {
-            Some(existing) => *existing = credential,
-            None => self.credentials.push(credential),
-        }
+        });
         Ok(())
     }
 

@@ -137,14 +137,7 @@ impl Credentials {
             });
         }
         for credential in imported {
-            match self
-                .credentials
-                .iter_mut()
-                .find(|c| c.username == credential.username)
-            {
-                Some(existing) => *existing = credential,
-                None => self.credentials.push(credential),
-            }
+            self.put(credential);
         }
         Ok(notes)
     }

@@ -57,7 +57,7 @@ pub enum Command {
     Auth {
         /// Act on this process's credentials file even over a database store.
         #[arg(long, global = true)]
-        file: bool,
+        in_file: bool,
         /// What to do with credentials.
         #[command(subcommand)]
         action: args::AuthAction,
@@ -119,7 +119,7 @@ pub fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Auth { file, action } => match commands::auth(&settings, action, file) {
+        Command::Auth { in_file, action } => match commands::auth(&settings, action, in_file) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xlrs: {e:#}");
