@@ -110,6 +110,17 @@ struct Claimant {
     at: i64,
 }
 
+/// What a claim came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claimed {
+    /// This writer's claim is the first.
+    Won,
+    /// This writer took over a claim whose writer never wrote (to check: still unwritten).
+    TookOver,
+    /// Another writer has the write.
+    Lost,
+}
+
 /// How old (µs) a claim whose writer has not written is taken to be abandoned.
 const ABANDONED_AFTER_MICROS: i64 = 30_000_000;
 
@@ -178,10 +189,10 @@ impl ClickHouse {
     /// got it (see the module's documentation). A claim whose writer never wrote (its process
     /// died between claim and write) is taken over once it is [`ABANDONED_AFTER_MICROS`] old,
     /// by one writer: the takeover's token names the claim it follows.
-    async fn claim(&self, document: &str, follows: i64) -> Result<bool, StoreError> {
+    async fn claim(&self, document: &str, follows: i64) -> Result<Claimed, StoreError> {
         let writer = Uuid::new_v4();
         let mut token = format!("{document}:{follows}");
-        for _ in 0..3 {
+        for attempt in 0..3 {
             self.insert_claim(document, follows, writer, &token).await?;
             let claims: Vec<Claimant> = self
                 .client
@@ -196,13 +207,16 @@ impl ClickHouse {
                 .await
                 .map_err(failed)?;
             let Some(winner) = winner_of(&claims) else {
-                return Ok(false);
+                return Ok(Claimed::Lost);
             };
             if winner.writer == writer {
-                return Ok(true);
+                return Ok(match attempt {
+                    0 => Claimed::Won,
+                    _ => Claimed::TookOver,
+                });
             }
             if now_micros() - winner.at <= ABANDONED_AFTER_MICROS {
-                return Ok(false);
+                return Ok(Claimed::Lost);
             }
             tracing::warn!(
                 document,
@@ -211,7 +225,7 @@ impl ClickHouse {
             );
             token = format!("{document}:{follows}:{}", winner.writer);
         }
-        Ok(false)
+        Ok(Claimed::Lost)
     }
 
     /// Inserts a claim under the deduplication token `token`.
@@ -259,7 +273,16 @@ impl ClickHouse {
                 return Ok(false);
             }
             let follows = latest.as_ref().map_or(0, |l| l.version);
-            if self.claim(&key, follows).await? {
+            let mut won = self.claim(&key, follows).await?;
+            if won == Claimed::TookOver {
+                // The abandoned claim's writer may have written after all: only while the
+                // document is still at `follows` is the write this one's.
+                let now = self.latest(scope, id).await?;
+                if now.map_or(0, |l| l.version) != follows {
+                    won = Claimed::Lost;
+                }
+            }
+            if won != Claimed::Lost {
                 let mut version = follows;
                 self.write_documents(&mut version, scope, &[(&scope.registration, id, document)])
                     .await?;

@@ -55,41 +55,51 @@ impl Elasticsearch {
 
 #[async_trait]
 impl AdmissionReader for Elasticsearch {
+    /// Pages of the admissions index in position order until `limit` records whose statement is
+    /// stored at that position are found (a record a failed round left behind is skipped).
     async fn admitted(
         &self,
         after: i64,
         through: i64,
         limit: usize,
     ) -> Result<Vec<(i64, Uuid, String)>, StoreError> {
-        let body = json!({
-            "size": limit,
-            "query": {"range": {"stored": {"gt": after, "lte": through}}},
-            "sort": [{"stored": "asc"}],
-        });
-        let hits = self.es.hits(&self.admissions_index(), &body).await?;
-        let found: Vec<(i64, String, String)> = hits
-            .iter()
-            .filter_map(|h| {
-                let source = h.get("_source")?;
-                Some((
-                    source.get("stored")?.as_i64()?,
-                    source.get("statement")?.as_str()?.to_string(),
-                    source.get("note")?.as_str()?.to_string(),
-                ))
-            })
-            .collect();
-        if found.is_empty() {
-            return Ok(Vec::new());
+        let mut out = Vec::new();
+        let mut from = after;
+        while out.len() < limit {
+            let body = json!({
+                "size": limit,
+                "query": {"range": {"stored": {"gt": from, "lte": through}}},
+                "sort": [{"stored": "asc"}],
+            });
+            let hits = self.es.hits(&self.admissions_index(), &body).await?;
+            let found: Vec<(i64, String, String)> = hits
+                .iter()
+                .filter_map(|h| {
+                    let source = h.get("_source")?;
+                    Some((
+                        source.get("stored")?.as_i64()?,
+                        source.get("statement")?.as_str()?.to_string(),
+                        source.get("note")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect();
+            let Some(&(last, ..)) = found.last() else {
+                break;
+            };
+            let ids: Vec<String> = found.iter().map(|(_, id, _)| id.clone()).collect();
+            let stored = self.stored_of(&ids).await?;
+            for (at, id, note) in found {
+                if out.len() < limit && stored.iter().any(|(s, p)| *s == id && *p == at) {
+                    let id =
+                        Uuid::parse_str(&id).map_err(|e| StoreError::Internal(e.to_string()))?;
+                    out.push((at, id, note));
+                }
+            }
+            if hits.len() < limit {
+                break;
+            }
+            from = last;
         }
-        let ids: Vec<String> = found.iter().map(|(_, id, _)| id.clone()).collect();
-        let stored = self.stored_of(&ids).await?;
-        found
-            .into_iter()
-            .filter(|(at, id, _)| stored.iter().any(|(s, p)| s == id && p == at))
-            .map(|(at, id, note)| {
-                let id = Uuid::parse_str(&id).map_err(|e| StoreError::Internal(e.to_string()))?;
-                Ok((at, id, note))
-            })
-            .collect()
+        Ok(out)
     }
 }

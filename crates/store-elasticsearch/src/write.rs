@@ -302,9 +302,10 @@ impl Elasticsearch {
             });
             if let Some(note) = &s.admission {
                 let index = self.admissions_index();
+                // `index`: a record a failed round left behind is replaced, not a conflict.
                 line(
                     &mut lines,
-                    &json!({"create": {"_index": index, "_id": s.id.to_string()}}),
+                    &json!({"index": {"_index": index, "_id": s.id.to_string()}}),
                 );
                 line(
                     &mut lines,

@@ -160,6 +160,8 @@ struct Shared<D> {
     /// The last bound reads found, and when: still true later (what was visible stays so),
     /// so `X-Experience-API-Consistent-Through` reuses it for a while.
     recent_through: std::sync::Mutex<(std::time::Instant, i64)>,
+    /// Resolves when the latest round has answered its callers; the next waits for it.
+    answered: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
 
 /// How long a bound found by a read serves `X-Experience-API-Consistent-Through`.
@@ -188,6 +190,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                 last: tokio::sync::Mutex::new(last),
                 floor: last,
                 recent_through: std::sync::Mutex::new((std::time::Instant::now(), last)),
+                answered: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -269,6 +272,18 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             .flat_map(D::ids)
             .collect();
         let count = jobs.iter().map(|j| j.batch.len()).sum::<usize>().max(1);
+        // Attachment contents first (content-addressed: a refused job's leave unreferenced
+        // bytes), so the reservation's lease does not run while they upload.
+        let mut jobs = jobs;
+        let attachments: Vec<Attachment> = jobs
+            .iter_mut()
+            .flat_map(|job| std::mem::take(&mut job.attachments))
+            .collect();
+        if !attachments.is_empty() {
+            if let Err(e) = self.database.keep_attachments(attachments).await {
+                return answer(jobs, &Err(e));
+            }
+        }
         let (known, reserved) = tokio::join!(
             self.database.known(ids),
             self.reserve(*last, |floor| ledger::consecutive(floor, count)),
@@ -288,6 +303,13 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         let written = self
             .write(&mut accepted, &known, &reservation, &positions)
             .await;
+        // Rounds are answered in order: a client answered sees its statements in queries,
+        // which stop before any earlier round of this process still open.
+        let (done, this_round) = tokio::sync::oneshot::channel::<()>();
+        let earlier = match self.answered.lock() {
+            Ok(mut previous) => previous.replace(this_round),
+            Err(_) => None,
+        };
         let outcome = match written {
             Ok(round) => {
                 *last = reservation.last;
@@ -300,17 +322,21 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                 kept
             }
             Err((e, keep_open)) => {
+                drop(last);
                 if !keep_open {
                     self.release(&reservation).await;
                 }
                 Err(e)
             }
         };
+        if let Some(earlier) = earlier {
+            let _ = earlier.await;
+        }
         answer(accepted.into_iter().map(|(job, _)| job), &outcome);
+        let _ = done.send(());
     }
 
-    /// Writes the accepted jobs of a round at the reserved positions: attachments first, then
-    /// the statements. Their activity definitions, to keep once written; or the error, and
+    /// Writes the accepted jobs of a round at the reserved positions. Their activity definitions, to keep once written; or the error, and
     /// whether the reservation stays open (a failed write that may have left part of the round:
     /// reads on every process stay before its positions until the lease ends).
     async fn write(
@@ -320,16 +346,6 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         reservation: &Reservation,
         positions: &[i64],
     ) -> Result<Vec<crate::Definition>, (StoreError, bool)> {
-        let attachments: Vec<Attachment> = accepted
-            .iter_mut()
-            .flat_map(|(job, _)| std::mem::take(&mut job.attachments))
-            .collect();
-        if !attachments.is_empty() {
-            self.database
-                .keep_attachments(attachments)
-                .await
-                .map_err(|e| (e, false))?;
-        }
         let statements = accepted_statements(accepted);
         if statements.is_empty() {
             return Ok(Vec::new());

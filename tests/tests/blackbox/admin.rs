@@ -155,6 +155,14 @@ fn only_the_admin_scope_reaches_the_admin_api() {
         403,
         "`all` is the whole xAPI, not the admin API"
     );
+    let refusal: Value = r.json().expect("JSON");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(needs one of: admin)"),
+        "{refusal}"
+    );
     let r = server
         .raw(Method::GET, "/admin/credentials")
         .send()
@@ -237,7 +245,35 @@ fn no_page_of_another_origin_reaches_the_admin_api() {
         .header("Origin", "https://evil.example")
         .send()
         .expect("GET");
+    assert_eq!(r.status(), 403);
     assert!(r.headers().get("access-control-allow-origin").is_none());
+    // A "simple" cross-origin POST needs no preflight: it is refused before it acts.
+    let forged = admin(&server, Method::POST, "/credentials")
+        .header("Origin", "https://evil.example")
+        .header("Content-Type", "text/plain")
+        .body(r#"{"key": "planted", "secret": "chosen by them", "scopes": ["admin"]}"#)
+        .send()
+        .expect("POST");
+    assert_eq!(forged.status(), 403);
+    let fetched = admin(&server, Method::POST, "/credentials/admin/rotate")
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .expect("POST");
+    assert_eq!(fetched.status(), 403);
+    assert!(!keys(&server).contains(&"planted".to_string()));
+    assert_eq!(
+        post_as(&server, "admin", ADMIN_PASSWORD),
+        200,
+        "the admin secret is unchanged"
+    );
+    // The console, served from the LRS's own origin, is let through.
+    let own = admin(&server, Method::GET, "/credentials")
+        .header("Host", "lrs.example.org")
+        .header("Origin", "https://lrs.example.org")
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .expect("GET");
+    assert_eq!(own.status(), 200);
     let xapi = server
         .raw(Method::OPTIONS, "/xAPI/statements")
         .header("Origin", "https://course.example")

@@ -4,7 +4,7 @@
 //! key; never a secret). Browsers cannot reach it across origins (see [`no_cors`]).
 
 use axum::extract::{Path, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -26,17 +26,20 @@ pub fn router() -> Router<AppState> {
         .route("/admin/status", get(status))
 }
 
-/// Keeps `/admin` out of cross-origin requests: a preflight is refused (403, no CORS headers)
-/// and a response carries no `Access-Control-*` header, so no page of another origin can call
-/// it with a user's credentials.
+/// Keeps `/admin` out of cross-origin requests: any request a browser marks as coming from
+/// another origin (`Origin` naming another host, or `Sec-Fetch-Site` other than `same-origin`
+/// or `none`) is refused with 403 before it runs, whatever its method, so a page elsewhere can
+/// neither read the API nor act through it with an operator's browser credentials (a "simple"
+/// cross-origin POST needs no preflight); and no response carries `Access-Control-*` headers.
 pub async fn no_cors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if !request.uri().path().starts_with("/admin") {
         return next.run(request).await;
     }
-    let cross_origin = request.headers().contains_key(header::ORIGIN);
-    if cross_origin && request.method() == Method::OPTIONS {
-        return ApiError::Forbidden("the admin API answers no cross-origin request".into())
-            .into_response();
+    if let Some(why) = cross_origin(request.headers()) {
+        return ApiError::Forbidden(format!(
+            "the admin API answers no cross-origin request ({why})"
+        ))
+        .into_response();
     }
     let mut response = next.run(request).await;
     let cors: Vec<_> = response
@@ -51,6 +54,27 @@ pub async fn no_cors(request: axum::extract::Request, next: axum::middleware::Ne
     response
 }
 
+/// Why a request comes from another origin, by what the browser said; `None` for a same-origin
+/// request or a client that is not a browser (no `Origin`, no `Sec-Fetch-Site`).
+fn cross_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return Some(format!("Sec-Fetch-Site: {site}"));
+        }
+    }
+    let origin = text("origin")?;
+    let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    let own = [text("x-forwarded-host"), text("host")];
+    match own
+        .iter()
+        .flatten()
+        .any(|host| host.eq_ignore_ascii_case(origin_host))
+    {
+        true => None,
+        false => Some(format!("Origin: {origin}")),
+    }
+}
 /// A new credential, as the admin API takes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -14,17 +14,22 @@ use crate::auth::{Principal, Scope};
 pub struct Authenticated(pub Arc<Principal>);
 
 impl Authenticated {
-    /// Fails with 403 unless the caller holds one of `scopes` (or `all`, or `all/read` for reads).
+    /// Fails with 403 unless the caller holds one of `scopes` (or `all`, or `all/read` for
+    /// reads, except for `admin`, which only itself grants).
     pub fn require(&self, scopes: &[Scope], write: bool) -> Result<(), ApiError> {
         if self.0.allows(scopes, write) {
             Ok(())
         } else {
             let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+            let including = match (scopes.contains(&Scope::Admin), write) {
+                (true, _) => "",
+                (false, true) => ", all",
+                (false, false) => ", all/read, all",
+            };
             Err(ApiError::Forbidden(format!(
-                "credential `{}` lacks the scope for this request (needs one of: {}{})",
+                "credential `{}` lacks the scope for this request (needs one of: {}{including})",
                 self.0.username,
                 names.join(", "),
-                if write { ", all" } else { ", all/read, all" }
             )))
         }
     }

@@ -243,6 +243,8 @@ struct Loaded {
     /// The credentials kept in the database store, shared by every process over it.
     database: HashMap<String, Credential>,
     verified: HashMap<[u8; 32], Arc<Principal>>,
+    /// Counts changes: a verification that began before a change is not cached after it.
+    generation: u64,
 }
 
 /// Where a credential is kept.
@@ -284,6 +286,7 @@ impl CredentialsFile {
                 by_name: HashMap::new(),
                 database: HashMap::new(),
                 verified: HashMap::new(),
+                generation: 0,
             }),
         };
         file.reload()?;
@@ -307,6 +310,7 @@ impl CredentialsFile {
             .map(|c| (c.username.clone(), c))
             .collect();
         state.verified.clear();
+        state.generation += 1;
         Ok(())
     }
 
@@ -324,6 +328,7 @@ impl CredentialsFile {
             .map(|c| (c.username.clone(), c))
             .collect();
         state.verified.clear();
+        state.generation += 1;
     }
 
     /// Every credential this process accepts, with where it is kept, by username.
@@ -373,16 +378,17 @@ impl CredentialsFile {
     pub fn authenticate(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
         self.reload_if_changed();
         let key = pair_key(username, password);
-        let credential = {
+        let (credential, generation) = {
             let state = self.state.read().unwrap_or_else(|p| p.into_inner());
             if let Some(p) = state.verified.get(&key) {
                 return Some(p.clone());
             }
-            state
+            let credential = state
                 .by_name
                 .get(username)
                 .or_else(|| state.database.get(username))?
-                .clone()
+                .clone();
+            (credential, state.generation)
         };
         if !verify_password(password, &credential.hash) {
             return None;
@@ -393,6 +399,11 @@ impl CredentialsFile {
             authority: authority_for(&credential, &self.home_page),
         });
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if state.generation != generation {
+            // Changed while argon2 ran (removed, rotated, narrowed): this answer is stale.
+            drop(state);
+            return self.authenticate(username, password);
+        }
         if state.verified.len() > 10_000 {
             state.verified.clear();
         }

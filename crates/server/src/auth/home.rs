@@ -76,6 +76,14 @@ impl CredentialHome {
         }
     }
 
+    /// The managed credentials as they are now.
+    pub async fn read(&self) -> Result<Credentials, HomeError> {
+        match self {
+            Self::File { path, .. } => Ok(Credentials::read(path)?),
+            Self::Database(documents) => Ok(read(documents.as_ref()).await?.0),
+        }
+    }
+
     /// Applies `change` to the managed credentials and keeps the result; `view` (this
     /// process's, when it serves) sees it at once. Over the database, a change another process made first is read
     /// and `change` applied again.

@@ -99,6 +99,16 @@ impl Queue {
         matches!(self, Self::File(_))
     }
 
+    /// The longest wait between attempts while a target fails: over the log, shorter than
+    /// the lease (the next attempt renews it), so a failing target keeps its holder instead
+    /// of passing from process to process.
+    pub fn longest_wait(&self) -> std::time::Duration {
+        match self {
+            Self::File(_) => std::time::Duration::from_secs(30),
+            Self::Log(_) => std::time::Duration::from_secs(8),
+        }
+    }
+
     /// How long an idle task waits before it looks again without being woken: statements
     /// other processes store reach the log without waking this one.
     pub fn idle_check(&self) -> std::time::Duration {

@@ -16,10 +16,8 @@ use crate::settings::ForwardingTarget;
 use xlrs_store::ContentStore;
 use xlrs_xapi::version::{XapiVersion, VERSION_HEADER};
 
-/// The first wait after a failure; it doubles up to [`LONGEST_WAIT`].
+/// The first wait after a failure; it doubles up to the queue's longest wait.
 const FIRST_WAIT: Duration = Duration::from_millis(500);
-/// The longest wait between attempts while a target fails.
-const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// How often a process looks whether the holder of a target's lease let it run out.
 const HELD_ELSEWHERE_CHECK: Duration = Duration::from_secs(5);
 
@@ -75,7 +73,7 @@ pub async fn run(
             Err(error) => {
                 tracing::error!(target_url = %target.url, %error, "reading what waits for forwarding");
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(LONGEST_WAIT);
+                wait = (wait * 2).min(queue.longest_wait());
                 continue;
             }
         };
@@ -100,7 +98,7 @@ pub async fn run(
                     "forwarding failed; the statements wait"
                 );
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(LONGEST_WAIT);
+                wait = (wait * 2).min(queue.longest_wait());
             }
         }
     }

@@ -23,12 +23,14 @@ pub fn auth(settings: &Settings, action: AuthAction, file: bool) -> anyhow::Resu
         return runtime.block_on(auth_in_database(settings, action));
     }
     let path = settings.auth_file();
+    let place = path.display().to_string();
     let mut credentials = Credentials::read(&path)?;
-    let done = apply(&mut credentials, &action)?;
+    let done = apply(&mut credentials, &action)
+        .map_err(|e| anyhow::anyhow!(format!("{e:#}").replace("{where}", &place)))?;
     if !matches!(action, AuthAction::List) {
         credentials.write(&path)?;
     }
-    println!("{}", done.replace("{where}", &path.display().to_string()));
+    println!("{}", done.replace("{where}", &place));
     Ok(())
 }
 
@@ -131,6 +133,11 @@ async fn auth_in_database(settings: &Settings, action: AuthAction) -> anyhow::Re
     .with_context(|| format!("opening the {} store", settings.store))?;
     let home = CredentialHome::Database(stores.documents);
     let place = format!("the {} database", settings.store);
+    if matches!(action, AuthAction::List) {
+        let mut credentials = home.read().await?;
+        println!("{}", apply(&mut credentials, &action)?);
+        return Ok(());
+    }
     let done = home
         .change(None, |credentials| {
             apply(credentials, &action)
