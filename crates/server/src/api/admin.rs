@@ -17,13 +17,21 @@ use crate::auth::home::HomeError;
 use crate::auth::{hash_password, Credential, CredentialError, Scope, Source};
 use xlrs_xapi::version::XapiVersion;
 
+/// The paths of the admin API, as docs/admin-openapi.yaml describes them.
+const PATHS: [&str; 4] = [
+    "/admin/credentials",
+    "/admin/credentials/{key}",
+    "/admin/credentials/{key}/rotate",
+    "/admin/status",
+];
+
 /// The `/admin` routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/credentials", get(list).post(create))
-        .route("/admin/credentials/{key}", put(update).delete(remove))
-        .route("/admin/credentials/{key}/rotate", post(rotate))
-        .route("/admin/status", get(status))
+        .route(PATHS[0], get(list).post(create))
+        .route(PATHS[1], put(update).delete(remove))
+        .route(PATHS[2], post(rotate))
+        .route(PATHS[3], get(status))
 }
 
 /// Keeps `/admin` out of cross-origin requests: any request a browser marks as coming from
@@ -389,4 +397,46 @@ async fn status(
         },
         "retention": null,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_every_admin_path_and_no_other() {
+        let document = include_str!("../../../../docs/admin-openapi.yaml");
+        let described: Vec<&str> = document
+            .lines()
+            .filter_map(|l| l.strip_prefix("  ")?.strip_suffix(':'))
+            .filter(|p| p.starts_with("/admin"))
+            .collect();
+        assert_eq!(described, PATHS);
+    }
+
+    #[test]
+    fn a_request_is_cross_origin_by_what_the_browser_says() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = axum::http::HeaderMap::new();
+            for (k, v) in pairs {
+                map.insert(*k, axum::http::HeaderValue::from_static(v));
+            }
+            map
+        };
+        assert_eq!(cross_origin(&headers(&[])), None, "curl, a script");
+        assert_eq!(
+            cross_origin(&headers(&[
+                ("host", "lrs.example.org"),
+                ("origin", "https://lrs.example.org")
+            ])),
+            None
+        );
+        assert!(cross_origin(&headers(&[
+            ("host", "lrs.example.org"),
+            ("origin", "https://evil.example")
+        ]))
+        .is_some());
+        assert!(cross_origin(&headers(&[("sec-fetch-site", "same-site")])).is_some());
+        assert_eq!(cross_origin(&headers(&[("sec-fetch-site", "none")])), None);
+    }
 }
