@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod forward;
 pub mod listen;
+pub mod records;
 mod serve;
 pub mod settings;
 mod stores;

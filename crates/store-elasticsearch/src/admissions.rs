@@ -3,7 +3,6 @@
 //! order only where the statement is stored at that position.
 
 use async_trait::async_trait;
-use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use xlrs_store::group_commit::AdmissionReader;
@@ -28,29 +27,6 @@ impl Elasticsearch {
     pub(crate) fn admissions_index(&self) -> String {
         format!("{}_admissions", self.query_index)
     }
-
-    /// `stored` of each of `ids` in the query index, when there.
-    async fn stored_of(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
-        let reply = self
-            .es
-            .json(
-                Method::Post,
-                &format!("/{}/_mget", self.query_index),
-                &[("_source_includes", "stored")],
-                &json!({"ids": ids}),
-            )
-            .await?;
-        let docs = reply.get("docs").and_then(Value::as_array);
-        Ok(docs
-            .into_iter()
-            .flatten()
-            .filter(|d| d.get("found").and_then(Value::as_bool) == Some(true))
-            .filter_map(|d| {
-                let id = d.get("_id")?.as_str()?.to_string();
-                Some((id, d.pointer("/_source/stored")?.as_i64()?))
-            })
-            .collect())
-    }
 }
 
 #[async_trait]
@@ -72,13 +48,13 @@ impl AdmissionReader for Elasticsearch {
                 "sort": [{"stored": "asc"}],
             });
             let hits = self.es.hits(&self.admissions_index(), &body).await?;
-            let found: Vec<(i64, String, String)> = hits
+            let found: Vec<(i64, Uuid, String)> = hits
                 .iter()
                 .filter_map(|h| {
                     let source = h.get("_source")?;
                     Some((
                         source.get("stored")?.as_i64()?,
-                        source.get("statement")?.as_str()?.to_string(),
+                        Uuid::parse_str(source.get("statement")?.as_str()?).ok()?,
                         source.get("note")?.as_str()?.to_string(),
                     ))
                 })
@@ -86,12 +62,12 @@ impl AdmissionReader for Elasticsearch {
             let Some(&(last, ..)) = found.last() else {
                 break;
             };
-            let ids: Vec<String> = found.iter().map(|(_, id, _)| id.clone()).collect();
-            let stored = self.stored_of(&ids).await?;
+            let stored = self
+                .known_docs(found.iter().map(|(_, id, _)| *id).collect())
+                .await?;
             for (at, id, note) in found {
-                if out.len() < limit && stored.iter().any(|(s, p)| *s == id && *p == at) {
-                    let id =
-                        Uuid::parse_str(&id).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let there = stored.get(&id).is_some_and(|doc| doc.stored() == at);
+                if out.len() < limit && there {
                     out.push((at, id, note));
                 }
             }

@@ -58,6 +58,13 @@ pub struct QueryDoc {
     body: String,
 }
 
+impl QueryDoc {
+    /// The statement's position.
+    pub(crate) fn stored(&self) -> i64 {
+        self.filters.stored
+    }
+}
+
 /// A stored statement whose StatementRef points at a statement being written.
 struct Referrer {
     id: Uuid,

@@ -250,7 +250,8 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             }
             return Err(e);
         }
-        self.shared.written(&reservation, &mut last).await;
+        self.shared.advance(&reservation, &mut last);
+        self.shared.release(&reservation).await;
         self.shared
             .database
             .keep_definitions(of_round(&round))
@@ -265,7 +266,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
     /// already stored leaves its position unused); `last` is held until the round is written,
     /// so the next round reserves and writes while this one releases its positions and keeps
     /// its definitions.
-    async fn commit(&self, jobs: Vec<Job>, mut last: tokio::sync::MutexGuard<'_, i64>) {
+    async fn commit(&self, mut jobs: Vec<Job>, mut last: tokio::sync::MutexGuard<'_, i64>) {
         let ids = jobs
             .iter()
             .flat_map(|j| &j.batch)
@@ -274,7 +275,6 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         let count = jobs.iter().map(|j| j.batch.len()).sum::<usize>().max(1);
         // Attachment contents first (content-addressed: a refused job's leave unreferenced
         // bytes), so the reservation's lease does not run while they upload.
-        let mut jobs = jobs;
         let attachments: Vec<Attachment> = jobs
             .iter_mut()
             .flat_map(|job| std::mem::take(&mut job.attachments))
@@ -312,8 +312,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         };
         let outcome = match written {
             Ok(round) => {
-                *last = reservation.last;
-                self.saw(reservation.last);
+                self.advance(&reservation, &mut last);
                 drop(last);
                 let (_, kept) = tokio::join!(
                     self.release(&reservation),
@@ -373,12 +372,11 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         ledger::reserve(self.ledger.as_ref(), last, self.hint(), place).await
     }
 
-    /// A round is written: its end is this process's `last` and the newest reservation seen,
-    /// and its positions are released.
-    async fn written(&self, reservation: &Reservation, last: &mut i64) {
+    /// A round is written: its end is this process's `last` and the newest reservation seen
+    /// (its positions are released next).
+    fn advance(&self, reservation: &Reservation, last: &mut i64) {
         *last = reservation.last;
         self.saw(reservation.last);
-        self.release(reservation).await;
     }
 
     /// Releases a written round's reservation; when the database cannot be told, reads wait

@@ -38,6 +38,16 @@ pub(crate) fn post_as(server: &Server, key: &str, secret: &str) -> u16 {
         .as_u16()
 }
 
+/// Runs `xlrs` on the server's store, asserting it succeeds.
+fn cli_ok(server: &Server, args: &[&str]) {
+    let out = server.cli_on_store(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn keys(server: &Server) -> Vec<String> {
     let r = admin(server, Method::GET, "/credentials")
         .send()
@@ -318,20 +328,18 @@ fn the_status_tells_an_operator_the_version_store_plugins_and_forwarding_queues(
 #[test]
 fn xlrs_auth_manages_the_credentials_where_the_admin_api_keeps_them() {
     let server = Server::in_process(XLRS);
-    let out = server.cli_on_store(&[
-        "auth",
-        "add",
-        "--username",
-        "from-cli",
-        "--password",
-        "cli secret 123",
-        "--scope",
-        "statements/write",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    cli_ok(
+        &server,
+        &[
+            "auth",
+            "add",
+            "--username",
+            "from-cli",
+            "--password",
+            "cli secret 123",
+            "--scope",
+            "statements/write",
+        ],
     );
     // Read again by the server within about a second (the database), or at the next
     // request (the file).
@@ -344,32 +352,25 @@ fn xlrs_auth_manages_the_credentials_where_the_admin_api_keeps_them() {
     assert!(listed.contains(&"from-cli".to_string()), "{listed:?}");
     let out = server.cli_on_store(&["auth", "list"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("from-cli\tstatements/write"));
-    let out = server.cli_on_store(&["auth", "remove", "--username", "from-cli"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&server, &["auth", "remove", "--username", "from-cli"]);
     crate::forwarding::eventually_within(
         std::time::Duration::from_secs(5),
         "the server refuses the credential the CLI removed",
         || post_as(&server, "from-cli", "cli secret 123") == 401,
     );
-    let out = server.cli_on_store(&[
-        "auth",
-        "--in-file",
-        "add",
-        "--username",
-        "local-only",
-        "--password",
-        "local secret 123",
-        "--scope",
-        "all",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    cli_ok(
+        &server,
+        &[
+            "auth",
+            "--in-file",
+            "add",
+            "--username",
+            "local-only",
+            "--password",
+            "local secret 123",
+            "--scope",
+            "all",
+        ],
     );
     let r = admin(&server, Method::GET, "/credentials")
         .send()

@@ -199,6 +199,27 @@ fn managed(state: &AppState, key: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Changes credential `key` where the API keeps credentials; the credential as changed.
+async fn edit(
+    state: &AppState,
+    key: &str,
+    edit: impl Fn(&mut Credential),
+) -> Result<Credential, ApiError> {
+    let edited = state
+        .credential_home
+        .change(Some(&state.credentials), |all| {
+            let mut credential = all
+                .get(key)
+                .cloned()
+                .ok_or_else(|| CredentialError::Invalid(format!("no credential `{key}`")))?;
+            edit(&mut credential);
+            all.put(credential.clone());
+            Ok(credential)
+        })
+        .await?;
+    Ok(edited)
+}
+
 fn audit(auth: &Authenticated, action: &str, key: &str) {
     tracing::info!(target: "xlrs::audit", by = %auth.0.username, action, key, "admin");
 }
@@ -283,23 +304,15 @@ async fn update(
     let scopes = change.scopes.as_deref().map(scopes_of).transpose()?;
     check_agent(&change.agent)?;
     managed(&state, &key)?;
-    let updated = state
-        .credential_home
-        .change(Some(&state.credentials), |all| {
-            let mut credential = all
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| CredentialError::Invalid(format!("no credential `{key}`")))?;
-            if let Some(scopes) = &scopes {
-                credential.scopes = scopes.clone();
-            }
-            if change.agent.is_some() {
-                credential.agent = change.agent.clone();
-            }
-            all.put(credential.clone());
-            Ok(credential)
-        })
-        .await?;
+    let updated = edit(&state, &key, |credential| {
+        if let Some(scopes) = &scopes {
+            credential.scopes = scopes.clone();
+        }
+        if change.agent.is_some() {
+            credential.agent = change.agent.clone();
+        }
+    })
+    .await?;
     audit(&auth, "credential.update", &key);
     Ok(Json(shown(&updated, state.credential_home.source())))
 }
@@ -342,18 +355,7 @@ async fn rotate(
     check_secret(&secret)?;
     managed(&state, &key)?;
     let hash = hashed(secret.clone()).await?;
-    let rotated = state
-        .credential_home
-        .change(Some(&state.credentials), |all| {
-            let mut credential = all
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| CredentialError::Invalid(format!("no credential `{key}`")))?;
-            credential.hash = hash.clone();
-            all.put(credential.clone());
-            Ok(credential)
-        })
-        .await?;
+    let rotated = edit(&state, &key, |credential| credential.hash = hash.clone()).await?;
     audit(&auth, "credential.rotate", &key);
     let mut answer = shown(&rotated, state.credential_home.source());
     answer["secret"] = json!(secret);

@@ -247,6 +247,23 @@ struct Loaded {
     generation: u64,
 }
 
+impl Loaded {
+    /// The credentials changed: no verdict reached before counts any more.
+    fn changed(&mut self) {
+        self.verified.clear();
+        self.generation += 1;
+    }
+}
+
+/// Credentials by username.
+fn by_name(credentials: Credentials) -> HashMap<String, Credential> {
+    credentials
+        .credentials
+        .into_iter()
+        .map(|c| (c.username.clone(), c))
+        .collect()
+}
+
 /// Where a credential is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -299,36 +316,22 @@ impl CredentialsFile {
             .ok()
     }
 
-    fn reload(&self) -> Result<(), CredentialError> {
+    /// Reads the file again now (after this process changed it).
+    pub fn reload(&self) -> Result<(), CredentialError> {
         let modified = self.modified();
         let creds = Credentials::read(&self.path)?;
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         state.modified = modified;
-        state.by_name = creds
-            .credentials
-            .into_iter()
-            .map(|c| (c.username.clone(), c))
-            .collect();
-        state.verified.clear();
-        state.generation += 1;
+        state.by_name = by_name(creds);
+        state.changed();
         Ok(())
-    }
-
-    /// Reads the file again now (after this process changed it).
-    pub fn refresh(&self) -> Result<(), CredentialError> {
-        self.reload()
     }
 
     /// Replaces the credentials kept in the database (read again by the watcher).
     pub fn set_database(&self, credentials: Credentials) {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        state.database = credentials
-            .credentials
-            .into_iter()
-            .map(|c| (c.username.clone(), c))
-            .collect();
-        state.verified.clear();
-        state.generation += 1;
+        state.database = by_name(credentials);
+        state.changed();
     }
 
     /// Every credential this process accepts, with where it is kept, by username.

@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha1::{Digest, Sha1};
-use xlrs_store::positions::now_micros;
-use xlrs_store::{Document, DocumentKind, DocumentScope, DocumentStore, Precondition, StoreError};
+use xlrs_store::{DocumentScope, DocumentStore, StoreError};
 
 use super::{CredentialError, Credentials, CredentialsFile, Source};
+use crate::records;
 
 /// How often a process reads the database's credentials again.
 pub const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -42,29 +41,18 @@ pub enum CredentialHome {
     Database(Arc<dyn DocumentStore>),
 }
 
-/// The record holding the database's credentials.
+/// The record holding the database's credentials: its scope and id.
 fn record() -> (DocumentScope, &'static str) {
-    let scope = DocumentScope {
-        kind: DocumentKind::Internal,
-        activity_id: "credentials".into(),
-        agent: String::new(),
-        registration: String::new(),
-    };
-    (scope, "credentials")
+    (records::scope("credentials", ""), "credentials")
 }
 
 /// The database's credentials and the version they were read at.
 async fn read(documents: &dyn DocumentStore) -> Result<(Credentials, Option<String>), HomeError> {
     let (scope, id) = record();
-    match documents.get_document(&scope, id).await? {
-        None => Ok((Credentials::default(), None)),
-        Some(document) => {
-            let credentials = serde_json::from_slice(&document.content).map_err(|e| {
-                StoreError::Internal(format!("the credentials record is malformed: {e}"))
-            })?;
-            Ok((credentials, Some(document.etag)))
-        }
-    }
+    Ok(match records::read(documents, &scope, id).await? {
+        Some((credentials, etag)) => (credentials, Some(etag)),
+        None => (Credentials::default(), None),
+    })
 }
 
 impl CredentialHome {
@@ -99,7 +87,7 @@ impl CredentialHome {
                 let done = change(&mut credentials)?;
                 credentials.write(path)?;
                 if let Some(view) = view {
-                    view.refresh()?;
+                    view.reload()?;
                 }
                 Ok(done)
             }
@@ -108,21 +96,8 @@ impl CredentialHome {
                 for _ in 0..TRIES {
                     let (mut credentials, etag) = read(documents.as_ref()).await?;
                     let done = change(&mut credentials)?;
-                    let content = serde_json::to_vec(&credentials)
-                        .map_err(|e| StoreError::Internal(e.to_string()))?;
-                    let document = Document {
-                        etag: hex::encode(Sha1::digest(&content)),
-                        content,
-                        content_type: "application/json".into(),
-                        updated: now_micros(),
-                    };
-                    let precondition =
-                        etag.map_or(Precondition::IfNoneMatch, Precondition::IfMatch);
-                    match documents
-                        .put_document(&scope, id, document, precondition)
-                        .await
-                    {
-                        Ok(()) => {
+                    match records::write(documents.as_ref(), &scope, id, &credentials, etag).await {
+                        Ok(_) => {
                             if let Some(view) = view {
                                 view.set_database(credentials);
                             }

@@ -12,16 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
 use uuid::Uuid;
 use xlrs_store::positions::now_micros;
-use xlrs_store::{
-    Document, DocumentKind, DocumentScope, DocumentStore, Precondition, StatementStore, StoreError,
-};
+use xlrs_store::{DocumentScope, DocumentStore, Precondition, StatementStore, StoreError};
 use xlrs_xapi::format::Format;
 use xlrs_xapi::query::StatementQuery;
 
 use super::queue::{Counts, Next, Waiting};
+use crate::records;
 
 /// How long a lease lasts after it is taken or renewed (µs).
 pub const LEASE_MICROS: i64 = 15_000_000;
@@ -59,35 +57,14 @@ pub struct StoreLog {
     stopping: std::sync::atomic::AtomicBool,
 }
 
-/// Where the cursors live (the server's own records, beside the documents).
+/// Where the cursors live.
 fn cursors() -> DocumentScope {
-    DocumentScope {
-        kind: DocumentKind::Internal,
-        activity_id: "forwarding".into(),
-        agent: String::new(),
-        registration: String::new(),
-    }
+    records::scope("forwarding", "")
 }
 
 /// Where the statements `target` refused live.
 fn refusals(target: &str) -> DocumentScope {
-    DocumentScope {
-        kind: DocumentKind::Internal,
-        activity_id: "forwarding-refused".into(),
-        agent: target.into(),
-        registration: String::new(),
-    }
-}
-
-/// A record as a JSON document, with its ETag.
-fn json_document(value: &impl Serialize) -> Document {
-    let content = serde_json::to_vec(value).unwrap_or_default();
-    Document {
-        etag: hex::encode(Sha1::digest(&content)),
-        content,
-        content_type: "application/json".into(),
-        updated: now_micros(),
-    }
+    records::scope("forwarding-refused", target)
 }
 
 impl StoreLog {
@@ -114,17 +91,9 @@ impl StoreLog {
                 holder: String::new(),
                 lease_until: 0,
             };
-            let created = log
-                .documents
-                .put_document(
-                    &cursors(),
-                    target,
-                    json_document(&cursor),
-                    Precondition::IfNoneMatch,
-                )
-                .await;
+            let created = log.write(cursor, None).await;
             match created {
-                Ok(()) => tracing::info!(target_url = %target, "forwarding starts from now"),
+                Ok(_) => tracing::info!(target_url = %target, "forwarding starts from now"),
                 Err(StoreError::PreconditionFailed(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -134,30 +103,16 @@ impl StoreLog {
 
     /// A target's cursor as stored, with its ETag.
     async fn read(&self, target: &str) -> Result<Option<Held>, StoreError> {
-        let Some(document) = self.documents.get_document(&cursors(), target).await? else {
-            return Ok(None);
-        };
-        let cursor = serde_json::from_slice(&document.content)
-            .map_err(|e| StoreError::Internal(format!("the forwarding cursor of {target}: {e}")))?;
-        Ok(Some(Held {
-            cursor,
-            etag: document.etag,
-        }))
+        let found = records::read(self.documents.as_ref(), &cursors(), target).await?;
+        Ok(found.map(|(cursor, etag)| Held { cursor, etag }))
     }
 
     /// Writes `cursor` if it is still at `etag` (`None`: not there yet).
     async fn write(&self, cursor: Cursor, etag: Option<String>) -> Result<Held, StoreError> {
-        let document = json_document(&cursor);
-        let etag_now = document.etag.clone();
-        let precondition = etag.map_or(Precondition::IfNoneMatch, Precondition::IfMatch);
         let target = cursor.target.clone();
-        self.documents
-            .put_document(&cursors(), &target, document, precondition)
-            .await?;
-        Ok(Held {
-            cursor,
-            etag: etag_now,
-        })
+        let etag =
+            records::write(self.documents.as_ref(), &cursors(), &target, &cursor, etag).await?;
+        Ok(Held { cursor, etag })
     }
 
     fn remember(&self, target: &str, held: Option<Held>) {
@@ -292,7 +247,7 @@ impl StoreLog {
                     .put_document(
                         &refusals(target),
                         id,
-                        json_document(&record),
+                        records::document(&record),
                         Precondition::None,
                     )
                     .await
@@ -422,7 +377,7 @@ mod tests {
             .put_document(
                 &cursors(),
                 TARGET,
-                json_document(&stalled.cursor),
+                records::document(&stalled.cursor),
                 Precondition::IfMatch(stalled.etag),
             )
             .await
