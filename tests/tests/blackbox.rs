@@ -24,6 +24,8 @@ mod documents_params;
 mod documents_rules;
 #[path = "blackbox/durability.rs"]
 mod durability;
+#[path = "blackbox/erasure.rs"]
+mod erasure;
 #[path = "blackbox/forwarding.rs"]
 mod forwarding;
 #[path = "blackbox/limits.rs"]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod forward;
+pub mod lifecycle;
 pub mod listen;
 pub mod records;
 mod serve;

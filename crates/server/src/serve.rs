@@ -171,6 +171,7 @@ impl App {
             documents: stores.documents,
             content: stores.content,
             admissions: stores.admissions,
+            lifecycle: stores.lifecycle,
             credentials,
             settings: Arc::new(settings),
             plugins,

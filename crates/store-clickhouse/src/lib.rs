@@ -24,6 +24,7 @@ mod cluster;
 mod content;
 mod documents;
 mod ledger;
+mod lifecycle;
 mod query;
 mod schema;
 mod statements;

@@ -33,7 +33,7 @@ pub(crate) struct StatementRow {
     #[serde(with = "clickhouse::serde::uuid")]
     voids: Uuid,
     authority: String,
-    content_hash: String,
+    pub(crate) content_hash: String,
     body: String,
 }
 
@@ -49,10 +49,10 @@ pub(crate) struct EventRow {
 
 /// What an insert needs to know of an id already stored.
 #[derive(Row, Deserialize)]
-struct Existing {
+pub(crate) struct Existing {
     #[serde(with = "clickhouse::serde::uuid")]
     id: Uuid,
-    content_hash: String,
+    pub(crate) content_hash: String,
     #[serde(with = "clickhouse::serde::uuid")]
     voids: Uuid,
 }
@@ -100,7 +100,7 @@ fn emission_time(body: &str, stored: i64) -> i64 {
 
 impl ClickHouse {
     /// Rows of the statements table for these ids.
-    async fn existing(&self, ids: Vec<String>) -> Result<HashMap<Uuid, Existing>, StoreError> {
+    pub(crate) async fn existing(&self, ids: Vec<String>) -> Result<HashMap<Uuid, Existing>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -117,26 +117,35 @@ impl ClickHouse {
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 
+    /// Inserts the rows into the events table, in one insert.
+    pub(crate) async fn insert_events(
+        &self,
+        events: &str,
+        rows: &[StatementRow],
+    ) -> Result<(), StoreError> {
+        let mut insert = self
+            .client
+            .insert::<EventRow>(events)
+            .await
+            .map_err(failed)?;
+        for r in rows {
+            insert
+                .write(&EventRow {
+                    event_id: r.id,
+                    emission_time: emission_time(&r.body, r.stored),
+                    event: r.body.clone(),
+                })
+                .await
+                .map_err(failed)?;
+        }
+        insert.end().await.map_err(failed)
+    }
+
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
     /// INSERT makes the batch visible. When the second fails, the events are taken back.
     pub(crate) async fn write_rows(&self, rows: Vec<StatementRow>) -> Result<(), StoreError> {
         if let Some(events) = &self.events {
-            let mut insert = self
-                .client
-                .insert::<EventRow>(events)
-                .await
-                .map_err(failed)?;
-            for r in &rows {
-                insert
-                    .write(&EventRow {
-                        event_id: r.id,
-                        emission_time: emission_time(&r.body, r.stored),
-                        event: r.body.clone(),
-                    })
-                    .await
-                    .map_err(failed)?;
-            }
-            insert.end().await.map_err(failed)?;
+            self.insert_events(events, &rows).await?;
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
         let outcome = async {

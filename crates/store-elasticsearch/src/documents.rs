@@ -190,7 +190,7 @@ impl Elasticsearch {
 
     /// Runs bulk items on the documents index; any failed item fails the call, a version
     /// conflict (the document changed since it was read) as a failed precondition.
-    async fn write(&self, lines: String) -> Result<(), StoreError> {
+    pub(crate) async fn write(&self, lines: String) -> Result<(), StoreError> {
         for item in self.es.bulk(lines, "wait_for").await? {
             let status = item.get("status").and_then(Value::as_u64).unwrap_or(0);
             if status == 409 {
@@ -204,7 +204,7 @@ impl Elasticsearch {
         Ok(())
     }
 
-    fn delete_line(&self, lines: &mut String, scope: &DocumentScope, registration: &str, id: &str) {
+    pub(crate) fn delete_line(&self, lines: &mut String, scope: &DocumentScope, registration: &str, id: &str) {
         let id = scope.hashed_key(registration, id);
         lines.push_str(
             &Condition::Always

@@ -33,6 +33,7 @@ mod client;
 mod content;
 mod documents;
 mod ledger;
+mod lifecycle;
 mod query;
 mod schema;
 mod statements;

@@ -10,7 +10,7 @@ use xlrs_store::StoreError;
 use crate::Elasticsearch;
 
 /// Layout version of the query index (in its mapping's `_meta`); bump with a migration.
-const LAYOUT_VERSION: u64 = 1;
+const LAYOUT_VERSION: u64 = 2;
 
 /// The query index: keywords for the filters, longs for positions, the statement unindexed.
 fn query_mapping() -> Value {
@@ -32,7 +32,10 @@ fn query_mapping() -> Value {
         ("voided_at", json!({"type": "long"})),
         ("target", json!({"properties": filters})),
         ("body", json!({"type": "text", "index": false})),
-    ] {
+    ]
+    .into_iter()
+    .chain(added_in_2())
+    {
         properties[name] = mapping;
     }
     json!({"mappings": {
@@ -40,6 +43,15 @@ fn query_mapping() -> Value {
         "dynamic": "strict",
         "properties": properties,
     }})
+}
+
+/// Fields layout 2 added: the attachments a statement names (so erasure knows which contents
+/// other statements still need), and a mark that the list was written.
+fn added_in_2() -> [(&'static str, Value); 2] {
+    [
+        ("attachments", json!({"type": "keyword"})),
+        ("attachments_listed", json!({"type": "boolean"})),
+    ]
 }
 
 /// Ralph's index when xlrs creates it: mapped dynamically as Ralph's own is (so Ralph's
@@ -81,6 +93,16 @@ impl Elasticsearch {
                 return Err(StoreError::Internal(format!(
                     "the index {q} has layout version {version}, newer than this xlrs knows ({LAYOUT_VERSION}); upgrade xlrs"
                 )));
+            }
+            if version < 2 {
+                let properties: serde_json::Map<String, Value> = added_in_2()
+                    .into_iter()
+                    .map(|(name, mapping)| (name.to_string(), mapping))
+                    .collect();
+                let mapping = json!({"_meta": {"xlrs_layout": LAYOUT_VERSION}, "properties": properties});
+                self.es
+                    .json(Method::Put, &format!("/{q}/_mapping"), &[], &mapping)
+                    .await?;
             }
         } else {
             self.create_index(q, &query_mapping()).await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use xlrs_store::group_commit::Positioned;
 use xlrs_store::StoreError;
-use xlrs_xapi::statement::PreparedStatement;
+use xlrs_xapi::statement::{attachment_hashes, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
 use crate::client::{reason, refused};
@@ -41,7 +41,7 @@ pub struct Filters {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryDoc {
     #[serde(flatten)]
-    filters: Filters,
+    pub(crate) filters: Filters,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     statement_ref: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +56,12 @@ pub struct QueryDoc {
     target: Option<Filters>,
     #[serde(default)]
     body: String,
+    /// The SHA-256 of each attachment the statement names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) attachments: Vec<String>,
+    /// True when `attachments` was written (layout 2): a document without it may name any.
+    #[serde(default)]
+    pub(crate) attachments_listed: bool,
 }
 
 impl QueryDoc {
@@ -66,9 +72,9 @@ impl QueryDoc {
 }
 
 /// A stored statement whose StatementRef points at a statement being written.
-struct Referrer {
-    id: Uuid,
-    statement_ref: Uuid,
+pub(crate) struct Referrer {
+    pub(crate) id: Uuid,
+    pub(crate) statement_ref: Uuid,
     /// The statement it voids, when it is a voiding statement.
     voids: Option<Uuid>,
     /// Whether its `target` is set already.
@@ -92,8 +98,16 @@ pub(crate) enum Op {
     SetTarget { id: Uuid },
 }
 
-fn query_doc(s: &PreparedStatement, stored: i64, body: String) -> QueryDoc {
+pub(crate) fn query_doc(s: &PreparedStatement, stored: i64, body: String) -> QueryDoc {
+    let attachments = match body.contains("\"attachments\"") {
+        true => serde_json::from_str::<Value>(&body)
+            .map(|statement| attachment_hashes([&statement]))
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
     QueryDoc {
+        attachments,
+        attachments_listed: true,
         filters: Filters {
             stored,
             verb: s.index.verb.clone(),
@@ -114,7 +128,7 @@ fn query_doc(s: &PreparedStatement, stored: i64, body: String) -> QueryDoc {
 }
 
 /// One NDJSON line.
-fn line(out: &mut String, value: &Value) {
+pub(crate) fn line(out: &mut String, value: &Value) {
     out.push_str(&value.to_string());
     out.push('\n');
 }
@@ -171,7 +185,7 @@ impl Elasticsearch {
     }
 
     /// Statements already stored whose StatementRef points at one of `ids`.
-    async fn referring(&self, ids: &[Uuid]) -> Result<Vec<Referrer>, StoreError> {
+    pub(crate) async fn referring(&self, ids: &[Uuid]) -> Result<Vec<Referrer>, StoreError> {
         let mut out = Vec::new();
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let mut after: Option<i64> = None;
@@ -454,7 +468,7 @@ impl Elasticsearch {
 }
 
 /// A partial update of a query-index document, as a bulk item.
-fn update(lines: &mut String, index: &str, id: &Uuid, doc: Value) {
+pub(crate) fn update(lines: &mut String, index: &str, id: &Uuid, doc: Value) {
     line(
         lines,
         &json!({"update": {"_index": index, "_id": id.to_string(), "retry_on_conflict": 3}}),

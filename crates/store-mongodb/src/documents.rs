@@ -11,7 +11,7 @@ use xlrs_store::{Document, DocumentScope, DocumentStore, Precondition, StoreErro
 use crate::{collect, duplicate_key, failed, Mongo};
 
 /// The filter of one document.
-fn key(scope: &DocumentScope, id: &str) -> Doc {
+pub(crate) fn key(scope: &DocumentScope, id: &str) -> Doc {
     doc! {
         "kind": scope.kind.as_str(),
         "activity_id": &scope.activity_id,

@@ -19,6 +19,7 @@ mod adopt;
 mod content;
 mod documents;
 mod ledger;
+mod lifecycle;
 mod query;
 mod schema;
 mod statements;

@@ -47,6 +47,7 @@ impl PluginStore {
         };
         Ok(Stores {
             statements: Arc::new(statements),
+            lifecycle: None,
             ..embedded
         })
     }

@@ -12,6 +12,7 @@
 
 mod documents;
 mod handover;
+mod lifecycle;
 mod query;
 mod schema;
 mod side;
@@ -116,7 +117,8 @@ impl SqliteStore {
             statements: store.clone(),
             documents: store.clone(),
             content: store.clone(),
-            admissions: store,
+            admissions: store.clone(),
+            lifecycle: Some(store),
         }
     }
 

@@ -292,8 +292,13 @@ impl<'t> Inserts<'t> {
         let prepare = |sql: &str| tx.prepare_cached(sql).map_err(internal);
         Ok(Self {
             statement: prepare(
-                "INSERT INTO statements (id, stored, verb, registration, ref_target, voids, voided,
-                 authority, content_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                // `seq` is one past the last, or past the last removed (erasure, retention):
+                // a position is never given twice, so a `more` cursor stays valid.
+                "INSERT INTO statements (seq, id, stored, verb, registration, ref_target, voids,
+                 voided, authority, content_hash, body) VALUES (1 + MAX(
+                     COALESCE((SELECT MAX(seq) FROM statements), 0),
+                     COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'removed_through'), 0)),
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?,
             agent: prepare(
                 "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",

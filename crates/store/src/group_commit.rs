@@ -199,10 +199,11 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
     /// documents and content, and the admission records written with the statements.
     pub fn into_stores(self) -> Stores
     where
-        D: DocumentStore + AdmissionReader,
+        D: DocumentStore + AdmissionReader + crate::lifecycle::Lifecycle,
     {
         let this = Arc::new(self);
         Stores {
+            lifecycle: Some(this.shared.database.clone()),
             documents: this.shared.database.clone(),
             content: this.shared.database.clone(),
             admissions: this.clone(),

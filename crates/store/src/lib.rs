@@ -11,6 +11,7 @@ mod documents;
 mod error;
 pub mod group_commit;
 pub mod ledger;
+pub mod lifecycle;
 pub mod metered;
 pub mod page;
 pub mod positions;

@@ -66,6 +66,7 @@ impl Stores {
                 inner: self.admissions,
                 counts: counts.clone(),
             }),
+            lifecycle: self.lifecycle,
         }
     }
 }

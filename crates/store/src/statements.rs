@@ -176,4 +176,7 @@ pub struct Stores {
     pub content: Arc<dyn ContentStore>,
     /// Admission records.
     pub admissions: Arc<dyn AdmissionLog>,
+    /// Removing and rewriting statements (erasure, retention); `None` for a store that cannot
+    /// (a backend plugin: its contract has no removal).
+    pub lifecycle: Option<Arc<dyn crate::lifecycle::Lifecycle>>,
 }

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod agent;
 pub mod canonical;
 pub mod format;
+pub mod person;
 pub mod query;
 pub mod signature;
 pub mod statement;

@@ -84,6 +84,23 @@ fn keys(list: &[(String, bool)], direct_only: bool) -> Vec<String> {
         .collect()
 }
 
+/// The SHA-256 of every attachment the statements declare, lowercase, each once.
+pub fn attachment_hashes<'a>(statements: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    let mut wanted: Vec<String> = Vec::new();
+    for s in statements {
+        let declared = s.get("attachments").and_then(Value::as_array);
+        for a in declared.into_iter().flatten() {
+            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
+                let sha2 = sha2.to_ascii_lowercase();
+                if !wanted.contains(&sha2) {
+                    wanted.push(sha2);
+                }
+            }
+        }
+    }
+    wanted
+}
+
 /// Why a statement could not be prepared (it passed validation, so this is rare).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -18,11 +18,13 @@ use crate::auth::{hash_password, Credential, CredentialError, Scope, Source};
 use xlrs_xapi::version::XapiVersion;
 
 /// The paths of the admin API, as docs/admin-openapi.yaml describes them.
-const PATHS: [&str; 4] = [
+const PATHS: [&str; 6] = [
     "/admin/credentials",
     "/admin/credentials/{key}",
     "/admin/credentials/{key}/rotate",
     "/admin/status",
+    "/admin/erasure",
+    "/admin/erasure/{id}",
 ];
 
 /// The `/admin` routes.
@@ -32,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route(PATHS[1], put(update).delete(remove))
         .route(PATHS[2], post(rotate))
         .route(PATHS[3], get(status))
+        .route(PATHS[4], post(erase))
+        .route(PATHS[5], get(erasure_receipt))
 }
 
 /// Keeps `/admin` out of cross-origin requests: any request a browser marks as coming from
@@ -399,6 +403,48 @@ async fn status(
         },
         "retention": null,
     })))
+}
+
+/// `POST /admin/erasure`: erases a person (or, as a dry run, reports what would go); the
+/// receipt.
+async fn erase(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    use crate::lifecycle::erasure::{self, Context, ErasureError};
+    auth.require(&[Scope::Admin], true)?;
+    let request: erasure::ErasureRequest = body(&bytes)?;
+    let cx = Context {
+        statements: state.statements.as_ref(),
+        documents: state.documents.as_ref(),
+        lifecycle: state.lifecycle.as_deref(),
+        forwarder: state.forwarder.as_deref(),
+        settings: &state.settings.lifecycle,
+    };
+    let receipt = erasure::erase(&cx, &request, &auth.0.username)
+        .await
+        .map_err(|e| match e {
+            ErasureError::Bad { field, message } => bad(&field, message),
+            ErasureError::Unsupported(m) => ApiError::NotImplemented(m),
+            ErasureError::Store(e) => e.into(),
+            e @ ErasureError::Forwarding(_) => ApiError::Internal(e.to_string()),
+        })?;
+    Ok(Json(receipt))
+}
+
+/// `GET /admin/erasure/{id}`: the kept record of an erasure (no personal data in it).
+async fn erasure_receipt(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], false)?;
+    let scope = crate::records::scope("erasure-receipts", "");
+    match crate::records::read::<Value>(state.documents.as_ref(), &scope, &id).await? {
+        Some((record, _)) => Ok(Json(record)),
+        None => Err(ApiError::NotFound(format!("no erasure `{id}`"))),
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// The server is at `max_concurrent_requests` (429, with `Retry-After`).
     #[error("{0}")]
     Overloaded(String),
+    /// The configured store cannot do this (501).
+    #[error("{0}")]
+    NotImplemented(String),
     /// A fault of ours (500).
     #[error("{0}")]
     Internal(String),
@@ -88,6 +91,7 @@ impl ApiError {
             Self::PluginFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_failure"),
             Self::Unavailable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unavailable"),
             Self::Overloaded(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub content: Arc<dyn ContentStore>,
     /// Where admission records are kept.
     pub admissions: Arc<dyn AdmissionLog>,
+    /// Removing and rewriting stored data; `None` for a store that cannot.
+    pub lifecycle: Option<Arc<dyn xlrs_store::lifecycle::Lifecycle>>,
     /// The credentials file.
     pub credentials: Arc<CredentialsFile>,
     /// Where the admin API keeps the credentials it manages.

@@ -1,6 +1,5 @@
 //! `multipart/mixed` bodies: statements with their attachments (xAPI 2.1.3 / 1.0.3 §2.4.11).
 
-use serde_json::Value;
 use xlrs_store::Attachment;
 
 /// One part of a multipart body.
@@ -117,22 +116,7 @@ pub fn build(parts: &[Part]) -> (String, Vec<u8>) {
     (format!("multipart/mixed; boundary={boundary}"), out)
 }
 
-/// The SHA-256 of every attachment the statements declare, lowercase, each once.
-pub fn attachment_hashes<'a>(statements: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
-    let mut wanted: Vec<String> = Vec::new();
-    for s in statements {
-        let declared = s.get("attachments").and_then(Value::as_array);
-        for a in declared.into_iter().flatten() {
-            if let Some(sha2) = a.get("sha2").and_then(Value::as_str) {
-                let sha2 = sha2.to_ascii_lowercase();
-                if !wanted.contains(&sha2) {
-                    wanted.push(sha2);
-                }
-            }
-        }
-    }
-    wanted
-}
+pub use xlrs_xapi::statement::attachment_hashes;
 
 /// Statements JSON and attachment contents as one multipart/mixed body (xAPI's request and
 /// response form); returns the content type with its boundary.

@@ -50,6 +50,8 @@ struct Held {
 pub struct StoreLog {
     statements: Arc<dyn StatementStore>,
     documents: Arc<dyn DocumentStore>,
+    /// The targets' URLs.
+    targets: Vec<String>,
     /// This process, as a lease names it.
     me: String,
     held: Mutex<HashMap<String, Held>>,
@@ -80,6 +82,7 @@ impl StoreLog {
             me: Uuid::new_v4().to_string(),
             statements,
             documents,
+            targets: targets.to_vec(),
             held: Mutex::default(),
             stopping: std::sync::atomic::AtomicBool::new(false),
         };
@@ -274,6 +277,28 @@ impl StoreLog {
                 })
             }
         }
+    }
+
+    /// Removes the refusal records of erased statements for every target (`dry_run`: counts
+    /// them); how many. Nothing else of theirs is kept: the statements are the queue.
+    pub async fn forget(&self, ids: &[Uuid], dry_run: bool) -> Result<u64, String> {
+        let mut entries = 0;
+        for target in &self.targets {
+            let scope = refusals(target);
+            for id in ids {
+                let id = id.to_string();
+                let found = match dry_run {
+                    true => self.documents.get_document(&scope, &id).await.map(|d| d.is_some()),
+                    false => {
+                        self.documents
+                            .delete_document(&scope, &id, Precondition::None)
+                            .await
+                    }
+                };
+                entries += u64::from(found.map_err(|e| e.to_string())?);
+            }
+        }
+        Ok(entries)
     }
 
     /// What waits after `target`'s cursor (counted up to one `batch`), and what it refused.

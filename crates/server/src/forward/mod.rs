@@ -148,6 +148,25 @@ impl Forwarder {
         self.queue.stop().await;
     }
 
+    /// Takes erased statements out of the queue of every target (`dry_run`: counts them); how
+    /// many entries.
+    pub async fn forget(&self, ids: &[Uuid], dry_run: bool) -> Result<u64, ForwardError> {
+        let forgotten = self
+            .queue
+            .forget(ids, dry_run)
+            .await
+            .map_err(ForwardError::Queue)?;
+        if !dry_run && self.queue.counts_pushes() {
+            for target in &self.targets {
+                if let Ok(counts) = self.queue.counts(&target.url, 0).await {
+                    target.waiting.store(counts.waiting, Ordering::Relaxed);
+                    target.refused.store(counts.refused, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(forgotten)
+    }
+
     /// Each target as `/admin/status` shows it.
     pub fn status(&self) -> Vec<serde_json::Value> {
         let now = xlrs_store::positions::now_micros();

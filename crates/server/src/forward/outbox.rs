@@ -132,6 +132,29 @@ impl Outbox {
         Ok(())
     }
 
+    /// Takes statements out of the outbox (erased): waiting and refused entries for every
+    /// target, or (`dry_run`) only counts them; how many entries.
+    pub fn forget(&self, ids: &[String], dry_run: bool) -> Result<u64, OutboxError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut entries = 0;
+        for table in ["outbox", "refused"] {
+            let sql = match dry_run {
+                true => format!("SELECT count(*) FROM {table} WHERE statement_id = ?"),
+                false => format!("DELETE FROM {table} WHERE statement_id = ? RETURNING 1"),
+            };
+            let mut each = tx.prepare(&sql)?;
+            for id in ids {
+                entries += match dry_run {
+                    true => each.query_row([id], |r| r.get::<_, i64>(0))? as u64,
+                    false => each.query_map([id], |_| Ok(()))?.count() as u64,
+                };
+            }
+        }
+        tx.commit()?;
+        Ok(entries)
+    }
+
     /// How many statements wait, and how many were refused, per target.
     pub fn counts(&self) -> Result<Vec<(String, u64, u64)>, OutboxError> {
         let conn = self.conn()?;
@@ -282,6 +305,13 @@ impl FileQueue {
                 .try_for_each(|seq| outbox.refuse(*seq, status, &answer)),
         })
         .await
+    }
+
+    /// Takes erased statements out of the outbox (`dry_run`: counts them); how many entries.
+    pub async fn forget(&self, ids: &[Uuid], dry_run: bool) -> Result<u64, String> {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        self.blocking(move |outbox| outbox.forget(&ids, dry_run))
+            .await
     }
 
     /// What waits for `target`, and what it refused.

@@ -86,6 +86,15 @@ impl Queue {
         }
     }
 
+    /// Takes erased statements out of the queue: outbox entries and refusals (`dry_run`:
+    /// counts them); how many.
+    pub async fn forget(&self, ids: &[Uuid], dry_run: bool) -> Result<u64, String> {
+        match self {
+            Self::File(file) => file.forget(ids, dry_run).await,
+            Self::Log(log) => log.forget(ids, dry_run).await,
+        }
+    }
+
     /// This process stops: the log hands its targets over to another process at once.
     pub async fn stop(&self) {
         if let Self::Log(log) = self {

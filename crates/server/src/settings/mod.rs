@@ -119,6 +119,8 @@ pub struct Settings {
     pub forwarding: Vec<ForwardingTarget>,
     /// The forwarding outbox, a SQLite file (default `<data_dir>/outbox.sqlite3`).
     pub forwarding_outbox: Option<PathBuf>,
+    /// Erasure and retention.
+    pub lifecycle: crate::lifecycle::LifecycleSettings,
 }
 
 /// One LRS accepted statements are forwarded to.
@@ -191,6 +193,7 @@ impl Default for Settings {
             oidc: None,
             forwarding: Vec::new(),
             forwarding_outbox: None,
+            lifecycle: Default::default(),
         }
     }
 }
@@ -232,6 +235,7 @@ const STRING_KEYS: &[&str] = &[
     "elasticsearch__query_index",
     "elasticsearch__documents_index",
     "forwarding_outbox",
+    "lifecycle__pseudonym_home_page",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -320,6 +324,9 @@ impl Settings {
                     message: "must be at least 1".into(),
                 });
             }
+        }
+        if let Err((key, message)) = self.lifecycle.validate() {
+            return Err(ConfigError::Value { key, message });
         }
         if self.admin_user.is_some() != self.admin_password.is_some() {
             return Err(ConfigError::Value {

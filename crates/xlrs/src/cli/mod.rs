@@ -1,8 +1,9 @@
-//! The `xlrs` command line: `serve`, `auth`, `plugin`, `validate`, `convert`, and the data
+//! The `xlrs` command line: `serve`, `auth`, `erase`, `plugin`, `validate`, `convert`, and the data
 //! toolbox's `read`, `write` and `list`.
 
 mod args;
 mod commands;
+mod erase;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,9 @@ pub enum Command {
         #[command(subcommand)]
         action: args::AuthAction,
     },
+    /// Erase a person (GDPR Art. 17) through the running server's admin API, or with
+    /// --dry-run report what would go; prints the receipt.
+    Erase(erase::EraseArgs),
 }
 
 /// Exit code for usage and configuration errors.
@@ -113,6 +117,13 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Convert(args) => match commands::convert(&settings, args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xlrs: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Erase(args) => match erase::erase(&settings, args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xlrs: {e:#}");

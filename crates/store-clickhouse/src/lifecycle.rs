@@ -1,0 +1,235 @@
+//! Erasure and retention in ClickHouse, by the engine's lightweight `DELETE`: statements leave
+//! the statements table, its agent and activity index tables, Ralph's events table (else they
+//! would be adopted again at the next start) and the admissions table. A rewrite inserts the
+//! new rows first, then deletes the old ones by the agent keys only they are indexed under, so
+//! a reader meanwhile may see a statement twice but never misses it.
+
+use async_trait::async_trait;
+use clickhouse::Row;
+use serde::Deserialize;
+use uuid::Uuid;
+use xlrs_store::group_commit::Positioned;
+use xlrs_store::lifecycle::{Lifecycle, Located};
+use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+
+use crate::statements::{statement_row, StatementRow};
+use crate::{failed, ClickHouse};
+
+/// A document found for an agent.
+#[derive(Row, Deserialize)]
+struct AgentDocument {
+    kind: String,
+    activity_id: String,
+    agent: String,
+    registration: String,
+    id: String,
+}
+
+fn uuids(ids: impl Iterator<Item = Uuid>) -> Vec<String> {
+    ids.map(|id| id.to_string()).collect()
+}
+
+impl ClickHouse {
+    /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter.
+    async fn delete_where<T: serde::Serialize>(
+        &self,
+        table: &str,
+        condition: &str,
+        name: &str,
+        values: T,
+    ) -> Result<(), StoreError> {
+        self.client
+            .query(&format!("DELETE FROM {table} WHERE {condition}"))
+            .param(name, values)
+            .execute()
+            .await
+            .map_err(failed)
+    }
+
+    /// Removes the contents of `attachments` no statement's body names any more; how many.
+    async fn remove_unreferenced(&self, attachments: &[String]) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for sha2 in attachments {
+            let referenced: u64 = self
+                .client
+                .query(&format!(
+                    "SELECT count() FROM {} WHERE positionCaseInsensitive(body, {{sha2:String}}) > 0",
+                    self.statements
+                ))
+                .param("sha2", sha2)
+                .fetch_one()
+                .await
+                .map_err(failed)?;
+            if referenced == 0 {
+                self.delete_where(
+                    &self.attachments_table(),
+                    "sha2 = {sha2:String}",
+                    "sha2",
+                    sha2,
+                )
+                .await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[async_trait]
+impl Lifecycle for ClickHouse {
+    async fn remove_statements(
+        &self,
+        statements: &[Located],
+        attachments: &[String],
+    ) -> Result<u64, StoreError> {
+        for chunk in statements.chunks(10_000) {
+            let ids = uuids(chunk.iter().map(|s| s.id));
+            let stored: Vec<i64> = chunk.iter().map(|s| s.stored).collect();
+            if let Some(events) = &self.events {
+                self.delete_where(events, "event_id IN {ids:Array(UUID)}", "ids", &ids)
+                    .await?;
+            }
+            self.delete_where(&self.statements, "id IN {ids:Array(UUID)}", "ids", &ids)
+                .await?;
+            for kind in ["agent", "activity"] {
+                self.delete_where(
+                    &format!("{}_by_{kind}", self.statements),
+                    "stored IN {stored:Array(Int64)}",
+                    "stored",
+                    &stored,
+                )
+                .await?;
+            }
+            self.delete_where(
+                &self.admissions_table(),
+                "statement IN {ids:Array(UUID)}",
+                "ids",
+                &ids,
+            )
+            .await?;
+        }
+        self.remove_unreferenced(attachments).await
+    }
+
+    async fn rewrite_statements(
+        &self,
+        statements: &[Positioned<'_>],
+        erased: &[String],
+    ) -> Result<(), StoreError> {
+        for chunk in statements.chunks(10_000) {
+            let ids = uuids(chunk.iter().map(|p| p.statement.id));
+            // The content hash stays: a re-send of the statement as first sent is still the
+            // same statement.
+            let hashes = self.existing(ids.clone()).await?;
+            let rows: Vec<StatementRow> = chunk
+                .iter()
+                .filter_map(|p| {
+                    let mut row = statement_row(p.statement, p.stored, p.body());
+                    row.content_hash = hashes.get(&p.statement.id)?.content_hash.clone();
+                    Some(row)
+                })
+                .collect();
+            let stored: Vec<i64> = chunk.iter().map(|p| p.stored).collect();
+            if let Some(events) = &self.events {
+                self.delete_where(events, "event_id IN {ids:Array(UUID)}", "ids", &ids)
+                    .await?;
+                self.insert_events(events, &rows).await?;
+            }
+            let mut insert = self
+                .client
+                .insert::<StatementRow>(&self.statements)
+                .await
+                .map_err(failed)?;
+            for r in &rows {
+                insert.write(r).await.map_err(failed)?;
+            }
+            insert.end().await.map_err(failed)?;
+            self.client
+                .query(&format!(
+                    "DELETE FROM {} WHERE id IN {{ids:Array(UUID)}} AND hasAny(agents, {{erased:Array(String)}})",
+                    self.statements
+                ))
+                .param("ids", &ids)
+                .param("erased", erased)
+                .execute()
+                .await
+                .map_err(failed)?;
+            self.client
+                .query(&format!(
+                    "DELETE FROM {}_by_agent WHERE stored IN {{stored:Array(Int64)}} AND agent IN {{erased:Array(String)}}",
+                    self.statements
+                ))
+                .param("stored", &stored)
+                .param("erased", erased)
+                .execute()
+                .await
+                .map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    async fn agent_documents(
+        &self,
+        agents: &[String],
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        let found: Vec<AgentDocument> = self
+            .client
+            .query(
+                "SELECT kind, activity_id, agent, registration, id FROM xlrs_documents FINAL
+                 WHERE agent IN {agents:Array(String)} AND kind IN ('state', 'agent_profile')
+                 AND deleted = 0 ORDER BY kind, activity_id, registration, id",
+            )
+            .param("agents", agents)
+            .fetch_all()
+            .await
+            .map_err(failed)?;
+        Ok(found
+            .into_iter()
+            .map(|d| {
+                let kind = match d.kind.as_str() {
+                    "state" => DocumentKind::State,
+                    _ => DocumentKind::AgentProfile,
+                };
+                let scope = DocumentScope {
+                    kind,
+                    activity_id: d.activity_id,
+                    agent: d.agent,
+                    registration: d.registration,
+                };
+                (scope, d.id)
+            })
+            .collect())
+    }
+
+    async fn remove_documents(
+        &self,
+        documents: &[(DocumentScope, String)],
+    ) -> Result<u64, StoreError> {
+        // Every version goes, tombstones too (their key names the agent), and the claims on
+        // them, so the next write of such a document starts a new history.
+        for (scope, id) in documents {
+            self.client
+                .query(
+                    "DELETE FROM xlrs_documents WHERE kind = {kind:String}
+                     AND activity_id = {activity:String} AND agent = {agent:String}
+                     AND registration = {registration:String} AND id = {id:String}",
+                )
+                .param("kind", scope.kind.as_str())
+                .param("activity", &scope.activity_id)
+                .param("agent", &scope.agent)
+                .param("registration", &scope.registration)
+                .param("id", id)
+                .execute()
+                .await
+                .map_err(failed)?;
+            self.delete_where(
+                "xlrs_document_claims",
+                "document = {document:String}",
+                "document",
+                scope.hashed_key(&scope.registration, id),
+            )
+            .await?;
+        }
+        Ok(documents.len() as u64)
+    }
+}

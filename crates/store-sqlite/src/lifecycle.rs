@@ -1,0 +1,189 @@
+//! Erasure and retention on the SQLite file: statements removed with their index rows and
+//! admission records, or rewritten in place; attachment contents no statement refers to any
+//! more removed; an agent's documents found. Each runs in one transaction.
+
+use async_trait::async_trait;
+use rusqlite::{params, Transaction};
+use xlrs_store::group_commit::Positioned;
+use xlrs_store::lifecycle::{Lifecycle, Located};
+use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+
+use crate::{internal, SqliteStore};
+
+/// Removes the contents of `attachments` that no statement's body names any more; how many.
+pub(crate) fn remove_unreferenced(
+    tx: &Transaction<'_>,
+    attachments: &[String],
+) -> Result<u64, StoreError> {
+    let mut removed = 0;
+    for sha2 in attachments {
+        let referenced: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM statements WHERE instr(lower(body), ?1) > 0)",
+                [sha2],
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        if !referenced {
+            removed += tx
+                .execute("DELETE FROM attachments WHERE sha2 = ?1", [sha2])
+                .map_err(internal)? as u64;
+        }
+    }
+    Ok(removed)
+}
+
+#[async_trait]
+impl Lifecycle for SqliteStore {
+    async fn remove_statements(
+        &self,
+        statements: &[Located],
+        attachments: &[String],
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<String> = statements.iter().map(|s| s.id.to_string()).collect();
+        let attachments = attachments.to_vec();
+        self.write_aside(move |conn| {
+            let tx = conn.transaction().map_err(internal)?;
+            for id in &ids {
+                let seq: Option<i64> = tx
+                    .query_row("SELECT seq FROM statements WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .ok();
+                if let Some(seq) = seq {
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES ('removed_through', ?1)
+                         ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), ?1)",
+                        [seq],
+                    )
+                    .map_err(internal)?;
+                    for table in ["statement_agents", "statement_activities", "statements"] {
+                        tx.execute(&format!("DELETE FROM {table} WHERE seq = ?1"), [seq])
+                            .map_err(internal)?;
+                    }
+                }
+                tx.execute("DELETE FROM admissions WHERE statement_id = ?1", [id])
+                    .map_err(internal)?;
+            }
+            let removed = remove_unreferenced(&tx, &attachments)?;
+            tx.commit().map_err(internal)?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn rewrite_statements(
+        &self,
+        statements: &[Positioned<'_>],
+        _erased: &[String],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<(String, String, String, Vec<(String, bool)>)> = statements
+            .iter()
+            .map(|p| {
+                (
+                    p.statement.id.to_string(),
+                    p.body(),
+                    p.statement.index.authority.clone(),
+                    p.statement.index.agents.clone(),
+                )
+            })
+            .collect();
+        self.write_aside(move |conn| {
+            let tx = conn.transaction().map_err(internal)?;
+            for (id, body, authority, agents) in &rows {
+                let seq: Option<i64> = tx
+                    .query_row("SELECT seq FROM statements WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .ok();
+                let Some(seq) = seq else { continue };
+                tx.execute(
+                    "UPDATE statements SET body = ?1, authority = ?2 WHERE seq = ?3",
+                    params![body, authority, seq],
+                )
+                .map_err(internal)?;
+                tx.execute("DELETE FROM statement_agents WHERE seq = ?1", [seq])
+                    .map_err(internal)?;
+                for (agent, direct) in agents {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",
+                        params![agent, seq, direct],
+                    )
+                    .map_err(internal)?;
+                }
+            }
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn agent_documents(
+        &self,
+        agents: &[String],
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        let agents = agents.to_vec();
+        self.read(move |conn| {
+            let mut st = conn
+                .prepare(
+                    "SELECT kind, activity_id, agent, registration, id FROM documents
+                     WHERE agent = ?1 AND kind IN ('state', 'agent_profile')",
+                )
+                .map_err(internal)?;
+            let mut found = Vec::new();
+            for agent in &agents {
+                let rows = st
+                    .query_map([agent], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            DocumentScope {
+                                kind: DocumentKind::State,
+                                activity_id: r.get(1)?,
+                                agent: r.get(2)?,
+                                registration: r.get(3)?,
+                            },
+                            r.get::<_, String>(4)?,
+                        ))
+                    })
+                    .map_err(internal)?;
+                for row in rows {
+                    let (kind, mut scope, id) = row.map_err(internal)?;
+                    if kind == DocumentKind::AgentProfile.as_str() {
+                        scope.kind = DocumentKind::AgentProfile;
+                    }
+                    found.push((scope, id));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn remove_documents(
+        &self,
+        documents: &[(DocumentScope, String)],
+    ) -> Result<u64, StoreError> {
+        let documents = documents.to_vec();
+        self.write_aside(move |conn| {
+            let tx = conn.transaction().map_err(internal)?;
+            let mut removed = 0;
+            for (scope, id) in &documents {
+                removed += tx
+                    .execute(
+                        "DELETE FROM documents WHERE kind = ?1 AND activity_id = ?2 AND agent = ?3
+                         AND registration = ?4 AND id = ?5",
+                        params![
+                            scope.kind.as_str(),
+                            scope.activity_id,
+                            scope.agent,
+                            scope.registration,
+                            id
+                        ],
+                    )
+                    .map_err(internal)? as u64;
+            }
+            tx.commit().map_err(internal)?;
+            Ok(removed)
+        })
+        .await
+    }
+}

@@ -1,0 +1,51 @@
+//! What erasure and retention need of a store: statements removed, or rewritten in place, by
+//! id and position; the documents kept for an agent.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::group_commit::Positioned;
+use crate::{DocumentScope, StoreError};
+
+/// A stored statement by id and position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Located {
+    /// Its id.
+    pub id: Uuid,
+    /// Its position: `stored`, µs since the epoch.
+    pub stored: i64,
+}
+
+/// Removing and rewriting stored data, for erasure and retention. Every operation may be
+/// repeated after a failure: what is gone stays gone, a rewrite done twice is one rewrite.
+#[async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// Removes these statements, voided or not: their rows, their index entries and admission
+    /// records, and the contents of the `attachments` (SHA-256) no remaining statement refers
+    /// to. Other statements keep their positions, so `more` cursors stay valid. How many
+    /// attachment contents went.
+    async fn remove_statements(
+        &self,
+        statements: &[Located],
+        attachments: &[String],
+    ) -> Result<u64, StoreError>;
+    /// Replaces stored statements with new versions at the same id and position (their
+    /// `needs_timestamp` false: the stored body has its timestamp). `erased`: agent keys the
+    /// old versions are indexed under and the new ones are not.
+    async fn rewrite_statements(
+        &self,
+        statements: &[Positioned<'_>],
+        erased: &[String],
+    ) -> Result<(), StoreError>;
+    /// The State and Agent Profile documents kept for any of these agent keys.
+    async fn agent_documents(
+        &self,
+        agents: &[String],
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError>;
+    /// Removes documents with every earlier version of them the store keeps; how many were
+    /// there.
+    async fn remove_documents(
+        &self,
+        documents: &[(DocumentScope, String)],
+    ) -> Result<u64, StoreError>;
+}
