@@ -223,6 +223,38 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
 
     let (_, again) = erasure(&server, &ask);
     assert_eq!(listed(&again, "removed"), BTreeSet::new(), "nothing is left of her");
+    // Nothing comes back at the next start (from Ralph's table or index, say).
+    let server = Server::in_process_in(XLRS, server.stop(), &[]);
+    for id in &removed {
+        assert_eq!(server.get_statement(id).status(), 404, "{id} stays gone");
+    }
+    assert_eq!(all_ids(&server).len(), 4);
+}
+
+#[test]
+fn an_erasure_takes_the_person_out_of_the_forwarding_queue() {
+    let nobody = format!("http://127.0.0.1:{}/xAPI", xlrs_tests::databases::free_port());
+    let targets = json!([{ "url": nobody, "username": "u", "password": "p" }]).to_string();
+    let server = Server::in_process_with(XLRS, &[("XLRS_FORWARDING", &targets)]);
+    post(&server, &by(alice()));
+    post(&server, &by(alice()));
+    post(&server, &by(bob()));
+    let outbox = std::env::var("TEST_STORE").is_err();
+    let (_, dry) = erasure(&server, &json!({"agent": {"mbox": ALICE}, "dry_run": true}));
+    // The outbox file holds entries; a database store is its own queue (nothing to take out
+    // but refusals).
+    assert_eq!(dry["counts"]["forwarding_entries"], if outbox { 2 } else { 0 });
+    let (status, receipt) = erasure(&server, &json!({"agent": {"mbox": ALICE}, "dry_run": false}));
+    assert_eq!(status, 200, "{receipt}");
+    if outbox {
+        let r = server
+            .raw(Method::GET, "/admin/status")
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .send()
+            .expect("GET status");
+        let status: Value = r.json().expect("JSON");
+        assert_eq!(status["forwarding"][0]["waiting"], 1, "{status}");
+    }
 }
 
 /// The mbox_sha1sum of an mbox.
