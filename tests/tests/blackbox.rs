@@ -44,6 +44,8 @@ mod plugin_http;
 mod plugins;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
+#[path = "blackbox/retention.rs"]
+mod retention;
 #[path = "blackbox/statements_get.rs"]
 mod statements_get;
 #[path = "blackbox/statements_rules.rs"]

@@ -164,6 +164,27 @@ impl App {
                 },
                 HomeError::Refused(e) => ServeError::Credentials(e),
             })?;
+        if settings.lifecycle.retains() {
+            let Some(lifecycle) = stores.lifecycle.clone() else {
+                return Err(ServeError::Config(crate::settings::ConfigError::Value {
+                    key: "lifecycle.statements_max_age",
+                    message: format!(
+                        "the {} store cannot remove statements (a backend plugin's contract has no removal): unset retention",
+                        settings.store
+                    ),
+                }));
+            };
+            tokio::spawn(
+                crate::lifecycle::retention::Retention {
+                    statements: stores.statements.clone(),
+                    documents: stores.documents.clone(),
+                    lifecycle,
+                    forwarder: forwarder.clone(),
+                    settings: settings.lifecycle.clone(),
+                }
+                .run(),
+            );
+        }
         let state = AppState {
             credential_home,
             versions: settings.xapi_versions.as_slice().into(),

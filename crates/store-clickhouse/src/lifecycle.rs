@@ -9,13 +9,13 @@ use clickhouse::Row;
 use serde::Deserialize;
 use uuid::Uuid;
 use xlrs_store::group_commit::Positioned;
-use xlrs_store::lifecycle::{Lifecycle, Located};
-use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located};
+use xlrs_store::{DocumentScope, StoreError};
 
 use crate::statements::{statement_row, StatementRow};
 use crate::{failed, ClickHouse};
 
-/// A document found for an agent.
+/// A document found by scope and id.
 #[derive(Row, Deserialize)]
 struct AgentDocument {
     kind: String,
@@ -23,6 +23,25 @@ struct AgentDocument {
     agent: String,
     registration: String,
     id: String,
+}
+
+/// The documents a query of (kind, activity_id, agent, registration, id) finds.
+async fn scoped_documents(
+    query: clickhouse::query::Query,
+) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+    let found: Vec<AgentDocument> = query.fetch_all().await.map_err(failed)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|d| {
+            let scope = DocumentScope {
+                kind: xapi_kind(&d.kind)?,
+                activity_id: d.activity_id,
+                agent: d.agent,
+                registration: d.registration,
+            };
+            Some((scope, d.id))
+        })
+        .collect())
 }
 
 fn uuids(ids: impl Iterator<Item = Uuid>) -> Vec<String> {
@@ -172,33 +191,26 @@ impl Lifecycle for ClickHouse {
         &self,
         agents: &[String],
     ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
-        let found: Vec<AgentDocument> = self
-            .client
-            .query(
-                "SELECT kind, activity_id, agent, registration, id FROM xlrs_documents FINAL
-                 WHERE agent IN {agents:Array(String)} AND kind IN ('state', 'agent_profile')
-                 AND deleted = 0 ORDER BY kind, activity_id, registration, id",
-            )
-            .param("agents", agents)
-            .fetch_all()
-            .await
-            .map_err(failed)?;
-        Ok(found
-            .into_iter()
-            .map(|d| {
-                let kind = match d.kind.as_str() {
-                    "state" => DocumentKind::State,
-                    _ => DocumentKind::AgentProfile,
-                };
-                let scope = DocumentScope {
-                    kind,
-                    activity_id: d.activity_id,
-                    agent: d.agent,
-                    registration: d.registration,
-                };
-                (scope, d.id)
-            })
-            .collect())
+        let query = self.client.query(
+            "SELECT kind, activity_id, agent, registration, id FROM xlrs_documents FINAL
+             WHERE agent IN {agents:Array(String)} AND kind IN ('state', 'agent_profile')
+             AND deleted = 0 ORDER BY kind, activity_id, registration, id",
+        );
+        scoped_documents(query.param("agents", agents)).await
+    }
+
+    async fn documents_before(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        let query = self.client.query(
+            "SELECT kind, activity_id, agent, registration, id FROM xlrs_documents FINAL
+             WHERE updated < {before:Int64} AND deleted = 0
+             AND kind IN ('state', 'activity_profile', 'agent_profile')
+             ORDER BY updated LIMIT {limit:UInt64}",
+        );
+        scoped_documents(query.param("before", before).param("limit", limit as u64)).await
     }
 
     async fn remove_documents(

@@ -9,8 +9,8 @@ use elasticsearch::http::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use xlrs_store::group_commit::Positioned;
-use xlrs_store::lifecycle::{Lifecycle, Located};
-use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located, XAPI_KINDS};
+use xlrs_store::{DocumentScope, StoreError};
 
 use crate::client::{reason, refused};
 use crate::write::{line, query_doc, update};
@@ -67,6 +67,43 @@ impl Elasticsearch {
             check(self.es.bulk(lines, "true").await?)?;
         }
         Ok(removed)
+    }
+}
+
+impl Elasticsearch {
+    /// The documents the `filter` clauses select (at most `limit`, oldest update first).
+    async fn scoped_documents(
+        &self,
+        filter: Value,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        let body = json!({
+            "size": limit,
+            "_source": ["kind", "activity_id", "agent", "registration", "id"],
+            "query": {"bool": {"filter": filter}},
+            "sort": [{"updated": "asc"}],
+        });
+        let hits = self.es.hits(&self.documents_index, &body).await?;
+        let text = |source: &Value, field: &str| {
+            source
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Ok(hits
+            .iter()
+            .filter_map(|hit| {
+                let source = hit.get("_source")?;
+                let scope = DocumentScope {
+                    kind: xapi_kind(source.get("kind")?.as_str()?)?,
+                    activity_id: text(source, "activity_id"),
+                    agent: text(source, "agent"),
+                    registration: text(source, "registration"),
+                };
+                Some((scope, text(source, "id")))
+            })
+            .collect())
     }
 }
 
@@ -156,39 +193,29 @@ impl Lifecycle for Elasticsearch {
         &self,
         agents: &[String],
     ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
-        let body = json!({
-            "size": 10_000,
-            "_source": ["kind", "activity_id", "agent", "registration", "id"],
-            "query": {"bool": {"filter": [
+        self.scoped_documents(
+            json!([
                 {"terms": {"agent": agents}},
                 {"terms": {"kind": ["state", "agent_profile"]}},
-            ]}},
-        });
-        let hits = self.es.hits(&self.documents_index, &body).await?;
-        let text = |source: &Value, field: &str| {
-            source
-                .get(field)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        Ok(hits
-            .iter()
-            .map(|hit| {
-                let source = hit.get("_source").unwrap_or(&Value::Null);
-                let kind = match source.get("kind").and_then(Value::as_str) {
-                    Some("state") => DocumentKind::State,
-                    _ => DocumentKind::AgentProfile,
-                };
-                let scope = DocumentScope {
-                    kind,
-                    activity_id: text(source, "activity_id"),
-                    agent: text(source, "agent"),
-                    registration: text(source, "registration"),
-                };
-                (scope, text(source, "id"))
-            })
-            .collect())
+            ]),
+            10_000,
+        )
+        .await
+    }
+
+    async fn documents_before(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        self.scoped_documents(
+            json!([
+                {"range": {"updated": {"lt": before}}},
+                {"terms": {"kind": XAPI_KINDS}},
+            ]),
+            limit,
+        )
+        .await
     }
 
     async fn remove_documents(

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use mongodb::bson::{doc, Document as Doc};
 use xlrs_store::group_commit::Positioned;
-use xlrs_store::lifecycle::{Lifecycle, Located};
-use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located, XAPI_KINDS};
+use xlrs_store::{DocumentScope, StoreError};
 
 use crate::statements::source_of;
 use crate::{collect, failed, Mongo};
@@ -36,6 +36,39 @@ impl Mongo {
             }
         }
         Ok(removed)
+    }
+}
+
+impl Mongo {
+    /// The documents `filter` selects (at most `limit`, oldest update first), as scope and id.
+    async fn scoped_documents(
+        &self,
+        filter: Doc,
+        limit: Option<usize>,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        let mut find = self
+            .documents
+            .find(filter)
+            .projection(doc! { "_id": 0, "kind": 1, "activity_id": 1, "agent": 1, "registration": 1, "id": 1 })
+            .sort(doc! { "updated": 1 });
+        if let Some(limit) = limit {
+            find = find.limit(limit as i64);
+        }
+        let cursor = find.await.map_err(failed)?;
+        let text = |d: &Doc, key: &str| d.get_str(key).unwrap_or_default().to_string();
+        Ok(collect(cursor)
+            .await?
+            .iter()
+            .filter_map(|d| {
+                let scope = DocumentScope {
+                    kind: xapi_kind(d.get_str("kind").ok()?)?,
+                    activity_id: text(d, "activity_id"),
+                    agent: text(d, "agent"),
+                    registration: text(d, "registration"),
+                };
+                Some((scope, text(d, "id")))
+            })
+            .collect())
     }
 }
 
@@ -92,33 +125,26 @@ impl Lifecycle for Mongo {
         &self,
         agents: &[String],
     ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
-        let cursor = self
-            .documents
-            .find(doc! {
+        self.scoped_documents(
+            doc! {
                 "agent": { "$in": agents },
                 "kind": { "$in": ["state", "agent_profile"] },
-            })
-            .projection(doc! { "_id": 0, "kind": 1, "activity_id": 1, "agent": 1, "registration": 1, "id": 1 })
-            .await
-            .map_err(failed)?;
-        let text = |d: &Doc, key: &str| d.get_str(key).unwrap_or_default().to_string();
-        Ok(collect(cursor)
-            .await?
-            .iter()
-            .map(|d| {
-                let kind = match d.get_str("kind") {
-                    Ok("state") => DocumentKind::State,
-                    _ => DocumentKind::AgentProfile,
-                };
-                let scope = DocumentScope {
-                    kind,
-                    activity_id: text(d, "activity_id"),
-                    agent: text(d, "agent"),
-                    registration: text(d, "registration"),
-                };
-                (scope, text(d, "id"))
-            })
-            .collect())
+            },
+            None,
+        )
+        .await
+    }
+
+    async fn documents_before(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        self.scoped_documents(
+            doc! { "updated": { "$lt": before }, "kind": { "$in": XAPI_KINDS.to_vec() } },
+            Some(limit),
+        )
+        .await
     }
 
     async fn remove_documents(

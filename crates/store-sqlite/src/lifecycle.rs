@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use rusqlite::{params, Transaction};
 use xlrs_store::group_commit::Positioned;
-use xlrs_store::lifecycle::{Lifecycle, Located};
-use xlrs_store::{DocumentKind, DocumentScope, StoreError};
+use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located};
+use xlrs_store::{DocumentScope, StoreError};
 
 use crate::{internal, SqliteStore};
 
@@ -31,6 +31,44 @@ pub(crate) fn remove_unreferenced(
         }
     }
     Ok(removed)
+}
+
+/// The documents `condition` selects, as scope and id.
+fn scoped_documents(
+    conn: &rusqlite::Connection,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT kind, activity_id, agent, registration, id FROM documents WHERE {condition}"
+        ))
+        .map_err(internal)?;
+    let rows = st
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(internal)?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (kind, activity_id, agent, registration, id) = row.map_err(internal)?;
+        if let Some(kind) = xapi_kind(&kind) {
+            let scope = DocumentScope {
+                kind,
+                activity_id,
+                agent,
+                registration,
+            };
+            found.push((scope, id));
+        }
+    }
+    Ok(found)
 }
 
 #[async_trait]
@@ -123,37 +161,31 @@ impl Lifecycle for SqliteStore {
     ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
         let agents = agents.to_vec();
         self.read(move |conn| {
-            let mut st = conn
-                .prepare(
-                    "SELECT kind, activity_id, agent, registration, id FROM documents
-                     WHERE agent = ?1 AND kind IN ('state', 'agent_profile')",
-                )
-                .map_err(internal)?;
             let mut found = Vec::new();
             for agent in &agents {
-                let rows = st
-                    .query_map([agent], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            DocumentScope {
-                                kind: DocumentKind::State,
-                                activity_id: r.get(1)?,
-                                agent: r.get(2)?,
-                                registration: r.get(3)?,
-                            },
-                            r.get::<_, String>(4)?,
-                        ))
-                    })
-                    .map_err(internal)?;
-                for row in rows {
-                    let (kind, mut scope, id) = row.map_err(internal)?;
-                    if kind == DocumentKind::AgentProfile.as_str() {
-                        scope.kind = DocumentKind::AgentProfile;
-                    }
-                    found.push((scope, id));
-                }
+                found.extend(scoped_documents(
+                    conn,
+                    "agent = ?1 AND kind IN ('state', 'agent_profile')",
+                    params![agent],
+                )?);
             }
             Ok(found)
+        })
+        .await
+    }
+
+    async fn documents_before(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
+        self.read(move |conn| {
+            scoped_documents(
+                conn,
+                "updated < ?1 AND kind IN ('state', 'activity_profile', 'agent_profile')
+                 ORDER BY updated LIMIT ?2",
+                params![before, limit as i64],
+            )
         })
         .await
     }

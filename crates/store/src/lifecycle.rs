@@ -48,4 +48,26 @@ pub trait Lifecycle: Send + Sync {
         &self,
         documents: &[(DocumentScope, String)],
     ) -> Result<u64, StoreError>;
+    /// State, Activity Profile and Agent Profile documents last updated before `before` (µs),
+    /// at most `limit`.
+    async fn documents_before(
+        &self,
+        before: i64,
+        limit: usize,
+    ) -> Result<Vec<(DocumentScope, String)>, StoreError>;
 }
+
+/// A document kind by its storage name; `None` for the server's own records.
+pub fn xapi_kind(name: &str) -> Option<crate::DocumentKind> {
+    use crate::DocumentKind;
+    [
+        DocumentKind::State,
+        DocumentKind::ActivityProfile,
+        DocumentKind::AgentProfile,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == name)
+}
+
+/// The storage names of the xAPI document kinds (not the server's own records).
+pub const XAPI_KINDS: [&str; 3] = ["state", "activity_profile", "agent_profile"];

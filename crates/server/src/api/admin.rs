@@ -18,13 +18,14 @@ use crate::auth::{hash_password, Credential, CredentialError, Scope, Source};
 use xlrs_xapi::version::XapiVersion;
 
 /// The paths of the admin API, as docs/admin-openapi.yaml describes them.
-const PATHS: [&str; 6] = [
+const PATHS: [&str; 7] = [
     "/admin/credentials",
     "/admin/credentials/{key}",
     "/admin/credentials/{key}/rotate",
     "/admin/status",
     "/admin/erasure",
     "/admin/erasure/{id}",
+    "/admin/retention",
 ];
 
 /// The `/admin` routes.
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route(PATHS[3], get(status))
         .route(PATHS[4], post(erase))
         .route(PATHS[5], get(erasure_receipt))
+        .route(PATHS[6], get(retention).post(retention_pass))
 }
 
 /// Keeps `/admin` out of cross-origin requests: any request a browser marks as coming from
@@ -401,7 +403,7 @@ async fn status(
             "stored_since_start": counted(&state.metrics.statements_stored),
             "rejected_since_start": counted(&state.metrics.statements_rejected),
         },
-        "retention": null,
+        "retention": retention_status(&state).await,
     })))
 }
 
@@ -412,24 +414,12 @@ async fn erase(
     auth: Authenticated,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    use crate::lifecycle::erasure::{self, Context, ErasureError};
+    use crate::lifecycle::erasure;
     auth.require(&[Scope::Admin], true)?;
     let request: erasure::ErasureRequest = body(&bytes)?;
-    let cx = Context {
-        statements: state.statements.as_ref(),
-        documents: state.documents.as_ref(),
-        lifecycle: state.lifecycle.as_deref(),
-        forwarder: state.forwarder.as_deref(),
-        settings: &state.settings.lifecycle,
-    };
-    let receipt = erasure::erase(&cx, &request, &auth.0.username)
+    let receipt = erasure::erase(&lifecycle(&state), &request, &auth.0.username)
         .await
-        .map_err(|e| match e {
-            ErasureError::Bad { field, message } => bad(&field, message),
-            ErasureError::Unsupported(m) => ApiError::NotImplemented(m),
-            ErasureError::Store(e) => e.into(),
-            e @ ErasureError::Forwarding(_) => ApiError::Internal(e.to_string()),
-        })?;
+        .map_err(lifecycle_error)?;
     Ok(Json(receipt))
 }
 
@@ -445,6 +435,94 @@ async fn erasure_receipt(
         Some((record, _)) => Ok(Json(record)),
         None => Err(ApiError::NotFound(format!("no erasure `{id}`"))),
     }
+}
+
+/// The lifecycle context of a request.
+fn lifecycle(state: &AppState) -> crate::lifecycle::Context<'_> {
+    crate::lifecycle::Context {
+        statements: state.statements.as_ref(),
+        documents: state.documents.as_ref(),
+        lifecycle: state.lifecycle.as_deref(),
+        forwarder: state.forwarder.as_deref(),
+        settings: &state.settings.lifecycle,
+    }
+}
+
+/// A lifecycle failure as an answer.
+fn lifecycle_error(e: crate::lifecycle::LifecycleError) -> ApiError {
+    use crate::lifecycle::LifecycleError;
+    match e {
+        LifecycleError::Bad { field, message } => bad(&field, message),
+        LifecycleError::Unsupported(m) => ApiError::NotImplemented(m),
+        LifecycleError::Store(e) => e.into(),
+        e @ LifecycleError::Forwarding(_) => ApiError::Internal(e.to_string()),
+    }
+}
+
+/// Retention's settings and its last pass, as `/admin/status` and `/admin/retention` show them.
+async fn retention_status(state: &AppState) -> Value {
+    let settings = &state.settings.lifecycle;
+    let last = crate::lifecycle::retention::last_pass(state.documents.as_ref()).await;
+    json!({
+        "statements_max_age": settings.statements_max_age,
+        "statements_age_by": settings.statements_age_by,
+        "documents_max_age": settings.documents_max_age,
+        "interval": settings.retention_interval,
+        "last_pass": match last {
+            Ok(last) => json!(last),
+            Err(e) => json!({"error": e.to_string()}),
+        },
+    })
+}
+
+/// `GET /admin/retention`: the settings, the last pass, and what the next pass removes (a
+/// dry run).
+async fn retention(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], false)?;
+    let next = crate::lifecycle::retention::pass(&lifecycle(&state), true)
+        .await
+        .map_err(lifecycle_error)?;
+    let mut answer = retention_status(&state).await;
+    answer["next_pass"] = json!(next);
+    Ok(Json(answer))
+}
+
+/// `POST /admin/retention`: runs a pass now (`{"dry_run": true}`: reports it); 409 while
+/// another process runs one.
+async fn retention_pass(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    use crate::lifecycle::retention;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Run {
+        dry_run: bool,
+    }
+    auth.require(&[Scope::Admin], true)?;
+    let run: Run = body(&bytes)?;
+    if !state.settings.lifecycle.retains() {
+        return Err(bad(
+            "lifecycle",
+            "no retention is set (lifecycle.statements_max_age, lifecycle.documents_max_age)",
+        ));
+    }
+    let cx = lifecycle(&state);
+    let report = match run.dry_run {
+        true => retention::pass(&cx, true).await,
+        false => match retention::run_pass(&cx, &auth.0.username).await {
+            Ok(Some(report)) => Ok(report),
+            Ok(None) => return Err(ApiError::Conflict("another process is running a retention pass".into())),
+            Err(e) => Err(e),
+        },
+    }
+    .map_err(lifecycle_error)?;
+    audit(&auth, "retention.pass", if run.dry_run { "dry run" } else { "run" });
+    Ok(Json(json!(report)))
 }
 
 #[cfg(test)]

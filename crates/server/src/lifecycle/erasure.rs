@@ -14,17 +14,16 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 use xlrs_store::group_commit::Positioned;
 use xlrs_store::lifecycle::{Lifecycle, Located};
-use xlrs_store::{DocumentKind, DocumentScope, DocumentStore, StatementStore, StoreError};
+use xlrs_store::{DocumentKind, DocumentScope, StoreError};
 use xlrs_xapi::format::Format;
 use xlrs_xapi::person::{Person, Role};
 use xlrs_xapi::query::StatementQuery;
-use xlrs_xapi::statement::{attachment_hashes, prepare, PreparedStatement};
+use xlrs_xapi::statement::{prepare, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 use xlrs_xapi::version::XapiVersion;
 
 use super::key::ErasureKey;
-use super::LifecycleSettings;
-use crate::forward::Forwarder;
+use super::{bad, Context, LifecycleError};
 use crate::records;
 
 /// Statements read per page while finding a person's.
@@ -59,49 +58,6 @@ pub enum Mentions {
     Remove,
 }
 
-/// Why an erasure did not run.
-#[derive(Debug, thiserror::Error)]
-pub enum ErasureError {
-    /// The request is malformed (400), naming the field.
-    #[error("{field}: {message}")]
-    Bad {
-        /// The field at fault.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The store cannot remove statements (a backend plugin) (501).
-    #[error("{0}")]
-    Unsupported(String),
-    /// The store failed; what was done stays done and running it again finishes it.
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    /// The forwarding queue failed.
-    #[error("forwarding queue: {0}")]
-    Forwarding(String),
-}
-
-fn bad(field: &str, message: impl Into<String>) -> ErasureError {
-    ErasureError::Bad {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// What erasure works on.
-pub struct Context<'a> {
-    /// Statements, read as a log.
-    pub statements: &'a dyn StatementStore,
-    /// Documents and the server's records.
-    pub documents: &'a dyn DocumentStore,
-    /// Removal; `None` for a store that cannot.
-    pub lifecycle: Option<&'a dyn Lifecycle>,
-    /// The forwarding queue, when forwarding.
-    pub forwarder: Option<&'a Forwarder>,
-    /// The `[lifecycle]` settings.
-    pub settings: &'a LifecycleSettings,
-}
-
 /// A stored statement that names the person.
 struct Found {
     located: Located,
@@ -122,8 +78,8 @@ pub async fn erase(
     cx: &Context<'_>,
     request: &ErasureRequest,
     by: &str,
-) -> Result<Value, ErasureError> {
-    let person = Person::from_json(&request.agent, "agent").map_err(|e| ErasureError::Bad {
+) -> Result<Value, LifecycleError> {
+    let person = Person::from_json(&request.agent, "agent").map_err(|e| LifecycleError::Bad {
         field: e.field,
         message: e.message,
     })?;
@@ -131,7 +87,7 @@ pub async fn erase(
         .dry_run
         .ok_or_else(|| bad("dry_run", "say true (report only) or false (erase)"))?;
     let Some(lifecycle) = cx.lifecycle else {
-        return Err(ErasureError::Unsupported(
+        return Err(LifecycleError::Unsupported(
             "this store cannot erase: a backend plugin's contract (xlrs:store v0.1) has no way to remove statements".into(),
         ));
     };
@@ -161,7 +117,7 @@ pub async fn erase(
         forwarding = forwarder
             .forget(&removed_ids, dry_run)
             .await
-            .map_err(|e| ErasureError::Forwarding(e.to_string()))?;
+            .map_err(|e| LifecycleError::Forwarding(e.to_string()))?;
     }
     if !dry_run {
         let rewritten = pseudonymized(&plan.rewrite, &person, &pseudonym)?;
@@ -249,7 +205,7 @@ async fn plan(
     lifecycle: &dyn Lifecycle,
     person: &Person,
     request: &ErasureRequest,
-) -> Result<Plan, ErasureError> {
+) -> Result<Plan, LifecycleError> {
     let mut found: BTreeMap<Uuid, Found> = BTreeMap::new();
     for key in person.keys() {
         let mut after = None;
@@ -289,10 +245,7 @@ async fn plan(
             true => false,
             false => f.role == Role::Subject || request.mentions == Mentions::Remove,
         });
-    let attachments = attachment_hashes(remove.iter().map(|f| &f.statement))
-        .into_iter()
-        .filter(|sha2| sha2.len() == 64 && sha2.bytes().all(|b| b.is_ascii_hexdigit()))
-        .collect();
+    let attachments = super::attachments_of(remove.iter().map(|f| &f.statement));
     let keys: Vec<String> = person.keys().iter().cloned().collect();
     let documents = lifecycle.agent_documents(&keys).await?;
     Ok(Plan {
@@ -304,7 +257,7 @@ async fn plan(
 }
 
 /// The id, position and JSON of a stored statement.
-fn located(body: &str) -> Result<(Located, Value), StoreError> {
+pub(super) fn located(body: &str) -> Result<(Located, Value), StoreError> {
     let statement: Value = serde_json::from_str(body)
         .map_err(|e| StoreError::Internal(format!("a stored statement: {e}")))?;
     let id = statement

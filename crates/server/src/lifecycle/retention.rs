@@ -1,0 +1,279 @@
+//! Retention: statements older than `statements_max_age` (by `stored`, or by `timestamp`) and
+//! documents not updated for `documents_max_age` are removed, by a pass every
+//! `retention_interval`, in batches of `retention_batch` with a pause between them so
+//! ingestion goes on. Positions are kept, so `more` cursors and Consistent-Through stay valid.
+//! With several processes over one database, one runs each pass (a lease in a server record);
+//! the last pass's report is kept there for `/admin/status`. A dry run reports what the next
+//! pass removes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+use xlrs_store::lifecycle::{Lifecycle, Located};
+use xlrs_store::positions::now_micros;
+use xlrs_store::{DocumentStore, StatementStore, StoreError};
+use xlrs_xapi::format::Format;
+use xlrs_xapi::query::StatementQuery;
+use xlrs_xapi::time::format_micros;
+
+use super::{AgeBy, Context, LifecycleError, LifecycleSettings};
+use crate::forward::Forwarder;
+use crate::records;
+
+/// The pause between two batches of a pass.
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// How long a process holds the pass it runs before another may run one.
+const LEASE: Duration = Duration::from_secs(900);
+
+/// Most documents a dry run counts.
+const DRY_RUN_DOCUMENTS: usize = 10_000;
+
+/// What a pass removed, or (dry run) would remove.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PassReport {
+    /// When it started.
+    pub at: String,
+    /// Whether it only counted.
+    pub dry_run: bool,
+    /// Statements stored (or, by timestamp, made) before this went.
+    pub statements_before: Option<String>,
+    /// Documents last updated before this went.
+    pub documents_before: Option<String>,
+    /// Statements removed.
+    pub statements: u64,
+    /// Attachment contents removed (no statement left named them).
+    pub attachments: u64,
+    /// Documents removed.
+    pub documents: u64,
+    /// True when the dry run stopped counting documents at its bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub documents_counted_up_to_bound: bool,
+    /// Forwarding queue entries of removed statements taken out.
+    pub forwarding_entries: u64,
+    /// How long it took (ms).
+    pub took_ms: u64,
+    /// Why it stopped early, when it did (what it removed before stays removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Runs one pass (or a dry run of it): what it removed.
+pub async fn pass(cx: &Context<'_>, dry_run: bool) -> Result<PassReport, LifecycleError> {
+    let lifecycle = cx.lifecycle.ok_or_else(|| {
+        LifecycleError::Unsupported(
+            "this store cannot remove statements: a backend plugin's contract (xlrs:store v0.1) has no removal".into(),
+        )
+    })?;
+    let started = Instant::now();
+    let now = now_micros();
+    let mut report = PassReport {
+        at: format_micros(now),
+        dry_run,
+        ..PassReport::default()
+    };
+    let outcome = async {
+        if let Some(age) = cx.settings.statements_max_age {
+            let before = now - age.0.as_micros() as i64;
+            report.statements_before = Some(format_micros(before));
+            statements(cx, lifecycle, before, dry_run, &mut report).await?;
+        }
+        if let Some(age) = cx.settings.documents_max_age {
+            let before = now - age.0.as_micros() as i64;
+            report.documents_before = Some(format_micros(before));
+            documents(cx, lifecycle, before, dry_run, &mut report).await?;
+        }
+        Ok::<_, LifecycleError>(())
+    }
+    .await;
+    report.took_ms = started.elapsed().as_millis() as u64;
+    if let Err(e) = outcome {
+        report.error = Some(e.to_string());
+    }
+    Ok(report)
+}
+
+/// The statements part of a pass: pages in position order (by `stored`: only those before
+/// `before`; by `timestamp`: every statement, keeping those that happened later).
+async fn statements(
+    cx: &Context<'_>,
+    lifecycle: &dyn Lifecycle,
+    before: i64,
+    dry_run: bool,
+    report: &mut PassReport,
+) -> Result<(), LifecycleError> {
+    let by = cx.settings.statements_age_by;
+    let mut after = None;
+    loop {
+        let query = StatementQuery {
+            until: (by == AgeBy::Stored).then_some(before - 1),
+            after,
+            ascending: true,
+            include_voided: true,
+            limit: cx.settings.retention_batch,
+            format: Format::Exact,
+            ..StatementQuery::default()
+        };
+        let page = cx.statements.query(&query).await?;
+        let mut old: Vec<Located> = Vec::new();
+        let mut bodies: Vec<Value> = Vec::new();
+        for body in &page.statements {
+            let (located, statement) = super::erasure::located(body)?;
+            let happened = statement
+                .get("timestamp")
+                .and_then(Value::as_str)
+                .and_then(xlrs_xapi::validate::parse_timestamp)
+                .map_or(located.stored, |t| t.timestamp_micros());
+            if by == AgeBy::Stored || happened < before {
+                old.push(located);
+                bodies.push(statement);
+            }
+        }
+        if !old.is_empty() {
+            let ids: Vec<Uuid> = old.iter().map(|l| l.id).collect();
+            if let Some(forwarder) = cx.forwarder {
+                report.forwarding_entries += forwarder
+                    .forget(&ids, dry_run)
+                    .await
+                    .map_err(|e| LifecycleError::Forwarding(e.to_string()))?;
+            }
+            if !dry_run {
+                let attachments = super::attachments_of(&bodies);
+                report.attachments += lifecycle.remove_statements(&old, &attachments).await?;
+            }
+            report.statements += old.len() as u64;
+        }
+        match page.more {
+            Some(more) if !page.statements.is_empty() => after = Some(more),
+            _ => return Ok(()),
+        }
+        if !dry_run {
+            tokio::time::sleep(PAUSE).await;
+        }
+    }
+}
+
+/// The documents part of a pass: batches of the oldest until none is old enough.
+async fn documents(
+    cx: &Context<'_>,
+    lifecycle: &dyn Lifecycle,
+    before: i64,
+    dry_run: bool,
+    report: &mut PassReport,
+) -> Result<(), LifecycleError> {
+    if dry_run {
+        let found = lifecycle
+            .documents_before(before, DRY_RUN_DOCUMENTS)
+            .await?;
+        report.documents = found.len() as u64;
+        report.documents_counted_up_to_bound = found.len() == DRY_RUN_DOCUMENTS;
+        return Ok(());
+    }
+    let batch = cx.settings.retention_batch;
+    loop {
+        let found = lifecycle.documents_before(before, batch).await?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        lifecycle.remove_documents(&found).await?;
+        report.documents += found.len() as u64;
+        if found.len() < batch {
+            return Ok(());
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+}
+
+/// The record the processes share: who runs a pass now, and the last pass's report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Shared {
+    holder: String,
+    until: i64,
+    last: Option<PassReport>,
+}
+
+fn scope() -> xlrs_store::DocumentScope {
+    records::scope("retention", "")
+}
+
+/// The last pass's report, wherever it ran.
+pub async fn last_pass(documents: &dyn DocumentStore) -> Result<Option<PassReport>, StoreError> {
+    Ok(records::read::<Shared>(documents, &scope(), "pass")
+        .await?
+        .and_then(|(shared, _)| shared.last))
+}
+
+/// Runs a pass if no other process runs one now (taking the lease); its report, or `None`
+/// when another process holds the pass.
+pub async fn run_pass(cx: &Context<'_>, me: &str) -> Result<Option<PassReport>, LifecycleError> {
+    let found = records::read::<Shared>(cx.documents, &scope(), "pass").await?;
+    let now = now_micros();
+    let (mut shared, etag) = found.map_or((Shared::default(), None), |(s, e)| (s, Some(e)));
+    if !shared.holder.is_empty() && shared.holder != me && shared.until > now {
+        return Ok(None);
+    }
+    shared.holder = me.to_string();
+    shared.until = now + LEASE.as_micros() as i64;
+    let etag = match records::write(cx.documents, &scope(), "pass", &shared, etag).await {
+        Ok(etag) => etag,
+        Err(StoreError::PreconditionFailed(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let report = pass(cx, false).await?;
+    let done = Shared {
+        holder: String::new(),
+        until: 0,
+        last: Some(report.clone()),
+    };
+    if let Err(e) = records::write(cx.documents, &scope(), "pass", &done, Some(etag)).await {
+        tracing::warn!(error = %e, "retention: the pass's report was not kept");
+    }
+    Ok(Some(report))
+}
+
+/// What the retention task needs, owned.
+pub struct Retention {
+    /// Statements.
+    pub statements: Arc<dyn StatementStore>,
+    /// Documents and the server's records.
+    pub documents: Arc<dyn DocumentStore>,
+    /// Removal.
+    pub lifecycle: Arc<dyn Lifecycle>,
+    /// The forwarding queue, when forwarding.
+    pub forwarder: Option<Arc<Forwarder>>,
+    /// The settings.
+    pub settings: LifecycleSettings,
+}
+
+impl Retention {
+    /// Runs a pass every `retention_interval` for ever.
+    pub async fn run(self) {
+        let me = Uuid::new_v4().to_string();
+        let interval = self.settings.retention_interval.0;
+        loop {
+            tokio::time::sleep(interval).await;
+            let cx = Context {
+                statements: self.statements.as_ref(),
+                documents: self.documents.as_ref(),
+                lifecycle: Some(self.lifecycle.as_ref()),
+                forwarder: self.forwarder.as_deref(),
+                settings: &self.settings,
+            };
+            match run_pass(&cx, &me).await {
+                Ok(Some(report)) => tracing::info!(
+                    statements = report.statements,
+                    documents = report.documents,
+                    attachments = report.attachments,
+                    took_ms = report.took_ms,
+                    error = report.error.as_deref().unwrap_or(""),
+                    "retention pass"
+                ),
+                Ok(None) => tracing::debug!("retention: another process runs the pass"),
+                Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+            }
+        }
+    }
+}
