@@ -622,6 +622,14 @@ async fn run_contract(stores: &Stores, log: bool) {
         .await;
     }
     xlrs_store::contract::document_store(stores.documents.as_ref()).await;
+    if let Some(lifecycle) = &stores.lifecycle {
+        xlrs_store::contract::lifecycle(
+            stores.statements.as_ref(),
+            lifecycle.as_ref(),
+            stores.documents.as_ref(),
+        )
+        .await;
+    }
 }
 
 /// Stores a statement with an attachment and an activity definition in the embedded store, as

@@ -3,12 +3,65 @@
 //! more removed; an agent's documents found. Each runs in one transaction.
 
 use async_trait::async_trait;
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension, Transaction};
+use xlrs_xapi::statement::{prepare, StatementIndex};
+use xlrs_xapi::version::XapiVersion;
 use xlrs_store::group_commit::Positioned;
 use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located};
 use xlrs_store::{DocumentScope, StoreError};
 
 use crate::{internal, SqliteStore};
+
+/// A write transaction begun at once: it waits for the writer thread's round instead of
+/// failing when it would have to upgrade a read.
+fn immediate(conn: &mut rusqlite::Connection) -> Result<Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(internal)
+}
+
+/// The position of statement `id` and the query fields it is indexed under (from its stored
+/// body), `None` when it is not stored.
+fn indexed(tx: &Transaction<'_>, id: &str) -> Result<Option<(i64, StatementIndex)>, StoreError> {
+    let found: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, body FROM statements WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(internal)?;
+    let Some((seq, body)) = found else {
+        return Ok(None);
+    };
+    let statement: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+        StoreError::Internal(format!("stored statement {id} is not JSON: {e}"))
+    })?;
+    let authority = statement
+        .get("authority")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    let uuid = uuid::Uuid::parse_str(id).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let prepared = prepare(statement, &authority, XapiVersion::V2_0_0, || uuid)
+        .map_err(|e| StoreError::Internal(format!("stored statement {id}: {e}")))?;
+    Ok(Some((seq, prepared.index)))
+}
+
+/// Deletes the rows of index `table` (keyed by `column` and `seq`) of a statement.
+fn unindex(
+    tx: &Transaction<'_>,
+    seq: i64,
+    keys: &[(String, bool)],
+    table: &str,
+    column: &str,
+) -> Result<(), StoreError> {
+    let mut delete = tx
+        .prepare_cached(&format!("DELETE FROM {table} WHERE {column} = ?1 AND seq = ?2"))
+        .map_err(internal)?;
+    for (key, _) in keys {
+        delete.execute(params![key, seq]).map_err(internal)?;
+    }
+    Ok(())
+}
 
 /// Removes the contents of `attachments` that no statement's body names any more; how many.
 pub(crate) fn remove_unreferenced(
@@ -81,25 +134,21 @@ impl Lifecycle for SqliteStore {
         let ids: Vec<String> = statements.iter().map(|s| s.id.to_string()).collect();
         let attachments = attachments.to_vec();
         self.write_aside(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
+            let tx = immediate(conn)?;
             for id in &ids {
-                let seq: Option<i64> = tx
-                    .query_row("SELECT seq FROM statements WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })
-                    .ok();
-                if let Some(seq) = seq {
-                    tx.execute(
-                        "INSERT INTO meta (key, value) VALUES ('removed_through', ?1)
-                         ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), ?1)",
-                        [seq],
-                    )
+                let Some((seq, index)) = indexed(&tx, id)? else {
+                    continue;
+                };
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('removed_through', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), ?1)",
+                    [seq],
+                )
+                .map_err(internal)?;
+                unindex(&tx, seq, &index.agents, "statement_agents", "agent")?;
+                unindex(&tx, seq, &index.activities, "statement_activities", "activity")?;
+                tx.execute("DELETE FROM statements WHERE seq = ?1", [seq])
                     .map_err(internal)?;
-                    for table in ["statement_agents", "statement_activities", "statements"] {
-                        tx.execute(&format!("DELETE FROM {table} WHERE seq = ?1"), [seq])
-                            .map_err(internal)?;
-                    }
-                }
                 tx.execute("DELETE FROM admissions WHERE statement_id = ?1", [id])
                     .map_err(internal)?;
             }
@@ -127,21 +176,17 @@ impl Lifecycle for SqliteStore {
             })
             .collect();
         self.write_aside(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
+            let tx = immediate(conn)?;
             for (id, body, authority, agents) in &rows {
-                let seq: Option<i64> = tx
-                    .query_row("SELECT seq FROM statements WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })
-                    .ok();
-                let Some(seq) = seq else { continue };
+                let Some((seq, old)) = indexed(&tx, id)? else {
+                    continue;
+                };
                 tx.execute(
                     "UPDATE statements SET body = ?1, authority = ?2 WHERE seq = ?3",
                     params![body, authority, seq],
                 )
                 .map_err(internal)?;
-                tx.execute("DELETE FROM statement_agents WHERE seq = ?1", [seq])
-                    .map_err(internal)?;
+                unindex(&tx, seq, &old.agents, "statement_agents", "agent")?;
                 for (agent, direct) in agents {
                     tx.execute(
                         "INSERT OR IGNORE INTO statement_agents (agent, seq, direct) VALUES (?1, ?2, ?3)",
@@ -196,7 +241,7 @@ impl Lifecycle for SqliteStore {
     ) -> Result<u64, StoreError> {
         let documents = documents.to_vec();
         self.write_aside(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
+            let tx = immediate(conn)?;
             let mut removed = 0;
             for (scope, id) in &documents {
                 removed += tx

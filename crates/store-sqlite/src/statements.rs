@@ -97,6 +97,13 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_lifecycle_contract() {
+        let (store, dir) = temp_store();
+        xlrs_store::contract::lifecycle(&store, &store, &store).await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn statements_survive_a_reopen() {
         let (store, dir) = temp_store();
         let s = xlrs_xapi::statement::prepare(

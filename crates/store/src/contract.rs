@@ -593,3 +593,146 @@ pub async fn document_store(store: &dyn DocumentStore) {
         .0
         .is_empty());
 }
+
+/// What erasure and retention need of a store ([`crate::lifecycle::Lifecycle`]): a removed
+/// statement's position is never given again, a rewritten statement keeps its id and position
+/// and is found under its new agents only, and old documents are found (never the server's
+/// own records) and removed.
+pub async fn lifecycle(
+    store: &dyn StatementStore,
+    lifecycle: &dyn crate::lifecycle::Lifecycle,
+    documents: &dyn DocumentStore,
+) {
+    let tag = Uuid::new_v4().simple().to_string();
+    a_removed_statements_position_is_never_given_again(store, lifecycle, &tag).await;
+    a_rewritten_statement_keeps_its_id_and_position_under_its_new_agents(store, lifecycle, &tag)
+        .await;
+    old_documents_are_found_and_removed(lifecycle, documents, &tag).await;
+}
+
+/// The position of a stored statement.
+async fn located(store: &dyn StatementStore, id: Uuid) -> crate::lifecycle::Located {
+    let found = store.get(id).await.expect("get").expect("stored");
+    crate::lifecycle::Located {
+        id,
+        stored: found.stored,
+    }
+}
+
+async fn a_removed_statements_position_is_never_given_again(
+    store: &dyn StatementStore,
+    lifecycle: &dyn crate::lifecycle::Lifecycle,
+    tag: &str,
+) {
+    let activity = format!("http://act/{tag}/removed");
+    let first = prepared(statement(&format!("r-{tag}"), "http://v/1", &activity));
+    let newest = prepared(statement(&format!("r-{tag}"), "http://v/1", &activity));
+    let (first_id, newest_id) = (first.id, newest.id);
+    store.insert(vec![first], vec![]).await.expect("insert");
+    store.insert(vec![newest], vec![]).await.expect("insert");
+    let removed = located(store, newest_id).await;
+    lifecycle
+        .remove_statements(&[removed], &[])
+        .await
+        .expect("removes");
+    assert!(store.get(newest_id).await.expect("get").is_none(), "removed");
+    let next = prepared(statement(&format!("r-{tag}"), "http://v/1", &activity));
+    let next_id = next.id;
+    store.insert(vec![next], vec![]).await.expect("insert");
+    assert!(
+        located(store, next_id).await.stored > removed.stored,
+        "a statement stored after a removal comes after the removed one's position"
+    );
+    let mut q = query();
+    q.activity = Some(activity);
+    q.ascending = true;
+    let page = store.query(&q).await.expect("query");
+    assert_eq!(ids(&page), [first_id.to_string(), next_id.to_string()]);
+    q.after = Some(removed.stored);
+    let page = store.query(&q).await.expect("query");
+    assert_eq!(ids(&page), [next_id.to_string()], "a cursor at a removed position still pages");
+}
+
+async fn a_rewritten_statement_keeps_its_id_and_position_under_its_new_agents(
+    store: &dyn StatementStore,
+    lifecycle: &dyn crate::lifecycle::Lifecycle,
+    tag: &str,
+) {
+    let original = statement(&format!("old-{tag}"), "http://v/1", &format!("http://act/{tag}/rw"));
+    let first = prepared(original.clone());
+    let id = first.id;
+    store.insert(vec![first], vec![]).await.expect("insert");
+    let before = located(store, id).await;
+    let mut changed = original;
+    changed["actor"] = json!({"mbox": format!("mailto:new-{tag}@example.org")});
+    changed["timestamp"] = json!("2026-01-01T00:00:00Z");
+    let rewritten = prepare(changed, &authority(), XapiVersion::V2_0_0, || id).expect("prepares");
+    let old_key = format!("mbox:mailto:old-{tag}@example.org");
+    lifecycle
+        .rewrite_statements(
+            &[crate::group_commit::Positioned {
+                statement: &rewritten,
+                stored: before.stored,
+            }],
+            std::slice::from_ref(&old_key),
+        )
+        .await
+        .expect("rewrites");
+    let found = store.get(id).await.expect("get").expect("still stored");
+    assert_eq!(found.stored, before.stored, "the position stays");
+    assert!(found.body.contains(&format!("new-{tag}")), "{}", found.body);
+    assert!(!found.body.contains(&format!("old-{tag}")), "{}", found.body);
+    let mut q = query();
+    q.agent = Some(old_key);
+    assert!(store.query(&q).await.expect("query").statements.is_empty());
+    q.agent = Some(format!("mbox:mailto:new-{tag}@example.org"));
+    let page = store.query(&q).await.expect("query");
+    assert_eq!(ids(&page), [id.to_string()], "found under its new agent, once");
+}
+
+async fn old_documents_are_found_and_removed(
+    lifecycle: &dyn crate::lifecycle::Lifecycle,
+    documents: &dyn DocumentStore,
+    tag: &str,
+) {
+    let now = crate::positions::now_micros();
+    let scope = |kind| DocumentScope {
+        kind,
+        activity_id: format!("http://act/{tag}/docs"),
+        agent: format!("mbox:mailto:d-{tag}@example.org"),
+        registration: String::new(),
+    };
+    let document = |updated| Document {
+        content: b"{}".to_vec(),
+        content_type: "application/json".into(),
+        etag: format!("e{updated}"),
+        updated,
+    };
+    for (kind, id, updated) in [
+        (DocumentKind::State, "old", 1_000),
+        (DocumentKind::State, "new", now),
+        (DocumentKind::Internal, "old", 1_000),
+    ] {
+        documents
+            .put_document(&scope(kind), id, document(updated), Precondition::None)
+            .await
+            .expect("put");
+    }
+    let old = lifecycle
+        .documents_before(now - 1_000_000, 10_000)
+        .await
+        .expect("lists");
+    let ours: Vec<_> = old
+        .iter()
+        .filter(|(s, _)| s.activity_id == scope(DocumentKind::State).activity_id)
+        .collect();
+    assert_eq!(ours, [&(scope(DocumentKind::State), "old".to_string())]);
+    let agents = [scope(DocumentKind::State).agent];
+    assert_eq!(lifecycle.agent_documents(&agents).await.expect("lists").len(), 2);
+    lifecycle.remove_documents(&old).await.expect("removes");
+    let state = scope(DocumentKind::State);
+    assert!(documents.get_document(&state, "old").await.expect("get").is_none());
+    assert!(documents.get_document(&state, "new").await.expect("get").is_some());
+    let internal = scope(DocumentKind::Internal);
+    assert!(documents.get_document(&internal, "old").await.expect("get").is_some());
+}

@@ -100,6 +100,15 @@ fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
         .json()
         .unwrap();
     assert_eq!(a["definition"]["name"]["en-US"], "Algebra");
+    // The plugin contract (v0.1) has no removal: an erasure is refused whole, not half done.
+    let r = s
+        .raw(Method::POST, "/admin/erasure")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .json(&json!({"agent": first["actor"], "dry_run": false}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 501);
+    assert_eq!(s.get_statement(&ids[0]).status(), 200);
 }
 
 #[test]

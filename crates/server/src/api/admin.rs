@@ -490,13 +490,14 @@ async fn retention(
     Ok(Json(answer))
 }
 
-/// `POST /admin/retention`: runs a pass now (`{"dry_run": true}`: reports it); 409 while
-/// another process runs one.
+/// `POST /admin/retention`: runs a pass now, answering its report (202 when it takes longer
+/// than a few seconds: it goes on, and `GET` shows it once done), or with `{"dry_run": true}`
+/// reports it; 409 while another process runs one.
 async fn retention_pass(
     State(state): State<AppState>,
     auth: Authenticated,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     use crate::lifecycle::retention;
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -511,18 +512,34 @@ async fn retention_pass(
             "no retention is set (lifecycle.statements_max_age, lifecycle.documents_max_age)",
         ));
     }
-    let cx = lifecycle(&state);
-    let report = match run.dry_run {
-        true => retention::pass(&cx, true).await,
-        false => match retention::run_pass(&cx, &auth.0.username).await {
-            Ok(Some(report)) => Ok(report),
-            Ok(None) => return Err(ApiError::Conflict("another process is running a retention pass".into())),
-            Err(e) => Err(e),
-        },
-    }
-    .map_err(lifecycle_error)?;
     audit(&auth, "retention.pass", if run.dry_run { "dry run" } else { "run" });
-    Ok(Json(json!(report)))
+    if run.dry_run {
+        let report = retention::pass(&lifecycle(&state), true)
+            .await
+            .map_err(lifecycle_error)?;
+        return Ok((StatusCode::OK, Json(json!(report))).into_response());
+    }
+    // The pass runs on its own task: a request that times out or goes away does not stop it
+    // half-way (it would keep its lease until the lease ran out).
+    let by = auth.0.username.clone();
+    let mut pass = tokio::spawn(async move {
+        let cx = lifecycle(&state);
+        retention::run_pass(&cx, &by).await
+    });
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(5), &mut pass).await;
+    match waited {
+        Ok(Ok(Ok(Some(report)))) => Ok((StatusCode::OK, Json(json!(report))).into_response()),
+        Ok(Ok(Ok(None))) => Err(ApiError::Conflict(
+            "another process is running a retention pass".into(),
+        )),
+        Ok(Ok(Err(e))) => Err(lifecycle_error(e)),
+        Ok(Err(e)) => Err(ApiError::Internal(format!("the retention pass failed: {e}"))),
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"running": true, "report": "GET /admin/retention shows it as the last pass once done"})),
+        )
+            .into_response()),
+    }
 }
 
 #[cfg(test)]

@@ -106,6 +106,13 @@ async fn statements(
     report: &mut PassReport,
 ) -> Result<(), LifecycleError> {
     let by = cx.settings.statements_age_by;
+    if by == AgeBy::Stored && !dry_run {
+        if let Some((statements, attachments)) = lifecycle.remove_stored_before(before).await? {
+            report.statements += statements;
+            report.attachments += attachments;
+            return Ok(());
+        }
+    }
     let mut after = None;
     loop {
         let query = StatementQuery {
