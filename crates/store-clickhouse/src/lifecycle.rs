@@ -134,7 +134,9 @@ impl Lifecycle for ClickHouse {
         let t = &self.statements;
         let count: u64 = self
             .client
-            .query(&format!("SELECT count() FROM {t} WHERE stored < {{before:Int64}}"))
+            .query(&format!(
+                "SELECT count() FROM {t} WHERE stored < {{before:Int64}}"
+            ))
             .param("before", before)
             .fetch_one()
             .await

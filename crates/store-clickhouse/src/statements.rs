@@ -100,7 +100,10 @@ fn emission_time(body: &str, stored: i64) -> i64 {
 
 impl ClickHouse {
     /// Rows of the statements table for these ids.
-    pub(crate) async fn existing(&self, ids: Vec<String>) -> Result<HashMap<Uuid, Existing>, StoreError> {
+    pub(crate) async fn existing(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<HashMap<Uuid, Existing>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }

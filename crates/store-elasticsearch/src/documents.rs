@@ -204,7 +204,13 @@ impl Elasticsearch {
         Ok(())
     }
 
-    pub(crate) fn delete_line(&self, lines: &mut String, scope: &DocumentScope, registration: &str, id: &str) {
+    pub(crate) fn delete_line(
+        &self,
+        lines: &mut String,
+        scope: &DocumentScope,
+        registration: &str,
+        id: &str,
+    ) {
         let id = scope.hashed_key(registration, id);
         lines.push_str(
             &Condition::Always

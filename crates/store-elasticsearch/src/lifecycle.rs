@@ -60,7 +60,10 @@ impl Elasticsearch {
                 );
                 removed += 1;
             } else {
-                tracing::info!(sha2, "an attachment of an erased statement is kept: other statements may name it");
+                tracing::info!(
+                    sha2,
+                    "an attachment of an erased statement is kept: other statements may name it"
+                );
             }
         }
         if !lines.is_empty() {
@@ -154,8 +157,8 @@ impl Lifecycle for Elasticsearch {
             for p in chunk {
                 let body = p.body();
                 let doc = query_doc(p.statement, p.stored, body.clone());
-                let mut changed = serde_json::to_value(&doc)
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                let mut changed =
+                    serde_json::to_value(&doc).map_err(|e| StoreError::Internal(e.to_string()))?;
                 // Marks other statements set on it stay as they are, and so does the content
                 // hash (a re-send of the statement as first sent is still the same statement).
                 if let Some(map) = changed.as_object_mut() {

@@ -99,7 +99,8 @@ impl Elasticsearch {
                     .into_iter()
                     .map(|(name, mapping)| (name.to_string(), mapping))
                     .collect();
-                let mapping = json!({"_meta": {"xlrs_layout": LAYOUT_VERSION}, "properties": properties});
+                let mapping =
+                    json!({"_meta": {"xlrs_layout": LAYOUT_VERSION}, "properties": properties});
                 self.es
                     .json(Method::Put, &format!("/{q}/_mapping"), &[], &mapping)
                     .await?;

@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Transaction};
-use xlrs_xapi::statement::{prepare, StatementIndex};
-use xlrs_xapi::version::XapiVersion;
 use xlrs_store::group_commit::Positioned;
 use xlrs_store::lifecycle::{xapi_kind, Lifecycle, Located};
 use xlrs_store::{DocumentScope, StoreError};
+use xlrs_xapi::statement::{prepare, StatementIndex};
+use xlrs_xapi::version::XapiVersion;
 
 use crate::{internal, SqliteStore};
 
@@ -33,9 +33,8 @@ fn indexed(tx: &Transaction<'_>, id: &str) -> Result<Option<(i64, StatementIndex
     let Some((seq, body)) = found else {
         return Ok(None);
     };
-    let statement: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
-        StoreError::Internal(format!("stored statement {id} is not JSON: {e}"))
-    })?;
+    let statement: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| StoreError::Internal(format!("stored statement {id} is not JSON: {e}")))?;
     let authority = statement
         .get("authority")
         .cloned()
@@ -55,7 +54,9 @@ fn unindex(
     column: &str,
 ) -> Result<(), StoreError> {
     let mut delete = tx
-        .prepare_cached(&format!("DELETE FROM {table} WHERE {column} = ?1 AND seq = ?2"))
+        .prepare_cached(&format!(
+            "DELETE FROM {table} WHERE {column} = ?1 AND seq = ?2"
+        ))
         .map_err(internal)?;
     for (key, _) in keys {
         delete.execute(params![key, seq]).map_err(internal)?;
@@ -146,7 +147,13 @@ impl Lifecycle for SqliteStore {
                 )
                 .map_err(internal)?;
                 unindex(&tx, seq, &index.agents, "statement_agents", "agent")?;
-                unindex(&tx, seq, &index.activities, "statement_activities", "activity")?;
+                unindex(
+                    &tx,
+                    seq,
+                    &index.activities,
+                    "statement_activities",
+                    "activity",
+                )?;
                 tx.execute("DELETE FROM statements WHERE seq = ?1", [seq])
                     .map_err(internal)?;
                 tx.execute("DELETE FROM admissions WHERE statement_id = ?1", [id])

@@ -152,9 +152,7 @@ impl Person {
     /// Whether any object anywhere in `value` is this person by its IFI.
     fn mentioned(&self, value: &Value) -> bool {
         match value {
-            Value::Object(map) => {
-                self.is(value) || map.values().any(|inner| self.mentioned(inner))
-            }
+            Value::Object(map) => self.is(value) || map.values().any(|inner| self.mentioned(inner)),
             Value::Array(items) => items.iter().any(|inner| self.mentioned(inner)),
             _ => false,
         }
@@ -256,7 +254,8 @@ mod tests {
         let group = json!({"objectType": "Group", "member": [alice_by_sha.clone()]});
         assert_eq!(alice().role_in(&statement(group)), Some(Role::Subject));
         let mut s = statement(json!({"mbox": "mailto:bob@example.org"}));
-        s["context"] = json!({"contextAgents": [{"objectType": "contextAgent", "agent": alice_by_sha}]});
+        s["context"] =
+            json!({"contextAgents": [{"objectType": "contextAgent", "agent": alice_by_sha}]});
         assert_eq!(alice().role_in(&s), Some(Role::Subject));
     }
 

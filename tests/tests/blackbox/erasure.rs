@@ -163,15 +163,24 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(attachments, BTreeSet::from([her_attachment.as_str(), shared.as_str()]));
+    assert_eq!(
+        attachments,
+        BTreeSet::from([her_attachment.as_str(), shared.as_str()])
+    );
     // A dry run changes nothing.
     assert_eq!(server.get_statement(&as_actor).status(), 200);
     assert_eq!(state_status(&server, &alice(), "hers"), 200);
 
-    let (status, receipt) = erasure(&server, &json!({"agent": {"mbox": ALICE}, "dry_run": false}));
+    let (status, receipt) = erasure(
+        &server,
+        &json!({"agent": {"mbox": ALICE}, "dry_run": false}),
+    );
     assert_eq!(status, 200, "{receipt}");
     assert_eq!(listed(&receipt, "removed"), listed(&dry, "removed"));
-    assert_eq!(listed(&receipt, "pseudonymized"), listed(&dry, "pseudonymized"));
+    assert_eq!(
+        listed(&receipt, "pseudonymized"),
+        listed(&dry, "pseudonymized")
+    );
     assert_eq!(receipt["counts"]["attachments"], 1, "the shared one stays");
     for id in &removed {
         assert_eq!(server.get_statement(id).status(), 404, "{id} is gone");
@@ -190,11 +199,17 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
     let reported = server.get_statement(&mentions).text().expect("body");
     assert!(!reported.contains("alice@"), "{reported}");
     assert!(!reported.contains("Alice"), "{reported}");
-    let by_her = server.query(&format!("agent={}&related_agents=true", enc(&alice().to_string())));
+    let by_her = server.query(&format!(
+        "agent={}&related_agents=true",
+        enc(&alice().to_string())
+    ));
     assert_eq!(by_her["statements"], json!([]));
     // Bob's statement still has the attachment it shared with one of hers.
     let r = server
-        .xapi(Method::GET, &format!("/statements?statementId={bobs_shared}&attachments=true"))
+        .xapi(
+            Method::GET,
+            &format!("/statements?statementId={bobs_shared}&attachments=true"),
+        )
         .send()
         .expect("GET");
     assert_eq!(r.status(), 200);
@@ -202,7 +217,8 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
     assert_eq!(state_status(&server, &alice(), "hers"), 404);
     assert_eq!(state_status(&server, &bob(), "his"), 200);
     // A `more` cursor taken before still pages.
-    let r = server.raw(Method::GET, &more)
+    let r = server
+        .raw(Method::GET, &more)
         .basic_auth("admin", Some(ADMIN_PASSWORD))
         .header("X-Experience-API-Version", "2.0.0")
         .send()
@@ -218,11 +234,18 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
         .expect("GET receipt");
     assert_eq!(r.status(), 200);
     let record = r.text().expect("body");
-    assert!(!record.contains("alice") && !record.contains(&xlrs_sha1(ALICE)), "{record}");
+    assert!(
+        !record.contains("alice") && !record.contains(&xlrs_sha1(ALICE)),
+        "{record}"
+    );
     assert!(record.contains("\"by\":\"admin\""), "{record}");
 
     let (_, again) = erasure(&server, &ask);
-    assert_eq!(listed(&again, "removed"), BTreeSet::new(), "nothing is left of her");
+    assert_eq!(
+        listed(&again, "removed"),
+        BTreeSet::new(),
+        "nothing is left of her"
+    );
     // Nothing comes back at the next start (from Ralph's table or index, say).
     let server = Server::in_process_in(XLRS, server.stop(), &[]);
     for id in &removed {
@@ -233,7 +256,10 @@ fn an_erasure_removes_exactly_what_its_dry_run_listed_and_nothing_else() {
 
 #[test]
 fn an_erasure_takes_the_person_out_of_the_forwarding_queue() {
-    let nobody = format!("http://127.0.0.1:{}/xAPI", xlrs_tests::databases::free_port());
+    let nobody = format!(
+        "http://127.0.0.1:{}/xAPI",
+        xlrs_tests::databases::free_port()
+    );
     let targets = json!([{ "url": nobody, "username": "u", "password": "p" }]).to_string();
     let server = Server::in_process_with(XLRS, &[("XLRS_FORWARDING", &targets)]);
     post(&server, &by(alice()));
@@ -243,8 +269,14 @@ fn an_erasure_takes_the_person_out_of_the_forwarding_queue() {
     let (_, dry) = erasure(&server, &json!({"agent": {"mbox": ALICE}, "dry_run": true}));
     // The outbox file holds entries; a database store is its own queue (nothing to take out
     // but refusals).
-    assert_eq!(dry["counts"]["forwarding_entries"], if outbox { 2 } else { 0 });
-    let (status, receipt) = erasure(&server, &json!({"agent": {"mbox": ALICE}, "dry_run": false}));
+    assert_eq!(
+        dry["counts"]["forwarding_entries"],
+        if outbox { 2 } else { 0 }
+    );
+    let (status, receipt) = erasure(
+        &server,
+        &json!({"agent": {"mbox": ALICE}, "dry_run": false}),
+    );
     assert_eq!(status, 200, "{receipt}");
     if outbox {
         let r = server
@@ -291,7 +323,10 @@ fn pseudonymization_keeps_every_statement_and_removes_every_identifier() {
     }
     // The opaque account is one, and the statements are found under it.
     let pseudonym = json!({"account": receipt["pseudonym"]});
-    let hers = server.query(&format!("agent={}&related_agents=true", enc(&pseudonym.to_string())));
+    let hers = server.query(&format!(
+        "agent={}&related_agents=true",
+        enc(&pseudonym.to_string())
+    ));
     assert_eq!(hers["statements"].as_array().expect("statements").len(), 3);
     // The same person pseudonymized again becomes the same account.
     post(&server, &by(alice()));
@@ -308,7 +343,10 @@ fn pseudonymization_keeps_every_statement_and_removes_every_identifier() {
 fn bad_erasure_requests_get_a_400_naming_the_field_and_an_unknown_agent_matches_nothing() {
     let server = Server::in_process_with(XLRS, &[("XLRS_LIFECYCLE__ERASURE_CONFIRM_ABOVE", "1")]);
     for (body, field) in [
-        (json!({"agent": {"mbox": "alice@example.org"}, "dry_run": true}), "agent"),
+        (
+            json!({"agent": {"mbox": "alice@example.org"}, "dry_run": true}),
+            "agent",
+        ),
         (
             json!({"agent": {"objectType": "Person", "mbox": ["alice@example.org"]}, "dry_run": true}),
             "agent.mbox[0]",
@@ -363,19 +401,35 @@ fn xlrs_erase_runs_an_erasure_through_the_server() {
     let id = post(&server, &by(alice()));
     let agent = json!({"mbox": ALICE}).to_string();
     let erase = |extra: &[&str]| {
-        let mut args = vec!["erase", "--agent", &agent, "--url", server.base(), "--user", "admin"];
+        let mut args = vec![
+            "erase",
+            "--agent",
+            &agent,
+            "--url",
+            server.base(),
+            "--user",
+            "admin",
+        ];
         args.extend(extra);
         let mut command = std::process::Command::new(XLRS);
         command.args(&args).env("XLRS_DATA_DIR", server.data_dir());
         xlrs_tests::run_piped(command, ADMIN_PASSWORD.as_bytes())
     };
     let out = erase(&["--dry-run", "--password-stdin"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dry: Value = serde_json::from_slice(&out.stdout).expect("the receipt as JSON");
     assert_eq!(dry["dry_run"], true);
     assert_eq!(server.get_statement(&id).status(), 200);
     let out = erase(&["--password-stdin"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(server.get_statement(&id).status(), 404);
     let out = erase(&["--password-stdin", "--mentions", "sometimes"]);
     assert!(!out.status.success());

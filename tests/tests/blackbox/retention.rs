@@ -43,7 +43,10 @@ fn put_state(server: &Server, id: &str) {
 }
 
 fn state_status(server: &Server, id: &str) -> u16 {
-    let r = server.xapi(Method::GET, &state_path(id)).send().expect("GET");
+    let r = server
+        .xapi(Method::GET, &state_path(id))
+        .send()
+        .expect("GET");
     r.status().as_u16()
 }
 
@@ -69,9 +72,13 @@ fn retention_removes_old_statements_and_documents_while_ingest_goes_on() {
         assert_eq!(r.status(), 200, "ingest goes on during retention");
         let ids: Vec<String> = r.json().expect("ids");
         recent.extend(ids.into_iter().map(|id| (Instant::now(), id)));
-        old.iter().all(|id| server.get_statement(id).status() == 404)
+        old.iter()
+            .all(|id| server.get_statement(id).status() == 404)
     });
-    assert!(started.elapsed() >= Duration::from_secs(2), "nothing went before its time");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "nothing went before its time"
+    );
     eventually_within(Duration::from_secs(30), "the old document goes", || {
         state_status(&server, "old") == 404
     });
@@ -80,7 +87,11 @@ fn retention_removes_old_statements_and_documents_while_ingest_goes_on() {
     // What was stored within the last second is all there.
     let just_now = Instant::now() - Duration::from_secs(1);
     for (at, id) in recent.iter().filter(|(at, _)| *at > just_now) {
-        assert_eq!(server.get_statement(id).status(), 200, "{id} of {at:?} stays");
+        assert_eq!(
+            server.get_statement(id).status(),
+            200,
+            "{id} of {at:?} stays"
+        );
     }
     let status: Value = admin(&server, Method::GET, "/admin/status")
         .send()
@@ -115,7 +126,11 @@ fn a_dry_run_reports_what_the_next_pass_removes_and_the_pass_removes_it() {
     assert_eq!(next["next_pass"]["documents"], 1, "{next}");
     assert_eq!(next["next_pass"]["dry_run"], true);
     for id in &old {
-        assert_eq!(server.get_statement(id).status(), 200, "a dry run removes nothing");
+        assert_eq!(
+            server.get_statement(id).status(),
+            200,
+            "a dry run removes nothing"
+        );
     }
     let r = admin(&server, Method::POST, "/admin/retention")
         .json(&json!({"dry_run": false}))

@@ -512,7 +512,11 @@ async fn retention_pass(
             "no retention is set (lifecycle.statements_max_age, lifecycle.documents_max_age)",
         ));
     }
-    audit(&auth, "retention.pass", if run.dry_run { "dry run" } else { "run" });
+    audit(
+        &auth,
+        "retention.pass",
+        if run.dry_run { "dry run" } else { "run" },
+    );
     if run.dry_run {
         let report = retention::pass(&lifecycle(&state), true)
             .await

@@ -288,7 +288,11 @@ impl StoreLog {
             for id in ids {
                 let id = id.to_string();
                 let found = match dry_run {
-                    true => self.documents.get_document(&scope, &id).await.map(|d| d.is_some()),
+                    true => self
+                        .documents
+                        .get_document(&scope, &id)
+                        .await
+                        .map(|d| d.is_some()),
                     false => {
                         self.documents
                             .delete_document(&scope, &id, Precondition::None)

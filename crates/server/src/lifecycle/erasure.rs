@@ -99,8 +99,7 @@ pub async fn erase(
     });
     let plan = plan(cx, lifecycle, &person, request).await?;
     let matched = (plan.remove.len() + plan.rewrite.len()) as u64;
-    if !dry_run && matched > cx.settings.erasure_confirm_above && request.confirm != Some(matched)
-    {
+    if !dry_run && matched > cx.settings.erasure_confirm_above && request.confirm != Some(matched) {
         return Err(bad(
             "confirm",
             format!(
@@ -241,10 +240,12 @@ async fn plan(
         }
     }
     let (remove, rewrite): (Vec<Found>, Vec<Found>) =
-        found.into_values().partition(|f| match request.pseudonymize {
-            true => false,
-            false => f.role == Role::Subject || request.mentions == Mentions::Remove,
-        });
+        found
+            .into_values()
+            .partition(|f| match request.pseudonymize {
+                true => false,
+                false => f.role == Role::Subject || request.mentions == Mentions::Remove,
+            });
     let attachments = super::attachments_of(remove.iter().map(|f| &f.statement));
     let keys: Vec<String> = person.keys().iter().cloned().collect();
     let documents = lifecycle.agent_documents(&keys).await?;

@@ -66,7 +66,6 @@ fn attachments_of<'a>(statements: impl IntoIterator<Item = &'a Value>) -> Vec<St
         .collect()
 }
 
-
 /// A span of time as settings write it: a number and a unit, `s`, `m`, `h` or `d` (`365d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -77,7 +76,9 @@ impl TryFrom<String> for Span {
 
     fn try_from(text: String) -> Result<Self, String> {
         let text = text.trim();
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let number: u64 = number
             .parse()
@@ -87,7 +88,11 @@ impl TryFrom<String> for Span {
             "m" => 60,
             "h" => 3600,
             "d" => 86_400,
-            _ => return Err(format!("`{text}`: give the unit, s, m, h or d (such as 365d)")),
+            _ => {
+                return Err(format!(
+                    "`{text}`: give the unit, s, m, h or d (such as 365d)"
+                ))
+            }
         };
         match number {
             0 => Err(format!("`{text}` must be longer than nothing")),
@@ -101,7 +106,7 @@ impl From<Span> for String {
         let seconds = span.0.as_secs();
         match [(86_400, "d"), (3600, "h"), (60, "m")]
             .into_iter()
-            .find(|(unit, _)| seconds % unit == 0)
+            .find(|(unit, _)| seconds.is_multiple_of(*unit))
         {
             Some((unit, name)) => format!("{}{name}", seconds / unit),
             None => format!("{seconds}s"),
