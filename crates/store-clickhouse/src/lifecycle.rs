@@ -101,6 +101,9 @@ impl Lifecycle for ClickHouse {
         statements: &[Located],
         attachments: &[String],
     ) -> Result<u64, StoreError> {
+        // Ralph's table and the admissions first, the statements after (what a run that
+        // failed half-way leaves is found again by the next), their index rows last (their
+        // agent keys an erasure also sweeps by key: `forget_agents`).
         for chunk in statements.chunks(10_000) {
             let ids = uuids(chunk.iter().map(|s| s.id));
             let stored: Vec<i64> = chunk.iter().map(|s| s.stored).collect();
@@ -108,6 +111,13 @@ impl Lifecycle for ClickHouse {
                 self.delete_where(events, "event_id IN {ids:Array(UUID)}", "ids", &ids)
                     .await?;
             }
+            self.delete_where(
+                &self.admissions_table(),
+                "statement IN {ids:Array(UUID)}",
+                "ids",
+                &ids,
+            )
+            .await?;
             self.delete_where(&self.statements, "id IN {ids:Array(UUID)}", "ids", &ids)
                 .await?;
             for kind in ["agent", "activity"] {
@@ -119,13 +129,6 @@ impl Lifecycle for ClickHouse {
                 )
                 .await?;
             }
-            self.delete_where(
-                &self.admissions_table(),
-                "statement IN {ids:Array(UUID)}",
-                "ids",
-                &ids,
-            )
-            .await?;
         }
         self.remove_unreferenced(attachments).await
     }
@@ -207,15 +210,18 @@ impl Lifecycle for ClickHouse {
                     .await?;
                 self.insert_events(events, &rows).await?;
             }
-            let mut insert = self
-                .client
-                .insert::<StatementRow>(&self.statements)
+            // New rows an earlier run inserted before it failed: replaced, not doubled.
+            self.client
+                .query(&format!(
+                    "DELETE FROM {} WHERE id IN {{ids:Array(UUID)}} AND NOT hasAny(agents, {{erased:Array(String)}})",
+                    self.statements
+                ))
+                .param("ids", &ids)
+                .param("erased", erased)
+                .execute()
                 .await
                 .map_err(failed)?;
-            for r in &rows {
-                insert.write(r).await.map_err(failed)?;
-            }
-            insert.end().await.map_err(failed)?;
+            self.insert_statement_rows(&rows).await?;
             self.client
                 .query(&format!(
                     "DELETE FROM {} WHERE id IN {{ids:Array(UUID)}} AND hasAny(agents, {{erased:Array(String)}})",
@@ -240,14 +246,25 @@ impl Lifecycle for ClickHouse {
         Ok(())
     }
 
+    async fn forget_agents(&self, agents: &[String]) -> Result<(), StoreError> {
+        self.delete_where(
+            &format!("{}_by_agent", self.statements),
+            "agent IN {agents:Array(String)}",
+            "agents",
+            agents,
+        )
+        .await
+    }
+
     async fn agent_documents(
         &self,
         agents: &[String],
     ) -> Result<Vec<(DocumentScope, String)>, StoreError> {
         let query = self.client.query(
-            "SELECT kind, activity_id, agent, registration, id FROM xlrs_documents FINAL
+            // Every version, tombstones too: their keys name the agent as well.
+            "SELECT DISTINCT kind, activity_id, agent, registration, id FROM xlrs_documents
              WHERE agent IN {agents:Array(String)} AND kind IN ('state', 'agent_profile')
-             AND deleted = 0 ORDER BY kind, activity_id, registration, id",
+             ORDER BY kind, activity_id, registration, id",
         );
         scoped_documents(query.param("agents", agents)).await
     }
@@ -269,31 +286,39 @@ impl Lifecycle for ClickHouse {
     async fn remove_documents(
         &self,
         documents: &[(DocumentScope, String)],
+        updated_before: Option<i64>,
     ) -> Result<u64, StoreError> {
         // Every version goes, tombstones too (their key names the agent), and the claims on
-        // them, so the next write of such a document starts a new history.
+        // them, so the next write of such a document starts a new history; for retention,
+        // only versions older than the cut-off (a version written meanwhile stays).
+        let before = updated_before.unwrap_or(i64::MAX);
         for (scope, id) in documents {
             self.client
                 .query(
                     "DELETE FROM xlrs_documents WHERE kind = {kind:String}
                      AND activity_id = {activity:String} AND agent = {agent:String}
-                     AND registration = {registration:String} AND id = {id:String}",
+                     AND registration = {registration:String} AND id = {id:String}
+                     AND updated < {before:Int64}",
                 )
                 .param("kind", scope.kind.as_str())
                 .param("activity", &scope.activity_id)
                 .param("agent", &scope.agent)
                 .param("registration", &scope.registration)
                 .param("id", id)
+                .param("before", before)
                 .execute()
                 .await
                 .map_err(failed)?;
-            self.delete_where(
-                "xlrs_document_claims",
-                "document = {document:String}",
-                "document",
-                scope.hashed_key(&scope.registration, id),
-            )
-            .await?;
+            self.client
+                .query(
+                    "DELETE FROM xlrs_document_claims WHERE document = {document:String}
+                     AND follows < {before:Int64}",
+                )
+                .param("document", scope.hashed_key(&scope.registration, id))
+                .param("before", before)
+                .execute()
+                .await
+                .map_err(failed)?;
         }
         Ok(documents.len() as u64)
     }

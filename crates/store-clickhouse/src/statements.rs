@@ -144,6 +144,22 @@ impl ClickHouse {
         insert.end().await.map_err(failed)
     }
 
+    /// Inserts rows into the statements table, in one insert (one block: visible whole).
+    pub(crate) async fn insert_statement_rows(
+        &self,
+        rows: &[StatementRow],
+    ) -> Result<(), StoreError> {
+        let mut insert = self
+            .client
+            .insert::<StatementRow>(&self.statements)
+            .await
+            .map_err(failed)?;
+        for r in rows {
+            insert.write(r).await.map_err(failed)?;
+        }
+        insert.end().await.map_err(failed)
+    }
+
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
     /// INSERT makes the batch visible. When the second fails, the events are taken back.
     pub(crate) async fn write_rows(&self, rows: Vec<StatementRow>) -> Result<(), StoreError> {
@@ -151,18 +167,7 @@ impl ClickHouse {
             self.insert_events(events, &rows).await?;
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-        let outcome = async {
-            let mut insert = self
-                .client
-                .insert::<StatementRow>(&self.statements)
-                .await
-                .map_err(failed)?;
-            for r in &rows {
-                insert.write(r).await.map_err(failed)?;
-            }
-            insert.end().await.map_err(failed)
-        }
-        .await;
+        let outcome = self.insert_statement_rows(&rows).await;
         if let (Err(e), Some(events)) = (&outcome, &self.events) {
             let undo = self
                 .client

@@ -150,12 +150,17 @@ impl Lifecycle for Mongo {
     async fn remove_documents(
         &self,
         documents: &[(DocumentScope, String)],
+        updated_before: Option<i64>,
     ) -> Result<u64, StoreError> {
         let mut removed = 0;
         for (scope, id) in documents {
+            let mut filter = crate::documents::key(scope, id);
+            if let Some(before) = updated_before {
+                filter.insert("updated", doc! { "$lt": before });
+            }
             removed += self
                 .documents
-                .delete_many(crate::documents::key(scope, id))
+                .delete_many(filter)
                 .await
                 .map_err(failed)?
                 .deleted_count;

@@ -13,8 +13,10 @@ use xlrs_xapi::version::XapiVersion;
 use crate::{internal, SqliteStore};
 
 /// A write transaction begun at once: it waits for the writer thread's round instead of
-/// failing when it would have to upgrade a read.
+/// failing when it would have to upgrade a read. Deleted content is overwritten in the file (`secure_delete`), not left in free pages.
 fn immediate(conn: &mut rusqlite::Connection) -> Result<Transaction<'_>, StoreError> {
+    conn.pragma_update(None, "secure_delete", true)
+        .map_err(internal)?;
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(internal)
 }
@@ -65,24 +67,34 @@ fn unindex(
 }
 
 /// Removes the contents of `attachments` that no statement's body names any more; how many.
+/// One read of the statements that name any attachment, whatever their number.
 pub(crate) fn remove_unreferenced(
     tx: &Transaction<'_>,
     attachments: &[String],
 ) -> Result<u64, StoreError> {
-    let mut removed = 0;
-    for sha2 in attachments {
-        let referenced: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM statements WHERE instr(lower(body), ?1) > 0)",
-                [sha2],
-                |r| r.get(0),
-            )
+    if attachments.is_empty() {
+        return Ok(0);
+    }
+    let mut unnamed: std::collections::BTreeSet<&str> =
+        attachments.iter().map(String::as_str).collect();
+    {
+        let mut naming = tx
+            .prepare("SELECT lower(body) FROM statements WHERE instr(body, '\"attachments\"') > 0")
             .map_err(internal)?;
-        if !referenced {
-            removed += tx
-                .execute("DELETE FROM attachments WHERE sha2 = ?1", [sha2])
-                .map_err(internal)? as u64;
+        let mut rows = naming.query([]).map_err(internal)?;
+        while let Some(row) = rows.next().map_err(internal)? {
+            let body: String = row.get(0).map_err(internal)?;
+            unnamed.retain(|sha2| !body.contains(sha2));
+            if unnamed.is_empty() {
+                return Ok(0);
+            }
         }
+    }
+    let mut removed = 0;
+    for sha2 in unnamed {
+        removed += tx
+            .execute("DELETE FROM attachments WHERE sha2 = ?1", [sha2])
+            .map_err(internal)? as u64;
     }
     Ok(removed)
 }
@@ -245,6 +257,7 @@ impl Lifecycle for SqliteStore {
     async fn remove_documents(
         &self,
         documents: &[(DocumentScope, String)],
+        updated_before: Option<i64>,
     ) -> Result<u64, StoreError> {
         let documents = documents.to_vec();
         self.write_aside(move |conn| {
@@ -254,13 +267,14 @@ impl Lifecycle for SqliteStore {
                 removed += tx
                     .execute(
                         "DELETE FROM documents WHERE kind = ?1 AND activity_id = ?2 AND agent = ?3
-                         AND registration = ?4 AND id = ?5",
+                         AND registration = ?4 AND id = ?5 AND (?6 IS NULL OR updated < ?6)",
                         params![
                             scope.kind.as_str(),
                             scope.activity_id,
                             scope.agent,
                             scope.registration,
-                            id
+                            id,
+                            updated_before
                         ],
                     )
                     .map_err(internal)? as u64;

@@ -758,7 +758,10 @@ async fn old_documents_are_found_and_removed(
             .len(),
         2
     );
-    lifecycle.remove_documents(&old).await.expect("removes");
+    lifecycle
+        .remove_documents(&old, Some(now - 1_000_000))
+        .await
+        .expect("removes");
     let state = scope(DocumentKind::State);
     assert!(documents
         .get_document(&state, "old")

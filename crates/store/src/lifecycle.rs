@@ -37,16 +37,24 @@ pub trait Lifecycle: Send + Sync {
         statements: &[Positioned<'_>],
         erased: &[String],
     ) -> Result<(), StoreError>;
+    /// Removes what is still indexed under these agent keys once their statements are gone
+    /// (index rows a removal that failed half-way left); nothing for a store whose index
+    /// lives in the statements themselves.
+    async fn forget_agents(&self, _agents: &[String]) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// The State and Agent Profile documents kept for any of these agent keys.
     async fn agent_documents(
         &self,
         agents: &[String],
     ) -> Result<Vec<(DocumentScope, String)>, StoreError>;
     /// Removes documents with every earlier version of them the store keeps; how many were
-    /// there.
+    /// there. `updated_before` (retention): only if still not updated since then (µs), so a
+    /// document written meanwhile stays.
     async fn remove_documents(
         &self,
         documents: &[(DocumentScope, String)],
+        updated_before: Option<i64>,
     ) -> Result<u64, StoreError>;
     /// Removes every statement stored before `before` (µs) in one go, for a store with a
     /// cheaper way than batches by id (ClickHouse: a lightweight `DELETE` by its sort key per

@@ -426,12 +426,18 @@ fn xlrs_erase_runs_an_erasure_through_the_server() {
     assert_eq!(server.get_statement(&id).status(), 200);
     let out = erase(&["--password-stdin"]);
     assert!(
+        !out.status.success(),
+        "neither --dry-run nor --execute: nothing is erased"
+    );
+    assert_eq!(server.get_statement(&id).status(), 200);
+    let out = erase(&["--password-stdin", "--execute"]);
+    assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(server.get_statement(&id).status(), 404);
-    let out = erase(&["--password-stdin", "--mentions", "sometimes"]);
+    let out = erase(&["--password-stdin", "--execute", "--mentions", "sometimes"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mentions"));
 }

@@ -408,19 +408,39 @@ async fn status(
 }
 
 /// `POST /admin/erasure`: erases a person (or, as a dry run, reports what would go); the
-/// receipt.
+/// receipt, or 202 with its id when the erasure takes longer than 30 s (it goes on).
 async fn erase(
     State(state): State<AppState>,
     auth: Authenticated,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     use crate::lifecycle::erasure;
     auth.require(&[Scope::Admin], true)?;
     let request: erasure::ErasureRequest = body(&bytes)?;
-    let receipt = erasure::erase(&lifecycle(&state), &request, &auth.0.username)
-        .await
-        .map_err(lifecycle_error)?;
-    Ok(Json(receipt))
+    let id = uuid::Uuid::new_v4();
+    let by = auth.0.username.clone();
+    if request.dry_run != Some(false) {
+        let receipt = erasure::erase(&lifecycle(&state), &request, &by, id)
+            .await
+            .map_err(lifecycle_error)?;
+        return Ok((StatusCode::OK, Json(receipt)).into_response());
+    }
+    // The erasure runs on its own task: a request that times out or goes away does not stop
+    // it half-way, and its record is kept when it ends.
+    let mut run =
+        tokio::spawn(async move { erasure::erase(&lifecycle(&state), &request, &by, id).await });
+    match tokio::time::timeout(std::time::Duration::from_secs(30), &mut run).await {
+        Ok(Ok(receipt)) => {
+            Ok((StatusCode::OK, Json(receipt.map_err(lifecycle_error)?)).into_response())
+        }
+        Ok(Err(e)) => Err(ApiError::Internal(format!("the erasure failed: {e}"))),
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"id": id, "running": true,
+                        "record": format!("/admin/erasure/{id}: there once it is done")})),
+        )
+            .into_response()),
+    }
 }
 
 /// `GET /admin/erasure/{id}`: the kept record of an erasure (no personal data in it).

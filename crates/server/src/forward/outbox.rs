@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     statement_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox (target, seq);
+CREATE INDEX IF NOT EXISTS outbox_by_statement ON outbox (statement_id);
 CREATE TABLE IF NOT EXISTS refused (
     seq INTEGER PRIMARY KEY,
     target TEXT NOT NULL,
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS refused (
     answer TEXT NOT NULL,
     refused_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE INDEX IF NOT EXISTS refused_by_statement ON refused (statement_id);
 ";
 
 impl Outbox {

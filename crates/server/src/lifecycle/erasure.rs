@@ -73,11 +73,12 @@ struct Plan {
     documents: Vec<(DocumentScope, String)>,
 }
 
-/// Runs (or, as a dry run, plans) an erasure; the receipt. `by`: the credential asking.
+/// Runs (or, as a dry run, plans) erasure `id`; the receipt. `by`: the credential asking.
 pub async fn erase(
     cx: &Context<'_>,
     request: &ErasureRequest,
     by: &str,
+    id: Uuid,
 ) -> Result<Value, LifecycleError> {
     let person = Person::from_json(&request.agent, "agent").map_err(|e| LifecycleError::Bad {
         field: e.field,
@@ -132,10 +133,10 @@ pub async fn erase(
         attachments = lifecycle
             .remove_statements(&located, &plan.attachments)
             .await?;
-        documents = lifecycle.remove_documents(&plan.documents).await?;
+        documents = lifecycle.remove_documents(&plan.documents, None).await?;
+        lifecycle.forget_agents(&keys).await?;
     }
     let subject: Vec<String> = keys.iter().map(|k| key.hash("subject", k)).collect();
-    let id = Uuid::new_v4();
     let at = format_micros(xlrs_store::positions::now_micros());
     let counts = json!({
         "statements_removed": plan.remove.len(),

@@ -58,13 +58,19 @@ pub struct Context<'a> {
     pub settings: &'a LifecycleSettings,
 }
 
-/// The SHA-256 of the attachments the statements name (well-formed ones only).
+/// The SHA-2 hashes (256, 384 or 512) of the attachments the statements name (well-formed
+/// ones only).
 fn attachments_of<'a>(statements: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
     xlrs_xapi::statement::attachment_hashes(statements)
         .into_iter()
-        .filter(|sha2| sha2.len() == 64 && sha2.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|sha2| {
+            matches!(sha2.len(), 64 | 96 | 128) && sha2.bytes().all(|b| b.is_ascii_hexdigit())
+        })
         .collect()
 }
+
+/// The longest span: 1000 years (anything longer is "for ever", which is leaving it unset).
+const MAX_SPAN_SECS: u64 = 1000 * 366 * 86_400;
 
 /// A span of time as settings write it: a number and a unit, `s`, `m`, `h` or `d` (`365d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,9 +100,12 @@ impl TryFrom<String> for Span {
                 ))
             }
         };
-        match number {
-            0 => Err(format!("`{text}` must be longer than nothing")),
-            n => Ok(Self(Duration::from_secs(n.saturating_mul(seconds)))),
+        match number.checked_mul(seconds) {
+            Some(0) => Err(format!("`{text}` must be longer than nothing")),
+            Some(s) if s <= MAX_SPAN_SECS => Ok(Self(Duration::from_secs(s))),
+            _ => Err(format!(
+                "`{text}` is longer than 1000 years: leave it unset to keep for ever"
+            )),
         }
     }
 }
@@ -193,7 +202,16 @@ mod tests {
         assert_eq!(span("365d"), Ok(Span(Duration::from_secs(365 * 86_400))));
         assert_eq!(span("90s"), Ok(Span(Duration::from_secs(90))));
         assert_eq!(String::from(span("48h").unwrap()), "2d");
-        for bad in ["", "d", "10", "10y", "0d", "-1d"] {
+        for bad in [
+            "",
+            "d",
+            "10",
+            "10y",
+            "0d",
+            "-1d",
+            "999999999d",
+            "99999999999999999999s",
+        ] {
             assert!(span(bad).is_err(), "{bad}");
         }
     }

@@ -185,7 +185,7 @@ async fn documents(
         if found.is_empty() {
             return Ok(());
         }
-        lifecycle.remove_documents(&found).await?;
+        lifecycle.remove_documents(&found, Some(before)).await?;
         report.documents += found.len() as u64;
         if found.len() < batch {
             return Ok(());

@@ -14,8 +14,11 @@ pub struct EraseArgs {
     #[arg(long)]
     pub agent: String,
     /// Report what would go; change nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "execute", required_unless_present = "execute")]
     pub dry_run: bool,
+    /// Erase for real (one of --dry-run and --execute is required).
+    #[arg(long)]
+    pub execute: bool,
     /// Keep the statements, with the person replaced by an opaque account.
     #[arg(long)]
     pub pseudonymize: bool,
