@@ -18,6 +18,16 @@ export function log(level, message) {
 export class Rejection extends Error {}
 
 /**
+ * Any other exception is the plugin's failure, not a verdict on the data: it is printed to
+ * standard error (the host quotes it in the 500 and its log) and the call traps.
+ */
+function fail(what, e) {
+  console.error(`${what} failed: ${e && e.stack ? `${e}\n${e.stack}` : e}`);
+  // A thrown `undefined` cannot become the function's error value: the call traps.
+  throw undefined;
+}
+
+/**
  * Turns `check(statement, index)` into the exported `validate`: a check rejects a statement by
  * returning a message (a string) or throwing a Rejection; anything else accepts it.
  */
@@ -29,7 +39,8 @@ export function validator(check) {
       try {
         message = check(JSON.parse(text), index);
       } catch (e) {
-        message = e instanceof Rejection ? e.message : `validator failed: ${e}`;
+        if (!(e instanceof Rejection)) fail('validator', e);
+        message = e.message;
       }
       if (typeof message === 'string') errors.push({ message, statementIndex: index });
     });
@@ -48,8 +59,8 @@ export function transformer(rewrite) {
         const out = rewrite(JSON.parse(text), index);
         return JSON.stringify(out === undefined ? JSON.parse(text) : out);
       } catch (e) {
-        const message = e instanceof Rejection ? e.message : `transformer failed: ${e}`;
-        throw { message, statementIndex: e instanceof Rejection ? index : undefined };
+        if (!(e instanceof Rejection)) fail('transformer', e);
+        throw { message: e.message, statementIndex: index };
       }
     });
   };

@@ -40,6 +40,8 @@ mod operations;
 mod plugin_examples;
 #[path = "blackbox/plugin_http.rs"]
 mod plugin_http;
+#[path = "blackbox/plugin_semantics.rs"]
+mod plugin_semantics;
 #[path = "blackbox/plugins.rs"]
 mod plugins;
 #[path = "blackbox/replicas.rs"]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -19,13 +19,19 @@ use crate::bindings::{
 };
 use crate::engine::{PluginEngine, EPOCH_TICK};
 use crate::http::HttpGrant;
+use crate::limits::CallLimits;
 use crate::manifest::{Limits, PluginKind, GUEST_DIR};
+use crate::stderr::StderrTail;
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
 pub struct CallState {
     name: Arc<str>,
     config: Arc<BTreeMap<String, String>>,
-    limits: StoreLimits,
+    limits: CallLimits,
+    /// The end of what the guest wrote to standard error.
+    stderr: StderrTail,
+    /// The last message it logged at `error` level.
+    last_error: Option<String>,
     wasi: WasiCtx,
     table: ResourceTable,
     http: WasiHttpCtx,
@@ -52,7 +58,11 @@ impl WasiView for CallState {
 }
 
 impl CallState {
-    fn log(&self, level: Level, message: &str) {
+    fn log(&mut self, level: Level, message: &str) {
+        if matches!(level, Level::Error) {
+            let lines: Vec<&str> = message.lines().map(str::trim).collect();
+            self.last_error = Some(lines.join(" | ").chars().take(LAST_WORDS).collect());
+        }
         let plugin = &*self.name;
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),
@@ -96,6 +106,10 @@ impl admission::xlrs::plugin::host::Host for CallState {
         self.config.get(&key).cloned()
     }
 }
+
+/// How much of what a failing plugin said (standard error, or its last error log) a failure
+/// quotes.
+const LAST_WORDS: usize = 600;
 
 /// Why a call did not produce a verdict or output.
 #[derive(Debug, thiserror::Error)]
@@ -256,14 +270,9 @@ impl PluginInstance {
     }
 
     fn store(&self) -> Result<Store<CallState>, CallFailure> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_mb as usize * 1024 * 1024)
-            .instances(16)
-            .tables(16)
-            .memories(4)
-            .trap_on_grow_failure(true)
-            .build();
+        let stderr = StderrTail::default();
         let mut wasi = WasiCtx::builder();
+        wasi.stderr(stderr.clone());
         if let Some(dir) = &self.dir {
             wasi.preopened_dir(dir, GUEST_DIR, FsPerms::ReadWrite)
                 .map_err(|e| {
@@ -275,7 +284,9 @@ impl PluginInstance {
             CallState {
                 name: self.name.clone(),
                 config: self.config.clone(),
-                limits,
+                limits: CallLimits::new(self.limits.memory_mb),
+                stderr,
+                last_error: None,
                 wasi: wasi.build(),
                 table: ResourceTable::new(),
                 http: WasiHttpCtx::new(),
@@ -296,16 +307,28 @@ impl PluginInstance {
         Ok(store)
     }
 
-    fn classify(&self, error: wasmtime::Error) -> CallFailure {
+    /// What a failed call's error was: the deadline (an epoch interrupt), memory (the limiter
+    /// refused a growth), or a trap, quoting what the guest said last.
+    fn classify(&self, error: wasmtime::Error, state: &CallState) -> CallFailure {
         self.failures.fetch_add(1, Ordering::Relaxed);
         if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
             return CallFailure::Timeout(self.limits.timeout_ms);
         }
-        let text = format!("{error:#}");
-        if text.contains("memory") && (text.contains("limit") || text.contains("grow")) {
+        if state.limits.memory_refused() {
             return CallFailure::Memory(self.limits.memory_mb);
         }
-        CallFailure::Trap(error.root_cause().to_string())
+        let trap = error.root_cause().to_string();
+        let said = state
+            .stderr
+            .last_words(LAST_WORDS)
+            .or_else(|| state.last_error.clone());
+        match said {
+            Some(said) => {
+                tracing::debug!(plugin = &*self.name, %trap, "the plugin failed saying: {said}");
+                CallFailure::Trap(format!("{trap}; it said: {said}"))
+            }
+            None => CallFailure::Trap(trap),
+        }
     }
 
     /// Runs a validator over a batch: Ok(Ok) accepts, Ok(Err) is its verdict.
@@ -361,7 +384,7 @@ impl PluginInstance {
         let started = std::time::Instant::now();
         let out = self
             .store()
-            .and_then(|mut store| call(&mut store).map_err(|e| self.classify(e)));
+            .and_then(|mut store| call(&mut store).map_err(|e| self.classify(e, store.data())));
         self.busy_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         out

@@ -3,7 +3,8 @@
 //! replaceable while serving.
 //!
 //! Files: `admission` (deciding about refused statements), `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
-//! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls),
+//! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls), `limits` (what a call may use), `stderr`
+//! (what a guest printed),
 //! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
 //! `registry` (the directory, hot reload), `threads` (where plugin calls run).
 
@@ -12,13 +13,15 @@ pub mod bindings;
 mod engine;
 mod http;
 mod instance;
+mod limits;
 pub mod manifest;
 mod pipeline;
 mod registry;
+mod stderr;
 pub mod threads;
 
 pub use engine::{ArtifactCache, PluginEngine};
 pub use instance::{detect_kind, CallFailure, PluginInstance, PluginSpec};
 pub use manifest::{Manifest, PluginKind};
-pub use pipeline::{Pipeline, PipelineError};
+pub use pipeline::{Pipeline, PipelineError, Rejection};
 pub use registry::{PluginPaths, PluginRegistry, RegistryError};

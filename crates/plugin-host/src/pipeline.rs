@@ -10,6 +10,7 @@ use xlrs_xapi::validate::{validate_waiving, Rule};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::admission::{Decision, Refused};
+use crate::bindings::PluginError;
 use crate::instance::{CallFailure, PluginInstance};
 
 /// The plugins a batch passes through.
@@ -23,18 +24,26 @@ pub struct Pipeline {
     pub admission: Vec<Arc<PluginInstance>>,
 }
 
+/// One statement (or the whole batch) a plugin refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Index of the statement in the batch, when the plugin named one.
+    pub index: Option<usize>,
+    /// The plugin's message.
+    pub message: String,
+}
+
 /// How a batch failed in the pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// A validator refused the batch (a 400 for the client).
-    #[error("plugin `{plugin}` rejected statement {}: {message}", index.map(|i| i.to_string()).unwrap_or_else(|| "(batch)".into()))]
+    /// A validator (or a transformer naming a statement) refused the batch: a 400 for the
+    /// client, listing every error the plugin gave, in its order (at least one).
+    #[error("plugin `{plugin}` rejected {}{}", describe(&errors[0]), more(errors.len()))]
     Rejected {
-        /// The validator.
+        /// The plugin.
         plugin: String,
-        /// Index of the statement in the batch, when the plugin named one.
-        index: Option<usize>,
-        /// Its message.
-        message: String,
+        /// Every error it gave.
+        errors: Vec<Rejection>,
     },
     /// A plugin failed: trap, timeout, memory, or output that is not a valid batch (a 5xx).
     #[error("plugin `{plugin}` failed: {reason}")]
@@ -44,6 +53,61 @@ pub enum PipelineError {
         /// What went wrong.
         reason: String,
     },
+}
+
+fn describe(e: &Rejection) -> String {
+    match e.index {
+        Some(i) => format!("statement {i}: {}", e.message),
+        None => format!("the batch: {}", e.message),
+    }
+}
+
+fn more(count: usize) -> String {
+    match count {
+        0 | 1 => String::new(),
+        2 => " (and 1 more error)".into(),
+        n => format!(" (and {} more errors)", n - 1),
+    }
+}
+
+/// A validator's errors as a verdict on the batch of `len` statements; a plugin failure when
+/// it gave none (what an uncaught JavaScript exception becomes) or named a statement the batch
+/// does not have.
+fn verdict(
+    plugin: &PluginInstance,
+    errors: Vec<PluginError>,
+    len: usize,
+) -> Result<Vec<Rejection>, PipelineError> {
+    if errors.is_empty() {
+        plugin.count_failure();
+        return Err(failed(
+            plugin,
+            "refused the batch without saying why (an empty error list: in JavaScript, an uncaught exception)",
+        ));
+    }
+    errors
+        .into_iter()
+        .map(|e| rejection(plugin, e, len))
+        .collect()
+}
+
+fn rejection(
+    plugin: &PluginInstance,
+    e: PluginError,
+    len: usize,
+) -> Result<Rejection, PipelineError> {
+    let index = e.statement_index.map(|i| i as usize);
+    if let Some(i) = index.filter(|&i| i >= len) {
+        plugin.count_failure();
+        return Err(failed(
+            plugin,
+            format!("named statement {i} of a batch of {len}: {}", e.message),
+        ));
+    }
+    Ok(Rejection {
+        index,
+        message: e.message,
+    })
 }
 
 pub(crate) fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
@@ -108,16 +172,9 @@ impl Pipeline {
                 .validate(&texts)
                 .map_err(|e| call_failed(plugin, e))?
             {
-                let first = errors.into_iter().next();
                 return Err(PipelineError::Rejected {
                     plugin: plugin.name.to_string(),
-                    index: first
-                        .as_ref()
-                        .and_then(|e| e.statement_index)
-                        .map(|i| i as usize),
-                    message: first
-                        .map(|e| e.message)
-                        .unwrap_or_else(|| "rejected".into()),
+                    errors: verdict(plugin, errors, texts.len())?,
                 });
             }
         }
@@ -128,10 +185,12 @@ impl Pipeline {
                 .map_err(|e| call_failed(plugin, e))?
                 .map_err(|e| match e.statement_index {
                     // Refusing a named statement is a verdict on the data, like a validator's.
-                    Some(i) => PipelineError::Rejected {
-                        plugin: plugin.name.to_string(),
-                        index: Some(i as usize),
-                        message: e.message,
+                    Some(_) => match rejection(plugin, e, texts.len()) {
+                        Ok(r) => PipelineError::Rejected {
+                            plugin: plugin.name.to_string(),
+                            errors: vec![r],
+                        },
+                        Err(failure) => failure,
                     },
                     None => failed(plugin, format!("refused the batch: {}", e.message)),
                 })?;

@@ -1,11 +1,9 @@
-//! A validator that misbehaves on purpose, for the sandbox tests and the benchmark's `fault`
-//! phase. Config `mode`: `trap`, `loop`, `memory`, `recursion`, `reject`, or anything else to
-//! accept; `only_with`: misbehave only on batches holding a statement containing this text.
+//! A validator (Rust, on the plugin SDK) that misbehaves on purpose, for the sandbox tests and
+//! the benchmark's `fault` phase. Config `mode`: `trap` (a panic), `loop`, `memory`,
+//! `recursion`, `reject` (every statement rejected), or anything else to accept; `only_with`:
+//! misbehave only on batches holding a statement containing this text.
 
-wit_bindgen::generate!({ world: "validator", path: "../../plugin-sdk/wit/v0.1" });
-
-use xlrs::plugin::host::config;
-
+use xlrs_plugin_sdk::{config, export_validator, Rejection, Statement, Validator};
 
 struct Fault;
 
@@ -17,10 +15,17 @@ fn recurse(depth: u64, sink: &mut [u8; 256]) -> u64 {
     1 + recurse(depth + 1, &mut local) + local[0] as u64
 }
 
-impl Guest for Fault {
-    fn validate(statements: Vec<String>) -> Result<(), Vec<Error>> {
+impl Validator for Fault {
+    fn new() -> Self {
+        Fault
+    }
+
+    fn validate_batch(&mut self, statements: &[Statement]) -> Result<(), Vec<Rejection>> {
         if let Some(marker) = config("only_with") {
-            if !statements.iter().any(|s| s.contains(&marker)) {
+            let marked = statements
+                .iter()
+                .any(|s| s.to_json().is_ok_and(|text| text.contains(&marker)));
+            if !marked {
                 return Ok(());
             }
         }
@@ -45,14 +50,12 @@ impl Guest for Fault {
                 std::hint::black_box(n);
                 Ok(())
             }
-            Some("reject") => Err(statements
-                .iter()
-                .enumerate()
-                .map(|(i, _)| Error { message: "rejected on purpose".into(), statement_index: Some(i as u32) })
+            Some("reject") => Err((0..statements.len())
+                .map(|i| Rejection::of(i, format!("statement {i} rejected on purpose")))
                 .collect()),
             _ => Ok(()),
         }
     }
 }
 
-export!(Fault);
+export_validator!(Fault);

@@ -46,8 +46,18 @@ fn plugin<'a>(st: &'a Value, name: &str) -> Option<&'a Value> {
     st["plugins"].as_array()?.iter().find(|p| p["name"] == name)
 }
 
+/// Plugin `name`'s entry in `/plugins` (`null` when it is not loaded).
+pub(crate) fn plugin_status(s: &Server, name: &str) -> Value {
+    plugin(&status(s), name).cloned().unwrap_or(Value::Null)
+}
+
+/// Whether plugin `name` serves, in a `/plugins` status.
+pub(crate) fn serving_plugin(st: &Value, name: &str) -> bool {
+    plugin(st, name).is_some_and(|p| p["serving"] == true)
+}
+
 pub(crate) fn serving(name: &'static str) -> impl Fn(&Value) -> bool {
-    move |st| plugin(st, name).is_some_and(|p| p["serving"] == true)
+    move |st| serving_plugin(st, name)
 }
 
 #[test]

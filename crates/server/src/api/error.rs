@@ -4,6 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+use xlrs_plugin_host::Rejection;
 use xlrs_store::StoreError;
 use xlrs_xapi::validate::ValidationError;
 
@@ -19,6 +20,14 @@ pub enum ApiError {
         field: Option<String>,
         /// Index of the offending statement in a batch.
         statement_index: Option<usize>,
+    },
+    /// A plugin refused statements (400): every error it gave, in its order.
+    #[error("{message}")]
+    PluginRejected {
+        /// The first error, naming the plugin, and how many more there are.
+        message: String,
+        /// Every error.
+        errors: Vec<Rejection>,
     },
     /// No or bad credentials (401).
     #[error("{0}")]
@@ -81,7 +90,9 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
-            Self::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::BadRequest { .. } | Self::PluginRejected { .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request")
+            }
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -131,6 +142,20 @@ impl IntoResponse for ApiError {
             if let Some(i) = statement_index {
                 body.insert("statement_index".into(), json!(i));
             }
+        }
+        if let Self::PluginRejected { errors, .. } = &self {
+            // The first one's index is the statement_index of any other 400.
+            if let Some(i) = errors.first().and_then(|e| e.index) {
+                body.insert("statement_index".into(), json!(i));
+            }
+            let listed: Vec<Value> = errors
+                .iter()
+                .map(|e| match e.index {
+                    Some(i) => json!({"statement_index": i, "message": e.message}),
+                    None => json!({"message": e.message}),
+                })
+                .collect();
+            body.insert("errors".into(), Value::Array(listed));
         }
         let mut response = (status, axum::Json(Value::Object(body))).into_response();
         if status == StatusCode::UNAUTHORIZED {

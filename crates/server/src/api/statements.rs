@@ -291,10 +291,9 @@ async fn run_plugins(
         .await
         .map_err(|e| ApiError::Internal(format!("plugin task failed: {e}")))?
         .map_err(|e| match e {
-            PipelineError::Rejected { index, .. } => ApiError::BadRequest {
+            PipelineError::Rejected { ref errors, .. } => ApiError::PluginRejected {
                 message: e.to_string(),
-                field: None,
-                statement_index: index,
+                errors: errors.clone(),
             },
             PipelineError::Failed { .. } => ApiError::PluginFailed(e.to_string()),
         })

@@ -30,9 +30,10 @@ fn reasons(statement: &Value, version: XapiVersion, pipeline: Option<&Pipeline>)
     };
     match pipeline.run(vec![statement.clone()], version) {
         Ok(_) => Vec::new(),
-        Err(PipelineError::Rejected {
-            plugin, message, ..
-        }) => vec![format!("plugin `{plugin}`: {message}")],
+        Err(PipelineError::Rejected { plugin, errors }) => errors
+            .into_iter()
+            .map(|e| format!("plugin `{plugin}`: {}", e.message))
+            .collect(),
         Err(other) => vec![other.to_string()],
     }
 }
