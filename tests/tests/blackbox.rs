@@ -44,6 +44,8 @@ mod plugin_http;
 mod plugin_semantics;
 #[path = "blackbox/plugins.rs"]
 mod plugins;
+#[path = "blackbox/profile_validation.rs"]
+mod profile_validation;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
 #[path = "blackbox/retention.rs"]

@@ -19,12 +19,12 @@ fn manifest_with_config(path: &str, config: &str) -> String {
 }
 
 /// The manifest an example plugin ships with, with `[config]` lines replaced.
-fn shipped_manifest(plugin: &str, config: &str) -> String {
+pub(crate) fn shipped_manifest(plugin: &str, config: &str) -> String {
     manifest_with_config(&format!("plugins/{plugin}/plugin.toml"), config)
 }
 
 /// A server on the embedded store (these plugins do not depend on the store).
-fn server() -> Server {
+pub(crate) fn server() -> Server {
     Server::start_in(
         XLRS,
         tempfile::tempdir().unwrap(),
@@ -32,7 +32,7 @@ fn server() -> Server {
     )
 }
 
-fn stored(s: &Server, body: &Value) -> Value {
+pub(crate) fn stored(s: &Server, body: &Value) -> Value {
     let id = id_of(s.post(body));
     s.get_statement(&id).json().expect("the stored statement")
 }
