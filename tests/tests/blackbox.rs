@@ -46,6 +46,8 @@ mod plugin_semantics;
 mod plugins;
 #[path = "blackbox/profile_validation.rs"]
 mod profile_validation;
+#[path = "blackbox/reactions.rs"]
+mod reactions;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
 #[path = "blackbox/retention.rs"]

@@ -43,7 +43,20 @@ pub mod v0_2 {
         wasmtime::component::bindgen!({ world: "admission", path: "../../plugin-sdk/wit/v0.2" });
     }
 
-    pub use admission::xlrs::plugin::types::{Candidate, Verdict, Violation};
+    /// The `reactor` world.
+    #[allow(missing_docs)]
+    pub mod reactor {
+        wasmtime::component::bindgen!({
+            world: "reactor",
+            path: "../../plugin-sdk/wit/v0.2",
+            with: {
+                "xlrs:plugin/types": super::admission::xlrs::plugin::types,
+                "xlrs:plugin/host": super::admission::xlrs::plugin::host,
+            },
+        });
+    }
+
+    pub use admission::xlrs::plugin::types::{Candidate, ReactionError, Verdict, Violation};
 }
 
 pub use validator::xlrs::plugin::types::{

@@ -12,7 +12,7 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::v0_2::{admission, Candidate, Verdict};
+use crate::bindings::v0_2::{admission, reactor, Candidate, ReactionError, Verdict};
 use crate::bindings::{
     backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
     PluginStored, StatementRecord,
@@ -152,6 +152,7 @@ enum Prepared {
     Transformer(transformer::TransformerPre<CallState>),
     Backend(backend::BackendPre<CallState>),
     Admission(admission::AdmissionPre<CallState>),
+    Reactor(reactor::ReactorPre<CallState>),
 }
 
 /// A loaded plugin.
@@ -195,6 +196,8 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
         Some(PluginKind::Backend)
     } else if exports.iter().any(|e| e == "admit") {
         Some(PluginKind::Admission)
+    } else if exports.iter().any(|e| e == "react") {
+        Some(PluginKind::Reactor)
     } else {
         None
     }
@@ -247,6 +250,14 @@ impl PluginInstance {
                 // The v0.1 host functions too: the Rust SDK's `log` and `config` call them.
                 validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 Prepared::Admission(admission::AdmissionPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Reactor => {
+                reactor::Reactor::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                // The v0.1 host functions too, as for admission plugins.
+                validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::Reactor(reactor::ReactorPre::new(
                     linker.instantiate_pre(component)?,
                 )?)
             }
@@ -373,6 +384,14 @@ impl PluginInstance {
             pre.instantiate(&mut *store)?
                 .call_admit(store, credential, candidates)
         })
+    }
+
+    /// Hands stored statements to a reactor: Ok(Ok) handled, Ok(Err) not now or never.
+    pub fn react(&self, statements: &[String]) -> Result<Result<(), ReactionError>, CallFailure> {
+        let Prepared::Reactor(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a reactor".into()));
+        };
+        self.run(|store| pre.instantiate(&mut *store)?.call_react(store, statements))
     }
 
     /// Runs one call on a fresh, limited store: counts it, times it, and classifies a failure.

@@ -18,6 +18,8 @@ pub enum PluginKind {
     Backend,
     /// Decides about statements the host's validation refused (`wit/v0.2`).
     Admission,
+    /// Is called with statements after they are stored (`wit/v0.2`), from a forwarding queue.
+    Reactor,
 }
 
 impl std::str::FromStr for PluginKind {
@@ -29,7 +31,7 @@ impl std::str::FromStr for PluginKind {
             .find(|k| k.as_str() == name)
             .ok_or_else(|| {
                 format!(
-                    "`{name}` is not a plugin kind (validator, transformer, backend, admission)"
+                    "`{name}` is not a plugin kind (validator, transformer, backend, admission, reactor)"
                 )
             })
     }
@@ -37,17 +39,18 @@ impl std::str::FromStr for PluginKind {
 
 impl PluginKind {
     /// Every kind.
-    pub const ALL: [PluginKind; 4] = [
+    pub const ALL: [PluginKind; 5] = [
         Self::Validator,
         Self::Transformer,
         Self::Backend,
         Self::Admission,
+        Self::Reactor,
     ];
 
     /// The WIT package whose world the kind is.
     pub fn wit_package(self) -> &'static str {
         match self {
-            Self::Admission => "xlrs:plugin@0.2.0",
+            Self::Admission | Self::Reactor => "xlrs:plugin@0.2.0",
             _ => "xlrs:plugin@0.1.0",
         }
     }
@@ -59,6 +62,7 @@ impl PluginKind {
             Self::Transformer => "transformer",
             Self::Backend => "backend",
             Self::Admission => "admission",
+            Self::Reactor => "reactor",
         }
     }
 }

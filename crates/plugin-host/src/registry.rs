@@ -362,7 +362,7 @@ impl PluginRegistry {
                     PluginKind::Validator => pipeline.validators.push(instance.clone()),
                     PluginKind::Transformer => pipeline.transformers.push(instance.clone()),
                     PluginKind::Admission => pipeline.admission.push(instance.clone()),
-                    PluginKind::Backend => {}
+                    PluginKind::Backend | PluginKind::Reactor => {}
                 }
             }
         }
@@ -378,6 +378,16 @@ impl PluginRegistry {
 
     /// The backend plugin of this name as it serves now, or why there is none.
     pub fn backend(&self, name: &str) -> Result<Arc<PluginInstance>, String> {
+        self.of_kind(name, PluginKind::Backend)
+    }
+
+    /// The reactor plugin of this name as it serves now, or why there is none.
+    pub fn reactor(&self, name: &str) -> Result<Arc<PluginInstance>, String> {
+        self.of_kind(name, PluginKind::Reactor)
+    }
+
+    /// The plugin of this name and kind as it serves now, or why there is none.
+    fn of_kind(&self, name: &str, kind: PluginKind) -> Result<Arc<PluginInstance>, String> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let Some(entry) = entries.get(name) else {
             return Err(format!(
@@ -386,10 +396,11 @@ impl PluginRegistry {
             ));
         };
         match &entry.instance {
-            Some(i) if i.kind == PluginKind::Backend => Ok(i.clone()),
+            Some(i) if i.kind == kind => Ok(i.clone()),
             Some(i) => Err(format!(
-                "plugin `{name}` is a {}, not a backend",
-                i.kind.as_str()
+                "plugin `{name}` is a {}, not a {}",
+                i.kind.as_str(),
+                kind.as_str()
             )),
             None => Err(format!(
                 "plugin `{name}` is not loaded: {}",

@@ -143,7 +143,7 @@ impl App {
             ),
             None => None,
         };
-        let forwarder = crate::forward::Forwarder::start(&settings, &stores)
+        let forwarder = crate::forward::Forwarder::start(&settings, &stores, &plugins)
             .await
             .map_err(|e| ServeError::Forwarding(e.to_string()))?;
         let credential_home = Arc::new(match settings.store.is_database() {

@@ -22,6 +22,7 @@
 #[cfg(feature = "admission")]
 pub mod admission;
 pub mod bindings;
+pub mod http;
 mod instance;
 pub mod memory;
 

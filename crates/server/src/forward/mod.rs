@@ -1,12 +1,13 @@
 //! Forwarding (Ralph's `XAPI_FORWARDINGS`): every statement the LRS accepts is sent on to each
-//! configured target LRS, in order, retrying with backoff while the target is unreachable or
-//! failing. What waits is kept durably: in the database store itself, read from a cursor per
+//! configured target LRS — or handed to a reactor plugin (`plugin:<name>`, [`react`]) — in
+//! order, retrying with backoff while the target is unreachable or failing. What waits is kept durably: in the database store itself, read from a cursor per
 //! target that one process at a time holds ([`cursor`]), or, on the embedded store, in an
 //! outbox file of ids ([`outbox`]).
 
 pub mod cursor;
 pub mod outbox;
 pub mod queue;
+mod react;
 mod send;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use crate::settings::{ForwardingTarget, Settings};
 use queue::Queue;
+use xlrs_plugin_host::PluginRegistry;
 use xlrs_store::Stores;
 
 /// Why forwarding could not start or queue statements.
@@ -67,6 +69,7 @@ impl Forwarder {
     pub async fn start(
         settings: &Settings,
         stores: &Stores,
+        plugins: &Arc<PluginRegistry>,
     ) -> Result<Option<Arc<Self>>, ForwardError> {
         let active: Vec<&ForwardingTarget> =
             settings.forwarding.iter().filter(|t| t.is_active).collect();
@@ -115,6 +118,7 @@ impl Forwarder {
                 target.clone(),
                 client,
                 stores.content.clone(),
+                plugins.clone(),
             ));
             tracing::info!(target_url = %target.url, waiting = target.waiting.load(Ordering::Relaxed), "forwarding");
         }

@@ -13,6 +13,7 @@ use super::queue::{Next, Queue, Waiting};
 use super::{ForwardError, Target};
 use crate::api::multipart;
 use crate::settings::ForwardingTarget;
+use xlrs_plugin_host::PluginRegistry;
 use xlrs_store::ContentStore;
 use xlrs_xapi::version::{XapiVersion, VERSION_HEADER};
 
@@ -22,7 +23,7 @@ const FIRST_WAIT: Duration = Duration::from_millis(500);
 const HELD_ELSEWHERE_CHECK: Duration = Duration::from_secs(5);
 
 /// What one POST came to.
-enum Outcome {
+pub(super) enum Outcome {
     /// 2xx: stored (or already there).
     Stored,
     /// A 4xx that re-sending cannot change (invalid for the target, conflicting id, too large).
@@ -46,11 +47,13 @@ pub async fn run(
     target: Arc<Target>,
     client: reqwest::Client,
     content: Arc<dyn ContentStore>,
+    plugins: Arc<PluginRegistry>,
 ) {
     let sender = Sender {
         target: &target,
         client: &client,
         content: content.as_ref(),
+        plugins: &plugins,
     };
     let mut wait = FIRST_WAIT;
     loop {
@@ -110,6 +113,8 @@ struct Sender<'a> {
     client: &'a reqwest::Client,
     /// Where the attachments' contents are.
     content: &'a dyn ContentStore,
+    /// Where a reactor target's plugin is.
+    plugins: &'a Arc<PluginRegistry>,
 }
 
 /// Sends one batch; a refused batch of several is sent again one statement at a time so that
@@ -171,6 +176,9 @@ async fn settle(
 /// contents of its attachments as multipart/mixed when the store holds them.
 async fn post(sender: &Sender<'_>, batch: &[Waiting]) -> Outcome {
     let target = sender.target;
+    if let Some(name) = target.settings.reactor() {
+        return super::react::call(sender.plugins, name, batch).await;
+    }
     let version = XapiVersion::to_send(batch.iter().map(|w| &w.statement));
     let statements: Vec<&serde_json::Value> = batch.iter().map(|w| &w.statement).collect();
     let json = match serde_json::to_vec(&statements) {

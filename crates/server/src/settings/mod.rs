@@ -128,7 +128,7 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ForwardingTarget {
     /// The target's xAPI base URL, e.g. `https://lrs.example.org/xAPI` (statements are POSTed
-    /// to `<url>/statements`).
+    /// to `<url>/statements`), or `plugin:<name>` for a reactor plugin (called with them).
     pub url: String,
     /// Basic auth username (with `password`).
     #[serde(default, alias = "basic_username")]
@@ -146,6 +146,16 @@ pub struct ForwardingTarget {
     #[serde(default = "forwarding_timeout", alias = "timeout")]
     pub timeout_secs: u64,
 }
+
+impl ForwardingTarget {
+    /// The reactor plugin this target calls (`url = "plugin:<name>"`), or None for an LRS.
+    pub fn reactor(&self) -> Option<&str> {
+        self.url.strip_prefix(REACTOR_SCHEME)
+    }
+}
+
+/// The `url` prefix of a forwarding target that is a reactor plugin.
+pub const REACTOR_SCHEME: &str = "plugin:";
 
 fn yes() -> bool {
     true
@@ -391,7 +401,15 @@ impl Settings {
                 message,
             };
             let url = &target.url;
-            check_http_url("forwarding", url)?;
+            match target.reactor() {
+                Some(name) if name.is_empty() || name.contains('/') => {
+                    return Err(fail(format!(
+                        "`{url}`: name a reactor plugin, plugin:<name>"
+                    )))
+                }
+                Some(_) => {}
+                None => check_http_url("forwarding", url)?,
+            }
             if !urls.insert(url.trim_end_matches('/')) {
                 return Err(fail(format!("`{url}` is listed twice")));
             }
@@ -558,5 +576,20 @@ mod tests {
             ..Settings::default()
         };
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn a_forwarding_target_may_name_a_reactor_plugin_but_not_an_empty_one() {
+        let reactor = Settings::load_with(
+            None,
+            vars(&[("XLRS_FORWARDING", r#"[{"url": "plugin:webhook"}]"#)]),
+        )
+        .expect("a reactor target");
+        assert_eq!(reactor.forwarding[0].reactor(), Some("webhook"));
+        for bad in ["plugin:", "plugin:../x"] {
+            let forwarding = format!(r#"[{{"url": "{bad}"}}]"#);
+            let refused = Settings::load_with(None, vars(&[("XLRS_FORWARDING", &forwarding)]));
+            assert!(refused.is_err(), "{bad}");
+        }
     }
 }

@@ -29,7 +29,7 @@ fn source(lang: Lang, kind: PluginKind) -> Option<(&'static str, &'static str)> 
         }
         (Lang::C, Validator) => ("plugin.c", include_str!("templates/c/validator.c")),
         (Lang::C, Transformer) => ("plugin.c", include_str!("templates/c/transformer.c")),
-        (_, Backend | Admission) => return None,
+        (_, Backend | Admission | Reactor) => return None,
     })
 }
 

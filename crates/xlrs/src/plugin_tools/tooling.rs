@@ -108,6 +108,10 @@ pub fn run(
         PluginKind::Admission => anyhow::bail!(
             "an admission plugin decides about statements the LRS refuses; load it in a plugins directory and send it some"
         ),
+        PluginKind::Reactor => anyhow::bail!(
+            "a reactor is called with stored statements; load it in a plugins directory and name it as a forwarding target (url = \"plugin:{}\")",
+            instance.name
+        ),
     }
     Ok(pipeline.run(statements, XapiVersion::V2_0_0)?)
 }
