@@ -24,8 +24,8 @@ cargo test --workspace --locked
 # workspace, packaged first as it would be published first).
 cargo package --locked --quiet -p xlrs-xapi -p xlrs-plugin-sdk --allow-dirty
 # The plugins' pure logic, natively: the edX → xAPI conversion, openedx-compat's quirks and
-# xAPI Profile validation, the webhook's signature (the plugins/ workspace, its own target dir).
-CARGO_TARGET_DIR=target/plugins-native cargo test --locked --manifest-path plugins/Cargo.toml -p edx-to-xapi -p openedx-compat -p profile-validator -p webhook
+# xAPI Profile validation, the reactors' logic (the plugins/ workspace, its own target dir).
+CARGO_TARGET_DIR=target/plugins-native cargo test --locked --manifest-path plugins/Cargo.toml -p edx-to-xapi -p openedx-compat -p profile-validator -p webhook -p derive-statement
 # The HTTP API tests once more on each database store (a database server per test).
 TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
 TEST_STORE=mongodb cargo test --locked -p xlrs-tests --test blackbox

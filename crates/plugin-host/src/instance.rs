@@ -386,8 +386,12 @@ impl PluginInstance {
         })
     }
 
-    /// Hands stored statements to a reactor: Ok(Ok) handled, Ok(Err) not now or never.
-    pub fn react(&self, statements: &[String]) -> Result<Result<(), ReactionError>, CallFailure> {
+    /// Hands stored statements to a reactor: Ok(Ok) handled, with the statements it derived;
+    /// Ok(Err) not now or never.
+    pub fn react(
+        &self,
+        statements: &[String],
+    ) -> Result<Result<Vec<String>, ReactionError>, CallFailure> {
         let Prepared::Reactor(pre) = &self.prepared else {
             return Err(CallFailure::Setup("not a reactor".into()));
         };

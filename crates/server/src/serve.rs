@@ -202,6 +202,10 @@ impl App {
             admission_log: Arc::default(),
             started_at: xlrs_store::positions::now_micros(),
         };
+        if let Some(forwarder) = &state.forwarder {
+            // Statements reactors derive go through the same write path as a POST's.
+            forwarder.set_writer(Some(crate::api::reactions::derived_writer(state.clone())));
+        }
         Ok(App { state })
     }
 

@@ -85,12 +85,12 @@ mod plugin {
     struct Webhook;
 
     impl Guest for Webhook {
-        fn react(statements: Vec<String>) -> Result<(), ReactionError> {
+        fn react(statements: Vec<String>) -> Result<Vec<String>, ReactionError> {
             let url = config("url")
                 .ok_or_else(|| ReactionError::Retry("config `url` is not set".into()))?;
             let verbs = split_list(&config("verbs").unwrap_or_default());
             let Some(body) = body_of(&statements, &verbs) else {
-                return Ok(());
+                return Ok(Vec::new());
             };
             let signed = config("secret").map(|secret| signature(&secret, body.as_bytes()));
             let mut headers: Vec<(&str, &[u8])> = vec![("content-type", b"application/json")];
@@ -105,7 +105,7 @@ mod plugin {
                 response.body.trim()
             );
             match answer(response.status) {
-                Answer::Delivered => Ok(()),
+                Answer::Delivered => Ok(Vec::new()),
                 Answer::Refused => Err(ReactionError::Refuse(said)),
                 Answer::Retry => Err(ReactionError::Retry(said)),
             }

@@ -202,3 +202,63 @@ fn statements_stored_before_the_reactor_is_installed_wait_for_it() {
         receiver.delivered_ids() == vec![id.clone()]
     });
 }
+
+/// `plugins/derive-statement` as a reactor target: passed → completed about the parent.
+fn server_with_derive_statement() -> Server {
+    let forwarding = json!([{"url": "plugin:derive-statement"}]).to_string();
+    let s = Server::start_with(XLRS, &[("XLRS_FORWARDING", &forwarding)]);
+    let manifest = format!(
+        "kind = \"reactor\"\n[config]\nwhen_verb = \"{PASSED}\"\n\
+         then_verb = \"http://adlnet.gov/expapi/verbs/completed\"\nthen_display = \"completed\"\n"
+    );
+    crate::plugins::install(&s, "derive-statement", "derive-statement", &manifest);
+    crate::plugins::wait_for(
+        &s,
+        "derive-statement",
+        crate::plugins::serving("derive-statement"),
+    );
+    s
+}
+
+/// The statements about `activity` with verb `completed`, as the LRS lists them.
+fn completions_of(s: &Server, activity: &str) -> Vec<Value> {
+    let encode = |v: &str| v.replace(':', "%3A").replace('/', "%2F");
+    let query = format!(
+        "verb={}&activity={}",
+        encode("http://adlnet.gov/expapi/verbs/completed"),
+        encode(activity)
+    );
+    s.query(&query)["statements"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_reactor_writes_the_statement_it_derives_back_through_the_lrs_once() {
+    let s = server_with_derive_statement();
+    let course = format!("https://example.org/course/{}", uuid::Uuid::new_v4());
+    let mut passed = with_verb(PASSED);
+    passed["context"] = json!({"contextActivities": {"parent": [{"id": course}]}});
+    let source = id_of(s.post(&passed));
+    within_a_minute("the course completion derived and stored", || {
+        !completions_of(&s, &course).is_empty()
+    });
+    let derived = completions_of(&s, &course);
+    assert_eq!(derived.len(), 1);
+    assert_eq!(derived[0]["context"]["statement"]["id"], source.as_str());
+    assert_eq!(derived[0]["actor"], passed["actor"]);
+    assert_eq!(
+        derived[0]["authority"]["account"]["name"], "reactor:derive-statement",
+        "written as the reactor"
+    );
+    // Sent again, the source derives the same statement: stored once.
+    let again = id_of(s.post(&{
+        let mut same = passed.clone();
+        same["id"] = json!(source);
+        same
+    }));
+    assert_eq!(again, source);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(completions_of(&s, &course).len(), 1);
+}

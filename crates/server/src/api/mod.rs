@@ -11,6 +11,7 @@ mod error;
 mod error_format;
 mod metrics;
 pub(crate) mod multipart;
+pub(crate) mod reactions;
 mod statements;
 mod version;
 

@@ -314,7 +314,7 @@ fn prepare_batch(
         .collect()
 }
 
-async fn store_batch(
+pub(crate) async fn store_batch(
     state: &AppState,
     auth: &Authenticated,
     version: XapiVersion,

@@ -7,7 +7,7 @@
 pub mod cursor;
 pub mod outbox;
 pub mod queue;
-mod react;
+pub mod react;
 mod send;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -59,6 +59,7 @@ struct Target {
 pub struct Forwarder {
     queue: Arc<Queue>,
     targets: Vec<Arc<Target>>,
+    reactors: Arc<react::Reactors>,
 }
 
 impl Forwarder {
@@ -111,6 +112,10 @@ impl Forwarder {
                 oldest: AtomicI64::new(0),
             }));
         }
+        let reactors = Arc::new(react::Reactors {
+            plugins: plugins.clone(),
+            writer: std::sync::Mutex::new(None),
+        });
         for target in &targets {
             let client = send::client(&target.settings)?;
             tokio::spawn(send::run(
@@ -118,11 +123,15 @@ impl Forwarder {
                 target.clone(),
                 client,
                 stores.content.clone(),
-                plugins.clone(),
+                reactors.clone(),
             ));
             tracing::info!(target_url = %target.url, waiting = target.waiting.load(Ordering::Relaxed), "forwarding");
         }
-        Ok(Some(Arc::new(Self { queue, targets })))
+        Ok(Some(Arc::new(Self {
+            queue,
+            targets,
+            reactors,
+        })))
     }
 
     /// Queues accepted statements for every target; durable when it returns.
@@ -149,7 +158,18 @@ impl Forwarder {
     /// The process stops: targets it forwards are handed over to another process over the
     /// same database at once (statements in flight are sent again by the next holder).
     pub async fn stop(&self) {
+        self.set_writer(None);
         self.queue.stop().await;
+    }
+
+    /// Sets how statements reactors derive are stored (the server's write path, once it is
+    /// built); None drops it (the writer holds the server's state).
+    pub fn set_writer(&self, writer: Option<react::DerivedWriter>) {
+        *self
+            .reactors
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = writer;
     }
 
     /// Takes erased statements out of the queue of every target (`dry_run`: counts them); how

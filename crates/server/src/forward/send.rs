@@ -10,10 +10,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::queue::{Next, Queue, Waiting};
+use super::react::Reactors;
 use super::{ForwardError, Target};
 use crate::api::multipart;
 use crate::settings::ForwardingTarget;
-use xlrs_plugin_host::PluginRegistry;
 use xlrs_store::ContentStore;
 use xlrs_xapi::version::{XapiVersion, VERSION_HEADER};
 
@@ -47,13 +47,13 @@ pub async fn run(
     target: Arc<Target>,
     client: reqwest::Client,
     content: Arc<dyn ContentStore>,
-    plugins: Arc<PluginRegistry>,
+    reactors: Arc<Reactors>,
 ) {
     let sender = Sender {
         target: &target,
         client: &client,
         content: content.as_ref(),
-        plugins: &plugins,
+        reactors: &reactors,
     };
     let mut wait = FIRST_WAIT;
     loop {
@@ -113,8 +113,8 @@ struct Sender<'a> {
     client: &'a reqwest::Client,
     /// Where the attachments' contents are.
     content: &'a dyn ContentStore,
-    /// Where a reactor target's plugin is.
-    plugins: &'a Arc<PluginRegistry>,
+    /// What a reactor target needs.
+    reactors: &'a Reactors,
 }
 
 /// Sends one batch; a refused batch of several is sent again one statement at a time so that
@@ -177,7 +177,7 @@ async fn settle(
 async fn post(sender: &Sender<'_>, batch: &[Waiting]) -> Outcome {
     let target = sender.target;
     if let Some(name) = target.settings.reactor() {
-        return super::react::call(sender.plugins, name, batch).await;
+        return super::react::call(sender.reactors, name, batch).await;
     }
     let version = XapiVersion::to_send(batch.iter().map(|w| &w.statement));
     let statements: Vec<&serde_json::Value> = batch.iter().map(|w| &w.statement).collect();
