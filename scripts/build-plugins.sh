@@ -25,14 +25,15 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat
-  # Apart: cargo unifies the SDK's features over one build, and openedx-compat's `admission`
-  # (the open wit/v0.2) would make every other plugin import the v0.2 types too.
+      -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat --exclude webhook \
+      --exclude derive-statement
+  # Apart: cargo unifies the SDK's features over one build, and the `admission` and `reactor`
+  # features (the open wit/v0.2) would make every other plugin import the v0.2 types too.
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort -p openedx-compat
+      -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement
 )
 
 # BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build
@@ -70,8 +71,8 @@ scaffolds="$root/target/scaffolds"
 rm -rf "$scaffolds"
 mkdir -p "$scaffolds"
 for lang in rust js python c; do
-  for kind in validator transformer backend admission; do
-    [ "$lang" != rust ] && { [ "$kind" = backend ] || [ "$kind" = admission ]; } && continue
+  for kind in validator transformer backend admission reactor; do
+    [ "$lang" != rust ] && { [ "$kind" = backend ] || [ "$kind" = admission ] || [ "$kind" = reactor ]; } && continue
     name="new-$lang-$kind"
     "$xlrs" plugin new "$name" --kind "$kind" --lang "$lang" --dir "$scaffolds" >/dev/null 2>&1
     echo "building the $lang $kind template…" >&2

@@ -1,4 +1,5 @@
-//! The WIT bindings of the worlds (v0.1: validator, transformer, backend; v0.2: admission),
+//! The WIT bindings of the worlds (v0.1: validator, transformer, backend; v0.2: admission,
+//! reactor),
 //! generated once here so plugins never call `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
 //! and `host` modules, so one Rust type stands for each WIT type.
 
@@ -56,6 +57,19 @@ pub mod admission {
         pub_export_macro: true,
         export_macro_name: "export_admission_bindings",
         default_bindings_module: "xlrs_plugin_sdk::guest::bindings::admission",
+    });
+}
+
+/// Bindings of the `reactor` world of the open `wit/v0.2` contract (feature `reactor`).
+#[cfg(feature = "reactor")]
+#[allow(missing_docs)]
+pub mod reactor {
+    wit_bindgen::generate!({
+        world: "reactor",
+        path: "wit/v0.2",
+        pub_export_macro: true,
+        export_macro_name: "export_reactor_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::reactor",
     });
 }
 

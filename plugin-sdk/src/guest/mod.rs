@@ -25,6 +25,8 @@ pub mod bindings;
 pub mod http;
 mod instance;
 pub mod memory;
+#[cfg(feature = "reactor")]
+pub mod reactor;
 
 use crate::Statement;
 
@@ -36,6 +38,8 @@ pub use bindings::types::{
 #[doc(hidden)]
 pub use instance::with_instance;
 pub use memory::MemoryStore;
+#[cfg(feature = "reactor")]
+pub use reactor::{ReactionError, Reactor};
 
 /// Writes a line to the server's log, tagged with the plugin's name.
 pub fn log(level: Level, message: &str) {

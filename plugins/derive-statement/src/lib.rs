@@ -98,17 +98,19 @@ impl Rule {
 
 #[cfg(target_arch = "wasm32")]
 mod plugin {
-    wit_bindgen::generate!({ world: "reactor", path: "../../plugin-sdk/wit/v0.2" });
-
     use serde_json::Value;
-    use xlrs::plugin::host::config;
+    use xlrs_plugin_sdk::{config, export_reactor, ReactionError, Reactor};
 
     use super::Rule;
 
     struct DeriveStatement;
 
-    impl Guest for DeriveStatement {
-        fn react(statements: Vec<String>) -> Result<Vec<String>, ReactionError> {
+    impl Reactor for DeriveStatement {
+        fn new() -> Self {
+            DeriveStatement
+        }
+
+        fn react(&mut self, statements: &[Value]) -> Result<Vec<Value>, ReactionError> {
             let rule = Rule::from_config(
                 config("when_verb"),
                 config("then_verb"),
@@ -116,16 +118,11 @@ mod plugin {
                 config("object"),
             )
             .map_err(ReactionError::Retry)?;
-            Ok(statements
-                .iter()
-                .filter_map(|text| serde_json::from_str::<Value>(text).ok())
-                .filter_map(|source| rule.derive(&source))
-                .map(|derived| derived.to_string())
-                .collect())
+            Ok(statements.iter().filter_map(|s| rule.derive(s)).collect())
         }
     }
 
-    export!(DeriveStatement);
+    export_reactor!(DeriveStatement);
 }
 
 #[cfg(test)]

@@ -75,21 +75,25 @@ pub fn answer(status: u16) -> Answer {
 
 #[cfg(target_arch = "wasm32")]
 mod plugin {
-    wit_bindgen::generate!({ world: "reactor", path: "../../plugin-sdk/wit/v0.2" });
-
-    use xlrs::plugin::host::config;
+    use serde_json::Value;
     use xlrs_plugin_sdk::guest::http;
+    use xlrs_plugin_sdk::{config, export_reactor, ReactionError, Reactor};
 
     use super::{answer, body_of, signature, split_list, Answer, SIGNATURE_HEADER};
 
     struct Webhook;
 
-    impl Guest for Webhook {
-        fn react(statements: Vec<String>) -> Result<Vec<String>, ReactionError> {
+    impl Reactor for Webhook {
+        fn new() -> Self {
+            Webhook
+        }
+
+        fn react(&mut self, statements: &[Value]) -> Result<Vec<Value>, ReactionError> {
             let url = config("url")
                 .ok_or_else(|| ReactionError::Retry("config `url` is not set".into()))?;
             let verbs = split_list(&config("verbs").unwrap_or_default());
-            let Some(body) = body_of(&statements, &verbs) else {
+            let texts: Vec<String> = statements.iter().map(Value::to_string).collect();
+            let Some(body) = body_of(&texts, &verbs) else {
                 return Ok(Vec::new());
             };
             let signed = config("secret").map(|secret| signature(&secret, body.as_bytes()));
@@ -112,7 +116,7 @@ mod plugin {
         }
     }
 
-    export!(Webhook);
+    export_reactor!(Webhook);
 }
 
 #[cfg(test)]

@@ -262,3 +262,24 @@ fn a_reactor_writes_the_statement_it_derives_back_through_the_lrs_once() {
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(completions_of(&s, &course).len(), 1);
 }
+
+#[test]
+fn plugin_new_makes_a_rust_reactor_that_is_called_with_the_stored_statements() {
+    let forwarding = json!([{"url": "plugin:new-rust-reactor"}]).to_string();
+    let s = Server::start_with(XLRS, &[("XLRS_FORWARDING", &forwarding)]);
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/scaffolds/new-rust-reactor/plugin.toml"),
+    )
+    .expect("the template's manifest (scripts/build-plugins.sh)");
+    crate::plugins::install(&s, "new-rust-reactor", "new-rust-reactor", &manifest);
+    crate::plugins::wait_for(
+        &s,
+        "new-rust-reactor",
+        crate::plugins::serving("new-rust-reactor"),
+    );
+    id_of(s.post(&with_verb(PASSED)));
+    within_a_minute("the template reactor handled the statement", || {
+        metric(&s, "xlrs_forwarded_total") == Some(1)
+    });
+}

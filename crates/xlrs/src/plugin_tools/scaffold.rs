@@ -21,6 +21,7 @@ fn source(lang: Lang, kind: PluginKind) -> Option<(&'static str, &'static str)> 
         (Lang::Rust, Transformer) => ("src/lib.rs", include_str!("templates/rust/transformer.rs")),
         (Lang::Rust, Backend) => ("src/lib.rs", RUST_BACKEND),
         (Lang::Rust, Admission) => ("src/lib.rs", include_str!("templates/rust/admission.rs")),
+        (Lang::Rust, Reactor) => ("src/lib.rs", include_str!("templates/rust/reactor.rs")),
         (Lang::Js, Validator) => ("plugin.js", include_str!("templates/js/validator.js")),
         (Lang::Js, Transformer) => ("plugin.js", include_str!("templates/js/transformer.js")),
         (Lang::Python, Validator) => ("plugin.py", include_str!("templates/python/validator.py")),
@@ -50,6 +51,7 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
     let config = match kind {
         PluginKind::Validator => "deny_verb = \"http://example.org/verbs/forbidden\"\n",
         PluginKind::Admission => "waive_rule = \"score\"\n",
+        PluginKind::Reactor => "verb = \"http://adlnet.gov/expapi/verbs/passed\"\n",
         _ => "extension = \"http://example.org/extensions/processed-by\"\n",
     };
     format!(
@@ -61,7 +63,7 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
 /// How the Rust project depends on the SDK: the checkout this xlrs was built from when it
 /// can be found, else the published crate; with the `admission` feature for an admission
 /// plugin.
-fn sdk_dependency(parent: &Path, sdk: Option<&Path>, admission: bool) -> String {
+fn sdk_dependency(parent: &Path, sdk: Option<&Path>, kind: PluginKind) -> String {
     let is_sdk = |dir: &Path| {
         std::fs::read_to_string(dir.join("Cargo.toml"))
             .is_ok_and(|t| t.contains("name = \"xlrs-plugin-sdk\""))
@@ -84,10 +86,11 @@ fn sdk_dependency(parent: &Path, sdk: Option<&Path>, admission: bool) -> String 
         Some(path) => format!("path = {:?}", path.display().to_string()),
         None => format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
     };
-    let features = if admission {
-        ", features = [\"admission\"]"
-    } else {
-        ""
+    // The open `wit/v0.2` contract's worlds are features of the SDK.
+    let features = match kind {
+        PluginKind::Admission => ", features = [\"admission\"]",
+        PluginKind::Reactor => ", features = [\"reactor\"]",
+        _ => "",
     };
     format!("{{ {source}{features} }}")
 }
@@ -112,8 +115,9 @@ pub fn new_project(
     }
     let Some((file, template)) = source(lang, kind) else {
         bail!(
-            "there is no {} template in {}: backends start from Rust (`--lang rust`); the \
-             backend world itself can be built in any language (docs/plugins.md)",
+            "there is no {} template in {}: backends, admission plugins and reactors start \
+             from Rust (`--lang rust`); their worlds themselves can be built in any language \
+             (docs/plugins.md)",
             kind.as_str(),
             lang.as_str()
         );
@@ -141,11 +145,8 @@ pub fn new_project(
     }
     files.push((file.into(), code));
     if lang == Lang::Rust {
-        let mut cargo = fill(include_str!("templates/rust/Cargo.toml")).replace(
-            "{{sdk}}",
-            // The open `wit/v0.2` contract's world is a feature of the SDK.
-            &sdk_dependency(parent, sdk, kind == PluginKind::Admission),
-        );
+        let mut cargo = fill(include_str!("templates/rust/Cargo.toml"))
+            .replace("{{sdk}}", &sdk_dependency(parent, sdk, kind));
         if kind == PluginKind::Backend {
             // The file store reads and writes its granted directory with WASI's filesystem.
             cargo = cargo.replace(
