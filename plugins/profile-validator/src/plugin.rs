@@ -2,10 +2,13 @@
 //! is made, and checks each statement of a batch against them. A profile that cannot be read
 //! is the operator's error, not the data's: the call fails (500) saying which and why.
 
+wit_bindgen::generate!({ world: "validator", path: "../../plugin-sdk/wit/v0.1" });
+
 use serde_json::Value;
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, OpenFlags, PathFlags};
-use xlrs_plugin_sdk::{config, export_validator, log, Level, Rejection, Statement, Validator};
+use xlrs_plugin_sdk::guest::with_instance;
+use xlrs_plugin_sdk::{config, log, Level};
 
 use crate::profile::Profile;
 use crate::{check, split_list, Settings};
@@ -95,34 +98,48 @@ fn load() -> Result<(Vec<Profile>, Settings), String> {
     Ok((profiles, settings))
 }
 
-impl Validator for ProfileValidator {
+impl ProfileValidator {
     fn new() -> Self {
         Self { loaded: load() }
     }
 
-    fn validate_batch(&mut self, statements: &[Statement]) -> Result<(), Vec<Rejection>> {
+    /// Why each statement breaks the profiles (the statements as JSON values: the SDK's typed
+    /// statements would cost a second conversion per statement).
+    fn validate(&self, statements: &[String]) -> Vec<Error> {
         let (profiles, settings) = match &self.loaded {
             Ok(loaded) => loaded,
             // A plugin failure (the SDK reports the panic's message to the host).
             Err(e) => panic!("profile-validator cannot load its profiles: {e}"),
         };
-        let rejections: Vec<Rejection> = statements
+        statements
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| {
-                let value: Value = match serde_json::to_value(s) {
-                    Ok(v) => v,
-                    Err(e) => return Some(Rejection::of(i, format!("not JSON: {e}"))),
+            .filter_map(|(i, text)| {
+                let why = match serde_json::from_str::<Value>(text) {
+                    Ok(value) => check(profiles, settings, &value)?,
+                    Err(e) => format!("not JSON: {e}"),
                 };
-                check(profiles, settings, &value).map(|why| Rejection::of(i, why))
+                Some(Error {
+                    message: why,
+                    statement_index: Some(i as u32),
+                })
             })
-            .collect();
-        if rejections.is_empty() {
+            .collect()
+    }
+}
+
+impl Guest for ProfileValidator {
+    fn validate(statements: Vec<String>) -> Result<(), Vec<Error>> {
+        // The SDK's instance slot, so its panic hook reports a panic's message.
+        let errors = with_instance(ProfileValidator::new, |p: &mut ProfileValidator| {
+            p.validate(&statements)
+        });
+        if errors.is_empty() {
             Ok(())
         } else {
-            Err(rejections)
+            Err(errors)
         }
     }
 }
 
-export_validator!(ProfileValidator);
+export!(ProfileValidator);

@@ -9,26 +9,13 @@ const CMI5: &str = include_str!("../../../tests/data/profiles/cmi5.jsonld");
 const VIDEO: &str = include_str!("../../../tests/data/profiles/video.jsonld");
 const CMI5_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 const MOVEON: &str = "https://w3id.org/xapi/cmi5/context/categories/moveon";
-const EXT: &str = "https://w3id.org/xapi/cmi5/context/extensions/";
 
 /// A cmi5 "passed" statement as an AU sends it (cmi5 §9.3.5).
 fn passed() -> Value {
-    json!({
-        "id": "2f1d9c0e-8f3a-4c55-9d1e-0a6c2b7e4f10",
-        "timestamp": "2026-12-03T01:00:00Z",
-        "actor": {"account": {"homePage": "https://lms.example.org", "name": "learner-1"}},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
-        "object": {"id": "https://example.org/course/au/1"},
-        "result": {"success": true, "duration": "PT12M", "score": {"scaled": 0.9}},
-        "context": {
-            "registration": "9b2c1f5e-2a4d-4c8e-8a1b-3f6d7e9c0b21",
-            "contextActivities": {
-                "category": [{"id": CMI5_CATEGORY}, {"id": MOVEON}],
-                "grouping": [{"id": "https://example.org/course/au/1"}]
-            },
-            "extensions": {(format!("{EXT}sessionid")): "session-1"}
-        }
-    })
+    serde_json::from_str(include_str!(
+        "../../../tests/data/profiles/cmi5-passed.json"
+    ))
+    .expect("the cmi5 passed statement")
 }
 
 fn cmi5() -> Profile {

@@ -34,22 +34,10 @@ fn validating_server(config: &str) -> Server {
 
 /// A cmi5 "passed" statement as an AU sends it (cmi5 §9.3.5), with a fresh id.
 fn cmi5_passed() -> Value {
-    json!({
-        "id": uuid::Uuid::new_v4().to_string(),
-        "timestamp": "2026-12-03T01:00:00Z",
-        "actor": {"account": {"homePage": "https://lms.example.org", "name": "learner-1"}},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
-        "object": {"id": "https://example.org/course/au/1", "objectType": "Activity"},
-        "result": {"success": true, "duration": "PT12M", "score": {"scaled": 0.9}},
-        "context": {
-            "registration": "9b2c1f5e-2a4d-4c8e-8a1b-3f6d7e9c0b21",
-            "contextActivities": {
-                "category": [{"id": CMI5_CATEGORY}, {"id": MOVEON}],
-                "grouping": [{"id": "https://example.org/course/au/1"}]
-            },
-            "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": "session-1"}
-        }
-    })
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/profiles/cmi5-passed.json");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    s["id"] = json!(uuid::Uuid::new_v4().to_string());
+    s
 }
 
 /// A Video profile "played" statement, declaring the profile's version as its category.

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# What issue 24's new plugin paths cost batch ingest: batch-100 POSTs by xlrs-bench (8 clients,
+# DURATION s, embedded store) against one xlrs process with
+#   none      no plugin,
+#   profile-cmi5   plugins/profile-validator with ADL's cmi5 profile (scope declared: the
+#             generated statements do not declare it, so the cost is the call and the profile's
+#             parse per batch; all are stored),
+#   profile-video  the same with ADL's Video profile, which the generated statements (shaped
+#             as Open edX sends video events) declare: every template they match is checked,
+#             and most batches are refused (400) for rules Open edX's statements break,
+#   require-fields  plugins/require-fields (a v0.1 validator on the SDK checking one path):
+#             what any validator costs today, for comparison,
+#   reactor   a forwarding target plugin:derive-statement (a reactor called with every stored
+#             batch from the durable queue; its verb never matches, so it derives nothing),
+# each ROUNDS times, alternating, so drift hits every setup alike.
+#
+#   bash bench/plugins-v02.sh OUT_DIR   (needs target/release/{xlrs,xlrs-bench} and
+#                                        target/plugins/ from scripts/build-plugins.sh)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?OUT_DIR}; mkdir -p "$out"
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-2}
+SETUPS=${SETUPS:-none require-fields profile-cmi5 profile-video reactor}
+PW=bench-password
+port=8241
+
+serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints its pid
+  local setup=$1 dir=$2 env=()
+  mkdir -p "$dir/plugins"
+  case $setup in
+    profile-*)
+      mkdir -p "$dir/plugins/profile-validator" "$dir/plugin-data/profiles"
+      cp target/plugins/profile-validator.wasm "$dir/plugins/profile-validator/"
+      cp plugins/profile-validator/plugin.toml "$dir/plugins/profile-validator/"
+      cp "tests/data/profiles/${setup#profile-}.jsonld" "$dir/plugin-data/profiles/" ;;
+    require-fields)
+      mkdir -p "$dir/plugins/require-fields"
+      cp target/plugins/require-fields.wasm "$dir/plugins/require-fields/"
+      printf 'kind = "validator"\n[config]\nfields = "verb.id"\n' > "$dir/plugins/require-fields/plugin.toml" ;;
+    reactor)
+      mkdir -p "$dir/plugins/derive-statement"
+      cp target/plugins/derive-statement.wasm "$dir/plugins/derive-statement/"
+      printf 'kind = "reactor"\n[config]\nwhen_verb = "http://example.org/never"\nthen_verb = "http://example.org/derived"\n' \
+        > "$dir/plugins/derive-statement/plugin.toml"
+      env=(XLRS_FORWARDING='[{"url": "plugin:derive-statement", "batch_size": 100}]') ;;
+  esac
+  env "${env[@]}" XLRS_DATA_DIR=$dir XLRS_LISTEN=127.0.0.1:$port XLRS_ADMIN_USER=admin \
+    XLRS_ADMIN_PASSWORD=$PW XLRS_LOG=warn target/release/xlrs serve > "$dir.log" 2>&1 &
+  echo $!
+}
+
+for round in $(seq "$ROUNDS"); do
+  for setup in $SETUPS; do
+    dir=$(mktemp -d)/x
+    pid=$(serve $setup "$dir")
+    for i in $(seq 120); do curl -sf http://127.0.0.1:$port/xAPI/about >/dev/null && break; sleep 0.5; done
+    # A plugin compiles when it loads: wait until /plugins shows it serving.
+    for i in $(seq 120); do
+      curl -s -u admin:$PW http://127.0.0.1:$port/plugins | grep -q '"serving":false' || break; sleep 0.5
+    done
+    target/release/xlrs-bench --url http://127.0.0.1:$port --password $PW --phases batch \
+      --duration-secs "$DURATION" > "$out/$setup-$round.txt" 2>&1
+    if [ $setup = reactor ]; then
+      curl -s http://127.0.0.1:$port/metrics | grep -E '^xlrs_forward(ed_total|ing_waiting|ing_lag_seconds)' \
+        > "$out/$setup-$round.metrics"
+    fi
+    kill $pid; wait $pid 2>/dev/null
+    rm -rf "$(dirname "$dir")"
+  done
+done
+for f in "$out"/*.txt; do printf '%s: ' "$(basename "$f" .txt)"; grep "batch-100 POST" "$f" | head -1; done
