@@ -12,7 +12,8 @@
 #             what any validator costs today, for comparison,
 #   reactor   a forwarding target plugin:derive-statement (a reactor called with every stored
 #             batch from the durable queue; its verb never matches, so it derives nothing),
-# each ROUNDS times, alternating, so drift hits every setup alike.
+# each ROUNDS times, alternating, so drift hits every setup alike. SETUPS picks setups;
+# REACTOR_BATCH sets the reactor target's batch_size (default 100).
 #
 #   bash bench/plugins-v02.sh OUT_DIR   (needs target/release/{xlrs,xlrs-bench} and
 #                                        target/plugins/ from scripts/build-plugins.sh)
@@ -43,7 +44,7 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       cp target/plugins/derive-statement.wasm "$dir/plugins/derive-statement/"
       printf 'kind = "reactor"\n[config]\nwhen_verb = "http://example.org/never"\nthen_verb = "http://example.org/derived"\n' \
         > "$dir/plugins/derive-statement/plugin.toml"
-      env=(XLRS_FORWARDING='[{"url": "plugin:derive-statement", "batch_size": 100}]') ;;
+      env=(XLRS_FORWARDING="[{\"url\": \"plugin:derive-statement\", \"batch_size\": ${REACTOR_BATCH:-100}}]") ;;
   esac
   env "${env[@]}" XLRS_DATA_DIR=$dir XLRS_LISTEN=127.0.0.1:$port XLRS_ADMIN_USER=admin \
     XLRS_ADMIN_PASSWORD=$PW XLRS_LOG=warn target/release/xlrs serve > "$dir.log" 2>&1 &
