@@ -11,7 +11,7 @@ use xlrs_xapi::version::XapiVersion;
 
 use crate::bindings::v0_2::{Candidate, Verdict, Violation};
 use crate::instance::PluginInstance;
-use crate::pipeline::{call_failed, failed, PipelineError};
+use crate::pipeline::{call_failed, host_found, PipelineError};
 
 /// A statement the host's validation refused, with every rule it breaks.
 #[derive(Debug, Clone)]
@@ -74,8 +74,7 @@ pub fn admit(
             .admit(credential, &candidates)
             .map_err(|e| call_failed(plugin, e))?;
         if verdicts.len() != candidates.len() {
-            plugin.count_failure();
-            return Err(failed(
+            return Err(host_found(
                 plugin,
                 format!(
                     "answered {} verdicts for {} statements (one verdict per statement)",
@@ -151,14 +150,11 @@ fn decide(
             }
         }
         Verdict::Replace(text) => {
-            let statement: Value = serde_json::from_str(&text).map_err(|e| {
-                plugin.count_failure();
-                failed(plugin, format!("its repair is not JSON: {e}"))
-            })?;
+            let statement: Value = serde_json::from_str(&text)
+                .map_err(|e| host_found(plugin, format!("its repair is not JSON: {e}")))?;
             let id = refused.statement.get("id");
             if id.is_some() && statement.get("id") != id {
-                plugin.count_failure();
-                return Err(failed(plugin, "its repair changed the statement id"));
+                return Err(host_found(plugin, "its repair changed the statement id"));
             }
             match validate_statement(&statement, version) {
                 Ok(()) => Decision::Replaced {

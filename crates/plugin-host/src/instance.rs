@@ -173,6 +173,9 @@ pub struct PluginInstance {
     pub calls: AtomicU64,
     /// Time spent in calls, µs.
     pub busy_micros: AtomicU64,
+    /// The last failure, with what the plugin said (its standard error or last error log):
+    /// for the operator (`GET /plugins`, the log), never in a client's answer.
+    last_failure: std::sync::Mutex<Option<(SystemTime, String)>>,
     limits: Limits,
     config: Arc<BTreeMap<String, String>>,
     dir: Option<PathBuf>,
@@ -271,6 +274,7 @@ impl PluginInstance {
             failures: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             busy_micros: AtomicU64::new(0),
+            last_failure: std::sync::Mutex::new(None),
             limits,
             config: Arc::new(config),
             dir,
@@ -319,27 +323,37 @@ impl PluginInstance {
     }
 
     /// What a failed call's error was: the deadline (an epoch interrupt), memory (the limiter
-    /// refused a growth), or a trap, quoting what the guest said last.
+    /// refused a growth), or a trap. What the guest said last is kept as its last failure and
+    /// logged, not put in the failure a client sees (it may hold the plugin's internals).
     fn classify(&self, error: wasmtime::Error, state: &CallState) -> CallFailure {
-        self.failures.fetch_add(1, Ordering::Relaxed);
-        if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
-            return CallFailure::Timeout(self.limits.timeout_ms);
-        }
-        if state.limits.memory_refused() {
-            return CallFailure::Memory(self.limits.memory_mb);
-        }
-        let trap = error.root_cause().to_string();
+        let failure = if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+            CallFailure::Timeout(self.limits.timeout_ms)
+        } else if state.limits.memory_refused() {
+            CallFailure::Memory(self.limits.memory_mb)
+        } else {
+            CallFailure::Trap(error.root_cause().to_string())
+        };
         let said = state
             .stderr
             .last_words(LAST_WORDS)
             .or_else(|| state.last_error.clone());
-        match said {
+        let kept = match &said {
             Some(said) => {
-                tracing::debug!(plugin = &*self.name, %trap, "the plugin failed saying: {said}");
-                CallFailure::Trap(format!("{trap}; it said: {said}"))
+                tracing::warn!(plugin = &*self.name, %failure, "the plugin failed saying: {said}");
+                format!("{failure}; it said: {said}")
             }
-            None => CallFailure::Trap(trap),
-        }
+            None => failure.to_string(),
+        };
+        self.count_failure(&kept);
+        failure
+    }
+
+    /// The last failure: when, and what it was (with what the plugin said).
+    pub fn last_failure(&self) -> Option<(SystemTime, String)> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs a validator over a batch: Ok(Ok) accepts, Ok(Err) is its verdict.
@@ -452,8 +466,11 @@ impl PluginInstance {
         self.run(|store| pre.instantiate(&mut *store)?.store().call_query(store, q))
     }
 
-    /// Counts a failure found by the host after the call (e.g. output that is not JSON).
-    pub fn count_failure(&self) {
+    /// Counts a failure (of the call, or found by the host in its answer) and keeps it as
+    /// the last one.
+    pub fn count_failure(&self, what: &str) {
         self.failures.fetch_add(1, Ordering::Relaxed);
+        *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((SystemTime::now(), what.to_string()));
     }
 }

@@ -79,8 +79,7 @@ fn verdict(
     len: usize,
 ) -> Result<Vec<Rejection>, PipelineError> {
     if errors.is_empty() {
-        plugin.count_failure();
-        return Err(failed(
+        return Err(host_found(
             plugin,
             "refused the batch without saying why (an empty error list: in JavaScript, an uncaught exception)",
         ));
@@ -98,8 +97,7 @@ fn rejection(
 ) -> Result<Rejection, PipelineError> {
     let index = e.statement_index.map(|i| i as usize);
     if let Some(i) = index.filter(|&i| i >= len) {
-        plugin.count_failure();
-        return Err(failed(
+        return Err(host_found(
             plugin,
             format!("named statement {i} of a batch of {len}: {}", e.message),
         ));
@@ -115,6 +113,13 @@ pub(crate) fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> Pipe
         plugin: plugin.name.to_string(),
         reason: reason.into(),
     }
+}
+
+/// A failure the host found in what the plugin answered: counted and kept as its last failure.
+pub(crate) fn host_found(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
+    let reason = reason.into();
+    plugin.count_failure(&reason);
+    failed(plugin, reason)
 }
 
 pub(crate) fn call_failed(plugin: &PluginInstance, e: CallFailure) -> PipelineError {
@@ -194,10 +199,8 @@ impl Pipeline {
                     },
                     None => failed(plugin, format!("refused the batch: {}", e.message)),
                 })?;
-            let checked = check_output(&current, &output, version, waived).map_err(|reason| {
-                plugin.count_failure();
-                failed(plugin, reason)
-            })?;
+            let checked = check_output(&current, &output, version, waived)
+                .map_err(|reason| host_found(plugin, reason))?;
             current = checked;
             texts = output;
         }

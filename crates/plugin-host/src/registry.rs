@@ -505,6 +505,10 @@ impl PluginRegistry {
                     "loaded_at": i.map(|i| xlrs_xapi::time::format_micros(micros(i.loaded_at))),
                     "calls": i.map(|i| i.calls.load(std::sync::atomic::Ordering::Relaxed)),
                     "failures": i.map(|i| i.failures.load(std::sync::atomic::Ordering::Relaxed)),
+                    "last_failure": i.and_then(|i| i.last_failure()).map(|(at, message)| json!({
+                        "at": xlrs_xapi::time::format_micros(micros(at)),
+                        "message": message,
+                    })),
                     "file": e.file.display().to_string(),
                     "serving": i.is_some(),
                     "last_error": e.error,

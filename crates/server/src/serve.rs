@@ -105,6 +105,14 @@ pub struct App {
     pub state: AppState,
 }
 
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(forwarder) = &self.state.forwarder {
+            forwarder.set_writer(None);
+        }
+    }
+}
+
 /// The service that answers requests: the API behind the alternate request syntax's rewrite.
 pub type AppService = tower::util::BoxCloneSyncService<
     axum::extract::Request,
@@ -202,8 +210,14 @@ impl App {
             admission_log: Arc::default(),
             started_at: xlrs_store::positions::now_micros(),
         };
-        if let Some(forwarder) = &state.forwarder {
-            // Statements reactors derive go through the same write path as a POST's.
+        let reacts = state
+            .settings
+            .forwarding
+            .iter()
+            .any(|t| t.reactor().is_some());
+        if let (Some(forwarder), true) = (&state.forwarder, reacts) {
+            // Statements reactors derive go through the same write path as a POST's. The
+            // writer holds the state (and so the forwarder): `App`'s drop breaks the cycle.
             forwarder.set_writer(Some(crate::api::reactions::derived_writer(state.clone())));
         }
         Ok(App { state })

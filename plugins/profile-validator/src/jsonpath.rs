@@ -61,15 +61,17 @@ fn select<'a>(value: &'a Value, selector: &Selector, out: &mut Vec<&'a Value>) {
     }
 }
 
-/// Splits on `|` outside brackets and quotes.
+/// Splits on `|` outside brackets (and the quoted names inside them, with their escapes).
 fn split_pipes(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
-    let (mut depth, mut quote, mut start) = (0usize, None::<char>, 0usize);
+    let (mut depth, mut quote, mut escaped, mut start) = (0usize, None::<char>, false, 0usize);
     for (i, c) in text.char_indices() {
         match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
+            (None, '\'' | '"') if depth > 0 => quote = Some(c),
             (None, '[') => depth += 1,
             (None, ']') => depth = depth.saturating_sub(1),
             (None, '|') if depth == 0 => {
@@ -91,6 +93,9 @@ fn parse_one(text: &str) -> Result<Vec<Vec<Selector>>, String> {
     let mut i = 0;
     let mut steps = Vec::new();
     if chars[0] == '$' {
+        i = 1;
+    } else if chars[0] == '*' {
+        steps.push(vec![Selector::Wildcard]);
         i = 1;
     } else if chars[0] != '.' && chars[0] != '[' {
         // `timestamp`, `result.response`: a first child name without `$.`.
@@ -134,22 +139,42 @@ fn name_at(chars: &[char], start: usize) -> (String, usize) {
     (chars[start..end].iter().collect(), end)
 }
 
+/// A quoted name whose text starts at `start` and ends at the next unescaped `quote`
+/// (a backslash escapes the next character); returns it and the index after the quote.
+fn quoted_at(chars: &[char], start: usize, quote: char) -> Result<(String, usize), String> {
+    let mut name = String::new();
+    let mut i = start;
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '\\' => {
+                let escaped = chars.get(i + 1).ok_or("a `\\` at the end of a string")?;
+                name.push(*escaped);
+                i += 2;
+            }
+            c if c == quote => return Ok((name, i + 1)),
+            c => {
+                name.push(c);
+                i += 1;
+            }
+        }
+    }
+    Err(format!("an unclosed string at {}", start.saturating_sub(1)))
+}
+
 /// The selectors of a bracket whose content starts at `start`; returns them and the index
 /// after the closing `]`.
 fn bracket_at(chars: &[char], start: usize) -> Result<(Vec<Selector>, usize), String> {
     let mut selectors = Vec::new();
     let mut i = start;
     loop {
-        while chars.get(i) == Some(&' ') {
+        while chars.get(i).is_some_and(|c| c.is_whitespace()) {
             i += 1;
         }
         match chars.get(i) {
             Some(&q @ ('\'' | '"')) => {
-                let close = (i + 1..chars.len())
-                    .find(|&j| chars[j] == q)
-                    .ok_or_else(|| format!("an unclosed string at {i}"))?;
-                selectors.push(Selector::Name(chars[i + 1..close].iter().collect()));
-                i = close + 1;
+                let (name, end) = quoted_at(chars, i + 1, q)?;
+                selectors.push(Selector::Name(name));
+                i = end;
             }
             Some('*') => {
                 selectors.push(Selector::Wildcard);
@@ -170,7 +195,7 @@ fn bracket_at(chars: &[char], start: usize) -> Result<(Vec<Selector>, usize), St
             Some(c) => return Err(format!("unexpected `{c}` in brackets at {i}")),
             None => return Err("an unclosed `[`".into()),
         }
-        while chars.get(i) == Some(&' ') {
+        while chars.get(i).is_some_and(|c| c.is_whitespace()) {
             i += 1;
         }
         match chars.get(i) {
@@ -225,6 +250,14 @@ mod tests {
         let s = json!({"result": {"response": "r"}, "timestamp": "t"});
         assert_eq!(find("result.response", &s), vec![json!("r")]);
         assert_eq!(find("timestamp", &s), vec![json!("t")]);
+    }
+
+    #[test]
+    fn quoted_names_may_escape_their_quote_and_brackets_may_hold_any_white_space() {
+        let s = json!({"ext": {"it's": 1, "a\"b": 2}});
+        assert_eq!(find("$.ext['it\\'s']", &s), vec![json!(1)]);
+        assert_eq!(find("$.ext[\t\"a\\\"b\"\n]", &s), vec![json!(2)]);
+        assert_eq!(find("*", &s).len(), 1);
     }
 
     #[test]

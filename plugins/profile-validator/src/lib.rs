@@ -82,8 +82,44 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The statement as the Profiles specification evaluates rules on it (Structure §8.1): each
+/// context activity list given as one object (xAPI 1.0.x allows it) made a one-element array,
+/// in the statement's context and a SubStatement's.
+pub fn normalized(statement: &Value) -> std::borrow::Cow<'_, Value> {
+    let singleton = |s: &Value| {
+        s["context"]["contextActivities"]
+            .as_object()
+            .is_some_and(|lists| lists.values().any(Value::is_object))
+    };
+    if !singleton(statement) && !singleton(&statement["object"]) {
+        return std::borrow::Cow::Borrowed(statement);
+    }
+    let mut copy = statement.clone();
+    wrap(&mut copy);
+    if copy["object"]["objectType"] == "SubStatement" {
+        wrap(&mut copy["object"]);
+    }
+    std::borrow::Cow::Owned(copy)
+}
+
+fn wrap(statement: &mut Value) {
+    if let Some(lists) = statement
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+        .and_then(Value::as_object_mut)
+    {
+        for list in lists.values_mut() {
+            if list.is_object() {
+                *list = Value::Array(vec![list.take()]);
+            }
+        }
+    }
+}
+
 /// Why a statement breaks the profiles in its scope, or None when it follows them.
 pub fn check(profiles: &[Profile], settings: &Settings, statement: &Value) -> Option<String> {
+    let normal = normalized(statement);
+    let statement: &Value = &normal;
     let mut broken = Vec::new();
     for p in profiles {
         let also: Vec<&str> = settings
@@ -160,6 +196,23 @@ mod tests {
             check(&profiles, &settings(None, Some("true")), &s).as_deref(),
             Some("profile https://w3id.org/xapi/video: matches none of its statement templates")
         );
+    }
+
+    #[test]
+    fn a_context_activity_given_as_one_object_is_evaluated_as_a_one_element_list() {
+        let profiles = vec![Profile::parse(CMI5).unwrap()];
+        let mut s: Value = serde_json::from_str(include_str!(
+            "../../../tests/data/profiles/cmi5-passed.json"
+        ))
+        .unwrap();
+        s["verb"]["id"] = json!("http://adlnet.gov/expapi/verbs/initialized");
+        s.as_object_mut().unwrap().remove("result");
+        // xAPI 1.0.3 allows a single object; cmi5's `none: [moveon]` must still see it.
+        s["context"]["contextActivities"]["category"] =
+            json!({"id": "https://w3id.org/xapi/cmi5/context/categories/moveon"});
+        let also = settings(Some("all"), None);
+        let why = check(&profiles, &also, &s).expect("the moveon category is refused");
+        assert!(why.contains("must not be"), "{why}");
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Rule {
         }
         let checked = strict || !evaluated.is_empty();
         if let (Some(any), true) = (&self.any, checked) {
-            if !matchable.iter().any(|v| any.contains(v)) {
+            if !matchable.iter().any(|v| contains(any, v)) {
                 return Some(format!("{at} must include one of {}", list(any)));
             }
         }
@@ -157,17 +157,29 @@ impl Rule {
             if unmatchable {
                 return Some(format!("{at} has a value without the selected property"));
             }
-            if let Some(v) = matchable.iter().find(|v| !all.contains(v)) {
+            if let Some(v) = matchable.iter().find(|v| !contains(all, v)) {
                 return Some(format!("{at} is {v}, not one of {}", list(all)));
             }
         }
         if let (Some(none), true) = (&self.none, checked) {
-            if let Some(v) = matchable.iter().find(|v| none.contains(v)) {
+            if let Some(v) = matchable.iter().find(|v| contains(none, v)) {
                 return Some(format!("{at} must not be {v}"));
             }
         }
         None
     }
+}
+
+/// JSON equality, numbers compared by value (`1` and `1.0` are the same number).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if a.is_number() && b.is_number() => x == y,
+        _ => a == b,
+    }
+}
+
+fn contains(values: &[Value], v: &Value) -> bool {
+    values.iter().any(|x| same(x, v))
 }
 
 fn list(values: &[Value]) -> String {

@@ -1,7 +1,7 @@
 //! One rule in every plugin language (Rust, JavaScript, Python, C): only an explicit rejection
 //! is a verdict on the data (400, listing every error the plugin gave); an uncaught exception,
-//! panic or abort is the plugin's failure (500, quoting what the plugin said last), and the
-//! server goes on serving.
+//! panic or abort is the plugin's failure (500 naming the plugin; what the plugin said last is
+//! the operator's, in `GET /plugins`, not the client's), and the server goes on serving.
 
 use serde_json::{json, Value};
 use xlrs_tests::{statement, Server};
@@ -18,8 +18,8 @@ const LANGUAGES: [(&str, &str); 4] = [
 ];
 
 /// Serves `component` as plugin `name` with `mode`, posts a batch of three statements and
-/// answers (status, body, the plugin's failure count), then removes the plugin.
-fn post_through(s: &Server, component: &str, mode: &str) -> (u16, Value, u64) {
+/// answers (status, body, the plugin's `/plugins` entry), then removes the plugin.
+fn post_through(s: &Server, component: &str, mode: &str) -> (u16, Value, Value) {
     let name = format!("{component}-{mode}");
     let manifest = format!(
         "kind = \"validator\"\n[config]\nmode = \"{mode}\"\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n"
@@ -40,11 +40,15 @@ fn post_through(s: &Server, component: &str, mode: &str) -> (u16, Value, u64) {
             .as_array()
             .is_some_and(|ps| ps.iter().all(|p| p["name"] != n.as_str()))
     });
-    (code, body, st["failures"].as_u64().unwrap_or(u64::MAX))
+    (code, body, st)
+}
+
+fn failures(st: &Value) -> u64 {
+    st["failures"].as_u64().unwrap_or(u64::MAX)
 }
 
 #[test]
-fn in_every_language_an_uncaught_exception_is_a_plugin_failure_quoting_what_it_said() {
+fn in_every_language_an_uncaught_exception_is_a_plugin_failure_the_operator_sees_explained() {
     let s = Server::start(XLRS);
     for (component, said) in LANGUAGES {
         let mode = if component == "fault-validator" {
@@ -52,15 +56,28 @@ fn in_every_language_an_uncaught_exception_is_a_plugin_failure_quoting_what_it_s
         } else {
             "throw"
         };
-        let (code, body, failures) = post_through(&s, component, mode);
+        let (code, body, st) = post_through(&s, component, mode);
         assert_eq!(code, 500, "{component}: {body}");
         assert_eq!(body["error"], "plugin_failure", "{component}");
         let message = body["message"].as_str().unwrap();
         assert!(
-            message.contains(component) && message.contains("trapped") && message.contains(said),
+            message.contains(component) && message.contains("trapped"),
             "{component}: {message}"
         );
-        assert_eq!(failures, 1, "{component}: counted as the plugin's failure");
+        assert!(
+            !message.contains(said),
+            "{component}: what it said is not the client's: {message}"
+        );
+        let kept = st["last_failure"]["message"].as_str().unwrap_or_default();
+        assert!(
+            kept.contains("trapped") && kept.contains(said),
+            "{component}: {st}"
+        );
+        assert_eq!(
+            failures(&st),
+            1,
+            "{component}: counted as the plugin's failure"
+        );
         assert_eq!(
             s.post(&statement()).status(),
             200,
@@ -73,7 +90,7 @@ fn in_every_language_an_uncaught_exception_is_a_plugin_failure_quoting_what_it_s
 fn in_every_language_every_error_of_a_rejection_reaches_the_client() {
     let s = Server::start(XLRS);
     for (component, _) in LANGUAGES {
-        let (code, body, failures) = post_through(&s, component, "reject");
+        let (code, body, st) = post_through(&s, component, "reject");
         assert_eq!(code, 400, "{component}: {body}");
         assert_eq!(body["error"], "bad_request", "{component}");
         assert_eq!(body["statement_index"], 0, "{component}");
@@ -97,7 +114,8 @@ fn in_every_language_every_error_of_a_rejection_reaches_the_client() {
             message.contains("(and 2 more errors)"),
             "{component}: {message}"
         );
-        assert_eq!(failures, 0, "{component}: a verdict is not a failure");
+        assert_eq!(failures(&st), 0, "{component}: a verdict is not a failure");
+        assert!(st["last_failure"].is_null(), "{component}");
     }
 }
 
@@ -108,11 +126,15 @@ fn a_rejection_without_an_error_or_naming_a_statement_not_in_the_batch_is_a_plug
         ("raw-throw", "refused the batch without saying why"),
         ("bad-index", "named statement 99 of a batch of 3"),
     ] {
-        let (code, body, failures) = post_through(&s, "fault-js", mode);
+        let (code, body, st) = post_through(&s, "fault-js", mode);
         assert_eq!(code, 500, "{mode}: {body}");
         assert_eq!(body["error"], "plugin_failure", "{mode}");
         let message = body["message"].as_str().unwrap();
         assert!(message.contains(says), "{mode}: {message}");
-        assert_eq!(failures, 1, "{mode}");
+        assert_eq!(failures(&st), 1, "{mode}");
+        assert!(st["last_failure"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(says));
     }
 }

@@ -165,8 +165,13 @@ fn a_profile_file_that_cannot_be_read_is_a_plugin_failure_naming_it_not_a_verdic
     assert_eq!(r.status(), 500);
     let body: Value = r.json().unwrap();
     assert_eq!(body["error"], "plugin_failure");
-    let message = body["message"].as_str().unwrap();
-    assert!(message.contains("broken.jsonld: not JSON"), "{message}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("profile-validator"));
+    let st = crate::plugins::plugin_status(&s, "profile-validator");
+    let kept = st["last_failure"]["message"].as_str().unwrap_or_default();
+    assert!(kept.contains("broken.jsonld: not JSON"), "{st}");
     std::fs::remove_file(&broken).unwrap();
     assert_eq!(
         s.post(&cmi5_passed()).status(),

@@ -126,6 +126,9 @@ impl Forwarder {
                 reactors.clone(),
             ));
             tracing::info!(target_url = %target.url, waiting = target.waiting.load(Ordering::Relaxed), "forwarding");
+            if let Some(Err(why)) = target.settings.reactor().map(|name| plugins.reactor(name)) {
+                tracing::warn!(target_url = %target.url, "statements wait until the reactor serves: {why}");
+            }
         }
         Ok(Some(Arc::new(Self {
             queue,

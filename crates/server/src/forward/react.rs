@@ -92,10 +92,12 @@ async fn store_derived(reactors: &Reactors, name: &str, derived: Vec<String>) ->
         derived.iter().map(|t| serde_json::from_str(t)).collect();
     let statements = match statements {
         Ok(statements) => statements,
+        // Offering the batch again would derive the same: set it aside.
         Err(e) => {
-            return Outcome::Failed(format!(
-                "reactor `{name}` derived a statement that is not JSON: {e}"
-            ))
+            return Outcome::Refused(
+                REFUSED,
+                format!("reactor `{name}` derived a statement that is not JSON: {e}"),
+            )
         }
     };
     let Some(writer) = reactors.writer() else {

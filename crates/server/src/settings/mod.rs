@@ -402,9 +402,15 @@ impl Settings {
             };
             let url = &target.url;
             match target.reactor() {
-                Some(name) if name.is_empty() || name.contains('/') => {
+                Some(name)
+                    if name.is_empty()
+                        || name.starts_with('.')
+                        || name
+                            .chars()
+                            .any(|c| c.is_whitespace() || c == '/' || c == '\\') =>
+                {
                     return Err(fail(format!(
-                        "`{url}`: name a reactor plugin, plugin:<name>"
+                        "`{url}`: name a reactor plugin as the plugins directory names it, plugin:<name>"
                     )))
                 }
                 Some(_) => {}
@@ -586,7 +592,12 @@ mod tests {
         )
         .expect("a reactor target");
         assert_eq!(reactor.forwarding[0].reactor(), Some("webhook"));
-        for bad in ["plugin:", "plugin:../x"] {
+        for bad in [
+            "plugin:",
+            "plugin:../x",
+            "plugin: webhook",
+            "plugin:.hidden",
+        ] {
             let forwarding = format!(r#"[{{"url": "{bad}"}}]"#);
             let refused = Settings::load_with(None, vars(&[("XLRS_FORWARDING", &forwarding)]));
             assert!(refused.is_err(), "{bad}");
