@@ -21,7 +21,7 @@ use crate::engine::{PluginEngine, EPOCH_TICK};
 use crate::http::HttpGrant;
 use crate::limits::CallLimits;
 use crate::manifest::{Limits, PluginKind, GUEST_DIR};
-use crate::stderr::StderrTail;
+use crate::stderr::{last_words, StderrTail};
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
 pub struct CallState {
@@ -60,8 +60,7 @@ impl WasiView for CallState {
 impl CallState {
     fn log(&mut self, level: Level, message: &str) {
         if matches!(level, Level::Error) {
-            let lines: Vec<&str> = message.lines().map(str::trim).collect();
-            self.last_error = Some(lines.join(" | ").chars().take(LAST_WORDS).collect());
+            self.last_error = Some(message.to_string());
         }
         let plugin = &*self.name;
         match level {
@@ -333,10 +332,12 @@ impl PluginInstance {
         } else {
             CallFailure::Trap(error.root_cause().to_string())
         };
-        let said = state
-            .stderr
-            .last_words(LAST_WORDS)
-            .or_else(|| state.last_error.clone());
+        let said = state.stderr.last_words(LAST_WORDS).or_else(|| {
+            state
+                .last_error
+                .as_deref()
+                .and_then(|e| last_words(e, LAST_WORDS))
+        });
         let kept = match &said {
             Some(said) => {
                 tracing::warn!(plugin = &*self.name, %failure, "the plugin failed saying: {said}");

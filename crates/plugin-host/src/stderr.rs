@@ -31,33 +31,38 @@ impl StderrTail {
         }
     }
 
-    /// The last non-empty lines written, up to `max` characters, joined with ` | `.
+    /// The last non-empty lines written, up to `max` characters (see [`last_words`]).
     pub fn last_words(&self, max: usize) -> Option<String> {
         let buffer = self.buffer.lock().ok()?;
-        let text = String::from_utf8_lossy(&buffer);
-        let mut words: Vec<&str> = Vec::new();
-        let mut length = 0;
-        for line in text.lines().rev().map(str::trim).filter(|l| !l.is_empty()) {
-            if length + line.len() > max && !words.is_empty() {
-                break;
-            }
-            length += line.len() + 3;
-            words.push(line);
-        }
-        if words.is_empty() {
-            return None;
-        }
-        words.reverse();
-        let mut joined = words.join(" | ");
-        if joined.len() > max {
-            let start = joined.len() - max;
-            let start = (start..joined.len())
-                .find(|&i| joined.is_char_boundary(i))
-                .unwrap_or(joined.len());
-            joined = format!("…{}", &joined[start..]);
-        }
-        Some(joined)
+        last_words(&String::from_utf8_lossy(&buffer), max)
     }
+}
+
+/// The last non-empty lines of `text`, up to `max` characters, joined with ` | ` (what a
+/// failing plugin said, on one line); None when there are none.
+pub fn last_words(text: &str, max: usize) -> Option<String> {
+    let mut words: Vec<&str> = Vec::new();
+    let mut length = 0;
+    for line in text.lines().rev().map(str::trim).filter(|l| !l.is_empty()) {
+        if length + line.len() > max && !words.is_empty() {
+            break;
+        }
+        length += line.len() + 3;
+        words.push(line);
+    }
+    if words.is_empty() {
+        return None;
+    }
+    words.reverse();
+    let mut joined = words.join(" | ");
+    if joined.len() > max {
+        let start = joined.len() - max;
+        let start = (start..joined.len())
+            .find(|&i| joined.is_char_boundary(i))
+            .unwrap_or(joined.len());
+        joined = format!("…{}", &joined[start..]);
+    }
+    Some(joined)
 }
 
 impl IsTerminal for StderrTail {

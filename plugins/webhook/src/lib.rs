@@ -36,21 +36,21 @@ pub fn split_list(text: &str) -> Vec<String> {
 }
 
 /// The body to send: the statements whose verb is in `verbs` (every one when `verbs` is
-/// empty), as a JSON array of their texts unchanged; None when none is.
-pub fn body_of(statements: &[String], verbs: &[String]) -> Option<String> {
-    let chosen: Vec<&str> = statements
+/// empty), as a JSON array; None when none is.
+pub fn body_of(statements: &[Value], verbs: &[String]) -> Option<String> {
+    let chosen: Vec<&Value> = statements
         .iter()
-        .filter(|text| {
+        .filter(|s| {
             verbs.is_empty()
-                || serde_json::from_str::<Value>(text).is_ok_and(|s| {
-                    s["verb"]["id"]
-                        .as_str()
-                        .is_some_and(|v| verbs.iter().any(|w| w == v))
-                })
+                || s["verb"]["id"]
+                    .as_str()
+                    .is_some_and(|v| verbs.iter().any(|w| w == v))
         })
-        .map(String::as_str)
         .collect();
-    (!chosen.is_empty()).then(|| format!("[{}]", chosen.join(",")))
+    if chosen.is_empty() {
+        return None;
+    }
+    serde_json::to_string(&chosen).ok()
 }
 
 /// What an answer's status means for the batch.
@@ -92,8 +92,7 @@ mod plugin {
             let url = config("url")
                 .ok_or_else(|| ReactionError::Retry("config `url` is not set".into()))?;
             let verbs = split_list(&config("verbs").unwrap_or_default());
-            let texts: Vec<String> = statements.iter().map(Value::to_string).collect();
-            let Some(body) = body_of(&texts, &verbs) else {
+            let Some(body) = body_of(statements, &verbs) else {
                 return Ok(Vec::new());
             };
             let signed = config("secret").map(|secret| signature(&secret, body.as_bytes()));
@@ -134,9 +133,15 @@ mod tests {
 
     #[test]
     fn only_statements_with_a_listed_verb_are_sent_unchanged() {
-        let passed = r#"{"verb":{"id":"http://adlnet.gov/expapi/verbs/passed"},"id":"1"}"#;
-        let failed = r#"{"verb":{"id":"http://adlnet.gov/expapi/verbs/failed"},"id":"2"}"#;
-        let batch = vec![passed.to_string(), failed.to_string()];
+        let passed: Value = serde_json::from_str(
+            r#"{"verb":{"id":"http://adlnet.gov/expapi/verbs/passed"},"id":"1"}"#,
+        )
+        .unwrap();
+        let failed: Value = serde_json::from_str(
+            r#"{"verb":{"id":"http://adlnet.gov/expapi/verbs/failed"},"id":"2"}"#,
+        )
+        .unwrap();
+        let batch = vec![passed.clone(), failed.clone()];
         let verbs = split_list("http://adlnet.gov/expapi/verbs/passed");
         assert_eq!(body_of(&batch, &verbs), Some(format!("[{passed}]")));
         assert_eq!(body_of(&batch[1..], &verbs), None);

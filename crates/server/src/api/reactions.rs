@@ -31,13 +31,6 @@ async fn store_derived(
     reactor: &str,
     statements: Vec<Value>,
 ) -> Result<(), NotStored> {
-    let most = state.settings.max_batch_statements;
-    if statements.len() > most {
-        return Err(NotStored::Refused(format!(
-            "{} derived statements are more than max_batch_statements ({most})",
-            statements.len()
-        )));
-    }
     let auth = reactor_principal(state, reactor);
     let version = state.versions[0];
     match store_batch(state, &auth, version, statements, Vec::new()).await {

@@ -321,6 +321,14 @@ pub(crate) async fn store_batch(
     statements: Vec<Value>,
     parts: Vec<Part>,
 ) -> Result<Vec<Uuid>, ApiError> {
+    // Refused before anything is counted, as a POST's body would be.
+    if statements.len() > state.settings.max_batch_statements {
+        return Err(ApiError::TooLarge(format!(
+            "a batch of {} statements is more than max_batch_statements ({})",
+            statements.len(),
+            state.settings.max_batch_statements
+        )));
+    }
     let count = statements.len() as u64;
     let outcome = async {
         let mut statements = statements;
@@ -382,13 +390,6 @@ async fn post_statements(
             ))
         }
     };
-    if statements.len() > state.settings.max_batch_statements {
-        return Err(ApiError::TooLarge(format!(
-            "a batch of {} statements is more than max_batch_statements ({})",
-            statements.len(),
-            state.settings.max_batch_statements
-        )));
-    }
     let ids = store_batch(&state, &auth, version, statements, submission.parts).await?;
     let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     Ok(Json(ids).into_response())

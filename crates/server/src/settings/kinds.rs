@@ -50,6 +50,15 @@ impl StoreKind {
     }
 }
 
+/// Whether `name` can name a plugin in settings (a store, a reactor): letters, digits, `-`,
+/// `_` — never a path.
+pub fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 impl TryFrom<String> for StoreKind {
     type Error = String;
 
@@ -57,11 +66,7 @@ impl TryFrom<String> for StoreKind {
         if let Some(built_in) = Self::BUILT_IN.into_iter().find(|k| k.as_str() == name) {
             return Ok(built_in);
         }
-        let plugin_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if plugin_name {
+        if is_plugin_name(&name) {
             return Ok(Self::Plugin(name));
         }
         let built_in: Vec<&str> = Self::BUILT_IN.iter().map(StoreKind::as_str).collect();

@@ -402,15 +402,9 @@ impl Settings {
             };
             let url = &target.url;
             match target.reactor() {
-                Some(name)
-                    if name.is_empty()
-                        || name.starts_with('.')
-                        || name
-                            .chars()
-                            .any(|c| c.is_whitespace() || c == '/' || c == '\\') =>
-                {
+                Some(name) if !kinds::is_plugin_name(name) => {
                     return Err(fail(format!(
-                        "`{url}`: name a reactor plugin as the plugins directory names it, plugin:<name>"
+                        "`{url}`: name a reactor plugin, plugin:<name> (letters, digits, `-`, `_`)"
                     )))
                 }
                 Some(_) => {}
