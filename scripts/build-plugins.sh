@@ -26,14 +26,15 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat --exclude webhook \
-      --exclude derive-statement
-  # Apart: cargo unifies the SDK's features over one build, and the `admission` and `reactor`
-  # features (the open wit/v0.2) would make every other plugin import the v0.2 types too.
+      --exclude derive-statement --exclude anonymize
+  # Apart: cargo unifies the SDK's features over one build, and the `admission`, `reactor`
+  # and `fields` features (the open wit/v0.2) would make every other plugin import the v0.2
+  # types too.
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement
+      -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement -p anonymize
 )
 
 # BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build

@@ -13,8 +13,9 @@ pub mod guest;
 /// transformers, storage backends.
 pub const WIT_VERSION: &str = "0.1.0";
 
-/// The contract still open for additions (the `wit/v0.2` package): admission plugins and
-/// reactors, with the SDK's `admission` and `reactor` features.
+/// The contract still open for additions (the `wit/v0.2` package): admission plugins,
+/// reactors, and validators and transformers that read fields, with the SDK's `admission`,
+/// `reactor` and `fields` features.
 pub const WIT_NEXT_VERSION: &str = "0.2.0";
 
 pub use statement::{Account, Actor, Statement, Verb};
@@ -24,6 +25,8 @@ pub use guest::{
     config, log, Backend, IndexKey, Level, MemoryStore, Page, Rejection, StatementQuery,
     StatementRecord, StoreError, StoredStatement, Transformer, Validator,
 };
+#[cfg(all(target_arch = "wasm32", feature = "fields"))]
+pub use guest::{pointer, Change, FieldTransformer, FieldValidator, Fields};
 #[cfg(all(target_arch = "wasm32", feature = "admission"))]
 pub use guest::{Admission, Verdict, Violation};
 #[cfg(all(target_arch = "wasm32", feature = "reactor"))]

@@ -56,7 +56,37 @@ pub mod v0_2 {
         });
     }
 
-    pub use admission::xlrs::plugin::types::{Candidate, ReactionError, Verdict, Violation};
+    /// The `field-validator` world: reads fields of statements the host holds.
+    #[allow(missing_docs)]
+    pub mod field_validator {
+        wasmtime::component::bindgen!({
+            world: "field-validator",
+            path: "../../plugin-sdk/wit/v0.2",
+            with: {
+                "xlrs:plugin/types": super::admission::xlrs::plugin::types,
+                "xlrs:plugin/host": super::admission::xlrs::plugin::host,
+                "xlrs:plugin/statements.statement": crate::batch::Slot,
+            },
+        });
+    }
+
+    /// The `field-transformer` world: answers a change per statement.
+    #[allow(missing_docs)]
+    pub mod field_transformer {
+        wasmtime::component::bindgen!({
+            world: "field-transformer",
+            path: "../../plugin-sdk/wit/v0.2",
+            with: {
+                "xlrs:plugin/types": super::admission::xlrs::plugin::types,
+                "xlrs:plugin/host": super::admission::xlrs::plugin::host,
+                "xlrs:plugin/statements": super::field_validator::xlrs::plugin::statements,
+            },
+        });
+    }
+
+    pub use admission::xlrs::plugin::types::{
+        Candidate, Change, ReactionError, Rejection, Verdict, Violation,
+    };
 }
 
 pub use validator::xlrs::plugin::types::{

@@ -7,12 +7,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use serde_json::Value;
+
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::v0_2::{admission, reactor, Candidate, ReactionError, Verdict};
+use crate::batch::slots;
+use crate::bindings::v0_2::{
+    self, admission, reactor, Candidate, Change, ReactionError, Rejection, Verdict,
+};
 use crate::bindings::{
     backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
     PluginStored, StatementRecord,
@@ -36,6 +41,8 @@ pub struct CallState {
     table: ResourceTable,
     http: WasiHttpCtx,
     grant: HttpGrant,
+    /// The statements lent to a v0.2 validator's or transformer's call.
+    pub(crate) batch: Vec<Value>,
 }
 
 impl WasiHttpView for CallState {
@@ -145,10 +152,25 @@ pub struct PluginSpec {
     pub http: Vec<String>,
 }
 
+/// Runs `call` with the batch in the store's state, and takes it back after, whatever the
+/// call did.
+fn lend<T>(
+    store: &mut Store<CallState>,
+    batch: &mut Vec<Value>,
+    call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+) -> wasmtime::Result<T> {
+    store.data_mut().batch = std::mem::take(batch);
+    let out = call(store);
+    *batch = std::mem::take(&mut store.data_mut().batch);
+    out
+}
+
 /// The pre-linked entry points of a plugin.
 enum Prepared {
     Validator(validator::ValidatorPre<CallState>),
     Transformer(transformer::TransformerPre<CallState>),
+    FieldValidator(v0_2::field_validator::FieldValidatorPre<CallState>),
+    FieldTransformer(v0_2::field_transformer::FieldTransformerPre<CallState>),
     Backend(backend::BackendPre<CallState>),
     Admission(admission::AdmissionPre<CallState>),
     Reactor(reactor::ReactorPre<CallState>),
@@ -205,6 +227,19 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
     }
 }
 
+/// The package of the contract a component's plugin world belongs to: `0.2.0` for a
+/// validator or transformer reading the host's statements, else `0.1.0` (admission plugins
+/// and reactors exist only in 0.2.0).
+pub fn contract(component: &Component, engine: &wasmtime::Engine) -> &'static str {
+    let ty = component.component_type();
+    let mut imports = ty.imports(engine).map(|(name, _)| name);
+    if imports.any(|name| name.starts_with("xlrs:plugin/") && name.ends_with("@0.2.0")) {
+        "0.2.0"
+    } else {
+        "0.1.0"
+    }
+}
+
 impl PluginInstance {
     /// Links a compiled component for its world; fails when it does not implement it or
     /// imports what the sandbox does not grant.
@@ -228,7 +263,29 @@ impl PluginInstance {
         if !http.is_empty() {
             wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
         }
+        let reads_fields = contract(component, engine.engine()) == "0.2.0";
         let prepared = match kind {
+            PluginKind::Validator if reads_fields => {
+                v0_2::field_validator::FieldValidator::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )?;
+                // The v0.1 host functions too, as for admission plugins.
+                validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::FieldValidator(v0_2::field_validator::FieldValidatorPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Transformer if reads_fields => {
+                v0_2::field_transformer::FieldTransformer::add_to_linker::<_, HasSelf<_>>(
+                    &mut linker,
+                    |s| s,
+                )?;
+                validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                Prepared::FieldTransformer(v0_2::field_transformer::FieldTransformerPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
             PluginKind::Validator => {
                 validator::Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 Prepared::Validator(validator::ValidatorPre::new(
@@ -308,6 +365,7 @@ impl PluginInstance {
                     self.http.clone(),
                     std::time::Duration::from_millis(self.limits.timeout_ms),
                 ),
+                batch: Vec::new(),
             },
         );
         store.limiter(|s| &mut s.limits);
@@ -382,6 +440,54 @@ impl PluginInstance {
         self.run(|store| {
             pre.instantiate(&mut *store)?
                 .call_transform(store, statements)
+        })
+    }
+
+    /// True for a v0.2 validator or transformer, which reads the host's parsed statements
+    /// ([`PluginInstance::validate_fields`], [`PluginInstance::transform_fields`]).
+    pub fn reads_fields(&self) -> bool {
+        matches!(
+            self.prepared,
+            Prepared::FieldValidator(_) | Prepared::FieldTransformer(_)
+        )
+    }
+
+    /// The contract package the plugin was built for (`0.1.0`, `0.2.0`).
+    pub fn contract(&self) -> &'static str {
+        match self.prepared {
+            Prepared::Validator(_) | Prepared::Transformer(_) | Prepared::Backend(_) => "0.1.0",
+            _ => "0.2.0",
+        }
+    }
+
+    /// Runs a v0.2 validator over the batch, lent to it for the call: the statements it
+    /// rejects (none accepts the batch).
+    pub fn validate_fields(&self, batch: &mut Vec<Value>) -> Result<Vec<Rejection>, CallFailure> {
+        let Prepared::FieldValidator(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a v0.2 validator".into()));
+        };
+        let slots = slots(batch.len());
+        self.run(|store| {
+            lend(store, batch, |store| {
+                pre.instantiate(&mut *store)?.call_validate(store, &slots)
+            })
+        })
+    }
+
+    /// Runs a v0.2 transformer over the batch, lent to it for the call: one change per
+    /// statement (the count is the caller's to check), or the statements it rejects.
+    pub fn transform_fields(
+        &self,
+        batch: &mut Vec<Value>,
+    ) -> Result<Result<Vec<Change>, Vec<Rejection>>, CallFailure> {
+        let Prepared::FieldTransformer(pre) = &self.prepared else {
+            return Err(CallFailure::Setup("not a v0.2 transformer".into()));
+        };
+        let slots = slots(batch.len());
+        self.run(|store| {
+            lend(store, batch, |store| {
+                pre.instantiate(&mut *store)?.call_transform(store, &slots)
+            })
         })
     }
 

@@ -2,13 +2,15 @@
 //! plugins directory, each sandboxed (memory, time, no capabilities unless granted) and
 //! replaceable while serving.
 //!
-//! Files: `admission` (deciding about refused statements), `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
+//! Files: `admission` (deciding about refused statements), `batch` (the statements a v0.2
+//! validator or transformer reads, and a transformer's changes to them), `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
 //! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls), `limits` (what a call may use), `stderr`
 //! (what a guest printed),
 //! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
 //! `registry` (the directory, hot reload), `threads` (where plugin calls run).
 
 pub mod admission;
+mod batch;
 pub mod bindings;
 mod engine;
 mod http;
@@ -21,7 +23,7 @@ mod stderr;
 pub mod threads;
 
 pub use engine::{ArtifactCache, PluginEngine};
-pub use instance::{detect_kind, CallFailure, PluginInstance, PluginSpec};
+pub use instance::{contract, detect_kind, CallFailure, PluginInstance, PluginSpec};
 pub use manifest::{Manifest, PluginKind};
 pub use pipeline::{Pipeline, PipelineError, Rejection};
 pub use registry::{PluginPaths, PluginRegistry, RegistryError};

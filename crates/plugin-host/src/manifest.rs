@@ -47,14 +47,6 @@ impl PluginKind {
         Self::Reactor,
     ];
 
-    /// The WIT package whose world the kind is.
-    pub fn wit_package(self) -> &'static str {
-        match self {
-            Self::Admission | Self::Reactor => "xlrs:plugin@0.2.0",
-            _ => "xlrs:plugin@0.1.0",
-        }
-    }
-
     /// The kind's name.
     pub fn as_str(self) -> &'static str {
         match self {

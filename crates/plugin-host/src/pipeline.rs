@@ -70,20 +70,28 @@ fn more(count: usize) -> String {
     }
 }
 
-/// A validator's errors as a verdict on the batch of `len` statements; a plugin failure when
-/// it gave none (what an uncaught JavaScript exception becomes) or named a statement the batch
-/// does not have.
-fn verdict(
+/// A v0.1 validator's refusal: a plugin failure when it gave no error (what an uncaught
+/// exception in a raw JavaScript export becomes).
+fn verdict_given(
     plugin: &PluginInstance,
     errors: Vec<PluginError>,
-    len: usize,
-) -> Result<Vec<Rejection>, PipelineError> {
+) -> Result<Vec<PluginError>, PipelineError> {
     if errors.is_empty() {
         return Err(host_found(
             plugin,
             "refused the batch without saying why (an empty error list: in JavaScript, an uncaught exception)",
         ));
     }
+    Ok(errors)
+}
+
+/// A validator's (or transformer's) errors as a verdict on the batch of `len` statements; a
+/// plugin failure when one names a statement the batch does not have.
+fn verdict(
+    plugin: &PluginInstance,
+    errors: Vec<PluginError>,
+    len: usize,
+) -> Result<Vec<Rejection>, PipelineError> {
     errors
         .into_iter()
         .map(|e| rejection(plugin, e, len))
@@ -106,6 +114,15 @@ fn rejection(
         index,
         message: e.message,
     })
+}
+
+impl From<crate::bindings::v0_2::Rejection> for PluginError {
+    fn from(r: crate::bindings::v0_2::Rejection) -> Self {
+        PluginError {
+            message: r.message,
+            statement_index: Some(r.statement_index),
+        }
+    }
 }
 
 pub(crate) fn failed(plugin: &PluginInstance, reason: impl Into<String>) -> PipelineError {
@@ -171,26 +188,61 @@ impl Pipeline {
         if self.is_empty() {
             return Ok(statements);
         }
-        let mut texts: Vec<String> = statements.iter().map(Value::to_string).collect();
+        let mut current = statements;
+        // The batch as JSON text, for v0.1 plugins: made when the first needs it, dropped
+        // when a v0.2 transformer changes a statement.
+        let mut texts: Option<Vec<String>> = None;
+        let as_texts = |current: &[Value]| current.iter().map(Value::to_string).collect();
         for plugin in &self.validators {
-            if let Err(errors) = plugin
-                .validate(&texts)
-                .map_err(|e| call_failed(plugin, e))?
-            {
+            let errors = if plugin.reads_fields() {
+                let rejections = plugin
+                    .validate_fields(&mut current)
+                    .map_err(|e| call_failed(plugin, e))?;
+                rejections.into_iter().map(Into::into).collect()
+            } else {
+                let texts = texts.get_or_insert_with(|| as_texts(&current));
+                match plugin.validate(texts).map_err(|e| call_failed(plugin, e))? {
+                    Ok(()) => Vec::new(),
+                    // An empty list from a v0.1 validator is not an acceptance.
+                    Err(errors) => verdict_given(plugin, errors)?,
+                }
+            };
+            if !errors.is_empty() {
                 return Err(PipelineError::Rejected {
                     plugin: plugin.name.to_string(),
-                    errors: verdict(plugin, errors, texts.len())?,
+                    errors: verdict(plugin, errors, current.len())?,
                 });
             }
         }
-        let mut current = statements;
         for plugin in &self.transformers {
+            if plugin.reads_fields() {
+                let changes = plugin
+                    .transform_fields(&mut current)
+                    .map_err(|e| call_failed(plugin, e))?
+                    .map_err(|rejections| {
+                        let errors = rejections.into_iter().map(Into::into).collect();
+                        match verdict(plugin, errors, current.len()) {
+                            Ok(errors) => PipelineError::Rejected {
+                                plugin: plugin.name.to_string(),
+                                errors,
+                            },
+                            Err(failure) => failure,
+                        }
+                    })?;
+                if crate::batch::apply(&mut current, changes, version, waived)
+                    .map_err(|reason| host_found(plugin, reason))?
+                {
+                    texts = None;
+                }
+                continue;
+            }
+            let input = texts.get_or_insert_with(|| as_texts(&current));
             let output = plugin
-                .transform(&texts)
+                .transform(input)
                 .map_err(|e| call_failed(plugin, e))?
                 .map_err(|e| match e.statement_index {
                     // Refusing a named statement is a verdict on the data, like a validator's.
-                    Some(_) => match rejection(plugin, e, texts.len()) {
+                    Some(_) => match rejection(plugin, e, current.len()) {
                         Ok(r) => PipelineError::Rejected {
                             plugin: plugin.name.to_string(),
                             errors: vec![r],
@@ -199,10 +251,9 @@ impl Pipeline {
                     },
                     None => failed(plugin, format!("refused the batch: {}", e.message)),
                 })?;
-            let checked = check_output(&current, &output, version, waived)
+            current = check_output(&current, &output, version, waived)
                 .map_err(|reason| host_found(plugin, reason))?;
-            current = checked;
-            texts = output;
+            texts = Some(output);
         }
         Ok(current)
     }

@@ -267,9 +267,9 @@ impl PluginRegistry {
                 )
             } else {
                 format!(
-                    "does not fit the {} world of {}: {e:#}",
+                    "does not fit the {} world of xlrs:plugin@{}: {e:#}",
                     kind.as_str(),
-                    kind.wit_package()
+                    crate::instance::contract(&component, engine.engine())
                 )
             }
         })
@@ -499,7 +499,7 @@ impl PluginRegistry {
                 json!({
                     "name": name,
                     "kind": i.map(|i| i.kind.as_str()),
-                    "wit": i.map(|i| i.kind.wit_package()),
+                    "wit": i.map(|i| format!("xlrs:plugin@{}", i.contract())),
                     "order": i.map(|i| i.order),
                     "hash": i.map(|i| i.hash.clone()),
                     "loaded_at": i.map(|i| xlrs_xapi::time::format_micros(micros(i.loaded_at))),

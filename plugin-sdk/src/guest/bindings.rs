@@ -1,5 +1,5 @@
 //! The WIT bindings of the worlds (v0.1: validator, transformer, backend; v0.2: admission,
-//! reactor),
+//! reactor, and the validator and transformer that read fields),
 //! generated once here so plugins never call `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
 //! and `host` modules, so one Rust type stands for each WIT type.
 
@@ -70,6 +70,37 @@ pub mod reactor {
         pub_export_macro: true,
         export_macro_name: "export_reactor_bindings",
         default_bindings_module: "xlrs_plugin_sdk::guest::bindings::reactor",
+    });
+}
+
+/// Bindings of the `validator` world of `wit/v0.2` (feature `fields`).
+#[cfg(feature = "fields")]
+#[allow(missing_docs)]
+pub mod field_validator {
+    wit_bindgen::generate!({
+        world: "field-validator",
+        path: "wit/v0.2",
+        pub_export_macro: true,
+        export_macro_name: "export_field_validator_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::field_validator",
+    });
+}
+
+/// Bindings of the `transformer` world of `wit/v0.2` (feature `fields`).
+#[cfg(feature = "fields")]
+#[allow(missing_docs)]
+pub mod field_transformer {
+    wit_bindgen::generate!({
+        world: "field-transformer",
+        path: "wit/v0.2",
+        pub_export_macro: true,
+        export_macro_name: "export_field_transformer_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::field_transformer",
+        with: {
+            "xlrs:plugin/types@0.2.0": super::field_validator::xlrs::plugin::types,
+            "xlrs:plugin/host@0.2.0": super::field_validator::xlrs::plugin::host,
+            "xlrs:plugin/statements@0.2.0": super::field_validator::xlrs::plugin::statements,
+        },
     });
 }
 

@@ -22,6 +22,8 @@
 #[cfg(feature = "admission")]
 pub mod admission;
 pub mod bindings;
+#[cfg(feature = "fields")]
+pub mod fields;
 pub mod http;
 mod instance;
 pub mod memory;
@@ -35,6 +37,8 @@ pub use admission::{Admission, Verdict, Violation};
 pub use bindings::types::{
     IndexKey, Level, Page, StatementQuery, StatementRecord, StoreError, StoredStatement,
 };
+#[cfg(feature = "fields")]
+pub use fields::{pointer, Change, FieldTransformer, FieldValidator, Fields};
 #[doc(hidden)]
 pub use instance::with_instance;
 pub use memory::MemoryStore;

@@ -1,12 +1,23 @@
 //! `anonymize` — a transformer that pseudonymises actors: each actor's identifier (mbox,
-//! mbox_sha1sum, openid or account) becomes an account whose name is a salted SHA-256 of it.
+//! mbox_sha1sum, openid or account) becomes an account whose name is a salted SHA-256 of it,
+//! and so does each member's of a Group actor.
 //!
 //! Config: `salt` (required, keep it secret), `home_page` (default `https://anonymous.invalid`).
+//!
+//! Built for the v0.2 contract (it reads `/actor` and answers a merge patch); with the feature
+//! `v0_1`, the same rewrite as a v0.1 transformer (whole statements in and out), kept to
+//! measure what v0.2 saves (`bench/plugins-v02.sh`).
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 use xlrs_plugin_sdk::ifi::salted_sha256;
-use xlrs_plugin_sdk::{config, export_transformer, Account, Actor, Statement, Transformer};
+use xlrs_plugin_sdk::{config, Account, Actor};
 
+#[cfg(not(feature = "v0_1"))]
+mod fields;
+#[cfg(feature = "v0_1")]
+mod texts;
+
+/// The plugin's settings.
 struct Anonymize {
     /// The secret salt; None when the manifest forgot it (every batch then fails).
     salt: Option<String>,
@@ -15,20 +26,6 @@ struct Anonymize {
 }
 
 impl Anonymize {
-    fn pseudonymise(&self, actor: &mut Actor, salt: &str) {
-        let Some(id) = actor.ifi() else { return };
-        actor.mbox = None;
-        actor.mbox_sha1sum = None;
-        actor.openid = None;
-        actor.name = None;
-        actor.account = Some(Account {
-            home_page: self.home_page.clone(),
-            name: salted_sha256(salt, &id),
-        });
-    }
-}
-
-impl Transformer for Anonymize {
     fn new() -> Self {
         Anonymize {
             salt: config("salt"),
@@ -36,28 +33,70 @@ impl Transformer for Anonymize {
         }
     }
 
-    fn transform_batch(
-        &mut self,
-        mut statements: Vec<Statement>,
-    ) -> Result<Vec<Statement>, xlrs_plugin_sdk::Rejection> {
-        let salt = self.salt.clone().ok_or_else(|| {
+    /// The salt, or the plugin's failure.
+    fn salt(&self) -> Result<String, xlrs_plugin_sdk::Rejection> {
+        self.salt.clone().ok_or_else(|| {
             xlrs_plugin_sdk::Rejection::failure("anonymize needs a `salt` in its [config]")
-        })?;
-        for statement in &mut statements {
-            self.pseudonymise(&mut statement.actor, &salt);
-            if let Some(members) = statement.actor.extra.get_mut("member").and_then(Value::as_array_mut) {
-                for member in members {
-                    if let Ok(mut agent) = serde_json::from_value::<Actor>(member.clone()) {
-                        self.pseudonymise(&mut agent, &salt);
-                        if let Ok(v) = serde_json::to_value(agent) {
-                            *member = v;
-                        }
-                    }
-                }
+        })
+    }
+
+    /// The pseudonymous account of an agent with an identifier.
+    fn account(&self, actor: &Actor, salt: &str) -> Option<Account> {
+        let id = actor.ifi()?;
+        Some(Account {
+            home_page: self.home_page.clone(),
+            name: salted_sha256(salt, &id),
+        })
+    }
+
+    /// Replaces an agent's identifier (and name) with its pseudonymous account.
+    fn pseudonymise(&self, actor: &mut Actor, salt: &str) {
+        let Some(account) = self.account(actor, salt) else { return };
+        actor.mbox = None;
+        actor.mbox_sha1sum = None;
+        actor.openid = None;
+        actor.name = None;
+        actor.account = Some(account);
+    }
+
+    /// A Group's members, pseudonymised (a member that is not an agent is left as it is).
+    fn members(&self, members: &[Value], salt: &str) -> Vec<Value> {
+        members
+            .iter()
+            .map(|member| {
+                serde_json::from_value::<Actor>(member.clone())
+                    .ok()
+                    .and_then(|mut agent| {
+                        self.pseudonymise(&mut agent, salt);
+                        serde_json::to_value(agent).ok()
+                    })
+                    .unwrap_or_else(|| member.clone())
+            })
+            .collect()
+    }
+
+    /// The merge patch that pseudonymises an actor (JSON as sent), or None when it has
+    /// nothing to hide.
+    fn actor_patch(&self, actor: &Value, salt: &str) -> Option<Value> {
+        let mut patch = Map::new();
+        if let Some(account) = serde_json::from_value::<Actor>(actor.clone())
+            .ok()
+            .and_then(|a| self.account(&a, salt))
+        {
+            for key in ["mbox", "mbox_sha1sum", "openid", "name"] {
+                patch.insert(key.into(), Value::Null);
+            }
+            patch.insert(
+                "account".into(),
+                json!({"homePage": account.home_page, "name": account.name}),
+            );
+        }
+        if let Some(members) = actor.get("member").and_then(Value::as_array) {
+            let changed = self.members(members, salt);
+            if &changed != members {
+                patch.insert("member".into(), Value::Array(changed));
             }
         }
-        Ok(statements)
+        (!patch.is_empty()).then_some(Value::Object(patch))
     }
 }
-
-export_transformer!(Anonymize);

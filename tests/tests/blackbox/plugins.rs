@@ -292,17 +292,30 @@ fn a_validator_verdict_is_a_400_and_counts_no_failure() {
     assert_eq!(p["failures"], 0);
 }
 
-#[test]
-fn plugin_check_names_the_world_and_wit_version() {
+fn check(plugin: &str) -> Value {
     let out = std::process::Command::new(XLRS)
         .args(["plugin", "check"])
-        .arg(plugin_component("anonymize"))
+        .arg(plugin_component(plugin))
         .output()
         .unwrap();
     assert!(out.status.success());
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["world"], "transformer");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn plugin_check_names_the_world_and_wit_version() {
+    let v = check("require-fields");
+    assert_eq!(v["world"], "validator");
+    assert_eq!(v["contract"], "0.1.0");
     assert_eq!(v["packages"], json!(["xlrs:plugin@0.1.0"]));
+    // anonymize reads fields (v0.2); the SDK's log and config are v0.1's host functions.
+    let v = check("anonymize");
+    assert_eq!(v["world"], "transformer");
+    assert_eq!(v["contract"], "0.2.0");
+    assert_eq!(
+        v["packages"],
+        json!(["xlrs:plugin@0.1.0", "xlrs:plugin@0.2.0"])
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 use wasmtime::component::Component;
 
 use xlrs_plugin_host::{
-    detect_kind, Manifest, Pipeline, PluginEngine, PluginInstance, PluginKind, PluginSpec,
+    contract, detect_kind, Manifest, Pipeline, PluginEngine, PluginInstance, PluginKind, PluginSpec,
 };
 use xlrs_xapi::version::XapiVersion;
 
@@ -52,6 +52,7 @@ pub fn describe(bytes: &[u8]) -> anyhow::Result<Value> {
     packages.dedup();
     Ok(serde_json::json!({
         "world": detect_kind(&component, engine.engine()).map(|k| k.as_str()),
+        "contract": contract(&component, engine.engine()),
         "packages": packages,
         "imports": imports,
         "exports": exports,
