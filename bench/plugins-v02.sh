@@ -8,10 +8,16 @@
 #   profile-video  the same with ADL's Video profile, which the generated statements (shaped
 #             as Open edX sends video events) declare: every template they match is checked,
 #             and most batches are refused (400) for rules Open edX's statements break,
-#   require-fields  plugins/require-fields (a v0.1 validator on the SDK checking one path):
-#             what any validator costs today, for comparison,
+#   require-fields  plugins/require-fields checking `verb.id`: a v0.2 field validator reading
+#             one field per statement, the work of a verb allow-list,
 #   reactor   a forwarding target plugin:derive-statement (a reactor called with every stored
 #             batch from the durable queue; its verb never matches, so it derives nothing),
+#   anonymize-v01  plugins/anonymize built as a v0.1 transformer (whole statements in and out;
+#             built here into target/plugins/anonymize-v0_1.wasm when missing),
+#   anonymize-v02  plugins/anonymize as shipped: a v0.2 field transformer (reads /actor,
+#             answers a merge patch),
+#   verbs-py  plugins/verb-allowlist (Python, v0.1: CPython in the component) allowing the
+#             generated statements' verbs,
 # each ROUNDS times, alternating, so drift hits every setup alike. SETUPS picks setups;
 # REACTOR_BATCH sets the reactor target's batch_size (default 100).
 #
@@ -19,10 +25,19 @@
 #                                        target/plugins/ from scripts/build-plugins.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [[ " ${SETUPS:-} " == *" anonymize-v01 "* ]] && [ ! -f target/plugins/anonymize-v0_1.wasm ]; then
+  (cd plugins && env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 CARGO_TARGET_DIR=../target/wasm-guests-v01 \
+    /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
+    -Zbuild-std=std,panic_abort -p anonymize --no-default-features --features v0_1) || exit 1
+  target/release/xlrs plugin componentize \
+    target/wasm-guests-v01/wasm32-unknown-unknown/release/anonymize.wasm \
+    -o target/plugins/anonymize-v0_1.wasm || exit 1
+fi
 out=${1:?OUT_DIR}; mkdir -p "$out"
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
-SETUPS=${SETUPS:-none require-fields profile-cmi5 profile-video reactor}
+SETUPS=${SETUPS:-none anonymize-v01 anonymize-v02 require-fields verbs-py profile-cmi5 profile-video reactor}
 PW=bench-password
 port=8241
 
@@ -39,6 +54,18 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       mkdir -p "$dir/plugins/require-fields"
       cp target/plugins/require-fields.wasm "$dir/plugins/require-fields/"
       printf 'kind = "validator"\n[config]\nfields = "verb.id"\n' > "$dir/plugins/require-fields/plugin.toml" ;;
+    anonymize-v01|anonymize-v02)
+      local file=anonymize.wasm
+      [ $setup = anonymize-v01 ] && file=anonymize-v0_1.wasm
+      mkdir -p "$dir/plugins/anonymize"
+      cp "target/plugins/$file" "$dir/plugins/anonymize/anonymize.wasm"
+      printf 'kind = "transformer"\n[config]\nsalt = "bench"\n' > "$dir/plugins/anonymize/plugin.toml" ;;
+    verbs-py)
+      mkdir -p "$dir/plugins/verb-allowlist"
+      cp target/plugins/verb-allowlist.wasm "$dir/plugins/verb-allowlist/"
+      printf 'kind = "validator"\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n[config]\nverbs = "%s"\n' \
+        "$(sed -n 's/^ *("\(http[^"]*\)".*/\1/p' bench/src/statements.rs | paste -sd,)" \
+        > "$dir/plugins/verb-allowlist/plugin.toml" ;;
     reactor)
       mkdir -p "$dir/plugins/derive-statement"
       cp target/plugins/derive-statement.wasm "$dir/plugins/derive-statement/"

@@ -26,7 +26,8 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat --exclude webhook \
-      --exclude derive-statement --exclude anonymize
+      --exclude derive-statement --exclude anonymize --exclude require-fields \
+      --exclude fault-fields
   # Apart: cargo unifies the SDK's features over one build, and the `admission`, `reactor`
   # and `fields` features (the open wit/v0.2) would make every other plugin import the v0.2
   # types too.
@@ -34,7 +35,8 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement -p anonymize
+      -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement -p anonymize \
+      -p require-fields -p fault-fields
 )
 
 # BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build

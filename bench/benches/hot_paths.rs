@@ -62,47 +62,84 @@ fn statement_paths(c: &mut Criterion) {
     group.finish();
 }
 
-/// The anonymize transformer over a batch of 100, as a batch POST runs it.
+/// The anonymize transformer over a batch of 100, as a batch POST runs it: its v0.2 form
+/// (reads `/actor`, answers a merge patch) and, when built (`bench/plugins-v02.sh` builds it),
+/// its v0.1 form (whole statements in and out).
 fn plugin_call(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let component = root.join("target/plugins/anonymize.wasm");
-    if !component.exists() {
-        eprintln!(
-            "skipping the plugin call: {} is missing (bash scripts/build-plugins.sh)",
-            component.display()
-        );
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let plugin = dir.path().join("plugins/anonymize");
-    std::fs::create_dir_all(&plugin).expect("plugin dir");
-    std::fs::copy(&component, plugin.join("anonymize.wasm")).expect("copies");
-    std::fs::write(plugin.join("plugin.toml"), "[config]\nsalt = \"bench\"\n").expect("writes");
-    let registry = xlrs_plugin_host::PluginRegistry::open(
-        xlrs_plugin_host::PluginPaths {
-            dir: dir.path().join("plugins"),
-            cache: dir.path().join("cache"),
-            cache_key: dir.path().join("cache.key"),
-            data: dir.path().join("data"),
-        },
-        false,
-    )
-    .expect("loads the plugin");
-    let pipeline = registry.pipeline();
-    let batch: Vec<Value> = (0..100).map(statement).collect();
     let mut group = c.benchmark_group("plugin call");
-    group.throughput(Throughput::Elements(batch.len() as u64));
-    group.bench_function("anonymize transformer, batch of 100", |b| {
-        b.iter_batched(
-            || batch.clone(),
-            |statements| {
-                pipeline
-                    .run(statements, XapiVersion::V2_0_0)
-                    .expect("transforms")
-            },
-            BatchSize::SmallInput,
+    let verbs = format!(
+        "verbs = \"{}\"",
+        statements::VERBS.map(|(iri, _)| iri).join(",")
+    );
+    for (file, kind, config, label) in [
+        (
+            "anonymize.wasm",
+            "transformer",
+            "salt = \"bench\"",
+            "anonymize transformer (v0.2), batch of 100",
+        ),
+        (
+            "anonymize-v0_1.wasm",
+            "transformer",
+            "salt = \"bench\"",
+            "anonymize transformer (v0.1), batch of 100",
+        ),
+        (
+            "verb-allowlist.wasm",
+            "validator",
+            verbs.as_str(),
+            "verb-allowlist validator (Python), batch of 100",
+        ),
+        (
+            "require-fields.wasm",
+            "validator",
+            "fields = \"verb.id\"",
+            "require-fields validator (v0.2) on verb.id, batch of 100",
+        ),
+    ] {
+        let component = root.join("target/plugins").join(file);
+        if !component.exists() {
+            eprintln!(
+                "skipping {label}: {} is missing (bash scripts/build-plugins.sh)",
+                component.display()
+            );
+            continue;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plugin = dir.path().join("plugins/anonymize");
+        std::fs::create_dir_all(&plugin).expect("plugin dir");
+        std::fs::copy(&component, plugin.join("anonymize.wasm")).expect("copies");
+        std::fs::write(
+            plugin.join("plugin.toml"),
+            format!("kind = \"{kind}\"\n[limits]\nmemory_mb = 256\n[config]\n{config}\n"),
         )
-    });
+        .expect("writes");
+        let registry = xlrs_plugin_host::PluginRegistry::open(
+            xlrs_plugin_host::PluginPaths {
+                dir: dir.path().join("plugins"),
+                cache: dir.path().join("cache"),
+                cache_key: dir.path().join("cache.key"),
+                data: dir.path().join("data"),
+            },
+            false,
+        )
+        .expect("loads the plugin");
+        let pipeline = registry.pipeline();
+        let batch: Vec<Value> = (0..100).map(statement).collect();
+        group.throughput(Throughput::Elements(batch.len() as u64));
+        group.bench_function(label, |b| {
+            b.iter_batched(
+                || batch.clone(),
+                |statements| {
+                    pipeline
+                        .run(statements, XapiVersion::V2_0_0)
+                        .expect("transforms")
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -26,6 +26,8 @@ mod documents_rules;
 mod durability;
 #[path = "blackbox/erasure.rs"]
 mod erasure;
+#[path = "blackbox/field_plugins.rs"]
+mod field_plugins;
 #[path = "blackbox/forwarding.rs"]
 mod forwarding;
 #[path = "blackbox/limits.rs"]

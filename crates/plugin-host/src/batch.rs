@@ -1,12 +1,12 @@
 //! What a v0.2 validator or transformer works on: the host's parsed statements, lent to the
 //! call's store, read through one `statement` handle each (`Slot`); and what a transformer's
 //! changes do to them (RFC 7396 merge patches, or a whole statement), validated again only
-//! where something changed.
+//! where something changed: a patch's properties alone where their rules involve no other.
 
 use serde_json::{Map, Value};
 use wasmtime::component::Resource;
 
-use xlrs_xapi::validate::{validate_waiving, Rule};
+use xlrs_xapi::validate::{validate_changed, validate_waiving, Rule};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::bindings::v0_2::field_validator::xlrs::plugin::statements::{Host, HostStatement};
@@ -90,21 +90,34 @@ pub(crate) fn apply(
     let mut changed = false;
     for (i, (statement, change)) in batch.iter_mut().zip(changes).enumerate() {
         let id = statement.get("id").cloned();
-        match change {
+        let rules = waived.get(i).map(Vec::as_slice).unwrap_or_default();
+        let checked = match change {
             Change::Unchanged => continue,
             Change::Patch(text) => {
-                let patch = serde_json::from_str(&text)
+                let patch: Value = serde_json::from_str(&text)
                     .map_err(|e| format!("the patch of statement {i} is not JSON: {e}"))?;
+                // Only the properties the patch touches are checked again, where they can be
+                // checked alone.
+                let touched: Option<Vec<String>> = patch
+                    .as_object()
+                    .map(|members| members.keys().cloned().collect());
                 merge_patch(statement, patch);
+                match touched {
+                    Some(keys) => {
+                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                        validate_changed(statement, version, rules, &keys)
+                    }
+                    None => validate_waiving(statement, version, rules),
+                }
             }
             Change::Replace(text) => {
                 *statement = serde_json::from_str(&text)
                     .map_err(|e| format!("the replacement of statement {i} is not JSON: {e}"))?;
+                validate_waiving(statement, version, rules)
             }
-        }
+        };
         changed = true;
-        let rules = waived.get(i).map(Vec::as_slice).unwrap_or_default();
-        validate_waiving(statement, version, rules).map_err(|e| {
+        checked.map_err(|e| {
             format!("statement {i} is not a valid xAPI statement once changed: {e}")
         })?;
         if statement.get("id") != id.as_ref() {

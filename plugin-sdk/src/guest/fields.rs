@@ -46,6 +46,20 @@ impl Fields<'_> {
             .and_then(|text| serde_json::from_str(&text).ok())
     }
 
+    /// True when the statement has a value at a JSON Pointer (a valid statement holds no
+    /// `null`s).
+    pub fn has(&self, pointer: &str) -> bool {
+        self.handle.get(pointer).is_some()
+    }
+
+    /// The value at a JSON Pointer as a `T` (e.g. an [`crate::Actor`] at `/actor`); None
+    /// when absent or not a `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self, pointer: &str) -> Option<T> {
+        self.handle
+            .get(pointer)
+            .and_then(|text| serde_json::from_str(&text).ok())
+    }
+
     /// The string at a JSON Pointer; None when absent or not a string.
     pub fn string(&self, pointer: &str) -> Option<String> {
         self.handle.get_string(pointer)

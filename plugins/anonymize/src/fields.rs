@@ -1,9 +1,34 @@
 //! The v0.2 form: reads each statement's `/actor` and answers a merge patch of it.
 
-use serde_json::json;
-use xlrs_plugin_sdk::{export_field_transformer, Change, FieldTransformer, Fields, Rejection};
+use serde_json::{json, Map, Value};
+use xlrs_plugin_sdk::{
+    export_field_transformer, Actor, Change, FieldTransformer, Fields, Rejection,
+};
 
 use crate::Anonymize;
+
+impl Anonymize {
+    /// The merge patch that pseudonymises an actor, or None when it has nothing to hide.
+    fn actor_patch(&self, actor: &Actor, salt: &str) -> Option<Value> {
+        let mut patch = Map::new();
+        if let Some(account) = self.account(actor, salt) {
+            for key in ["mbox", "mbox_sha1sum", "openid", "name"] {
+                patch.insert(key.into(), Value::Null);
+            }
+            patch.insert(
+                "account".into(),
+                json!({"homePage": account.home_page, "name": account.name}),
+            );
+        }
+        if let Some(members) = actor.extra.get("member").and_then(Value::as_array) {
+            let changed = self.members(members, salt);
+            if &changed != members {
+                patch.insert("member".into(), Value::Array(changed));
+            }
+        }
+        (!patch.is_empty()).then_some(Value::Object(patch))
+    }
+}
 
 impl FieldTransformer for Anonymize {
     fn new() -> Self {
@@ -15,7 +40,10 @@ impl FieldTransformer for Anonymize {
         Ok(statements
             .iter()
             .map(|s| {
-                match s.get("/actor").and_then(|actor| self.actor_patch(&actor, &salt)) {
+                match s
+                    .parse::<Actor>("/actor")
+                    .and_then(|actor| self.actor_patch(&actor, &salt))
+                {
                     Some(patch) => Change::Patch(json!({ "actor": patch })),
                     None => Change::Unchanged,
                 }

@@ -8,13 +8,13 @@
 //! `v0_1`, the same rewrite as a v0.1 transformer (whole statements in and out), kept to
 //! measure what v0.2 saves (`bench/plugins-v02.sh`).
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use xlrs_plugin_sdk::ifi::salted_sha256;
 use xlrs_plugin_sdk::{config, Account, Actor};
 
-#[cfg(not(feature = "v0_1"))]
+#[cfg(feature = "fields")]
 mod fields;
-#[cfg(feature = "v0_1")]
+#[cfg(all(feature = "v0_1", not(feature = "fields")))]
 mod texts;
 
 /// The plugin's settings.
@@ -51,7 +51,9 @@ impl Anonymize {
 
     /// Replaces an agent's identifier (and name) with its pseudonymous account.
     fn pseudonymise(&self, actor: &mut Actor, salt: &str) {
-        let Some(account) = self.account(actor, salt) else { return };
+        let Some(account) = self.account(actor, salt) else {
+            return;
+        };
         actor.mbox = None;
         actor.mbox_sha1sum = None;
         actor.openid = None;
@@ -73,30 +75,5 @@ impl Anonymize {
                     .unwrap_or_else(|| member.clone())
             })
             .collect()
-    }
-
-    /// The merge patch that pseudonymises an actor (JSON as sent), or None when it has
-    /// nothing to hide.
-    fn actor_patch(&self, actor: &Value, salt: &str) -> Option<Value> {
-        let mut patch = Map::new();
-        if let Some(account) = serde_json::from_value::<Actor>(actor.clone())
-            .ok()
-            .and_then(|a| self.account(&a, salt))
-        {
-            for key in ["mbox", "mbox_sha1sum", "openid", "name"] {
-                patch.insert(key.into(), Value::Null);
-            }
-            patch.insert(
-                "account".into(),
-                json!({"homePage": account.home_page, "name": account.name}),
-            );
-        }
-        if let Some(members) = actor.get("member").and_then(Value::as_array) {
-            let changed = self.members(members, salt);
-            if &changed != members {
-                patch.insert("member".into(), Value::Array(changed));
-            }
-        }
-        (!patch.is_empty()).then_some(Value::Object(patch))
     }
 }

@@ -10,11 +10,19 @@ impl Transformer for Anonymize {
         Anonymize::new()
     }
 
-    fn transform_batch(&mut self, mut statements: Vec<Statement>) -> Result<Vec<Statement>, Rejection> {
+    fn transform_batch(
+        &mut self,
+        mut statements: Vec<Statement>,
+    ) -> Result<Vec<Statement>, Rejection> {
         let salt = self.salt()?;
         for statement in &mut statements {
             self.pseudonymise(&mut statement.actor, &salt);
-            if let Some(members) = statement.actor.extra.get_mut("member").and_then(Value::as_array_mut) {
+            if let Some(members) = statement
+                .actor
+                .extra
+                .get_mut("member")
+                .and_then(Value::as_array_mut)
+            {
                 *members = self.members(members, &salt);
             }
         }

@@ -1,49 +1,47 @@
-//! `require-fields` — a validator that rejects statements missing configured paths.
+//! `require-fields` — a validator that rejects statements missing configured paths. A v0.2
+//! field validator: it asks the host for each path of each statement (a JSON Pointer) and
+//! never parses a statement.
 //!
 //! Config (`[config]` in plugin.toml): `fields = "context.registration,result.score.scaled"`.
 
-use serde_json::Value;
-use xlrs_plugin_sdk::{config, export_validator, log, Level, Rejection, Statement, Validator};
+use xlrs_plugin_sdk::{
+    config, export_field_validator, log, pointer, FieldValidator, Fields, Level, Rejection,
+};
 
 struct RequireFields {
-    /// Dotted paths every statement must have (non-null).
-    fields: Vec<String>,
+    /// The configured paths, each as written and as a JSON Pointer.
+    fields: Vec<(String, String)>,
 }
 
-fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(value, |v, key| v.get(key))
-        .filter(|v| !v.is_null())
-}
-
-impl Validator for RequireFields {
+impl FieldValidator for RequireFields {
     fn new() -> Self {
         let fields = config("fields")
             .unwrap_or_default()
             .split(',')
-            .map(|f| f.trim().to_string())
+            .map(str::trim)
             .filter(|f| !f.is_empty())
+            .map(|f| (f.to_string(), pointer(&f.split('.').collect::<Vec<_>>())))
             .collect();
         RequireFields { fields }
     }
 
-    fn validate_batch(&mut self, statements: &[Statement]) -> Result<(), Vec<Rejection>> {
-        let mut rejections = Vec::new();
-        for (i, statement) in statements.iter().enumerate() {
-            let value = serde_json::to_value(statement).unwrap_or(Value::Null);
-            for field in &self.fields {
-                if lookup(&value, field).is_none() {
-                    rejections.push(Rejection::of(i, format!("{field} is required by this LRS")));
-                }
-            }
-        }
-        if rejections.is_empty() {
-            Ok(())
-        } else {
+    fn check_batch(&mut self, statements: &[Fields]) -> Vec<Rejection> {
+        let rejections: Vec<Rejection> = statements
+            .iter()
+            .flat_map(|s| {
+                self.fields
+                    .iter()
+                    .filter(|(_, at)| !s.has(at))
+                    .map(|(field, _)| {
+                        Rejection::of(s.index(), format!("{field} is required by this LRS"))
+                    })
+            })
+            .collect();
+        if !rejections.is_empty() {
             log(Level::Debug, &format!("rejected {} statement(s)", rejections.len()));
-            Err(rejections)
         }
+        rejections
     }
 }
 
-export_validator!(RequireFields);
+export_field_validator!(RequireFields);

@@ -304,13 +304,13 @@ fn check(plugin: &str) -> Value {
 
 #[test]
 fn plugin_check_names_the_world_and_wit_version() {
-    let v = check("require-fields");
+    let v = check("fault-validator");
     assert_eq!(v["world"], "validator");
     assert_eq!(v["contract"], "0.1.0");
     assert_eq!(v["packages"], json!(["xlrs:plugin@0.1.0"]));
-    // anonymize reads fields (v0.2); the SDK's log and config are v0.1's host functions.
-    let v = check("anonymize");
-    assert_eq!(v["world"], "transformer");
+    // require-fields reads fields (v0.2); the SDK's log and config are v0.1's host functions.
+    let v = check("require-fields");
+    assert_eq!(v["world"], "validator");
     assert_eq!(v["contract"], "0.2.0");
     assert_eq!(
         v["packages"],

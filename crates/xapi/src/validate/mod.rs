@@ -4,6 +4,7 @@
 
 mod activity;
 mod agent;
+mod changed;
 mod formats;
 mod rule;
 
@@ -19,6 +20,7 @@ use activity::validate_activity;
 use activity::INTERACTION_TYPES;
 pub use agent::{validate_agent, validate_agent_parameter};
 use agent::{validate_agent_or_group, validate_authority};
+pub use changed::validate_changed;
 pub use formats::{is_duration, is_iri, is_language_tag, is_uuid, parse_timestamp};
 pub use rule::Rule;
 

@@ -1,0 +1,181 @@
+//! Contract v0.2's field validators and transformers: the host keeps the statements parsed,
+//! the plugin reads fields by JSON Pointer and a transformer answers per statement
+//! `unchanged`, a merge patch or a replacement. What a change makes is validated again and may
+//! not change the id; a plugin's rejections are the client's 400, anything else it answers
+//! wrongly is its failure (500) and stores nothing; v0.1 and v0.2 plugins chain, each seeing
+//! what the one before it made.
+
+use serde_json::{json, Value};
+use xlrs_tests::{statement, Server};
+
+use crate::plugins::{install, plugin_status, serving, serving_plugin, wait_for};
+use crate::XLRS;
+
+/// Serves fault-fields as plugin `fault-<mode>` answering `mode`.
+fn fault(s: &Server, mode: &str) -> String {
+    let name = format!("fault-{mode}");
+    install(
+        s,
+        &name,
+        "fault-fields",
+        &format!("kind = \"transformer\"\n[config]\nmode = \"{mode}\"\n"),
+    );
+    let n = name.clone();
+    wait_for(s, &name, move |st| serving_plugin(st, &n));
+    name
+}
+
+/// Stops serving plugin `name`.
+fn remove(s: &Server, name: &str) {
+    std::fs::remove_dir_all(s.plugins_dir().join(name)).unwrap();
+    let n = name.to_string();
+    wait_for(s, "unload", move |st| {
+        st["plugins"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().all(|p| p["name"] != n.as_str()))
+    });
+}
+
+fn stored(s: &Server, id: &str) -> Value {
+    s.get_statement(id).json().unwrap()
+}
+
+#[test]
+fn a_patch_is_merged_into_the_statement_and_a_replacement_stands_for_it() {
+    let s = Server::start(XLRS);
+    let name = fault(&s, "patch");
+    let sent = statement();
+    let ids: Vec<String> = s.post(&sent).json().unwrap();
+    let got = stored(&s, &ids[0]);
+    assert_eq!(got["result"]["response"], sent["verb"]["id"], "{got}");
+    assert_eq!(
+        got["actor"], sent["actor"],
+        "what the patch does not name stays"
+    );
+    remove(&s, &name);
+
+    let name = fault(&s, "replace");
+    let ids: Vec<String> = s.post(&statement()).json().unwrap();
+    assert_eq!(stored(&s, &ids[0])["result"]["response"], "replaced");
+    remove(&s, &name);
+
+    let name = fault(&s, "unchanged");
+    let sent = statement();
+    let ids: Vec<String> = s.post(&sent).json().unwrap();
+    let got = stored(&s, &ids[0]);
+    assert_eq!(got["actor"], sent["actor"]);
+    assert!(got.get("result").is_none(), "{got}");
+    assert_eq!(plugin_status(&s, &name)["failures"], 0);
+}
+
+#[test]
+fn a_change_that_breaks_the_statement_or_the_answer_is_the_plugins_failure_and_stores_nothing() {
+    let s = Server::start(XLRS);
+    for (mode, found) in [
+        ("break", "actor: is required"),
+        ("change-id", "changed the statement id"),
+        ("not-object", "must be a JSON object"),
+        ("wrong-count", "answered 0 changes for 2 statements"),
+        ("trap", "deliberate trap"),
+    ] {
+        let name = fault(&s, mode);
+        let id = uuid::Uuid::new_v4().to_string();
+        let batch = json!([xlrs_tests::statement_with_id(&id), statement()]);
+        let r = s.post(&batch);
+        assert_eq!(r.status(), 500, "{mode}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["error"], "plugin_failure", "{mode}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(&name), "{body}");
+        let st = plugin_status(&s, &name);
+        assert_eq!(st["failures"], 1, "{mode}: {st}");
+        assert!(
+            st["last_failure"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(found)),
+            "{mode}: {st}"
+        );
+        assert_eq!(
+            s.get_statement(&id).status(),
+            404,
+            "{mode}: nothing of the batch is stored"
+        );
+        remove(&s, &name);
+    }
+}
+
+#[test]
+fn every_rejection_of_a_field_plugin_reaches_the_clients_400() {
+    let s = Server::start(XLRS);
+    let name = fault(&s, "reject");
+    let r = s.post(&json!([statement(), statement(), statement()]));
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    let indexes: Vec<u64> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["statement_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, [0, 1, 2], "{body}");
+    assert_eq!(
+        plugin_status(&s, &name)["failures"],
+        0,
+        "a verdict, not a failure"
+    );
+    remove(&s, &name);
+
+    install(
+        &s,
+        "require-fields",
+        "require-fields",
+        "[config]\nfields = \"context.registration,result.score.scaled\"\n",
+    );
+    wait_for(&s, "require-fields", serving("require-fields"));
+    let r = s.post(&json!([statement(), statement()]));
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["errors"].as_array().unwrap().len(), 4, "{body}");
+    assert!(body["errors"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("result.score.scaled"));
+    let mut ok = statement();
+    ok["context"] = json!({"registration": uuid::Uuid::new_v4().to_string()});
+    ok["result"] = json!({"score": {"scaled": 0.5}});
+    assert_eq!(s.post(&ok).status(), 200);
+}
+
+#[test]
+fn v0_1_and_v0_2_transformers_chain_each_seeing_what_the_one_before_made() {
+    let s = Server::start(XLRS);
+    // anonymize (v0.2, order 100) after add-platform (v0.1 JavaScript, order 50), then a
+    // v0.2 patch after both (order 200) that copies the pseudonymous account's name.
+    install(
+        &s,
+        "add-platform",
+        "add-platform",
+        "kind = \"transformer\"\norder = 50\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n[config]\nplatform = \"Moodle\"\n",
+    );
+    install(
+        &s,
+        "anonymize",
+        "anonymize",
+        "order = 100\n[config]\nsalt = \"pepper\"\n",
+    );
+    install(
+        &s,
+        "fault-patch",
+        "fault-fields",
+        "kind = \"transformer\"\norder = 200\n[config]\nmode = \"patch\"\n",
+    );
+    for name in ["add-platform", "anonymize", "fault-patch"] {
+        wait_for(&s, name, move |st| serving_plugin(st, name));
+    }
+    let sent = statement();
+    let ids: Vec<String> = s.post(&sent).json().unwrap();
+    let got = stored(&s, &ids[0]);
+    assert_eq!(got["context"]["platform"], "Moodle", "{got}");
+    assert!(got["actor"].get("mbox").is_none(), "{got}");
+    assert_eq!(got["actor"]["account"]["name"].as_str().unwrap().len(), 64);
+    assert_eq!(got["result"]["response"], sent["verb"]["id"]);
+}
