@@ -90,7 +90,8 @@ fn sdk_dependency(parent: &Path, sdk: Option<&Path>, kind: PluginKind) -> String
     let features = match kind {
         PluginKind::Admission => ", features = [\"admission\"]",
         PluginKind::Reactor => ", features = [\"reactor\"]",
-        _ => "",
+        PluginKind::Validator | PluginKind::Transformer => ", features = [\"fields\"]",
+        PluginKind::Backend => "",
     };
     format!("{{ {source}{features} }}")
 }

@@ -1,24 +1,17 @@
-//! `{{name}}` — an xlrs transformer: records in `context.extensions` which plugin processed
-//! each statement (the extension IRI is `extension` in plugin.toml). Replace `transform` with
-//! your own rewrite; ids must stay unchanged.
+//! `{{name}}` — an xlrs transformer (contract v0.2: it answers only what it changes): records
+//! in `context.extensions` which plugin processed each statement (the extension IRI is
+//! `extension` in plugin.toml), as a JSON merge patch. Replace `change` with your own rewrite;
+//! ids must stay unchanged.
 
 use serde_json::{json, Map, Value};
-use xlrs_plugin_sdk::{config, export_transformer, Statement, Transformer};
+use xlrs_plugin_sdk::{config, export_field_transformer, Change, FieldTransformer, Fields};
 
 struct Plugin {
     /// The extension IRI to set.
     extension: String,
 }
 
-/// The object at `key` of `map`, made when missing.
-fn object<'a>(map: &'a mut Map<String, Value>, key: &str) -> Result<&'a mut Map<String, Value>, String> {
-    map.entry(key)
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .ok_or_else(|| format!("{key} is not an object"))
-}
-
-impl Transformer for Plugin {
+impl FieldTransformer for Plugin {
     fn new() -> Self {
         Plugin {
             extension: config("extension")
@@ -26,12 +19,13 @@ impl Transformer for Plugin {
         }
     }
 
-    fn transform(&mut self, mut statement: Statement) -> Result<Statement, String> {
-        let context = object(&mut statement.extra, "context")?;
-        let extensions = object(context, "extensions")?;
+    fn change(&mut self, _statement: &Fields) -> Result<Change, String> {
+        // A merge patch merges objects: the statement's other context properties and
+        // extensions stay as they are.
+        let mut extensions = Map::new();
         extensions.insert(self.extension.clone(), json!("{{name}}"));
-        Ok(statement)
+        Ok(Change::Patch(json!({ "context": { "extensions": Value::Object(extensions) } })))
     }
 }
 
-export_transformer!(Plugin);
+export_field_transformer!(Plugin);
