@@ -1,5 +1,6 @@
-//! One loaded plugin: its compiled component pre-linked once (`InstancePre`), and a fresh,
-//! limited store and instance for every call.
+//! One loaded plugin: its compiled component pre-linked once (`InstancePre`), and limited
+//! stores and instances that serve one call at a time, kept between calls while their calls
+//! succeed (a failed call's instance is dropped; the next call gets a fresh one).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,6 +66,14 @@ impl WasiView for CallState {
 }
 
 impl CallState {
+    /// Forgets what an earlier call on this instance left: what it printed and logged, a
+    /// refused memory growth.
+    fn begin_call(&mut self) {
+        self.stderr.clear();
+        self.last_error = None;
+        self.limits.begin_call();
+    }
+
     fn log(&mut self, level: Level, message: &str) {
         if matches!(level, Level::Error) {
             self.last_error = Some(message.to_string());
@@ -176,6 +185,32 @@ enum Prepared {
     Reactor(reactor::ReactorPre<CallState>),
 }
 
+/// An instantiated plugin's entry points.
+enum Bindings {
+    Validator(validator::Validator),
+    Transformer(transformer::Transformer),
+    FieldValidator(v0_2::field_validator::FieldValidator),
+    FieldTransformer(v0_2::field_transformer::FieldTransformer),
+    Backend(backend::Backend),
+    Admission(admission::Admission),
+    Reactor(reactor::Reactor),
+}
+
+/// An instance of the plugin with its store, kept between calls while they succeed.
+struct Live {
+    store: Store<CallState>,
+    bindings: Bindings,
+}
+
+/// Instances of one plugin kept idle between calls: what concurrent calls use without
+/// instantiating again (each holds a slot of the engine's pool and its memory).
+const IDLE: usize = 2;
+
+/// A call on a plugin of another kind: the host's mistake, reported as a failure.
+fn not_a(kind: &str) -> wasmtime::Error {
+    wasmtime::Error::msg(format!("the plugin is not a {kind}"))
+}
+
 /// A loaded plugin.
 pub struct PluginInstance {
     /// File or directory name.
@@ -203,6 +238,10 @@ pub struct PluginInstance {
     http: Arc<[String]>,
     engine: wasmtime::Engine,
     prepared: Prepared,
+    /// Instances whose last call succeeded, for the next calls.
+    idle: std::sync::Mutex<Vec<Live>>,
+    /// Held through a backend's call: one at a time.
+    serial: std::sync::Mutex<()>,
 }
 
 /// The world a component implements, from its exports.
@@ -337,6 +376,8 @@ impl PluginInstance {
             http: http.into(),
             engine: engine.engine().clone(),
             prepared,
+            idle: std::sync::Mutex::new(Vec::new()),
+            serial: std::sync::Mutex::new(()),
         })
     }
 
@@ -369,14 +410,18 @@ impl PluginInstance {
             },
         );
         store.limiter(|s| &mut s.limits);
-        let ticks = self
-            .limits
-            .timeout_ms
-            .div_ceil(EPOCH_TICK.as_millis() as u64)
-            .max(1);
-        store.set_epoch_deadline(ticks);
+        // Instantiating runs guest code too (its start functions): under the deadline.
+        store.set_epoch_deadline(self.deadline_ticks());
         store.epoch_deadline_trap();
         Ok(store)
+    }
+
+    /// A call's deadline in epoch ticks.
+    fn deadline_ticks(&self) -> u64 {
+        self.limits
+            .timeout_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1)
     }
 
     /// What a failed call's error was: the deadline (an epoch interrupt), memory (the limiter
@@ -420,12 +465,9 @@ impl PluginInstance {
         &self,
         statements: &[String],
     ) -> Result<Result<(), Vec<PluginError>>, CallFailure> {
-        let Prepared::Validator(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a validator".into()));
-        };
-        self.run(|store| {
-            pre.instantiate(&mut *store)?
-                .call_validate(store, statements)
+        self.run(|store, bindings| match bindings {
+            Bindings::Validator(b) => b.call_validate(store, statements),
+            _ => Err(not_a("validator")),
         })
     }
 
@@ -434,12 +476,9 @@ impl PluginInstance {
         &self,
         statements: &[String],
     ) -> Result<Result<Vec<String>, PluginError>, CallFailure> {
-        let Prepared::Transformer(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a transformer".into()));
-        };
-        self.run(|store| {
-            pre.instantiate(&mut *store)?
-                .call_transform(store, statements)
+        self.run(|store, bindings| match bindings {
+            Bindings::Transformer(b) => b.call_transform(store, statements),
+            _ => Err(not_a("transformer")),
         })
     }
 
@@ -463,14 +502,12 @@ impl PluginInstance {
     /// Runs a v0.2 validator over the batch, lent to it for the call: the statements it
     /// rejects (none accepts the batch).
     pub fn validate_fields(&self, batch: &mut Vec<Value>) -> Result<Vec<Rejection>, CallFailure> {
-        let Prepared::FieldValidator(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a v0.2 validator".into()));
-        };
         let slots = slots(batch.len());
-        self.run(|store| {
-            lend(store, batch, |store| {
-                pre.instantiate(&mut *store)?.call_validate(store, &slots)
-            })
+        self.run(|store, bindings| match bindings {
+            Bindings::FieldValidator(b) => {
+                lend(store, batch, |store| b.call_validate(store, &slots))
+            }
+            _ => Err(not_a("v0.2 validator")),
         })
     }
 
@@ -480,14 +517,12 @@ impl PluginInstance {
         &self,
         batch: &mut Vec<Value>,
     ) -> Result<Result<Vec<Change>, Vec<Rejection>>, CallFailure> {
-        let Prepared::FieldTransformer(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a v0.2 transformer".into()));
-        };
         let slots = slots(batch.len());
-        self.run(|store| {
-            lend(store, batch, |store| {
-                pre.instantiate(&mut *store)?.call_transform(store, &slots)
-            })
+        self.run(|store, bindings| match bindings {
+            Bindings::FieldTransformer(b) => {
+                lend(store, batch, |store| b.call_transform(store, &slots))
+            }
+            _ => Err(not_a("v0.2 transformer")),
         })
     }
 
@@ -498,12 +533,9 @@ impl PluginInstance {
         credential: &str,
         candidates: &[Candidate],
     ) -> Result<Vec<Verdict>, CallFailure> {
-        let Prepared::Admission(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not an admission plugin".into()));
-        };
-        self.run(|store| {
-            pre.instantiate(&mut *store)?
-                .call_admit(store, credential, candidates)
+        self.run(|store, bindings| match bindings {
+            Bindings::Admission(b) => b.call_admit(store, credential, candidates),
+            _ => Err(not_a("admission plugin")),
         })
     }
 
@@ -513,32 +545,66 @@ impl PluginInstance {
         &self,
         statements: &[String],
     ) -> Result<Result<Vec<String>, ReactionError>, CallFailure> {
-        let Prepared::Reactor(pre) = &self.prepared else {
-            return Err(CallFailure::Setup("not a reactor".into()));
-        };
-        self.run(|store| pre.instantiate(&mut *store)?.call_react(store, statements))
+        self.run(|store, bindings| match bindings {
+            Bindings::Reactor(b) => b.call_react(store, statements),
+            _ => Err(not_a("reactor")),
+        })
     }
 
-    /// Runs one call on a fresh, limited store: counts it, times it, and classifies a failure.
+    /// Instantiates the plugin in `store`.
+    fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Bindings> {
+        Ok(match &self.prepared {
+            Prepared::Validator(pre) => Bindings::Validator(pre.instantiate(store)?),
+            Prepared::Transformer(pre) => Bindings::Transformer(pre.instantiate(store)?),
+            Prepared::FieldValidator(pre) => Bindings::FieldValidator(pre.instantiate(store)?),
+            Prepared::FieldTransformer(pre) => Bindings::FieldTransformer(pre.instantiate(store)?),
+            Prepared::Backend(pre) => Bindings::Backend(pre.instantiate(store)?),
+            Prepared::Admission(pre) => Bindings::Admission(pre.instantiate(store)?),
+            Prepared::Reactor(pre) => Bindings::Reactor(pre.instantiate(store)?),
+        })
+    }
+
+    /// Runs one call on an instance kept from an earlier call, or a new one: counts it, times
+    /// it, and classifies a failure. An instance whose call failed is dropped; one whose call
+    /// succeeded is kept for the next (up to [`IDLE`]). A backend's calls run one at a time
+    /// on its one instance, so a backend may keep what it loaded between calls.
     fn run<T>(
         &self,
-        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+        call: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<T>,
     ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let out = self
-            .store()
-            .and_then(|mut store| call(&mut store).map_err(|e| self.classify(e, store.data())));
+        let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_))
+            .then(|| self.serial.lock().unwrap_or_else(|p| p.into_inner()));
+        let out = self.live().and_then(|mut live| {
+            live.store.data_mut().begin_call();
+            live.store.set_epoch_deadline(self.deadline_ticks());
+            match call(&mut live.store, &live.bindings) {
+                Ok(value) => {
+                    let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() < IDLE {
+                        idle.push(live);
+                    }
+                    Ok(value)
+                }
+                Err(e) => Err(self.classify(e, live.store.data())),
+            }
+        });
         self.busy_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         out
     }
 
-    /// The pre-linked backend, or a setup failure for a plugin of another kind.
-    fn backend(&self) -> Result<&backend::BackendPre<CallState>, CallFailure> {
-        match &self.prepared {
-            Prepared::Backend(pre) => Ok(pre),
-            _ => Err(CallFailure::Setup("not a backend".into())),
+    /// An idle instance, or a new one.
+    fn live(&self) -> Result<Live, CallFailure> {
+        let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if let Some(live) = kept {
+            return Ok(live);
+        }
+        let mut store = self.store()?;
+        match self.instantiate(&mut store) {
+            Ok(bindings) => Ok(Live { store, bindings }),
+            Err(e) => Err(self.classify(e, store.data())),
         }
     }
 
@@ -547,11 +613,9 @@ impl PluginInstance {
         &self,
         batch: &[StatementRecord],
     ) -> Result<Result<(), PluginStoreError>, CallFailure> {
-        let pre = self.backend()?;
-        self.run(|store| {
-            pre.instantiate(&mut *store)?
-                .store()
-                .call_insert(store, batch)
+        self.run(|store, bindings| match bindings {
+            Bindings::Backend(b) => b.store().call_insert(store, batch),
+            _ => Err(not_a("backend")),
         })
     }
 
@@ -560,8 +624,10 @@ impl PluginInstance {
         &self,
         id: &str,
     ) -> Result<Result<Option<PluginStored>, PluginStoreError>, CallFailure> {
-        let pre = self.backend()?;
-        self.run(|store| pre.instantiate(&mut *store)?.store().call_get(store, id))
+        self.run(|store, bindings| match bindings {
+            Bindings::Backend(b) => b.store().call_get(store, id),
+            _ => Err(not_a("backend")),
+        })
     }
 
     /// A page of a backend's query results.
@@ -569,8 +635,10 @@ impl PluginInstance {
         &self,
         q: &PluginQuery,
     ) -> Result<Result<PluginPage, PluginStoreError>, CallFailure> {
-        let pre = self.backend()?;
-        self.run(|store| pre.instantiate(&mut *store)?.store().call_query(store, q))
+        self.run(|store, bindings| match bindings {
+            Bindings::Backend(b) => b.store().call_query(store, q),
+            _ => Err(not_a("backend")),
+        })
     }
 
     /// Counts a failure (of the call, or found by the host in its answer) and keeps it as

@@ -25,6 +25,11 @@ impl CallLimits {
         }
     }
 
+    /// Forgets a refusal of an earlier call on the same instance.
+    pub fn begin_call(&mut self) {
+        self.memory_refused = false;
+    }
+
     /// Whether the call asked for more memory than it is allowed (the growth was refused and
     /// the call trapped).
     pub fn memory_refused(&self) -> bool {

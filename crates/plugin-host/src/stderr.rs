@@ -31,6 +31,13 @@ impl StderrTail {
         }
     }
 
+    /// Forgets what was written (a new call begins on the same instance).
+    pub fn clear(&self) {
+        if let Ok(mut buffer) = self.buffer.lock() {
+            buffer.clear();
+        }
+    }
+
     /// The last non-empty lines written, up to `max` characters (see [`last_words`]).
     pub fn last_words(&self, max: usize) -> Option<String> {
         let buffer = self.buffer.lock().ok()?;

@@ -3,21 +3,30 @@
 //! `patch` (sets `result.response` to the statement's verb, read by pointer), `replace`
 //! (the whole statement with `result.response` = "replaced"), `unchanged`, `break` (a patch
 //! removing the actor), `change-id`, `not-object`, `wrong-count`, `reject` (every statement),
-//! `trap`.
+//! `trap`, `count` (sets `result.response` to how many calls this instance has served, and
+//! traps on a statement whose object id ends in `/trap`).
 
 use serde_json::json;
 use xlrs_plugin_sdk::{config, export_field_transformer, Change, FieldTransformer, Fields, Rejection};
 
-struct Fault(String);
+struct Fault(String, u64);
 
 impl FieldTransformer for Fault {
     fn new() -> Self {
-        Fault(config("mode").unwrap_or_default())
+        Fault(config("mode").unwrap_or_default(), 0)
     }
 
     fn change_batch(&mut self, statements: &[Fields]) -> Result<Vec<Change>, Vec<Rejection>> {
+        self.1 += 1;
+        let calls = self.1.to_string();
         let each = |change: &dyn Fn(&Fields) -> Change| statements.iter().map(change).collect();
         match self.0.as_str() {
+            "count" => Ok(each(&|s| {
+                if s.string("/object/id").is_some_and(|id| id.ends_with("/trap")) {
+                    panic!("asked to trap");
+                }
+                Change::Patch(json!({"result": {"response": calls}}))
+            })),
             "patch" => Ok(each(&|s| {
                 Change::Patch(json!({"result": {"response": s.string("/verb/id")}}))
             })),

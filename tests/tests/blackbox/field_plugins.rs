@@ -179,3 +179,24 @@ fn v0_1_and_v0_2_transformers_chain_each_seeing_what_the_one_before_made() {
     assert_eq!(got["actor"]["account"]["name"].as_str().unwrap().len(), 64);
     assert_eq!(got["result"]["response"], sent["verb"]["id"]);
 }
+
+#[test]
+fn an_instance_serves_call_after_call_until_one_fails_and_the_next_call_gets_a_fresh_one() {
+    let s = Server::start(XLRS);
+    let name = fault(&s, "count");
+    let response = |statement: Value| -> Value {
+        let ids: Vec<String> = s.post(&statement).json().unwrap();
+        stored(&s, &ids[0])["result"]["response"].clone()
+    };
+    assert_eq!(response(statement()), "1");
+    assert_eq!(response(statement()), "2", "the instance kept its state");
+    let mut trap = statement();
+    trap["object"]["id"] = json!("http://example.org/activity/trap");
+    assert_eq!(s.post(&trap).status(), 500);
+    assert_eq!(
+        response(statement()),
+        "1",
+        "a failed call's instance is dropped"
+    );
+    assert_eq!(plugin_status(&s, &name)["failures"], 1);
+}
