@@ -144,11 +144,28 @@ impl MemoryStore {
                             .is_some_and(|t| matches(&self.records[*t], q))))
         };
         let limit = q.limit.max(1) as usize;
-        let all = self.records.iter().enumerate();
+        // Paging starts where the last page ended: an unfiltered page costs O(page).
+        let after = q
+            .after
+            .map(|a| a.clamp(0, self.records.len() as i64) as usize);
         let mut hits: Vec<(usize, &StatementRecord)> = if q.ascending {
-            all.filter(selected).take(limit + 1).collect()
+            let from = after.unwrap_or(0);
+            self.records
+                .iter()
+                .enumerate()
+                .skip(from)
+                .filter(selected)
+                .take(limit + 1)
+                .collect()
         } else {
-            all.rev().filter(selected).take(limit + 1).collect()
+            let to = after.map_or(self.records.len(), |a| a.saturating_sub(1));
+            self.records[..to]
+                .iter()
+                .enumerate()
+                .rev()
+                .filter(selected)
+                .take(limit + 1)
+                .collect()
         };
         let more = (hits.len() > limit).then(|| hits[limit - 1].0 as i64 + 1);
         hits.truncate(limit);

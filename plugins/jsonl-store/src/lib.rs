@@ -4,8 +4,11 @@
 //! One line per statement: the host's record (body, stored, query fields) as JSON. Appends are
 //! whole batches in one write followed by `sync_data`, so a batch is kept entirely or — if the
 //! process dies mid-write — leaves a torn last line that readers ignore and the next insert
-//! cuts off. Every call reads the file: simple and durable, meant for small stores, demos and
-//! as a model for plugin authors (queries cost O(statements)).
+//! cuts off. The instance keeps what it read between calls (the host keeps a backend's one
+//! instance across calls): it reads the file once, then an insert costs O(batch) and a page of
+//! an unfiltered query O(page); a call that finds the file's size not what it last wrote
+//! (another writer, a torn line) reads it again. A model for plugin authors, meant for small
+//! stores and demos (filtered queries scan until a page is full).
 //!
 //! Config: `file` (default `statements.jsonl`).
 
@@ -21,7 +24,10 @@ use xlrs_plugin_sdk::{
 /// Bytes read per call when loading the file.
 const CHUNK: u64 = 1 << 20;
 
-struct JsonlStore;
+struct JsonlStore {
+    /// The statements the file holds, and its length, once read.
+    loaded: Option<(MemoryStore, u64)>,
+}
 
 /// The statements file, opened for reading and writing.
 fn open() -> Result<Descriptor, StoreError> {
@@ -128,37 +134,69 @@ fn load(file: &Descriptor) -> Result<(MemoryStore, u64), StoreError> {
     Ok((store, len))
 }
 
+impl JsonlStore {
+    /// The file, and the statements it holds: read again unless its size is what this
+    /// instance last saw.
+    fn current(&mut self) -> Result<(Descriptor, &mut (MemoryStore, u64)), StoreError> {
+        let file = open()?;
+        let size = file.stat().map_err(io("reading the file's size"))?.size;
+        let loaded = match self.loaded.take() {
+            Some(kept) if kept.1 == size => kept,
+            _ => load(&file)?,
+        };
+        Ok((file, self.loaded.insert(loaded)))
+    }
+}
+
 impl Backend for JsonlStore {
     fn new() -> Self {
-        JsonlStore
+        JsonlStore { loaded: None }
     }
 
     fn insert(&mut self, batch: Vec<StatementRecord>) -> Result<(), StoreError> {
-        let file = open()?;
-        let (store, len) = load(&file)?;
-        let out: String = store.check(batch)?.iter().map(encode).collect();
+        let (file, (store, len)) = self.current()?;
+        let fresh = store.check(batch)?;
+        let out: String = fresh.iter().map(encode).collect();
         if out.is_empty() {
             return Ok(());
         }
-        // Cut a torn line left by a crash, then append the batch in one write.
-        file.set_size(len).map_err(io("truncating a torn line"))?;
-        let mut written = 0usize;
-        while written < out.len() {
-            let n = file
-                .write(&out.as_bytes()[written..], len + written as u64)
-                .map_err(io("appending"))?;
-            written += n as usize;
+        let at = *len;
+        // Whatever happens next, the file is read again on the next call unless it ends well.
+        let written = append(&file, at, &out);
+        match written {
+            Ok(()) => {
+                store.add(fresh);
+                *len = at + out.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.loaded = None;
+                Err(e)
+            }
         }
-        file.sync_data().map_err(io("syncing"))
     }
 
     fn get(&mut self, id: &str) -> Result<Option<StoredStatement>, StoreError> {
-        Ok(load(&open()?)?.0.get(id))
+        Ok(self.current()?.1 .0.get(id))
     }
 
     fn query(&mut self, query: StatementQuery) -> Result<Page, StoreError> {
-        Ok(load(&open()?)?.0.query(&query))
+        Ok(self.current()?.1 .0.query(&query))
     }
+}
+
+/// Cuts a torn line left by a crash (the file is `len` long where its last whole line ends),
+/// then appends `out` in one write and syncs it.
+fn append(file: &Descriptor, len: u64, out: &str) -> Result<(), StoreError> {
+    file.set_size(len).map_err(io("truncating a torn line"))?;
+    let mut written = 0usize;
+    while written < out.len() {
+        let n = file
+            .write(&out.as_bytes()[written..], len + written as u64)
+            .map_err(io("appending"))?;
+        written += n as usize;
+    }
+    file.sync_data().map_err(io("syncing"))
 }
 
 export_backend!(JsonlStore);

@@ -181,3 +181,23 @@ fn a_backend_plugin_cannot_reach_files_outside_its_granted_directory() {
     );
     assert_eq!(std::fs::read(&credentials).unwrap(), before);
 }
+
+#[test]
+fn jsonl_store_keeps_what_it_read_between_calls_and_reads_again_when_the_file_changed_under_it() {
+    let s = start_on_jsonl_store(MANIFEST);
+    let ids: Vec<String> = s.post(&statement()).json().unwrap();
+    assert_eq!(s.get_statement(&ids[0]).status(), 200);
+    let file = s.data_dir().join("plugin-data/jsonl/statements.jsonl");
+    let kept = std::fs::read(&file).unwrap();
+    // Another writer empties the file: the instance's copy no longer stands for it.
+    std::fs::write(&file, b"").unwrap();
+    assert_eq!(s.get_statement(&ids[0]).status(), 404);
+    std::fs::write(&file, &kept).unwrap();
+    assert_eq!(s.get_statement(&ids[0]).status(), 200);
+    let more: Vec<String> = s.post(&json!([statement(), statement()])).json().unwrap();
+    for id in ids.iter().chain(&more) {
+        assert_eq!(s.get_statement(id).status(), 200, "{id}");
+    }
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    assert_eq!(lines, 3, "each statement written once");
+}
