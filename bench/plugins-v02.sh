@@ -16,6 +16,8 @@
 #             built here into target/plugins/anonymize-v0_1.wasm when missing),
 #   anonymize-v02  plugins/anonymize as shipped: a v0.2 field transformer (reads /actor,
 #             answers a merge patch),
+#   jsonl     plugins/jsonl-store as the statement store (XLRS_STORE=jsonl-store; JSONL_WASM
+#             names another build of it, e.g. an older one, to compare),
 #   verbs-py  plugins/verb-allowlist (Python, v0.1: CPython in the component) allowing the
 #             generated statements' verbs,
 # each ROUNDS times, alternating, so drift hits every setup alike. SETUPS picks setups;
@@ -60,6 +62,12 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       mkdir -p "$dir/plugins/anonymize"
       cp "target/plugins/$file" "$dir/plugins/anonymize/anonymize.wasm"
       printf 'kind = "transformer"\n[config]\nsalt = "bench"\n' > "$dir/plugins/anonymize/plugin.toml" ;;
+    jsonl)
+      mkdir -p "$dir/plugins/jsonl-store"
+      cp "${JSONL_WASM:-target/plugins/jsonl-store.wasm}" "$dir/plugins/jsonl-store/jsonl-store.wasm"
+      printf 'kind = "backend"\n[capabilities]\ndir = "jsonl"\n[limits]\nmemory_mb = 512\n' \
+        > "$dir/plugins/jsonl-store/plugin.toml"
+      env=(XLRS_STORE=jsonl-store) ;;
     verbs-py)
       mkdir -p "$dir/plugins/verb-allowlist"
       cp target/plugins/verb-allowlist.wasm "$dir/plugins/verb-allowlist/"
