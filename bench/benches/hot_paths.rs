@@ -62,9 +62,10 @@ fn statement_paths(c: &mut Criterion) {
     group.finish();
 }
 
-/// The anonymize transformer over a batch of 100, as a batch POST runs it: its v0.2 form
-/// (reads `/actor`, answers a merge patch) and, when built (`bench/plugins-v02.sh` builds it),
-/// its v0.1 form (whole statements in and out).
+/// Plugins over a batch of 100, as a batch POST runs them: anonymize and the Python
+/// verb-allowlist in their v0.2 forms (read fields, answer changes) and, when built
+/// (`bench/plugins-v02.sh` builds anonymize's; verb-allowlist's is the commit before its v0.2
+/// form), their v0.1 forms (whole statements in and out); require-fields (v0.2) on one field.
 fn plugin_call(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut group = c.benchmark_group("plugin call");
@@ -89,7 +90,13 @@ fn plugin_call(c: &mut Criterion) {
             "verb-allowlist.wasm",
             "validator",
             verbs.as_str(),
-            "verb-allowlist validator (Python), batch of 100",
+            "verb-allowlist validator (Python, v0.2), batch of 100",
+        ),
+        (
+            "verb-allowlist-v0_1.wasm",
+            "validator",
+            verbs.as_str(),
+            "verb-allowlist validator (Python, v0.1), batch of 100",
         ),
         (
             "require-fields.wasm",

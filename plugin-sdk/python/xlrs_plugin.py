@@ -1,12 +1,16 @@
 """xlrs plugin helper for Python (componentize-py). `xlrs plugin build` provides this module
 unless the project has its own `xlrs_plugin.py`.
 
+Contract 0.2 (`contract = "0.2"` in plugin.toml): read only the fields you need.
+
     import xlrs_plugin
 
-    class WitWorld(xlrs_plugin.Validator):
+    class WitWorld(xlrs_plugin.FieldValidator):
         def check(self, statement, index):
-            if "result" not in statement:
+            if not statement.has("/result"):
                 return "a result is required"
+
+Contract 0.1: every statement parsed whole (`xlrs_plugin.Validator`, `xlrs_plugin.Transformer`).
 """
 
 import json
@@ -14,9 +18,15 @@ import json
 import wit_world
 from componentize_py_types import Err
 from wit_world.imports import host
-from wit_world.imports.types import Error, Level
+from wit_world.imports.types import Level
 
-__all__ = ["Rejection", "Validator", "Transformer", "config", "log", "Level"]
+try:  # the v0.1 worlds
+    from wit_world.imports.types import Error
+except ImportError:  # the v0.2 field worlds
+    Error = None
+
+__all__ = ["Rejection", "Validator", "Transformer", "FieldValidator", "FieldTransformer",
+           "Fields", "Patch", "Replace", "config", "log", "Level"]
 
 
 class Rejection(Exception):
@@ -70,3 +80,109 @@ class Transformer:
                 raise Err(Error(message=str(e), statement_index=index))
             out.append(json.dumps(statement, ensure_ascii=False))
         return out
+
+
+class Fields:
+    """One statement of the batch as the host holds it (contract 0.2): read its fields by JSON
+    Pointer (RFC 6901: "/verb/id", "/actor/member/0", "~1" for each "/" of an IRI)."""
+
+    def __init__(self, handle, index):
+        self._handle = handle
+        self.index = index
+
+    def get(self, pointer):
+        """The value at pointer (parsed), or None when absent."""
+        text = self._handle.get(pointer)
+        return None if text is None else json.loads(text)
+
+    def string(self, pointer):
+        """The string at pointer, or None when absent or not a string."""
+        return self._handle.get_string(pointer)
+
+    def has(self, pointer):
+        """Whether the statement has a value at pointer."""
+        return self._handle.get(pointer) is not None
+
+    def whole(self):
+        """The whole statement (parsed: use it only when the plugin needs most of it)."""
+        return self.get("")
+
+
+def _fields(statements):
+    return [Fields(handle, index) for index, handle in enumerate(statements)]
+
+
+def _release(statements):
+    for handle in statements:
+        handle.__exit__(None, None, None)
+
+
+class FieldValidator:
+    """Base of a field-validator world (contract 0.2): override check(statement, index), where
+    statement is a Fields, returning a message (or raising Rejection) to reject it, None to
+    accept it."""
+
+    def check(self, statement, index):
+        return None
+
+    def validate(self, statements):
+        from wit_world.imports import types as wit
+        try:
+            rejections = []
+            for fields in _fields(statements):
+                try:
+                    message = self.check(fields, fields.index)
+                except Rejection as e:
+                    message = str(e)
+                if message is not None:
+                    rejections.append(wit.Rejection(statement_index=fields.index, message=str(message)))
+            return rejections
+        finally:
+            _release(statements)
+
+
+class Patch:
+    """A JSON merge patch (RFC 7396) of a statement: objects merge, None removes a member."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Replace:
+    """A whole statement standing for the one sent (same id)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class FieldTransformer:
+    """Base of a field-transformer world (contract 0.2): override change(statement, index),
+    where statement is a Fields, returning None (unchanged), a Patch or a Replace; raise
+    Rejection to reject the statement."""
+
+    def change(self, statement, index):
+        return None
+
+    def transform(self, statements):
+        from wit_world.imports import types as wit
+        try:
+            changes, rejections = [], []
+            for fields in _fields(statements):
+                try:
+                    answer = self.change(fields, fields.index)
+                except Rejection as e:
+                    rejections.append(wit.Rejection(statement_index=fields.index, message=str(e)))
+                    continue
+                if answer is None:
+                    changes.append(wit.Change_Unchanged())
+                elif isinstance(answer, Patch):
+                    changes.append(wit.Change_Patch(json.dumps(answer.value, ensure_ascii=False)))
+                elif isinstance(answer, Replace):
+                    changes.append(wit.Change_Replace(json.dumps(answer.value, ensure_ascii=False)))
+                else:
+                    raise TypeError(f"change() answered {type(answer).__name__}: None, Patch or Replace")
+            if rejections:
+                raise Err(rejections)
+            return changes
+        finally:
+            _release(statements)

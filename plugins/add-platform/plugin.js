@@ -1,28 +1,22 @@
-// add-platform — a transformer (JavaScript) that sets `context.platform` on statements that
-// lack it, e.g. to tag everything a Moodle site sends. xAPI allows `platform` only when the
-// object is an Activity, so other statements pass unchanged.
+// add-platform — a transformer (JavaScript, contract 0.2) that sets `context.platform` on
+// statements that lack it, e.g. to tag everything a Moodle site sends. xAPI allows `platform`
+// only when the object is an Activity, so other statements pass unchanged. It reads the two
+// fields it needs and answers a merge patch.
 //
 // Config: `platform` (required), `overwrite` ("true" replaces a platform already set).
-import { transformer, config, Rejection } from './xlrs.js';
+import { fieldTransformer, patch, config, Rejection } from './xlrs-fields.js';
 
-/** Whether the statement's object is an Activity (objectType absent or "Activity"). */
-function aboutAnActivity(statement) {
-  const type = statement.object?.objectType;
-  return type === undefined || type === 'Activity';
-}
-
-export const transform = transformer((statement) => {
+export const transform = fieldTransformer((statement) => {
   const platform = config('platform');
   if (!platform) {
     throw new Error('add-platform needs `platform` in its [config]');
   }
-  if (!aboutAnActivity(statement)) return statement;
-  const context = statement.context ?? {};
-  if (context.platform !== undefined && config('overwrite') !== 'true') return statement;
-  if (typeof context !== 'object' || Array.isArray(context)) {
+  const type = statement.string('/object/objectType');
+  if (type !== undefined && type !== 'Activity') return undefined;
+  const context = statement.get('/context');
+  if (context !== undefined && (typeof context !== 'object' || Array.isArray(context))) {
     throw new Rejection('context is not an object');
   }
-  context.platform = platform;
-  statement.context = context;
-  return statement;
+  if (context?.platform !== undefined && config('overwrite') !== 'true') return undefined;
+  return patch({ context: { platform } });
 });

@@ -94,6 +94,10 @@ pub struct Manifest {
     pub order: i64,
     /// The component file, relative to the manifest (default `<name>.wasm`).
     pub wasm: Option<PathBuf>,
+    /// The contract `xlrs plugin build` compiles a JavaScript or Python project against:
+    /// `"0.1"` (the default for validators and transformers) or `"0.2"` (their field worlds;
+    /// admission plugins and reactors exist only there). The server tells from the component.
+    pub contract: Option<String>,
     /// Per-call limits.
     #[serde(default)]
     pub limits: Limits,
@@ -168,6 +172,15 @@ impl Manifest {
             path: path.to_owned(),
             message,
         };
+        if let Some(c) = manifest
+            .contract
+            .as_deref()
+            .filter(|c| !["0.1", "0.2"].contains(c))
+        {
+            return Err(invalid(format!(
+                "contract must be \"0.1\" or \"0.2\", not {c:?}"
+            )));
+        }
         if manifest.limits.memory_mb == 0 || manifest.limits.memory_mb > MAX_MEMORY_MB {
             return Err(invalid(format!(
                 "limits.memory_mb must be 1..={MAX_MEMORY_MB}"

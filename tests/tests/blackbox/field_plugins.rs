@@ -148,13 +148,27 @@ fn every_rejection_of_a_field_plugin_reaches_the_clients_400() {
 #[test]
 fn v0_1_and_v0_2_transformers_chain_each_seeing_what_the_one_before_made() {
     let s = Server::start(XLRS);
-    // anonymize (v0.2, order 100) after add-platform (v0.1 JavaScript, order 50), then a
-    // v0.2 patch after both (order 200) that copies the pseudonymous account's name.
+    // A v0.1 validator that accepts (it sees the batch as JSON text first), a v0.2 patch
+    // (order 10), a v0.1 transformer handing back the JSON it was given (order 50: it sees the
+    // patched statements or loses the patch), anonymize (v0.2, order 100) and add-platform
+    // (v0.2 JavaScript, order 150).
     install(
         &s,
-        "add-platform",
-        "add-platform",
-        "kind = \"transformer\"\norder = 50\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n[config]\nplatform = \"Moodle\"\n",
+        "accept-v0-1",
+        "fault-validator",
+        "kind = \"validator\"\n[config]\nmode = \"accept\"\n",
+    );
+    install(
+        &s,
+        "fault-patch",
+        "fault-fields",
+        "kind = \"transformer\"\norder = 10\n[config]\nmode = \"patch\"\n",
+    );
+    install(
+        &s,
+        "pass-v0-1",
+        "fault-transformer",
+        "kind = \"transformer\"\norder = 50\n[config]\nmode = \"pass\"\n",
     );
     install(
         &s,
@@ -164,20 +178,26 @@ fn v0_1_and_v0_2_transformers_chain_each_seeing_what_the_one_before_made() {
     );
     install(
         &s,
-        "fault-patch",
-        "fault-fields",
-        "kind = \"transformer\"\norder = 200\n[config]\nmode = \"patch\"\n",
+        "add-platform",
+        "add-platform",
+        "kind = \"transformer\"\norder = 150\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n[config]\nplatform = \"Moodle\"\n",
     );
-    for name in ["add-platform", "anonymize", "fault-patch"] {
+    for name in [
+        "accept-v0-1",
+        "fault-patch",
+        "pass-v0-1",
+        "anonymize",
+        "add-platform",
+    ] {
         wait_for(&s, name, move |st| serving_plugin(st, name));
     }
     let sent = statement();
     let ids: Vec<String> = s.post(&sent).json().unwrap();
     let got = stored(&s, &ids[0]);
-    assert_eq!(got["context"]["platform"], "Moodle", "{got}");
+    assert_eq!(got["result"]["response"], sent["verb"]["id"], "{got}");
     assert!(got["actor"].get("mbox").is_none(), "{got}");
     assert_eq!(got["actor"]["account"]["name"].as_str().unwrap().len(), 64);
-    assert_eq!(got["result"]["response"], sent["verb"]["id"]);
+    assert_eq!(got["context"]["platform"], "Moodle", "{got}");
 }
 
 #[test]

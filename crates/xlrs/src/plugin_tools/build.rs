@@ -6,11 +6,13 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use super::{toolchain, write_c_bindings, write_wit, Lang};
+use super::{toolchain, write_c_bindings, write_wit, Lang, WIT, WIT_V0_2};
 use xlrs_plugin_host::{Manifest, PluginKind};
 
 /// The JavaScript helper module, provided to builds as `xlrs.js`.
 const JS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs.js");
+/// The JavaScript helper for field plugins (contract 0.2), provided as `xlrs-fields.js`.
+const JS_FIELDS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs-fields.js");
 /// The Python helper module, provided to builds as `xlrs_plugin.py`.
 const PY_HELPER: &str = include_str!("../../../../plugin-sdk/python/xlrs_plugin.py");
 /// The C helper header.
@@ -58,10 +60,11 @@ pub fn build(dir: &Path, out: Option<&Path>, toolchains: &Path) -> anyhow::Resul
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let manifest_path = dir.join("plugin.toml");
-    let kind = if manifest_path.is_file() {
-        Manifest::read(&manifest_path)?.kind
+    let (kind, contract) = if manifest_path.is_file() {
+        let manifest = Manifest::read(&manifest_path)?;
+        (manifest.kind, manifest.contract)
     } else {
-        None
+        (None, None)
     };
     let kind = || {
         kind.ok_or_else(|| {
@@ -73,8 +76,18 @@ pub fn build(dir: &Path, out: Option<&Path>, toolchains: &Path) -> anyhow::Resul
     };
     let component = match lang {
         Lang::Rust => rust(&dir)?,
-        Lang::Js => js(&dir, &work, kind()?, toolchains)?,
-        Lang::Python => python(&dir, &work, kind()?, toolchains)?,
+        Lang::Js => js(
+            &dir,
+            &work,
+            world(kind()?, contract.as_deref())?,
+            toolchains,
+        )?,
+        Lang::Python => python(
+            &dir,
+            &work,
+            world(kind()?, contract.as_deref())?,
+            toolchains,
+        )?,
         Lang::C => c(&dir, &work, kind()?)?,
     };
     if let Some(parent) = out.parent() {
@@ -125,16 +138,35 @@ fn rust(dir: &Path) -> anyhow::Result<Vec<u8>> {
     crate::plugin_tools::tooling::componentize(&bytes, None)
 }
 
+/// The contract (WIT text) and world a JavaScript or Python project of `kind` builds for.
+fn world(kind: PluginKind, contract: Option<&str>) -> anyhow::Result<(&'static str, &'static str)> {
+    let v0_2 = contract == Some("0.2");
+    Ok(match kind {
+        PluginKind::Validator if v0_2 => (WIT_V0_2, "field-validator"),
+        PluginKind::Transformer if v0_2 => (WIT_V0_2, "field-transformer"),
+        PluginKind::Backend if v0_2 => anyhow::bail!("contract 0.2 has no backend world yet"),
+        PluginKind::Admission | PluginKind::Reactor => (WIT_V0_2, kind.as_str()),
+        _ => (WIT, kind.as_str()),
+    })
+}
+
 /// JavaScript: the project's files (and `xlrs.js` unless it has its own) are bundled by
 /// componentize-js with the StarlingMonkey engine.
-fn js(dir: &Path, work: &Path, kind: PluginKind, toolchains: &Path) -> anyhow::Result<Vec<u8>> {
+fn js(
+    dir: &Path,
+    work: &Path,
+    (wit, world): (&str, &str),
+    toolchains: &Path,
+) -> anyhow::Result<Vec<u8>> {
     let tool = toolchain::componentize_js(toolchains)?;
     let src = work.join("src");
     copy_sources(dir, &src)?;
-    if !src.join("xlrs.js").exists() {
-        std::fs::write(src.join("xlrs.js"), JS_HELPER)?;
+    for (name, helper) in [("xlrs.js", JS_HELPER), ("xlrs-fields.js", JS_FIELDS_HELPER)] {
+        if !src.join(name).exists() {
+            std::fs::write(src.join(name), helper)?;
+        }
     }
-    write_wit(&work.join("wit"))?;
+    write_wit(&work.join("wit"), wit)?;
     let out = work.join("plugin.wasm");
     toolchain::run(
         "componentize-js",
@@ -142,7 +174,7 @@ fn js(dir: &Path, work: &Path, kind: PluginKind, toolchains: &Path) -> anyhow::R
             .arg(tool.join("build.mjs"))
             .arg(src.join("plugin.js"))
             .arg(work.join("wit"))
-            .arg(kind.as_str())
+            .arg(world)
             .arg(&out)
             .current_dir(&tool),
     )?;
@@ -151,12 +183,17 @@ fn js(dir: &Path, work: &Path, kind: PluginKind, toolchains: &Path) -> anyhow::R
 
 /// Python: componentize-py bundles CPython with the project's `plugin` module (and
 /// `xlrs_plugin` unless the project has its own).
-fn python(dir: &Path, work: &Path, kind: PluginKind, toolchains: &Path) -> anyhow::Result<Vec<u8>> {
+fn python(
+    dir: &Path,
+    work: &Path,
+    (wit, world): (&str, &str),
+    toolchains: &Path,
+) -> anyhow::Result<Vec<u8>> {
     let python = toolchain::componentize_py(toolchains)?;
     let helper = work.join("helper");
     std::fs::create_dir_all(&helper)?;
     std::fs::write(helper.join("xlrs_plugin.py"), PY_HELPER)?;
-    write_wit(&work.join("wit"))?;
+    write_wit(&work.join("wit"), wit)?;
     let out = work.join("plugin.wasm");
     toolchain::run(
         "componentize-py",
@@ -165,7 +202,7 @@ fn python(dir: &Path, work: &Path, kind: PluginKind, toolchains: &Path) -> anyho
             .arg("import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())")
             .arg("-d")
             .arg(work.join("wit"))
-            .args(["-w", kind.as_str(), "componentize", "plugin", "-p"])
+            .args(["-w", world, "componentize", "plugin", "-p"])
             .arg(dir)
             .arg("-p")
             .arg(&helper)

@@ -14,8 +14,12 @@ pub use c_bindings::write_c_bindings;
 pub use scaffold::new_project;
 pub use toolchain::default_toolchains_dir;
 
-/// The plugin contract every build compiles against (`wit/v0.1`, frozen).
+/// The released plugin contract (`wit/v0.1`, frozen): what C builds and JavaScript and Python
+/// builds without `contract = "0.2"` compile against.
 pub const WIT: &str = include_str!("../../../../plugin-sdk/wit/v0.1/plugin.wit");
+
+/// The open contract (`wit/v0.2`): field validators and transformers, admission, reactors.
+pub const WIT_V0_2: &str = include_str!("../../../../plugin-sdk/wit/v0.2/plugin.wit");
 
 /// A language plugins are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,8 +46,8 @@ impl Lang {
     }
 }
 
-/// Writes the contract to `dir/plugin.wit` (the folder tools read the WIT from).
-fn write_wit(dir: &std::path::Path) -> std::io::Result<()> {
+/// Writes a contract to `dir/plugin.wit` (the folder tools read the WIT from).
+fn write_wit(dir: &std::path::Path, wit: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("plugin.wit"), WIT)
+    std::fs::write(dir.join("plugin.wit"), wit)
 }

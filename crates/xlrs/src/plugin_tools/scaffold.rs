@@ -54,8 +54,16 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
         PluginKind::Reactor => "verb = \"http://adlnet.gov/expapi/verbs/passed\"\n",
         _ => "extension = \"http://example.org/extensions/processed-by\"\n",
     };
+    // JavaScript and Python build the v0.2 field worlds (the Rust SDK picks them by its
+    // feature; C builds v0.1).
+    let contract = match (lang, kind) {
+        (Lang::Js | Lang::Python, PluginKind::Validator | PluginKind::Transformer) => {
+            "contract = \"0.2\"\n"
+        }
+        _ => "",
+    };
     format!(
-        "# Deploy: PLUGINS_DIR/{name}/plugin.toml (this file) beside PLUGINS_DIR/{name}/{name}.wasm.\nkind = \"{kind}\"\norder = 100\n{limits}\n[config]\n{config}",
+        "# Deploy: PLUGINS_DIR/{name}/plugin.toml (this file) beside PLUGINS_DIR/{name}/{name}.wasm.\nkind = \"{kind}\"\n{contract}order = 100\n{limits}\n[config]\n{config}",
         kind = kind.as_str()
     )
 }
