@@ -255,6 +255,13 @@ mod tests {
     }
 
     #[test]
+    fn the_contract_a_project_builds_for_is_0_1_or_0_2() {
+        let m = parse("kind = \"validator\"\ncontract = \"0.2\"\n").unwrap();
+        assert_eq!(m.contract.as_deref(), Some("0.2"));
+        assert!(parse("contract = \"0.3\"\n").is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_capabilities_are_refused() {
         assert!(parse("colour = \"red\"\n").is_err());
         assert!(parse("[capabilities]\nnetwork = true\n").is_err());
