@@ -68,7 +68,10 @@ function over(statements, each) {
   try {
     return statements.map((handle, index) => each(new Fields(handle, index)));
   } finally {
-    for (const handle of statements) handle[Symbol.dispose]?.();
+    // componentize-js names the drop `Symbol.dispose`, or `Symbol.for('dispose')` where the
+    // engine lacks it.
+    const dispose = Symbol.dispose ?? Symbol.for('dispose');
+    for (const handle of statements) handle[dispose]?.();
   }
 }
 

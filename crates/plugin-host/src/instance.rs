@@ -161,6 +161,13 @@ pub struct PluginSpec {
     pub http: Vec<String>,
 }
 
+/// Links the v0.2 `statements` interface for a world that does not need it: a Rust plugin
+/// built beside field plugins carries the SDK's field bindings (cargo unifies features) and
+/// imports it; its handles read nothing outside a field plugin's call.
+fn link_statements(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    v0_2::field_validator::xlrs::plugin::statements::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+}
+
 /// Runs `call` with the batch in the store's state, and takes it back after, whatever the
 /// call did.
 fn lend<T>(
@@ -200,11 +207,18 @@ enum Bindings {
 struct Live {
     store: Store<CallState>,
     bindings: Bindings,
+    /// Calls it has served.
+    calls: u32,
 }
 
 /// Instances of one plugin kept idle between calls: what concurrent calls use without
 /// instantiating again (each holds a slot of the engine's pool and its memory).
 const IDLE: usize = 2;
+
+/// Calls an instance serves before it is retired: bounds what a guest that leaks (resource
+/// handles it never drops live in the host's memory, not under its limit) can pile up, at
+/// the cost of one instantiation per this many calls.
+const RETIRE_AFTER: u32 = 1000;
 
 /// A call on a plugin of another kind: the host's mistake, reported as a failure.
 fn not_a(kind: &str) -> wasmtime::Error {
@@ -347,6 +361,7 @@ impl PluginInstance {
                 admission::Admission::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 // The v0.1 host functions too: the Rust SDK's `log` and `config` call them.
                 validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                link_statements(&mut linker)?;
                 Prepared::Admission(admission::AdmissionPre::new(
                     linker.instantiate_pre(component)?,
                 )?)
@@ -355,6 +370,7 @@ impl PluginInstance {
                 reactor::Reactor::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 // The v0.1 host functions too, as for admission plugins.
                 validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                link_statements(&mut linker)?;
                 Prepared::Reactor(reactor::ReactorPre::new(
                     linker.instantiate_pre(component)?,
                 )?)
@@ -566,8 +582,9 @@ impl PluginInstance {
 
     /// Runs one call on an instance kept from an earlier call, or a new one: counts it, times
     /// it, and classifies a failure. An instance whose call failed is dropped; one whose call
-    /// succeeded is kept for the next (up to [`IDLE`]). A backend's calls run one at a time
-    /// on its one instance, so a backend may keep what it loaded between calls.
+    /// succeeded is kept for the next (up to [`IDLE`] instances, each for [`RETIRE_AFTER`]
+    /// calls). A backend's calls run one at a time on its one instance, so a backend may keep
+    /// what it loaded between calls.
     fn run<T>(
         &self,
         call: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<T>,
@@ -579,10 +596,11 @@ impl PluginInstance {
         let out = self.live().and_then(|mut live| {
             live.store.data_mut().begin_call();
             live.store.set_epoch_deadline(self.deadline_ticks());
+            live.calls += 1;
             match call(&mut live.store, &live.bindings) {
                 Ok(value) => {
                     let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-                    if idle.len() < IDLE {
+                    if idle.len() < IDLE && live.calls < RETIRE_AFTER {
                         idle.push(live);
                     }
                     Ok(value)
@@ -603,7 +621,11 @@ impl PluginInstance {
         }
         let mut store = self.store()?;
         match self.instantiate(&mut store) {
-            Ok(bindings) => Ok(Live { store, bindings }),
+            Ok(bindings) => Ok(Live {
+                store,
+                bindings,
+                calls: 0,
+            }),
             Err(e) => Err(self.classify(e, store.data())),
         }
     }

@@ -70,8 +70,8 @@ fn more(count: usize) -> String {
     }
 }
 
-/// A v0.1 validator's refusal: a plugin failure when it gave no error (what an uncaught
-/// exception in a raw JavaScript export becomes).
+/// A refusal (a v0.1 validator's, a v0.2 transformer's): a plugin failure when it gave no
+/// error (what an uncaught exception in a raw JavaScript export becomes).
 fn verdict_given(
     plugin: &PluginInstance,
     errors: Vec<PluginError>,
@@ -221,7 +221,10 @@ impl Pipeline {
                     .map_err(|e| call_failed(plugin, e))?
                     .map_err(|rejections| {
                         let errors = rejections.into_iter().map(Into::into).collect();
-                        match verdict(plugin, errors, current.len()) {
+                        // An empty refusal is no verdict: the plugin's failure.
+                        match verdict_given(plugin, errors)
+                            .and_then(|errors| verdict(plugin, errors, current.len()))
+                        {
                             Ok(errors) => PipelineError::Rejected {
                                 plugin: plugin.name.to_string(),
                                 errors,

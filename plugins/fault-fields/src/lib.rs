@@ -1,8 +1,8 @@
 //! A v0.2 field transformer that answers what its config `mode` says, for the tests of what
-//! the host does with each answer:
-//! `patch` (sets `result.response` to the statement's verb, read by pointer), `replace`
-//! (the whole statement with `result.response` = "replaced"), `unchanged`, `break` (a patch
-//! removing the actor), `change-id`, `not-object`, `wrong-count`, `reject` (every statement),
+//! the host does with each answer: `patch` (sets `result.response` to the statement's verb,
+//! read by pointer), `replace` (the whole statement with `result.response` = "replaced"),
+//! `unchanged`, `break` (a patch removing the actor), `change-id`, `not-object`,
+//! `wrong-count`, `reject` (every statement), `reject-none` (a refusal naming no statement),
 //! `trap`, `count` (sets `result.response` to how many calls this instance has served, and
 //! traps on a statement whose object id ends in `/trap`).
 
@@ -45,6 +45,7 @@ impl FieldTransformer for Fault {
                 .iter()
                 .map(|s| Rejection::of(s.index(), "refused by fault-fields"))
                 .collect()),
+            "reject-none" => Err(Vec::new()),
             "trap" => panic!("deliberate trap"),
             _ => Ok(each(&|_| Change::Unchanged)),
         }

@@ -77,6 +77,7 @@ fn a_change_that_breaks_the_statement_or_the_answer_is_the_plugins_failure_and_s
         ("not-object", "must be a JSON object"),
         ("wrong-count", "answered 0 changes for 2 statements"),
         ("trap", "deliberate trap"),
+        ("reject-none", "without saying why"),
     ] {
         let name = fault(&s, mode);
         let id = uuid::Uuid::new_v4().to_string();
