@@ -103,10 +103,7 @@ pub(crate) fn apply(
                     .map(|members| members.keys().cloned().collect());
                 merge_patch(statement, patch);
                 match touched {
-                    Some(keys) => {
-                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                        validate_changed(statement, version, rules, &keys)
-                    }
+                    Some(keys) => validate_changed(statement, version, rules, &keys),
                     None => validate_waiving(statement, version, rules),
                 }
             }

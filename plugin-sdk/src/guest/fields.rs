@@ -41,9 +41,7 @@ impl Fields<'_> {
     /// The value at a JSON Pointer (RFC 6901: `/verb/id`, `/actor/member/0`); None when
     /// absent. [`pointer`] builds one from keys that hold `/` (extension IRIs).
     pub fn get(&self, pointer: &str) -> Option<Value> {
-        self.handle
-            .get(pointer)
-            .and_then(|text| serde_json::from_str(&text).ok())
+        self.parse(pointer)
     }
 
     /// True when the statement has a value at a JSON Pointer (a valid statement holds no

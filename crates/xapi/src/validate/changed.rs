@@ -22,14 +22,18 @@ pub fn validate_changed(
     statement: &Value,
     version: XapiVersion,
     waived: &[Rule],
-    changed: &[&str],
+    changed: &[impl AsRef<str>],
 ) -> Result<Vec<ValidationError>> {
-    if !changed.iter().all(|key| CHECKED_ALONE.contains(key)) {
+    if !changed
+        .iter()
+        .all(|key| CHECKED_ALONE.contains(&key.as_ref()))
+    {
         return validate_waiving(statement, version, waived);
     }
     let ctx = Ctx::new(version, Mode::Waive(waived));
     let map = object(statement, "")?;
-    for &key in changed {
+    for key in changed {
+        let key = key.as_ref();
         let Some(value) = map.get(key) else {
             if key == "actor" {
                 return fail(Rule::Required, key, "is required");

@@ -74,20 +74,11 @@ pub fn build(dir: &Path, out: Option<&Path>, toolchains: &Path) -> anyhow::Resul
             )
         })
     };
+    let target = || world(kind()?, contract.as_deref());
     let component = match lang {
         Lang::Rust => rust(&dir)?,
-        Lang::Js => js(
-            &dir,
-            &work,
-            world(kind()?, contract.as_deref())?,
-            toolchains,
-        )?,
-        Lang::Python => python(
-            &dir,
-            &work,
-            world(kind()?, contract.as_deref())?,
-            toolchains,
-        )?,
+        Lang::Js => js(&dir, &work, target()?, toolchains)?,
+        Lang::Python => python(&dir, &work, target()?, toolchains)?,
         Lang::C => c(&dir, &work, kind()?)?,
     };
     if let Some(parent) = out.parent() {
