@@ -27,16 +27,25 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat --exclude webhook \
       --exclude derive-statement --exclude anonymize --exclude require-fields \
-      --exclude fault-fields
-  # Apart: cargo unifies the SDK's features over one build, and the `admission`, `reactor`
-  # and `fields` features (the open wit/v0.2) would make every other plugin import the v0.2
+      --exclude fault-fields --exclude jsonl-store
+  # jsonl-store's v0.1 form (world `backend`), kept as jsonl-store-v0_1 to show v0.1
+  # backends still serve.
+  env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
+    CARGO_TARGET_DIR="$guest_target" \
+    /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
+      -Zbuild-std=std,panic_abort -p jsonl-store --no-default-features
+  cp "$guest_target/wasm32-unknown-unknown/release/jsonl_store.wasm" \
+    "$guest_target/jsonl_store_v0_1.wasm"
+  # Apart: cargo unifies the SDK's features over one build, and the `admission`, `reactor`,
+  # `storage` and `fields` features (the open wit/v0.2) would make every other plugin import the v0.2
   # types too.
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement -p anonymize \
-      -p require-fields -p fault-fields
+      -p require-fields -p fault-fields -p jsonl-store
 )
 
 # BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build
@@ -59,6 +68,8 @@ for manifest in "$root"/plugins/*/Cargo.toml; do
   if [ -f "$dir/plugin.toml" ]; then cp "$dir/plugin.toml" "$out/$name.toml"; fi
   echo "  $out/$name.wasm ($(stat -c %s "$out/$name.wasm") bytes)" >&2
 done
+
+"$xlrs" plugin componentize "$guest_target/jsonl_store_v0_1.wasm" -o "$out/jsonl-store-v0_1.wasm"
 
 for dir in "$root"/plugins/*/; do
   name=$(basename "$dir")

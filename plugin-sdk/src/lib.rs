@@ -14,8 +14,8 @@ pub mod guest;
 pub const WIT_VERSION: &str = "0.1.0";
 
 /// The contract still open for additions (the `wit/v0.2` package): admission plugins,
-/// reactors, and validators and transformers that read fields, with the SDK's `admission`,
-/// `reactor` and `fields` features.
+/// reactors, storage backends under the host's rules, and validators and transformers that
+/// read fields, with the SDK's `admission`, `reactor`, `storage` and `fields` features.
 pub const WIT_NEXT_VERSION: &str = "0.2.0";
 
 pub use statement::{Account, Actor, Statement, Verb};

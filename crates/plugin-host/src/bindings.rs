@@ -84,8 +84,22 @@ pub mod v0_2 {
         });
     }
 
+    /// The `storage` world: a backend's primitives under the host's xAPI rules.
+    #[allow(missing_docs)]
+    pub mod storage {
+        wasmtime::component::bindgen!({
+            world: "storage",
+            path: "../../plugin-sdk/wit/v0.2",
+            with: {
+                "xlrs:plugin/types": super::admission::xlrs::plugin::types,
+                "xlrs:plugin/host": super::admission::xlrs::plugin::host,
+            },
+        });
+    }
+
     pub use admission::xlrs::plugin::types::{
-        Candidate, Change, ReactionError, Rejection, Verdict, Violation,
+        Candidate, Change, IdStatus, IndexKey, ReactionError, Rejection, Row, ScanFilter,
+        StatementRecord, StoreError, Verdict, Violation,
     };
 }
 

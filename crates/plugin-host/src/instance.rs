@@ -17,12 +17,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::batch::slots;
 use crate::bindings::v0_2::{
-    self, admission, reactor, Candidate, Change, ReactionError, Rejection, Verdict,
+    self, admission, reactor, storage, Candidate, Change, ReactionError, Rejection, Verdict,
 };
-use crate::bindings::{
-    backend, transformer, validator, Level, PluginError, PluginPage, PluginQuery, PluginStoreError,
-    PluginStored, StatementRecord,
-};
+use crate::bindings::{backend, transformer, validator, Level, PluginError};
 use crate::engine::{PluginEngine, EPOCH_TICK};
 use crate::http::HttpGrant;
 use crate::limits::CallLimits;
@@ -182,23 +179,25 @@ fn lend<T>(
 }
 
 /// The pre-linked entry points of a plugin.
-enum Prepared {
+pub(crate) enum Prepared {
     Validator(validator::ValidatorPre<CallState>),
     Transformer(transformer::TransformerPre<CallState>),
     FieldValidator(v0_2::field_validator::FieldValidatorPre<CallState>),
     FieldTransformer(v0_2::field_transformer::FieldTransformerPre<CallState>),
     Backend(backend::BackendPre<CallState>),
+    Storage(storage::StoragePre<CallState>),
     Admission(admission::AdmissionPre<CallState>),
     Reactor(reactor::ReactorPre<CallState>),
 }
 
 /// An instantiated plugin's entry points.
-enum Bindings {
+pub(crate) enum Bindings {
     Validator(validator::Validator),
     Transformer(transformer::Transformer),
     FieldValidator(v0_2::field_validator::FieldValidator),
     FieldTransformer(v0_2::field_transformer::FieldTransformer),
     Backend(backend::Backend),
+    Storage(storage::Storage),
     Admission(admission::Admission),
     Reactor(reactor::Reactor),
 }
@@ -221,7 +220,7 @@ const IDLE: usize = 2;
 const RETIRE_AFTER: u32 = 1000;
 
 /// A call on a plugin of another kind: the host's mistake, reported as a failure.
-fn not_a(kind: &str) -> wasmtime::Error {
+pub(crate) fn not_a(kind: &str) -> wasmtime::Error {
     wasmtime::Error::msg(format!("the plugin is not a {kind}"))
 }
 
@@ -251,7 +250,7 @@ pub struct PluginInstance {
     dir: Option<PathBuf>,
     http: Arc<[String]>,
     engine: wasmtime::Engine,
-    prepared: Prepared,
+    pub(crate) prepared: Prepared,
     /// Instances whose last call succeeded, for the next calls.
     idle: std::sync::Mutex<Vec<Live>>,
     /// Held through a backend's call: one at a time.
@@ -269,7 +268,7 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
         Some(PluginKind::Validator)
     } else if exports.iter().any(|e| e == "transform") {
         Some(PluginKind::Transformer)
-    } else if exports.iter().any(|e| e == "store") {
+    } else if exports.iter().any(|e| e == "store" || e == "records") {
         Some(PluginKind::Backend)
     } else if exports.iter().any(|e| e == "admit") {
         Some(PluginKind::Admission)
@@ -280,10 +279,20 @@ pub fn detect_kind(component: &Component, engine: &wasmtime::Engine) -> Option<P
     }
 }
 
+/// Whether a component exports `name`.
+fn exports(component: &Component, engine: &wasmtime::Engine, name: &str) -> bool {
+    let ty = component.component_type();
+    let found = ty.exports(engine).any(|(export, _)| export == name);
+    found
+}
+
 /// The package of the contract a component's plugin world belongs to: `0.2.0` for a
-/// validator or transformer reading the host's statements, else `0.1.0` (admission plugins
-/// and reactors exist only in 0.2.0).
+/// validator or transformer reading the host's statements and for a `storage` backend, else
+/// `0.1.0` (admission plugins and reactors exist only in 0.2.0).
 pub fn contract(component: &Component, engine: &wasmtime::Engine) -> &'static str {
+    if exports(component, engine, "records") {
+        return "0.2.0";
+    }
     let ty = component.component_type();
     let mut imports = ty.imports(engine).map(|(name, _)| name);
     if imports.any(|name| name.starts_with("xlrs:plugin/") && name.ends_with("@0.2.0")) {
@@ -348,6 +357,14 @@ impl PluginInstance {
             PluginKind::Transformer => {
                 transformer::Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
                 Prepared::Transformer(transformer::TransformerPre::new(
+                    linker.instantiate_pre(component)?,
+                )?)
+            }
+            PluginKind::Backend if exports(component, engine.engine(), "records") => {
+                storage::Storage::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                validator::xlrs::plugin::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+                link_statements(&mut linker)?;
+                Prepared::Storage(storage::StoragePre::new(
                     linker.instantiate_pre(component)?,
                 )?)
             }
@@ -575,6 +592,7 @@ impl PluginInstance {
             Prepared::FieldValidator(pre) => Bindings::FieldValidator(pre.instantiate(store)?),
             Prepared::FieldTransformer(pre) => Bindings::FieldTransformer(pre.instantiate(store)?),
             Prepared::Backend(pre) => Bindings::Backend(pre.instantiate(store)?),
+            Prepared::Storage(pre) => Bindings::Storage(pre.instantiate(store)?),
             Prepared::Admission(pre) => Bindings::Admission(pre.instantiate(store)?),
             Prepared::Reactor(pre) => Bindings::Reactor(pre.instantiate(store)?),
         })
@@ -585,13 +603,13 @@ impl PluginInstance {
     /// succeeded is kept for the next (up to [`IDLE`] instances, each for [`RETIRE_AFTER`]
     /// calls). A backend's calls run one at a time on its one instance, so a backend may keep
     /// what it loaded between calls.
-    fn run<T>(
+    pub(crate) fn run<T>(
         &self,
         call: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<T>,
     ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_))
+        let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_) | Prepared::Storage(_))
             .then(|| self.serial.lock().unwrap_or_else(|p| p.into_inner()));
         let out = self.live().and_then(|mut live| {
             live.store.data_mut().begin_call();
@@ -628,39 +646,6 @@ impl PluginInstance {
             }),
             Err(e) => Err(self.classify(e, store.data())),
         }
-    }
-
-    /// Stores a batch in a backend.
-    pub fn insert(
-        &self,
-        batch: &[StatementRecord],
-    ) -> Result<Result<(), PluginStoreError>, CallFailure> {
-        self.run(|store, bindings| match bindings {
-            Bindings::Backend(b) => b.store().call_insert(store, batch),
-            _ => Err(not_a("backend")),
-        })
-    }
-
-    /// One statement by id from a backend.
-    pub fn get(
-        &self,
-        id: &str,
-    ) -> Result<Result<Option<PluginStored>, PluginStoreError>, CallFailure> {
-        self.run(|store, bindings| match bindings {
-            Bindings::Backend(b) => b.store().call_get(store, id),
-            _ => Err(not_a("backend")),
-        })
-    }
-
-    /// A page of a backend's query results.
-    pub fn query(
-        &self,
-        q: &PluginQuery,
-    ) -> Result<Result<PluginPage, PluginStoreError>, CallFailure> {
-        self.run(|store, bindings| match bindings {
-            Bindings::Backend(b) => b.store().call_query(store, q),
-            _ => Err(not_a("backend")),
-        })
     }
 
     /// Counts a failure (of the call, or found by the host in its answer) and keeps it as

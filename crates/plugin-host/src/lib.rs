@@ -5,7 +5,7 @@
 //! Files: `admission` (deciding about refused statements), `batch` (the statements a v0.2
 //! validator or transformer reads, and a transformer's changes to them), `engine` (wasmtime, and the compiled-plugin cache), `bindings` (the host side of the
 //! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls), `limits` (what a call may use), `stderr`
-//! (what a guest printed),
+//! (what a guest printed), `storage` (a backend's calls, v0.1 and v0.2),
 //! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
 //! `registry` (the directory, hot reload), `threads` (where plugin calls run).
 
@@ -20,6 +20,7 @@ pub mod manifest;
 mod pipeline;
 mod registry;
 mod stderr;
+mod storage;
 pub mod threads;
 
 pub use engine::{ArtifactCache, PluginEngine};
@@ -27,3 +28,4 @@ pub use instance::{contract, detect_kind, CallFailure, PluginInstance, PluginSpe
 pub use manifest::{Manifest, PluginKind};
 pub use pipeline::{Pipeline, PipelineError, Rejection};
 pub use registry::{PluginPaths, PluginRegistry, RegistryError};
+pub use storage::StorageResult;

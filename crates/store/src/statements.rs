@@ -177,6 +177,6 @@ pub struct Stores {
     /// Admission records.
     pub admissions: Arc<dyn AdmissionLog>,
     /// Removing and rewriting statements (erasure, retention); `None` for a store that cannot
-    /// (a backend plugin: its contract has no removal).
+    /// (a v0.1 backend plugin: its contract has no removal).
     pub lifecycle: Option<Arc<dyn crate::lifecycle::Lifecycle>>,
 }

@@ -1,5 +1,5 @@
 //! The WIT bindings of the worlds (v0.1: validator, transformer, backend; v0.2: admission,
-//! reactor, and the validator and transformer that read fields),
+//! reactor, storage, and the validator and transformer that read fields),
 //! generated once here so plugins never call `wit_bindgen` themselves. The transformer and backend worlds share the validator's `types`
 //! and `host` modules, so one Rust type stands for each WIT type.
 
@@ -101,6 +101,19 @@ pub mod field_transformer {
             "xlrs:plugin/host@0.2.0": super::field_validator::xlrs::plugin::host,
             "xlrs:plugin/statements@0.2.0": super::field_validator::xlrs::plugin::statements,
         },
+    });
+}
+
+/// Bindings of the `storage` world of `wit/v0.2` (feature `storage`).
+#[cfg(feature = "storage")]
+#[allow(missing_docs)]
+pub mod storage {
+    wit_bindgen::generate!({
+        world: "storage",
+        path: "wit/v0.2",
+        pub_export_macro: true,
+        export_macro_name: "export_storage_bindings",
+        default_bindings_module: "xlrs_plugin_sdk::guest::bindings::storage",
     });
 }
 

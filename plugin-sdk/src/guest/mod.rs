@@ -29,6 +29,8 @@ mod instance;
 pub mod memory;
 #[cfg(feature = "reactor")]
 pub mod reactor;
+#[cfg(feature = "storage")]
+pub mod storage;
 
 use crate::Statement;
 

@@ -1,6 +1,8 @@
 //! A backend plugin as the statement store (`XLRS_STORE=<plugin name>`): the `jsonl-store`
 //! component, built from plugins/, passes the store contract and serves the xAPI over HTTP, in
-//! the directory its manifest grants and nowhere else.
+//! the directory its manifest grants and nowhere else — in its v0.2 form (world `storage`: the
+//! host applies the xAPI rules over its primitives, and can erase) and its v0.1 form (world
+//! `backend`: it applies them itself).
 
 use std::path::Path;
 
@@ -15,7 +17,7 @@ use crate::XLRS;
 const MANIFEST: &str =
     "kind = \"backend\"\n[capabilities]\ndir = \"jsonl\"\n[limits]\nmemory_mb = 128\n";
 
-/// Puts the jsonl-store component into `<data>/plugins/jsonl-store/` with `manifest`.
+/// Puts the jsonl-store component (v0.2) into `<data>/plugins/jsonl-store/` with `manifest`.
 fn install_jsonl_store(data: &Path, manifest: &str) {
     install_plugin(
         &data.join("plugins"),
@@ -25,6 +27,29 @@ fn install_jsonl_store(data: &Path, manifest: &str) {
     );
 }
 
+/// Puts jsonl-store's v0.1 form there instead.
+fn install_jsonl_store_v0_1(data: &Path, manifest: &str) {
+    install_plugin(
+        &data.join("plugins"),
+        "jsonl-store",
+        "jsonl-store-v0_1",
+        manifest,
+    );
+}
+
+fn registry(dir: &Path) -> std::sync::Arc<PluginRegistry> {
+    PluginRegistry::open(
+        PluginPaths {
+            dir: dir.join("plugins"),
+            cache: dir.join("plugin-cache"),
+            cache_key: dir.join("plugin-cache.key"),
+            data: dir.join("plugin-data"),
+        },
+        false,
+    )
+    .unwrap()
+}
+
 fn start_on_jsonl_store(manifest: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     install_jsonl_store(dir.path(), manifest);
@@ -32,26 +57,37 @@ fn start_on_jsonl_store(manifest: &str) -> Server {
 }
 
 #[test]
-fn a_backend_plugin_passes_the_statement_store_contract() {
+fn a_storage_backend_under_the_hosts_rules_passes_the_statement_store_contract_with_removal() {
     let dir = tempfile::tempdir().unwrap();
     install_jsonl_store(dir.path(), MANIFEST);
-    let registry = PluginRegistry::open(
-        PluginPaths {
-            dir: dir.path().join("plugins"),
-            cache: dir.path().join("plugin-cache"),
-            cache_key: dir.path().join("plugin-cache.key"),
-            data: dir.path().join("plugin-data"),
-        },
-        false,
-    )
-    .unwrap();
-    check_store_contract(async |embedded| PluginStore::open("jsonl-store", registry, embedded));
+    let registry = registry(dir.path());
+    let mut removal = false;
+    check_store_contract(async |embedded| {
+        let stores = PluginStore::open("jsonl-store", registry, embedded);
+        removal = stores.as_ref().is_ok_and(|s| s.lifecycle.is_some());
+        stores
+    });
+    assert!(removal, "a v0.2 storage backend can remove statements");
     assert!(
         dir.path()
             .join("plugin-data/jsonl/statements.jsonl")
             .is_file(),
         "the plugin wrote into its granted directory"
     );
+}
+
+#[test]
+fn a_v0_1_backend_applying_the_rules_itself_passes_the_statement_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    install_jsonl_store_v0_1(dir.path(), MANIFEST);
+    let registry = registry(dir.path());
+    let mut removal = true;
+    check_store_contract(async |embedded| {
+        let stores = PluginStore::open("jsonl-store", registry, embedded);
+        removal = stores.as_ref().is_ok_and(|s| s.lifecycle.is_some());
+        stores
+    });
+    assert!(!removal, "contract v0.1 has no removal");
 }
 
 #[test]
@@ -100,7 +136,41 @@ fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
         .json()
         .unwrap();
     assert_eq!(a["definition"]["name"]["en-US"], "Algebra");
-    // The plugin contract (v0.1) has no removal: an erasure is refused whole, not half done.
+    // A v0.2 storage backend removes what an erasure names, and nothing else.
+    let r = s
+        .raw(Method::POST, "/admin/erasure")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .json(&json!({"agent": first["actor"], "dry_run": false}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert_eq!(s.get_statement(&ids[0]).status(), 404);
+    let page = s.query(&format!("agent={agent}"));
+    assert_eq!(page["statements"], json!([]), "{page}");
+    let voided = s
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={}", ids[1]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(voided.status(), 200, "another person's statement stays");
+}
+
+#[test]
+fn a_v0_1_backend_keeps_serving_refuses_erasure_whole_and_its_file_is_read_by_the_v0_2_form() {
+    let dir = tempfile::tempdir().unwrap();
+    install_jsonl_store_v0_1(dir.path(), MANIFEST);
+    let s = Server::start_in(XLRS, dir, &[("XLRS_STORE", "jsonl-store")]);
+    let first = statement();
+    let ids: Vec<String> = s.post(&json!([first, statement()])).json().unwrap();
+    let void = json!({
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": ids[1]}
+    });
+    assert_eq!(s.post(&void).status(), 200);
+    // The v0.1 contract has no removal: an erasure is refused whole, not half done.
     let r = s
         .raw(Method::POST, "/admin/erasure")
         .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
@@ -109,6 +179,24 @@ fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
         .unwrap();
     assert_eq!(r.status(), 501);
     assert_eq!(s.get_statement(&ids[0]).status(), 200);
+
+    // Upgraded to the v0.2 form, the same file serves: the voided statement stays voided.
+    let data = s.stop();
+    install_jsonl_store(data.path(), MANIFEST);
+    let s = Server::start_in(XLRS, data, &[("XLRS_STORE", "jsonl-store")]);
+    assert_eq!(s.get_statement(&ids[0]).status(), 200);
+    assert_eq!(s.get_statement(&ids[1]).status(), 404, "voided");
+    let voided = s
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={}", ids[1]),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(voided.status(), 200);
+    let mut again = statement();
+    again["id"] = json!(ids[0]);
+    assert_eq!(s.post(&again).status(), 409, "a conflict with a v0.1 line");
 }
 
 #[test]

@@ -89,7 +89,7 @@ pub async fn erase(
         .ok_or_else(|| bad("dry_run", "say true (report only) or false (erase)"))?;
     let Some(lifecycle) = cx.lifecycle else {
         return Err(LifecycleError::Unsupported(
-            "this store cannot erase: a backend plugin's contract (xlrs:store v0.1) has no way to remove statements".into(),
+            "this store cannot erase: a v0.1 backend plugin (world `backend`) has no way to remove statements; a v0.2 `storage` backend has".into(),
         ));
     };
     let key = ErasureKey::load(cx.documents).await?;

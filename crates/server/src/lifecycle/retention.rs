@@ -65,7 +65,7 @@ pub struct PassReport {
 pub async fn pass(cx: &Context<'_>, dry_run: bool) -> Result<PassReport, LifecycleError> {
     let lifecycle = cx.lifecycle.ok_or_else(|| {
         LifecycleError::Unsupported(
-            "this store cannot remove statements: a backend plugin's contract (xlrs:store v0.1) has no removal".into(),
+            "this store cannot remove statements: a v0.1 backend plugin (world `backend`) has no removal; a v0.2 `storage` backend has".into(),
         )
     })?;
     let started = Instant::now();

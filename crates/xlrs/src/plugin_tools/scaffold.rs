@@ -8,8 +8,20 @@ use anyhow::{bail, Context};
 use super::Lang;
 use xlrs_plugin_host::PluginKind;
 
-/// The backend template is the `jsonl-store` example itself: a durable store in one file.
-const RUST_BACKEND: &str = include_str!("../../../../plugins/jsonl-store/src/lib.rs");
+/// The backend template is the `jsonl-store` example's v0.2 form itself: a durable store in one
+/// file, with its index in memory.
+const RUST_BACKEND: &str = include_str!("templates/rust/backend.rs");
+/// The backend's further sources: its `storage` functions and its file.
+const RUST_BACKEND_FILES: [(&str, &str); 2] = [
+    (
+        "src/store.rs",
+        include_str!("../../../../plugins/jsonl-store/src/v0_2.rs"),
+    ),
+    (
+        "src/file.rs",
+        include_str!("../../../../plugins/jsonl-store/src/file.rs"),
+    ),
+];
 /// Its manifest: the directory grant and limits a file store needs.
 const BACKEND_MANIFEST: &str = include_str!("../../../../plugins/jsonl-store/plugin.toml");
 
@@ -99,7 +111,7 @@ fn sdk_dependency(parent: &Path, sdk: Option<&Path>, kind: PluginKind) -> String
         PluginKind::Admission => ", features = [\"admission\"]",
         PluginKind::Reactor => ", features = [\"reactor\"]",
         PluginKind::Validator | PluginKind::Transformer => ", features = [\"fields\"]",
-        PluginKind::Backend => "",
+        PluginKind::Backend => ", features = [\"storage\"]",
     };
     format!("{{ {source}{features} }}")
 }
@@ -144,15 +156,12 @@ pub fn new_project(
             fill(include_str!("templates/README.md")).replace("{{kind}}", kind.as_str()),
         ),
     ];
-    let mut code = fill(template);
-    if kind == PluginKind::Backend {
-        code = code.replacen(
-            "//! `jsonl-store` —",
-            &format!("//! `{name}` — started from xlrs's jsonl-store example:"),
-            1,
-        );
+    files.push((file.into(), fill(template)));
+    if (lang, kind) == (Lang::Rust, PluginKind::Backend) {
+        for (path, text) in RUST_BACKEND_FILES {
+            files.push((path.into(), text.into()));
+        }
     }
-    files.push((file.into(), code));
     if lang == Lang::Rust {
         let mut cargo = fill(include_str!("templates/rust/Cargo.toml"))
             .replace("{{sdk}}", &sdk_dependency(parent, sdk, kind));
@@ -217,6 +226,9 @@ mod tests {
         let dir = new_project("b", PluginKind::Backend, Lang::Rust, parent.path(), None).unwrap();
         let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         assert!(cargo.contains("wasip2"), "{cargo}");
+        assert!(cargo.contains("features = [\"storage\"]"), "{cargo}");
+        let store = std::fs::read_to_string(dir.join("src/store.rs")).unwrap();
+        assert!(store.contains("export_storage!"), "the v0.2 storage world");
         let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
         assert!(manifest.contains("dir = \"b\""), "{manifest}");
     }
