@@ -86,7 +86,8 @@ rm -rf "$scaffolds"
 mkdir -p "$scaffolds"
 for lang in rust js python c; do
   for kind in validator transformer backend admission reactor; do
-    [ "$lang" != rust ] && { [ "$kind" = backend ] || [ "$kind" = admission ] || [ "$kind" = reactor ]; } && continue
+    [ "$lang" != rust ] && { [ "$kind" = admission ] || [ "$kind" = reactor ]; } && continue
+    [ "$kind" = backend ] && [ "$lang" = c ] && continue
     name="new-$lang-$kind"
     "$xlrs" plugin new "$name" --kind "$kind" --lang "$lang" --dir "$scaffolds" >/dev/null 2>&1
     echo "building the $lang $kind template…" >&2

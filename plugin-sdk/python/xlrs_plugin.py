@@ -10,6 +10,10 @@ Contract 0.2 (`contract = "0.2"` in plugin.toml): read only the fields you need.
             if not statement.has("/result"):
                 return "a result is required"
 
+A storage backend (contract 0.2, world `storage`) defines `class Records` with the world's
+functions and lets an `Index` answer them (the `xlrs plugin new --kind backend --lang python`
+template).
+
 Contract 0.1: every statement parsed whole (`xlrs_plugin.Validator`, `xlrs_plugin.Transformer`).
 """
 
@@ -26,7 +30,8 @@ except ImportError:  # the v0.2 field worlds
     Error = None
 
 __all__ = ["Rejection", "Validator", "Transformer", "FieldValidator", "FieldTransformer",
-           "Fields", "Patch", "Replace", "config", "log", "Level"]
+           "Fields", "Patch", "Replace", "Index", "store_failure", "store_unavailable",
+           "config", "log", "Level"]
 
 
 class Rejection(Exception):
@@ -186,3 +191,120 @@ class FieldTransformer:
             return changes
         finally:
             _release(statements)
+
+
+class Index:
+    """The records of a storage backend (contract 0.2, world `storage`) in memory, answering
+    every function of the world: a backend that keeps its data in a file loads it into an
+    Index, writes what it is given, and lets the Index answer."""
+
+    def __init__(self):
+        self.records = {}     # id -> the host's StatementRecord
+        self.positions = []   # sorted (stored, id)
+        self.voided = set()
+
+    def __len__(self):
+        return len(self.records)
+
+    def put(self, record):
+        """Keeps a record, replacing the one stored with its id."""
+        import bisect
+        old = self.records.get(record.id)
+        if old is not None and old.stored != record.stored:
+            del self.positions[bisect.bisect_left(self.positions, (old.stored, old.id))]
+        if old is None or old.stored != record.stored:
+            bisect.insort(self.positions, (record.stored, record.id))
+        self.records[record.id] = record
+
+    def void(self, ids):
+        """Marks ids voided (stored yet or not)."""
+        self.voided.update(ids)
+
+    def append(self, records, voided):
+        for record in records:
+            self.put(record)
+        self.void(voided)
+
+    def rewrite(self, records):
+        for record in records:
+            if record.id in self.records:
+                self.put(record)
+
+    def remove(self, ids):
+        import bisect
+        for id in ids:
+            record = self.records.pop(id, None)
+            if record is not None:
+                del self.positions[bisect.bisect_left(self.positions, (record.stored, id))]
+            self.voided.discard(id)
+
+    def status(self, ids):
+        from wit_world.imports.types import IdStatus
+        out = []
+        for id in ids:
+            record = self.records.get(id)
+            if record is not None or id in self.voided:
+                out.append(IdStatus(
+                    id=id,
+                    content_hash=record.content_hash if record else None,
+                    voiding=bool(record and record.voiding),
+                    voided=id in self.voided))
+        return out
+
+    def _row(self, record):
+        from wit_world.imports.types import Row
+        return Row(id=record.id, body=record.body, stored=record.stored,
+                   voided=record.id in self.voided, statement_ref=record.statement_ref)
+
+    def get(self, id):
+        record = self.records.get(id)
+        return None if record is None else self._row(record)
+
+    def _selects(self, r, f):
+        def has(keys, key, related):
+            return any(k.key == key and (k.direct or related) for k in keys)
+        return ((f.voided or r.id not in self.voided)
+                and (not f.referring or r.statement_ref is not None)
+                and (f.agent is None or has(r.agents, f.agent, f.related_agents))
+                and (f.verb is None or r.verb == f.verb)
+                and (f.activity is None or has(r.activities, f.activity, f.related_activities))
+                and (f.registration is None or r.registration == f.registration)
+                and (f.authority is None or r.authority == f.authority)
+                and (f.attachment is None or f.attachment in r.attachments))
+
+    def scan(self, f):
+        import bisect
+        if f.ids is not None:
+            found = sorted({self.records[i].stored: self.records[i]
+                            for i in f.ids if i in self.records}.items())
+            candidates = [r for _, r in found]
+            candidates = [r for r in candidates
+                          if (f.since is None or r.stored > f.since)
+                          and (f.until is None or r.stored <= f.until)]
+            if not f.ascending:
+                candidates.reverse()
+        else:
+            lo = 0 if f.since is None else bisect.bisect_right(self.positions, (f.since, "\uffff"))
+            hi = (len(self.positions) if f.until is None
+                  else bisect.bisect_right(self.positions, (f.until, "\uffff")))
+            window = range(lo, hi) if f.ascending else range(hi - 1, lo - 1, -1)
+            candidates = (self.records[self.positions[i][1]] for i in window)
+        out = []
+        for record in candidates:
+            if self._selects(record, f):
+                out.append(self._row(record))
+                if len(out) >= max(f.limit, 1):
+                    break
+        return out
+
+
+def store_failure(message):
+    """The error a storage function raises for a failure the host reports as a 500."""
+    from wit_world.imports.types import StoreError_Failure
+    return Err(StoreError_Failure(str(message)))
+
+
+def store_unavailable(message):
+    """The error a storage function raises when its storage cannot be reached now (503)."""
+    from wit_world.imports.types import StoreError_Unavailable
+    return Err(StoreError_Unavailable(str(message)))

@@ -177,31 +177,58 @@ fn plugin_new_makes_validators_and_transformers_that_load_and_work_in_every_lang
     }
 }
 
-#[test]
-fn plugin_new_makes_a_rust_backend_that_serves_as_the_statement_store() {
+/// Serves on the backend `xlrs plugin new` made in `lang`, stores and finds statements by the
+/// host's rules, and keeps them through a restart.
+fn a_new_backend_serves_as_the_statement_store(lang: &str) {
+    let name = format!("new-{lang}-backend");
     let dir = tempfile::tempdir().unwrap();
     let manifest = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/scaffolds/new-rust-backend/plugin.toml"),
+            .join(format!("../target/scaffolds/{name}/plugin.toml")),
     )
     .expect("the template's plugin.toml");
-    install_plugin(
-        &dir.path().join("plugins"),
-        "new-rust-backend",
-        "new-rust-backend",
-        &manifest,
-    );
-    let s = Server::start_in(XLRS, dir, &[("XLRS_STORE", "new-rust-backend")]);
+    install_plugin(&dir.path().join("plugins"), &name, &name, &manifest);
+    let s = Server::start_in(XLRS, dir, &[("XLRS_STORE", &name)]);
 
     let first = statement();
     let id = id_of(s.post(&first));
     let got: Value = s.get_statement(&id).json().unwrap();
     assert_eq!(got["actor"], first["actor"]);
+    let mut conflicting = statement();
+    conflicting["id"] = json!(id);
+    assert_eq!(s.post(&conflicting).status(), 409);
+    let void = json!({
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": id}
+    });
+    assert_eq!(s.post(&void).status(), 200);
+    let second = statement();
+    let kept = id_of(s.post(&second));
+
+    let data = s.stop();
+    let s = Server::start_in(XLRS, data, &[("XLRS_STORE", &name)]);
+    assert_eq!(s.get_statement(&id).status(), 404, "voided");
     let page = s.query(&format!(
         "agent={}",
-        xlrs_tests::enc(&first["actor"].to_string())
+        xlrs_tests::enc(&second["actor"].to_string())
     ));
-    assert_eq!(xlrs_tests::ids_of(&page), vec![id.as_str()]);
+    assert_eq!(xlrs_tests::ids_of(&page), vec![kept.as_str()]);
+}
+
+#[test]
+fn plugin_new_makes_a_rust_backend_that_serves_as_the_statement_store() {
+    a_new_backend_serves_as_the_statement_store("rust");
+}
+
+#[test]
+fn plugin_new_makes_a_javascript_backend_that_serves_as_the_statement_store() {
+    a_new_backend_serves_as_the_statement_store("js");
+}
+
+#[test]
+fn plugin_new_makes_a_python_backend_that_serves_as_the_statement_store() {
+    a_new_backend_serves_as_the_statement_store("python");
 }
 
 #[test]

@@ -14,6 +14,45 @@ const JS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs.js");
 /// The JavaScript helper for field plugins (contract 0.2), provided as `xlrs-fields.js`.
 const JS_FIELDS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs-fields.js");
 /// The Python helper module, provided to builds as `xlrs_plugin.py`.
+/// The JavaScript storage helper (`Index`, the storage errors).
+const JS_STORAGE_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs-storage.js");
+/// The world a JavaScript storage backend is built for: `storage` and WASI's filesystem, at
+/// the WASI version StarlingMonkey (the engine componentize-js embeds) imports.
+const JS_STORAGE_WORLD: &str = "
+world storage-with-files {
+    include storage;
+    import wasi:filesystem/preopens@0.2.10;
+}
+";
+/// The WASI version StarlingMonkey imports in componentize-js 0.23.
+const STARLINGMONKEY_WASI: &str = "0.2.10";
+/// The WASI release whose WIT the toolchain's jco ships with the filesystem interfaces.
+const JCO_WASI_WIT: &str = "0.2.12";
+
+/// Writes WASI's filesystem WIT and what it uses (io, clocks) into `deps`, from the jco the
+/// componentize-js toolchain installed, at StarlingMonkey's version so one set of WASI
+/// resources serves the engine and the plugin (the interfaces used are the same in both).
+fn wasi_filesystem_wit(tool: &Path, deps: &Path) -> anyhow::Result<()> {
+    let builtin = tool.join(format!(
+        "node_modules/@bytecodealliance/jco/lib/wit/builtin/{JCO_WASI_WIT}"
+    ));
+    for package in ["wasi-filesystem", "wasi-io", "wasi-clocks"] {
+        let from = builtin.join(package).join("package.wit");
+        let text = std::fs::read_to_string(&from)
+            .with_context(|| format!("reading {} (the toolchain's jco)", from.display()))?;
+        let dir = deps.join(package);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("package.wit"),
+            text.replace(
+                &format!("@{JCO_WASI_WIT}"),
+                &format!("@{STARLINGMONKEY_WASI}"),
+            ),
+        )?;
+    }
+    Ok(())
+}
+
 const PY_HELPER: &str = include_str!("../../../../plugin-sdk/python/xlrs_plugin.py");
 /// The C helper header.
 const C_HELPER_H: &str = include_str!("../../../../plugin-sdk/c/xlrs_plugin.h");
@@ -135,7 +174,7 @@ fn world(kind: PluginKind, contract: Option<&str>) -> anyhow::Result<(&'static s
     Ok(match kind {
         PluginKind::Validator if v0_2 => (WIT_V0_2, "field-validator"),
         PluginKind::Transformer if v0_2 => (WIT_V0_2, "field-transformer"),
-        PluginKind::Backend if v0_2 => anyhow::bail!("contract 0.2 has no backend world yet"),
+        PluginKind::Backend if v0_2 => (WIT_V0_2, "storage"),
         PluginKind::Admission | PluginKind::Reactor => (WIT_V0_2, kind.as_str()),
         _ => (WIT, kind.as_str()),
     })
@@ -152,12 +191,26 @@ fn js(
     let tool = toolchain::componentize_js(toolchains)?;
     let src = work.join("src");
     copy_sources(dir, &src)?;
-    for (name, helper) in [("xlrs.js", JS_HELPER), ("xlrs-fields.js", JS_FIELDS_HELPER)] {
+    for (name, helper) in [
+        ("xlrs.js", JS_HELPER),
+        ("xlrs-fields.js", JS_FIELDS_HELPER),
+        ("xlrs-storage.js", JS_STORAGE_HELPER),
+    ] {
         if !src.join(name).exists() {
             std::fs::write(src.join(name), helper)?;
         }
     }
-    write_wit(&work.join("wit"), wit)?;
+    let world = if world == "storage" {
+        // componentize-js stubs WASI's filesystem unless the world imports it: a storage
+        // backend builds a world that adds it to `storage`, so it can keep files in its
+        // granted directory.
+        write_wit(&work.join("wit"), &format!("{wit}{JS_STORAGE_WORLD}"))?;
+        wasi_filesystem_wit(&tool, &work.join("wit/deps"))?;
+        "storage-with-files"
+    } else {
+        write_wit(&work.join("wit"), wit)?;
+        world
+    };
     let out = work.join("plugin.wasm");
     toolchain::run(
         "componentize-js",

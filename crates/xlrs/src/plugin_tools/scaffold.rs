@@ -36,10 +36,12 @@ fn source(lang: Lang, kind: PluginKind) -> Option<(&'static str, &'static str)> 
         (Lang::Rust, Reactor) => ("src/lib.rs", include_str!("templates/rust/reactor.rs")),
         (Lang::Js, Validator) => ("plugin.js", include_str!("templates/js/validator.js")),
         (Lang::Js, Transformer) => ("plugin.js", include_str!("templates/js/transformer.js")),
+        (Lang::Js, Backend) => ("plugin.js", include_str!("templates/js/backend.js")),
         (Lang::Python, Validator) => ("plugin.py", include_str!("templates/python/validator.py")),
         (Lang::Python, Transformer) => {
             ("plugin.py", include_str!("templates/python/transformer.py"))
         }
+        (Lang::Python, Backend) => ("plugin.py", include_str!("templates/python/backend.py")),
         (Lang::C, Validator) => ("plugin.c", include_str!("templates/c/validator.c")),
         (Lang::C, Transformer) => ("plugin.c", include_str!("templates/c/transformer.c")),
         (_, Backend | Admission | Reactor) => return None,
@@ -52,7 +54,15 @@ fn manifest(kind: PluginKind, lang: Lang, name: &str) -> String {
         let body = BACKEND_MANIFEST
             .replace("dir = \"jsonl-store\"", &format!("dir = \"{name}\""))
             .replace("XLRS_STORE=jsonl-store", &format!("XLRS_STORE={name}"));
-        return body;
+        // JavaScript and Python say which contract to build (Rust: the SDK's feature).
+        return match lang {
+            Lang::Rust | Lang::C => body,
+            Lang::Js | Lang::Python => body.replacen(
+                "kind = \"backend\"\n",
+                "kind = \"backend\"\ncontract = \"0.2\"\n",
+                1,
+            ),
+        };
     }
     // Engines bundled in the component (StarlingMonkey, CPython) need more room than a
     // Rust or C plugin.
@@ -136,9 +146,9 @@ pub fn new_project(
     }
     let Some((file, template)) = source(lang, kind) else {
         bail!(
-            "there is no {} template in {}: backends, admission plugins and reactors start \
-             from Rust (`--lang rust`); their worlds themselves can be built in any language \
-             (docs/plugins.md)",
+            "there is no {} template in {}: backends start from Rust, JavaScript or Python, \
+             admission plugins and reactors from Rust (`--lang rust`); their worlds themselves \
+             can be built in any language (docs/plugins.md)",
             kind.as_str(),
             lang.as_str()
         );
@@ -219,10 +229,17 @@ mod tests {
     #[test]
     fn backends_start_from_rust_and_other_languages_say_so() {
         let parent = tempfile::tempdir().unwrap();
-        let err = new_project("b", PluginKind::Backend, Lang::Python, parent.path(), None)
+        let err = new_project("b", PluginKind::Backend, Lang::C, parent.path(), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("--lang rust"), "{err}");
+        let py = new_project("p", PluginKind::Backend, Lang::Python, parent.path(), None).unwrap();
+        let manifest = Manifest::read(&py.join("plugin.toml")).unwrap();
+        assert_eq!(
+            manifest.contract.as_deref(),
+            Some("0.2"),
+            "the storage world"
+        );
         let dir = new_project("b", PluginKind::Backend, Lang::Rust, parent.path(), None).unwrap();
         let cargo = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         assert!(cargo.contains("wasip2"), "{cargo}");
