@@ -38,7 +38,7 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
   cp "$guest_target/wasm32-unknown-unknown/release/jsonl_store.wasm" \
     "$guest_target/jsonl_store_v0_1.wasm"
   # Apart: cargo unifies the SDK's features over one build, and the `admission`, `reactor`,
-  # `storage` and `fields` features (the open wit/v0.2) would make every other plugin import the v0.2
+  # `storage` and `fields` features (wit/v0.2) would make every other plugin import the v0.2
   # types too.
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \

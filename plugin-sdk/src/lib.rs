@@ -13,7 +13,7 @@ pub mod guest;
 /// transformers, storage backends.
 pub const WIT_VERSION: &str = "0.1.0";
 
-/// The contract still open for additions (the `wit/v0.2` package): admission plugins,
+/// The second released contract (the `wit/v0.2` package): admission plugins,
 /// reactors, storage backends under the host's rules, and validators and transformers that
 /// read fields, with the SDK's `admission`, `reactor`, `storage` and `fields` features.
 pub const WIT_NEXT_VERSION: &str = "0.2.0";

@@ -56,6 +56,13 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Whether this pass's `TEST_STORE` is a database store (ClickHouse, MongoDB, Elasticsearch),
+/// which keeps credentials and the forwarding queue in the database; the embedded store and a
+/// backend plugin keep them in files of the data dir.
+pub fn database_store() -> bool {
+    std::env::var("TEST_STORE").is_ok_and(|s| s != "jsonl-store")
+}
+
 /// The database every black-box test's server stores in under `TEST_STORE`, surviving xlrs
 /// restarts (its data in the xlrs data dir; the in-memory Elasticsearch kept running).
 pub enum TestDatabase {
@@ -65,6 +72,9 @@ pub enum TestDatabase {
     Mongo(Mongo),
     /// `TEST_STORE=elasticsearch` (in memory: kept running between two xlrs on one data dir).
     Elasticsearch(Elasticsearch),
+    /// `TEST_STORE=jsonl-store`: the example storage backend (contract v0.2), installed in the
+    /// data dir's plugins, the host applying the xAPI rules over its primitives.
+    JsonlStore,
 }
 
 impl TestDatabase {
@@ -76,6 +86,15 @@ impl TestDatabase {
             "elasticsearch" => Self::Elasticsearch(
                 Elasticsearch::kept_for(dir).unwrap_or_else(Elasticsearch::start),
             ),
+            "jsonl-store" => {
+                crate::install_plugin(
+                    &dir.join("plugins"),
+                    "jsonl-store",
+                    "jsonl-store",
+                    "kind = \"backend\"\n[capabilities]\ndir = \"jsonl-store\"\n[limits]\nmemory_mb = 512\n",
+                );
+                Self::JsonlStore
+            }
             other => panic!("TEST_STORE={other}: not a store the tests know"),
         }
     }
@@ -95,6 +114,7 @@ impl TestDatabase {
                 ("XLRS_STORE", "elasticsearch".into()),
                 ("XLRS_ELASTICSEARCH__URL", e.url()),
             ],
+            Self::JsonlStore => vec![("XLRS_STORE", "jsonl-store".into())],
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Host bindings of the plugin contract, one module per world of `wit/v0.1`, and of the open
-//! `wit/v0.2` in `v0_2`. The transformer
+//! Host bindings of the plugin contract, one module per world of `wit/v0.1`, and of
+//! `wit/v0.2` in `v0_2` (both released and frozen). The transformer
 //! and backend bindings reuse the validator's `types` and `host` interfaces, so the host
 //! functions are implemented once.
 
@@ -35,7 +35,7 @@ pub mod backend {
     });
 }
 
-/// The worlds of the open contract, `wit/v0.2`.
+/// The worlds of the contract `wit/v0.2`.
 pub mod v0_2 {
     /// The `admission` world.
     #[allow(missing_docs)]
@@ -112,16 +112,28 @@ pub use validator::xlrs::plugin::types::{
 mod tests {
     use sha2::{Digest, Sha256};
 
-    /// SHA-256 of `wit/v0.1/plugin.wit` as released.
-    const V0_1_SHA256: &str = "4491049b7e61de28952a4493df5303fa41d0a13d3f803a159eb62fcbe3f83f52";
+    /// SHA-256 of each released `wit/<version>/plugin.wit`.
+    const RELEASED: [(&str, &[u8], &str); 2] = [
+        (
+            "v0.1",
+            include_bytes!("../../../plugin-sdk/wit/v0.1/plugin.wit"),
+            "4491049b7e61de28952a4493df5303fa41d0a13d3f803a159eb62fcbe3f83f52",
+        ),
+        (
+            "v0.2",
+            include_bytes!("../../../plugin-sdk/wit/v0.2/plugin.wit"),
+            "f6606b9ac1751d674c51ccc394e5448b8c8596aac4cd37c903ec1bfbe92bc96b",
+        ),
+    ];
 
     #[test]
     fn a_released_wit_version_never_changes() {
-        let text = include_bytes!("../../../plugin-sdk/wit/v0.1/plugin.wit");
-        assert_eq!(
-            hex::encode(Sha256::digest(text)),
-            V0_1_SHA256,
-            "wit/v0.1 is frozen: put changes in a new version folder"
-        );
+        for (version, text, pinned) in RELEASED {
+            assert_eq!(
+                hex::encode(Sha256::digest(text)),
+                pinned,
+                "wit/{version} is frozen: put changes in a new version folder"
+            );
+        }
     }
 }

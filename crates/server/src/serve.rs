@@ -177,7 +177,7 @@ impl App {
                 return Err(ServeError::Config(crate::settings::ConfigError::Value {
                     key: "lifecycle.statements_max_age",
                     message: format!(
-                        "the {} store cannot remove statements (a backend plugin's contract has no removal): unset retention",
+                        "the {} store cannot remove statements (a v0.1 backend plugin has no removal; a v0.2 `storage` backend has): unset retention",
                         settings.store
                     ),
                 }));

@@ -47,7 +47,7 @@ pub mod backend {
     });
 }
 
-/// Bindings of the `admission` world of the open `wit/v0.2` contract (feature `admission`).
+/// Bindings of the `admission` world of the `wit/v0.2` contract (feature `admission`).
 #[cfg(feature = "admission")]
 #[allow(missing_docs)]
 pub mod admission {
@@ -60,7 +60,7 @@ pub mod admission {
     });
 }
 
-/// Bindings of the `reactor` world of the open `wit/v0.2` contract (feature `reactor`).
+/// Bindings of the `reactor` world of the `wit/v0.2` contract (feature `reactor`).
 #[cfg(feature = "reactor")]
 #[allow(missing_docs)]
 pub mod reactor {

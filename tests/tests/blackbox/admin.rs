@@ -88,9 +88,9 @@ fn a_credential_created_through_the_admin_api_works_at_once_and_its_secret_is_sh
     );
     assert_eq!(named["key"], "lms-prod");
     // The embedded store keeps them in its file; a database store in the database.
-    let home = match std::env::var("TEST_STORE") {
-        Ok(_) => "database",
-        Err(_) => "file",
+    let home = match xlrs_tests::databases::database_store() {
+        true => "database",
+        false => "file",
     };
     assert_eq!(named["source"], home);
     let id = {

@@ -18,7 +18,7 @@ pub use toolchain::default_toolchains_dir;
 /// builds without `contract = "0.2"` compile against.
 pub const WIT: &str = include_str!("../../../../plugin-sdk/wit/v0.1/plugin.wit");
 
-/// The open contract (`wit/v0.2`): field validators and transformers, admission, reactors.
+/// The second contract (`wit/v0.2`, frozen): field validators and transformers, admission, reactors, storage.
 pub const WIT_V0_2: &str = include_str!("../../../../plugin-sdk/wit/v0.2/plugin.wit");
 
 /// A language plugins are written in.

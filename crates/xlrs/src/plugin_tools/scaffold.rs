@@ -116,7 +116,7 @@ fn sdk_dependency(parent: &Path, sdk: Option<&Path>, kind: PluginKind) -> String
         Some(path) => format!("path = {:?}", path.display().to_string()),
         None => format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
     };
-    // The open `wit/v0.2` contract's worlds are features of the SDK.
+    // The `wit/v0.2` contract's worlds are features of the SDK.
     let features = match kind {
         PluginKind::Admission => ", features = [\"admission\"]",
         PluginKind::Reactor => ", features = [\"reactor\"]",
