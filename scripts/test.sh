@@ -30,6 +30,11 @@ CARGO_TARGET_DIR=target/plugins-native cargo test --locked --manifest-path plugi
 TEST_STORE=clickhouse cargo test --locked -p xlrs-tests --test blackbox
 TEST_STORE=mongodb cargo test --locked -p xlrs-tests --test blackbox
 TEST_STORE=elasticsearch cargo test --locked -p xlrs-tests --test blackbox
+# The xAPI resources once more over a backend plugin of contract v0.2 (jsonl-store: the LRS
+# applies the xAPI rules over its storage primitives), with erasure and retention.
+TEST_STORE=jsonl-store cargo test --locked -p xlrs-tests --test blackbox -- \
+  statements_write:: statements_rules:: statements_get:: documents:: documents_params:: \
+  documents_rules:: erasure:: retention:: openedx:: aspects:: corpus:: durability::
 
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
 if command -v systemd-analyze >/dev/null; then
