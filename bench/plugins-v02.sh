@@ -17,11 +17,16 @@
 #   anonymize-v02  plugins/anonymize as shipped: a v0.2 field transformer (reads /actor,
 #             answers a merge patch),
 #   jsonl     plugins/jsonl-store as the statement store (XLRS_STORE=jsonl-store; JSONL_WASM
-#             names another build of it, e.g. an older one, to compare),
+#             names another build of it, e.g. an older one, to compare): contract v0.2,
+#             world `storage` (the host applies the xAPI rules over its primitives),
+#   jsonl-v01 its v0.1 form (world `backend`: it applies the rules itself),
+#   jsonl-js, jsonl-py  the JavaScript and Python storage templates (`xlrs plugin new --kind
+#             backend`, built by scripts/build-plugins.sh) as the store,
 #   verbs-py  plugins/verb-allowlist (Python, v0.1: CPython in the component) allowing the
 #             generated statements' verbs,
 # each ROUNDS times, alternating, so drift hits every setup alike. SETUPS picks setups;
-# REACTOR_BATCH sets the reactor target's batch_size (default 100).
+# REACTOR_BATCH sets the reactor target's batch_size (default 100). PHASES (default `batch`)
+# and PRELOAD (statements stored before GET phases) are passed to xlrs-bench.
 #
 #   bash bench/plugins-v02.sh OUT_DIR   (needs target/release/{xlrs,xlrs-bench} and
 #                                        target/plugins/ from scripts/build-plugins.sh)
@@ -62,10 +67,16 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       mkdir -p "$dir/plugins/anonymize"
       cp "target/plugins/$file" "$dir/plugins/anonymize/anonymize.wasm"
       printf 'kind = "transformer"\n[config]\nsalt = "bench"\n' > "$dir/plugins/anonymize/plugin.toml" ;;
-    jsonl)
+    jsonl|jsonl-v01|jsonl-js|jsonl-py)
+      local wasm=${JSONL_WASM:-target/plugins/jsonl-store.wasm}
+      case $setup in
+        jsonl-v01) wasm=target/plugins/jsonl-store-v0_1.wasm ;;
+        jsonl-js) wasm=target/plugins/new-js-backend.wasm ;;
+        jsonl-py) wasm=target/plugins/new-python-backend.wasm ;;
+      esac
       mkdir -p "$dir/plugins/jsonl-store"
-      cp "${JSONL_WASM:-target/plugins/jsonl-store.wasm}" "$dir/plugins/jsonl-store/jsonl-store.wasm"
-      printf 'kind = "backend"\n[capabilities]\ndir = "jsonl"\n[limits]\nmemory_mb = 512\n' \
+      cp "$wasm" "$dir/plugins/jsonl-store/jsonl-store.wasm"
+      printf 'kind = "backend"\n[capabilities]\ndir = "jsonl"\n[limits]\nmemory_mb = 512\ntimeout_ms = 10000\n' \
         > "$dir/plugins/jsonl-store/plugin.toml"
       env=(XLRS_STORE=jsonl-store) ;;
     verbs-py)
@@ -95,8 +106,8 @@ for round in $(seq "$ROUNDS"); do
     for i in $(seq 120); do
       curl -s -u admin:$PW http://127.0.0.1:$port/plugins | grep -q '"serving":false' || break; sleep 0.5
     done
-    target/release/xlrs-bench --url http://127.0.0.1:$port --password $PW --phases batch \
-      --duration-secs "$DURATION" > "$out/$setup-$round.txt" 2>&1
+    target/release/xlrs-bench --url http://127.0.0.1:$port --password $PW --phases "${PHASES:-batch}" \
+      --preload "${PRELOAD:-100000}" --duration-secs "$DURATION" > "$out/$setup-$round.txt" 2>&1
     if [ $setup = reactor ]; then
       curl -s http://127.0.0.1:$port/metrics | grep -E '^xlrs_forward(ed_total|ing_waiting|ing_lag_seconds)' \
         > "$out/$setup-$round.metrics"
@@ -105,4 +116,7 @@ for round in $(seq "$ROUNDS"); do
     rm -rf "$(dirname "$dir")"
   done
 done
-for f in "$out"/*.txt; do printf '%s: ' "$(basename "$f" .txt)"; grep "batch-100 POST" "$f" | head -1; done
+for f in "$out"/*.txt; do
+  printf '%s: ' "$(basename "$f" .txt)"; grep "batch-100 POST" "$f" | head -1
+  grep -i "GET by agent\|get-agent" "$f" | head -1
+done

@@ -3,7 +3,7 @@
 //! [`Index`] keeps records in memory and answers every one of them, so a backend that keeps
 //! its data in files (`jsonl-store`) loads them into an `Index` and writes what it is given.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use super::bindings::storage::xlrs::plugin::types::{
     IdStatus, IndexKey, Row, ScanFilter, StatementRecord, StoreError,
@@ -38,6 +38,8 @@ pub struct Index {
     by_position: BTreeMap<i64, StatementRecord>,
     positions: HashMap<String, i64>,
     voided: HashSet<String>,
+    /// The positions of statements with a StatementRef: what a `referring` scan visits.
+    referring: BTreeSet<i64>,
 }
 
 fn has(list: &[IndexKey], key: &str, related: bool) -> bool {
@@ -79,9 +81,11 @@ impl Index {
     /// Keeps a record, replacing the one stored with its id.
     pub fn put(&mut self, record: StatementRecord) {
         if let Some(old) = self.positions.insert(record.id.clone(), record.stored) {
-            if old != record.stored {
-                self.by_position.remove(&old);
-            }
+            self.by_position.remove(&old);
+            self.referring.remove(&old);
+        }
+        if record.statement_ref.is_some() {
+            self.referring.insert(record.stored);
         }
         self.by_position.insert(record.stored, record);
     }
@@ -113,6 +117,7 @@ impl Index {
         for id in ids {
             if let Some(p) = self.positions.remove(id) {
                 self.by_position.remove(&p);
+                self.referring.remove(&p);
             }
             self.voided.remove(id);
         }
@@ -183,6 +188,18 @@ impl Index {
                     Box::new(found.into_iter())
                 } else {
                     Box::new(found.into_iter().rev())
+                }
+            }
+            // Statements with a StatementRef through their own set: O(referring), not O(all).
+            None if f.referring => {
+                let range = self
+                    .referring
+                    .range((lower, upper))
+                    .map(|p| &self.by_position[p]);
+                if f.ascending {
+                    Box::new(range)
+                } else {
+                    Box::new(range.rev())
                 }
             }
             None => {

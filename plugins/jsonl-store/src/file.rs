@@ -1,6 +1,7 @@
 //! The statements file: opened in the granted directory, read whole, appended to in one write
-//! followed by `sync_data`.
+//! followed by `sync_data`; and reading the fields of its JSON lines.
 
+use serde_json::Value;
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
@@ -71,4 +72,26 @@ pub fn append(file: &Descriptor, len: u64, out: &str) -> Result<(), Fault> {
         written += n as usize;
     }
     file.sync_data().map_err(io("syncing"))
+}
+
+/// A string field of a line (empty when absent).
+pub fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// An optional string field of a line.
+pub fn optional(v: &Value, key: &str) -> Option<String> {
+    v[key].as_str().map(str::to_string)
+}
+
+/// Index keys as a line keeps them: `[[key, direct], …]`.
+pub fn pairs(v: &Value) -> Vec<(String, bool)> {
+    v.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|k| Some((k[0].as_str()?.to_string(), k[1].as_bool()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }

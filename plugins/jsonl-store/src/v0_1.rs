@@ -9,7 +9,7 @@ use xlrs_plugin_sdk::{
     StoreError, StoredStatement,
 };
 
-use crate::file::{self, Fault};
+use crate::file::{self, optional, text, Fault};
 
 impl From<Fault> for StoreError {
     fn from(f: Fault) -> Self {
@@ -26,24 +26,7 @@ struct JsonlStore {
 }
 
 fn keys(v: &Value) -> Vec<IndexKey> {
-    v.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|k| {
-                    Some(IndexKey { key: k[0].as_str()?.to_string(), direct: k[1].as_bool()? })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
-fn optional(v: &Value, key: &str) -> Option<String> {
-    v[key].as_str().map(str::to_string)
+    file::pairs(v).into_iter().map(|(key, direct)| IndexKey { key, direct }).collect()
 }
 
 /// One stored line, parsed back into the host's record.

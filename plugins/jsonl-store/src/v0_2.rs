@@ -11,7 +11,7 @@ use xlrs_plugin_sdk::guest::storage::{
     IdStatus, Index, IndexKey, Row, ScanFilter, StatementRecord, Storage, StoreError,
 };
 
-use crate::file::{self, Fault};
+use crate::file::{self, optional, text, Fault};
 
 fn fault(f: Fault) -> StoreError {
     match f {
@@ -26,30 +26,14 @@ struct JsonlStorage {
 }
 
 fn keys(v: &Value) -> Vec<IndexKey> {
+    file::pairs(v).into_iter().map(|(key, direct)| IndexKey { key, direct }).collect()
+}
+
+
+/// A list of strings of a line (empty when absent).
+fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|k| {
-                    Some(IndexKey { key: k[0].as_str()?.to_string(), direct: k[1].as_bool()? })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn text(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
-fn optional(v: &Value, key: &str) -> Option<String> {
-    v[key].as_str().map(str::to_string)
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v["ids"]
-        .as_array()
-        .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_string)).collect())
+        .map(|items| items.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
@@ -58,8 +42,8 @@ fn replay(index: &mut Index, line: &[u8]) -> Result<(), StoreError> {
     let v: Value = serde_json::from_slice(line)
         .map_err(|e| StoreError::Failure(format!("a line of the statements file is not JSON: {e}")))?;
     match v["op"].as_str() {
-        Some("void") => index.void(ids(&v)),
-        Some("remove") => index.remove(&ids(&v)),
+        Some("void") => index.void(strings(&v["ids"])),
+        Some("remove") => index.remove(&strings(&v["ids"])),
         _ => {
             // A v0.1 line names the statement it voids.
             let voids = optional(&v, "voids");
@@ -75,10 +59,7 @@ fn replay(index: &mut Index, line: &[u8]) -> Result<(), StoreError> {
                 statement_ref: optional(&v, "ref"),
                 voiding: v["voiding"].as_bool().unwrap_or(voids.is_some()),
                 authority: text(&v, "authority"),
-                attachments: v["attachments"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default(),
+                attachments: strings(&v["attachments"]),
             });
             index.void(voids);
         }
