@@ -357,7 +357,14 @@ fn paging_through_any_process_skips_nothing_while_all_write(p: &[Server]) {
         let walker = scope.spawn(|| {
             let started = Instant::now();
             let mut walks = Vec::new();
-            while started.elapsed() < Duration::from_secs(4) {
+            // Four seconds of walks, and on, while the writers write, until two found
+            // something: a slow machine writes less in the same time (bounded by two minutes).
+            let found = |walks: &Vec<(i64, Vec<(String, String)>)>| {
+                walks.iter().filter(|(_, w)| !w.is_empty()).count()
+            };
+            while started.elapsed() < Duration::from_secs(4)
+                || (found(&walks) < 2 && started.elapsed() < Duration::from_secs(120))
+            {
                 // From a moment ago, so each walk chases the statements being written.
                 let since = chrono::Utc::now() - chrono::Duration::milliseconds(300);
                 let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
