@@ -394,6 +394,15 @@ pub fn statement() -> Value {
     })
 }
 
+/// A statement by the admin voiding statement `target`.
+pub fn voiding(target: &str) -> Value {
+    json!({
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": target}
+    })
+}
+
 /// A statement with a given id.
 pub fn statement_with_id(id: &str) -> Value {
     let mut s = statement();

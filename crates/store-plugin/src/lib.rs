@@ -17,7 +17,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 use xlrs_plugin_host::{CallFailure, PluginInstance, PluginRegistry};
-use xlrs_store::positions::Positions;
+use xlrs_store::group_commit::Positioned;
+use xlrs_store::positions::{Positions, Round};
 use xlrs_store::{
     Attachment, ContentStore, Page, StatementStore, StoreError, StoredStatement, Stores,
 };
@@ -94,6 +95,20 @@ impl PluginStore {
         plugin.count_failure(&message);
         StoreError::Internal(message)
     }
+}
+
+/// The statements a round writes, each at the round's next position.
+fn place<'a>(
+    positions: &mut Round<'_>,
+    statements: impl IntoIterator<Item = &'a PreparedStatement>,
+) -> Vec<Positioned<'a>> {
+    statements
+        .into_iter()
+        .map(|statement| Positioned {
+            statement,
+            stored: positions.next_position(),
+        })
+        .collect()
 }
 
 /// What the host splices into responses must at least be a JSON object: a faulty plugin's

@@ -14,7 +14,7 @@ use xlrs_store::{Definition, Page, StoreError, StoredStatement};
 use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 
-use crate::PluginStore;
+use crate::{place, PluginStore};
 
 impl PluginStore {
     /// Stores a batch through a v0.1 backend; the definitions it carries.
@@ -25,13 +25,7 @@ impl PluginStore {
         last: &mut i64,
     ) -> Result<Vec<Definition>, StoreError> {
         let mut positions = self.positions.start(*last);
-        let round: Vec<Positioned> = batch
-            .iter()
-            .map(|statement| Positioned {
-                statement,
-                stored: positions.next_position(),
-            })
-            .collect();
+        let round = place(&mut positions, batch);
         let records: Vec<StatementRecord> = round.iter().copied().map(record).collect();
         let definitions = of_round(&round);
         self.call(plugin, move |p| p.insert(&records), from_plugin)

@@ -21,7 +21,7 @@ use xlrs_store::{Definition, Page, StoreError, StoredStatement};
 use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 
-use crate::PluginStore;
+use crate::{place, PluginStore};
 
 /// How many referring statements one scan reads while looking for those whose target matches.
 const REFERRING_CHUNK: u32 = 500;
@@ -44,12 +44,10 @@ impl PluginStore {
             .iter()
             .map(Uuid::to_string)
             .collect();
-        let answer = {
-            let asked = asked.clone();
-            self.call(plugin.clone(), move |p| p.status(&asked), from_plugin)
-                .await?
-        };
-        let mut stored = Stored::default();
+        let answer = self
+            .call(plugin.clone(), move |p| p.status(&asked), from_plugin)
+            .await?;
+        let mut known = Vec::with_capacity(answer.len());
         for status in answer {
             let Ok(id) = Uuid::parse_str(&status.id) else {
                 return Err(self.bad_answer(
@@ -57,25 +55,17 @@ impl PluginStore {
                     &format!("answered the status of `{}`, which is not an id", status.id),
                 ));
             };
+            // An id only marked voided is not stored: nothing to compare it with.
             if let Some(hash) = status.content_hash {
-                stored.hashes.insert(id, hash);
-                if status.voiding {
-                    stored.voiding.insert(id);
-                }
+                known.push((id, hash, status.voiding));
             }
         }
-        let keep = stored.check(batch)?;
+        let keep = Stored::from_iter(known).check(batch)?;
         if keep.is_empty() {
             return Ok(Vec::new());
         }
         let mut positions = self.positions.start(*last);
-        let round: Vec<Positioned> = keep
-            .iter()
-            .map(|&i| Positioned {
-                statement: &batch[i],
-                stored: positions.next_position(),
-            })
-            .collect();
+        let round = place(&mut positions, keep.iter().map(|&i| &batch[i]));
         let records: Vec<StatementRecord> = round.iter().copied().map(record).collect();
         let voided: Vec<String> = round
             .iter()
@@ -157,9 +147,9 @@ impl PluginStore {
                 .into_iter()
                 .collect();
             let mut on_targets = ScanFilter {
-                ids: Some(targets.clone()),
-                voided: true,
                 limit: targets.len().max(1) as u32,
+                ids: Some(targets),
+                voided: true,
                 ..unfiltered(true)
             };
             with_filters(&mut on_targets, q);

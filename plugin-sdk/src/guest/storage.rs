@@ -62,6 +62,11 @@ impl Index {
         self.by_position.is_empty()
     }
 
+    /// Whether a statement with this id is stored.
+    pub fn contains(&self, id: &str) -> bool {
+        self.positions.contains_key(id)
+    }
+
     /// `status` of the storage world.
     pub fn status(&self, ids: &[String]) -> Vec<IdStatus> {
         ids.iter()
@@ -106,7 +111,7 @@ impl Index {
     /// `rewrite` of the storage world: only ids already stored.
     pub fn rewrite(&mut self, records: Vec<StatementRecord>) {
         for r in records {
-            if self.positions.contains_key(&r.id) {
+            if self.contains(&r.id) {
                 self.put(r);
             }
         }

@@ -157,7 +157,7 @@ impl Storage for JsonlStorage {
     fn rewrite(&mut self, statements: Vec<StatementRecord>) -> Result<(), StoreError> {
         let held = &self.current()?.1 .0;
         let statements: Vec<StatementRecord> =
-            statements.into_iter().filter(|r| held.get(&r.id).is_some()).collect();
+            statements.into_iter().filter(|r| held.contains(&r.id)).collect();
         let lines: String = statements.iter().map(encode).collect();
         self.write(lines, |index| index.rewrite(statements))
     }

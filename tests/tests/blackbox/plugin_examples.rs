@@ -197,12 +197,7 @@ fn a_new_backend_serves_as_the_statement_store(lang: &str) {
     let mut conflicting = statement();
     conflicting["id"] = json!(id);
     assert_eq!(s.post(&conflicting).status(), 409);
-    let void = json!({
-        "actor": {"mbox": "mailto:admin@example.org"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
-        "object": {"objectType": "StatementRef", "id": id}
-    });
-    assert_eq!(s.post(&void).status(), 200);
+    assert_eq!(s.post(&xlrs_tests::voiding(&id)).status(), 200);
     let second = statement();
     let kept = id_of(s.post(&second));
 

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_plugin_host::{PluginPaths, PluginRegistry};
 use xlrs_store_plugin::PluginStore;
-use xlrs_tests::{check_store_contract, enc, install_plugin, statement, Server};
+use xlrs_tests::{check_store_contract, enc, install_plugin, statement, voiding, Server};
 
 use crate::XLRS;
 
@@ -48,6 +48,23 @@ fn registry(dir: &Path) -> std::sync::Arc<PluginRegistry> {
         false,
     )
     .unwrap()
+}
+
+/// The status of `GET /statements?voidedStatementId=id`.
+fn voided_status(s: &Server, id: &str) -> reqwest::StatusCode {
+    s.xapi(Method::GET, &format!("/statements?voidedStatementId={id}"))
+        .send()
+        .unwrap()
+        .status()
+}
+
+/// A real erasure of `agent` through the admin API.
+fn erase(s: &Server, agent: &Value) -> xlrs_tests::Response {
+    s.raw(Method::POST, "/admin/erasure")
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .json(&json!({"agent": agent, "dry_run": false}))
+        .send()
+        .unwrap()
 }
 
 fn start_on_jsonl_store(manifest: &str) -> Server {
@@ -105,20 +122,8 @@ fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
     assert!(got["stored"].is_string());
 
     // Voiding goes through the plugin's rules too.
-    let void = json!({
-        "actor": {"mbox": "mailto:admin@example.org"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
-        "object": {"objectType": "StatementRef", "id": ids[1]}
-    });
-    assert_eq!(s.post(&void).status(), 200);
-    let voided = s
-        .xapi(
-            Method::GET,
-            &format!("/statements?voidedStatementId={}", ids[1]),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(voided.status(), 200);
+    assert_eq!(s.post(&voiding(&ids[1])).status(), 200);
+    assert_eq!(voided_status(&s, &ids[1]), 200);
 
     let data = s.stop();
     let s = Server::start_in(XLRS, data, &[("XLRS_STORE", "jsonl-store")]);
@@ -141,24 +146,16 @@ fn the_xapi_is_served_on_a_backend_plugin_and_survives_a_restart() {
         .unwrap();
     assert_eq!(a["definition"]["name"]["en-US"], "Algebra");
     // A v0.2 storage backend removes what an erasure names, and nothing else.
-    let r = s
-        .raw(Method::POST, "/admin/erasure")
-        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
-        .json(&json!({"agent": first["actor"], "dry_run": false}))
-        .send()
-        .unwrap();
+    let r = erase(&s, &first["actor"]);
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     assert_eq!(s.get_statement(&ids[0]).status(), 404);
     let page = s.query(&format!("agent={agent}"));
     assert_eq!(page["statements"], json!([]), "{page}");
-    let voided = s
-        .xapi(
-            Method::GET,
-            &format!("/statements?voidedStatementId={}", ids[1]),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(voided.status(), 200, "another person's statement stays");
+    assert_eq!(
+        voided_status(&s, &ids[1]),
+        200,
+        "another person's statement stays"
+    );
 }
 
 #[test]
@@ -168,19 +165,9 @@ fn a_v0_1_backend_keeps_serving_refuses_erasure_whole_and_its_file_is_read_by_th
     let s = Server::start_in(XLRS, dir, &[("XLRS_STORE", "jsonl-store")]);
     let first = statement();
     let ids: Vec<String> = s.post(&json!([first, statement()])).json().unwrap();
-    let void = json!({
-        "actor": {"mbox": "mailto:admin@example.org"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
-        "object": {"objectType": "StatementRef", "id": ids[1]}
-    });
-    assert_eq!(s.post(&void).status(), 200);
+    assert_eq!(s.post(&voiding(&ids[1])).status(), 200);
     // The v0.1 contract has no removal: an erasure is refused whole, not half done.
-    let r = s
-        .raw(Method::POST, "/admin/erasure")
-        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
-        .json(&json!({"agent": first["actor"], "dry_run": false}))
-        .send()
-        .unwrap();
+    let r = erase(&s, &first["actor"]);
     assert_eq!(r.status(), 501);
     assert_eq!(s.get_statement(&ids[0]).status(), 200);
 
@@ -190,14 +177,7 @@ fn a_v0_1_backend_keeps_serving_refuses_erasure_whole_and_its_file_is_read_by_th
     let s = Server::start_in(XLRS, data, &[("XLRS_STORE", "jsonl-store")]);
     assert_eq!(s.get_statement(&ids[0]).status(), 200);
     assert_eq!(s.get_statement(&ids[1]).status(), 404, "voided");
-    let voided = s
-        .xapi(
-            Method::GET,
-            &format!("/statements?voidedStatementId={}", ids[1]),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(voided.status(), 200);
+    assert_eq!(voided_status(&s, &ids[1]), 200);
     let mut again = statement();
     again["id"] = json!(ids[0]);
     assert_eq!(s.post(&again).status(), 409, "a conflict with a v0.1 line");

@@ -13,18 +13,12 @@ use xlrs_plugin_host::{Manifest, PluginKind};
 const JS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs.js");
 /// The JavaScript helper for field plugins (contract 0.2), provided as `xlrs-fields.js`.
 const JS_FIELDS_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs-fields.js");
-/// The Python helper module, provided to builds as `xlrs_plugin.py`.
 /// The JavaScript storage helper (`Index`, the storage errors).
 const JS_STORAGE_HELPER: &str = include_str!("../../../../plugin-sdk/js/xlrs-storage.js");
-/// The world a JavaScript storage backend is built for: `storage` and WASI's filesystem, at
-/// the WASI version StarlingMonkey (the engine componentize-js embeds) imports.
-const JS_STORAGE_WORLD: &str = "
-world storage-with-files {
-    include storage;
-    import wasi:filesystem/preopens@0.2.10;
-}
-";
-/// The WASI version StarlingMonkey imports in componentize-js 0.23.
+/// The world a JavaScript storage backend is built for: `storage` and WASI's filesystem.
+const JS_STORAGE_WORLD: &str = "storage-with-files";
+/// The WASI version StarlingMonkey (the engine componentize-js embeds) imports in
+/// componentize-js 0.23.
 const STARLINGMONKEY_WASI: &str = "0.2.10";
 /// The WASI release whose WIT the toolchain's jco ships with the filesystem interfaces.
 const JCO_WASI_WIT: &str = "0.2.12";
@@ -53,6 +47,7 @@ fn wasi_filesystem_wit(tool: &Path, deps: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The Python helper module, provided to builds as `xlrs_plugin.py`.
 const PY_HELPER: &str = include_str!("../../../../plugin-sdk/python/xlrs_plugin.py");
 /// The C helper header.
 const C_HELPER_H: &str = include_str!("../../../../plugin-sdk/c/xlrs_plugin.h");
@@ -204,9 +199,13 @@ fn js(
         // componentize-js stubs WASI's filesystem unless the world imports it: a storage
         // backend builds a world that adds it to `storage`, so it can keep files in its
         // granted directory.
-        write_wit(&work.join("wit"), &format!("{wit}{JS_STORAGE_WORLD}"))?;
+        let with_files = format!(
+            "{wit}\nworld {JS_STORAGE_WORLD} {{\n    include storage;\n    \
+             import wasi:filesystem/preopens@{STARLINGMONKEY_WASI};\n}}\n"
+        );
+        write_wit(&work.join("wit"), &with_files)?;
         wasi_filesystem_wit(&tool, &work.join("wit/deps"))?;
-        "storage-with-files"
+        JS_STORAGE_WORLD
     } else {
         write_wit(&work.join("wit"), wit)?;
         world
