@@ -14,6 +14,8 @@ mod aspects;
 mod auth;
 #[path = "blackbox/cli.rs"]
 mod cli;
+#[path = "blackbox/console.rs"]
+mod console;
 #[path = "blackbox/corpus.rs"]
 mod corpus;
 #[path = "blackbox/documents.rs"]

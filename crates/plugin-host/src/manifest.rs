@@ -164,7 +164,12 @@ impl Manifest {
             path: path.to_owned(),
             source,
         })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| ManifestError::Invalid {
+        Self::parse(&text, path)
+    }
+
+    /// Checks the manifest `text` (errors name `path`).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Invalid {
             path: path.to_owned(),
             message: e.to_string(),
         })?;

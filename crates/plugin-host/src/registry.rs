@@ -190,6 +190,11 @@ impl PluginRegistry {
         Ok(registry)
     }
 
+    /// The directory plugins are loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The pipeline in force now.
     pub fn pipeline(&self) -> Arc<Pipeline> {
         self.pipeline.load_full()
@@ -505,6 +510,7 @@ impl PluginRegistry {
                     "loaded_at": i.map(|i| xlrs_xapi::time::format_micros(micros(i.loaded_at))),
                     "calls": i.map(|i| i.calls.load(std::sync::atomic::Ordering::Relaxed)),
                     "failures": i.map(|i| i.failures.load(std::sync::atomic::Ordering::Relaxed)),
+                    "busy_seconds": i.map(|i| i.busy_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6),
                     "last_failure": i.and_then(|i| i.last_failure()).map(|(at, message)| json!({
                         "at": xlrs_xapi::time::format_micros(micros(at)),
                         "message": message,

@@ -193,6 +193,9 @@ impl App {
                 .run(),
             );
         }
+        let refusals = Arc::new(crate::console::Refusals::new(
+            settings.console.refusals_kept,
+        ));
         let state = AppState {
             credential_home,
             versions: settings.xapi_versions.as_slice().into(),
@@ -209,6 +212,7 @@ impl App {
             forwarder,
             admission_log: Arc::default(),
             started_at: xlrs_store::positions::now_micros(),
+            refusals,
         };
         let reacts = state
             .settings
@@ -231,9 +235,10 @@ impl App {
             &axum::middleware::from_fn(crate::api::alternate_syntax),
             router(self.state.clone()),
         );
-        tower::util::BoxCloneSyncService::new(
+        tower::util::BoxCloneSyncService::new(tower::Layer::layer(
+            &axum::middleware::from_fn(crate::console::slash),
             tower_http::normalize_path::NormalizePath::trim_trailing_slash(api),
-        )
+        ))
     }
 }
 

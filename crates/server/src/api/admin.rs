@@ -578,7 +578,13 @@ mod tests {
             .filter_map(|l| l.strip_prefix("  ")?.strip_suffix(':'))
             .filter(|p| p.starts_with("/admin"))
             .collect();
-        assert_eq!(described, PATHS);
+        let served: Vec<&str> = PATHS
+            .iter()
+            .chain(super::super::plugins_admin::PATHS.iter())
+            .chain(super::super::forwarding_admin::PATHS.iter())
+            .copied()
+            .collect();
+        assert_eq!(described, served);
     }
 
     #[test]

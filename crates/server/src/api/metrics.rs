@@ -102,6 +102,44 @@ impl Metrics {
             .fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
     }
 
+    /// The counters as JSON, for the console's live view (it computes rates between two).
+    pub fn snapshot(&self) -> serde_json::Value {
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let requests: serde_json::Map<String, serde_json::Value> = RESOURCES
+            .iter()
+            .enumerate()
+            .map(|(r, name)| {
+                let classes: serde_json::Map<String, serde_json::Value> = CLASSES
+                    .iter()
+                    .enumerate()
+                    .map(|(c, class)| (class.to_string(), load(&self.requests[r][c]).into()))
+                    .collect();
+                (name.to_string(), classes.into())
+            })
+            .collect();
+        let buckets: Vec<serde_json::Value> = BUCKETS
+            .iter()
+            .enumerate()
+            .map(|(i, le)| serde_json::json!({"le": le, "count": load(&self.latency_buckets[i])}))
+            .collect();
+        serde_json::json!({
+            "requests": requests,
+            "latency": {
+                "buckets": buckets,
+                "count": load(&self.latency_count),
+                "sum_seconds": load(&self.latency_sum_micros) as f64 / 1e6,
+            },
+            "statements": {
+                "stored": load(&self.statements_stored),
+                "rejected": load(&self.statements_rejected),
+            },
+            "store_errors": {
+                "unavailable": load(&self.store_errors.unavailable),
+                "internal": load(&self.store_errors.internal),
+            },
+        })
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -9,8 +9,10 @@ mod auth;
 mod documents;
 mod error;
 mod error_format;
+mod forwarding_admin;
 mod metrics;
 pub(crate) mod multipart;
+mod plugins_admin;
 pub(crate) mod reactions;
 mod statements;
 mod version;
@@ -66,6 +68,8 @@ pub struct AppState {
     pub admission_log: Arc<LogLimit>,
     /// When this process started serving (µs since the epoch).
     pub started_at: i64,
+    /// Refused requests of the last minutes and counts by reason, for the console.
+    pub refusals: Arc<crate::console::Refusals>,
 }
 
 /// The whole application: `/health`, and the xAPI resources under `/xAPI`.
@@ -86,6 +90,11 @@ pub fn router(state: AppState) -> Router {
         .route("/plugins", axum::routing::get(plugins_status))
         .route("/admissions", axum::routing::get(admission::list))
         .merge(admin::router())
+        .merge(plugins_admin::router(
+            state.settings.console.max_plugin_bytes,
+        ))
+        .merge(forwarding_admin::router())
+        .merge(crate::console::router(state.settings.console.enabled))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             std::time::Duration::from_secs(state.settings.request_timeout_secs),
@@ -156,22 +165,45 @@ async fn json_errors(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let method = request.method().clone();
-    let format = error_format::preferred(
-        request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let headers = request.headers();
+    let format = error_format::preferred(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let from_console = headers.contains_key(crate::console::CONSOLE_HEADER);
+    let text_of = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let authorization = text_of(header::AUTHORIZATION);
+    let request_id = text_of(HeaderName::from_static("x-request-id"));
+    let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    let asked = crate::console::refusals::Asked {
+        method: method.as_str(),
+        path: &path,
+        authorization: authorization.as_deref(),
+        request_id: request_id.as_deref(),
+    };
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if is_json {
+        let (mut parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        if from_console {
+            parts.headers.remove(header::WWW_AUTHENTICATE);
+        } else {
+            let json = serde_json::from_slice(&bytes).unwrap_or_default();
+            state.refusals.record(&asked, status.as_u16(), &json);
+        }
+        let response = axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
         return error_format::render(response, format).await;
     }
     let (parts, body) = response.into_parts();
@@ -196,10 +228,16 @@ async fn json_errors(
         "error": reason.to_lowercase().replace(' ', "_"),
         "message": message,
     });
+    if !from_console {
+        state.refusals.record(&asked, status.as_u16(), &body);
+    }
     let mut json = axum::response::IntoResponse::into_response((status, axum::Json(body)));
     // Keep the version header the inner layers set, and what the status needs (Allow, …).
     for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        let dropped = name == header::CONTENT_TYPE
+            || name == header::CONTENT_LENGTH
+            || (from_console && name == header::WWW_AUTHENTICATE);
+        if !dropped {
             json.headers_mut().insert(name.clone(), value.clone());
         }
     }

@@ -305,6 +305,33 @@ impl StoreLog {
         Ok(entries)
     }
 
+    /// The statements `target` refused, newest first (at most `limit`).
+    pub async fn refused(
+        &self,
+        target: &str,
+        limit: usize,
+    ) -> Result<Vec<super::queue::Refused>, String> {
+        let scope = refusals(target);
+        let (ids, _) = self
+            .documents
+            .list_documents(&scope, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some((record, _)) =
+                records::read::<super::queue::Refused>(self.documents.as_ref(), &scope, &id)
+                    .await
+                    .map_err(|e| e.to_string())?
+            {
+                found.push(record);
+            }
+        }
+        found.sort_by(|a, b| b.refused_at.cmp(&a.refused_at));
+        found.truncate(limit);
+        Ok(found)
+    }
+
     /// What waits after `target`'s cursor (counted up to one `batch`), and what it refused.
     pub async fn counts(&self, target: &str, batch: usize) -> Result<Counts, String> {
         let fail = |e: StoreError| e.to_string();

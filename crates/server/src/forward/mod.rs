@@ -194,6 +194,58 @@ impl Forwarder {
         Ok(forgotten)
     }
 
+    /// The statements each target refused, newest first (at most `limit` per target).
+    pub async fn refused(&self, limit: usize) -> Result<Vec<serde_json::Value>, ForwardError> {
+        let mut all = Vec::new();
+        for target in &self.targets {
+            for refused in self
+                .queue
+                .refused(&target.url, limit)
+                .await
+                .map_err(ForwardError::Queue)?
+            {
+                let mut shown = serde_json::to_value(refused).unwrap_or_default();
+                shown["target"] = serde_json::json!(target.url);
+                all.push(shown);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Sends again what `target` (every target when `None`) refused; how many statements, or
+    /// `None` when the queue cannot (a database store's log has passed them).
+    pub async fn retry(&self, target: Option<&str>) -> Result<Option<u64>, ForwardError> {
+        let mut requeued = 0;
+        for t in self
+            .targets
+            .iter()
+            .filter(|t| target.is_none_or(|u| u.trim_end_matches('/') == t.url))
+        {
+            let Some(n) = self
+                .queue
+                .retry(&t.url)
+                .await
+                .map_err(ForwardError::Queue)?
+            else {
+                return Ok(None);
+            };
+            if let Ok(counts) = self.queue.counts(&t.url, 0).await {
+                t.waiting.store(counts.waiting, Ordering::Relaxed);
+                t.refused.store(counts.refused, Ordering::Relaxed);
+            }
+            t.wake.notify_one();
+            requeued += n;
+        }
+        Ok(Some(requeued))
+    }
+
+    /// Whether `url` names a target.
+    pub fn has_target(&self, url: &str) -> bool {
+        self.targets
+            .iter()
+            .any(|t| t.url == url.trim_end_matches('/'))
+    }
+
     /// Each target as `/admin/status` shows it.
     pub fn status(&self) -> Vec<serde_json::Value> {
         let now = xlrs_store::positions::now_micros();

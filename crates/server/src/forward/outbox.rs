@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use xlrs_store::StatementStore;
 
-use super::queue::{Counts, Waiting};
+use super::queue::{Counts, Refused, Waiting};
 
 /// Why the outbox could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +155,38 @@ impl Outbox {
         }
         tx.commit()?;
         Ok(entries)
+    }
+
+    /// The statements `target` refused, newest first (at most `limit`).
+    pub fn refused(&self, target: &str, limit: usize) -> Result<Vec<Refused>, OutboxError> {
+        let conn = self.conn()?;
+        let mut select = conn.prepare(
+            "SELECT statement_id, status, answer, refused_at FROM refused
+             WHERE target = ? ORDER BY seq DESC LIMIT ?",
+        )?;
+        let rows = select.query_map(params![target, limit as i64], |r| {
+            Ok(Refused {
+                statement: r.get(0)?,
+                status: r.get::<_, i64>(1)? as u16,
+                answer: r.get(2)?,
+                refused_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues again what `target` refused (after what waits); how many.
+    pub fn retry(&self, target: &str) -> Result<u64, OutboxError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT INTO outbox (target, statement_id)
+             SELECT target, statement_id FROM refused WHERE target = ? ORDER BY seq",
+            [target],
+        )?;
+        tx.execute("DELETE FROM refused WHERE target = ?", [target])?;
+        tx.commit()?;
+        Ok(moved as u64)
     }
 
     /// How many statements wait, and how many were refused, per target.
@@ -314,6 +346,19 @@ impl FileQueue {
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         self.blocking(move |outbox| outbox.forget(&ids, dry_run))
             .await
+    }
+
+    /// The statements `target` refused, newest first (at most `limit`).
+    pub async fn refused(&self, target: &str, limit: usize) -> Result<Vec<Refused>, String> {
+        let target = target.to_string();
+        self.blocking(move |outbox| outbox.refused(&target, limit))
+            .await
+    }
+
+    /// Queues again what `target` refused; how many.
+    pub async fn retry(&self, target: &str) -> Result<u64, String> {
+        let target = target.to_string();
+        self.blocking(move |outbox| outbox.retry(&target)).await
     }
 
     /// What waits for `target`, and what it refused.

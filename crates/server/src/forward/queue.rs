@@ -38,6 +38,19 @@ pub struct Counts {
     pub refused: u64,
 }
 
+/// A statement a target refused for good, with its answer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Refused {
+    /// The statement's id.
+    pub statement: String,
+    /// The status the target answered.
+    pub status: u16,
+    /// The target's answer (its body).
+    pub answer: String,
+    /// When (RFC 3339).
+    pub refused_at: String,
+}
+
 /// The queue of every target of this process.
 pub enum Queue {
     /// The outbox file: ids queued by this process as it accepts statements.
@@ -92,6 +105,23 @@ impl Queue {
         match self {
             Self::File(file) => file.forget(ids, dry_run).await,
             Self::Log(log) => log.forget(ids, dry_run).await,
+        }
+    }
+
+    /// The statements `target` refused, newest first (at most `limit`).
+    pub async fn refused(&self, target: &str, limit: usize) -> Result<Vec<Refused>, String> {
+        match self {
+            Self::File(file) => file.refused(target, limit).await,
+            Self::Log(log) => log.refused(target, limit).await,
+        }
+    }
+
+    /// Puts what `target` refused back in its queue, to be sent again; how many. `None` over
+    /// the log: its cursor has passed them, and they are not queued again.
+    pub async fn retry(&self, target: &str) -> Result<Option<u64>, String> {
+        match self {
+            Self::File(file) => file.retry(target).await.map(Some),
+            Self::Log(_) => Ok(None),
         }
     }
 

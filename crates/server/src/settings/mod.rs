@@ -16,7 +16,7 @@ use xlrs_xapi::version::XapiVersion;
 
 mod kinds;
 
-pub use kinds::{LogFormat, StoreKind, XapiVersions};
+pub use kinds::{is_plugin_name, LogFormat, StoreKind, XapiVersions};
 
 /// Why settings could not be loaded; always a usage/config error (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +121,34 @@ pub struct Settings {
     pub forwarding_outbox: Option<PathBuf>,
     /// Erasure and retention.
     pub lifecycle: crate::lifecycle::LifecycleSettings,
+    /// The operator console served at `/console/`.
+    pub console: ConsoleSettings,
+}
+
+/// The operator console.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Serve the console (default true); `false` answers 404 under `/console/`.
+    pub enabled: bool,
+    /// Serve the console's files from this directory instead of the copies compiled into the
+    /// binary (for working on the console without rebuilding).
+    pub dir: Option<PathBuf>,
+    /// Refused requests kept in memory for the console (the newest; default 500).
+    pub refusals_kept: usize,
+    /// Largest plugin upload (component and manifest) through `/admin/plugins`, in bytes.
+    pub max_plugin_bytes: usize,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            refusals_kept: 500,
+            max_plugin_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// One LRS accepted statements are forwarded to.
@@ -204,6 +232,7 @@ impl Default for Settings {
             forwarding: Vec::new(),
             forwarding_outbox: None,
             lifecycle: Default::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -250,6 +279,7 @@ const STRING_KEYS: &[&str] = &[
     "lifecycle__statements_age_by",
     "lifecycle__documents_max_age",
     "lifecycle__retention_interval",
+    "console__dir",
     "oidc__issuer",
     "oidc__audience",
     "oidc__jwks_file",
@@ -331,6 +361,11 @@ impl Settings {
             ),
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("max_connections", self.max_connections as u64),
+            ("console.refusals_kept", self.console.refusals_kept as u64),
+            (
+                "console.max_plugin_bytes",
+                self.console.max_plugin_bytes as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Value {
