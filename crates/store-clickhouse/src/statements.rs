@@ -234,6 +234,35 @@ impl StatementReader for ClickHouse {
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         self.query_page(q).await
     }
+
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Vec<StoredStatement>, StoreError> {
+        let found: Vec<FoundOne> = self
+            .client
+            .query(&format!(
+                "SELECT stored, body,
+                        id IN (SELECT voids FROM {t} WHERE voids IN
+                               (SELECT id FROM {t} WHERE statement_ref = {{target:UUID}})) AS voided
+                 FROM {t} WHERE statement_ref = {{target:UUID}}
+                 ORDER BY stored DESC LIMIT 1 BY id LIMIT {limit}",
+                t = self.statements
+            ))
+            .param("target", target.to_string())
+            .fetch_all()
+            .await
+            .map_err(failed)?;
+        Ok(found
+            .into_iter()
+            .map(|f| StoredStatement {
+                body: f.body,
+                voided: f.voided != 0,
+                stored: f.stored,
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -98,4 +98,40 @@ impl StatementReader for Elasticsearch {
         let rows = self.bounded(|bound| self.search(q, bound)).await?;
         Ok(merge_page(q, rows, Vec::new()))
     }
+
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Vec<StoredStatement>, StoreError> {
+        self.ready().await?;
+        self.bounded(|bound| async move {
+            let body = serde_json::json!({
+                "size": limit,
+                "_source": ["stored", "voided_at", "body"],
+                "track_total_hits": false,
+                "query": {"bool": {"filter": [
+                    {"term": {"statement_ref": target.to_string()}},
+                    {"range": {"stored": {"lte": bound}}},
+                ]}},
+                "sort": [{"stored": {"order": "desc"}}],
+            });
+            let hits = self.es.hits(&self.query_index, &body).await?;
+            Ok(hits
+                .iter()
+                .filter_map(|hit| {
+                    let source = hit.get("_source")?;
+                    Some(StoredStatement {
+                        body: source.get("body")?.as_str()?.to_string(),
+                        stored: source.get("stored")?.as_i64()?,
+                        voided: source
+                            .get("voided_at")
+                            .and_then(Value::as_i64)
+                            .is_some_and(|at| at <= bound),
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
 }

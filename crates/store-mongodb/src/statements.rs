@@ -360,6 +360,36 @@ impl StatementReader for Mongo {
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         self.query_page(q).await
     }
+
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Vec<StoredStatement>, StoreError> {
+        let cursor = self
+            .statements
+            .find(doc! { "xlrs.ref": target.to_string(), "xlrs.stored": { "$exists": true } })
+            .sort(doc! { "xlrs.stored": -1 })
+            .limit(limit as i64)
+            .projection(projection())
+            .await
+            .map_err(failed)?;
+        let mut statements = Vec::new();
+        for doc in crate::collect(cursor).await? {
+            let voided = doc
+                .get_document("xlrs")
+                .ok()
+                .and_then(|f| f.get_bool("voided").ok())
+                .unwrap_or(false);
+            let (stored, body) = found(doc)?;
+            statements.push(StoredStatement {
+                body,
+                voided,
+                stored,
+            });
+        }
+        Ok(statements)
+    }
 }
 
 /// Admission records are the `admission` field of their statements, written in the same

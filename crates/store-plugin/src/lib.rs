@@ -155,6 +155,21 @@ impl StatementStore for PluginStore {
         }
     }
 
+    /// A v0.1 backend cannot tell (it answers queries only): `None`.
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredStatement>>, StoreError> {
+        let plugin = self.plugin()?;
+        if !plugin.is_storage() {
+            return Ok(None);
+        }
+        self.referring_to_v0_2(plugin, target, limit)
+            .await
+            .map(Some)
+    }
+
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
         let plugin = self.plugin()?;
         let page = if plugin.is_storage() {

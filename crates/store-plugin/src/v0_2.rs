@@ -183,6 +183,48 @@ impl PluginStore {
         Ok(found)
     }
 
+    /// The statements whose StatementRef targets `target`, newest first (at most `limit`):
+    /// the referring statements scanned in chunks.
+    pub(crate) async fn referring_to_v0_2(
+        &self,
+        plugin: Arc<PluginInstance>,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Vec<StoredStatement>, StoreError> {
+        let target = target.to_string();
+        let mut found = Vec::new();
+        let mut next = ScanFilter {
+            referring: true,
+            voided: true,
+            limit: REFERRING_CHUNK,
+            ..unfiltered(false)
+        };
+        loop {
+            let chunk = self.scan(plugin.clone(), next.clone()).await?;
+            let Some(last) = chunk.last().map(|r| r.stored) else {
+                break;
+            };
+            let full = chunk.len() as u32 >= REFERRING_CHUNK;
+            for row in chunk {
+                if row.statement_ref.as_deref() == Some(target.as_str()) {
+                    found.push(StoredStatement {
+                        body: row.body,
+                        voided: row.voided,
+                        stored: row.stored,
+                    });
+                    if found.len() >= limit {
+                        return Ok(found);
+                    }
+                }
+            }
+            if !full {
+                break;
+            }
+            next.until = Some(last - 1);
+        }
+        Ok(found)
+    }
+
     /// One scan, its answer checked: no more rows than asked for.
     pub(crate) async fn scan(
         &self,

@@ -53,6 +53,34 @@ impl StatementStore for SqliteStore {
         .await
     }
 
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredStatement>>, StoreError> {
+        self.read(move |conn| {
+            let mut select = conn
+                .prepare_cached(
+                    "SELECT body, voided, stored FROM statements WHERE ref_target = ?1
+                     ORDER BY seq DESC LIMIT ?2",
+                )
+                .map_err(internal)?;
+            let rows = select
+                .query_map(rusqlite::params![target.to_string(), limit as i64], |r| {
+                    Ok(StoredStatement {
+                        body: r.get(0)?,
+                        voided: r.get::<_, i64>(1)? != 0,
+                        stored: r.get(2)?,
+                    })
+                })
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map(Some)
+                .map_err(internal)
+        })
+        .await
+    }
+
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError> {
         let q = query.clone();
         self.read(move |conn| {

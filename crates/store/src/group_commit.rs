@@ -124,6 +124,13 @@ pub trait StatementReader: Send + Sync + 'static {
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError>;
     /// A page of non-voided statements matching the query.
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError>;
+    /// The statements referring to `target`, newest first (see
+    /// [`StatementStore::referring_to`]).
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Vec<StoredStatement>, StoreError>;
 }
 
 /// How a database store lists the admission records it wrote with their statements
@@ -469,6 +476,18 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> StatementStore
 
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
         self.shared.database.get(id).await
+    }
+
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredStatement>>, StoreError> {
+        self.shared
+            .database
+            .referring_to(target, limit)
+            .await
+            .map(Some)
     }
 
     /// Reads only what is complete on every process: nothing after a position still being

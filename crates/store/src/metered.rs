@@ -90,6 +90,15 @@ impl StatementStore for Metered<dyn StatementStore> {
         self.counts.count(self.inner.query(query).await)
     }
 
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredStatement>>, StoreError> {
+        self.counts
+            .count(self.inner.referring_to(target, limit).await)
+    }
+
     async fn consistent_through(&self) -> Result<i64, StoreError> {
         self.counts.count(self.inner.consistent_through().await)
     }

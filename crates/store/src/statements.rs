@@ -122,6 +122,13 @@ pub trait StatementStore: Send + Sync {
     async fn query(&self, query: &StatementQuery) -> Result<Page, StoreError>;
     /// Every statement stored at or before this instant (µs) is visible to queries.
     async fn consistent_through(&self) -> Result<i64, StoreError>;
+    /// The statements whose object is a StatementRef to `target` (a voiding statement among
+    /// them), voided or not, newest first, at most `limit`; `None` when the store cannot tell.
+    async fn referring_to(
+        &self,
+        target: Uuid,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredStatement>>, StoreError>;
 }
 
 /// An activity definition a committed statement carries, at the statement's position.

@@ -53,8 +53,9 @@ struct RetryRequest {
     target: Option<String>,
 }
 
-/// `POST /admin/forwarding/retry` (`{"target": url}` or `{}`): queues the refused statements
-/// again, to be sent at once; `{"requeued": n}`.
+/// `POST /admin/forwarding/retry` (`{"target": url}` or `{}`): sends the refused statements
+/// again — queued again on the outbox, sent at once over a database store's log;
+/// `{"requeued", "sent", "refused_again"}`.
 async fn retry(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -76,17 +77,11 @@ async fn retry(
             )));
         }
     }
-    match forwarder
+    let retried = forwarder
         .retry(request.target.as_deref())
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-    {
-        Some(requeued) => {
-            tracing::info!(target: "xlrs::audit", by = %auth.0.username, action = "retry refused", requeued, "admin API");
-            Ok(Json(json!({ "requeued": requeued })))
-        }
-        None => Err(ApiError::NotImplemented(
-            "over a database store the targets read the statements as a log, which has passed the refused ones; they are listed, not sent again".into(),
-        )),
-    }
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    tracing::info!(target: "xlrs::audit", by = %auth.0.username, action = "retry refused",
+                   requeued = retried.requeued, sent = retried.sent, "admin API");
+    Ok(Json(json!(retried)))
 }

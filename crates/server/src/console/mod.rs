@@ -4,6 +4,7 @@
 //! Everything else it shows comes from the xAPI resources and the admin API.
 
 mod live;
+mod referring;
 pub mod refusals;
 mod tail;
 
@@ -44,6 +45,7 @@ pub fn router(enabled: bool) -> Router<AppState> {
         .route("/console/api/live", get(live::live))
         .route("/console/api/refusals", get(recent_refusals))
         .route("/console/api/tail", get(tail::tail))
+        .route("/console/api/referring", get(referring::referring))
 }
 
 /// Sends `/console` to `/console/` (relative, so it works behind a path prefix): the page's

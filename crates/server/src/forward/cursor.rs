@@ -188,26 +188,7 @@ impl StoreLog {
             ..StatementQuery::default()
         };
         let page = self.statements.query(&query).await?;
-        page.statements
-            .iter()
-            .map(|body| {
-                let mut statement: Value = serde_json::from_str(body)
-                    .map_err(|e| StoreError::Internal(format!("a stored statement: {e}")))?;
-                let stored = statement
-                    .as_object_mut()
-                    .and_then(|map| map.remove("stored"))
-                    .and_then(|s| s.as_str().and_then(xlrs_xapi::validate::parse_timestamp))
-                    .map(|t| t.timestamp_micros())
-                    .ok_or_else(|| {
-                        StoreError::Internal("a stored statement without `stored`".into())
-                    })?;
-                Ok(Waiting {
-                    ticket: stored,
-                    stored,
-                    statement,
-                })
-            })
-            .collect()
+        page.statements.iter().map(|body| waiting(body)).collect()
     }
 
     /// The oldest `limit` statements after `target`'s cursor, while this process holds it.
@@ -240,21 +221,7 @@ impl StoreLog {
         if let Some((status, answer)) = refused {
             for waiting in batch {
                 let id = waiting.statement["id"].as_str().unwrap_or_default();
-                let record = json!({
-                    "statement": id,
-                    "status": status,
-                    "answer": answer,
-                    "refused_at": xlrs_xapi::time::format_micros(now_micros()),
-                });
-                self.documents
-                    .put_document(
-                        &refusals(target),
-                        id,
-                        records::document(&record),
-                        Precondition::None,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                self.refuse(target, id, status, answer).await?;
             }
         }
         let cursor = Cursor {
@@ -332,6 +299,58 @@ impl StoreLog {
         Ok(found)
     }
 
+    /// The statements `target` refused, as they are sent (one no longer stored, erased, is
+    /// left out).
+    pub async fn refused_statements(&self, target: &str) -> Result<Vec<Waiting>, String> {
+        let (ids, _) = self
+            .documents
+            .list_documents(&refusals(target), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut found = Vec::new();
+        for id in ids.iter().filter_map(|id| Uuid::parse_str(id).ok()) {
+            if let Some(stored) = self.statements.get(id).await.map_err(|e| e.to_string())? {
+                found.push(waiting(&stored.body).map_err(|e| e.to_string())?);
+            }
+        }
+        found.sort_by_key(|w| w.stored);
+        Ok(found)
+    }
+
+    /// Takes statement `id` off `target`'s refusals (sent again and accepted).
+    pub async fn forgive(&self, target: &str, id: &str) -> Result<(), String> {
+        self.documents
+            .delete_document(&refusals(target), id, Precondition::None)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Records `target`'s (new) refusal of statement `id`.
+    pub async fn refuse(
+        &self,
+        target: &str,
+        id: &str,
+        status: u16,
+        answer: &str,
+    ) -> Result<(), String> {
+        let record = json!({
+            "statement": id,
+            "status": status,
+            "answer": answer,
+            "refused_at": xlrs_xapi::time::format_micros(now_micros()),
+        });
+        self.documents
+            .put_document(
+                &refusals(target),
+                id,
+                records::document(&record),
+                Precondition::None,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// What waits after `target`'s cursor (counted up to one `batch`), and what it refused.
     pub async fn counts(&self, target: &str, batch: usize) -> Result<Counts, String> {
         let fail = |e: StoreError| e.to_string();
@@ -381,6 +400,24 @@ impl StoreLog {
         self.remembered(target)
             .is_some_and(|h| h.cursor.lease_until > now_micros())
     }
+}
+
+/// A stored statement as it is sent: without `stored` (the target sets its own), at its
+/// position.
+fn waiting(body: &str) -> Result<Waiting, StoreError> {
+    let mut statement: Value = serde_json::from_str(body)
+        .map_err(|e| StoreError::Internal(format!("a stored statement: {e}")))?;
+    let stored = statement
+        .as_object_mut()
+        .and_then(|map| map.remove("stored"))
+        .and_then(|s| s.as_str().and_then(xlrs_xapi::validate::parse_timestamp))
+        .map(|t| t.timestamp_micros())
+        .ok_or_else(|| StoreError::Internal("a stored statement without `stored`".into()))?;
+    Ok(Waiting {
+        ticket: stored,
+        stored,
+        statement,
+    })
 }
 
 #[cfg(test)]

@@ -59,7 +59,22 @@ struct Target {
 pub struct Forwarder {
     queue: Arc<Queue>,
     targets: Vec<Arc<Target>>,
+    /// Each target's HTTP client, in the order of `targets`.
+    clients: Vec<reqwest::Client>,
+    /// Where attachments' contents are (sent with their statements).
+    content: Arc<dyn xlrs_store::ContentStore>,
     reactors: Arc<react::Reactors>,
+}
+
+/// What sending refused statements again did.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Retried {
+    /// Queued again (the outbox), to be sent by the forwarding task at once.
+    pub requeued: u64,
+    /// Sent now and accepted (a database store's log, which does not queue them again).
+    pub sent: u64,
+    /// Sent now and refused again (kept, with the new answer).
+    pub refused_again: u64,
 }
 
 impl Forwarder {
@@ -116,8 +131,10 @@ impl Forwarder {
             plugins: plugins.clone(),
             writer: std::sync::Mutex::new(None),
         });
+        let mut clients = Vec::with_capacity(targets.len());
         for target in &targets {
             let client = send::client(&target.settings)?;
+            clients.push(client.clone());
             tokio::spawn(send::run(
                 queue.clone(),
                 target.clone(),
@@ -133,6 +150,8 @@ impl Forwarder {
         Ok(Some(Arc::new(Self {
             queue,
             targets,
+            clients,
+            content: stores.content.clone(),
             reactors,
         })))
     }
@@ -212,31 +231,65 @@ impl Forwarder {
         Ok(all)
     }
 
-    /// Sends again what `target` (every target when `None`) refused; how many statements, or
-    /// `None` when the queue cannot (a database store's log has passed them).
-    pub async fn retry(&self, target: Option<&str>) -> Result<Option<u64>, ForwardError> {
-        let mut requeued = 0;
-        for t in self
+    /// Sends again what `target` (every target when `None`) refused: the outbox queues them
+    /// again; over a database store's log (whose cursor has passed them) they are sent now,
+    /// and what the target accepts leaves the refusals.
+    pub async fn retry(&self, target: Option<&str>) -> Result<Retried, ForwardError> {
+        let mut retried = Retried::default();
+        for (t, client) in self
             .targets
             .iter()
-            .filter(|t| target.is_none_or(|u| u.trim_end_matches('/') == t.url))
+            .zip(&self.clients)
+            .filter(|(t, _)| target.is_none_or(|u| u.trim_end_matches('/') == t.url))
         {
-            let Some(n) = self
-                .queue
-                .retry(&t.url)
-                .await
-                .map_err(ForwardError::Queue)?
-            else {
-                return Ok(None);
-            };
-            if let Ok(counts) = self.queue.counts(&t.url, 0).await {
-                t.waiting.store(counts.waiting, Ordering::Relaxed);
+            match self.queue.as_ref() {
+                Queue::File(file) => {
+                    retried.requeued += file.retry(&t.url).await.map_err(ForwardError::Queue)?;
+                }
+                Queue::Log(log) => {
+                    let refused = log
+                        .refused_statements(&t.url)
+                        .await
+                        .map_err(ForwardError::Queue)?;
+                    for waiting in &refused {
+                        let id = waiting.statement["id"].as_str().unwrap_or_default();
+                        let outcome = send::send_again(
+                            t,
+                            client,
+                            self.content.as_ref(),
+                            &self.reactors,
+                            waiting,
+                        )
+                        .await;
+                        match outcome {
+                            send::Outcome::Stored => {
+                                log.forgive(&t.url, id).await.map_err(ForwardError::Queue)?;
+                                t.forwarded.fetch_add(1, Ordering::Relaxed);
+                                retried.sent += 1;
+                            }
+                            send::Outcome::Refused(status, answer) => {
+                                log.refuse(&t.url, id, status.as_u16(), &answer)
+                                    .await
+                                    .map_err(ForwardError::Queue)?;
+                                retried.refused_again += 1;
+                            }
+                            send::Outcome::Failed(e) => return Err(ForwardError::Queue(format!(
+                                "sending to {} failed ({e}); the refused statements stay listed",
+                                t.url
+                            ))),
+                        }
+                    }
+                }
+            }
+            if let Ok(counts) = self.queue.counts(&t.url, t.settings.batch_size).await {
+                if self.queue.counts_pushes() {
+                    t.waiting.store(counts.waiting, Ordering::Relaxed);
+                }
                 t.refused.store(counts.refused, Ordering::Relaxed);
             }
             t.wake.notify_one();
-            requeued += n;
         }
-        Ok(Some(requeued))
+        Ok(retried)
     }
 
     /// Whether `url` names a target.

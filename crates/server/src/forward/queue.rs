@@ -116,15 +116,6 @@ impl Queue {
         }
     }
 
-    /// Puts what `target` refused back in its queue, to be sent again; how many. `None` over
-    /// the log: its cursor has passed them, and they are not queued again.
-    pub async fn retry(&self, target: &str) -> Result<Option<u64>, String> {
-        match self {
-            Self::File(file) => file.retry(target).await.map(Some),
-            Self::Log(_) => Ok(None),
-        }
-    }
-
     /// This process stops: the log hands its targets over to another process at once.
     pub async fn stop(&self) {
         if let Self::Log(log) = self {

@@ -107,6 +107,23 @@ pub async fn run(
     }
 }
 
+/// Sends one statement a target refused once again, as the forwarding task would.
+pub(super) async fn send_again(
+    target: &Target,
+    client: &reqwest::Client,
+    content: &dyn ContentStore,
+    reactors: &Reactors,
+    statement: &Waiting,
+) -> Outcome {
+    let sender = Sender {
+        target,
+        client,
+        content,
+        reactors,
+    };
+    post(&sender, std::slice::from_ref(statement)).await
+}
+
 /// What a POST to a target needs.
 struct Sender<'a> {
     target: &'a Target,
