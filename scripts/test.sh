@@ -36,6 +36,9 @@ TEST_STORE=jsonl-store cargo test --locked -p xlrs-tests --test blackbox -- \
   statements_write:: statements_rules:: statements_get:: documents:: documents_params:: \
   documents_rules:: erasure:: retention:: openedx:: aspects:: corpus:: durability::
 
+# The operator console in a real headless browser (Debian's Chromium, playwright-core).
+bash scripts/console-tests.sh
+
 # The systemd unit in deploy/: any complaint of systemd-analyze fails the run.
 if command -v systemd-analyze >/dev/null; then
   unit_dir=$(mktemp -d)

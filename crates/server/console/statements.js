@@ -248,13 +248,15 @@ async function loadReferring(id, target, pane) {
   try {
     const answer = await api(`/console/api/referring?statementId=${encodeURIComponent(id)}`);
     const list = (answer && answer.statements) || [];
+    const voided = new Set((answer && answer.voided) || []);
     if (!list.length) {
       fill(target, h('p', { class: 'empty' }, 'None.'));
       return;
     }
     fill(target, h('ul', {}, list.map((s) => h('li', {},
       h('button', { type: 'button', class: 'link-button', onclick: () => showDetail(pane, s) }, s.id),
-      ` — ${agentText(s.actor)} ${verbText(s.verb)}`))));
+      ` — ${agentText(s.actor)} ${verbText(s.verb)}`,
+      voided.has(s.id) ? h('span', { class: 'badge voided' }, 'voided') : ''))));
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 501)) {
       fill(target, h('p', { class: 'empty' }, 'Not available on this server.'));
