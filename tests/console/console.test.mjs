@@ -209,6 +209,50 @@ test('an uploaded plugin takes effect: a big statement is refused naming it, the
   assert.deepEqual(page.problems, []);
 });
 
+test('an operator turns off a rule an admission plugin may waive, and statements breaking it are refused again', async () => {
+  const page = await newPage();
+  await signIn(page, consoleUrl);
+  await page.getByTestId('nav-plugins').click();
+  await page.getByTestId('plugin-name').fill('waiver');
+  await page.getByTestId('plugin-wasm').setInputFiles(join(PLUGINS, 'fault-admission.wasm'));
+  await page.getByTestId('plugin-manifest').fill('kind = "admission"\norder = 1\n\n[config]\nmode = "waive-all"\n');
+  await page.getByTestId('plugin-upload').click();
+  await eventually(async () => /Uploaded waiver/.test(await text(page, 'plugin-upload-status')),
+    'the upload is acknowledged', 120000);
+  const waivers = page.locator('[data-testid=plugin-waivers][data-name="waiver"]');
+  await waivers.waitFor();
+  assert.equal(await waivers.getByTestId('waive-object-type').isChecked(), true, 'every waivable rule at first');
+
+  const groupActivity = () => {
+    const s = statement();
+    s.object.objectType = 'GroupActivity';
+    return s;
+  };
+  const admitted = await call(server.url, '/xAPI/statements', { method: 'POST', json: groupActivity() });
+  assert.equal(admitted.status, 200, JSON.stringify(admitted.body));
+
+  await waivers.getByTestId('waive-object-type').uncheck();
+  await waivers.getByTestId('waivers-save').click();
+  await eventually(async () => /waiver may waive iri, activity-id, score/.test(await text(page, 'plugins-status')),
+    'the new waivers are acknowledged');
+  const refused = await call(server.url, '/xAPI/statements', { method: 'POST', json: groupActivity() });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.message, /object-type/);
+  assert.equal(await page.locator('[data-testid=plugin-waivers][data-name="waiver"]')
+    .getByTestId('waive-object-type').isChecked(), false, 'the page shows what the server holds');
+
+  await page.getByTestId('nav-live').click();
+  await eventually(async () => /waiver\s+object-type\s+waived\s+1/.test(await text(page, 'live-admissions')),
+    'the live view counts the statement admitted despite the rule');
+
+  await page.getByTestId('nav-plugins').click();
+  await page.locator('[data-testid=plugin-row][data-name="waiver"]').getByTestId('plugin-remove').click();
+  await page.getByTestId('confirm-ok').click();
+  await eventually(async () => (await page.locator('[data-testid=plugin-row][data-name="waiver"]').count()) === 0,
+    'the plugin is removed');
+  assert.deepEqual(page.problems, []);
+});
+
 test('a credential created in the console (scope statements/write) can post a statement and gets 403 on /admin/status', async () => {
   const page = await newPage();
   await signIn(page, consoleUrl);

@@ -142,6 +142,14 @@ fn decide(
                 disallowed(format!(
                     "accepted it as sent without waiving rule `{unnamed}`, which it breaks"
                 ))
+            } else if let Some(off) = plugin
+                .waive
+                .as_ref()
+                .and_then(|allowed| rules.iter().find(|r| !allowed.contains(r)))
+            {
+                disallowed(format!(
+                    "waived rule `{off}`, which the operator does not let it waive ([admission] waive in its manifest)"
+                ))
             } else {
                 Decision::AsSent {
                     plugin: plugin.name.to_string(),

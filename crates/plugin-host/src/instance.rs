@@ -156,6 +156,8 @@ pub struct PluginSpec {
     pub dir: Option<PathBuf>,
     /// Hosts granted for outbound HTTP (`host` or `host:port`).
     pub http: Vec<String>,
+    /// The rules an admission plugin's waivers may name (`None`: every waivable rule).
+    pub waive: Option<Vec<xlrs_xapi::validate::Rule>>,
 }
 
 /// Links the v0.2 `statements` interface for a world that does not need it: a Rust plugin
@@ -242,6 +244,8 @@ pub struct PluginInstance {
     pub calls: AtomicU64,
     /// Time spent in calls, µs.
     pub busy_micros: AtomicU64,
+    /// The rules an admission plugin's waivers may name (`None`: every waivable rule).
+    pub waive: Option<Vec<xlrs_xapi::validate::Rule>>,
     /// The last failure, with what the plugin said (its standard error or last error log):
     /// for the operator (`GET /plugins`, the log), never in a client's answer.
     last_failure: std::sync::Mutex<Option<(SystemTime, String)>>,
@@ -319,6 +323,7 @@ impl PluginInstance {
             config,
             dir,
             http,
+            waive,
         } = spec;
         let mut linker = Linker::<CallState>::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -402,6 +407,7 @@ impl PluginInstance {
             failures: AtomicU64::new(0),
             calls: AtomicU64::new(0),
             busy_micros: AtomicU64::new(0),
+            waive,
             last_failure: std::sync::Mutex::new(None),
             limits,
             config: Arc::new(config),

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use xlrs_xapi::validate::Rule;
 
 use serde::Deserialize;
 
@@ -107,6 +108,27 @@ pub struct Manifest {
     /// Capabilities granted beyond the defaults (clocks and random).
     #[serde(default)]
     pub capabilities: Capabilities,
+    /// What the host lets an admission plugin do.
+    #[serde(default)]
+    pub admission: AdmissionSettings,
+}
+
+/// The `[admission]` table: the operator's limits on an admission plugin.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionSettings {
+    /// The rules its waivers may name (rule names, among those the LRS can look past);
+    /// absent: every such rule. A statement whose waiver needs another is refused.
+    pub waive: Option<Vec<String>>,
+}
+
+impl AdmissionSettings {
+    /// The rules waivers may name; `None`: every rule the LRS can look past.
+    pub fn waivable(&self) -> Option<Vec<Rule>> {
+        self.waive
+            .as_ref()
+            .map(|names| names.iter().filter_map(|n| Rule::named(n)).collect())
+    }
 }
 
 /// Capabilities a manifest can grant. Nothing is granted by default.
@@ -196,6 +218,19 @@ impl Manifest {
                 "limits.timeout_ms must be 1..={MAX_TIMEOUT_MS}"
             )));
         }
+        for name in manifest.admission.waive.iter().flatten() {
+            if !Rule::named(name).is_some_and(Rule::waivable) {
+                let waivable: Vec<&str> = Rule::ALL
+                    .iter()
+                    .filter(|r| r.waivable())
+                    .map(|r| r.as_str())
+                    .collect();
+                return Err(invalid(format!(
+                    "admission.waive: `{name}` is not a rule the LRS can look past (those are {})",
+                    waivable.join(", ")
+                )));
+            }
+        }
         if let Some(dir) = &manifest.capabilities.dir {
             if dir.as_os_str().is_empty()
                 || dir
@@ -264,6 +299,27 @@ mod tests {
         let m = parse("kind = \"validator\"\ncontract = \"0.2\"\n").unwrap();
         assert_eq!(m.contract.as_deref(), Some("0.2"));
         assert!(parse("contract = \"0.3\"\n").is_err());
+    }
+
+    #[test]
+    fn an_admission_plugin_may_be_held_to_some_of_the_rules_the_lrs_can_look_past() {
+        let m = parse("kind = \"admission\"\n[admission]\nwaive = [\"iri\", \"score\"]\n").unwrap();
+        assert_eq!(m.admission.waivable(), Some(vec![Rule::Iri, Rule::Score]));
+        assert_eq!(
+            parse("kind = \"admission\"\n")
+                .unwrap()
+                .admission
+                .waivable(),
+            None
+        );
+        let refused = parse("[admission]\nwaive = [\"required\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("`required` is not a rule the LRS can look past"),
+            "{refused}"
+        );
+        assert!(parse("[admission]\nwaive = [\"no-such-rule\"]\n").is_err());
     }
 
     #[test]

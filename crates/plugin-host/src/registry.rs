@@ -259,6 +259,7 @@ impl PluginRegistry {
             config: candidate.manifest.config_strings(),
             dir,
             http: candidate.manifest.capabilities.http.clone(),
+            waive: candidate.manifest.admission.waivable(),
         };
         let granted_http = !spec.http.is_empty();
         PluginInstance::new(&engine, spec, &component, hash).map_err(|e| {
@@ -511,6 +512,7 @@ impl PluginRegistry {
                     "calls": i.map(|i| i.calls.load(std::sync::atomic::Ordering::Relaxed)),
                     "failures": i.map(|i| i.failures.load(std::sync::atomic::Ordering::Relaxed)),
                     "busy_seconds": i.map(|i| i.busy_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6),
+                    "waive": i.and_then(|i| i.waive.as_ref()).map(|rules| rules.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
                     "last_failure": i.and_then(|i| i.last_failure()).map(|(at, message)| json!({
                         "at": xlrs_xapi::time::format_micros(micros(at)),
                         "message": message,

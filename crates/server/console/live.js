@@ -128,6 +128,7 @@ export function mount(root) {
   const plugins = h('div');
   const forwarding = h('div');
   const refusals = h('div');
+  const admissions = h('div');
   const updated = h('p', { class: 'status', 'data-testid': 'live-updated' });
   fill(root,
     error.node,
@@ -141,7 +142,10 @@ export function mount(root) {
     h('div', { class: 'two' },
       h('section', { 'aria-labelledby': 'refusal-title' }, h('h2', { id: 'refusal-title' }, 'Refusals by reason (since start)'), refusals),
       h('section', { 'aria-labelledby': 'plugin-title' }, h('h2', { id: 'plugin-title' }, 'Plugins'), plugins)),
-    h('section', { 'aria-labelledby': 'fwd-title' }, h('h2', { id: 'fwd-title' }, 'Forwarding'), forwarding),
+    h('div', { class: 'two' },
+      h('section', { 'aria-labelledby': 'fwd-title' }, h('h2', { id: 'fwd-title' }, 'Forwarding'), forwarding),
+      h('section', { 'aria-labelledby': 'adm-title' },
+        h('h2', { id: 'adm-title' }, 'Admitted despite a rule (since start)'), admissions)),
     updated,
   );
   let stopped = false;
@@ -203,6 +207,12 @@ export function mount(root) {
         [p.last_failure ? h('span', {}, when(p.last_failure.at), ' ', p.last_failure.message) : '–'],
       ]),
       'live-plugins', 'No plugin loaded.'));
+
+    const admitted = Array.isArray(answer.admissions) ? answer.admissions : [];
+    fill(admissions, table(
+      [['Plugin'], ['Rule'], ['How'], ['Count', 'num']],
+      admitted.map((a) => [[a.plugin], [a.rule, 'id'], [a.how], [num(a.count), 'num']]),
+      'live-admissions', 'No statement admitted by an admission plugin.'));
 
     const targets = Array.isArray(answer.forwarding) ? answer.forwarding : [];
     fill(forwarding, table(

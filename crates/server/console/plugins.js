@@ -3,7 +3,10 @@
 
 import { api, h, fill, alertBox, statusLine, field, num, when, confirmDialog } from './api.js';
 
-const KINDS = ['validator', 'admission', 'enricher', 'transformer', 'reaction', 'storage', 'auth'];
+const KINDS = ['validator', 'admission', 'transformer', 'backend', 'reactor'];
+
+/** The rules an admission plugin may waive, at most: those the LRS can look past. */
+const WAIVABLE = ['object-type', 'iri', 'activity-id', 'score'];
 
 function kindRank(kind) {
   const at = KINDS.indexOf(kind);
@@ -20,7 +23,7 @@ export function mount(root) {
   const disabledList = h('div', { 'data-testid': 'plugins-disabled' });
 
   const name = h('input', { name: 'name', id: 'plugin-name', 'data-testid': 'plugin-name', required: true,
-    pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*', spellcheck: 'false', autocomplete: 'off' });
+    pattern: '[A-Za-z0-9_\\-]+', spellcheck: 'false', autocomplete: 'off' });
   const wasm = h('input', { type: 'file', name: 'wasm', id: 'plugin-wasm', 'data-testid': 'plugin-wasm',
     accept: '.wasm,application/wasm', required: true });
   const manifestFile = h('input', { type: 'file', id: 'plugin-manifest-file', 'data-testid': 'plugin-manifest-file', accept: '.toml,text/plain' });
@@ -32,9 +35,9 @@ export function mount(root) {
   const form = h('form', { 'data-testid': 'plugin-form', 'aria-labelledby': 'upload-title' },
     h('h2', { id: 'upload-title' }, 'Upload a plugin'),
     h('div', { class: 'grid' },
-      field('Name', name, 'Letters, digits, "-", "_" and "."; an existing plugin of this name is replaced.'),
+      field('Name', name, 'Letters, digits, "-" and "_"; an existing plugin of this name is replaced.'),
       field('Component (.wasm)', wasm)),
-    field('Manifest (TOML, optional)', manifest, 'Or load it from a file below; empty keeps the manifest the server has (or its defaults).'),
+    field('Manifest (TOML, optional)', manifest, 'Or load it from a file below; empty keeps the manifest the plugin has (a new plugin then runs with the defaults).'),
     field('Manifest file (.toml, optional)', manifestFile),
     uploadError.node,
     h('div', { class: 'actions' }, upload, uploadStatus));
@@ -129,7 +132,7 @@ export function mount(root) {
     const state = p.serving === false
       ? h('span', { class: 'bad' }, `not serving${p.last_error ? `: ${p.last_error}` : ''}`)
       : h('span', { class: 'ok' }, 'serving');
-    return h('tr', { 'data-testid': 'plugin-row', 'data-name': p.name },
+    const row = h('tr', { 'data-testid': 'plugin-row', 'data-name': p.name },
       h('td', {}, h('strong', {}, p.name), h('div', { class: 'hint id', title: p.hash || '' }, p.file || '')),
       h('td', {}, p.kind || '–'),
       h('td', { class: 'num' }, p.order ?? '–'),
@@ -140,6 +143,36 @@ export function mount(root) {
       h('td', {}, when(p.loaded_at)),
       h('td', {}, state),
       h('td', {}, h('div', { class: 'actions' }, disable, remove)));
+    return p.kind === 'admission' ? [row, waiverRow(p)] : row;
+  }
+
+  /** An admission plugin's waivers: which rules it may waive (all the LRS can look past when none is set). */
+  function waiverRow(p) {
+    const allowed = Array.isArray(p.waive) ? p.waive : WAIVABLE;
+    const boxes = WAIVABLE.map((rule) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: rule, checked: allowed.includes(rule), 'data-testid': `waive-${rule}` }),
+      ` ${rule}`));
+    const save = h('button', { type: 'button', class: 'small', 'data-testid': 'waivers-save' }, 'Save waivers');
+    save.addEventListener('click', async () => {
+      const chosen = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+      const waive = chosen.length === WAIVABLE.length ? null : chosen;
+      save.disabled = true;
+      error.clear();
+      try {
+        await api(`${path(p.name)}/waivers`, { method: 'PUT', json: { waive } });
+        status.textContent = `${p.name} may waive ${waive === null ? 'every rule the LRS can look past' : (waive.join(', ') || 'no rule')}.`;
+      } catch (e) {
+        error.show(e);
+      } finally {
+        save.disabled = false;
+      }
+      await load();
+    });
+    return h('tr', { class: 'sub', 'data-testid': 'plugin-waivers', 'data-name': p.name },
+      h('td', { colspan: '10' },
+        h('fieldset', { class: 'inline' },
+          h('legend', {}, `Rules ${p.name} may waive (statements it admits as sent)`),
+          boxes, save)));
   }
 
   form.addEventListener('submit', async (e) => {

@@ -137,7 +137,24 @@ impl Metrics {
                 "unavailable": load(&self.store_errors.unavailable),
                 "internal": load(&self.store_errors.internal),
             },
+            "admissions": self.admission_counts(),
         })
+    }
+
+    /// Statements stored by admission since start, by plugin, rule and how.
+    fn admission_counts(&self) -> Vec<serde_json::Value> {
+        let admissions = self.admissions.lock().unwrap_or_else(|p| p.into_inner());
+        admissions
+            .iter()
+            .map(|((plugin, rule, repaired), n)| {
+                serde_json::json!({
+                    "plugin": plugin,
+                    "rule": rule,
+                    "how": if *repaired { "repaired" } else { "waived" },
+                    "count": n,
+                })
+            })
+            .collect()
     }
 
     /// The Prometheus text exposition.

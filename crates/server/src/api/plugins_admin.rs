@@ -20,11 +20,12 @@ use crate::auth::Scope;
 const DISABLED: &str = ".disabled.";
 
 /// The paths, as docs/admin-openapi.yaml describes them (after the admin API's others).
-pub const PATHS: [&str; 4] = [
+pub const PATHS: [&str; 5] = [
     "/admin/plugins",
     "/admin/plugins/{name}",
     "/admin/plugins/{name}/disable",
     "/admin/plugins/{name}/enable",
+    "/admin/plugins/{name}/waivers",
 ];
 
 /// The `/admin/plugins` routes; uploads may be `max_bytes` long.
@@ -39,6 +40,7 @@ pub fn router(max_bytes: usize) -> Router<AppState> {
         )
         .route(PATHS[2], post(disable))
         .route(PATHS[3], post(enable))
+        .route(PATHS[4], put(waivers))
 }
 
 /// Where a plugin is in the directory: `<name>/` (with its manifest) or `<name>.wasm`.
@@ -187,10 +189,9 @@ fn install(dir: &Path, name: &str, upload: &Upload) -> std::io::Result<Saved> {
     }
     std::fs::create_dir_all(&folder)?;
     replace(&wasm, &upload.wasm)?;
-    match &upload.manifest {
-        Some(text) => replace(&manifest, text.as_bytes())?,
-        None if manifest.exists() => std::fs::remove_file(&manifest)?,
-        None => {}
+    // Without a manifest, the one the plugin has stays (only the component is replaced).
+    if let Some(text) = &upload.manifest {
+        replace(&manifest, text.as_bytes())?;
     }
     if single.exists() {
         std::fs::remove_file(&single)?;
@@ -217,8 +218,8 @@ fn restore(dir: &Path, name: &str, saved: &Saved) {
     }
 }
 
-/// `PUT /admin/plugins/{name}` (multipart form: `wasm`, optional `manifest`): installs the
-/// plugin and loads it; 200 (replaced) or 201 (new) with its status. When it does not load
+/// `PUT /admin/plugins/{name}` (multipart form: `wasm`, optional `manifest` — without one the
+/// plugin keeps the manifest it has): installs the plugin and loads it; 200 (replaced) or 201 (new) with its status. When it does not load
 /// (invalid manifest or component), a 400 says why and the previous files and version stay.
 async fn upload(
     State(state): State<AppState>,
@@ -372,4 +373,81 @@ async fn remove(
     reload(&state).await?;
     audit(&auth, "remove plugin", &name);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The rules an admission plugin may waive: a list, or `null` for every rule the LRS can look
+/// past.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Waivers {
+    waive: Option<Vec<String>>,
+}
+
+/// `PUT /admin/plugins/{name}/waivers` (`{"waive": ["iri", …]}` or `{"waive": null}`): sets
+/// `[admission] waive` in the plugin's manifest (its comments and other settings kept) and
+/// reloads it; its status. A statement whose waiver names another rule is then refused.
+async fn waivers(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    UrlPath(name): UrlPath<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Scope::Admin], true)?;
+    check_name(&name)?;
+    let asked: Waivers = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad(format!(
+            "the body must be {{\"waive\": [rule, …] or null}}: {e}"
+        ))
+    })?;
+    let Some(current) = entry(&state, &name) else {
+        return Err(ApiError::NotFound(format!("no plugin `{name}`")));
+    };
+    if current["kind"] != "admission" {
+        return Err(ApiError::Conflict(format!(
+            "plugin `{name}` is not an admission plugin: it waives nothing"
+        )));
+    }
+    let manifest = state.plugins.dir().join(&name).join("plugin.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|_| {
+        ApiError::Conflict(format!(
+            "plugin `{name}` has no manifest ({}): upload it with one first",
+            manifest.display()
+        ))
+    })?;
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("its manifest is not TOML: {e}")))?;
+    match &asked.waive {
+        Some(rules) => {
+            let list: toml_edit::Array = rules.iter().map(String::as_str).collect();
+            if !document.contains_table("admission") {
+                document["admission"] = toml_edit::table();
+            }
+            document["admission"]["waive"] = toml_edit::value(list);
+        }
+        None => {
+            if let Some(table) = document
+                .get_mut("admission")
+                .and_then(|t| t.as_table_like_mut())
+            {
+                table.remove("waive");
+            }
+        }
+    }
+    let changed = document.to_string();
+    xlrs_plugin_host::Manifest::parse(&changed, &manifest)
+        .map_err(|e| ApiError::bad(format!("{e}")))?;
+    replace(&manifest, changed.as_bytes()).map_err(|e| io("writing the manifest", e))?;
+    reload(&state).await?;
+    let now = entry(&state, &name);
+    if let Some(error) = now.as_ref().and_then(|p| p["last_error"].as_str()) {
+        let error = error.to_string();
+        replace(&manifest, text.as_bytes()).map_err(|e| io("restoring the manifest", e))?;
+        reload(&state).await?;
+        return Err(ApiError::bad(format!(
+            "plugin `{name}` does not load with these waivers ({error}); its manifest is as it was"
+        )));
+    }
+    audit(&auth, "set plugin waivers", &name);
+    Ok(Json(json!({ "plugin": now })))
 }

@@ -273,10 +273,12 @@ impl Forwarder {
                                     .map_err(ForwardError::Queue)?;
                                 retried.refused_again += 1;
                             }
-                            send::Outcome::Failed(e) => return Err(ForwardError::Queue(format!(
+                            send::Outcome::Failed(e) => {
+                                return Err(ForwardError::Queue(format!(
                                 "sending to {} failed ({e}); the refused statements stay listed",
                                 t.url
-                            ))),
+                            )))
+                            }
                         }
                     }
                 }

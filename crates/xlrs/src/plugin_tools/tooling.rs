@@ -86,6 +86,7 @@ pub fn instance(wasm: &Path, manifest: Option<&Path>) -> anyhow::Result<PluginIn
         config: manifest.config_strings(),
         dir: None,
         http: manifest.capabilities.http.clone(),
+        waive: manifest.admission.waivable(),
     };
     Ok(PluginInstance::new(&engine, spec, &component, hash)?)
 }
