@@ -34,7 +34,7 @@ TEST_STORE=elasticsearch cargo test --locked -p xlrs-tests --test blackbox
 # applies the xAPI rules over its storage primitives), with erasure and retention.
 TEST_STORE=jsonl-store cargo test --locked -p xlrs-tests --test blackbox -- \
   statements_write:: statements_rules:: statements_get:: documents:: documents_params:: \
-  documents_rules:: erasure:: retention:: openedx:: aspects:: corpus:: durability::
+  documents_rules:: erasure:: retention:: openedx:: aspects:: corpus:: durability:: console::
 
 # The operator console in a real headless browser (Debian's Chromium, playwright-core).
 bash scripts/console-tests.sh
