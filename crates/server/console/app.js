@@ -31,10 +31,9 @@ let clock = null; // {version, started: ms since epoch, offset}
 
 // ----- theme -------------------------------------------------------------------------------
 
+/** The theme in force: theme.js sets it before the first paint. */
 function currentTheme() {
-  const set = document.documentElement.dataset.theme;
-  if (set) return set;
-  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  return document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light';
 }
 
 function showTheme() {

@@ -172,6 +172,21 @@ pub(crate) fn found(mut doc: Doc) -> Result<(i64, String), StoreError> {
     Ok((stored, body))
 }
 
+/// A statement document read with [`projection`], with whether it is voided.
+fn stored_statement(doc: Doc) -> Result<StoredStatement, StoreError> {
+    let voided = doc
+        .get_document("xlrs")
+        .ok()
+        .and_then(|f| f.get_bool("voided").ok())
+        .unwrap_or(false);
+    let (stored, body) = found(doc)?;
+    Ok(StoredStatement {
+        body,
+        voided,
+        stored,
+    })
+}
+
 /// What queries read of a statement document.
 pub(crate) fn projection() -> Doc {
     doc! { "_id": 0, "_source": 1, "xlrs.stored": 1, "xlrs.body": 1, "xlrs.voided": 1 }
@@ -341,20 +356,7 @@ impl StatementReader for Mongo {
             .projection(projection())
             .await
             .map_err(failed)?;
-        let Some(doc) = doc else {
-            return Ok(None);
-        };
-        let voided = doc
-            .get_document("xlrs")
-            .ok()
-            .and_then(|f| f.get_bool("voided").ok())
-            .unwrap_or(false);
-        let (stored, body) = found(doc)?;
-        Ok(Some(StoredStatement {
-            body,
-            voided,
-            stored,
-        }))
+        doc.map(stored_statement).transpose()
     }
 
     async fn query(&self, q: &StatementQuery) -> Result<Page, StoreError> {
@@ -374,20 +376,11 @@ impl StatementReader for Mongo {
             .projection(projection())
             .await
             .map_err(failed)?;
-        let mut statements = Vec::new();
-        for doc in crate::collect(cursor).await? {
-            let voided = doc
-                .get_document("xlrs")
-                .ok()
-                .and_then(|f| f.get_bool("voided").ok())
-                .unwrap_or(false);
-            let (stored, body) = found(doc)?;
-            statements.push(StoredStatement {
-                body,
-                voided,
-                stored,
-            });
-        }
+        let statements = crate::collect(cursor)
+            .await?
+            .into_iter()
+            .map(stored_statement)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(statements)
     }
 }

@@ -377,18 +377,7 @@ async fn status(
 ) -> Result<Json<Value>, ApiError> {
     auth.require(&[Scope::Admin], false)?;
     let now = xlrs_store::positions::now_micros();
-    let store = match state.statements.consistent_through().await {
-        Ok(through) => json!({
-            "kind": state.settings.store.to_string(),
-            "answers": true,
-            "consistent_through": xlrs_xapi::time::format_micros(through),
-        }),
-        Err(e) => json!({
-            "kind": state.settings.store.to_string(),
-            "answers": false,
-            "error": e.to_string(),
-        }),
-    };
+    let store = super::store_health(&state).await;
     let counted = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),

@@ -277,6 +277,20 @@ fn cors() -> CorsLayer {
         ])
 }
 
+/// The store's kind and whether it answers (its consistent-through, or its error), as
+/// `/admin/status` and the console's live view show it.
+pub async fn store_health(state: &AppState) -> serde_json::Value {
+    let kind = state.settings.store.to_string();
+    match state.statements.consistent_through().await {
+        Ok(through) => serde_json::json!({
+            "kind": kind,
+            "answers": true,
+            "consistent_through": xlrs_xapi::time::format_micros(through),
+        }),
+        Err(e) => serde_json::json!({ "kind": kind, "answers": false, "error": e.to_string() }),
+    }
+}
+
 /// `GET /plugins`: loaded plugins, their versions, counters and last load error.
 async fn plugins_status(
     axum::extract::State(state): axum::extract::State<AppState>,

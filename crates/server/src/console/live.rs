@@ -15,18 +15,7 @@ pub async fn live(
 ) -> Result<Json<Value>, ApiError> {
     auth.require(&[Scope::AllRead], false)?;
     let now = xlrs_store::positions::now_micros();
-    let store = match state.statements.consistent_through().await {
-        Ok(through) => json!({
-            "kind": state.settings.store.to_string(),
-            "answers": true,
-            "consistent_through": xlrs_xapi::time::format_micros(through),
-        }),
-        Err(e) => json!({
-            "kind": state.settings.store.to_string(),
-            "answers": false,
-            "error": e.to_string(),
-        }),
-    };
+    let store = crate::api::store_health(&state).await;
     let refusals: Vec<Value> = state
         .refusals
         .counts()
