@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   ADMIN, PLUGINS, startServer, startPrefixProxy, launchBrowser, call, post, statement, signIn, sleep,
+  installPlugin,
 } from './harness.mjs';
 
 let server;
@@ -330,6 +331,35 @@ test('an erasure dry run shows what would be erased and erases nothing', async (
   await page.getByTestId('erasure-dry-run').click();
   await eventually(async () => /not valid JSON/.test(await text(page, 'erasure-error')), 'bad JSON is reported');
   assert.deepEqual(page.problems, []);
+});
+
+test('a statement a forwarding target refused is listed with its answer, and sent again by "Retry refused now"', async () => {
+  const target = await startServer();
+  const source = await startServer({
+    XLRS_FORWARDING: JSON.stringify([{ url: `${target.url}/xAPI`, username: ADMIN.key, password: ADMIN.secret }]),
+  });
+  try {
+    await installPlugin(target.url, 'max-size', 'max-size.wasm', 'kind = "validator"\norder = 5\n\n[config]\nmax_bytes = 300\n');
+    const [id] = await post(source.url, statement({ extra: { result: { response: 'x'.repeat(600) } } }));
+    const page = await newPage();
+    await signIn(page, `${source.url}/console/`);
+    await page.getByTestId('nav-forwarding').click();
+    const row = page.locator(`[data-testid=forwarding-refused-row][data-id="${id}"]`);
+    await row.waitFor({ timeout: 60000 });
+    assert.match(await row.innerText(), /400[\s\S]*max-size/, 'the status and the target\'s answer are shown');
+
+    const removed = await call(target.url, '/admin/plugins/max-size', { method: 'DELETE' });
+    assert.equal(removed.status, 204);
+    await page.getByTestId('forwarding-retry').click();
+    await eventually(async () => /1 queued again/.test(await text(page, 'forwarding-status')), 'the retry is acknowledged');
+    await eventually(async () => (await row.count()) === 0, 'the statement leaves the refused list', 60000);
+    await eventually(async () => (await call(target.url, `/xAPI/statements?statementId=${id}`)).status === 200,
+      'the target stores it once sent again', 60000);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await source.stop();
+    await target.stop();
+  }
 });
 
 test('the console works behind a path prefix (a reverse proxy serving it under /lrs)', async () => {

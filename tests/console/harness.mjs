@@ -3,7 +3,7 @@
 // server over HTTP as an xAPI client would.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,11 +125,12 @@ function basic({ key, secret }) {
 }
 
 /** An HTTP call as a client (not the console) makes it: {status, body}. */
-export async function call(base, path, { method = 'GET', json, auth = ADMIN } = {}) {
+export async function call(base, path, { method = 'GET', json, form, auth = ADMIN } = {}) {
   const headers = { Authorization: basic(auth) };
   if (path.startsWith('/xAPI/')) headers['X-Experience-API-Version'] = '2.0.0';
   if (json !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(base + path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const sent = json === undefined ? form : JSON.stringify(json);
+  const response = await fetch(base + path, { method, headers, body: sent });
   const text = await response.text();
   let body = text;
   try {
@@ -138,6 +139,15 @@ export async function call(base, path, { method = 'GET', json, auth = ADMIN } = 
     /* not JSON */
   }
   return { status: response.status, body };
+}
+
+/** Installs plugin `name` on a server through the admin API: component `file` of target/plugins, `manifest`. */
+export async function installPlugin(base, name, file, manifest) {
+  const form = new FormData();
+  form.append('wasm', new Blob([await readFile(join(PLUGINS, file))]), file);
+  form.append('manifest', manifest);
+  const answer = await call(base, `/admin/plugins/${name}`, { method: 'PUT', form });
+  if (answer.status !== 201) throw new Error(`PUT /admin/plugins/${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 /** A statement of `actor` (an email address) with `verb` (a word) on `activity` (a path). */

@@ -235,77 +235,62 @@ export function mountForwarding(root) {
   fill(root, error.node, status, targets, refusedPart);
   let stopped = false;
 
+  /** GET /admin/forwarding: each target's queue and the statements the targets refused. */
   async function load() {
-    try {
-      const answer = await api('/admin/status');
-      if (stopped) return;
-      error.clear();
-      const list = Array.isArray(answer.forwarding) ? answer.forwarding : [];
-      fill(targets, list.length
-        ? h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'forwarding-table' },
-          h('thead', {}, h('tr', {}, [['Target'], ['Queue'], ['Held here', 'num'], ['Waiting', 'num'], ['Forwarded', 'num'],
-            ['Refused', 'num'], ['Lag', 'num']].map(([t, c]) => h('th', { scope: 'col', class: c }, t)))),
-          h('tbody', {}, list.map((t) => h('tr', { 'data-testid': 'forwarding-row' },
-            h('td', { class: 'id' }, t.target),
-            h('td', {}, t.queue || '–'),
-            h('td', { class: 'num' }, num(t.forwarding_here)),
-            h('td', { class: 'num' }, num(t.waiting)),
-            h('td', { class: 'num' }, num(t.forwarded)),
-            h('td', { class: 'num' }, h('span', { class: t.refused ? 'bad' : '' }, num(t.refused))),
-            h('td', { class: 'num' }, duration(t.lag_seconds)))))))
-        : h('p', { class: 'empty', 'data-testid': 'forwarding-none' }, 'Forwarding is not configured on this server.'));
-    } catch (e) {
-      if (!stopped) error.show(e);
-    }
-    await loadRefused();
-  }
-
-  async function loadRefused() {
     let answer;
     try {
       answer = await api('/admin/forwarding');
     } catch (e) {
-      if (stopped) return;
-      if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) {
-        refusedPart.hidden = true;
-        return;
-      }
-      refusedPart.hidden = false;
-      fill(refusedPart, h('div', { class: 'alert', role: 'alert' }, e.message));
+      if (!stopped) error.show(e);
       return;
     }
     if (stopped) return;
-    const refused = Array.isArray(answer && answer.refused) ? answer.refused : [];
-    const configured = Array.isArray(answer && answer.targets) && answer.targets.length > 0;
-    if (!configured && !refused.length) {
-      refusedPart.hidden = true;
-      return;
-    }
+    error.clear();
+    const list = answer.targets || [];
+    fill(targets, list.length
+      ? h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'forwarding-table' },
+        h('thead', {}, h('tr', {}, [['Target'], ['Queue'], ['Held here', 'num'], ['Waiting', 'num'], ['Forwarded', 'num'],
+          ['Refused', 'num'], ['Lag', 'num']].map(([t, c]) => h('th', { scope: 'col', class: c }, t)))),
+        h('tbody', {}, list.map((t) => h('tr', { 'data-testid': 'forwarding-row' },
+          h('td', { class: 'id' }, t.target),
+          h('td', {}, t.queue || '–'),
+          h('td', { class: 'num' }, num(t.forwarding_here)),
+          h('td', { class: 'num' }, num(t.waiting)),
+          h('td', { class: 'num' }, num(t.forwarded)),
+          h('td', { class: 'num' }, h('span', { class: t.refused ? 'bad' : '' }, num(t.refused))),
+          h('td', { class: 'num' }, duration(t.lag_seconds)))))))
+      : h('p', { class: 'empty', 'data-testid': 'forwarding-none' }, 'Forwarding is not configured on this server.'));
+    showRefused(answer.refused || [], list.length > 0);
+  }
+
+  function showRefused(refused, configured) {
+    refusedPart.hidden = !configured && !refused.length;
+    if (refusedPart.hidden) return;
     const retry = h('button', { type: 'button', 'data-testid': 'forwarding-retry', disabled: refused.length === 0 }, 'Retry refused now');
     retry.addEventListener('click', async () => {
       retry.disabled = true;
       error.clear();
       try {
         const done = await api('/admin/forwarding/retry', { method: 'POST', json: {} });
-        status.textContent = `Retry asked${done && typeof done === 'object' ? `: ${JSON.stringify(done)}` : '.'}`;
+        status.textContent = `Sent again: ${num(done.requeued)} queued again, ${num(done.sent)} accepted, ` +
+          `${num(done.refused_again)} refused again.`;
       } catch (e) {
         error.show(e);
       }
       load();
     });
-    refusedPart.hidden = false;
     fill(refusedPart,
       h('h2', {}, 'Statements the targets refused'),
       h('div', { class: 'actions' }, retry),
       refused.length
-        ? h('div', { class: 'table-wrap' }, h('table', {},
+        ? h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'forwarding-refused-table' },
           h('thead', {}, h('tr', {}, ['When', 'Target', 'Statement', 'Status', 'Answer'].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', {}, refused.map((r) => h('tr', {},
-            h('td', {}, when(r.at)),
+          h('tbody', {}, refused.map((r) => h('tr', { 'data-testid': 'forwarding-refused-row', 'data-id': r.statement },
+            h('td', {}, when(r.refused_at)),
             h('td', { class: 'id' }, r.target),
-            h('td', { class: 'id' }, typeof r.statement === 'string' ? r.statement : (r.statement && r.statement.id) || '–'),
-            h('td', { class: 'num' }, r.status ?? '–'),
-            h('td', {}, typeof r.answer === 'string' ? r.answer : pretty(r.answer)))))))
+            h('td', { class: 'id' }, r.statement),
+            h('td', { class: 'num' }, r.status),
+            h('td', {}, r.answer))))))
         : h('p', { class: 'empty' }, 'No statement refused by a target.'));
   }
 

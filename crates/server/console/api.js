@@ -2,7 +2,7 @@
 // credential, API calls, DOM building, alerts and formatting. No framework, no build step.
 
 /** Everything before `/console/` in the page's path: the server's path prefix ('' at the root). */
-export function baseOf(pathname) {
+function baseOf(pathname) {
   const at = pathname.lastIndexOf('/console/');
   if (at >= 0) return pathname.slice(0, at);
   const bare = pathname.replace(/\/console\/?$/, '');
@@ -45,7 +45,7 @@ export class ApiError extends Error {
 }
 
 /** Headers of every console request to `path` (a path under base, like `/xAPI/statements`). */
-export function headersFor(path, extra = {}, auth = credential()) {
+function headersFor(path, extra = {}, auth = credential()) {
   const headers = { 'X-Xlrs-Console': '1', ...extra };
   if (auth) headers.Authorization = basic(auth);
   if (path.startsWith('/xAPI/')) headers['X-Experience-API-Version'] = '2.0.0';

@@ -33,6 +33,16 @@ impl Authenticated {
             )))
         }
     }
+
+    /// Which statements the caller may read: `None` for all (`statements/read`), or the
+    /// authority key its own carry (`statements/read/mine`); 403 for neither.
+    pub fn statements_readable(&self) -> Result<Option<String>, ApiError> {
+        if self.0.allows(&[Scope::StatementsRead], false) {
+            return Ok(None);
+        }
+        self.require(&[Scope::StatementsRead, Scope::StatementsReadMine], false)?;
+        Ok(Some(xlrs_xapi::statement::authority_key(&self.0.authority)))
+    }
 }
 
 impl FromRequestParts<AppState> for Authenticated {

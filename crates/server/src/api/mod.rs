@@ -168,41 +168,40 @@ async fn json_errors(
     let headers = request.headers();
     let format = error_format::preferred(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let from_console = headers.contains_key(crate::console::CONSOLE_HEADER);
-    let text_of = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let authorization = text_of(header::AUTHORIZATION);
-    let request_id = text_of(HeaderName::from_static("x-request-id"));
-    let path = request.uri().path().to_string();
+    // Kept for a refusal's record: reference-counted clones, read only when the answer is one.
+    let authorization = headers.get(header::AUTHORIZATION).cloned();
+    let request_id = headers.get("x-request-id").cloned();
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    fn text(v: &Option<axum::http::HeaderValue>) -> Option<&str> {
+        v.as_ref().and_then(|v| v.to_str().ok())
+    }
     let asked = crate::console::refusals::Asked {
         method: method.as_str(),
-        path: &path,
-        authorization: authorization.as_deref(),
-        request_id: request_id.as_deref(),
+        path: uri.path(),
+        authorization: text(&authorization),
+        request_id: text(&request_id),
     };
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json && from_console {
+        let mut response = response;
+        response.headers_mut().remove(header::WWW_AUTHENTICATE);
+        return error_format::render(response, format).await;
+    }
     if is_json {
-        let (mut parts, body) = response.into_parts();
+        let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, 1 << 20)
             .await
             .unwrap_or_default();
-        if from_console {
-            parts.headers.remove(header::WWW_AUTHENTICATE);
-        } else {
-            let json = serde_json::from_slice(&bytes).unwrap_or_default();
-            state.refusals.record(&asked, status.as_u16(), &json);
-        }
+        let json = serde_json::from_slice(&bytes).unwrap_or_default();
+        state.refusals.record(&asked, status.as_u16(), &json);
         let response = axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
         return error_format::render(response, format).await;
     }

@@ -88,9 +88,17 @@ fn io(what: &str, e: std::io::Error) -> ApiError {
 /// Rescans the directory off the async workers (a component may take seconds to compile).
 async fn reload(state: &AppState) -> Result<(), ApiError> {
     let plugins = state.plugins.clone();
-    tokio::task::spawn_blocking(move || plugins.reload())
+    blocking("reloading the plugins", move || plugins.reload()).await
+}
+
+/// Runs file work (components are up to `console.max_plugin_bytes`) off the async workers.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| ApiError::Internal(format!("reloading the plugins failed: {e}")))
+        .map_err(|e| ApiError::Internal(format!("{what} failed: {e}")))
 }
 
 /// The plugin `name` as `GET /plugins` shows it.
@@ -241,8 +249,15 @@ async fn upload(
             .map_err(|e| ApiError::bad(format!("the manifest is invalid: {e}")))?;
     }
     let existed = found(&dir, &name).is_some();
-    let hash = hex::encode(Sha256::digest(&upload.wasm));
-    let saved = install(&dir, &name, &upload).map_err(|e| io("writing the plugin", e))?;
+    let (hash, saved) = {
+        let (dir, name) = (dir.clone(), name.clone());
+        blocking("writing the plugin", move || {
+            let hash = hex::encode(Sha256::digest(&upload.wasm));
+            install(&dir, &name, &upload).map(|saved| (hash, saved))
+        })
+        .await?
+        .map_err(|e| io("writing the plugin", e))?
+    };
     reload(&state).await?;
     let now = entry(&state, &name);
     let loaded = now.as_ref().is_some_and(|p| {
@@ -253,7 +268,11 @@ async fn upload(
             .as_ref()
             .and_then(|p| p["last_error"].as_str().map(str::to_string))
             .unwrap_or_else(|| "it did not load".into());
-        restore(&dir, &name, &saved);
+        let back = name.clone();
+        blocking("putting the plugin back", move || {
+            restore(&dir, &back, &saved)
+        })
+        .await?;
         reload(&state).await?;
         return Err(ApiError::bad(format!(
             "plugin `{name}` was not installed: {why}{}",

@@ -454,11 +454,7 @@ async fn get_statements(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let read_all = auth.0.allows(&[Scope::StatementsRead], false);
-    if !read_all {
-        auth.require(&[Scope::StatementsRead, Scope::StatementsReadMine], false)?;
-    }
-    let mine = (!read_all).then(|| authority_key(&auth.0.authority));
+    let mine = auth.statements_readable()?;
     let languages = format::accept_languages(
         headers
             .get(header::ACCEPT_LANGUAGE)

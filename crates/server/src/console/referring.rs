@@ -8,7 +8,6 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::api::{ApiError, AppState, Authenticated};
-use crate::auth::Scope;
 
 /// Referring statements listed at most.
 const LISTED: usize = 100;
@@ -20,10 +19,7 @@ pub async fn referring(
     auth: Authenticated,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let read_all = auth.0.allows(&[Scope::StatementsRead], false);
-    if !read_all {
-        auth.require(&[Scope::StatementsRead, Scope::StatementsReadMine], false)?;
-    }
+    let mine = auth.statements_readable()?;
     let id = params
         .get("statementId")
         .ok_or_else(|| ApiError::bad("statementId is required"))?;
@@ -32,7 +28,6 @@ pub async fn referring(
         field: Some("statementId".into()),
         statement_index: None,
     })?;
-    let mine = (!read_all).then(|| xlrs_xapi::statement::authority_key(&auth.0.authority));
     let Some(found) = state.statements.referring_to(id, LISTED).await? else {
         return Err(ApiError::NotImplemented(format!(
             "the store ({}) cannot list the statements referring to another",

@@ -14,7 +14,6 @@ use xlrs_xapi::query::{parse_request, StatementQuery, StatementRequest};
 use xlrs_xapi::version::XapiVersion;
 
 use crate::api::{ApiError, AppState, Authenticated};
-use crate::auth::Scope;
 
 /// The statement query's parameters the tail takes (the rest make no sense for a tail).
 const FILTERS: [&str; 7] = [
@@ -39,10 +38,7 @@ pub async fn tail(
     auth: Authenticated,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let read_all = auth.0.allows(&[Scope::StatementsRead], false);
-    if !read_all {
-        auth.require(&[Scope::StatementsRead, Scope::StatementsReadMine], false)?;
-    }
+    let mine = auth.statements_readable()?;
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -63,7 +59,7 @@ pub async fn tail(
         StatementRequest::Query(q) => q,
         StatementRequest::Single { .. } => return Err(ApiError::bad("the tail takes filters")),
     };
-    q.authority = (!read_all).then(|| xlrs_xapi::statement::authority_key(&auth.0.authority));
+    q.authority = mine;
     q.ascending = true;
     q.limit = ROUND;
     // From `since` (exclusive), or from now.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 use xlrs_store::positions::now_micros;
 use xlrs_store::{DocumentScope, DocumentStore, Precondition, StatementStore, StoreError};
@@ -334,12 +334,12 @@ impl StoreLog {
         status: u16,
         answer: &str,
     ) -> Result<(), String> {
-        let record = json!({
-            "statement": id,
-            "status": status,
-            "answer": answer,
-            "refused_at": xlrs_xapi::time::format_micros(now_micros()),
-        });
+        let record = super::queue::Refused {
+            statement: id.to_string(),
+            status,
+            answer: answer.to_string(),
+            refused_at: xlrs_xapi::time::format_micros(now_micros()),
+        };
         self.documents
             .put_document(
                 &refusals(target),
@@ -423,6 +423,7 @@ fn waiting(body: &str) -> Result<Waiting, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use xlrs_store_sqlite::SqliteStore;
 
     const TARGET: &str = "http://lrs.example.org/xAPI";
