@@ -120,9 +120,9 @@ impl Lifecycle for ClickHouse {
             .await?;
             self.delete_where(&self.statements, "id IN {ids:Array(UUID)}", "ids", &ids)
                 .await?;
-            for kind in ["agent", "activity"] {
+            for index in ["by_agent", "by_activity", "refs"] {
                 self.delete_where(
-                    &format!("{}_by_{kind}", self.statements),
+                    &format!("{}_{index}", self.statements),
                     "stored IN {stored:Array(Int64)}",
                     "stored",
                     &stored,
@@ -176,6 +176,7 @@ impl Lifecycle for ClickHouse {
             t.clone(),
             format!("{t}_by_agent"),
             format!("{t}_by_activity"),
+            self.refs_table(),
             self.admissions_table(),
         ];
         for table in by_stored {

@@ -1,9 +1,9 @@
 //! Statement queries as SQL: the agent and activity filters through their index tables, the
-//! rest on the statements table, and the statements referring to matches in the same round trip.
+//! voided set and StatementRefs through theirs, the rest on the statements table, and the
+//! statements referring to matches in the same round trip.
 
 use clickhouse::Row;
 use serde::Deserialize;
-use uuid::Uuid;
 use xlrs_store::page::{merge_page, Row as PageRow};
 use xlrs_store::{Page, StoreError};
 use xlrs_xapi::query::StatementQuery;
@@ -34,18 +34,19 @@ impl ClickHouse {
             return Ok(merge_page(q, direct, Vec::new()));
         }
         // Statements whose StatementRef targets a statement matching the filters match too
-        // (xAPI "Filter Conditions for StatementRefs"); the set index skips granules without
-        // references, so this stays cheap while references are few. Both in one round trip.
-        let nil = format!("toUUID('{}')", Uuid::nil());
+        // (xAPI "Filter Conditions for StatementRefs"): the targets come from the StatementRefs
+        // table (few rows), so this costs next to nothing while references are few. Both in
+        // one round trip.
         let mut referring = format!(
-            "SELECT stored, body FROM {t} WHERE statement_ref != {nil} AND statement_ref IN (
-                SELECT id FROM {t} WHERE id IN (SELECT statement_ref FROM {t} WHERE statement_ref != {nil})"
+            "SELECT stored, body FROM {t} WHERE stored IN (
+                SELECT stored FROM {t}_refs WHERE target IN (
+                    SELECT id FROM {t} WHERE id IN (SELECT target FROM {t}_refs)"
         );
         for c in &filters {
             referring.push_str(" AND ");
             referring.push_str(c);
         }
-        referring.push(')');
+        referring.push_str("))");
         for c in &window {
             referring.push_str(" AND ");
             referring.push_str(c);
@@ -141,8 +142,7 @@ fn window_conditions(q: &StatementQuery, table: &str) -> Vec<String> {
     let mut conds = Vec::new();
     if !q.include_voided {
         conds.push(format!(
-            "id NOT IN (SELECT voids FROM {table} WHERE voids != toUUID('{}'))",
-            Uuid::nil()
+            "id NOT IN (SELECT target FROM {table}_refs WHERE voiding = 1)"
         ));
     }
     conds.extend(stored_range(q));

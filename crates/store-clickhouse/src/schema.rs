@@ -1,5 +1,5 @@
-//! The tables: statements with their skipping indexes, the agent and activity index tables and
-//! the views that fill them, Ralph's events table, the documents, attachments and definitions
+//! The tables: statements with their skipping indexes, the agent, activity and StatementRef
+//! index tables and the views that fill them, Ralph's events table, the documents, attachments and definitions
 //! tables; and their layout version.
 
 use xlrs_store::StoreError;
@@ -35,9 +35,15 @@ impl ClickHouse {
                 "the database has layout version {v}, newer than this xlrs knows ({SCHEMA_VERSION}); upgrade xlrs"
             )));
         }
-        // Skipping indexes: bloom filters for ids and registrations (many values, each in few
-        // granules), sets for the sparse reference columns (a granule without any reference is
-        // skipped by `!= nil`). Agents and activities have index tables of their own (below);
+        // Granules of 256 rows: a page of an agent's or activity's statements is scattered
+        // over the table, and ClickHouse reads a body by decompressing its granule up to it,
+        // so this bounds what one statement costs to read (with 8192-row granules a scattered
+        // page of 100 cost 3.5 times as much at 200,000 statements, and the gap grows with the
+        // table towards 32 times; bench/RESULTS.md).
+        // Skipping indexes, each over 32 granules (8192 rows, as many as a bloom filter serves
+        // well): bloom filters for ids and registrations (many values, each in few granules),
+        // sets for the sparse reference columns (a block without any reference is skipped by
+        // `!= nil`). Agents and activities have index tables of their own (below);
         // verbs and authorities are few, so a bloom filter would skip nothing.
         self.create_missing(
             &self.statements,
@@ -56,11 +62,11 @@ impl ClickHouse {
                 authority String,
                 content_hash String,
                 body String CODEC(ZSTD(1)),
-                INDEX id_bf id TYPE bloom_filter GRANULARITY 1,
-                INDEX registration_bf registration TYPE bloom_filter GRANULARITY 1,
-                INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 1,
-                INDEX voids_set voids TYPE set(0) GRANULARITY 1
-            ) ENGINE = MergeTree ORDER BY (stored, id)",
+                INDEX id_bf id TYPE bloom_filter GRANULARITY 32,
+                INDEX registration_bf registration TYPE bloom_filter GRANULARITY 32,
+                INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 32,
+                INDEX voids_set voids TYPE set(0) GRANULARITY 32
+            ) ENGINE = MergeTree ORDER BY (stored, id) SETTINGS index_granularity = 256",
                 self.statements
             ),
         )
@@ -93,6 +99,35 @@ impl ClickHouse {
                 self.execute(&format!("INSERT INTO {index} {select}"))
                     .await?;
             }
+        }
+        // StatementRefs: one row per statement whose object is a StatementRef (its position,
+        // its target, whether it voids it), filled by ClickHouse on every insert. Every query
+        // reads the voided set and the StatementRef filter rule's targets from this small table
+        // instead of scanning the statements' reference columns.
+        let refs = self.refs_table();
+        let created = self
+            .create_missing(
+                &refs,
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS {refs} (target UUID, stored Int64, voiding UInt8) \
+                     ENGINE = MergeTree ORDER BY (target, stored)"
+                ),
+            )
+            .await?;
+        let select = format!(
+            "SELECT statement_ref AS target, stored, voids != toUUID('{nil}') AS voiding FROM {t} \
+             WHERE statement_ref != toUUID('{nil}')",
+            nil = uuid::Uuid::nil(),
+            t = self.statements
+        );
+        self.create_missing(
+            &format!("{refs}_mv"),
+            &format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {refs}_mv TO {refs} AS {select}"),
+        )
+        .await?;
+        if created {
+            self.execute(&format!("INSERT INTO {refs} {select}"))
+                .await?;
         }
         self.create_missing("xlrs_documents", crate::documents::SCHEMA)
             .await?;
@@ -150,6 +185,11 @@ impl ClickHouse {
                 .await?;
         }
         Ok(exists == 0)
+    }
+
+    /// The StatementRefs table (see `migrate`).
+    pub(crate) fn refs_table(&self) -> String {
+        format!("{}_refs", self.statements)
     }
 
     /// The newest position in the statements table (0 when it is empty).

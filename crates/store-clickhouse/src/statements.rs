@@ -216,7 +216,8 @@ impl StatementReader for ClickHouse {
             .client
             .query(&format!(
                 "SELECT stored, body,
-                        id IN (SELECT voids FROM {t} WHERE voids = {{id:UUID}}) AS voided
+                        id IN (SELECT target FROM {t}_refs WHERE target = {{id:UUID}} AND voiding = 1)
+                          AS voided
                  FROM {t} WHERE id = {{id:UUID}} LIMIT 1",
                 t = self.statements
             ))
@@ -244,9 +245,10 @@ impl StatementReader for ClickHouse {
             .client
             .query(&format!(
                 "SELECT stored, body,
-                        id IN (SELECT voids FROM {t} WHERE voids IN
-                               (SELECT id FROM {t} WHERE statement_ref = {{target:UUID}})) AS voided
-                 FROM {t} WHERE statement_ref = {{target:UUID}}
+                        id IN (SELECT target FROM {t}_refs WHERE voiding = 1) AS voided
+                 FROM {t}
+                 WHERE stored IN (SELECT stored FROM {t}_refs WHERE target = {{target:UUID}})
+                   AND statement_ref = {{target:UUID}}
                  ORDER BY stored DESC LIMIT 1 BY id LIMIT {limit}",
                 t = self.statements
             ))

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use xlrs_store::ledger::Writers;
 use xlrs_store_clickhouse::ClickHouseSettings;
 use xlrs_tests::databases::{free_port, ClickHouse};
-use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, Server};
+use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, voiding, Server};
 
 use crate::XLRS;
 
@@ -143,6 +143,63 @@ fn statements_ralph_wrote_are_served_without_a_migration() {
     assert_eq!(found, ids, "every Ralph row is served, oldest first");
     let rows = clickhouse.sql(&format!("SELECT count() FROM {db}.xapi_events_all"));
     assert_eq!(rows.trim(), "3", "Ralph's rows are read, not written again");
+}
+
+/// A database written before the StatementRefs table existed: at the next start the table is
+/// created and filled from the statements, so what was voided stays voided and the StatementRef
+/// filter rule still finds the statements referring to a match.
+#[test]
+fn a_database_from_before_the_statement_refs_table_keeps_its_voiding_and_references() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let learner = format!("mailto:{}@example.org", unique());
+    let mut target = statement();
+    target["actor"] = json!({"mbox": learner});
+    let target = id_of(server.post(&target));
+    let voided = id_of(server.post(&statement()));
+    server.post(&voiding(&voided));
+    let mut referring = statement();
+    referring["object"] = json!({"objectType": "StatementRef", "id": target});
+    let referring = id_of(server.post(&referring));
+    server.stop();
+    // The layout of the previous release: no StatementRefs table, no view filling it.
+    clickhouse.sql(&format!("DROP VIEW {db}.xlrs_statements_refs_mv"));
+    clickhouse.sql(&format!("DROP TABLE {db}.xlrs_statements_refs"));
+
+    let server = start_on(&clickhouse, &db);
+    assert_eq!(server.get_statement(&voided).status(), 404, "still voided");
+    let by_voided = server
+        .xapi(
+            Method::GET,
+            &format!("/statements?voidedStatementId={voided}"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(by_voided.status(), 200);
+    let page = server.query(&format!(
+        "agent={}",
+        enc(&json!({"mbox": learner}).to_string())
+    ));
+    let mut found = ids_of(&page);
+    found.sort();
+    let mut expected = vec![target.as_str(), referring.as_str()];
+    expected.sort();
+    assert_eq!(
+        found, expected,
+        "the match and the statement referring to it"
+    );
+    let all = ids_of(&server.query("limit=100"))
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
+    assert!(!all.contains(&voided), "a voided statement is not listed");
+    let rows = clickhouse.sql(&format!("SELECT count() FROM {db}.xlrs_statements_refs"));
+    assert_eq!(
+        rows.trim(),
+        "2",
+        "one row per StatementRef (the voiding one and the other)"
+    );
 }
 
 #[test]

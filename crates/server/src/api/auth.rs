@@ -86,13 +86,11 @@ impl FromRequestParts<AppState> for Authenticated {
         if let Some(principal) = state.credentials.cached(user, password) {
             return Ok(Authenticated(principal));
         }
-        let credentials = state.credentials.clone();
-        let (user, password) = (user.to_string(), password.to_string());
-        // A first verification runs argon2 (tens of ms): keep it off the async workers.
-        let principal =
-            tokio::task::spawn_blocking(move || credentials.authenticate(&user, &password))
-                .await
-                .map_err(|e| ApiError::Internal(format!("authentication task failed: {e}")))?;
+        let principal = state
+            .credentials
+            .verify(user, password)
+            .await
+            .map_err(|e| ApiError::Internal(format!("authentication task failed: {e}")))?;
         principal
             .map(Authenticated)
             .ok_or_else(|| ApiError::Unauthorized("invalid username or password".into()))

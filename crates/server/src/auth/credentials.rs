@@ -2,7 +2,8 @@
 //!
 //! The server verifies a password once per (user, password) pair and caches the verdict by a
 //! SHA-256 of the pair: argon2 is deliberately slow, and a busy LRS sees the same Basic header
-//! thousands of times a second.
+//! thousands of times a second. Requests that arrive together with a pair not yet verified
+//! (every client of a restarted process at once) run argon2 once: the others wait for it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -235,6 +236,11 @@ pub struct CredentialsFile {
     path: PathBuf,
     home_page: String,
     state: RwLock<Loaded>,
+    /// Verifications under way, by pair: a request with the same pair waits its turn and then
+    /// finds the verdict cached, instead of running argon2 (tens of MiB, tens of ms) again.
+    verifying: std::sync::Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// Passwords checked against their hash (the slow path).
+    hashed: std::sync::atomic::AtomicU64,
 }
 
 struct Loaded {
@@ -305,6 +311,8 @@ impl CredentialsFile {
                 verified: HashMap::new(),
                 generation: 0,
             }),
+            verifying: std::sync::Mutex::new(HashMap::new()),
+            hashed: std::sync::atomic::AtomicU64::new(0),
         };
         file.reload()?;
         Ok(file)
@@ -377,6 +385,45 @@ impl CredentialsFile {
         state.verified.get(&pair_key(username, password)).cloned()
     }
 
+    /// How many passwords were checked against their hash (argon2 or bcrypt) so far.
+    pub fn hashed(&self) -> u64 {
+        self.hashed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Checks a username and password off the async workers (argon2 on a first sight); the
+    /// principal on success. Concurrent checks of one pair run argon2 once, one after another:
+    /// the later ones find the first one's verdict cached.
+    pub async fn verify(
+        self: &Arc<Self>,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Arc<Principal>>, tokio::task::JoinError> {
+        let key = pair_key(username, password);
+        let gate = self
+            .verifying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        let turn = gate.lock().await;
+        let verdict = match self.cached(username, password) {
+            Some(principal) => Ok(Some(principal)),
+            None => {
+                let (this, username, password) =
+                    (self.clone(), username.to_string(), password.to_string());
+                tokio::task::spawn_blocking(move || this.authenticate(&username, &password)).await
+            }
+        };
+        drop(turn);
+        let mut verifying = self.verifying.lock().unwrap_or_else(|p| p.into_inner());
+        // The map's reference and this one: nobody else waits, so the gate goes.
+        if Arc::strong_count(&gate) == 2 {
+            verifying.remove(&key);
+        }
+        verdict
+    }
+
     /// Checks a username and password (argon2 on a first sight: slow); the principal on success.
     pub fn authenticate(&self, username: &str, password: &str) -> Option<Arc<Principal>> {
         self.reload_if_changed();
@@ -393,6 +440,8 @@ impl CredentialsFile {
                 .clone();
             (credential, state.generation)
         };
+        self.hashed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !verify_password(password, &credential.hash) {
             return None;
         }
@@ -459,6 +508,35 @@ mod tests {
         let a = authority_for(&c, "https://lrs.example.org");
         assert_eq!(a["account"]["name"], "lms");
         assert_eq!(a["account"]["homePage"], "https://lrs.example.org");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_arriving_together_with_one_pair_run_argon2_once() {
+        let dir = std::env::temp_dir().join(format!("xlrs-cred-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("credentials.json");
+        let mut c = Credentials::default();
+        c.upsert("lms", "password1", vec![Scope::All], None)
+            .unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        c.write(&path).unwrap();
+        let file = Arc::new(CredentialsFile::open(path, "http://localhost".into()).unwrap());
+        let checks: Vec<_> = (0..8)
+            .map(|_| {
+                let file = file.clone();
+                tokio::spawn(async move { file.verify("lms", "password1").await })
+            })
+            .collect();
+        for check in checks {
+            assert!(check.await.unwrap().unwrap().is_some());
+        }
+        assert_eq!(file.hashed(), 1, "eight requests, one argon2 run");
+        assert!(file.verify("lms", "wrong").await.unwrap().is_none());
+        assert_eq!(file.hashed(), 2);
+        assert!(
+            file.verifying.lock().unwrap().is_empty(),
+            "no gate is left behind"
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
