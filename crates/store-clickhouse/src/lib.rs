@@ -60,6 +60,20 @@ pub struct ClickHouseSettings {
     /// A cluster (`remote_servers`) to create everything on, with replicated engines, quorum
     /// inserts and sequentially consistent reads. Empty: one server.
     pub cluster: String,
+    /// How inserts and answers travel: LZ4-compressed (for a server across a network) or not
+    /// (for one on the same host, where compressing only costs CPU on both sides).
+    pub compression: Compression,
+}
+
+/// How data travels between xlrs and ClickHouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// LZ4 both ways.
+    #[default]
+    Lz4,
+    /// Uncompressed.
+    None,
 }
 
 impl Default for ClickHouseSettings {
@@ -72,6 +86,7 @@ impl Default for ClickHouseSettings {
             events_table: "xapi_events_all".into(),
             statements_table: "xlrs_statements".into(),
             cluster: String::new(),
+            compression: Compression::Lz4,
         }
     }
 }
@@ -146,7 +161,13 @@ fn on_cluster(ddl: &str, cluster: Option<&str>) -> String {
 /// lacks. An unreachable server is
 /// [`StoreError::Unavailable`].
 pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Stores, StoreError> {
-    let mut client = Client::default().with_url(&settings.url);
+    let mut client =
+        Client::default()
+            .with_url(&settings.url)
+            .with_compression(match settings.compression {
+                Compression::Lz4 => clickhouse::Compression::Lz4,
+                Compression::None => clickhouse::Compression::None,
+            });
     if let Some(user) = &settings.user {
         client = client.with_user(user);
     }

@@ -203,6 +203,43 @@ fn a_database_from_before_the_statement_refs_table_keeps_its_voiding_and_referen
 }
 
 #[test]
+fn transfer_without_compression_is_a_setting_and_an_unknown_codec_is_refused_at_start() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let url = clickhouse.url();
+    let mut env = vec![
+        ("XLRS_STORE", "clickhouse"),
+        ("XLRS_CLICKHOUSE__URL", url.as_str()),
+        ("XLRS_CLICKHOUSE__DATABASE", db.as_str()),
+        ("XLRS_CLICKHOUSE__COMPRESSION", "none"),
+    ];
+    let server = Server::start_with(XLRS, &env);
+    let id = id_of(server.post(&statement()));
+    assert_eq!(server.get_statement(&id).status(), 200);
+    assert_eq!(ids_of(&server.query("limit=10")), vec![id.as_str()]);
+    server.stop();
+
+    env[3].1 = "zstd";
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "an unknown codec stops the start"
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("compression"),
+        "names the setting: {stderr}"
+    );
+}
+
+#[test]
 fn an_unreachable_clickhouse_stops_the_start_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(XLRS)
