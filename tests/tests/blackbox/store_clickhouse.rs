@@ -18,6 +18,24 @@ fn database() -> String {
     format!("xlrs_test_{}", unique())
 }
 
+/// Runs `xlrs serve` with `env` on a fresh data dir and checks that it stops: its stderr.
+fn refused_start<K, V>(env: impl IntoIterator<Item = (K, V)>) -> String
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::new(XLRS)
+        .arg("serve")
+        .env("XLRS_LISTEN", "127.0.0.1:0")
+        .env("XLRS_DATA_DIR", dir.path())
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "the start is refused");
+    String::from_utf8_lossy(&refused.stderr).into_owned()
+}
+
 fn start_on(clickhouse: &ClickHouse, database: &str) -> Server {
     Server::start_with(
         XLRS,
@@ -219,20 +237,9 @@ fn transfer_without_compression_is_a_setting_and_an_unknown_codec_is_refused_at_
     assert_eq!(ids_of(&server.query("limit=10")), vec![id.as_str()]);
     server.stop();
 
+    // An unknown codec stops the start.
     env[3].1 = "zstd";
-    let dir = tempfile::tempdir().unwrap();
-    let refused = Command::new(XLRS)
-        .arg("serve")
-        .env("XLRS_LISTEN", "127.0.0.1:0")
-        .env("XLRS_DATA_DIR", dir.path())
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        !refused.status.success(),
-        "an unknown codec stops the start"
-    );
-    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let stderr = refused_start(env.iter().copied());
     assert!(
         stderr.contains("compression"),
         "names the setting: {stderr}"
@@ -339,19 +346,8 @@ fn xlrs_runs_under_aspects_least_privilege_clickhouse_user_once_its_tables_exist
     };
     let as_lrs = settings("lrs", "lrs-password");
 
-    let dir = tempfile::tempdir().unwrap();
-    let refused = Command::new(XLRS)
-        .arg("serve")
-        .env("XLRS_LISTEN", "127.0.0.1:0")
-        .env("XLRS_DATA_DIR", dir.path())
-        .envs(as_lrs.iter().map(|(k, v)| (k, v)))
-        .output()
-        .unwrap();
-    assert!(
-        !refused.status.success(),
-        "no tables, no right to create them"
-    );
-    let stderr = String::from_utf8_lossy(&refused.stderr);
+    // No tables, no right to create them: the start is refused.
+    let stderr = refused_start(as_lrs.iter().map(|(k, v)| (k, v)));
     assert!(stderr.contains("CREATE TABLE"), "names the grant: {stderr}");
 
     // An operator starts xlrs once with a user that may create the tables…
