@@ -16,6 +16,7 @@
 #             built here into target/plugins/anonymize-v0_1.wasm when missing),
 #   anonymize-v02  plugins/anonymize as shipped: a v0.2 field transformer (reads /actor,
 #             answers a merge patch),
+#   anonymize-before  another build of it, named by ANONYMIZE_BEFORE (e.g. an older commit's),
 #   jsonl     plugins/jsonl-store as the statement store (XLRS_STORE=jsonl-store; JSONL_WASM
 #             names another build of it, e.g. an older one, to compare): contract v0.2,
 #             world `storage` (the host applies the xAPI rules over its primitives),
@@ -61,11 +62,12 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       mkdir -p "$dir/plugins/require-fields"
       cp target/plugins/require-fields.wasm "$dir/plugins/require-fields/"
       printf 'kind = "validator"\n[config]\nfields = "verb.id"\n' > "$dir/plugins/require-fields/plugin.toml" ;;
-    anonymize-v01|anonymize-v02)
-      local file=anonymize.wasm
-      [ $setup = anonymize-v01 ] && file=anonymize-v0_1.wasm
+    anonymize-v01|anonymize-v02|anonymize-before)
+      local file=target/plugins/anonymize.wasm
+      [ $setup = anonymize-v01 ] && file=target/plugins/anonymize-v0_1.wasm
+      [ $setup = anonymize-before ] && file=${ANONYMIZE_BEFORE:?another build of anonymize.wasm}
       mkdir -p "$dir/plugins/anonymize"
-      cp "target/plugins/$file" "$dir/plugins/anonymize/anonymize.wasm"
+      cp "$file" "$dir/plugins/anonymize/anonymize.wasm"
       printf 'kind = "transformer"\n[config]\nsalt = "bench"\n' > "$dir/plugins/anonymize/plugin.toml" ;;
     jsonl|jsonl-v01|jsonl-js|jsonl-py)
       local wasm=${JSONL_WASM:-target/plugins/jsonl-store.wasm}
@@ -97,6 +99,10 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
   echo $!
 }
 
+cpu_ticks() { # pid: the process's user + system CPU so far, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 for round in $(seq "$ROUNDS"); do
   for setup in $SETUPS; do
     dir=$(mktemp -d)/x
@@ -106,8 +112,12 @@ for round in $(seq "$ROUNDS"); do
     for i in $(seq 120); do
       curl -s -u admin:$PW http://127.0.0.1:$port/plugins | grep -q '"serving":false' || break; sleep 0.5
     done
+    before=$(cpu_ticks $pid)
     target/release/xlrs-bench --url http://127.0.0.1:$port --password $PW --phases "${PHASES:-batch}" \
       --preload "${PRELOAD:-100000}" --duration-secs "$DURATION" > "$out/$setup-$round.txt" 2>&1
+    # The server's CPU per statement stored (the load tool shares the cores, so this is the
+    # steadier figure of what a setup costs): ticks of 1/$(getconf CLK_TCK) s.
+    echo "$before $(cpu_ticks $pid) $(getconf CLK_TCK)" > "$out/$setup-$round.cpu"
     if [ $setup = reactor ]; then
       curl -s http://127.0.0.1:$port/metrics | grep -E '^xlrs_forward(ed_total|ing_waiting|ing_lag_seconds)' \
         > "$out/$setup-$round.metrics"
@@ -118,5 +128,8 @@ for round in $(seq "$ROUNDS"); do
 done
 for f in "$out"/*.txt; do
   printf '%s: ' "$(basename "$f" .txt)"; grep "batch-100 POST" "$f" | head -1
+  # Server CPU µs per statement over the run (batch phase: requests × 100 statements).
+  grep "batch-100 POST" "$f" | head -1 | awk -F'|' -v cpu="$(cat "${f%.txt}.cpu")" \
+    '{split(cpu, c, " "); n = $3 * 100; if (n > 0) printf "  server CPU: %.1f µs per statement\n", (c[2] - c[1]) / c[3] * 1e6 / n}'
   grep -i "GET by agent\|get-agent" "$f" | head -1
 done

@@ -1,4 +1,6 @@
-//! The v0.2 form: reads each statement's `/actor` and answers a merge patch of it.
+//! The v0.2 form: reads each statement's `/actor` and answers a merge patch of it — an
+//! Agent's written straight as JSON text (building and serializing a `Value` cost more than
+//! the rest of the plugin's work), a Group's built as a value.
 
 use serde_json::{json, Map, Value};
 use xlrs_plugin_sdk::{
@@ -37,14 +39,25 @@ impl FieldTransformer for Anonymize {
 
     fn change_batch(&mut self, statements: &[Fields]) -> Result<Vec<Change>, Vec<Rejection>> {
         let salt = self.salt().map_err(|r| vec![r])?;
+        // An Agent's patch up to its pseudonym (a hex digest: nothing to escape).
+        let head = format!(
+            r#"{{"actor":{{"mbox":null,"mbox_sha1sum":null,"openid":null,"name":null,"account":{{"homePage":{},"name":""#,
+            Value::from(self.home_page.as_str())
+        );
         Ok(statements
             .iter()
             .map(|s| {
-                match s
-                    .parse::<Actor>("/actor")
-                    .and_then(|actor| self.actor_patch(&actor, &salt))
-                {
-                    Some(patch) => Change::Patch(json!({ "actor": patch })),
+                let Some(actor) = s.parse::<Actor>("/actor") else {
+                    return Change::Unchanged;
+                };
+                if actor.extra.contains_key("member") {
+                    return match self.actor_patch(&actor, &salt) {
+                        Some(patch) => Change::Patch(json!({ "actor": patch })),
+                        None => Change::Unchanged,
+                    };
+                }
+                match self.account(&actor, &salt) {
+                    Some(account) => Change::PatchJson(format!(r#"{head}{}"}}}}}}"#, account.name)),
                     None => Change::Unchanged,
                 }
             })
