@@ -16,7 +16,7 @@ for i in $(seq 60); do curl -sf http://127.0.0.1:$port/ping >/dev/null && break;
 env XLRS_STORE=clickhouse XLRS_WRITERS=$W XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port XLRS_DATA_DIR=$B/x \
   XLRS_LISTEN=127.0.0.1:8299 XLRS_ADMIN_USER=bench XLRS_ADMIN_PASSWORD=bench-password XLRS_LOG=warn $BIN serve > $B/x.log 2>&1 & xp=$!
 for i in $(seq 60); do curl -sf http://127.0.0.1:8299/xAPI/about >/dev/null && break; sleep 0.5; done
-cpu() { awk '{print ($14+$15)/100}' /proc/$1/stat; }
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' /proc/$1/stat; }
 for ph in post agent; do
   e0=$(cpu $ep); x0=$(cpu $xp)
   python3 ../shared/baseline/load.py --url http://127.0.0.1:8299/xAPI --user bench --password bench-password --total ${TOTAL:-20000} --batch 100 --concurrency 8 --phases $ph --get-requests 300 --json-out $B/$ph.json > $B/$ph.txt 2>&1

@@ -176,7 +176,7 @@ impl Lifecycle for ClickHouse {
             t.clone(),
             format!("{t}_by_agent"),
             format!("{t}_by_activity"),
-            self.refs_table(),
+            format!("{t}_refs"),
             self.admissions_table(),
         ];
         for table in by_stored {

@@ -104,7 +104,7 @@ impl ClickHouse {
         // its target, whether it voids it), filled by ClickHouse on every insert. Every query
         // reads the voided set and the StatementRef filter rule's targets from this small table
         // instead of scanning the statements' reference columns.
-        let refs = self.refs_table();
+        let refs = format!("{}_refs", self.statements);
         let created = self
             .create_missing(
                 &refs,
@@ -185,11 +185,6 @@ impl ClickHouse {
                 .await?;
         }
         Ok(exists == 0)
-    }
-
-    /// The StatementRefs table (see `migrate`).
-    pub(crate) fn refs_table(&self) -> String {
-        format!("{}_refs", self.statements)
     }
 
     /// The newest position in the statements table (0 when it is empty).

@@ -7,14 +7,17 @@ use xlrs_plugin_sdk::{
     export_field_transformer, Actor, Change, FieldTransformer, Fields, Rejection,
 };
 
-use crate::Anonymize;
+use crate::{pseudonym, Anonymize};
+
+/// The properties of an actor its pseudonymous account replaces.
+const HIDDEN: [&str; 4] = ["mbox", "mbox_sha1sum", "openid", "name"];
 
 impl Anonymize {
     /// The merge patch that pseudonymises an actor, or None when it has nothing to hide.
     fn actor_patch(&self, actor: &Actor, salt: &str) -> Option<Value> {
         let mut patch = Map::new();
         if let Some(account) = self.account(actor, salt) {
-            for key in ["mbox", "mbox_sha1sum", "openid", "name"] {
+            for key in HIDDEN {
                 patch.insert(key.into(), Value::Null);
             }
             patch.insert(
@@ -40,8 +43,12 @@ impl FieldTransformer for Anonymize {
     fn change_batch(&mut self, statements: &[Fields]) -> Result<Vec<Change>, Vec<Rejection>> {
         let salt = self.salt().map_err(|r| vec![r])?;
         // An Agent's patch up to its pseudonym (a hex digest: nothing to escape).
+        let nulls: String = HIDDEN
+            .iter()
+            .map(|key| format!(r#""{key}":null,"#))
+            .collect();
         let head = format!(
-            r#"{{"actor":{{"mbox":null,"mbox_sha1sum":null,"openid":null,"name":null,"account":{{"homePage":{},"name":""#,
+            r#"{{"actor":{{{nulls}"account":{{"homePage":{},"name":""#,
             Value::from(self.home_page.as_str())
         );
         Ok(statements
@@ -56,8 +63,8 @@ impl FieldTransformer for Anonymize {
                         None => Change::Unchanged,
                     };
                 }
-                match self.account(&actor, &salt) {
-                    Some(account) => Change::PatchJson(format!(r#"{head}{}"}}}}}}"#, account.name)),
+                match pseudonym(&actor, &salt) {
+                    Some(name) => Change::PatchJson(format!(r#"{head}{name}"}}}}}}"#)),
                     None => Change::Unchanged,
                 }
             })

@@ -17,6 +17,12 @@ mod fields;
 #[cfg(all(feature = "v0_1", not(feature = "fields")))]
 mod texts;
 
+/// The name of an agent's pseudonymous account: a salted SHA-256 of its identifier (None
+/// without one).
+fn pseudonym(actor: &Actor, salt: &str) -> Option<String> {
+    Some(salted_sha256(salt, &actor.ifi()?))
+}
+
 /// The plugin's settings.
 struct Anonymize {
     /// The secret salt; None when the manifest forgot it (every batch then fails).
@@ -42,10 +48,9 @@ impl Anonymize {
 
     /// The pseudonymous account of an agent with an identifier.
     fn account(&self, actor: &Actor, salt: &str) -> Option<Account> {
-        let id = actor.ifi()?;
         Some(Account {
             home_page: self.home_page.clone(),
-            name: salted_sha256(salt, &id),
+            name: pseudonym(actor, salt)?,
         })
     }
 
