@@ -103,6 +103,17 @@ cpu_ticks() { # pid: the process's user + system CPU so far, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+thread_cpu() { # pid: CPU ns so far of the process's threads, a line per kind of thread
+  # (plugin: the plugin threads; async: tokio's workers; store: the store's threads), from
+  # the scheduler's own count (schedstat): the ticks of /proc/<pid>/stat miss most of the
+  # short bursts plugin threads run in
+  for t in /proc/$1/task/*; do
+    echo "$(cat "$t/comm" 2>/dev/null)	$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+  done | awk -F'\t' '{n = $1
+      k = n ~ /^xlrs-plugin-[0-9]/ ? "plugin" : n ~ /^tokio-rt-worker/ ? "async" : n ~ /^xlrs-sqlite/ ? "store" : "other"
+      t[k] += $2} END {for (k in t) print k, t[k]}'
+}
+
 for round in $(seq "$ROUNDS"); do
   for setup in $SETUPS; do
     dir=$(mktemp -d)/x
@@ -113,11 +124,13 @@ for round in $(seq "$ROUNDS"); do
       curl -s -u admin:$PW http://127.0.0.1:$port/plugins | grep -q '"serving":false' || break; sleep 0.5
     done
     before=$(cpu_ticks $pid)
+    thread_cpu $pid > "$out/$setup-$round.threads-before"
     target/release/xlrs-bench --url http://127.0.0.1:$port --password $PW --phases "${PHASES:-batch}" \
       --preload "${PRELOAD:-100000}" --duration-secs "$DURATION" > "$out/$setup-$round.txt" 2>&1
     # The server's CPU per statement stored (the load tool shares the cores, so this is the
     # steadier figure of what a setup costs): ticks of 1/$(getconf CLK_TCK) s.
     echo "$before $(cpu_ticks $pid) $(getconf CLK_TCK)" > "$out/$setup-$round.cpu"
+    thread_cpu $pid > "$out/$setup-$round.threads-after"
     if [ $setup = reactor ]; then
       curl -s http://127.0.0.1:$port/metrics | grep -E '^xlrs_forward(ed_total|ing_waiting|ing_lag_seconds)' \
         > "$out/$setup-$round.metrics"
@@ -131,5 +144,14 @@ for f in "$out"/*.txt; do
   # Server CPU µs per statement over the run (batch phase: requests × 100 statements).
   grep "batch-100 POST" "$f" | head -1 | awk -F'|' -v cpu="$(cat "${f%.txt}.cpu")" \
     '{split(cpu, c, " "); n = $3 * 100; if (n > 0) printf "  server CPU: %.1f µs per statement\n", (c[2] - c[1]) / c[3] * 1e6 / n}'
+  # The same by kind of thread: what the plugin threads cost, and what the rest does more.
+  if [ -f "${f%.txt}.threads-after" ]; then
+    n=$(grep "batch-100 POST" "$f" | head -1 | awk -F'|' '{print $3 * 100}')
+    awk -v n="${n:-0}" 'NR == FNR {b[$1] = $2; next}
+      n > 0 {printf "%s %.1f, ", $1, ($2 - b[$1]) / 1e3 / n; all += $2 - b[$1]}
+      END {if (n > 0) printf "all %.1f", all / 1e3 / n}' \
+      "${f%.txt}.threads-before" "${f%.txt}.threads-after" | sed 's/, $//; s/^/    µs per statement by thread: /'
+    echo
+  fi
   grep -i "GET by agent\|get-agent" "$f" | head -1
 done

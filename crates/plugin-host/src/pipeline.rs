@@ -192,7 +192,7 @@ impl Pipeline {
         // The batch as JSON text, for v0.1 plugins: made when the first needs it, dropped
         // when a v0.2 transformer changes a statement.
         let mut texts: Option<Vec<String>> = None;
-        let as_texts = |current: &[Value]| current.iter().map(Value::to_string).collect();
+        let as_texts = |current: &[Value]| current.iter().map(crate::batch::json_text).collect();
         for plugin in &self.validators {
             let errors = if plugin.reads_fields() {
                 let rejections = plugin
