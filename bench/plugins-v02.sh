@@ -104,7 +104,8 @@ cpu_ticks() { # pid: the process's user + system CPU so far, in clock ticks
 }
 
 thread_cpu() { # pid: CPU ns so far of the process's threads, a line per kind of thread
-  # (plugin: the plugin threads; async: tokio's workers; store: the store's threads), from
+  # (plugin: the plugin threads; async: tokio's threads, its async workers and blocking pool
+  # alike by name; store: the store's threads), from
   # the scheduler's own count (schedstat): the ticks of /proc/<pid>/stat miss most of the
   # short bursts plugin threads run in
   for t in /proc/$1/task/*; do
@@ -140,13 +141,15 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 for f in "$out"/*.txt; do
-  printf '%s: ' "$(basename "$f" .txt)"; grep "batch-100 POST" "$f" | head -1
-  # Server CPU µs per statement over the run (batch phase: requests × 100 statements).
-  grep "batch-100 POST" "$f" | head -1 | awk -F'|' -v cpu="$(cat "${f%.txt}.cpu")" \
-    '{split(cpu, c, " "); n = $3 * 100; if (n > 0) printf "  server CPU: %.1f µs per statement\n", (c[2] - c[1]) / c[3] * 1e6 / n}'
+  row=$(grep "batch-100 POST" "$f" | head -1)
+  printf '%s: %s\n' "$(basename "$f" .txt)" "$row"
+  # Statements stored in the batch phase: requests × 100.
+  n=$(awk -F'|' '{print $3 * 100}' <<< "$row")
+  # Server CPU µs per statement over the run.
+  awk -v n="${n:-0}" '{if (n > 0) printf "  server CPU: %.1f µs per statement\n", ($2 - $1) / $3 * 1e6 / n}' \
+    "${f%.txt}.cpu"
   # The same by kind of thread: what the plugin threads cost, and what the rest does more.
   if [ -f "${f%.txt}.threads-after" ]; then
-    n=$(grep "batch-100 POST" "$f" | head -1 | awk -F'|' '{print $3 * 100}')
     awk -v n="${n:-0}" 'NR == FNR {b[$1] = $2; next}
       n > 0 {printf "%s %.1f, ", $1, ($2 - b[$1]) / 1e3 / n; all += $2 - b[$1]}
       END {if (n > 0) printf "all %.1f", all / 1e3 / n}' \
