@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{enc, statement, statement_with_id, Server};
+use xlrs_tests::{enc, statement, statement_with_id, voiding, Server};
 
 use crate::XLRS;
 
@@ -117,6 +117,67 @@ fn queries_filter_by_agent_verb_activity_and_registration() {
     assert_eq!(
         ids(&s.query(&format!("activity={course}&related_activities=true"))),
         vec![a_id]
+    );
+}
+
+/// Follows a query's `more` links to the end; every statement id, in order.
+fn all_pages(s: &Server, query: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut page = s.query(query);
+    loop {
+        seen.extend(ids(&page));
+        let more = page["more"].as_str().unwrap_or_default().to_string();
+        if more.is_empty() {
+            return seen;
+        }
+        let r = s
+            .raw(Method::GET, &more)
+            .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+            .header("X-Experience-API-Version", "2.0.0")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        page = r.json().unwrap();
+    }
+}
+
+#[test]
+fn an_agent_filter_finds_older_matches_behind_many_newer_statements_that_do_not_match() {
+    // Database stores read an agent's newest positions first and filter them; a match older
+    // than many non-matching (or voided) statements of the same agent must still be found.
+    let s = Server::in_process(XLRS);
+    let mut rare = statement();
+    rare["verb"] = json!({"id": "http://example.org/verbs/rare"});
+    let actor = rare["actor"].clone();
+    let rare_id = post_ids(&s, &rare).remove(0);
+    let batch: Vec<Value> = (0..12)
+        .map(|_| {
+            let mut st = statement();
+            st["actor"] = actor.clone();
+            st
+        })
+        .collect();
+    let common = post_ids(&s, &Value::Array(batch));
+    let voiders: Vec<String> = common[9..]
+        .iter()
+        .map(|target| post_ids(&s, &voiding(target)).remove(0))
+        .collect();
+    let agent = enc(&actor.to_string());
+    let verb = enc("http://example.org/verbs/rare");
+    assert_eq!(
+        ids(&s.query(&format!("agent={agent}&verb={verb}&limit=2"))),
+        vec![rare_id.clone()]
+    );
+    // The voided three are left out; the statements voiding them refer to a match, so they
+    // match too (xAPI "Filter Conditions for StatementRefs").
+    let mut expected: Vec<String> = voiders.iter().rev().cloned().collect();
+    expected.extend(common[..9].iter().rev().cloned());
+    expected.push(rare_id);
+    assert_eq!(all_pages(&s, &format!("agent={agent}&limit=2")), expected);
+    expected.reverse();
+    assert_eq!(
+        all_pages(&s, &format!("agent={agent}&limit=3&ascending=true")),
+        expected
     );
 }
 
