@@ -70,6 +70,12 @@ impl ClickHouse {
         if let Some(authority) = &q.authority {
             query = query.param("authority", authority);
         }
+        if has_index_filter(q) {
+            // A windowed page reads a few hundred rows: one engine thread does it with less
+            // CPU than several (15.6 against 19.4 ms a page at 1,000,000 statements), which
+            // concurrent GETs share.
+            query = query.with_setting("max_threads", "1");
+        }
         query.fetch_all().await.map_err(failed)
     }
 }
