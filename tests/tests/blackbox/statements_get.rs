@@ -120,25 +120,31 @@ fn queries_filter_by_agent_verb_activity_and_registration() {
     );
 }
 
+/// The page a query page's `more` link leads to; `None` at the end.
+fn next_page(s: &Server, page: &Value) -> Option<Value> {
+    let more = page["more"].as_str().unwrap_or_default();
+    if more.is_empty() {
+        return None;
+    }
+    let r = s
+        .raw(Method::GET, more)
+        .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
+        .header("X-Experience-API-Version", "2.0.0")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    Some(r.json().unwrap())
+}
+
 /// Follows a query's `more` links to the end; every statement id, in order.
 fn all_pages(s: &Server, query: &str) -> Vec<String> {
     let mut seen = Vec::new();
-    let mut page = s.query(query);
-    loop {
-        seen.extend(ids(&page));
-        let more = page["more"].as_str().unwrap_or_default().to_string();
-        if more.is_empty() {
-            return seen;
-        }
-        let r = s
-            .raw(Method::GET, &more)
-            .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
-            .header("X-Experience-API-Version", "2.0.0")
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        page = r.json().unwrap();
+    let mut page = Some(s.query(query));
+    while let Some(current) = page {
+        seen.extend(ids(&current));
+        page = next_page(s, &current);
     }
+    seen
 }
 
 #[test]
@@ -221,22 +227,11 @@ fn pages_follow_more_links_without_gaps_or_repeats_while_others_post() {
         .map(|_| post_ids(&s, &statement()).remove(0))
         .collect();
     let mut seen = Vec::new();
-    let mut page = s.query("limit=3");
-    loop {
-        seen.extend(ids(&page));
+    let mut page = Some(s.query("limit=3"));
+    while let Some(current) = page {
+        seen.extend(ids(&current));
         post_ids(&s, &statement());
-        let more = page["more"].as_str().unwrap().to_string();
-        if more.is_empty() {
-            break;
-        }
-        let r = s
-            .raw(Method::GET, &more)
-            .basic_auth("admin", Some(xlrs_tests::ADMIN_PASSWORD))
-            .header("X-Experience-API-Version", "2.0.0")
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        page = r.json().unwrap();
+        page = next_page(&s, &current);
     }
     let mut expected = posted;
     expected.reverse();
