@@ -10,16 +10,21 @@ use xlrs_xapi::query::StatementQuery;
 
 use crate::{failed, ClickHouse};
 
-/// A statement as queries return it: its position, its body, whether it matched the filters
-/// itself (else it refers to a statement that did), and how many positions the first index
-/// filter's window held.
+/// A row of a page's answer: a statement (its position and body) matching the filters itself
+/// or referring to one that does, or the count of the positions in the first index filter's
+/// window.
 #[derive(Row, Deserialize)]
 struct Found {
     stored: i64,
     body: String,
-    direct: u8,
+    kind: u8,
     windowed: u64,
 }
+
+/// [`Found::kind`] of a statement matching the filters itself.
+const DIRECT: u8 = 1;
+/// [`Found::kind`] of the row counting the window's positions (in `windowed`).
+const WINDOW: u8 = 2;
 
 /// The positions the first index filter (agent, else activity) hands the statements table:
 /// at most this many times the page (plus one), the newest (or oldest) first. Reading a page
@@ -35,18 +40,20 @@ impl ClickHouse {
         let rows = self
             .fetch(&page_sql(q, &self.statements, Some(window)), q)
             .await?;
-        let direct = rows.iter().filter(|r| r.direct == 1).count();
-        let windowed = rows.iter().find(|r| r.direct == 1).map(|r| r.windowed);
+        let direct = rows.iter().filter(|r| r.kind == DIRECT).count();
+        let windowed = rows.iter().find(|r| r.kind == WINDOW).map(|r| r.windowed);
         // Filters past the window's (verb, voided, another index filter) may have left the
-        // page short while older candidates exist: read it again without a window.
-        let short = direct <= q.limit && windowed.is_none_or(|w| w as usize >= window);
-        let rows = if short && has_index_filter(q) {
+        // page short while older candidates exist: read it again without a window. A window
+        // that held fewer positions than it could held every candidate.
+        let short = direct <= q.limit && windowed.is_some_and(|w| w as usize >= window);
+        let rows = if short {
             self.fetch(&page_sql(q, &self.statements, None), q).await?
         } else {
             rows
         };
         let rows = rows
             .into_iter()
+            .filter(|r| r.kind != WINDOW)
             .map(|r| (r.stored, r.stored, r.body))
             .collect();
         Ok(merge_page(q, rows, Vec::new()))
@@ -91,18 +98,9 @@ fn has_index_filter(q: &StatementQuery) -> bool {
 fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
     let conditions = window_conditions(q, t);
     let filters = filter_conditions(q, Some(t), window);
-    let mut direct = String::new();
-    if let Some(win) = filters.window.as_deref() {
-        direct.push_str(&format!("WITH {win} AS win "));
-    }
-    let windowed = if filters.window.is_some() {
-        "length(win)"
-    } else {
-        "toUInt64(0)"
-    };
-    direct.push_str(&format!(
-        "SELECT stored, body, toUInt8(1) AS direct, {windowed} AS windowed FROM {t} WHERE 1"
-    ));
+    let mut direct = format!(
+        "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM {t} WHERE 1"
+    );
     for c in filters.conditions.iter().chain(&conditions) {
         direct.push_str(" AND ");
         direct.push_str(c);
@@ -117,7 +115,7 @@ fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
     // table (few rows), so this costs next to nothing while references are few; while there
     // are none, the guard spares the engine a search of every granule for an empty set.
     let mut referring = format!(
-        "SELECT stored, body, toUInt8(0) AS direct, toUInt64(0) AS windowed FROM {t} WHERE stored IN (
+        "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} WHERE stored IN (
             SELECT stored FROM {t}_refs WHERE target IN (
                 SELECT id FROM {t} WHERE (SELECT count() FROM {t}_refs) > 0
                     AND id IN (SELECT target FROM {t}_refs)"
@@ -132,7 +130,16 @@ fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
         referring.push_str(c);
     }
     referring.push_str(&order_limit(q));
-    format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
+    let both = format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})");
+    match filters.window {
+        // The window (a scalar, computed once) and a row with its count, so a short page
+        // from a window that held every candidate is not read again.
+        Some(win) => format!(
+            "WITH {win} AS win {both} UNION ALL \
+             SELECT toInt64(0), '', toUInt8({WINDOW}), length(win)"
+        ),
+        None => both,
+    }
 }
 
 /// A query's filter conditions, and the window the first index filter's positions come from.
