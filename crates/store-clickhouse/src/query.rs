@@ -37,9 +37,7 @@ impl ClickHouse {
     /// A page of the statements matching `q`, with those whose StatementRef targets one.
     pub(crate) async fn query_page(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         let window = (q.limit + 1) * WINDOW_PAGES;
-        let rows = self
-            .fetch(&page_sql(q, &self.statements, Some(window)), q)
-            .await?;
+        let rows = self.fetch(q, Some(window)).await?;
         let direct = rows.iter().filter(|r| r.kind == DIRECT).count();
         let windowed = rows.iter().find(|r| r.kind == WINDOW).map(|r| r.windowed);
         // Filters past the window's (verb, voided, another index filter) may have left the
@@ -47,7 +45,7 @@ impl ClickHouse {
         // that held fewer positions than it could held every candidate.
         let short = direct <= q.limit && windowed.is_some_and(|w| w as usize >= window);
         let rows = if short {
-            self.fetch(&page_sql(q, &self.statements, None), q).await?
+            self.fetch(q, None).await?
         } else {
             rows
         };
@@ -59,9 +57,14 @@ impl ClickHouse {
         Ok(merge_page(q, rows, Vec::new()))
     }
 
-    /// Runs a query with the parameters of `q`'s filters.
-    async fn fetch(&self, sql: &str, q: &StatementQuery) -> Result<Vec<Found>, StoreError> {
-        let mut query = self.client.query(sql);
+    /// Reads the page of `q` ([`page_sql`], with `window`) with the parameters of its filters.
+    async fn fetch(
+        &self,
+        q: &StatementQuery,
+        window: Option<usize>,
+    ) -> Result<Vec<Found>, StoreError> {
+        let (sql, windowed) = page_sql(q, &self.statements, window);
+        let mut query = self.client.query(&sql);
         if let Some(agent) = &q.agent {
             query = query.param("agent", agent);
         }
@@ -77,7 +80,7 @@ impl ClickHouse {
         if let Some(authority) = &q.authority {
             query = query.param("authority", authority);
         }
-        if has_index_filter(q) {
+        if windowed {
             // A windowed page reads a few hundred rows: one engine thread does it with less
             // CPU than several (15.6 against 19.4 ms a page at 1,000,000 statements), which
             // concurrent GETs share.
@@ -87,15 +90,10 @@ impl ClickHouse {
     }
 }
 
-/// Whether `q` filters by agent or activity (through an index table).
-fn has_index_filter(q: &StatementQuery) -> bool {
-    q.agent.is_some() || q.activity.is_some()
-}
-
 /// The page's SQL: the statements matching `q` themselves, and (when `q` filters) those whose
-/// StatementRef targets one, in one round trip. With `window`, the first index filter hands
-/// over at most that many positions (see [`WINDOW_PAGES`]).
-fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
+/// StatementRef targets one, in one round trip. With `window`, the first index filter (if any)
+/// hands over at most that many positions (see [`WINDOW_PAGES`]); whether one did.
+fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> (String, bool) {
     let conditions = window_conditions(q, t);
     let filters = filter_conditions(q, Some(t), window);
     let mut direct = format!(
@@ -108,7 +106,7 @@ fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
     direct.push_str(&order_limit(q));
     let plain = filter_conditions(q, None, None).conditions;
     if plain.is_empty() {
-        return direct;
+        return (direct, false);
     }
     // Statements whose StatementRef targets a statement matching the filters match too
     // (xAPI "Filter Conditions for StatementRefs"): the targets come from the StatementRefs
@@ -134,11 +132,14 @@ fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> String {
     match filters.window {
         // The window (a scalar, computed once) and a row with its count, so a short page
         // from a window that held every candidate is not read again.
-        Some(win) => format!(
-            "WITH {win} AS win {both} UNION ALL \
-             SELECT toInt64(0), '', toUInt8({WINDOW}), length(win)"
+        Some(win) => (
+            format!(
+                "WITH {win} AS win {both} UNION ALL \
+                 SELECT toInt64(0), '', toUInt8({WINDOW}), length(win)"
+            ),
+            true,
         ),
-        None => both,
+        None => (both, false),
     }
 }
 

@@ -122,7 +122,7 @@ fn queries_filter_by_agent_verb_activity_and_registration() {
 
 /// The page a query page's `more` link leads to; `None` at the end.
 fn next_page(s: &Server, page: &Value) -> Option<Value> {
-    let more = page["more"].as_str().unwrap_or_default();
+    let more = page["more"].as_str().expect("a StatementResult has `more`");
     if more.is_empty() {
         return None;
     }
