@@ -14,6 +14,7 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
 use xlrs_xapi::validate::parse_timestamp;
 
+use crate::known_ids::KnownIds;
 use crate::{failed, ClickHouse};
 
 /// A row of the statements table.
@@ -120,6 +121,49 @@ impl ClickHouse {
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 
+    /// Rows of the statements table for those of `ids` the filter of stored ids may hold, and
+    /// (when other processes write) for every row past its cursor; `None` while the filter is
+    /// being built.
+    async fn known_by_filter(
+        &self,
+        known: &KnownIds,
+        ids: &[Uuid],
+    ) -> Result<Option<HashMap<Uuid, Existing>>, StoreError> {
+        let Some(filter) = known.filter() else {
+            return Ok(None);
+        };
+        let maybe: Vec<String> = ids
+            .iter()
+            .filter(|id| filter.may_contain(**id))
+            .map(Uuid::to_string)
+            .collect();
+        if !known.others_write() {
+            return self.existing(maybe).await.map(Some);
+        }
+        // Before the read: every row at or before `through` is visible from now on.
+        let after = known.cursor();
+        let through = xlrs_store::ledger::current(self).await?.through(after);
+        let t = &self.statements;
+        let mut sql =
+            format!("SELECT id, content_hash, voids FROM {t} WHERE stored > {{after:Int64}}");
+        if !maybe.is_empty() {
+            sql.push_str(&format!(
+                " UNION ALL SELECT id, content_hash, voids FROM {t} WHERE id IN {{ids:Array(UUID)}}"
+            ));
+        }
+        let rows: Vec<Existing> = self
+            .client
+            .query(&sql)
+            .param("after", after)
+            .param("ids", maybe)
+            .fetch_all()
+            .await
+            .map_err(failed)?;
+        known.add(rows.iter().map(|r| r.id));
+        known.advance(through);
+        Ok(Some(rows.into_iter().map(|r| (r.id, r)).collect()))
+    }
+
     /// Inserts the rows into the events table, in one insert.
     pub(crate) async fn insert_events(
         &self,
@@ -190,8 +234,17 @@ impl RoundWriter for ClickHouse {
     type Known = ();
 
     async fn known(&self, ids: Vec<Uuid>) -> Result<(Stored, ()), StoreError> {
-        let ids = ids.iter().map(Uuid::to_string).collect();
-        let existing = self.existing(ids).await?;
+        let existing = match &self.known_ids {
+            Some(known) => self.known_by_filter(known, &ids).await?,
+            None => None,
+        };
+        let existing = match existing {
+            Some(existing) => existing,
+            None => {
+                self.existing(ids.iter().map(Uuid::to_string).collect())
+                    .await?
+            }
+        };
         let stored = existing
             .into_values()
             .map(|e| (e.id, e.content_hash, !e.voids.is_nil()))
@@ -200,6 +253,10 @@ impl RoundWriter for ClickHouse {
     }
 
     async fn write(&self, round: &[Positioned<'_>], _: &()) -> Result<(), StoreError> {
+        let _writing = match &self.known_ids {
+            Some(known) => Some(known.writing(round.iter().map(|p| p.statement.id)).await),
+            None => None,
+        };
         let rows = round
             .iter()
             .map(|p| statement_row(p.statement, p.stored, p.body()))

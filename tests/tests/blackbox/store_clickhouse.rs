@@ -246,6 +246,57 @@ fn transfer_without_compression_is_a_setting_and_an_unknown_codec_is_refused_at_
 }
 
 #[test]
+fn after_a_restart_an_identical_resend_stores_nothing_and_a_conflicting_one_is_a_409() {
+    // With one writer, the filter of stored ids comes from the scan at start-up alone; with
+    // the filter off (0 MiB), every batch reads the id column. Either way the rules hold.
+    let clickhouse = ClickHouse::start();
+    let url = clickhouse.url();
+    for filter_mib in ["256", "0"] {
+        let db = database();
+        let env = [
+            ("XLRS_STORE", "clickhouse"),
+            ("XLRS_CLICKHOUSE__URL", url.as_str()),
+            ("XLRS_CLICKHOUSE__DATABASE", db.as_str()),
+            ("XLRS_CLICKHOUSE__ID_FILTER_MIB", filter_mib),
+            ("XLRS_WRITERS", "one"),
+        ];
+        let first = Server::start_with(XLRS, &env);
+        let st = statement();
+        let id = id_of(first.post(&st));
+        let voids = id_of(first.post(&voiding(&id)));
+        let dir = first.stop();
+
+        let server = Server::start_in(XLRS, dir, &env);
+        let mut same = st.clone();
+        same["id"] = json!(id);
+        assert_eq!(
+            server.put_statement(&id, &same).status(),
+            204,
+            "an identical re-send ({filter_mib} MiB)"
+        );
+        let everything = server.query("limit=100");
+        assert_eq!(
+            ids_of(&everything),
+            vec![voids.as_str()],
+            "stored once, still voided ({filter_mib} MiB)"
+        );
+        let mut different = same.clone();
+        different["verb"] = json!({"id": "http://example.org/verbs/other"});
+        assert_eq!(
+            server.put_statement(&id, &different).status(),
+            409,
+            "a conflicting re-send ({filter_mib} MiB)"
+        );
+        let r = server.post(&voiding(&voids));
+        assert_eq!(
+            r.status(),
+            400,
+            "a voiding statement cannot be voided ({filter_mib} MiB)"
+        );
+    }
+}
+
+#[test]
 fn an_unreachable_clickhouse_stops_the_start_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(XLRS)
