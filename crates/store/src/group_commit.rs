@@ -8,6 +8,7 @@
 //! supplies only its reads and writes ([`RoundWriter`], [`StatementReader`], [`Ledger`]).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -167,6 +168,8 @@ struct Shared<D> {
     /// The last bound reads found, and when: still true later (what was visible stays so),
     /// so `X-Experience-API-Consistent-Through` reuses it for a while.
     recent_through: std::sync::Mutex<(std::time::Instant, i64)>,
+    /// Whether a caller of [`Shared::recent_through`] is reading a new bound.
+    refreshing: AtomicBool,
     /// Resolves when the latest round has answered its callers; the next waits for it.
     answered: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
@@ -197,6 +200,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                 last: tokio::sync::Mutex::new(last),
                 floor: last,
                 recent_through: std::sync::Mutex::new((std::time::Instant::now(), last)),
+                refreshing: AtomicBool::new(false),
                 answered: std::sync::Mutex::new(None),
             }),
         }
@@ -426,12 +430,25 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         (hint.0.elapsed() < ledger::HINT_FRESH_FOR).then_some(hint.1)
     }
 
-    /// A bound found less than [`THROUGH_REUSED_FOR`] ago, or a new one.
+    /// A bound found less than [`THROUGH_REUSED_FOR`] ago, or a new one. While one caller
+    /// reads a new one, the others answer with the last (still true: what was visible stays
+    /// so), so a burst of responses reads the ledger once.
     async fn recent_through(&self) -> Result<i64, StoreError> {
         let recent = self.recent_through.lock().map(|r| *r).ok();
         match recent {
             Some((at, through)) if at.elapsed() < THROUGH_REUSED_FOR => Ok(through),
-            _ => self.through().await,
+            Some((_, through)) if self.refreshing.swap(true, Ordering::AcqRel) => Ok(through),
+            _ => {
+                // Cleared however the read ends, the caller gone included.
+                struct Refreshing<'a>(&'a AtomicBool);
+                impl Drop for Refreshing<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Release);
+                    }
+                }
+                let _refreshing = Refreshing(&self.refreshing);
+                self.through().await
+            }
         }
     }
 }
