@@ -252,14 +252,18 @@ impl KnownIds {
         outcome
     }
 
-    async fn fill(&self) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        let count: u64 = self
-            .client
+    /// How many statements the table holds.
+    pub(crate) async fn count(&self) -> Result<u64, StoreError> {
+        self.client
             .query(&format!("SELECT count() FROM {}", self.table))
             .fetch_one()
             .await
-            .map_err(failed)?;
+            .map_err(failed)
+    }
+
+    async fn fill(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let count = self.count().await?;
         let bloom = Arc::new(Bloom::new((count * 2).max(MIN_CAPACITY), self.max_bytes));
         if let Ok(mut filters) = self.filters.lock() {
             filters.next = Some(bloom.clone());

@@ -253,13 +253,7 @@ impl ClickHouse {
             let state = xlrs_store::ledger::current(self).await?;
             known.advance(state.through(last));
         }
-        let count: u64 = self
-            .client
-            .query(&format!("SELECT count() FROM {}", self.statements))
-            .fetch_one()
-            .await
-            .map_err(failed)?;
-        if count <= BUILD_BEFORE_SERVING {
+        if known.count().await? <= BUILD_BEFORE_SERVING {
             return known.build().await;
         }
         let known = known.clone();
