@@ -6,6 +6,9 @@ Serves ClickHouse's own HTTP interface on 127.0.0.1:PORT with its data in DIR/db
 restarts) until a line is written to DIR/stop.fifo or the process gets SIGTERM. Needs the
 `chdb-core` package (scripts/databases.sh installs it).
 
+With CLICKHOUSE_QUERY_LOG=1 in the environment the engine also keeps `system.query_log` and
+`system.part_log` (what each query and merge cost; bench/clickhouse-profile.sh reads them).
+
 With LRS_DATABASE, the server also has the user Open edX Aspects gives its LRS: `lrs`, password
 `lrs-password`, granted exactly what tutor-contrib-aspects grants it (INSERT, SELECT on the
 database), beside `default`, which may do anything.
@@ -24,10 +27,19 @@ def main() -> None:
         if len(sys.argv) > 3
         else ""
     )
+    logs = (
+        "".join(
+            f"<{log}><database>system</database><table>{log}</table>"
+            f"<flush_interval_milliseconds>1000</flush_interval_milliseconds></{log}>"
+            for log in ("query_log", "part_log")
+        )
+        if os.environ.get("CLICKHOUSE_QUERY_LOG") == "1"
+        else ""
+    )
     with open(os.path.join(directory, "config.xml"), "w", encoding="utf-8") as config:
         config.write(
             "<clickhouse><listen_host>127.0.0.1</listen_host>"
-            f"<http_port>{port}</http_port>{users}</clickhouse>\n"
+            f"<http_port>{port}</http_port>{users}{logs}</clickhouse>\n"
         )
     if len(sys.argv) > 3:
         least_privilege_user(directory, sys.argv[3])
