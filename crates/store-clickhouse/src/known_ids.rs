@@ -35,6 +35,9 @@ const BITS_PER_ID: u64 = 12;
 /// Bits set per id, all in one 512-bit block (one cache line).
 const PROBES: u32 = 8;
 
+/// How long after a failed scan the next is tried (by the next write).
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The fewest ids a filter is sized for.
 const MIN_CAPACITY: u64 = 1 << 20;
 
@@ -45,7 +48,7 @@ pub(crate) struct Bloom {
     words: Vec<AtomicU64>,
     /// How many ids it was sized for.
     capacity: u64,
-    /// How many ids were added (re-sends counted again).
+    /// How many ids were added (an id it already answered "maybe" to is not counted again).
     added: AtomicU64,
 }
 
@@ -88,11 +91,15 @@ impl Bloom {
     /// Adds an id.
     pub(crate) fn insert(&self, id: Uuid) {
         let (first, bits) = self.probes(id);
+        let mut new = false;
         for bit in bits {
             let word = &self.words[first + usize::from(bit >> 6)];
-            word.fetch_or(1 << (bit & 63), Ordering::Relaxed);
+            let mask = 1 << (bit & 63);
+            new |= word.fetch_or(mask, Ordering::Relaxed) & mask == 0;
         }
-        self.added.fetch_add(1, Ordering::Relaxed);
+        if new {
+            self.added.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// False when the id was never added; true when it was, or rarely when it was not.
@@ -149,6 +156,8 @@ pub(crate) struct KnownIds {
     cursor: Mutex<i64>,
     /// Whether a scan is under way.
     scanning: AtomicBool,
+    /// When the last scan failed: the next is not tried within [`RETRY_AFTER`].
+    failed_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl KnownIds {
@@ -164,6 +173,7 @@ impl KnownIds {
             writes: tokio::sync::RwLock::new(()),
             cursor: Mutex::new(0),
             scanning: AtomicBool::new(false),
+            failed_at: Mutex::new(None),
         }
     }
 
@@ -222,7 +232,13 @@ impl KnownIds {
 
     /// Builds a larger filter in the background, unless a scan is under way.
     fn rebuild(self: &Arc<Self>) {
-        if self.scanning.swap(true, Ordering::AcqRel) {
+        let failed_lately = self
+            .failed_at
+            .lock()
+            .ok()
+            .and_then(|f| *f)
+            .is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        if failed_lately || self.scanning.swap(true, Ordering::AcqRel) {
             return;
         }
         let this = self.clone();
@@ -246,6 +262,9 @@ impl KnownIds {
         if outcome.is_err() {
             if let Ok(mut filters) = self.filters.lock() {
                 filters.next = None;
+            }
+            if let Ok(mut failed_at) = self.failed_at.lock() {
+                *failed_at = Some(std::time::Instant::now());
             }
         }
         self.scanning.store(false, Ordering::Release);
@@ -328,6 +347,18 @@ mod tests {
             maybe < 100,
             "{maybe} of 100,000 sequential new ids answered maybe"
         );
+    }
+
+    #[test]
+    fn an_id_added_again_counts_once() {
+        let bloom = Bloom::new(10, u64::MAX);
+        let ids: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+        for _ in 0..3 {
+            ids.iter().for_each(|id| bloom.insert(*id));
+        }
+        assert!(!bloom.is_full(), "ten ids, each added three times");
+        bloom.insert(Uuid::new_v4());
+        assert!(bloom.is_full());
     }
 
     #[test]
