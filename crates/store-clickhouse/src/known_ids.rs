@@ -18,7 +18,7 @@
 //! When more ids are stored than the filter was sized for, it is built again, twice as large
 //! (within `clickhouse.id_filter_mib`); until then more lookups go to the database.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use clickhouse::{Client, Row};
@@ -153,7 +153,7 @@ pub(crate) struct KnownIds {
     /// it exclusively first, so every write that missed the new filter is visible to the scan.
     writes: tokio::sync::RwLock<()>,
     /// Every row at or before this position was visible before the last lookup.
-    cursor: Mutex<i64>,
+    cursor: AtomicI64,
     /// Whether a scan is under way.
     scanning: AtomicBool,
     /// When the last scan failed: the next is not tried within [`RETRY_AFTER`].
@@ -171,7 +171,7 @@ impl KnownIds {
             others_write,
             filters: Mutex::new(Filters::default()),
             writes: tokio::sync::RwLock::new(()),
-            cursor: Mutex::new(0),
+            cursor: AtomicI64::new(0),
             scanning: AtomicBool::new(false),
             failed_at: Mutex::new(None),
         }
@@ -189,14 +189,12 @@ impl KnownIds {
 
     /// The position lookups read past.
     pub(crate) fn cursor(&self) -> i64 {
-        self.cursor.lock().map_or(i64::MAX, |c| *c)
+        self.cursor.load(Ordering::Acquire)
     }
 
     /// Moves the cursor on to `through` (never back).
     pub(crate) fn advance(&self, through: i64) {
-        if let Ok(mut cursor) = self.cursor.lock() {
-            *cursor = (*cursor).max(through);
-        }
+        self.cursor.fetch_max(through, Ordering::AcqRel);
     }
 
     /// Adds stored ids to the filter and to the one being built.
@@ -243,22 +241,23 @@ impl KnownIds {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.scan().await {
+            if let Err(e) = this.scan(None).await {
                 tracing::warn!(error = %e, "the filter of stored ids could not be built again; lookups read more of the table until it is");
             }
         });
     }
 
-    /// Builds the filter by one scan of the table (run at start-up; the first lookups read
-    /// the table until it is done).
-    pub(crate) async fn build(self: &Arc<Self>) -> Result<(), StoreError> {
+    /// Builds the filter by one scan of the table, which holds `count` statements (run at
+    /// start-up; the first lookups read the table until it is done).
+    pub(crate) async fn build(self: &Arc<Self>, count: u64) -> Result<(), StoreError> {
         self.scanning.store(true, Ordering::Release);
-        self.scan().await
+        self.scan(Some(count)).await
     }
 
-    /// Sizes a new filter for twice the ids stored, fills it, and has lookups use it.
-    async fn scan(&self) -> Result<(), StoreError> {
-        let outcome = self.fill().await;
+    /// Sizes a new filter for twice the ids stored (`count`, else counted now), fills it, and
+    /// has lookups use it.
+    async fn scan(&self, count: Option<u64>) -> Result<(), StoreError> {
+        let outcome = self.fill(count).await;
         if outcome.is_err() {
             if let Ok(mut filters) = self.filters.lock() {
                 filters.next = None;
@@ -280,9 +279,12 @@ impl KnownIds {
             .map_err(failed)
     }
 
-    async fn fill(&self) -> Result<(), StoreError> {
+    async fn fill(&self, count: Option<u64>) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let count = self.count().await?;
+        let count = match count {
+            Some(count) => count,
+            None => self.count().await?,
+        };
         let bloom = Arc::new(Bloom::new((count * 2).max(MIN_CAPACITY), self.max_bytes));
         if let Ok(mut filters) = self.filters.lock() {
             filters.next = Some(bloom.clone());

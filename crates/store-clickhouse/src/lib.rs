@@ -253,12 +253,13 @@ impl ClickHouse {
             let state = xlrs_store::ledger::current(self).await?;
             known.advance(state.through(last));
         }
-        if known.count().await? <= BUILD_BEFORE_SERVING {
-            return known.build().await;
+        let count = known.count().await?;
+        if count <= BUILD_BEFORE_SERVING {
+            return known.build(count).await;
         }
         let known = known.clone();
         tokio::spawn(async move {
-            if let Err(e) = known.build().await {
+            if let Err(e) = known.build(count).await {
                 tracing::warn!(error = %e, "the filter of stored ids could not be built; batches read the id column until it is");
             }
         });
