@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -24,6 +24,7 @@ use crate::engine::{PluginEngine, EPOCH_TICK};
 use crate::http::HttpGrant;
 use crate::limits::CallLimits;
 use crate::manifest::{Limits, PluginKind, GUEST_DIR};
+use crate::placement::{Placement, INLINE_TICKS};
 use crate::stderr::{last_words, StderrTail};
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
@@ -138,6 +139,10 @@ pub enum CallFailure {
     /// The host could not set up the call.
     #[error("could not be instantiated: {0}")]
     Setup(String),
+    /// A call on the caller's thread ran past the inline budget: not a failure of the
+    /// plugin; the call is made again on a plugin thread, with the plugin's whole deadline.
+    #[error("ran past the inline budget")]
+    OverBudget,
 }
 
 /// What the manifest (or defaults) say of a plugin to load.
@@ -259,6 +264,10 @@ pub struct PluginInstance {
     idle: std::sync::Mutex<Vec<Live>>,
     /// Held through a backend's call: one at a time.
     serial: std::sync::Mutex<()>,
+    /// Whether its calls may run on the caller's thread ([`Placement::Inline`]): a v0.2
+    /// validator or transformer granted no HTTP host and no directory, until one of its calls
+    /// runs past the inline budget.
+    inline: AtomicBool,
 }
 
 /// The world a component implements, from its exports.
@@ -398,6 +407,11 @@ impl PluginInstance {
                 )?)
             }
         };
+        let inline = matches!(
+            prepared,
+            Prepared::FieldValidator(_) | Prepared::FieldTransformer(_)
+        ) && http.is_empty()
+            && dir.is_none();
         Ok(Self {
             name: name.as_str().into(),
             kind,
@@ -417,10 +431,11 @@ impl PluginInstance {
             prepared,
             idle: std::sync::Mutex::new(Vec::new()),
             serial: std::sync::Mutex::new(()),
+            inline: AtomicBool::new(inline),
         })
     }
 
-    fn store(&self) -> Result<Store<CallState>, CallFailure> {
+    fn store(&self, placement: Placement) -> Result<Store<CallState>, CallFailure> {
         let stderr = StderrTail::default();
         let mut wasi = WasiCtx::builder();
         wasi.stderr(stderr.clone());
@@ -450,7 +465,7 @@ impl PluginInstance {
         );
         store.limiter(|s| &mut s.limits);
         // Instantiating runs guest code too (its start functions): under the deadline.
-        store.set_epoch_deadline(self.deadline_ticks());
+        store.set_epoch_deadline(self.ticks(placement));
         store.epoch_deadline_trap();
         Ok(store)
     }
@@ -463,11 +478,42 @@ impl PluginInstance {
             .max(1)
     }
 
+    /// The deadline of a call placed so, in epoch ticks: the inline budget (if shorter than
+    /// the plugin's own deadline) on the caller's thread.
+    fn ticks(&self, placement: Placement) -> u64 {
+        match placement {
+            Placement::Inline => INLINE_TICKS.min(self.deadline_ticks()),
+            Placement::Threads => self.deadline_ticks(),
+        }
+    }
+
+    /// True while its calls may run on the caller's thread (see [`Placement`]).
+    pub fn runs_inline(&self) -> bool {
+        self.inline.load(Ordering::Relaxed)
+    }
+
     /// What a failed call's error was: the deadline (an epoch interrupt), memory (the limiter
     /// refused a growth), or a trap. What the guest said last is kept as its last failure and
     /// logged, not put in the failure a client sees (it may hold the plugin's internals).
-    fn classify(&self, error: wasmtime::Error, state: &CallState) -> CallFailure {
-        let failure = if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+    /// An interrupt at the inline budget is no failure: the plugin's calls move to the
+    /// plugin threads from then on.
+    fn classify(
+        &self,
+        error: wasmtime::Error,
+        state: &CallState,
+        placement: Placement,
+    ) -> CallFailure {
+        let interrupted = matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt));
+        if interrupted && self.ticks(placement) < self.deadline_ticks() {
+            if self.inline.swap(false, Ordering::Relaxed) {
+                tracing::info!(
+                    plugin = &*self.name,
+                    "a call ran past the inline budget: the plugin's calls run on the plugin threads from now on"
+                );
+            }
+            return CallFailure::OverBudget;
+        }
+        let failure = if interrupted {
             CallFailure::Timeout(self.limits.timeout_ms)
         } else if state.limits.memory_refused() {
             CallFailure::Memory(self.limits.memory_mb)
@@ -540,9 +586,13 @@ impl PluginInstance {
 
     /// Runs a v0.2 validator over the batch, lent to it for the call: the statements it
     /// rejects (none accepts the batch).
-    pub fn validate_fields(&self, batch: &mut Vec<Value>) -> Result<Vec<Rejection>, CallFailure> {
+    pub fn validate_fields(
+        &self,
+        batch: &mut Vec<Value>,
+        placement: Placement,
+    ) -> Result<Vec<Rejection>, CallFailure> {
         let slots = slots(batch.len());
-        self.run(|store, bindings| match bindings {
+        self.run_placed(placement, |store, bindings| match bindings {
             Bindings::FieldValidator(b) => {
                 lend(store, batch, |store| b.call_validate(store, &slots))
             }
@@ -555,9 +605,10 @@ impl PluginInstance {
     pub fn transform_fields(
         &self,
         batch: &mut Vec<Value>,
+        placement: Placement,
     ) -> Result<Result<Vec<Change>, Vec<Rejection>>, CallFailure> {
         let slots = slots(batch.len());
-        self.run(|store, bindings| match bindings {
+        self.run_placed(placement, |store, bindings| match bindings {
             Bindings::FieldTransformer(b) => {
                 lend(store, batch, |store| b.call_transform(store, &slots))
             }
@@ -613,13 +664,23 @@ impl PluginInstance {
         &self,
         call: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<T>,
     ) -> Result<T, CallFailure> {
+        self.run_placed(Placement::Threads, call)
+    }
+
+    /// [`PluginInstance::run`], on the caller's thread within the inline budget or with the
+    /// plugin's whole deadline.
+    fn run_placed<T>(
+        &self,
+        placement: Placement,
+        call: impl FnOnce(&mut Store<CallState>, &Bindings) -> wasmtime::Result<T>,
+    ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
         let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_) | Prepared::Storage(_))
             .then(|| self.serial.lock().unwrap_or_else(|p| p.into_inner()));
-        let out = self.live().and_then(|mut live| {
+        let out = self.live(placement).and_then(|mut live| {
             live.store.data_mut().begin_call();
-            live.store.set_epoch_deadline(self.deadline_ticks());
+            live.store.set_epoch_deadline(self.ticks(placement));
             live.calls += 1;
             match call(&mut live.store, &live.bindings) {
                 Ok(value) => {
@@ -629,7 +690,7 @@ impl PluginInstance {
                     }
                     Ok(value)
                 }
-                Err(e) => Err(self.classify(e, live.store.data())),
+                Err(e) => Err(self.classify(e, live.store.data(), placement)),
             }
         });
         self.busy_micros
@@ -638,19 +699,19 @@ impl PluginInstance {
     }
 
     /// An idle instance, or a new one.
-    fn live(&self) -> Result<Live, CallFailure> {
+    fn live(&self, placement: Placement) -> Result<Live, CallFailure> {
         let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         if let Some(live) = kept {
             return Ok(live);
         }
-        let mut store = self.store()?;
+        let mut store = self.store(placement)?;
         match self.instantiate(&mut store) {
             Ok(bindings) => Ok(Live {
                 store,
                 bindings,
                 calls: 0,
             }),
-            Err(e) => Err(self.classify(e, store.data())),
+            Err(e) => Err(self.classify(e, store.data(), placement)),
         }
     }
 

@@ -7,7 +7,7 @@
 //! WIT contract), `manifest` (`plugin.toml`), `instance` (one loaded plugin and its calls), `limits` (what a call may use), `stderr`
 //! (what a guest printed), `storage` (a backend's calls, v0.1 and v0.2),
 //! `http` (granted outgoing HTTP), `pipeline` (validators then transformers over a batch),
-//! `registry` (the directory, hot reload), `threads` (where plugin calls run).
+//! `placement` (which calls run on the request's thread), `registry` (the directory, hot reload), `threads` (where plugin calls run).
 
 pub mod admission;
 mod batch;
@@ -18,6 +18,7 @@ mod instance;
 mod limits;
 pub mod manifest;
 mod pipeline;
+mod placement;
 mod registry;
 mod stderr;
 mod storage;
@@ -26,6 +27,7 @@ pub mod threads;
 pub use engine::{ArtifactCache, PluginEngine};
 pub use instance::{contract, detect_kind, CallFailure, PluginInstance, PluginSpec};
 pub use manifest::{Manifest, PluginKind};
-pub use pipeline::{Pipeline, PipelineError, Rejection};
+pub use pipeline::{Handover, Pipeline, PipelineError, Progress, Rejection};
+pub use placement::Placement;
 pub use registry::{PluginPaths, PluginRegistry, RegistryError};
 pub use storage::StorageResult;

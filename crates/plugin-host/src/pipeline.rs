@@ -12,6 +12,7 @@ use xlrs_xapi::version::XapiVersion;
 use crate::admission::{Decision, Refused};
 use crate::bindings::PluginError;
 use crate::instance::{CallFailure, PluginInstance};
+use crate::placement::Placement;
 
 /// The plugins a batch passes through.
 #[derive(Default)]
@@ -185,81 +186,220 @@ impl Pipeline {
         version: XapiVersion,
         waived: &[Vec<Rule>],
     ) -> Result<Vec<Value>, PipelineError> {
-        if self.is_empty() {
-            return Ok(statements);
+        self.resume(
+            Handover {
+                step: 0,
+                current: statements,
+            },
+            version,
+            waived,
+        )
+    }
+
+    /// True when every validator and transformer may run on the request's thread (see
+    /// [`Placement`]): [`Pipeline::run_inline`] then spares the batch the hop to a plugin
+    /// thread.
+    pub fn runs_inline(&self) -> bool {
+        !self.is_empty() && self.steps().all(|(plugin, _)| plugin.runs_inline())
+    }
+
+    /// [`Pipeline::run_waiving`] on the caller's thread, each call within the inline budget
+    /// (call it only when [`Pipeline::runs_inline`]): done, or handed over at the first call
+    /// that ran past the budget, for [`Pipeline::resume`] on a plugin thread.
+    pub fn run_inline(
+        &self,
+        statements: Vec<Value>,
+        version: XapiVersion,
+        waived: &[Vec<Rule>],
+    ) -> Progress {
+        self.run_from(0, statements, version, waived, Placement::Inline)
+    }
+
+    /// Runs the rest of a batch's pipeline from where it was handed over (blocking: call it
+    /// off the async workers).
+    pub fn resume(
+        &self,
+        handover: Handover,
+        version: XapiVersion,
+        waived: &[Vec<Rule>],
+    ) -> Result<Vec<Value>, PipelineError> {
+        let Handover { step, current } = handover;
+        match self.run_from(step, current, version, waived, Placement::Threads) {
+            Progress::Done(result) => result,
+            // Only an inline call hands over.
+            Progress::Handover(h) => Err(PipelineError::Failed {
+                plugin: self.steps().nth(h.step).map_or_else(String::new, |(p, _)| p.name.to_string()),
+                reason: "ran past the inline budget on a plugin thread".into(),
+            }),
         }
-        let mut current = statements;
+    }
+
+    /// The validators, then the transformers (each with whether it is a validator).
+    fn steps(&self) -> impl Iterator<Item = (&Arc<PluginInstance>, bool)> {
+        let validators = self.validators.iter().map(|p| (p, true));
+        validators.chain(self.transformers.iter().map(|p| (p, false)))
+    }
+
+    /// Runs the plugins from `step` on over the batch, each call placed so.
+    fn run_from(
+        &self,
+        step: usize,
+        mut current: Vec<Value>,
+        version: XapiVersion,
+        waived: &[Vec<Rule>],
+        placement: Placement,
+    ) -> Progress {
         // The batch as JSON text, for v0.1 plugins: made when the first needs it, dropped
         // when a v0.2 transformer changes a statement.
         let mut texts: Option<Vec<String>> = None;
-        let as_texts = |current: &[Value]| current.iter().map(crate::batch::json_text).collect();
-        for plugin in &self.validators {
-            let errors = if plugin.reads_fields() {
-                let rejections = plugin
-                    .validate_fields(&mut current)
-                    .map_err(|e| call_failed(plugin, e))?;
-                rejections.into_iter().map(Into::into).collect()
+        let batch = Batch { version, waived, placement };
+        for (at, (plugin, validates)) in self.steps().enumerate().skip(step) {
+            let ran = if validates {
+                batch.validate(plugin, &mut current, &mut texts)
             } else {
-                let texts = texts.get_or_insert_with(|| as_texts(&current));
-                match plugin.validate(texts).map_err(|e| call_failed(plugin, e))? {
-                    Ok(()) => Vec::new(),
-                    // An empty list from a v0.1 validator is not an acceptance.
-                    Err(errors) => verdict_given(plugin, errors)?,
-                }
+                batch.transform(plugin, &mut current, &mut texts)
             };
-            if !errors.is_empty() {
-                return Err(PipelineError::Rejected {
-                    plugin: plugin.name.to_string(),
-                    errors: verdict(plugin, errors, current.len())?,
-                });
+            match ran {
+                Ok(()) => {}
+                Err(Stop::Error(e)) => return Progress::Done(Err(e)),
+                Err(Stop::OverBudget) => return Progress::Handover(Handover { step: at, current }),
             }
         }
-        for plugin in &self.transformers {
-            if plugin.reads_fields() {
-                let changes = plugin
-                    .transform_fields(&mut current)
-                    .map_err(|e| call_failed(plugin, e))?
-                    .map_err(|rejections| {
-                        let errors = rejections.into_iter().map(Into::into).collect();
-                        // An empty refusal is no verdict: the plugin's failure.
-                        match verdict_given(plugin, errors)
-                            .and_then(|errors| verdict(plugin, errors, current.len()))
-                        {
-                            Ok(errors) => PipelineError::Rejected {
-                                plugin: plugin.name.to_string(),
-                                errors,
-                            },
-                            Err(failure) => failure,
-                        }
-                    })?;
-                if crate::batch::apply(&mut current, changes, version, waived)
-                    .map_err(|reason| host_found(plugin, reason))?
-                {
-                    texts = None;
-                }
-                continue;
+        Progress::Done(Ok(current))
+    }
+}
+
+/// Where a run of the pipeline on the request's thread stopped.
+pub enum Progress {
+    /// It ran to the end: the batch, or why it failed.
+    Done(Result<Vec<Value>, PipelineError>),
+    /// A call ran past the inline budget: the rest runs on a plugin thread.
+    Handover(Handover),
+}
+
+/// The rest of a batch's pipeline: from which plugin on, over the batch as the plugins before
+/// it left it.
+pub struct Handover {
+    step: usize,
+    current: Vec<Value>,
+}
+
+/// Why a step stopped the pipeline.
+enum Stop {
+    /// A rejection or a failure: the batch's outcome.
+    Error(PipelineError),
+    /// The call ran past the inline budget.
+    OverBudget,
+}
+
+impl From<PipelineError> for Stop {
+    fn from(e: PipelineError) -> Self {
+        Stop::Error(e)
+    }
+}
+
+/// A plugin's call failure as a stop: past the inline budget, or the plugin's failure.
+fn stop(plugin: &PluginInstance, e: CallFailure) -> Stop {
+    match e {
+        CallFailure::OverBudget => Stop::OverBudget,
+        e => Stop::Error(call_failed(plugin, e)),
+    }
+}
+
+/// What every step of one batch's run shares.
+struct Batch<'a> {
+    version: XapiVersion,
+    waived: &'a [Vec<Rule>],
+    placement: Placement,
+}
+
+impl Batch<'_> {
+    /// One validator over the batch: its rejections stop the pipeline.
+    fn validate(
+        &self,
+        plugin: &PluginInstance,
+        current: &mut Vec<Value>,
+        texts: &mut Option<Vec<String>>,
+    ) -> Result<(), Stop> {
+        let errors = if plugin.reads_fields() {
+            let rejections = plugin
+                .validate_fields(current, self.placement)
+                .map_err(|e| stop(plugin, e))?;
+            rejections.into_iter().map(Into::into).collect()
+        } else {
+            let texts = texts.get_or_insert_with(|| as_texts(current));
+            match plugin.validate(texts).map_err(|e| stop(plugin, e))? {
+                Ok(()) => Vec::new(),
+                // An empty list from a v0.1 validator is not an acceptance.
+                Err(errors) => verdict_given(plugin, errors)?,
             }
-            let input = texts.get_or_insert_with(|| as_texts(&current));
-            let output = plugin
-                .transform(input)
-                .map_err(|e| call_failed(plugin, e))?
-                .map_err(|e| match e.statement_index {
-                    // Refusing a named statement is a verdict on the data, like a validator's.
-                    Some(_) => match rejection(plugin, e, current.len()) {
-                        Ok(r) => PipelineError::Rejected {
+        };
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Stop::Error(PipelineError::Rejected {
+            plugin: plugin.name.to_string(),
+            errors: verdict(plugin, errors, current.len())?,
+        }))
+    }
+
+    /// One transformer over the batch: its output replaces it.
+    fn transform(
+        &self,
+        plugin: &PluginInstance,
+        current: &mut Vec<Value>,
+        texts: &mut Option<Vec<String>>,
+    ) -> Result<(), Stop> {
+        let (version, waived) = (self.version, self.waived);
+        if plugin.reads_fields() {
+            let changes = plugin
+                .transform_fields(current, self.placement)
+                .map_err(|e| stop(plugin, e))?
+                .map_err(|rejections| {
+                    let errors = rejections.into_iter().map(Into::into).collect();
+                    // An empty refusal is no verdict: the plugin's failure.
+                    match verdict_given(plugin, errors)
+                        .and_then(|errors| verdict(plugin, errors, current.len()))
+                    {
+                        Ok(errors) => PipelineError::Rejected {
                             plugin: plugin.name.to_string(),
-                            errors: vec![r],
+                            errors,
                         },
                         Err(failure) => failure,
-                    },
-                    None => failed(plugin, format!("refused the batch: {}", e.message)),
+                    }
                 })?;
-            current = check_output(&current, &output, version, waived)
-                .map_err(|reason| host_found(plugin, reason))?;
-            texts = Some(output);
+            if crate::batch::apply(current, changes, version, waived)
+                .map_err(|reason| host_found(plugin, reason))?
+            {
+                *texts = None;
+            }
+            return Ok(());
         }
-        Ok(current)
+        let input = texts.get_or_insert_with(|| as_texts(current));
+        let output = plugin
+            .transform(input)
+            .map_err(|e| stop(plugin, e))?
+            .map_err(|e| match e.statement_index {
+                // Refusing a named statement is a verdict on the data, like a validator's.
+                Some(_) => match rejection(plugin, e, current.len()) {
+                    Ok(r) => PipelineError::Rejected {
+                        plugin: plugin.name.to_string(),
+                        errors: vec![r],
+                    },
+                    Err(failure) => failure,
+                },
+                None => failed(plugin, format!("refused the batch: {}", e.message)),
+            })?;
+        *current = check_output(current, &output, version, waived)
+            .map_err(|reason| host_found(plugin, reason))?;
+        *texts = Some(output);
+        Ok(())
     }
+}
+
+/// The batch as JSON text, for v0.1 plugins.
+fn as_texts(current: &[Value]) -> Vec<String> {
+    current.iter().map(crate::batch::json_text).collect()
 }
 
 /// A transformer's output: one valid statement per input, ids unchanged.

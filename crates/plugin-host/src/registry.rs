@@ -512,6 +512,7 @@ impl PluginRegistry {
                     "calls": i.map(|i| i.calls.load(std::sync::atomic::Ordering::Relaxed)),
                     "failures": i.map(|i| i.failures.load(std::sync::atomic::Ordering::Relaxed)),
                     "busy_seconds": i.map(|i| i.busy_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6),
+                    "inline": i.map(|i| i.runs_inline()),
                     "waive": i.and_then(|i| i.waive.as_ref()).map(|rules| rules.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
                     "last_failure": i.and_then(|i| i.last_failure()).map(|(at, message)| json!({
                         "at": xlrs_xapi::time::format_micros(micros(at)),

@@ -4,7 +4,8 @@
 //! `unchanged`, `break` (a patch removing the actor), `change-id`, `not-object`,
 //! `wrong-count`, `reject` (every statement), `reject-none` (a refusal naming no statement),
 //! `trap`, `count` (sets `result.response` to how many calls this instance has served, and
-//! traps on a statement whose object id ends in `/trap`).
+//! traps on a statement whose object id ends in `/trap`), `spin` (computes for `spins`
+//! rounds, default 100 million, then answers `unchanged`).
 
 use serde_json::json;
 use xlrs_plugin_sdk::{config, export_field_transformer, Change, FieldTransformer, Fields, Rejection};
@@ -47,6 +48,14 @@ impl FieldTransformer for Fault {
                 .collect()),
             "reject-none" => Err(Vec::new()),
             "trap" => panic!("deliberate trap"),
+            "spin" => {
+                let spins: u64 = config("spins").and_then(|n| n.parse().ok()).unwrap_or(100_000_000);
+                let mut x = 1u64;
+                for i in 0..spins {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+                Ok(each(&|_| Change::Unchanged))
+            }
             _ => Ok(each(&|_| Change::Unchanged)),
         }
     }

@@ -221,3 +221,70 @@ fn an_instance_serves_call_after_call_until_one_fails_and_the_next_call_gets_a_f
     );
     assert_eq!(plugin_status(&s, &name)["failures"], 1);
 }
+
+/// Serves fault-fields as plugin `name` with `manifest` after its kind line.
+fn fault_with(s: &Server, name: &str, manifest: &str) {
+    install(
+        s,
+        name,
+        "fault-fields",
+        &format!("kind = \"transformer\"\n{manifest}"),
+    );
+    let n = name.to_string();
+    wait_for(s, name, move |st| serving_plugin(st, &n));
+}
+
+#[test]
+fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_past_the_inline_budget()
+{
+    let s = Server::start(XLRS);
+    let fast = fault(&s, "patch");
+    assert_eq!(s.post(&statement()).status(), 200);
+    assert_eq!(plugin_status(&s, &fast)["inline"], true, "a fast call stays inline");
+    remove(&s, &fast);
+
+    // A grant keeps every call on the plugin threads (a host call may block).
+    fault_with(
+        &s,
+        "fault-granted",
+        "[capabilities]\nhttp = [\"127.0.0.1\"]\n[config]\nmode = \"patch\"\n",
+    );
+    assert_eq!(plugin_status(&s, "fault-granted")["inline"], false);
+    assert_eq!(s.post(&statement()).status(), 200);
+    remove(&s, "fault-granted");
+
+    // 100 million rounds take longer than the inline budget (10–20 ms), well within the
+    // plugin's own deadline: the call is made again on a plugin thread, and the batch stored.
+    fault_with(
+        &s,
+        "fault-spin",
+        "[limits]\ntimeout_ms = 30000\n[config]\nmode = \"spin\"\n",
+    );
+    assert_eq!(plugin_status(&s, "fault-spin")["inline"], true);
+    let id = uuid::Uuid::new_v4().to_string();
+    let sent = xlrs_tests::statement_with_id(&id);
+    let r = s.post(&sent);
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let st = plugin_status(&s, "fault-spin");
+    assert_eq!(st["inline"], false, "its calls run on the plugin threads now: {st}");
+    assert_eq!(st["failures"], 0, "running past the budget is no failure: {st}");
+    assert_eq!(stored(&s, &id)["actor"], sent["actor"]);
+    assert_eq!(s.post(&statement()).status(), 200);
+    remove(&s, "fault-spin");
+
+    // A deadline within the budget is the plugin's own: running past it is its failure.
+    fault_with(
+        &s,
+        "fault-spin-short",
+        "[limits]\ntimeout_ms = 5\n[config]\nmode = \"spin\"\n",
+    );
+    let r = s.post(&statement());
+    assert_eq!(r.status(), 500);
+    let body: Value = r.json().unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ran longer than its 5 ms limit")),
+        "{body}"
+    );
+}

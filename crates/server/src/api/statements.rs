@@ -17,7 +17,7 @@ use super::admission::{self, Admitted};
 use super::multipart::{self, Part};
 use super::{ApiError, AppState, Authenticated};
 use crate::auth::Scope;
-use xlrs_plugin_host::PipelineError;
+use xlrs_plugin_host::{PipelineError, Progress};
 use xlrs_store::Attachment;
 use xlrs_xapi::format::{self, Format};
 use xlrs_xapi::query::{encode_cursor, parse_request, StatementQuery, StatementRequest};
@@ -287,8 +287,22 @@ async fn run_plugins(
             *rules = a.waived();
         }
     }
-    xlrs_plugin_host::threads::run(move || pipeline.run_waiving(statements, version, &waived))
-        .await
+    // Plugins that may run on this thread do (a batch's hop to a plugin thread and back cost
+    // more than their work); the rest of the pipeline moves to a plugin thread when one of
+    // them runs past the inline budget.
+    let outcome = if pipeline.runs_inline() {
+        match pipeline.run_inline(statements, version, &waived) {
+            Progress::Done(result) => Ok(result),
+            Progress::Handover(rest) => {
+                xlrs_plugin_host::threads::run(move || pipeline.resume(rest, version, &waived))
+                    .await
+            }
+        }
+    } else {
+        xlrs_plugin_host::threads::run(move || pipeline.run_waiving(statements, version, &waived))
+            .await
+    };
+    outcome
         .map_err(|e| ApiError::Internal(format!("plugin task failed: {e}")))?
         .map_err(|e| match e {
             PipelineError::Rejected { ref errors, .. } => ApiError::PluginRejected {
