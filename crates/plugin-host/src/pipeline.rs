@@ -228,7 +228,10 @@ impl Pipeline {
             Progress::Done(result) => result,
             // Only an inline call hands over.
             Progress::Handover(h) => Err(PipelineError::Failed {
-                plugin: self.steps().nth(h.step).map_or_else(String::new, |(p, _)| p.name.to_string()),
+                plugin: self
+                    .steps()
+                    .nth(h.step)
+                    .map_or_else(String::new, |(p, _)| p.name.to_string()),
                 reason: "ran past the inline budget on a plugin thread".into(),
             }),
         }
@@ -252,7 +255,11 @@ impl Pipeline {
         // The batch as JSON text, for v0.1 plugins: made when the first needs it, dropped
         // when a v0.2 transformer changes a statement.
         let mut texts: Option<Vec<String>> = None;
-        let batch = Batch { version, waived, placement };
+        let batch = Batch {
+            version,
+            waived,
+            placement,
+        };
         for (at, (plugin, validates)) in self.steps().enumerate().skip(step) {
             let ran = if validates {
                 batch.validate(plugin, &mut current, &mut texts)

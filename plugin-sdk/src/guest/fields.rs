@@ -53,9 +53,14 @@ impl Fields<'_> {
     /// The value at a JSON Pointer as a `T` (e.g. an [`crate::Actor`] at `/actor`); None
     /// when absent or not a `T`.
     pub fn parse<T: serde::de::DeserializeOwned>(&self, pointer: &str) -> Option<T> {
-        self.handle
-            .get(pointer)
+        self.text(pointer)
             .and_then(|text| serde_json::from_str(&text).ok())
+    }
+
+    /// The value at a JSON Pointer as JSON text (to parse as the plugin likes, or to key a
+    /// cache of what the plugin made of it); None when absent.
+    pub fn text(&self, pointer: &str) -> Option<String> {
+        self.handle.get(pointer)
     }
 
     /// The string at a JSON Pointer; None when absent or not a string.

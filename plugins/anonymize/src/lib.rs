@@ -29,6 +29,9 @@ struct Anonymize {
     salt: Option<String>,
     /// The homePage of the pseudonymous accounts.
     home_page: String,
+    /// Agents' merge patches (None: nothing to hide) by the actor's JSON text.
+    #[cfg(feature = "fields")]
+    patches: std::collections::HashMap<String, Option<String>>,
 }
 
 impl Anonymize {
@@ -36,6 +39,8 @@ impl Anonymize {
         Anonymize {
             salt: config("salt"),
             home_page: config("home_page").unwrap_or_else(|| "https://anonymous.invalid".into()),
+            #[cfg(feature = "fields")]
+            patches: std::collections::HashMap::new(),
         }
     }
 

@@ -8,7 +8,9 @@
 //! rounds, default 100 million, then answers `unchanged`).
 
 use serde_json::json;
-use xlrs_plugin_sdk::{config, export_field_transformer, Change, FieldTransformer, Fields, Rejection};
+use xlrs_plugin_sdk::{
+    config, export_field_transformer, Change, FieldTransformer, Fields, Rejection,
+};
 
 struct Fault(String, u64);
 
@@ -23,7 +25,9 @@ impl FieldTransformer for Fault {
         let each = |change: &dyn Fn(&Fields) -> Change| statements.iter().map(change).collect();
         match self.0.as_str() {
             "count" => Ok(each(&|s| {
-                if s.string("/object/id").is_some_and(|id| id.ends_with("/trap")) {
+                if s.string("/object/id")
+                    .is_some_and(|id| id.ends_with("/trap"))
+                {
                     panic!("asked to trap");
                 }
                 Change::Patch(json!({"result": {"response": calls}}))
@@ -49,7 +53,9 @@ impl FieldTransformer for Fault {
             "reject-none" => Err(Vec::new()),
             "trap" => panic!("deliberate trap"),
             "spin" => {
-                let spins: u64 = config("spins").and_then(|n| n.parse().ok()).unwrap_or(100_000_000);
+                let spins: u64 = config("spins")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(100_000_000);
                 let mut x = 1u64;
                 for i in 0..spins {
                     x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));

@@ -235,12 +235,16 @@ fn fault_with(s: &Server, name: &str, manifest: &str) {
 }
 
 #[test]
-fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_past_the_inline_budget()
-{
+fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_past_the_inline_budget(
+) {
     let s = Server::start(XLRS);
     let fast = fault(&s, "patch");
     assert_eq!(s.post(&statement()).status(), 200);
-    assert_eq!(plugin_status(&s, &fast)["inline"], true, "a fast call stays inline");
+    assert_eq!(
+        plugin_status(&s, &fast)["inline"],
+        true,
+        "a fast call stays inline"
+    );
     remove(&s, &fast);
 
     // A grant keeps every call on the plugin threads (a host call may block).
@@ -266,8 +270,14 @@ fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_
     let r = s.post(&sent);
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let st = plugin_status(&s, "fault-spin");
-    assert_eq!(st["inline"], false, "its calls run on the plugin threads now: {st}");
-    assert_eq!(st["failures"], 0, "running past the budget is no failure: {st}");
+    assert_eq!(
+        st["inline"], false,
+        "its calls run on the plugin threads now: {st}"
+    );
+    assert_eq!(
+        st["failures"], 0,
+        "running past the budget is no failure: {st}"
+    );
     assert_eq!(stored(&s, &id)["actor"], sent["actor"]);
     assert_eq!(s.post(&statement()).status(), 200);
     remove(&s, "fault-spin");

@@ -119,6 +119,18 @@ fn a_transformer_changes_what_is_stored() {
         "the identifier and the name are gone"
     );
 
+    // The same learner again (from the plugin's cache of patches) and another learner with
+    // the same name: each keeps their own pseudonym.
+    let mut again = statement();
+    again["actor"] = sent["actor"].clone();
+    let other = statement();
+    let ids: Vec<String> = s.post(&json!([again, other.clone()])).json().unwrap();
+    let actor =
+        |id: &str| -> Value { s.get_statement(id).json::<Value>().unwrap()["actor"].clone() };
+    assert_eq!(actor(&ids[0])["account"], account(&format!("mbox:{mbox}")));
+    let mbox = other["actor"]["mbox"].as_str().unwrap();
+    assert_eq!(actor(&ids[1])["account"], account(&format!("mbox:{mbox}")));
+
     let mut group = statement();
     group["actor"] = json!({"objectType": "Group", "name": "Team", "member": [
         {"mbox": "mailto:a@example.org", "name": "A"},
