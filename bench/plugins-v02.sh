@@ -132,6 +132,9 @@ for round in $(seq "$ROUNDS"); do
     # steadier figure of what a setup costs): ticks of 1/$(getconf CLK_TCK) s.
     echo "$before $(cpu_ticks $pid) $(getconf CLK_TCK)" > "$out/$setup-$round.cpu"
     thread_cpu $pid > "$out/$setup-$round.threads-after"
+    # Where each plugin's calls ran: on the request's thread (`inline`), and how many ran past
+    # its budget and were made again on a plugin thread (`handed_over`).
+    curl -s -u admin:$PW http://127.0.0.1:$port/plugins > "$out/$setup-$round.plugins"
     if [ $setup = reactor ]; then
       curl -s http://127.0.0.1:$port/metrics | grep -E '^xlrs_forward(ed_total|ing_waiting|ing_lag_seconds)' \
         > "$out/$setup-$round.metrics"
@@ -157,4 +160,7 @@ for f in "$out"/*.txt; do
     echo
   fi
   grep -i "GET by agent\|get-agent" "$f" | head -1
+  [ -s "${f%.txt}.plugins" ] && python3 -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["plugins"]:
+    print("  %s: inline %s, handed over %s of %s calls" % (p["name"], p.get("inline"), p.get("handed_over"), p.get("calls")))' "${f%.txt}.plugins"
 done

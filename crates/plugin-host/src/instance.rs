@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -24,7 +24,7 @@ use crate::engine::{PluginEngine, EPOCH_TICK};
 use crate::http::HttpGrant;
 use crate::limits::CallLimits;
 use crate::manifest::{Limits, PluginKind, GUEST_DIR};
-use crate::placement::{Placement, INLINE_TICKS};
+use crate::placement::{thread_cpu, Inline, Placement, INLINE_TICKS};
 use crate::stderr::{last_words, StderrTail};
 
 /// What a call's store holds: the plugin's identity and config, limits, and an empty WASI.
@@ -265,9 +265,9 @@ pub struct PluginInstance {
     /// Held through a backend's call: one at a time.
     serial: std::sync::Mutex<()>,
     /// Whether its calls may run on the caller's thread ([`Placement::Inline`]): a v0.2
-    /// validator or transformer granted no HTTP host and no directory, until one of its calls
-    /// runs past the inline budget.
-    inline: AtomicBool,
+    /// validator or transformer granted no HTTP host and no directory, until its calls run
+    /// past the inline budget (see [`crate::placement`]).
+    inline: Inline,
 }
 
 /// The world a component implements, from its exports.
@@ -431,7 +431,7 @@ impl PluginInstance {
             prepared,
             idle: std::sync::Mutex::new(Vec::new()),
             serial: std::sync::Mutex::new(()),
-            inline: AtomicBool::new(inline),
+            inline: Inline::new(inline),
         })
     }
 
@@ -489,26 +489,36 @@ impl PluginInstance {
 
     /// True while its calls may run on the caller's thread (see [`Placement`]).
     pub fn runs_inline(&self) -> bool {
-        self.inline.load(Ordering::Relaxed)
+        self.inline.allowed()
+    }
+
+    /// Its calls that ran past the inline budget and were made again on a plugin thread.
+    pub fn handed_over(&self) -> u64 {
+        self.inline.handed_over.load(Ordering::Relaxed)
     }
 
     /// What a failed call's error was: the deadline (an epoch interrupt), memory (the limiter
     /// refused a growth), or a trap. What the guest said last is kept as its last failure and
     /// logged, not put in the failure a client sees (it may hold the plugin's internals).
-    /// An interrupt at the inline budget is no failure: the plugin's calls move to the
-    /// plugin threads from then on.
+    /// An interrupt at the inline budget is no failure (the call is made again on a plugin
+    /// thread); `cpu_at_start` is the thread's CPU time when the call began.
     fn classify(
         &self,
         error: wasmtime::Error,
         state: &CallState,
         placement: Placement,
+        cpu_at_start: Option<std::time::Duration>,
     ) -> CallFailure {
         let interrupted = matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt));
         if interrupted && self.ticks(placement) < self.deadline_ticks() {
-            if self.inline.swap(false, Ordering::Relaxed) {
+            let cpu = cpu_at_start
+                .zip(thread_cpu())
+                .map(|(a, b)| b.saturating_sub(a));
+            if self.inline.overran(cpu) {
                 tracing::info!(
                     plugin = &*self.name,
-                    "a call ran past the inline budget: the plugin's calls run on the plugin threads from now on"
+                    ?cpu,
+                    "calls ran past the inline budget: the plugin's calls run on the plugin threads from now on"
                 );
             }
             return CallFailure::OverBudget;
@@ -676,21 +686,28 @@ impl PluginInstance {
     ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
+        let cpu_at_start = match placement {
+            Placement::Inline => thread_cpu(),
+            Placement::Threads => None,
+        };
         let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_) | Prepared::Storage(_))
             .then(|| self.serial.lock().unwrap_or_else(|p| p.into_inner()));
-        let out = self.live(placement).and_then(|mut live| {
+        let out = self.live(placement, cpu_at_start).and_then(|mut live| {
             live.store.data_mut().begin_call();
             live.store.set_epoch_deadline(self.ticks(placement));
             live.calls += 1;
             match call(&mut live.store, &live.bindings) {
                 Ok(value) => {
+                    if placement == Placement::Inline {
+                        self.inline.in_time();
+                    }
                     let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
                     if idle.len() < IDLE && live.calls < RETIRE_AFTER {
                         idle.push(live);
                     }
                     Ok(value)
                 }
-                Err(e) => Err(self.classify(e, live.store.data(), placement)),
+                Err(e) => Err(self.classify(e, live.store.data(), placement, cpu_at_start)),
             }
         });
         self.busy_micros
@@ -699,7 +716,11 @@ impl PluginInstance {
     }
 
     /// An idle instance, or a new one.
-    fn live(&self, placement: Placement) -> Result<Live, CallFailure> {
+    fn live(
+        &self,
+        placement: Placement,
+        cpu_at_start: Option<std::time::Duration>,
+    ) -> Result<Live, CallFailure> {
         let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         if let Some(live) = kept {
             return Ok(live);
@@ -711,7 +732,7 @@ impl PluginInstance {
                 bindings,
                 calls: 0,
             }),
-            Err(e) => Err(self.classify(e, store.data(), placement)),
+            Err(e) => Err(self.classify(e, store.data(), placement, cpu_at_start)),
         }
     }
 

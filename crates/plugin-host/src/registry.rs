@@ -513,6 +513,7 @@ impl PluginRegistry {
                     "failures": i.map(|i| i.failures.load(std::sync::atomic::Ordering::Relaxed)),
                     "busy_seconds": i.map(|i| i.busy_micros.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6),
                     "inline": i.map(|i| i.runs_inline()),
+                    "handed_over": i.map(|i| i.handed_over()),
                     "waive": i.and_then(|i| i.waive.as_ref()).map(|rules| rules.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
                     "last_failure": i.and_then(|i| i.last_failure()).map(|(at, message)| json!({
                         "at": xlrs_xapi::time::format_micros(micros(at)),

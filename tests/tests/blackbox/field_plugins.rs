@@ -258,28 +258,26 @@ fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_
     remove(&s, "fault-granted");
 
     // 100 million rounds take longer than the inline budget (10–20 ms), well within the
-    // plugin's own deadline: the call is made again on a plugin thread, and the batch stored.
+    // plugin's own deadline: each call is made again on a plugin thread, and its batch stored.
+    // The plugin leaves the request's thread at once when its call used the CPU, or at the
+    // third such call in a row (a loaded machine may keep a call waiting for a core).
     fault_with(
         &s,
         "fault-spin",
         "[limits]\ntimeout_ms = 30000\n[config]\nmode = \"spin\"\n",
     );
     assert_eq!(plugin_status(&s, "fault-spin")["inline"], true);
-    let id = uuid::Uuid::new_v4().to_string();
-    let sent = xlrs_tests::statement_with_id(&id);
-    let r = s.post(&sent);
-    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    for _ in 0..3 {
+        let id = uuid::Uuid::new_v4().to_string();
+        let sent = xlrs_tests::statement_with_id(&id);
+        let r = s.post(&sent);
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        assert_eq!(stored(&s, &id)["actor"], sent["actor"]);
+    }
     let st = plugin_status(&s, "fault-spin");
-    assert_eq!(
-        st["inline"], false,
-        "its calls run on the plugin threads now: {st}"
-    );
-    assert_eq!(
-        st["failures"], 0,
-        "running past the budget is no failure: {st}"
-    );
-    assert_eq!(stored(&s, &id)["actor"], sent["actor"]);
-    assert_eq!(s.post(&statement()).status(), 200);
+    assert_eq!(st["inline"], false, "its calls run on the plugin threads now: {st}");
+    assert!((1..=3).contains(&st["handed_over"].as_u64().unwrap()), "{st}");
+    assert_eq!(st["failures"], 0, "running past the budget is no failure: {st}");
     remove(&s, "fault-spin");
 
     // A deadline within the budget is the plugin's own: running past it is its failure.
