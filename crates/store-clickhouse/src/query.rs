@@ -111,9 +111,12 @@ fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> (String, bool
     // Statements whose StatementRef targets a statement matching the filters match too
     // (xAPI "Filter Conditions for StatementRefs"): the targets come from the StatementRefs
     // table (few rows), so this costs next to nothing while references are few; while there
-    // are none, the guard spares the engine a search of every granule for an empty set.
+    // are none, the guards spare the engine a search of every granule for an empty set (the
+    // inner one) and the sets' planning (the outer one: 1 ms of a 20 ms page at 1,500,000
+    // statements, bench/RESULTS.md).
     let mut referring = format!(
-        "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} WHERE stored IN (
+        "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
+         WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (
             SELECT stored FROM {t}_refs WHERE target IN (
                 SELECT id FROM {t} WHERE (SELECT count() FROM {t}_refs) > 0
                     AND id IN (SELECT target FROM {t}_refs)"
