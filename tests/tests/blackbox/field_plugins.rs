@@ -275,9 +275,18 @@ fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_
         assert_eq!(stored(&s, &id)["actor"], sent["actor"]);
     }
     let st = plugin_status(&s, "fault-spin");
-    assert_eq!(st["inline"], false, "its calls run on the plugin threads now: {st}");
-    assert!((1..=3).contains(&st["handed_over"].as_u64().unwrap()), "{st}");
-    assert_eq!(st["failures"], 0, "running past the budget is no failure: {st}");
+    assert_eq!(
+        st["inline"], false,
+        "its calls run on the plugin threads now: {st}"
+    );
+    assert!(
+        (1..=3).contains(&st["handed_over"].as_u64().unwrap()),
+        "{st}"
+    );
+    assert_eq!(
+        st["failures"], 0,
+        "running past the budget is no failure: {st}"
+    );
     remove(&s, "fault-spin");
 
     // A deadline within the budget is the plugin's own: running past it is its failure.
