@@ -196,6 +196,27 @@ async fn activity_definitions_merge_every_statement_that_defines_them(
         Some(json!({"name": {"en-US": "meeting", "fr": "réunion"}, "type": "http://u"})),
         "a definition given again, after another, wins again: the last one stored decides"
     );
+    for (given, name) in [
+        (json!({"name": {"en-US": "seminar"}}), "seminar"),
+        (json!({"name": {"en-US": "seminar"}}), "seminar"),
+        (
+            json!({"name": {"en-US": "meeting"}, "type": "http://u"}),
+            "meeting",
+        ),
+    ] {
+        store
+            .insert(vec![with_definition(given)], vec![])
+            .await
+            .expect("insert");
+        assert_eq!(
+            side.activity_definition(&activity)
+                .await
+                .expect("reads")
+                .map(|d| d["name"]["en-US"].clone()),
+            Some(json!(name)),
+            "a definition stored before, given again in a later batch, is the last one again"
+        );
+    }
 }
 
 async fn attachments_are_kept_with_their_statements(

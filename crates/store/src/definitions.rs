@@ -78,6 +78,64 @@ pub fn last_occurrences(definitions: Vec<Definition>) -> Vec<(String, Definition
     out
 }
 
+/// Activities whose last contribution this process remembers before it forgets them all: a
+/// few hundred bytes each, so at most about 15 MiB.
+const REMEMBERED: usize = 65_536;
+
+/// The contribution this process wrote last for each activity, for a process that alone writes
+/// its database (`writers = "one"`): a definition given again while it is still its activity's
+/// last contribution is not written again. Only the order of an activity's distinct
+/// definitions decides its canonical definition, and no other contribution can have come after
+/// it. Open edX and most LMSs send an activity's unchanged definition with every statement,
+/// so after the first rounds a round writes no definitions at all.
+#[derive(Default)]
+pub struct LastWritten {
+    /// Activity id → key of its last contribution; held while a round's definitions are
+    /// written, so rounds decide and write one after the other.
+    last: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl LastWritten {
+    /// Writes `definitions` (a round's, in position order) with `keep`, leaving out those
+    /// already their activity's last contribution; remembers what was written once it is.
+    pub async fn keep<F>(&self, definitions: Vec<Definition>, keep: F) -> Result<(), StoreError>
+    where
+        F: AsyncFnOnce(Vec<Definition>) -> Result<(), StoreError>,
+    {
+        let mut last = self.last.lock().await;
+        let (changed, now_last) = changed(&last, definitions);
+        if changed.is_empty() {
+            return Ok(());
+        }
+        keep(changed).await?;
+        if last.len() + now_last.len() > REMEMBERED {
+            last.clear();
+        }
+        last.extend(now_last);
+        Ok(())
+    }
+}
+
+/// Of `definitions` (in position order), the last occurrences that are not already their
+/// activity's last contribution according to `last` and those before them; and each changed
+/// activity's last contribution key once they are written.
+fn changed(
+    last: &std::collections::HashMap<String, String>,
+    definitions: Vec<Definition>,
+) -> (Vec<Definition>, std::collections::HashMap<String, String>) {
+    let mut now_last = std::collections::HashMap::new();
+    let mut changed = Vec::new();
+    for (key, d) in last_occurrences(definitions) {
+        let current = now_last.get(&d.activity).or_else(|| last.get(&d.activity));
+        if current == Some(&key) {
+            continue;
+        }
+        now_last.insert(d.activity.clone(), key);
+        changed.push(d);
+    }
+    (changed, now_last)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -123,6 +181,115 @@ mod tests {
                 "description": {"en": "c"}
             }))
         );
+    }
+
+    /// The canonical definition of `activity` from contributions kept as a database keeps
+    /// them: each key once, at the last position written.
+    fn canonical_of(
+        rows: &std::collections::HashMap<String, Definition>,
+        activity: &str,
+    ) -> Option<Value> {
+        let mut of: Vec<&Definition> = rows.values().filter(|d| d.activity == activity).collect();
+        of.sort_by_key(|d| d.stored);
+        canonical(of.into_iter().map(|d| d.definition.clone()))
+    }
+
+    #[tokio::test]
+    async fn leaving_out_a_definition_still_last_for_its_activity_changes_no_canonical_definition()
+    {
+        let choices = [
+            json!({"name": {"en": "a"}}),
+            json!({"name": {"en": "b"}, "type": "http://t/b"}),
+            json!({"description": {"en": "c"}}),
+        ];
+        let activities = ["http://one", "http://two"];
+        let last = LastWritten::default();
+        let mut every = std::collections::HashMap::new();
+        let mut kept = std::collections::HashMap::new();
+        let (mut written, mut given, mut seed, mut stored) = (0, 0, 7u64, 0i64);
+        for _round in 0..300 {
+            let mut round = Vec::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for i in 0..(seed >> 61) {
+                let pick = (seed >> (8 * i + 8)) as usize;
+                stored += 1;
+                round.push(Definition {
+                    activity: activities[pick % 2].into(),
+                    definition: choices[(pick / 2) % 3].clone(),
+                    stored,
+                });
+            }
+            given += round.len();
+            for (key, d) in last_occurrences(round.clone()) {
+                every.insert(key, d);
+            }
+            last.keep(round, async |changed: Vec<Definition>| {
+                written += changed.len();
+                for (key, d) in last_occurrences(changed) {
+                    kept.insert(key, d);
+                }
+                Ok(())
+            })
+            .await
+            .expect("keeps");
+            for activity in activities {
+                assert_eq!(
+                    canonical_of(&kept, activity),
+                    canonical_of(&every, activity),
+                    "after {given} definitions given"
+                );
+            }
+        }
+        assert!(
+            written < given,
+            "a definition still last is left out: {written} written of {given}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_activity_defined_alike_by_every_round_is_written_once() {
+        let last = LastWritten::default();
+        let mut written = 0;
+        for stored in 1..=10 {
+            let d = Definition {
+                activity: "http://one".into(),
+                definition: json!({"name": {"en": "a"}}),
+                stored,
+            };
+            last.keep(vec![d.clone(), d], async |changed: Vec<Definition>| {
+                written += changed.len();
+                Ok(())
+            })
+            .await
+            .expect("keeps");
+        }
+        assert_eq!(written, 1);
+    }
+
+    #[tokio::test]
+    async fn what_failed_to_be_written_is_written_again() {
+        let last = LastWritten::default();
+        let d = Definition {
+            activity: "http://one".into(),
+            definition: json!({"name": {"en": "a"}}),
+            stored: 1,
+        };
+        let failed = last
+            .keep(vec![d.clone()], async |_| {
+                Err(StoreError::Internal("down".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let mut written = 0;
+        last.keep(vec![d], async |changed: Vec<Definition>| {
+            written = changed.len();
+            Ok(())
+        })
+        .await
+        .expect("keeps");
+        assert_eq!(written, 1);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
-use crate::definitions::of_round;
+use crate::definitions::{of_round, LastWritten};
 use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
 use crate::{
@@ -162,6 +162,8 @@ struct Shared<D> {
     ledger: Arc<dyn Ledger>,
     /// Who writes the database.
     writers: Writers,
+    /// Each activity's last definition written, when this process alone writes.
+    last_definitions: Option<LastWritten>,
     /// The end of the newest reservation seen, and when: the next round tries to follow it
     /// without reading the ledger first.
     hint: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
@@ -194,6 +196,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             shared: Arc::new(Shared {
                 ledger,
                 writers,
+                last_definitions: (writers == Writers::One).then(LastWritten::default),
                 hint: std::sync::Mutex::new(None),
                 database,
                 queue: std::sync::Mutex::new(Vec::new()),
@@ -264,15 +267,29 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         }
         self.shared.advance(&reservation, &mut last);
         self.shared.release(&reservation).await;
-        self.shared
-            .database
-            .keep_definitions(of_round(&round))
-            .await?;
+        self.shared.keep_definitions(of_round(&round)).await?;
         Ok(round.len() as u64)
     }
 }
 
 impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
+    /// Keeps a round's activity definitions; with one writer, only those not already their
+    /// activity's last contribution.
+    async fn keep_definitions(
+        &self,
+        definitions: Vec<crate::Definition>,
+    ) -> Result<(), StoreError> {
+        match &self.last_definitions {
+            Some(last) => {
+                last.keep(definitions, async |changed| {
+                    self.database.keep_definitions(changed).await
+                })
+                .await
+            }
+            None => self.database.keep_definitions(definitions).await,
+        }
+    }
+
     /// Commits queued jobs in one round, answering each. Positions for every statement of the
     /// round are reserved while what is stored of its ids is read (a statement refused or
     /// already stored leaves its position unused); `last` is held until the round is written,
@@ -326,10 +343,8 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             Ok(round) => {
                 self.advance(&reservation, &mut last);
                 drop(last);
-                let (_, kept) = tokio::join!(
-                    self.release(&reservation),
-                    self.database.keep_definitions(round),
-                );
+                let (_, kept) =
+                    tokio::join!(self.release(&reservation), self.keep_definitions(round),);
                 kept
             }
             Err((e, keep_open)) => {
