@@ -8,6 +8,8 @@
 //! extension key), the value of the last definition that has it, and the last occurrence of
 //! every definition is kept.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use xlrs_xapi::activity;
@@ -68,7 +70,7 @@ pub fn of_round(round: &[Positioned<'_>]) -> Vec<Definition> {
 /// The last occurrence of each distinct definition among `definitions` (in position order),
 /// with its contribution key.
 pub fn last_occurrences(definitions: Vec<Definition>) -> Vec<(String, Definition)> {
-    let mut last: std::collections::HashMap<String, Definition> = std::collections::HashMap::new();
+    let mut last: HashMap<String, Definition> = HashMap::new();
     for d in definitions {
         let key = contribution_key(&d.activity, &d.definition);
         last.insert(key, d);
@@ -78,32 +80,38 @@ pub fn last_occurrences(definitions: Vec<Definition>) -> Vec<(String, Definition
     out
 }
 
-/// Activities whose last contribution this process remembers before it forgets them all: a
-/// few hundred bytes each, so at most about 15 MiB.
-const REMEMBERED: usize = 65_536;
+/// Activities whose last definition this process remembers before it forgets them all: about
+/// a kilobyte each, so at most about 16 MiB.
+const REMEMBERED: usize = 16_384;
 
-/// The contribution this process wrote last for each activity, for a process that alone writes
+/// The definition this process wrote last for each activity, for a process that alone writes
 /// its database (`writers = "one"`): a definition given again while it is still its activity's
 /// last contribution is not written again. Only the order of an activity's distinct
 /// definitions decides its canonical definition, and no other contribution can have come after
 /// it. Open edX and most LMSs send an activity's unchanged definition with every statement,
-/// so after the first rounds a round writes no definitions at all.
+/// so after the first rounds a round writes no definitions at all, and compares each with the
+/// last one instead of hashing it.
 #[derive(Default)]
 pub struct LastWritten {
-    /// Activity id → key of its last contribution; held while a round's definitions are
+    /// Activity id → its last definition written; held while a round's definitions are
     /// written, so rounds decide and write one after the other.
-    last: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
+    last: tokio::sync::Mutex<HashMap<String, Value>>,
 }
 
 impl LastWritten {
-    /// Writes `definitions` (a round's, in position order) with `keep`, leaving out those
-    /// already their activity's last contribution; remembers what was written once it is.
-    pub async fn keep<F>(&self, definitions: Vec<Definition>, keep: F) -> Result<(), StoreError>
+    /// Writes the definitions `given` (activity, definition, position; a round's, in position
+    /// order) with `keep`, leaving out those already their activity's last contribution;
+    /// remembers what was written once it is.
+    pub async fn keep<'a, F>(
+        &self,
+        given: impl IntoIterator<Item = (&'a str, &'a Value, i64)>,
+        keep: F,
+    ) -> Result<(), StoreError>
     where
         F: AsyncFnOnce(Vec<Definition>) -> Result<(), StoreError>,
     {
         let mut last = self.last.lock().await;
-        let (changed, now_last) = changed(&last, definitions);
+        let (changed, now_last) = changed(&last, given);
         if changed.is_empty() {
             return Ok(());
         }
@@ -116,22 +124,26 @@ impl LastWritten {
     }
 }
 
-/// Of `definitions` (in position order), the last occurrences that are not already their
-/// activity's last contribution according to `last` and those before them; and each changed
-/// activity's last contribution key once they are written.
-fn changed(
-    last: &std::collections::HashMap<String, String>,
-    definitions: Vec<Definition>,
-) -> (Vec<Definition>, std::collections::HashMap<String, String>) {
-    let mut now_last = std::collections::HashMap::new();
+/// Of `definitions` (in position order), those that differ from their activity's last
+/// contribution according to `last` and those before them; and each changed activity's last
+/// definition once they are written.
+fn changed<'a>(
+    last: &HashMap<String, Value>,
+    given: impl IntoIterator<Item = (&'a str, &'a Value, i64)>,
+) -> (Vec<Definition>, HashMap<String, Value>) {
+    let mut now_last: HashMap<String, Value> = HashMap::new();
     let mut changed = Vec::new();
-    for (key, d) in last_occurrences(definitions) {
-        let current = now_last.get(&d.activity).or_else(|| last.get(&d.activity));
-        if current == Some(&key) {
+    for (activity, definition, stored) in given {
+        let current = now_last.get(activity).or_else(|| last.get(activity));
+        if current == Some(definition) {
             continue;
         }
-        now_last.insert(d.activity.clone(), key);
-        changed.push(d);
+        now_last.insert(activity.to_string(), definition.clone());
+        changed.push(Definition {
+            activity: activity.to_string(),
+            definition: definition.clone(),
+            stored,
+        });
     }
     (changed, now_last)
 }
@@ -183,12 +195,16 @@ mod tests {
         );
     }
 
+    /// Definitions as a round gives them.
+    fn as_given(definitions: &[Definition]) -> impl Iterator<Item = (&str, &Value, i64)> {
+        definitions
+            .iter()
+            .map(|d| (d.activity.as_str(), &d.definition, d.stored))
+    }
+
     /// The canonical definition of `activity` from contributions kept as a database keeps
     /// them: each key once, at the last position written.
-    fn canonical_of(
-        rows: &std::collections::HashMap<String, Definition>,
-        activity: &str,
-    ) -> Option<Value> {
+    fn canonical_of(rows: &HashMap<String, Definition>, activity: &str) -> Option<Value> {
         let mut of: Vec<&Definition> = rows.values().filter(|d| d.activity == activity).collect();
         of.sort_by_key(|d| d.stored);
         canonical(of.into_iter().map(|d| d.definition.clone()))
@@ -204,8 +220,8 @@ mod tests {
         ];
         let activities = ["http://one", "http://two"];
         let last = LastWritten::default();
-        let mut every = std::collections::HashMap::new();
-        let mut kept = std::collections::HashMap::new();
+        let mut every = HashMap::new();
+        let mut kept = HashMap::new();
         let (mut written, mut given, mut seed, mut stored) = (0, 0, 7u64, 0i64);
         for _round in 0..300 {
             let mut round = Vec::new();
@@ -225,7 +241,7 @@ mod tests {
             for (key, d) in last_occurrences(round.clone()) {
                 every.insert(key, d);
             }
-            last.keep(round, async |changed: Vec<Definition>| {
+            last.keep(as_given(&round), async |changed: Vec<Definition>| {
                 written += changed.len();
                 for (key, d) in last_occurrences(changed) {
                     kept.insert(key, d);
@@ -258,10 +274,13 @@ mod tests {
                 definition: json!({"name": {"en": "a"}}),
                 stored,
             };
-            last.keep(vec![d.clone(), d], async |changed: Vec<Definition>| {
-                written += changed.len();
-                Ok(())
-            })
+            last.keep(
+                as_given(&[d.clone(), d]),
+                async |changed: Vec<Definition>| {
+                    written += changed.len();
+                    Ok(())
+                },
+            )
             .await
             .expect("keeps");
         }
@@ -277,13 +296,13 @@ mod tests {
             stored: 1,
         };
         let failed = last
-            .keep(vec![d.clone()], async |_| {
+            .keep(as_given(std::slice::from_ref(&d)), async |_| {
                 Err(StoreError::Internal("down".into()))
             })
             .await;
         assert!(failed.is_err());
         let mut written = 0;
-        last.keep(vec![d], async |changed: Vec<Definition>| {
+        last.keep(as_given(&[d]), async |changed: Vec<Definition>| {
             written = changed.len();
             Ok(())
         })

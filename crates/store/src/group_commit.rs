@@ -267,26 +267,29 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         }
         self.shared.advance(&reservation, &mut last);
         self.shared.release(&reservation).await;
-        self.shared.keep_definitions(of_round(&round)).await?;
+        self.shared.keep_definitions(&round).await?;
         Ok(round.len() as u64)
     }
 }
 
 impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
-    /// Keeps a round's activity definitions; with one writer, only those not already their
-    /// activity's last contribution.
-    async fn keep_definitions(
-        &self,
-        definitions: Vec<crate::Definition>,
-    ) -> Result<(), StoreError> {
+    /// Keeps the activity definitions of a written round; with one writer, only those not
+    /// already their activity's last contribution (compared, and copied only when they differ).
+    async fn keep_definitions(&self, round: &[Positioned<'_>]) -> Result<(), StoreError> {
         match &self.last_definitions {
             Some(last) => {
-                last.keep(definitions, async |changed| {
+                let mut given = Vec::with_capacity(round.len());
+                for p in round {
+                    for (activity, definition) in &p.statement.index.definitions {
+                        given.push((activity.as_str(), definition, p.stored));
+                    }
+                }
+                last.keep(given, async |changed| {
                     self.database.keep_definitions(changed).await
                 })
                 .await
             }
-            None => self.database.keep_definitions(definitions).await,
+            None => self.database.keep_definitions(of_round(round)).await,
         }
     }
 
@@ -340,11 +343,16 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             Err(_) => None,
         };
         let outcome = match written {
-            Ok(round) => {
+            Ok(()) => {
                 self.advance(&reservation, &mut last);
                 drop(last);
+                let round: Vec<Positioned> = accepted_statements(&accepted)
+                    .into_iter()
+                    .zip(positions)
+                    .map(|(statement, stored)| Positioned { statement, stored })
+                    .collect();
                 let (_, kept) =
-                    tokio::join!(self.release(&reservation), self.keep_definitions(round),);
+                    tokio::join!(self.release(&reservation), self.keep_definitions(&round),);
                 kept
             }
             Err((e, keep_open)) => {
@@ -362,7 +370,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         let _ = done.send(());
     }
 
-    /// Writes the accepted jobs of a round at the reserved positions. Their activity definitions, to keep once written; or the error, and
+    /// Writes the accepted jobs of a round at the reserved positions; or the error, and
     /// whether the reservation stays open (a failed write that may have left part of the round:
     /// reads on every process stay before its positions until the lease ends).
     async fn write(
@@ -371,10 +379,10 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         known: &D::Known,
         reservation: &Reservation,
         positions: &[i64],
-    ) -> Result<Vec<crate::Definition>, (StoreError, bool)> {
+    ) -> Result<(), (StoreError, bool)> {
         let statements = accepted_statements(accepted);
         if statements.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let round: Vec<Positioned> = statements
             .iter()
@@ -385,8 +393,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         self.database
             .write(&round, known)
             .await
-            .map_err(|e| (e, !D::FAILS_WHOLE))?;
-        Ok(of_round(&round))
+            .map_err(|e| (e, !D::FAILS_WHOLE))
     }
 
     /// Reserves the positions `place` gives (see [`ledger::reserve`]) after this process's
