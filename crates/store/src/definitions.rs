@@ -93,33 +93,43 @@ const REMEMBERED: usize = 16_384;
 /// last one instead of hashing it.
 #[derive(Default)]
 pub struct LastWritten {
-    /// Activity id → its last definition written; held while a round's definitions are
-    /// written, so rounds decide and write one after the other.
+    /// Activity id → its last definition written; held by the round whose [`Turn`] it is.
     last: tokio::sync::Mutex<HashMap<String, Value>>,
 }
 
+/// A round's turn to keep its definitions. Rounds must take their turns in the order of their
+/// positions (a round takes it before the next round may write): a later round deciding first
+/// could leave out a definition an earlier round is about to displace.
+pub struct Turn<'a>(tokio::sync::MutexGuard<'a, HashMap<String, Value>>);
+
 impl LastWritten {
+    /// Waits for the rounds before to have kept their definitions.
+    pub async fn turn(&self) -> Turn<'_> {
+        Turn(self.last.lock().await)
+    }
+}
+
+impl Turn<'_> {
     /// Writes the definitions `given` (activity, definition, position; a round's, in position
     /// order) with `keep`, leaving out those already their activity's last contribution;
     /// remembers what was written once it is.
     pub async fn keep<'a, F>(
-        &self,
+        mut self,
         given: impl IntoIterator<Item = (&'a str, &'a Value, i64)>,
         keep: F,
     ) -> Result<(), StoreError>
     where
         F: AsyncFnOnce(Vec<Definition>) -> Result<(), StoreError>,
     {
-        let mut last = self.last.lock().await;
-        let (changed, now_last) = changed(&last, given);
+        let (changed, now_last) = changed(&self.0, given);
         if changed.is_empty() {
             return Ok(());
         }
         keep(changed).await?;
-        if last.len() + now_last.len() > REMEMBERED {
-            last.clear();
+        if self.0.len() + now_last.len() > REMEMBERED {
+            self.0.clear();
         }
-        last.extend(now_last);
+        self.0.extend(now_last);
         Ok(())
     }
 }
@@ -241,15 +251,17 @@ mod tests {
             for (key, d) in last_occurrences(round.clone()) {
                 every.insert(key, d);
             }
-            last.keep(as_given(&round), async |changed: Vec<Definition>| {
-                written += changed.len();
-                for (key, d) in last_occurrences(changed) {
-                    kept.insert(key, d);
-                }
-                Ok(())
-            })
-            .await
-            .expect("keeps");
+            last.turn()
+                .await
+                .keep(as_given(&round), async |changed: Vec<Definition>| {
+                    written += changed.len();
+                    for (key, d) in last_occurrences(changed) {
+                        kept.insert(key, d);
+                    }
+                    Ok(())
+                })
+                .await
+                .expect("keeps");
             for activity in activities {
                 assert_eq!(
                     canonical_of(&kept, activity),
@@ -274,15 +286,17 @@ mod tests {
                 definition: json!({"name": {"en": "a"}}),
                 stored,
             };
-            last.keep(
-                as_given(&[d.clone(), d]),
-                async |changed: Vec<Definition>| {
-                    written += changed.len();
-                    Ok(())
-                },
-            )
-            .await
-            .expect("keeps");
+            last.turn()
+                .await
+                .keep(
+                    as_given(&[d.clone(), d]),
+                    async |changed: Vec<Definition>| {
+                        written += changed.len();
+                        Ok(())
+                    },
+                )
+                .await
+                .expect("keeps");
         }
         assert_eq!(written, 1);
     }
@@ -296,18 +310,22 @@ mod tests {
             stored: 1,
         };
         let failed = last
+            .turn()
+            .await
             .keep(as_given(std::slice::from_ref(&d)), async |_| {
                 Err(StoreError::Internal("down".into()))
             })
             .await;
         assert!(failed.is_err());
         let mut written = 0;
-        last.keep(as_given(&[d]), async |changed: Vec<Definition>| {
-            written = changed.len();
-            Ok(())
-        })
-        .await
-        .expect("keeps");
+        last.turn()
+            .await
+            .keep(as_given(&[d]), async |changed: Vec<Definition>| {
+                written = changed.len();
+                Ok(())
+            })
+            .await
+            .expect("keeps");
         assert_eq!(written, 1);
     }
 

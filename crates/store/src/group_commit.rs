@@ -17,7 +17,7 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
-use crate::definitions::{of_round, LastWritten};
+use crate::definitions::{of_round, LastWritten, Turn};
 use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
 use crate::{
@@ -267,24 +267,38 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         }
         self.shared.advance(&reservation, &mut last);
         self.shared.release(&reservation).await;
-        self.shared.keep_definitions(&round).await?;
+        let turn = self.shared.definitions_turn().await;
+        self.shared.keep_definitions(turn, &round).await?;
         Ok(round.len() as u64)
     }
 }
 
 impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
-    /// Keeps the activity definitions of a written round; with one writer, only those not
-    /// already their activity's last contribution (compared, and copied only when they differ).
-    async fn keep_definitions(&self, round: &[Positioned<'_>]) -> Result<(), StoreError> {
+    /// With one writer, the round's turn to keep its definitions (see [`Turn`]).
+    async fn definitions_turn(&self) -> Option<Turn<'_>> {
         match &self.last_definitions {
-            Some(last) => {
+            Some(last) => Some(last.turn().await),
+            None => None,
+        }
+    }
+
+    /// Keeps the activity definitions of a written round; with one writer (a `turn`), only
+    /// those not already their activity's last contribution (compared, and copied only when
+    /// they differ).
+    async fn keep_definitions(
+        &self,
+        turn: Option<Turn<'_>>,
+        round: &[Positioned<'_>],
+    ) -> Result<(), StoreError> {
+        match turn {
+            Some(turn) => {
                 let mut given = Vec::with_capacity(round.len());
                 for p in round {
                     for (activity, definition) in &p.statement.index.definitions {
                         given.push((activity.as_str(), definition, p.stored));
                     }
                 }
-                last.keep(given, async |changed| {
+                turn.keep(given, async |changed| {
                     self.database.keep_definitions(changed).await
                 })
                 .await
@@ -345,14 +359,18 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         let outcome = match written {
             Ok(()) => {
                 self.advance(&reservation, &mut last);
+                // Before the next round may write: rounds keep definitions in position order.
+                let turn = self.definitions_turn().await;
                 drop(last);
                 let round: Vec<Positioned> = accepted_statements(&accepted)
                     .into_iter()
                     .zip(positions)
                     .map(|(statement, stored)| Positioned { statement, stored })
                     .collect();
-                let (_, kept) =
-                    tokio::join!(self.release(&reservation), self.keep_definitions(&round),);
+                let (_, kept) = tokio::join!(
+                    self.release(&reservation),
+                    self.keep_definitions(turn, &round),
+                );
                 kept
             }
             Err((e, keep_open)) => {
