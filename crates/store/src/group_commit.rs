@@ -345,10 +345,13 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                 return answer(jobs, &Err(e));
             }
         };
-        let mut accepted = accept(jobs, stored);
-        let written = self
-            .write(&mut accepted, &known, &reservation, &positions)
-            .await;
+        let accepted = accept(jobs, stored);
+        let round: Vec<Positioned> = accepted_statements(&accepted)
+            .into_iter()
+            .zip(positions)
+            .map(|(statement, stored)| Positioned { statement, stored })
+            .collect();
+        let written = self.write(&round, &known, &reservation).await;
         // Rounds are answered in order: a client answered sees its statements in queries,
         // which stop before any earlier round of this process still open.
         let (done, this_round) = tokio::sync::oneshot::channel::<()>();
@@ -362,11 +365,6 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                 // Before the next round may write: rounds keep definitions in position order.
                 let turn = self.definitions_turn().await;
                 drop(last);
-                let round: Vec<Positioned> = accepted_statements(&accepted)
-                    .into_iter()
-                    .zip(positions)
-                    .map(|(statement, stored)| Positioned { statement, stored })
-                    .collect();
                 let (_, kept) = tokio::join!(
                     self.release(&reservation),
                     self.keep_definitions(turn, &round),
@@ -388,28 +386,21 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         let _ = done.send(());
     }
 
-    /// Writes the accepted jobs of a round at the reserved positions; or the error, and
-    /// whether the reservation stays open (a failed write that may have left part of the round:
-    /// reads on every process stay before its positions until the lease ends).
+    /// Writes the accepted statements of a round at their reserved positions; or the error,
+    /// and whether the reservation stays open (a failed write that may have left part of the
+    /// round: reads on every process stay before its positions until the lease ends).
     async fn write(
         &self,
-        accepted: &mut [(Job, Vec<usize>)],
+        round: &[Positioned<'_>],
         known: &D::Known,
         reservation: &Reservation,
-        positions: &[i64],
     ) -> Result<(), (StoreError, bool)> {
-        let statements = accepted_statements(accepted);
-        if statements.is_empty() {
+        if round.is_empty() {
             return Ok(());
         }
-        let round: Vec<Positioned> = statements
-            .iter()
-            .zip(positions)
-            .map(|(statement, &stored)| Positioned { statement, stored })
-            .collect();
         debug_assert!(round.len() <= (reservation.last - reservation.first + 1) as usize);
         self.database
-            .write(&round, known)
+            .write(round, known)
             .await
             .map_err(|e| (e, !D::FAILS_WHOLE))
     }
