@@ -8,7 +8,8 @@
 #   bash bench/clickhouse-profile.sh [WRITERS] [TOTAL] [BINARY]
 #
 # (needs target/release/xlrs and scripts/databases.sh's venv; settings pass through the
-# environment, e.g. XLRS_CLICKHOUSE__COMPRESSION=none.)
+# environment, e.g. XLRS_CLICKHOUSE__COMPRESSION=none; GETS=300 then profiles as many pages by
+# agent on their own.)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-one}; TOTAL=${2:-20000}; BIN=${3:-target/release/xlrs}
@@ -38,6 +39,22 @@ Q "SELECT table, event_type, count() AS n,
           formatReadableSize(sum(size_in_bytes)) AS bytes, sum(rows) AS rows
    FROM system.part_log WHERE event_type IN ('NewPart', 'MergeParts') AND database != 'system'
    GROUP BY table, event_type ORDER BY cpu_s DESC FORMAT PrettyCompactMonoBlock"
+if [ -n "${GETS:-}" ]; then
+  # Then GETS pages by agent (limit 100) by 8 clients, profiled on their own.
+  Q "SYSTEM FLUSH LOGS"; Q "TRUNCATE TABLE system.query_log"
+  e0=$(cpu $ep); x0=$(cpu $xp)
+  python3 ../shared/baseline/load.py --url http://127.0.0.1:8298/xAPI --user bench --password bench-password \
+    --phases agent --get-requests "$GETS" --concurrency 8 > $B/get.txt 2>&1
+  e1=$(cpu $ep); x1=$(cpu $xp)
+  grep "get filtered" $B/get.txt
+  echo "CPU s: engine $(echo "$e1 - $e0" | bc), xlrs $(echo "$x1 - $x0" | bc)"
+  Q "SYSTEM FLUSH LOGS"
+  Q "SELECT substring(replaceRegexpAll(normalizeQuery(query), '\\s+', ' '), 1, 90) AS query, count() AS n,
+            round(sum(ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']) / 1e6, 3) AS cpu_s,
+            round(avg(query_duration_ms), 1) AS avg_ms, sum(read_rows) AS rows_read
+     FROM system.query_log WHERE type = 'QueryFinish' AND query NOT LIKE '%system.%'
+     GROUP BY query ORDER BY cpu_s DESC LIMIT 8 FORMAT PrettyCompactMonoBlock"
+fi
 kill $xp; wait $xp 2>/dev/null
 echo stop > $B/ch/stop.fifo; wait $ep 2>/dev/null
-rm -rf "$B"
+[ -n "${KEEP:-}" ] && echo "kept $B" || rm -rf "$B"

@@ -23,6 +23,7 @@ mod adopt;
 mod cluster;
 mod content;
 mod documents;
+mod indexer;
 mod known_ids;
 mod ledger;
 mod lifecycle;
@@ -165,6 +166,8 @@ pub struct ClickHouse {
     cluster: Option<String>,
     /// The filter of stored ids, unless turned off.
     known_ids: Option<Arc<known_ids::KnownIds>>,
+    /// How far the agent and activity index tables are filled.
+    indexed: indexer::Indexed,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -226,8 +229,10 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
         cluster,
         known_ids,
+        indexed: indexer::Indexed::default(),
     });
     database.migrate().await?;
+    indexer::spawn(&database, writers);
     let last = database.last_stored().await?;
     let statements = GroupCommitted::new(database.clone(), last, writers);
     let adopted = database.adopt_events(&statements).await?;

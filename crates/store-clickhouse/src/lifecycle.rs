@@ -233,6 +233,7 @@ impl Lifecycle for ClickHouse {
                 .execute()
                 .await
                 .map_err(failed)?;
+            self.index_rewritten(&stored).await?;
             self.client
                 .query(&format!(
                     "DELETE FROM {}_by_agent WHERE stored IN {{stored:Array(Int64)}} AND agent IN {{erased:Array(String)}}",

@@ -63,7 +63,7 @@ impl ClickHouse {
         q: &StatementQuery,
         window: Option<usize>,
     ) -> Result<Vec<Found>, StoreError> {
-        let (sql, windowed) = page_sql(q, &self.statements, window);
+        let (sql, windowed) = page_sql(q, &self.statements, window, self.indexed.through());
         let mut query = self.client.query(&sql);
         if let Some(agent) = &q.agent {
             query = query.param("agent", agent);
@@ -92,10 +92,11 @@ impl ClickHouse {
 
 /// The page's SQL: the statements matching `q` themselves, and (when `q` filters) those whose
 /// StatementRef targets one, in one round trip. With `window`, the first index filter (if any)
-/// hands over at most that many positions (see [`WINDOW_PAGES`]); whether one did.
-fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>) -> (String, bool) {
+/// hands over at most that many positions (see [`WINDOW_PAGES`]); whether one did. The index
+/// tables hold every row through `indexed` (see [`crate::indexer`]).
+fn page_sql(q: &StatementQuery, t: &str, window: Option<usize>, indexed: i64) -> (String, bool) {
     let conditions = window_conditions(q, t);
-    let filters = filter_conditions(q, Some(t), window);
+    let filters = filter_conditions(q, Some((t, indexed)), window);
     let mut direct = format!(
         "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM {t} WHERE 1"
     );
@@ -155,11 +156,17 @@ struct Filters {
 }
 
 /// Conditions of the query's filters (agent, verb, activity, registration), with parameters.
-/// With `indexed` (the statements table), agents and activities are looked up in their index
-/// tables, ordered by key then `stored`, limited to the query's `stored` range, the first of
-/// them to `window` positions when given; otherwise (few rows to test) they are tested on the
-/// row.
-fn filter_conditions(q: &StatementQuery, indexed: Option<&str>, window: Option<usize>) -> Filters {
+/// With `indexed` (the statements table and the position through which its index tables hold
+/// every row), agents and activities are looked up in their index tables, ordered by key then
+/// `stored`, and in the rows past that position, limited to the query's `stored` range, the
+/// first of them to `window` positions when given, and tested again on the row (the index
+/// filled behind the writes hands over candidates); otherwise (few rows to test) they are
+/// tested on the row alone.
+fn filter_conditions(
+    q: &StatementQuery,
+    indexed: Option<(&str, i64)>,
+    window: Option<usize>,
+) -> Filters {
     let mut conds = Vec::new();
     let mut windowed = None;
     let range: String = stored_range(q)
@@ -169,23 +176,36 @@ fn filter_conditions(q: &StatementQuery, indexed: Option<&str>, window: Option<u
     let order = if q.ascending { "ASC" } else { "DESC" };
     let mut lookup = |kind: &str, list: &str, related: bool| {
         let direct = if related { "" } else { " AND direct = 1" };
-        match indexed {
-            Some(t) => {
-                let positions = format!(
-                    "SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{direct}{range}"
-                );
-                match window {
-                    Some(n) if windowed.is_none() => {
-                        windowed = Some(format!(
-                            "(SELECT groupArray(stored) FROM ({positions} ORDER BY stored {order} LIMIT {n}))"
-                        ));
-                        "stored IN (SELECT arrayJoin(win))".to_string()
-                    }
-                    _ => format!("stored IN ({positions})"),
-                }
+        let on_row = if related {
+            format!("has({list}, {{{kind}:String}})")
+        } else {
+            format!("has(direct_{list}, {{{kind}:String}})")
+        };
+        let Some((t, through)) = indexed else {
+            return on_row;
+        };
+        let mut positions = format!(
+            "SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{direct}{range}"
+        );
+        if through < i64::MAX {
+            positions = format!(
+                "SELECT DISTINCT stored FROM ({positions} UNION ALL \
+                 SELECT stored FROM {t} WHERE stored > {through} AND {on_row}{range})"
+            );
+        }
+        let candidates = match window {
+            Some(n) if windowed.is_none() => {
+                windowed = Some(format!(
+                    "(SELECT groupArray(stored) FROM ({positions} ORDER BY stored {order} LIMIT {n}))"
+                ));
+                "stored IN (SELECT arrayJoin(win))".to_string()
             }
-            None if related => format!("has({list}, {{{kind}:String}})"),
-            None => format!("has(direct_{list}, {{{kind}:String}})"),
+            _ => format!("stored IN ({positions})"),
+        };
+        if through < i64::MAX {
+            format!("{candidates} AND {on_row}")
+        } else {
+            candidates
         }
     };
     if q.agent.is_some() {

@@ -1,5 +1,5 @@
-//! The tables: statements with their skipping indexes, the agent, activity and StatementRef
-//! index tables and the views that fill them, Ralph's events table, the documents, attachments and definitions
+//! The tables: statements with their skipping indexes, the agent and activity index tables
+//! (filled behind the writes), the StatementRef index table and its view, Ralph's events table, the documents, attachments and definitions
 //! tables; and their layout version.
 
 use xlrs_store::StoreError;
@@ -71,34 +71,33 @@ impl ClickHouse {
             ),
         )
         .await?;
-        for (kind, list) in [("agent", "agents"), ("activity", "activities")] {
-            // The agent and activity filters' index: one row per (key, statement), ordered by
-            // key then `stored`, filled by ClickHouse on every insert into the statements table.
+        // The agent and activity filters' index: one row per (key, statement), ordered by key
+        // then `stored`, filled behind the writes (see [`crate::indexer`]); doubles collapse
+        // as the tables merge. A database whose index views exist keeps them.
+        let mut views = true;
+        for (kind, _) in crate::indexer::INDEXES {
             let index = format!("{}_by_{kind}", self.statements);
-            let created = self
-                .create_missing(
-                    &index,
-                    &format!(
-                        "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
-                         ENGINE = MergeTree ORDER BY ({kind}, stored)"
-                    ),
-                )
-                .await?;
-            let select = format!(
-                "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {}",
-                self.statements
-            );
             self.create_missing(
-                &format!("{index}_mv"),
+                &index,
                 &format!(
-                    "CREATE MATERIALIZED VIEW IF NOT EXISTS {index}_mv TO {index} AS {select}"
+                    "CREATE TABLE IF NOT EXISTS {index} ({kind} String, direct UInt8, stored Int64) \
+                     ENGINE = ReplacingMergeTree ORDER BY ({kind}, stored)"
                 ),
             )
             .await?;
-            if created {
-                self.execute(&format!("INSERT INTO {index} {select}"))
-                    .await?;
-            }
+            views &= self.exists(&format!("{index}_mv")).await?;
+        }
+        let indexed = self.indexed_table();
+        self.create_missing(
+            &indexed,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS {indexed} (through Int64) \
+                 ENGINE = ReplacingMergeTree(through) ORDER BY tuple()"
+            ),
+        )
+        .await?;
+        if views {
+            self.indexed.by_views();
         }
         // StatementRefs: one row per statement whose object is a StatementRef (its position,
         // its target, whether it voids it), filled by ClickHouse on every insert. Every query
@@ -174,17 +173,23 @@ impl ClickHouse {
     /// right to create anything (Aspects' LRS user: INSERT and SELECT) can start xlrs once the
     /// layout exists. Whether it created it.
     pub(crate) async fn create_missing(&self, name: &str, ddl: &str) -> Result<bool, StoreError> {
+        let exists = self.exists(name).await?;
+        if !exists {
+            self.execute(&crate::on_cluster(ddl, self.cluster.as_deref()))
+                .await?;
+        }
+        Ok(!exists)
+    }
+
+    /// Whether a table or view `name` exists.
+    async fn exists(&self, name: &str) -> Result<bool, StoreError> {
         let exists: u8 = self
             .client
             .query(&format!("EXISTS TABLE {name}"))
             .fetch_one()
             .await
             .map_err(failed)?;
-        if exists == 0 {
-            self.execute(&crate::on_cluster(ddl, self.cluster.as_deref()))
-                .await?;
-        }
-        Ok(exists == 0)
+        Ok(exists != 0)
     }
 
     /// The newest position in the statements table (0 when it is empty).

@@ -1,0 +1,169 @@
+//! The agent and activity index tables, filled behind the writes. A round's insert writes the
+//! statements table alone (and Ralph's events table); every [`INDEX_EVERY`] a pass of each
+//! process copies the agents and activities of the rows past the *indexed-through* position
+//! into the index tables, in one insert each, and records the new position in
+//! `<statements>_indexed`. Reads take the index for positions up to that position and test the
+//! rows past it (the tail, ordered by `stored`, so read as a range) on their own columns. The
+//! index is only a source of candidates: every statement it hands over is tested again on its
+//! row, so an entry written twice, late, or for a statement since rewritten changes no answer.
+//!
+//! Index views filling the tables in every insert cost each round two more parts and their
+//! merges: 40 % of the engine's CPU for a batch load (bench/RESULTS.md, 2026-12-04 16:55).
+//! A database whose views exist (made by an xlrs before this one) keeps them: its index is
+//! complete at every insert and there is no tail.
+//!
+//! A pass indexes only rows through which every row is visible: with one writing process,
+//! rounds are written in position order, so every row before the newest one seen is visible;
+//! with many, also not past the ledger's first open reservation (see
+//! [`xlrs_store::ledger::LedgerState::through`]). Passes of several processes may index the
+//! same rows: the index tables collapse such doubles when they merge, and reads take
+//! positions once.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+
+use xlrs_store::ledger::{self, Writers};
+use xlrs_store::StoreError;
+
+use crate::{failed, ClickHouse};
+
+/// How often a process runs a pass.
+pub(crate) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What a process knows of the index: a position through which the index tables hold every
+/// row (a lower bound: another process may have indexed further).
+#[derive(Debug, Default)]
+pub(crate) struct Indexed {
+    /// The position; `i64::MAX` while index views fill the tables at every insert.
+    through: AtomicI64,
+}
+
+impl Indexed {
+    /// The position through which reads take the index.
+    pub(crate) fn through(&self) -> i64 {
+        self.through.load(Ordering::Acquire)
+    }
+
+    /// Index views fill the tables: every row is indexed as it is inserted.
+    pub(crate) fn by_views(&self) {
+        self.through.store(i64::MAX, Ordering::Release);
+    }
+
+    /// Whether index views fill the tables.
+    pub(crate) fn is_by_views(&self) -> bool {
+        self.through() == i64::MAX
+    }
+
+    /// Notes a position found indexed.
+    fn saw(&self, position: i64) {
+        self.through.fetch_max(position, Ordering::AcqRel);
+    }
+}
+
+/// The agent and activity index tables and the list columns they are filled from.
+pub(crate) const INDEXES: [(&str, &str); 2] = [("agent", "agents"), ("activity", "activities")];
+
+/// The SELECT of a kind's index rows from the statements table `t`.
+pub(crate) fn index_rows(kind: &str, list: &str, t: &str) -> String {
+    format!("SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t}")
+}
+
+impl ClickHouse {
+    /// The table recording the indexed-through position.
+    pub(crate) fn indexed_table(&self) -> String {
+        format!("{}_indexed", self.statements)
+    }
+
+    /// The indexed-through position recorded in the database (0 when none is).
+    async fn recorded_through(&self) -> Result<i64, StoreError> {
+        self.client
+            .query(&format!("SELECT max(through) FROM {}", self.indexed_table()))
+            .fetch_one()
+            .await
+            .map_err(failed)
+    }
+
+    /// One pass: indexes the rows past the recorded position through which every row is
+    /// visible, and records it. How many positions it moved the record by.
+    pub(crate) async fn index_pass(&self, writers: Writers) -> Result<i64, StoreError> {
+        if self.indexed.is_by_views() {
+            return Ok(0);
+        }
+        let from = self.recorded_through().await?;
+        self.indexed.saw(from);
+        let newest = self.last_stored().await?;
+        let to = match writers {
+            Writers::One => newest,
+            Writers::Many => newest.min(ledger::current(self).await?.through(newest)),
+        };
+        if to <= from {
+            return Ok(0);
+        }
+        let t = &self.statements;
+        for (kind, list) in INDEXES {
+            self.execute(&format!(
+                "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) {} WHERE stored > {from} AND stored <= {to}",
+                index_rows(kind, list, t)
+            ))
+            .await?;
+        }
+        self.execute(&format!(
+            "INSERT INTO {} (through) VALUES ({to})",
+            self.indexed_table()
+        ))
+        .await?;
+        self.indexed.saw(to);
+        Ok(to - from)
+    }
+
+    /// Indexes rows rewritten in place (erasure) at `stored`: their old index rows stay
+    /// (reads test every candidate on its row), the new ones are added.
+    pub(crate) async fn index_rewritten(&self, stored: &[i64]) -> Result<(), StoreError> {
+        if self.indexed.is_by_views() {
+            return Ok(());
+        }
+        let t = &self.statements;
+        for (kind, list) in INDEXES {
+            self.client
+                .query(&format!(
+                    "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) {} WHERE stored IN {{stored:Array(Int64)}}",
+                    index_rows(kind, list, t)
+                ))
+                .param("stored", stored)
+                .execute()
+                .await
+                .map_err(failed)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a pass every [`INDEX_EVERY`] while the database is open (a failed pass is logged and
+/// tried again at the next; reads stay complete, the tail only grows).
+pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
+    if database.indexed.is_by_views() {
+        return;
+    }
+    let database: Weak<ClickHouse> = Arc::downgrade(database);
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(INDEX_EVERY).await;
+            let Some(database) = database.upgrade() else {
+                return;
+            };
+            match database.index_pass(writers).await {
+                Ok(_) if failing => {
+                    failing = false;
+                    tracing::info!("the agent and activity index is filled again");
+                }
+                Ok(_) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "the agent and activity index could not be filled; queries by agent and activity read the statements past it until it is");
+                }
+                Err(_) => {}
+            }
+        }
+    });
+}
