@@ -6,7 +6,8 @@
 #
 #   bash bench/clickhouse-vs-ralph.sh OUT_DIR     (needs target/release/xlrs and
 #                                                   scripts/databases.sh's venv)
-# Results: OUT_DIR/<name>.txt and .json per load.py run. SKIP_RALPH=1 runs xlrs only.
+# Results: OUT_DIR/<name>.txt and .json per load.py run. SKIP_RALPH=1 runs xlrs only; BIN
+# runs another build of xlrs.
 # STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
 # (secantusd-py, osmem-server from scripts/databases.sh; Ralph's baseline has no such mode).
 set -uo pipefail
@@ -75,7 +76,7 @@ for run in ${RUNS:-1:one 1:many 2:many 3:many}; do
   for p in $(seq $n); do
     env XLRS_STORE=$STORE XLRS_WRITERS=$writers "${engine_env[@]}" XLRS_DATA_DIR=$B/x$name-$p \
       XLRS_LISTEN=127.0.0.1:$((8210 + p)) XLRS_ADMIN_USER=bench XLRS_ADMIN_PASSWORD=$PW \
-      XLRS_LOG=warn target/release/xlrs serve > $B/x$name-$p.log 2>&1 &
+      XLRS_LOG=warn "${BIN:-target/release/xlrs}" serve > $B/x$name-$p.log 2>&1 &
     pids+=($!)
   done
   for p in $(seq $n); do
