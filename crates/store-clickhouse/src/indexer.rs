@@ -65,7 +65,9 @@ pub(crate) const INDEXES: [(&str, &str); 2] = [("agent", "agents"), ("activity",
 
 /// The SELECT of a kind's index rows from the statements table `t`.
 pub(crate) fn index_rows(kind: &str, list: &str, t: &str) -> String {
-    format!("SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t}")
+    format!(
+        "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t}"
+    )
 }
 
 impl ClickHouse {
@@ -77,7 +79,10 @@ impl ClickHouse {
     /// The indexed-through position recorded in the database (0 when none is).
     async fn recorded_through(&self) -> Result<i64, StoreError> {
         self.client
-            .query(&format!("SELECT max(through) FROM {}", self.indexed_table()))
+            .query(&format!(
+                "SELECT max(through) FROM {}",
+                self.indexed_table()
+            ))
             .fetch_one()
             .await
             .map_err(failed)
