@@ -490,7 +490,11 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
         format!("agent={teacher}&related_agents=true"),
     ] {
         let page = server.query(&filter);
-        assert_eq!(ids_of(&page), [fresh.as_str(), indexed.as_str()], "{filter}");
+        assert_eq!(
+            ids_of(&page),
+            [fresh.as_str(), indexed.as_str()],
+            "{filter}"
+        );
     }
     // An agent only in the context matches only with related_agents, in the index or not.
     assert!(ids_of(&server.query(&format!("agent={teacher}"))).is_empty());
