@@ -2,7 +2,7 @@
 //!
 //! Tables in one database. The statements table holds each statement with its query fields,
 //! ordered by `stored` (the cursor position), with skipping indexes for ids, registrations and
-//! the sparse reference columns; two index tables, filled behind the writes ([`indexer`]), list
+//! the sparse reference columns; two index tables, filled behind the writes (`indexer`), list
 //! each agent's and each activity's statements in `stored` order for the filters. The
 //! events table has Ralph's layout (`event_id`, `emission_time`, `event`), which Open edX
 //! Aspects builds its reports on: every statement is written there too, and rows found there
@@ -15,8 +15,9 @@
 //! in ClickHouse too.
 //!
 //! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
-//! `query` (statement queries as SQL), `indexer` (filling the index tables), `documents`, `content` (attachments and definitions),
-//! `admissions` (records of admitted statements), `adopt` (Ralph's events).
+//! `query` (statement queries as SQL), `indexer` (filling the index tables), `documents`,
+//! `content` (attachments and definitions), `admissions` (records of admitted statements),
+//! `adopt` (Ralph's events).
 
 mod admissions;
 mod adopt;
