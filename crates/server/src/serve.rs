@@ -204,6 +204,7 @@ impl App {
             content: stores.content,
             admissions: stores.admissions,
             lifecycle: stores.lifecycle,
+            store_gauges: stores.gauges,
             credentials,
             settings: Arc::new(settings),
             plugins,

@@ -19,11 +19,12 @@
 //! same rows: the index tables collapse such doubles when they merge, and reads take
 //! positions once.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use xlrs_store::ledger::{self, Writers};
-use xlrs_store::StoreError;
+use xlrs_store::{StoreError, StoreGauges};
 
 use crate::{failed, ClickHouse};
 
@@ -36,6 +37,10 @@ pub(crate) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_se
 pub(crate) struct Indexed {
     /// The position; `i64::MAX` while index views fill the tables at every insert.
     through: AtomicI64,
+    /// The newest position this process saw written (by its rounds or at a pass).
+    newest: AtomicI64,
+    /// Passes that failed.
+    failures: AtomicU64,
 }
 
 impl Indexed {
@@ -52,6 +57,16 @@ impl Indexed {
     /// Whether index views fill the tables.
     pub(crate) fn is_by_views(&self) -> bool {
         self.through() == i64::MAX
+    }
+
+    /// Notes a position written.
+    pub(crate) fn wrote(&self, position: i64) {
+        self.newest.fetch_max(position, Ordering::AcqRel);
+    }
+
+    /// How far (µs) the newest position this process saw written is past the index.
+    fn behind(&self) -> i64 {
+        (self.newest.load(Ordering::Acquire) - self.through()).max(0)
     }
 
     /// Notes a position found indexed.
@@ -101,6 +116,7 @@ impl ClickHouse {
             Writers::One => newest,
             Writers::Many => newest.min(ledger::current(self).await?.through(newest)),
         };
+        self.indexed.wrote(newest);
         if to <= from {
             return Ok(0);
         }
@@ -119,6 +135,17 @@ impl ClickHouse {
         .await?;
         self.indexed.saw(to);
         Ok(to - from)
+    }
+
+    /// Takes the recorded indexed-through position (at start-up, so reads need not wait for
+    /// the first pass to leave the tail).
+    pub(crate) async fn load_indexed(&self) -> Result<(), StoreError> {
+        if !self.indexed.is_by_views() {
+            let through = self.recorded_through().await?;
+            self.indexed.saw(through);
+            self.indexed.wrote(self.last_stored().await?);
+        }
+        Ok(())
     }
 
     /// Indexes rows rewritten in place (erasure) at `stored`: their old index rows stay
@@ -165,10 +192,35 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
                 Ok(_) => {}
                 Err(e) if !failing => {
                     failing = true;
+                    database.indexed.failures.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, "the agent and activity index could not be filled; queries by agent and activity read the statements past it until it is");
                 }
-                Err(_) => {}
+                Err(_) => {
+                    database.indexed.failures.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     });
+}
+
+/// The index's figures in `/metrics` (none while views fill it).
+impl StoreGauges for ClickHouse {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        if self.indexed.is_by_views() {
+            return out;
+        }
+        let behind = self.indexed.behind() as f64 / 1e6;
+        let failures = self.indexed.failures.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP xlrs_clickhouse_index_behind_seconds How far the newest statement this process saw written is past the agent and activity index (positions, in seconds); queries read the statements past it from the statements table.\n\
+             # TYPE xlrs_clickhouse_index_behind_seconds gauge\n\
+             xlrs_clickhouse_index_behind_seconds {behind}\n\
+             # HELP xlrs_clickhouse_index_pass_failures_total Passes of this process that could not fill the index.\n\
+             # TYPE xlrs_clickhouse_index_pass_failures_total counter\n\
+             xlrs_clickhouse_index_pass_failures_total {failures}"
+        );
+        out
+    }
 }

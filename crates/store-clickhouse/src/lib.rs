@@ -233,6 +233,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         indexed: indexer::Indexed::default(),
     });
     database.migrate().await?;
+    database.load_indexed().await?;
     indexer::spawn(&database, writers);
     let last = database.last_stored().await?;
     let statements = GroupCommitted::new(database.clone(), last, writers);
@@ -241,7 +242,10 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         tracing::info!(adopted, "indexed statements found in the events table");
     }
     database.build_known_ids(last).await?;
-    Ok(statements.into_stores())
+    Ok(Stores {
+        gauges: Some(database),
+        ..statements.into_stores()
+    })
 }
 
 /// Tables with at most this many statements have their filter of stored ids built before

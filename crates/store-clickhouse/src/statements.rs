@@ -262,7 +262,11 @@ impl RoundWriter for ClickHouse {
             .map(|p| statement_row(p.statement, p.stored, p.body()))
             .collect();
         self.write_admissions(round).await?;
-        self.write_rows(rows).await
+        self.write_rows(rows).await?;
+        if let Some(last) = round.last() {
+            self.indexed.wrote(last.stored);
+        }
+        Ok(())
     }
 }
 

@@ -119,6 +119,7 @@ impl SqliteStore {
             content: store.clone(),
             admissions: store.clone(),
             lifecycle: Some(store),
+            gauges: None,
         }
     }
 

@@ -222,6 +222,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             content: this.shared.database.clone(),
             admissions: this.clone(),
             statements: this,
+            gauges: None,
         }
     }
 

@@ -23,5 +23,5 @@ pub use documents::{Document, DocumentKind, DocumentScope, DocumentStore, Precon
 pub use error::StoreError;
 pub use statements::{
     AdmissionLog, AdmissionRecord, Attachment, ContentStore, Definition, Page, StatementStore,
-    StoredStatement, Stores,
+    StoreGauges, StoredStatement, Stores,
 };

@@ -67,6 +67,7 @@ impl Stores {
                 counts: counts.clone(),
             }),
             lifecycle: self.lifecycle,
+            gauges: self.gauges,
         }
     }
 }

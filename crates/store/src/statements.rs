@@ -186,4 +186,12 @@ pub struct Stores {
     /// Removing and rewriting statements (erasure, retention); `None` for a store that cannot
     /// (a v0.1 backend plugin: its contract has no removal).
     pub lifecycle: Option<Arc<dyn crate::lifecycle::Lifecycle>>,
+    /// What the store reports in `/metrics` beyond the server's own figures, if anything.
+    pub gauges: Option<Arc<dyn StoreGauges>>,
+}
+
+/// Figures a store reports in `/metrics`.
+pub trait StoreGauges: Send + Sync {
+    /// Its lines of the Prometheus text exposition, each family with its HELP and TYPE.
+    fn render(&self) -> String;
 }

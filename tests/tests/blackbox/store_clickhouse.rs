@@ -479,6 +479,25 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
     };
     let indexed = id_of(server.post(&with_instructor(&learner)));
     wait_until_indexed(&clickhouse, &db);
+    // /metrics says how far the index is behind the newest statement: nothing now.
+    let metrics = || {
+        server
+            .raw(Method::GET, "/metrics")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    let mut caught_up = false;
+    for _ in 0..100 {
+        caught_up = metrics().contains("\nxlrs_clickhouse_index_behind_seconds 0\n");
+        if caught_up {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(caught_up, "{}", metrics());
+    assert!(metrics().contains("\nxlrs_clickhouse_index_pass_failures_total 0"));
     let fresh = id_of(server.post(&with_instructor(&learner)));
     let actor = enc(&learner["actor"].to_string());
     let activity = enc(learner["object"]["id"].as_str().unwrap());
@@ -526,4 +545,24 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
         .json()
         .unwrap();
     assert_eq!(ids_of(&next), [indexed.as_str()], "and the next");
+
+    // A pass that cannot fill the index is counted, and queries stay complete meanwhile.
+    clickhouse.sql(&format!("DROP TABLE {db}.xlrs_statements_indexed"));
+    let late = id_of(server.post(&learner));
+    let page = server.query(&format!("agent={actor}"));
+    assert_eq!(ids_of(&page)[0], late.as_str());
+    let mut counted = false;
+    for _ in 0..100 {
+        counted = !metrics().contains("\nxlrs_clickhouse_index_pass_failures_total 0");
+        if counted {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let text = metrics();
+    assert!(counted, "{text}");
+    assert!(
+        !text.contains("\nxlrs_clickhouse_index_behind_seconds 0\n"),
+        "{text}"
+    );
 }

@@ -265,6 +265,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .forwarder
                 .as_ref()
                 .map(|f| f.metrics())
+                .unwrap_or_default()
+            + &state
+                .store_gauges
+                .as_ref()
+                .map(|g| g.render())
                 .unwrap_or_default(),
     )
         .into_response()

@@ -60,6 +60,8 @@ pub struct AppState {
     pub plugins: Arc<xlrs_plugin_host::PluginRegistry>,
     /// Request and statement counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// What the store reports in `/metrics`, if anything.
+    pub store_gauges: Option<Arc<dyn xlrs_store::StoreGauges>>,
     /// Bearer-token verification, when `[oidc]` is configured.
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// The forwarding outbox, when forwarding targets are configured.
