@@ -78,10 +78,13 @@ impl Indexed {
 /// The agent and activity index tables and the list columns they are filled from.
 pub(crate) const INDEXES: [(&str, &str); 2] = [("agent", "agents"), ("activity", "activities")];
 
-/// The SELECT of a kind's index rows from the statements table `t`.
-pub(crate) fn index_rows(kind: &str, list: &str, t: &str) -> String {
+/// The insert of a kind's index rows for the rows of the statements table `t` that meet
+/// `condition`.
+fn insert_index_rows(kind: &str, list: &str, t: &str, condition: &str) -> String {
     format!(
-        "SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t}"
+        "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) \
+         SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t} \
+         WHERE {condition}"
     )
 }
 
@@ -104,11 +107,8 @@ impl ClickHouse {
     }
 
     /// One pass: indexes the rows past the recorded position through which every row is
-    /// visible, and records it. How many positions it moved the record by.
-    pub(crate) async fn index_pass(&self, writers: Writers) -> Result<i64, StoreError> {
-        if self.indexed.is_by_views() {
-            return Ok(0);
-        }
+    /// visible, and records it.
+    async fn index_pass(&self, writers: Writers) -> Result<(), StoreError> {
         let from = self.recorded_through().await?;
         self.indexed.saw(from);
         let newest = self.last_stored().await?;
@@ -118,13 +118,14 @@ impl ClickHouse {
         };
         self.indexed.wrote(newest);
         if to <= from {
-            return Ok(0);
+            return Ok(());
         }
-        let t = &self.statements;
         for (kind, list) in INDEXES {
-            self.execute(&format!(
-                "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) {} WHERE stored > {from} AND stored <= {to}",
-                index_rows(kind, list, t)
+            self.execute(&insert_index_rows(
+                kind,
+                list,
+                &self.statements,
+                &format!("stored > {from} AND stored <= {to}"),
             ))
             .await?;
         }
@@ -134,16 +135,15 @@ impl ClickHouse {
         ))
         .await?;
         self.indexed.saw(to);
-        Ok(to - from)
+        Ok(())
     }
 
-    /// Takes the recorded indexed-through position (at start-up, so reads need not wait for
-    /// the first pass to leave the tail).
-    pub(crate) async fn load_indexed(&self) -> Result<(), StoreError> {
+    /// Takes the recorded indexed-through position and `last`, the newest position stored (at
+    /// start-up, so reads need not wait for the first pass to leave the tail).
+    pub(crate) async fn load_indexed(&self, last: i64) -> Result<(), StoreError> {
         if !self.indexed.is_by_views() {
-            let through = self.recorded_through().await?;
-            self.indexed.saw(through);
-            self.indexed.wrote(self.last_stored().await?);
+            self.indexed.saw(self.recorded_through().await?);
+            self.indexed.wrote(last);
         }
         Ok(())
     }
@@ -154,12 +154,13 @@ impl ClickHouse {
         if self.indexed.is_by_views() {
             return Ok(());
         }
-        let t = &self.statements;
         for (kind, list) in INDEXES {
             self.client
-                .query(&format!(
-                    "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) {} WHERE stored IN {{stored:Array(Int64)}}",
-                    index_rows(kind, list, t)
+                .query(&insert_index_rows(
+                    kind,
+                    list,
+                    &self.statements,
+                    "stored IN {stored:Array(Int64)}",
                 ))
                 .param("stored", stored)
                 .execute()
@@ -190,13 +191,12 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
                     tracing::info!("the agent and activity index is filled again");
                 }
                 Ok(_) => {}
-                Err(e) if !failing => {
+                Err(e) => {
+                    database.indexed.failures.fetch_add(1, Ordering::Relaxed);
+                    if !failing {
+                        tracing::warn!(error = %e, "the agent and activity index could not be filled; queries by agent and activity read the statements past it until it is");
+                    }
                     failing = true;
-                    database.indexed.failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "the agent and activity index could not be filled; queries by agent and activity read the statements past it until it is");
-                }
-                Err(_) => {
-                    database.indexed.failures.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }

@@ -233,9 +233,9 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         indexed: indexer::Indexed::default(),
     });
     database.migrate().await?;
-    database.load_indexed().await?;
-    indexer::spawn(&database, writers);
     let last = database.last_stored().await?;
+    database.load_indexed(last).await?;
+    indexer::spawn(&database, writers);
     let statements = GroupCommitted::new(database.clone(), last, writers);
     let adopted = database.adopt_events(&statements).await?;
     if adopted > 0 {

@@ -184,10 +184,12 @@ fn filter_conditions(
         let Some((t, through)) = indexed else {
             return on_row;
         };
+        // Filled behind the writes: rows past `through` are not in the index yet.
+        let behind_writes = through < i64::MAX;
         let mut positions = format!(
             "SELECT stored FROM {t}_by_{kind} WHERE {kind} = {{{kind}:String}}{direct}{range}"
         );
-        if through < i64::MAX {
+        if behind_writes {
             positions = format!(
                 "SELECT DISTINCT stored FROM ({positions} UNION ALL \
                  SELECT stored FROM {t} WHERE stored > {through} AND {on_row}{range})"
@@ -202,7 +204,7 @@ fn filter_conditions(
             }
             _ => format!("stored IN ({positions})"),
         };
-        if through < i64::MAX {
+        if behind_writes {
             format!("{candidates} AND {on_row}")
         } else {
             candidates
