@@ -12,6 +12,13 @@
 //! A database whose views exist (made by an xlrs before this one) keeps them: its index is
 //! complete at every insert and there is no tail.
 //!
+//! The agent index of a database made by this xlrs also holds, in each row for an agent the
+//! statement names directly, the statement's body and the columns the filters test (id, verb,
+//! registration, authority): a page by agent then reads its rows in key order, one or two
+//! granules, instead of its statements scattered over the statements table (bench/RESULTS.md,
+//! 2026-12-04 19:30). Such rows are the statement as of their `written` version: an erasure
+//! adds newer ones, then removes the older, and reads take the newest of a position.
+//!
 //! A pass indexes only rows through which every row is visible: with one writing process,
 //! rounds are written in position order, so every row before the newest one seen is visible;
 //! with many, also not past the ledger's first open reservation (see
@@ -20,7 +27,7 @@
 //! positions once.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use xlrs_store::ledger::{self, Writers};
@@ -41,6 +48,8 @@ pub(crate) struct Indexed {
     newest: AtomicI64,
     /// Passes that failed.
     failures: AtomicU64,
+    /// Whether the agent index holds bodies (tables made before it did keep positions only).
+    bodies: AtomicBool,
 }
 
 impl Indexed {
@@ -57,6 +66,17 @@ impl Indexed {
     /// Whether index views fill the tables.
     pub(crate) fn is_by_views(&self) -> bool {
         self.through() == i64::MAX
+    }
+
+    /// Notes that the agent index holds bodies.
+    pub(crate) fn with_bodies(&self) {
+        self.bodies.store(true, Ordering::Release);
+    }
+
+    /// Whether reads by agent can take statements from the agent index itself: it holds
+    /// bodies and is filled by passes (views fill positions only).
+    pub(crate) fn serves_bodies(&self) -> bool {
+        self.bodies.load(Ordering::Acquire) && !self.is_by_views()
     }
 
     /// Notes a position written.
@@ -78,13 +98,29 @@ impl Indexed {
 /// The agent and activity index tables and the list columns they are filled from.
 pub(crate) const INDEXES: [(&str, &str); 2] = [("agent", "agents"), ("activity", "activities")];
 
-/// The insert of a kind's index rows for the rows of the statements table `t` that meet
-/// `condition`.
-fn insert_index_rows(kind: &str, list: &str, t: &str, condition: &str) -> String {
+/// The insert of a kind's index rows, as of version `written`, for the rows of the statements
+/// table `t` that meet `condition`; with `bodies`, agent rows of direct agents carry the body
+/// and the filters' columns.
+fn insert_index_rows(
+    kind: &str,
+    list: &str,
+    t: &str,
+    condition: &str,
+    bodies: bool,
+    written: i64,
+) -> String {
+    let (columns, values) = if bodies && kind == "agent" {
+        (
+            ", written, id, verb, registration, authority, body",
+            format!(", {written}, id, verb, registration, authority, if(direct = 1, body, '')"),
+        )
+    } else {
+        ("", String::new())
+    };
     format!(
-        "INSERT INTO {t}_by_{kind} ({kind}, direct, stored) \
-         SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored FROM {t} \
-         WHERE {condition}"
+        "INSERT INTO {t}_by_{kind} ({kind}, direct, stored{columns}) \
+         SELECT arrayJoin({list}) AS {kind}, has(direct_{list}, {kind}) AS direct, stored{values} \
+         FROM {t} WHERE {condition}"
     )
 }
 
@@ -126,6 +162,8 @@ impl ClickHouse {
                 list,
                 &self.statements,
                 &format!("stored > {from} AND stored <= {to}"),
+                self.indexed.bodies.load(Ordering::Acquire),
+                0,
             ))
             .await?;
         }
@@ -148,9 +186,14 @@ impl ClickHouse {
         Ok(())
     }
 
-    /// Indexes rows rewritten in place (erasure) at `stored`: their old index rows stay
-    /// (reads test every candidate on its row), the new ones are added.
-    pub(crate) async fn index_rewritten(&self, stored: &[i64]) -> Result<(), StoreError> {
+    /// Indexes rows rewritten in place (erasure) at `stored`, as of version `written` (newer
+    /// than any row of theirs in the index): their old index rows stay (reads test every
+    /// candidate on its row, or take the newest version of a position), the new ones are added.
+    pub(crate) async fn index_rewritten(
+        &self,
+        stored: &[i64],
+        written: i64,
+    ) -> Result<(), StoreError> {
         if self.indexed.is_by_views() {
             return Ok(());
         }
@@ -161,6 +204,8 @@ impl ClickHouse {
                     list,
                     &self.statements,
                     "stored IN {stored:Array(Int64)}",
+                    self.indexed.bodies.load(Ordering::Acquire),
+                    written,
                 ))
                 .param("stored", stored)
                 .execute()

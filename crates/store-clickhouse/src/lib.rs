@@ -3,7 +3,8 @@
 //! Tables in one database. The statements table holds each statement with its query fields,
 //! ordered by `stored` (the cursor position), with skipping indexes for ids, registrations and
 //! the sparse reference columns; two index tables, filled behind the writes (`indexer`), list
-//! each agent's and each activity's statements in `stored` order for the filters. The
+//! each agent's and each activity's statements in `stored` order for the filters (the
+//! agent's, with the bodies of the statements naming it as actor or object). The
 //! events table has Ralph's layout (`event_id`, `emission_time`, `event`), which Open edX
 //! Aspects builds its reports on: every statement is written there too, and rows found there
 //! at start-up that the statements table lacks (a Ralph deployment switching to xlrs) are

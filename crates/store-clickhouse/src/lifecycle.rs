@@ -2,7 +2,8 @@
 //! the statements table, its agent and activity index tables, Ralph's events table (else they
 //! would be adopted again at the next start) and the admissions table. A rewrite inserts the
 //! new rows first, then deletes the old ones by the agent keys only they are indexed under, so
-//! a reader meanwhile may see a statement twice but never misses it.
+//! a reader meanwhile may see a statement twice but never misses it. An agent index holding
+//! bodies gets the rewritten rows as a newer version, then loses every older one.
 
 use async_trait::async_trait;
 use clickhouse::Row;
@@ -233,17 +234,31 @@ impl Lifecycle for ClickHouse {
                 .execute()
                 .await
                 .map_err(failed)?;
-            self.index_rewritten(&stored).await?;
-            self.client
+            // The new index rows, as of a version newer than the old ones; then the old rows
+            // go: those under the erased agents' keys and, in an agent index holding bodies,
+            // every older version (its bodies name the erased agents).
+            let written = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_micros() as i64);
+            self.index_rewritten(&stored, written).await?;
+            let older = if self.indexed.serves_bodies() {
+                " OR written < {written:Int64}"
+            } else {
+                ""
+            };
+            let mut delete = self
+                .client
                 .query(&format!(
-                    "DELETE FROM {}_by_agent WHERE stored IN {{stored:Array(Int64)}} AND agent IN {{erased:Array(String)}}",
+                    "DELETE FROM {}_by_agent WHERE stored IN {{stored:Array(Int64)}} \
+                     AND (agent IN {{erased:Array(String)}}{older})",
                     self.statements
                 ))
                 .param("stored", &stored)
-                .param("erased", erased)
-                .execute()
-                .await
-                .map_err(failed)?;
+                .param("erased", erased);
+            if !older.is_empty() {
+                delete = delete.param("written", written);
+            }
+            delete.execute().await.map_err(failed)?;
         }
         Ok(())
     }

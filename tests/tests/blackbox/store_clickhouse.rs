@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use xlrs_store::ledger::Writers;
 use xlrs_store_clickhouse::ClickHouseSettings;
 use xlrs_tests::databases::{free_port, ClickHouse};
-use xlrs_tests::{check_store_contract, enc, id_of, ids_of, statement, unique, voiding, Server};
+use xlrs_tests::{
+    check_store_contract, enc, id_of, ids_of, statement, unique, voiding, Server, ADMIN_PASSWORD,
+};
 
 use crate::XLRS;
 
@@ -521,21 +523,39 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
     // An agent only in the context matches only with related_agents, in the index or not.
     assert!(ids_of(&server.query(&format!("agent={teacher}"))).is_empty());
 
-    // An index entry whose row does not name the agent (a statement since rewritten, say)
-    // hands over a candidate that is tested on its row: not served. A double is served once.
+    // An activity index entry whose row does not name the activity (a statement since
+    // rewritten, say) hands over a candidate that is tested on its row: not served. An agent
+    // index row written twice, or with an older version beside it, is served once, as its
+    // newest version.
     let other = id_of(server.post(&statement()));
     wait_until_indexed(&clickhouse, &db);
+    let position =
+        |id: &str| format!("(SELECT stored FROM {db}.xlrs_statements WHERE id = '{id}')");
     clickhouse.sql(&format!(
-        "INSERT INTO {db}.xlrs_statements_by_agent (agent, direct, stored)
-         SELECT agent, 1, (SELECT stored FROM {db}.xlrs_statements WHERE id = '{other}')
-         FROM {db}.xlrs_statements_by_agent WHERE stored = (SELECT stored FROM {db}.xlrs_statements WHERE id = '{indexed}') AND direct = 1"
+        "INSERT INTO {db}.xlrs_statements_by_activity (activity, direct, stored)
+         SELECT activity, 1, {} FROM {db}.xlrs_statements_by_activity WHERE stored = {} AND direct = 1",
+        position(&other),
+        position(&indexed)
     ));
     clickhouse.sql(&format!(
         "INSERT INTO {db}.xlrs_statements_by_agent SELECT * FROM {db}.xlrs_statements_by_agent
-         WHERE stored = (SELECT stored FROM {db}.xlrs_statements WHERE id = '{indexed}')"
+         WHERE stored = {}",
+        position(&indexed)
     ));
-    let page = server.query(&format!("agent={actor}"));
-    assert_eq!(ids_of(&page), [fresh.as_str(), indexed.as_str()]);
+    clickhouse.sql(&format!(
+        "INSERT INTO {db}.xlrs_statements_by_agent (agent, direct, stored, written, id, verb, registration, authority, body)
+         SELECT agent, direct, stored, written - 1, id, verb, registration, authority, '{{\"stale\": true}}'
+         FROM {db}.xlrs_statements_by_agent WHERE stored = {} AND direct = 1",
+        position(&indexed)
+    ));
+    for filter in [format!("agent={actor}"), format!("activity={activity}")] {
+        let page = server.query(&filter);
+        assert_eq!(
+            ids_of(&page),
+            [fresh.as_str(), indexed.as_str()],
+            "{filter}"
+        );
+    }
     let page = server.query(&format!("agent={actor}&limit=1"));
     assert_eq!(ids_of(&page), [fresh.as_str()], "a page of one");
     let more = page["more"].as_str().unwrap();
@@ -555,4 +575,39 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
         !text.contains("\nxlrs_clickhouse_index_behind_seconds 0\n"),
         "{text}"
     );
+}
+
+#[test]
+fn a_pseudonymized_statement_is_served_to_its_other_agent_as_rewritten_and_the_index_keeps_no_copy_naming_the_person(
+) {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let person = format!("mailto:erased-{}@example.org", unique());
+    let other =
+        json!({"objectType": "Agent", "mbox": format!("mailto:other-{}@example.org", unique())});
+    let mut s = statement();
+    s["actor"] = json!({"objectType": "Agent", "mbox": person});
+    s["object"] = other.clone();
+    let id = id_of(server.post(&s));
+    wait_until_indexed(&clickhouse, &db);
+    let erased = server
+        .raw(Method::POST, "/admin/erasure")
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({"agent": {"objectType": "Person", "mbox": [person]},
+                      "dry_run": false, "pseudonymize": true}))
+        .send()
+        .unwrap();
+    assert_eq!(erased.status(), 200);
+    // The object's agent still finds the statement, once, as rewritten.
+    let page = server.query(&format!("agent={}", enc(&other.to_string())));
+    assert_eq!(ids_of(&page), [id.as_str()]);
+    assert!(!page.to_string().contains(&person), "{page}");
+    assert!(ids_of(&server.query(&format!("agent={}", enc(&s["actor"].to_string())))).is_empty());
+    // No row of the agent index holds a copy naming the person any more.
+    let copies = clickhouse.sql(&format!(
+        "SELECT count() FROM {db}.xlrs_statements_by_agent
+         WHERE position(body, '{person}') > 0 OR position(agent, '{person}') > 0"
+    ));
+    assert_eq!(copies.trim(), "0");
 }
