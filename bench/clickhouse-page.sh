@@ -3,7 +3,7 @@
 # keeps system.query_log, loaded by the baseline's load.py with TOTAL statements (default
 # 20,000; POSTs of 100 by 8 clients); the index tables merged (`OPTIMIZE … FINAL`), then 8
 # pages by agent (limit 100) through xlrs, one at a time; prints their mean engine CPU, rows
-# read and duration.
+# read and duration, and those of the StatementRefs question asked before each.
 #
 #   bash bench/clickhouse-page.sh [BINARY]     (needs scripts/databases.sh's venv)
 set -uo pipefail
@@ -34,7 +34,10 @@ Q "SYSTEM FLUSH LOGS"
 Q "SELECT count() AS pages,
           round(avg((ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']) / 1000), 1) AS cpu_ms,
           avg(read_rows) AS rows_read, avg(query_duration_ms) AS ms
-   FROM system.query_log WHERE type = 'QueryFinish' AND query LIKE 'WITH%' FORMAT PrettyCompactMonoBlock"
+   FROM system.query_log WHERE type = 'QueryFinish' AND query LIKE '%AS kind%' AND query NOT LIKE '%system.query_log%' FORMAT PrettyCompactMonoBlock"
+# and the question whether there are StatementRefs, asked before each page while there are none
+Q "SELECT count() AS asked, round(avg((ProfileEvents['UserTimeMicroseconds'] + ProfileEvents['SystemTimeMicroseconds']) / 1000), 1) AS cpu_ms
+   FROM system.query_log WHERE type = 'QueryFinish' AND query = 'SELECT count() FROM xlrs_statements_refs' FORMAT PrettyCompactMonoBlock"
 kill $xp; wait $xp 2>/dev/null
 echo stop > $B/ch/stop.fifo; wait $ep 2>/dev/null
 rm -rf "$B"

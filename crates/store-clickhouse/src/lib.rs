@@ -170,6 +170,8 @@ pub struct ClickHouse {
     known_ids: Option<Arc<known_ids::KnownIds>>,
     /// How far the agent and activity index tables are filled.
     indexed: indexer::Indexed,
+    /// Whether the StatementRefs table was seen holding a row.
+    references: std::sync::atomic::AtomicBool,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -232,6 +234,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         cluster,
         known_ids,
         indexed: indexer::Indexed::default(),
+        references: Default::default(),
     });
     database.migrate().await?;
     let last = database.last_stored().await?;

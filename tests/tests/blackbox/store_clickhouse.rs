@@ -611,3 +611,34 @@ fn a_pseudonymized_statement_is_served_to_its_other_agent_as_rewritten_and_the_i
     ));
     assert_eq!(copies.trim(), "0");
 }
+
+#[test]
+fn a_statement_voided_after_pages_without_any_statement_ref_leaves_the_next_page_by_agent() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let s = statement();
+    let actor = enc(&s["actor"].to_string());
+    let id = id_of(server.post(&s));
+    wait_until_indexed(&clickhouse, &db);
+    // Pages read while no statement refers to another...
+    for _ in 0..2 {
+        assert_eq!(
+            ids_of(&server.query(&format!("agent={actor}"))),
+            [id.as_str()]
+        );
+    }
+    // ...do not keep the next page from seeing the voiding, in the index or past it: the
+    // voided statement leaves it, the voiding one (whose StatementRef targets a statement
+    // of the agent) comes in.
+    let voids = id_of(server.post(&voiding(&id)));
+    assert_eq!(
+        ids_of(&server.query(&format!("agent={actor}"))),
+        [voids.as_str()]
+    );
+    wait_until_indexed(&clickhouse, &db);
+    assert_eq!(
+        ids_of(&server.query(&format!("agent={actor}"))),
+        [voids.as_str()]
+    );
+}
