@@ -555,6 +555,12 @@ fn queries_by_agent_and_activity_find_statements_the_index_holds_and_those_it_do
             [fresh.as_str(), indexed.as_str()],
             "{filter}"
         );
+        let oldest_first = server.query(&format!("{filter}&ascending=true"));
+        assert_eq!(
+            ids_of(&oldest_first),
+            [indexed.as_str(), fresh.as_str()],
+            "{filter}, ascending"
+        );
     }
     let page = server.query(&format!("agent={actor}&limit=1"));
     assert_eq!(ids_of(&page), [fresh.as_str()], "a page of one");
