@@ -12,7 +12,7 @@ BIN=${1:-target/release/xlrs}; TOTAL=${TOTAL:-20000}
 B=$(mktemp -d); py=target/db-venv/bin/python; port=18498
 CLICKHOUSE_QUERY_LOG=1 $py scripts/clickhouse_server.py $B/ch $port > $B/ch.log 2>&1 & ep=$!
 for i in $(seq 60); do curl -sf http://127.0.0.1:$port/ping >/dev/null && break; sleep 0.5; done
-env XLRS_STORE=clickhouse XLRS_WRITERS=one XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port \
+env XLRS_STORE=clickhouse XLRS_WRITERS=${WRITERS:-one} XLRS_CLICKHOUSE__URL=http://127.0.0.1:$port \
   XLRS_CLICKHOUSE__COMPRESSION=none XLRS_DATA_DIR=$B/x XLRS_LISTEN=127.0.0.1:8398 \
   XLRS_ADMIN_USER=bench XLRS_ADMIN_PASSWORD=bench-password XLRS_LOG=warn "$BIN" serve > $B/x.log 2>&1 & xp=$!
 for i in $(seq 60); do curl -sf http://127.0.0.1:8398/xAPI/about >/dev/null && break; sleep 0.5; done

@@ -50,9 +50,26 @@ pub(crate) struct Indexed {
     failures: AtomicU64,
     /// Whether the agent index holds bodies (tables made before it did keep positions only).
     bodies: AtomicBool,
+    /// Whether this process is the only one writing (`writers = "one"`).
+    sole_writer: bool,
 }
 
 impl Indexed {
+    /// Nothing known yet, for a process writing as `writers` says.
+    pub(crate) fn new(writers: Writers) -> Self {
+        Self {
+            sole_writer: writers == Writers::One,
+            ..Self::default()
+        }
+    }
+
+    /// Whether rows past `through` may exist: with many writers, always; with one, when the
+    /// newest position it wrote is past (it writes every row, and notes a round's position
+    /// before answering its POSTs).
+    pub(crate) fn past(&self, through: i64) -> bool {
+        !self.sole_writer || self.newest.load(Ordering::Acquire) > through
+    }
+
     /// The position through which reads take the index.
     pub(crate) fn through(&self) -> i64 {
         self.through.load(Ordering::Acquire)

@@ -233,7 +233,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         events: (!settings.events_table.is_empty()).then(|| settings.events_table.clone()),
         cluster,
         known_ids,
-        indexed: indexer::Indexed::default(),
+        indexed: indexer::Indexed::new(writers),
         references: Default::default(),
     });
     database.migrate().await?;

@@ -91,7 +91,13 @@ impl ClickHouse {
         let through = self.indexed.through();
         let (sql, narrow) = if self.indexed.serves_bodies() && by_direct_agent(q) {
             (
-                agent_page_sql(q, &self.statements, through, references),
+                agent_page_sql(
+                    q,
+                    &self.statements,
+                    through,
+                    self.indexed.past(through),
+                    references,
+                ),
                 true,
             )
         } else {
@@ -132,9 +138,16 @@ fn by_direct_agent(q: &StatementQuery) -> bool {
 /// The SQL of a page [`by_direct_agent`] from an agent index holding bodies (through
 /// `indexed`, see [`crate::indexer`]): the statements matching `q` themselves, from the
 /// agent's index rows (the newest version of each position, in key order: one or two
-/// granules) and from the statements table past `indexed`; and, with `references`, those
-/// whose StatementRef targets one, found by the ids of the same rows.
-fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, references: bool) -> String {
+/// granules) and, when there may be rows `past` it, from the statements table past
+/// `indexed`; and, with `references`, those whose StatementRef targets one, found by the ids
+/// of the same rows.
+fn agent_page_sql(
+    q: &StatementQuery,
+    t: &str,
+    indexed: i64,
+    past: bool,
+    references: bool,
+) -> String {
     let order = if q.ascending { "ASC" } else { "DESC" };
     let limit = q.limit + 1;
     let and = |conditions: &[String]| -> String {
@@ -156,11 +169,23 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, references: bool) -
     );
     let tail =
         format!("{t} WHERE stored > {indexed} AND has(direct_agents, {{agent:String}}){matching}");
+    let from_index = format!(
+        "SELECT stored, body FROM {index}{returned} \
+         ORDER BY stored {order}, written DESC LIMIT 1 BY stored LIMIT {limit}"
+    );
+    let (rows, ids) = if past {
+        (
+            format!(
+                "{from_index} UNION ALL SELECT stored, body FROM {tail}{returned} \
+                 ORDER BY stored {order} LIMIT {limit}"
+            ),
+            format!("SELECT id FROM {index} UNION ALL SELECT id FROM {tail}"),
+        )
+    } else {
+        (from_index, format!("SELECT id FROM {index}"))
+    };
     let direct = format!(
-        "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM (\
-         SELECT stored, body FROM {index}{returned} \
-         ORDER BY stored {order}, written DESC LIMIT 1 BY stored LIMIT {limit} \
-         UNION ALL SELECT stored, body FROM {tail}{returned} ORDER BY stored {order} LIMIT {limit}) \
+        "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM ({rows}) \
          ORDER BY stored {order} LIMIT {limit}"
     );
     if !references {
@@ -170,8 +195,7 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, references: bool) -
     let referring = format!(
         "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} \
          WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (\
-         SELECT stored FROM {t}_refs WHERE target IN (\
-         SELECT id FROM {index} UNION ALL SELECT id FROM {tail})){returned}{}",
+         SELECT stored FROM {t}_refs WHERE target IN ({ids})){returned}{}",
         order_limit(q)
     );
     format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")

@@ -648,3 +648,38 @@ fn a_statement_voided_after_pages_without_any_statement_ref_leaves_the_next_page
         [voids.as_str()]
     );
 }
+
+#[test]
+fn with_one_writer_a_page_by_agent_finds_a_statement_past_the_index_as_soon_as_it_is_answered() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = Server::start_with(
+        XLRS,
+        &[
+            ("XLRS_STORE", "clickhouse"),
+            ("XLRS_CLICKHOUSE__URL", &clickhouse.url()),
+            ("XLRS_CLICKHOUSE__DATABASE", &db),
+            ("XLRS_WRITERS", "one"),
+        ],
+    );
+    let s = statement();
+    let actor = enc(&s["actor"].to_string());
+    let first = id_of(server.post(&s));
+    wait_until_indexed(&clickhouse, &db);
+    // Nothing past the index: the page comes from the index alone.
+    assert_eq!(
+        ids_of(&server.query(&format!("agent={actor}"))),
+        [first.as_str()]
+    );
+    // A statement just answered is past the index, and on the page at once.
+    let second = id_of(server.post(&s));
+    assert_eq!(
+        ids_of(&server.query(&format!("agent={actor}"))),
+        [second.as_str(), first.as_str()]
+    );
+    wait_until_indexed(&clickhouse, &db);
+    assert_eq!(
+        ids_of(&server.query(&format!("agent={actor}"))),
+        [second.as_str(), first.as_str()]
+    );
+}
