@@ -16,7 +16,7 @@
 //! statement names directly, the statement's body and the columns the filters test (id, verb,
 //! registration, authority): a page by agent then reads its rows in key order, one or two
 //! granules, instead of its statements scattered over the statements table (bench/RESULTS.md,
-//! 2026-12-04 19:30). Such rows are the statement as of their `written` version: an erasure
+//! 2026-12-04 19:45). Such rows are the statement as of their `written` version: an erasure
 //! adds newer ones, then removes the older, and reads take the newest of a position.
 //!
 //! A pass indexes only rows through which every row is visible: with one writing process,

@@ -62,8 +62,9 @@ impl ClickHouse {
 
     /// Whether the StatementRefs table may hold a row: once seen to, for good (rows leave it
     /// only by erasure and retention), until then asked before each page. A page while there
-    /// is none needs neither the voided set nor the StatementRef rule: 7 instead of 15 ms of
-    /// engine CPU at 20,000 statements, for a query of 2 (bench/RESULTS.md, 2026-12-04 20:20).
+    /// is none needs neither the voided set nor the StatementRef rule: 6–7 instead of 11–13 ms
+    /// of engine CPU at 20,000 statements, for a question of 1.6 (bench/RESULTS.md,
+    /// 2026-12-04 19:45).
     async fn references_exist(&self) -> Result<bool, StoreError> {
         if self.references.load(Ordering::Acquire) {
             return Ok(true);
