@@ -68,13 +68,15 @@ impl ClickHouse {
                         .insert::<crate::statements::StatementRow>(&self.statements)
                         .await
                         .map_err(failed)?;
+                    let mut refers = false;
                     for p in round {
-                        insert
-                            .write(&statement_row(p.statement, p.stored, p.body()))
-                            .await
-                            .map_err(failed)?;
+                        let row = statement_row(p.statement, p.stored, p.body());
+                        refers |= !row.statement_ref.is_nil();
+                        insert.write(&row).await.map_err(failed)?;
                     }
-                    insert.end().await.map_err(failed)
+                    insert.end().await.map_err(failed)?;
+                    self.wrote_round(round.last().map(|p| p.stored), refers);
+                    Ok(())
                 })
                 .await?;
         }

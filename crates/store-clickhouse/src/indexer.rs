@@ -70,6 +70,11 @@ impl Indexed {
         !self.sole_writer || self.newest.load(Ordering::Acquire) > through
     }
 
+    /// Whether this process is the only one writing.
+    pub(crate) fn sole_writer(&self) -> bool {
+        self.sole_writer
+    }
+
     /// The position through which reads take the index.
     pub(crate) fn through(&self) -> i64 {
         self.through.load(Ordering::Acquire)

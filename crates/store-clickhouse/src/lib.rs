@@ -170,8 +170,8 @@ pub struct ClickHouse {
     known_ids: Option<Arc<known_ids::KnownIds>>,
     /// How far the agent and activity index tables are filled.
     indexed: indexer::Indexed,
-    /// Whether the StatementRefs table was seen holding a row.
-    references: std::sync::atomic::AtomicBool,
+    /// What this process knows of the StatementRefs table's rows (`query::REFERENCES_…`).
+    references: std::sync::atomic::AtomicU8,
 }
 
 /// `ddl` as run on `cluster`, when there is one.

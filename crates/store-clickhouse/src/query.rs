@@ -28,6 +28,13 @@ const DIRECT: u8 = 1;
 /// [`Found::kind`] of the row counting the window's positions (in `windowed`).
 const WINDOW: u8 = 2;
 
+/// [`ClickHouse::references`]: not known whether the StatementRefs table holds a row.
+pub(crate) const REFERENCES_UNKNOWN: u8 = 0;
+/// [`ClickHouse::references`]: it holds none, and this process writes every row.
+pub(crate) const REFERENCES_NONE: u8 = 1;
+/// [`ClickHouse::references`]: it holds a row (or did).
+pub(crate) const REFERENCES_SEEN: u8 = 2;
+
 /// The positions the first index filter (agent, else activity) hands the statements table:
 /// at most this many times the page (plus one), the newest (or oldest) first. Reading a page
 /// of 100 of one agent's 5,000 statements then costs 12.9 ms instead of 19.2 (1,000,000
@@ -61,13 +68,16 @@ impl ClickHouse {
     }
 
     /// Whether the StatementRefs table may hold a row: once seen to, for good (rows leave it
-    /// only by erasure and retention), until then asked before each page. A page while there
-    /// is none needs neither the voided set nor the StatementRef rule: 6–7 instead of 11–13 ms
-    /// of engine CPU at 20,000 statements, for a question of 1.6 (bench/RESULTS.md,
-    /// 2026-12-04 19:45).
+    /// only by erasure and retention). Until then, with many writers, asked before each page;
+    /// with one, asked once (this process then writes every row that could add one). A page
+    /// while there is none needs neither the voided set nor the StatementRef rule: 6–7 instead
+    /// of 11–13 ms of engine CPU at 20,000 statements, for a question of 1.6
+    /// (bench/RESULTS.md, 2026-12-04 19:45).
     async fn references_exist(&self) -> Result<bool, StoreError> {
-        if self.references.load(Ordering::Acquire) {
-            return Ok(true);
+        match self.references.load(Ordering::Acquire) {
+            REFERENCES_SEEN => return Ok(true),
+            REFERENCES_NONE => return Ok(false),
+            _ => {}
         }
         let found: u64 = self
             .client
@@ -76,7 +86,15 @@ impl ClickHouse {
             .await
             .map_err(failed)?;
         if found > 0 {
-            self.references.store(true, Ordering::Release);
+            self.references.store(REFERENCES_SEEN, Ordering::Release);
+        } else if self.indexed.sole_writer() {
+            // Unless a round wrote one meanwhile.
+            let _ = self.references.compare_exchange(
+                REFERENCES_UNKNOWN,
+                REFERENCES_NONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
         Ok(found > 0)
     }

@@ -80,7 +80,7 @@ impl ClickHouse {
         // The agent index also holds the bodies of the statements under their direct agents,
         // and the columns the filters test, as of a version (`written`, the newest kept as
         // the table merges): a page by agent reads its 100 rows from one or two granules of
-        // 256 (31 → 15 ms of engine CPU a page at 20,000 statements, bench/RESULTS.md).
+        // 256 (22–25 → 11–13 ms of engine CPU a page at 20,000 statements, bench/RESULTS.md).
         let mut views = true;
         for (kind, _) in crate::indexer::INDEXES {
             let index = format!("{}_by_{kind}", self.statements);

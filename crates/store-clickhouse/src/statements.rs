@@ -2,6 +2,7 @@
 //! table first, for Aspects, then the statements table, whose one INSERT makes it visible).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use clickhouse::Row;
@@ -30,7 +31,7 @@ pub(crate) struct StatementRow {
     direct_activities: Vec<String>,
     registration: String,
     #[serde(with = "clickhouse::serde::uuid")]
-    statement_ref: Uuid,
+    pub(crate) statement_ref: Uuid,
     #[serde(with = "clickhouse::serde::uuid")]
     voids: Uuid,
     authority: String,
@@ -204,6 +205,19 @@ impl ClickHouse {
         insert.end().await.map_err(failed)
     }
 
+    /// Notes a round written (before its POSTs are answered): its newest position, and
+    /// whether a statement of it `refers` to another (pages then include the StatementRef
+    /// rules).
+    pub(crate) fn wrote_round(&self, last: Option<i64>, refers: bool) {
+        if refers {
+            self.references
+                .store(crate::query::REFERENCES_SEEN, Ordering::Release);
+        }
+        if let Some(last) = last {
+            self.indexed.wrote(last);
+        }
+    }
+
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
     /// INSERT makes the batch visible. When the second fails, the events are taken back.
     pub(crate) async fn write_rows(&self, rows: Vec<StatementRow>) -> Result<(), StoreError> {
@@ -257,15 +271,14 @@ impl RoundWriter for ClickHouse {
             Some(known) => Some(known.writing(round.iter().map(|p| p.statement.id)).await),
             None => None,
         };
-        let rows = round
+        let rows: Vec<StatementRow> = round
             .iter()
             .map(|p| statement_row(p.statement, p.stored, p.body()))
             .collect();
+        let refers = rows.iter().any(|r| !r.statement_ref.is_nil());
         self.write_admissions(round).await?;
         self.write_rows(rows).await?;
-        if let Some(last) = round.last() {
-            self.indexed.wrote(last.stored);
-        }
+        self.wrote_round(round.last().map(|p| p.stored), refers);
         Ok(())
     }
 }
