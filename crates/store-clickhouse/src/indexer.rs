@@ -1,7 +1,8 @@
 //! The agent and activity index tables, filled behind the writes. A round's insert writes the
-//! statements table alone (and Ralph's events table); every [`INDEX_EVERY`] a pass of each
-//! process copies the agents and activities of the rows past the *indexed-through* position
-//! into the index tables, in one insert each, and records the new position in
+//! statements table alone (and Ralph's events table); every [`INDEX_EVERY`], and as soon as
+//! the process's own writes pause for [`QUIET`] (at most one pass per [`MIN_GAP`]), a pass of
+//! each process copies the agents and activities of the rows past the *indexed-through*
+//! position into the index tables, in one insert each, and records the new position in
 //! `<statements>_indexed`. Reads take the index for positions up to that position and test the
 //! rows past it (the tail, ordered by `stored`, so read as a range) on their own columns. The
 //! index is only a source of candidates: every statement it hands over is tested again on its
@@ -28,7 +29,8 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::{Duration, Instant};
 
 use xlrs_store::ledger::{self, Writers};
 use xlrs_store::{StoreError, StoreGauges};
@@ -36,7 +38,24 @@ use xlrs_store::{StoreError, StoreGauges};
 use crate::{failed, ClickHouse};
 
 /// How often a process runs a pass.
-pub(crate) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const INDEX_EVERY: Duration = Duration::from_secs(1);
+
+/// How long the process's writes must pause for a pass to run before its time: the rows of
+/// a burst are indexed right after it, not up to [`INDEX_EVERY`] later (until then every page
+/// by agent or activity reads them from the statements table: 13 ms of engine CPU a page
+/// after 12,000 statements, against 5; bench/RESULTS.md, 2026-12-04 21:50).
+pub(crate) const QUIET: Duration = Duration::from_millis(50);
+
+/// The least time between two passes, which bounds the parts a trickle of writes makes.
+pub(crate) const MIN_GAP: Duration = Duration::from_millis(250);
+
+/// The process's clock for [`Indexed::last_write`] (microseconds since this instant).
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Microseconds since [`EPOCH`].
+fn now_micros() -> u64 {
+    EPOCH.elapsed().as_micros() as u64
+}
 
 /// What a process knows of the index: a position through which the index tables hold every
 /// row (a lower bound: another process may have indexed further).
@@ -48,6 +67,8 @@ pub(crate) struct Indexed {
     newest: AtomicI64,
     /// Passes that failed.
     failures: AtomicU64,
+    /// When this process last wrote a round ([`now_micros`]; 0 before any).
+    last_write: AtomicU64,
     /// Whether the agent index holds bodies (tables made before it did keep positions only).
     bodies: AtomicBool,
     /// Whether this process is the only one writing (`writers = "one"`).
@@ -104,6 +125,21 @@ impl Indexed {
     /// Notes a position written.
     pub(crate) fn wrote(&self, position: i64) {
         self.newest.fetch_max(position, Ordering::AcqRel);
+    }
+
+    /// Notes a round this process wrote through `position`, now.
+    pub(crate) fn wrote_round(&self, position: i64) {
+        self.wrote(position);
+        self.last_write.store(now_micros(), Ordering::Release);
+    }
+
+    /// Whether this process wrote a round after `pass` (a pass's start, [`now_micros`]), has
+    /// written nothing since for `quiet`, and its rows may not all be indexed.
+    fn paused_past_index(&self, pass: u64, quiet: Duration) -> bool {
+        let last = self.last_write.load(Ordering::Acquire);
+        last > pass
+            && now_micros().saturating_sub(last) >= quiet.as_micros() as u64
+            && self.behind() > 0
     }
 
     /// How far (µs) the newest position this process saw written is past the index.
@@ -238,8 +274,9 @@ impl ClickHouse {
     }
 }
 
-/// Runs a pass every [`INDEX_EVERY`] while the database is open (a failed pass is logged and
-/// tried again at the next; reads stay complete, the tail only grows).
+/// Runs a pass every [`INDEX_EVERY`], or sooner when the process's writes pause past the
+/// index (see [`QUIET`]), while the database is open (a failed pass is logged and tried again
+/// at the next tick; reads stay complete, the tail only grows).
 pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
     if database.indexed.is_by_views() {
         return;
@@ -247,11 +284,22 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
     let database: Weak<ClickHouse> = Arc::downgrade(database);
     tokio::spawn(async move {
         let mut failing = false;
+        let mut last_pass = now_micros();
         loop {
-            tokio::time::sleep(INDEX_EVERY).await;
+            tokio::time::sleep(QUIET / 2).await;
             let Some(database) = database.upgrade() else {
                 return;
             };
+            let since = Duration::from_micros(now_micros().saturating_sub(last_pass));
+            // Early only for this process's own writes, once per pause: another process's
+            // rows wait for the tick, as do retries of a failing pass.
+            let early = !failing
+                && since >= MIN_GAP
+                && database.indexed.paused_past_index(last_pass, QUIET);
+            if since < INDEX_EVERY && !early {
+                continue;
+            }
+            last_pass = now_micros();
             match database.index_pass(writers).await {
                 Ok(_) if failing => {
                     failing = false;
@@ -289,5 +337,39 @@ impl StoreGauges for ClickHouse {
              xlrs_clickhouse_index_pass_failures_total {failures}"
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_runs_early_only_once_the_process_wrote_since_the_last_pass_and_then_paused() {
+        let indexed = Indexed::new(Writers::One);
+        let before = now_micros();
+        assert!(
+            !indexed.paused_past_index(before, Duration::ZERO),
+            "nothing written yet"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+        indexed.wrote_round(10);
+        assert!(
+            !indexed.paused_past_index(before, Duration::from_secs(3600)),
+            "the writes have not paused for an hour"
+        );
+        assert!(
+            indexed.paused_past_index(before, Duration::ZERO),
+            "written after the pass, paused, and past the index"
+        );
+        assert!(
+            !indexed.paused_past_index(now_micros(), Duration::ZERO),
+            "a pass started since the last write"
+        );
+        indexed.saw(10);
+        assert!(
+            !indexed.paused_past_index(before, Duration::ZERO),
+            "every row written is indexed"
+        );
     }
 }

@@ -188,25 +188,26 @@ fn agent_page_sql(
     );
     let tail =
         format!("{t} WHERE stored > {indexed} AND has(direct_agents, {{agent:String}}){matching}");
-    let from_index = format!(
-        "SELECT stored, body FROM {index}{returned} \
-         ORDER BY stored {order}, written DESC LIMIT 1 BY stored LIMIT {limit}"
-    );
-    let (rows, ids) = if past {
+    let columns = format!("stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed");
+    let newest_first =
+        format!("ORDER BY stored {order}, written DESC LIMIT 1 BY stored LIMIT {limit}");
+    // Without a tail, the index's rows are the page: one SELECT (a query nested in another
+    // cost the engine 1 ms more of a 5 ms page; bench/RESULTS.md, 2026-12-04 21:50).
+    let (direct, ids) = if past {
         (
             format!(
-                "{from_index} UNION ALL SELECT stored, body FROM {tail}{returned} \
-                 ORDER BY stored {order} LIMIT {limit}"
+                "SELECT {columns} FROM (SELECT stored, body FROM {index}{returned} {newest_first} \
+                 UNION ALL SELECT stored, body FROM {tail}{returned} \
+                 ORDER BY stored {order} LIMIT {limit}) ORDER BY stored {order} LIMIT {limit}"
             ),
             format!("SELECT id FROM {index} UNION ALL SELECT id FROM {tail}"),
         )
     } else {
-        (from_index, format!("SELECT id FROM {index}"))
+        (
+            format!("SELECT {columns} FROM {index}{returned} {newest_first}"),
+            format!("SELECT id FROM {index}"),
+        )
     };
-    let direct = format!(
-        "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM ({rows}) \
-         ORDER BY stored {order} LIMIT {limit}"
-    );
     if !references {
         return direct;
     }
