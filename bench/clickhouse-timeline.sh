@@ -48,6 +48,7 @@ Q "SELECT intDiv(toUnixTimestamp64Micro(event_time_microseconds) - toInt64($t0 *
    FROM system.part_log WHERE database != 'system' AND event_type = 'MergeParts'
      AND event_time_microseconds > fromUnixTimestamp64Micro(toInt64(($t0 - 1) * 1e6))
    GROUP BY ms, table ORDER BY ms, table FORMAT PrettyCompactMonoBlock"
+[ -n "${QUERIES:-}" ] && Q "SELECT substring(normalizeQuery(query), 1, 100) AS q, count() AS n, round(sum($cpu) / 1e3) AS cpu_ms FROM system.query_log WHERE type = 'QueryFinish' AND $at > 0 AND $since GROUP BY q ORDER BY cpu_ms DESC FORMAT PrettyCompactMonoBlock"
 kill $xp; wait $xp 2>/dev/null
 echo stop > $B/ch/stop.fifo; wait $ep 2>/dev/null
 rm -rf "$B"

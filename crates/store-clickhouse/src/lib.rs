@@ -172,6 +172,8 @@ pub struct ClickHouse {
     indexed: indexer::Indexed,
     /// What this process knows of the StatementRefs table's rows (`query::REFERENCES_…`).
     references: std::sync::atomic::AtomicU8,
+    /// The StatementRefs question's reads, shared by the pages that ask together.
+    references_read: xlrs_store::coalesced::Coalesced<u64>,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -235,6 +237,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         known_ids,
         indexed: indexer::Indexed::new(writers),
         references: Default::default(),
+        references_read: Default::default(),
     });
     database.migrate().await?;
     let last = database.last_stored().await?;

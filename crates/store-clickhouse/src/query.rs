@@ -79,12 +79,18 @@ impl ClickHouse {
             REFERENCES_NONE => return Ok(false),
             _ => {}
         }
+        // A count begun after this page was asked for (another process may have written a
+        // StatementRef just before), shared by the pages asking together.
         let found: u64 = self
-            .client
-            .query(&format!("SELECT count() FROM {}_refs", self.statements))
-            .fetch_one()
-            .await
-            .map_err(failed)?;
+            .references_read
+            .get(|| async {
+                self.client
+                    .query(&format!("SELECT count() FROM {}_refs", self.statements))
+                    .fetch_one()
+                    .await
+                    .map_err(failed)
+            })
+            .await?;
         if found > 0 {
             self.references.store(REFERENCES_SEEN, Ordering::Release);
         } else if self.indexed.sole_writer() {

@@ -17,6 +17,7 @@ use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
+use crate::coalesced::Coalesced;
 use crate::definitions::{of_round, LastWritten, Turn};
 use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
@@ -172,6 +173,8 @@ struct Shared<D> {
     recent_through: std::sync::Mutex<(std::time::Instant, i64)>,
     /// Whether a caller of [`Shared::recent_through`] is reading a new bound.
     refreshing: AtomicBool,
+    /// The reads of the bound, shared by callers arriving together (see [`Shared::through`]).
+    through_read: Coalesced<i64>,
     /// Resolves when the latest round has answered its callers; the next waits for it.
     answered: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
@@ -204,6 +207,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                 floor: last,
                 recent_through: std::sync::Mutex::new((std::time::Instant::now(), last)),
                 refreshing: AtomicBool::new(false),
+                through_read: Coalesced::default(),
                 answered: std::sync::Mutex::new(None),
             }),
         }
@@ -431,8 +435,18 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         }
     }
 
-    /// The position through which every statement is visible, on every process.
+    /// The position through which every statement is visible, on every process, from a read
+    /// of the ledger that started after the call: callers arriving while a read is in
+    /// progress share the next one (a read begun before a caller arrived could miss a
+    /// statement acknowledged just before it). Over ClickHouse with many writers a ledger read
+    /// is the costliest part of a page after the page itself (bench/RESULTS.md,
+    /// 2026-12-04 22:20).
     async fn through(&self) -> Result<i64, StoreError> {
+        self.through_read.get(|| self.read_through()).await
+    }
+
+    /// Reads the ledger for [`Shared::through`].
+    async fn read_through(&self) -> Result<i64, StoreError> {
         let state = ledger::current(self.ledger.as_ref()).await?;
         self.saw(state.last);
         let through = match (self.writers, state.open_from) {

@@ -4,6 +4,7 @@
 //! and the contract suite every store passes (feature `contract`). Stores never see HTTP.
 
 pub mod adopt;
+pub mod coalesced;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod definitions;
