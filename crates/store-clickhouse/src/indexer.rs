@@ -1,6 +1,7 @@
 //! The agent and activity index tables, filled behind the writes. A round's insert writes the
 //! statements table alone (and Ralph's events table); every [`INDEX_EVERY`], and as soon as
-//! the process's own writes pause for [`QUIET`] (at most one pass per [`MIN_GAP`]), a pass of
+//! the process's own writes pause for [`QUIET`] ([`QUIET_MANY`] with many writers; at most one
+//! pass per [`MIN_GAP`]), a pass of
 //! each process copies the agents and activities of the rows past the *indexed-through*
 //! position into the index tables, in one insert each, and records the new position in
 //! `<statements>_indexed`. Reads take the index for positions up to that position and test the
@@ -46,6 +47,11 @@ pub(crate) const INDEX_EVERY: Duration = Duration::from_secs(1);
 /// after 12,000 statements, against 5; bench/RESULTS.md, 2026-12-04 21:50).
 pub(crate) const QUIET: Duration = Duration::from_millis(50);
 
+/// [`QUIET`] with many writers: a process's rounds wait for the ledger between them, and
+/// passes of every process 50 ms into such waits cost three processes' batch load a quarter
+/// of its throughput (bench/RESULTS.md, 2026-12-04 22:35).
+pub(crate) const QUIET_MANY: Duration = Duration::from_millis(200);
+
 /// The least time between two passes, which bounds the parts a trickle of writes makes.
 pub(crate) const MIN_GAP: Duration = Duration::from_millis(250);
 
@@ -69,6 +75,8 @@ pub(crate) struct Indexed {
     failures: AtomicU64,
     /// When this process last wrote a round ([`now_micros`]; 0 before any).
     last_write: AtomicU64,
+    /// Rounds this process is writing now.
+    writing: AtomicU64,
     /// Whether the agent index holds bodies (tables made before it did keep positions only).
     bodies: AtomicBool,
     /// Whether this process is the only one writing (`writers = "one"`).
@@ -133,11 +141,19 @@ impl Indexed {
         self.last_write.store(now_micros(), Ordering::Release);
     }
 
-    /// Whether this process wrote a round after `pass` (a pass's start, [`now_micros`]), has
-    /// written nothing since for `quiet`, and its rows may not all be indexed.
+    /// Notes a round being written until the guard drops (a pass is not early meanwhile).
+    pub(crate) fn writing(&self) -> Writing<'_> {
+        self.writing.fetch_add(1, Ordering::AcqRel);
+        Writing(self)
+    }
+
+    /// Whether this process wrote a round after `pass` (a pass's start, [`now_micros`]), is
+    /// writing none and has written nothing since for `quiet`, and its rows may not all be
+    /// indexed.
     fn paused_past_index(&self, pass: u64, quiet: Duration) -> bool {
         let last = self.last_write.load(Ordering::Acquire);
         last > pass
+            && self.writing.load(Ordering::Acquire) == 0
             && now_micros().saturating_sub(last) >= quiet.as_micros() as u64
             && self.behind() > 0
     }
@@ -150,6 +166,16 @@ impl Indexed {
     /// Notes a position found indexed.
     fn saw(&self, position: i64) {
         self.through.fetch_max(position, Ordering::AcqRel);
+    }
+}
+
+/// A round being written (see [`Indexed::writing`]).
+pub(crate) struct Writing<'a>(&'a Indexed);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.last_write.store(now_micros(), Ordering::Release);
+        self.0.writing.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -293,9 +319,14 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
             let since = Duration::from_micros(now_micros().saturating_sub(last_pass));
             // Early only for this process's own writes, once per pause: another process's
             // rows wait for the tick, as do retries of a failing pass.
+            let quiet = if database.indexed.sole_writer() {
+                QUIET
+            } else {
+                QUIET_MANY
+            };
             let early = !failing
                 && since >= MIN_GAP
-                && database.indexed.paused_past_index(last_pass, QUIET);
+                && database.indexed.paused_past_index(last_pass, quiet);
             if since < INDEX_EVERY && !early {
                 continue;
             }
@@ -366,6 +397,13 @@ mod tests {
             !indexed.paused_past_index(now_micros(), Duration::ZERO),
             "a pass started since the last write"
         );
+        let writing = indexed.writing();
+        assert!(
+            !indexed.paused_past_index(before, Duration::ZERO),
+            "a round is being written"
+        );
+        drop(writing);
+        assert!(indexed.paused_past_index(before, Duration::ZERO));
         indexed.saw(10);
         assert!(
             !indexed.paused_past_index(before, Duration::ZERO),

@@ -267,6 +267,7 @@ impl RoundWriter for ClickHouse {
     }
 
     async fn write(&self, round: &[Positioned<'_>], _: &()) -> Result<(), StoreError> {
+        let _round = self.indexed.writing();
         let _writing = match &self.known_ids {
             Some(known) => Some(known.writing(round.iter().map(|p| p.statement.id)).await),
             None => None,
