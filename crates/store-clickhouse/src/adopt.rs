@@ -63,6 +63,7 @@ impl ClickHouse {
             // The events are there already: only the statements table is written.
             adopted += statements
                 .adopt(found, async |round| {
+                    let _round = self.indexed.writing();
                     let mut insert = self
                         .client
                         .insert::<crate::statements::StatementRow>(&self.statements)

@@ -73,7 +73,7 @@ pub(crate) struct Indexed {
     newest: AtomicI64,
     /// Passes that failed.
     failures: AtomicU64,
-    /// When this process last wrote a round ([`now_micros`]; 0 before any).
+    /// When this process last ended writing a round ([`now_micros`]; 0 before any).
     last_write: AtomicU64,
     /// Rounds this process is writing now.
     writing: AtomicU64,
@@ -135,13 +135,8 @@ impl Indexed {
         self.newest.fetch_max(position, Ordering::AcqRel);
     }
 
-    /// Notes a round this process wrote through `position`, now.
-    pub(crate) fn wrote_round(&self, position: i64) {
-        self.wrote(position);
-        self.last_write.store(now_micros(), Ordering::Release);
-    }
-
-    /// Notes a round being written until the guard drops (a pass is not early meanwhile).
+    /// Notes a round being written until the guard drops (a pass is not early meanwhile),
+    /// when its write ends.
     pub(crate) fn writing(&self) -> Writing<'_> {
         self.writing.fetch_add(1, Ordering::AcqRel);
         Writing(self)
@@ -311,6 +306,10 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
     tokio::spawn(async move {
         let mut failing = false;
         let mut last_pass = now_micros();
+        let quiet = match writers {
+            Writers::One => QUIET,
+            Writers::Many => QUIET_MANY,
+        };
         loop {
             tokio::time::sleep(QUIET / 2).await;
             let Some(database) = database.upgrade() else {
@@ -319,11 +318,6 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
             let since = Duration::from_micros(now_micros().saturating_sub(last_pass));
             // Early only for this process's own writes, once per pause: another process's
             // rows wait for the tick, as do retries of a failing pass.
-            let quiet = if database.indexed.sole_writer() {
-                QUIET
-            } else {
-                QUIET_MANY
-            };
             let early = !failing
                 && since >= MIN_GAP
                 && database.indexed.paused_past_index(last_pass, quiet);
@@ -384,7 +378,12 @@ mod tests {
             "nothing written yet"
         );
         std::thread::sleep(Duration::from_millis(2));
-        indexed.wrote_round(10);
+        indexed.wrote(10);
+        assert!(
+            !indexed.paused_past_index(before, Duration::ZERO),
+            "no round has ended writing"
+        );
+        drop(indexed.writing());
         assert!(
             !indexed.paused_past_index(before, Duration::from_secs(3600)),
             "the writes have not paused for an hour"

@@ -237,9 +237,7 @@ impl Lifecycle for ClickHouse {
             // The new index rows, as of a version newer than the old ones; then the old rows
             // go: those under the erased agents' keys and, in an agent index holding bodies,
             // every older version (its bodies name the erased agents).
-            let written = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_micros() as i64);
+            let written = xlrs_store::positions::now_micros();
             self.index_rewritten(&stored, written).await?;
             let older = if self.indexed.serves_bodies() {
                 " OR written < {written:Int64}"

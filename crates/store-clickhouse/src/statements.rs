@@ -214,7 +214,7 @@ impl ClickHouse {
                 .store(crate::query::REFERENCES_SEEN, Ordering::Release);
         }
         if let Some(last) = last {
-            self.indexed.wrote_round(last);
+            self.indexed.wrote(last);
         }
     }
 
