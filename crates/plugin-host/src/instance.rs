@@ -686,20 +686,22 @@ impl PluginInstance {
     ) -> Result<T, CallFailure> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let cpu_at_start = match placement {
-            Placement::Inline => thread_cpu(),
-            Placement::Threads => None,
-        };
+        // Timed: an inline call (for its budget), and a call on the plugin threads of a plugin
+        // that left the caller's thread (for its return); the call alone, not the making of a
+        // new instance.
+        let timed = placement == Placement::Inline || self.inline.away();
         let _one_at_a_time = matches!(self.prepared, Prepared::Backend(_) | Prepared::Storage(_))
             .then(|| self.serial.lock().unwrap_or_else(|p| p.into_inner()));
-        let out = self.live(placement, cpu_at_start).and_then(|mut live| {
+        let out = self.live(placement, timed).and_then(|mut live| {
+            let cpu_at_start = timed.then(thread_cpu).flatten();
             live.store.data_mut().begin_call();
             live.store.set_epoch_deadline(self.ticks(placement));
             live.calls += 1;
             match call(&mut live.store, &live.bindings) {
                 Ok(value) => {
-                    if placement == Placement::Inline {
-                        self.inline.in_time();
+                    match placement {
+                        Placement::Inline => self.inline.in_time(),
+                        Placement::Threads => self.timed_on_threads(cpu_at_start),
                     }
                     let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
                     if idle.len() < IDLE && live.calls < RETIRE_AFTER {
@@ -715,16 +717,29 @@ impl PluginInstance {
         out
     }
 
+    /// Counts a call on the plugin threads that began at `cpu_at_start` (thread CPU) towards
+    /// its plugin's return to the caller's thread.
+    fn timed_on_threads(&self, cpu_at_start: Option<std::time::Duration>) {
+        let cpu = cpu_at_start
+            .zip(thread_cpu())
+            .map(|(a, b)| b.saturating_sub(a));
+        if let Some(cpu) = cpu {
+            if self.inline.on_threads(cpu) {
+                tracing::info!(
+                    plugin = &*self.name,
+                    "calls on the plugin threads were cheap: the plugin's calls run on the request's thread again"
+                );
+            }
+        }
+    }
+
     /// An idle instance, or a new one.
-    fn live(
-        &self,
-        placement: Placement,
-        cpu_at_start: Option<std::time::Duration>,
-    ) -> Result<Live, CallFailure> {
+    fn live(&self, placement: Placement, timed: bool) -> Result<Live, CallFailure> {
         let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         if let Some(live) = kept {
             return Ok(live);
         }
+        let cpu_at_start = timed.then(thread_cpu).flatten();
         let mut store = self.store(placement)?;
         match self.instantiate(&mut store) {
             Ok(bindings) => Ok(Live {

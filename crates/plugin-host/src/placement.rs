@@ -5,8 +5,10 @@
 //! plugin thread with the plugin's whole deadline. When the plugin itself used the time (at
 //! least [`INLINE_CPU`] of CPU in the call), or its calls ran past the budget
 //! [`OVERRUNS`] times in a row (a loaded machine's threads wait for a core too), its calls run
-//! on the plugin threads from then on, where a plugin that spins takes only the CPU the
-//! server leaves (`threads`). Every other call runs on the plugin threads.
+//! on the plugin threads, where a plugin that spins takes only the CPU the server leaves
+//! (`threads`), until [`RETURN_AFTER`] calls there in a row each used less than
+//! [`RETURN_CPU`]: then it runs on the request's thread again, so one odd call does not cost
+//! a cheap plugin its place for good. Every other call runs on the plugin threads.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,6 +25,14 @@ pub const INLINE_CPU: Duration = Duration::from_millis(5);
 /// CPU they used.
 pub const OVERRUNS: u32 = 3;
 
+/// Calls in a row on the plugin threads, each cheap ([`RETURN_CPU`]), after which a plugin
+/// that left the request's thread runs there again.
+pub const RETURN_AFTER: u32 = 1_000;
+
+/// CPU time under which a call on the plugin threads counts towards its plugin's return: a
+/// fifth of [`INLINE_CPU`].
+pub const RETURN_CPU: Duration = Duration::from_millis(1);
+
 /// Where a call runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
@@ -35,8 +45,13 @@ pub enum Placement {
 /// A plugin's standing for inline calls.
 #[derive(Debug)]
 pub(crate) struct Inline {
+    /// Whether it may ever run on the caller's thread (a v0.2 field plugin granted nothing).
+    eligible: bool,
     /// Whether its calls may run on the caller's thread.
     allowed: AtomicBool,
+    /// Its cheap calls on the plugin threads since it left the caller's thread, or since its
+    /// last call there that was not cheap.
+    cheap_in_a_row: AtomicU32,
     /// Its calls past the budget since its last inline call that ended in time.
     in_a_row: AtomicU32,
     /// Its calls past the budget, made again on a plugin thread.
@@ -47,7 +62,9 @@ impl Inline {
     /// The standing of a plugin that may (`eligible`) run inline or may not.
     pub(crate) fn new(eligible: bool) -> Self {
         Inline {
+            eligible,
             allowed: AtomicBool::new(eligible),
+            cheap_in_a_row: AtomicU32::new(0),
             in_a_row: AtomicU32::new(0),
             handed_over: AtomicU64::new(0),
         }
@@ -71,7 +88,35 @@ impl Inline {
         self.handed_over.fetch_add(1, Ordering::Relaxed);
         let in_a_row = self.in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
         let moves = cpu.is_none_or(|cpu| cpu >= INLINE_CPU) || in_a_row >= OVERRUNS;
-        moves && self.allowed.swap(false, Ordering::Relaxed)
+        if !moves {
+            return false;
+        }
+        self.cheap_in_a_row.store(0, Ordering::Relaxed);
+        self.allowed.swap(false, Ordering::Relaxed)
+    }
+
+    /// Whether it left the caller's thread and may come back: its calls on the plugin threads
+    /// are then timed ([`Inline::on_threads`]).
+    pub(crate) fn away(&self) -> bool {
+        self.eligible && !self.allowed()
+    }
+
+    /// A call on the plugin threads ended having used `cpu`; true when the plugin runs on the
+    /// caller's thread again from now on.
+    pub(crate) fn on_threads(&self, cpu: Duration) -> bool {
+        if !self.away() {
+            return false;
+        }
+        if cpu >= RETURN_CPU {
+            self.cheap_in_a_row.store(0, Ordering::Relaxed);
+            return false;
+        }
+        if self.cheap_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 < RETURN_AFTER {
+            return false;
+        }
+        self.cheap_in_a_row.store(0, Ordering::Relaxed);
+        self.in_a_row.store(0, Ordering::Relaxed);
+        !self.allowed.swap(true, Ordering::Relaxed)
     }
 }
 
@@ -124,8 +169,49 @@ mod tests {
     }
 
     #[test]
+    fn a_plugin_that_left_comes_back_after_a_thousand_cheap_calls_on_the_plugin_threads() {
+        let inline = Inline::new(true);
+        assert!(inline.overran(Some(INLINE_CPU)));
+        let cheap = RETURN_CPU / 2;
+        for _ in 1..RETURN_AFTER {
+            assert!(!inline.on_threads(cheap));
+        }
+        assert!(!inline.allowed());
+        assert!(
+            inline.on_threads(cheap),
+            "the thousandth cheap call brings it back"
+        );
+        assert!(inline.allowed());
+        assert!(!inline.on_threads(cheap), "a plugin inline is not away");
+    }
+
+    #[test]
+    fn a_call_on_the_plugin_threads_that_was_not_cheap_starts_the_count_again() {
+        let inline = Inline::new(true);
+        inline.overran(None);
+        let cheap = RETURN_CPU / 2;
+        for _ in 1..RETURN_AFTER {
+            inline.on_threads(cheap);
+        }
+        assert!(!inline.on_threads(RETURN_CPU));
+        for _ in 1..RETURN_AFTER {
+            assert!(!inline.on_threads(cheap));
+        }
+        assert!(inline.on_threads(cheap));
+        // Having come back, one more overrun of the budget's CPU sends it away again.
+        assert!(inline.overran(Some(INLINE_CPU)));
+        assert!(inline.away());
+    }
+
+    #[test]
     fn a_plugin_not_eligible_never_runs_inline_and_the_thread_clock_runs() {
-        assert!(!Inline::new(false).allowed());
+        let never = Inline::new(false);
+        assert!(!never.allowed());
+        assert!(!never.away());
+        for _ in 0..=RETURN_AFTER {
+            assert!(!never.on_threads(Duration::ZERO));
+        }
+        assert!(!never.allowed());
         let before = thread_cpu().unwrap();
         let mut x = 0u64;
         for i in 0..5_000_000u64 {

@@ -5,7 +5,8 @@
 //! `wrong-count`, `reject` (every statement), `reject-none` (a refusal naming no statement),
 //! `trap`, `count` (sets `result.response` to how many calls this instance has served, and
 //! traps on a statement whose object id ends in `/trap`), `spin` (computes for `spins`
-//! rounds, default 100 million, then answers `unchanged`).
+//! rounds, default 100 million, then answers `unchanged`), `spin-on` (the same for a batch
+//! holding a statement whose object id ends in `/spin`; any other answered `unchanged` at once).
 
 use serde_json::json;
 use xlrs_plugin_sdk::{
@@ -52,7 +53,15 @@ impl FieldTransformer for Fault {
                 .collect()),
             "reject-none" => Err(Vec::new()),
             "trap" => panic!("deliberate trap"),
-            "spin" => {
+            "spin-on"
+                if !statements.iter().any(|s| {
+                    s.string("/object/id")
+                        .is_some_and(|id| id.ends_with("/spin"))
+                }) =>
+            {
+                Ok(each(&|_| Change::Unchanged))
+            }
+            "spin" | "spin-on" => {
                 let spins: u64 = config("spins")
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(100_000_000);

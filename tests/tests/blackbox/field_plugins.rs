@@ -305,3 +305,31 @@ fn a_field_plugin_granted_nothing_runs_on_the_requests_thread_until_a_call_runs_
         "{body}"
     );
 }
+
+#[test]
+fn a_plugin_that_left_the_requests_thread_for_one_costly_call_comes_back_after_a_thousand_cheap_ones(
+) {
+    let s = Server::start(XLRS);
+    fault_with(
+        &s,
+        "fault-spin-on",
+        "[limits]\ntimeout_ms = 30000\n[config]\nmode = \"spin-on\"\n",
+    );
+    let mut costly = statement();
+    costly["object"]["id"] = json!("http://example.org/activity/spin");
+    assert_eq!(s.post(&costly).status(), 200);
+    let st = plugin_status(&s, "fault-spin-on");
+    assert_eq!(st["inline"], false, "one call used the budget's CPU: {st}");
+
+    // A thousand calls in a row on the plugin threads, each under 1 ms of CPU, bring it back;
+    // a call the machine made costly (a page fault, a cold cache) starts the count again, so
+    // the test allows a few.
+    let back = (1..=3_000).any(|i| {
+        assert_eq!(s.post(&statement()).status(), 200);
+        i % 100 == 0 && plugin_status(&s, "fault-spin-on")["inline"] == true
+    });
+    let st = plugin_status(&s, "fault-spin-on");
+    assert!(back, "its cheap calls brought it back: {st}");
+    assert_eq!(st["handed_over"], 1, "{st}");
+    assert!(st["calls"].as_u64().unwrap() >= 1_001, "{st}");
+}
