@@ -23,8 +23,10 @@
 #   jsonl-v01 its v0.1 form (world `backend`: it applies the rules itself),
 #   jsonl-js, jsonl-py  the JavaScript and Python storage templates (`xlrs plugin new --kind
 #             backend`, built by scripts/build-plugins.sh) as the store,
-#   verbs-py  plugins/verb-allowlist (Python, v0.1: CPython in the component) allowing the
+#   verbs-py  plugins/verb-allowlist (Python, v0.2: CPython in the component) allowing the
 #             generated statements' verbs,
+#   verbs-rust  plugins/verb-allowlist-rust (the same check in Rust, a v0.2 field validator)
+#             allowing the generated statements' verbs,
 # each ROUNDS times, alternating, so drift hits every setup alike. SETUPS picks setups;
 # REACTOR_BATCH sets the reactor target's batch_size (default 100). PHASES (default `batch`)
 # and PRELOAD (statements stored before GET phases) are passed to xlrs-bench.
@@ -81,12 +83,14 @@ serve() { # setup data_dir: starts xlrs serve with the setup's plugins; prints i
       printf 'kind = "backend"\n[capabilities]\ndir = "jsonl"\n[limits]\nmemory_mb = 512\ntimeout_ms = 10000\n' \
         > "$dir/plugins/jsonl-store/plugin.toml"
       env=(XLRS_STORE=jsonl-store) ;;
-    verbs-py)
-      mkdir -p "$dir/plugins/verb-allowlist"
-      cp target/plugins/verb-allowlist.wasm "$dir/plugins/verb-allowlist/"
+    verbs-py|verbs-rust)
+      local plugin=verb-allowlist
+      [ $setup = verbs-rust ] && plugin=verb-allowlist-rust
+      mkdir -p "$dir/plugins/$plugin"
+      cp target/plugins/$plugin.wasm "$dir/plugins/$plugin/"
       printf 'kind = "validator"\n[limits]\nmemory_mb = 256\ntimeout_ms = 5000\n[config]\nverbs = "%s"\n' \
         "$(sed -n 's/^ *("\(http[^"]*\)".*/\1/p' bench/src/statements.rs | paste -sd,)" \
-        > "$dir/plugins/verb-allowlist/plugin.toml" ;;
+        > "$dir/plugins/$plugin/plugin.toml" ;;
     reactor)
       mkdir -p "$dir/plugins/derive-statement"
       cp target/plugins/derive-statement.wasm "$dir/plugins/derive-statement/"

@@ -74,13 +74,23 @@ fn add_platform_in_javascript_sets_the_platform_of_statements_about_activities()
 
 #[test]
 fn verb_allowlist_in_python_accepts_listed_verbs_and_rejects_the_others() {
+    verb_allowlist_accepts_listed_verbs_and_rejects_the_others("verb-allowlist");
+}
+
+#[test]
+fn verb_allowlist_in_rust_accepts_listed_verbs_and_rejects_the_others() {
+    verb_allowlist_accepts_listed_verbs_and_rejects_the_others("verb-allowlist-rust");
+}
+
+/// The verb allow-list `plugin` (the Python or the Rust one: same config, same answers).
+fn verb_allowlist_accepts_listed_verbs_and_rejects_the_others(plugin: &'static str) {
     let s = server();
     let manifest = shipped_manifest(
-        "verb-allowlist",
+        plugin,
         "verbs = \"http://adlnet.gov/expapi/verbs/completed, http://adlnet.gov/expapi/verbs/passed\"\n",
     );
-    install(&s, "verb-allowlist", "verb-allowlist", &manifest);
-    wait_for(&s, "verb-allowlist", serving("verb-allowlist"));
+    install(&s, plugin, plugin, &manifest);
+    wait_for(&s, plugin, serving(plugin));
 
     let completed = stored(&s, &statement());
     assert_eq!(
@@ -91,7 +101,7 @@ fn verb_allowlist_in_python_accepts_listed_verbs_and_rejects_the_others() {
     let mut attempted = statement();
     attempted["verb"] = json!({"id": "http://adlnet.gov/expapi/verbs/attempted"});
     let message = rejection(&s, &attempted);
-    assert!(message.contains("verb-allowlist"), "{message}");
+    assert!(message.contains(plugin), "{message}");
     assert!(
         message.contains("http://adlnet.gov/expapi/verbs/attempted"),
         "{message}"
