@@ -27,7 +27,7 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort --workspace --exclude openedx-compat --exclude webhook \
       --exclude derive-statement --exclude anonymize --exclude require-fields \
-      --exclude fault-fields --exclude jsonl-store
+      --exclude fault-fields --exclude jsonl-store --exclude verb-allowlist-rust
   # jsonl-store's v0.1 form (world `backend`), kept as jsonl-store-v0_1 to show v0.1
   # backends still serve.
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
@@ -45,7 +45,7 @@ echo "building Rust plugins for wasm32-unknown-unknown…" >&2
     CARGO_TARGET_DIR="$guest_target" \
     /usr/bin/cargo build --locked --release --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort -p openedx-compat -p webhook -p derive-statement -p anonymize \
-      -p require-fields -p fault-fields -p jsonl-store
+      -p require-fields -p fault-fields -p jsonl-store -p verb-allowlist-rust
 )
 
 # BUILD_PLUGINS_CLI: an xlrs already built (scripts/test.sh passes the one its test build
