@@ -352,6 +352,7 @@ impl StoreGauges for ClickHouse {
         }
         let behind = self.indexed.behind() as f64 / 1e6;
         let failures = self.indexed.failures.load(Ordering::Relaxed);
+        let together = self.agent_pages.together.load(Ordering::Relaxed);
         let _ = writeln!(
             out,
             "# HELP xlrs_clickhouse_index_behind_seconds How far the newest statement this process saw written is past the agent and activity index (positions, in seconds); queries read the statements past it from the statements table.\n\
@@ -359,7 +360,10 @@ impl StoreGauges for ClickHouse {
              xlrs_clickhouse_index_behind_seconds {behind}\n\
              # HELP xlrs_clickhouse_index_pass_failures_total Passes of this process that could not fill the index.\n\
              # TYPE xlrs_clickhouse_index_pass_failures_total counter\n\
-             xlrs_clickhouse_index_pass_failures_total {failures}"
+             xlrs_clickhouse_index_pass_failures_total {failures}\n\
+             # HELP xlrs_clickhouse_pages_read_together_total Pages by agent this process read in one query with others asked for at the same time.\n\
+             # TYPE xlrs_clickhouse_pages_read_together_total counter\n\
+             xlrs_clickhouse_pages_read_together_total {together}"
         );
         out
     }

@@ -11,17 +11,18 @@
 //! indexed then, so they are served without a migration.
 //!
 //! Inserts are group-committed one round at a time per process ([`GroupCommitted`]), their
-//! positions reserved in the database's ledger (any number of processes may write), and a round becomes visible in one INSERT of one block (ClickHouse
-//! keeps such an insert whole). Documents, attachments and canonical activity definitions are
-//! in ClickHouse too.
+//! positions reserved in the database's ledger (any number of processes may write), and a
+//! round becomes visible in one INSERT of one block (ClickHouse keeps such an insert whole).
+//! Documents, attachments and canonical activity definitions are in ClickHouse too.
 //!
 //! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
-//! `query` (statement queries as SQL), `indexer` (filling the index tables), `documents`,
-//! `content` (attachments and definitions), `admissions` (records of admitted statements),
-//! `adopt` (Ralph's events).
+//! `query` (statement queries as SQL), `agent_pages` (pages by agent asked for together, read
+//! in one query), `indexer` (filling the index tables), `documents`, `content` (attachments
+//! and definitions), `admissions` (records of admitted statements), `adopt` (Ralph's events).
 
 mod admissions;
 mod adopt;
+mod agent_pages;
 mod cluster;
 mod content;
 mod documents;
@@ -174,6 +175,8 @@ pub struct ClickHouse {
     references: std::sync::atomic::AtomicU8,
     /// The StatementRefs question's reads, shared by the pages that ask together.
     references_read: xlrs_store::coalesced::Coalesced<u64>,
+    /// Pages by agent, read together when asked for together.
+    agent_pages: agent_pages::AgentPages,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -229,6 +232,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
             writers == Writers::Many,
         ))
     });
+    let (agent_pages, pending_pages) = agent_pages::AgentPages::new();
     let database = Arc::new(ClickHouse {
         client,
         statements: settings.statements_table.clone(),
@@ -238,7 +242,9 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         indexed: indexer::Indexed::new(writers),
         references: Default::default(),
         references_read: Default::default(),
+        agent_pages,
     });
+    pending_pages.run(&database);
     database.migrate().await?;
     let last = database.last_stored().await?;
     database.load_indexed(last).await?;

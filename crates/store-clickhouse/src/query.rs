@@ -16,9 +16,11 @@ use crate::{failed, ClickHouse};
 /// or referring to one that does, or the count of the positions in the first index filter's
 /// window.
 #[derive(Row, Deserialize)]
-struct Found {
-    stored: i64,
-    body: String,
+pub(crate) struct Found {
+    /// The statement's position.
+    pub(crate) stored: i64,
+    /// The statement.
+    pub(crate) body: String,
     kind: u8,
     windowed: u64,
 }
@@ -47,6 +49,12 @@ impl ClickHouse {
     pub(crate) async fn query_page(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         let window = (q.limit + 1) * WINDOW_PAGES;
         let references = self.references_exist().await?;
+        if !references && self.indexed.serves_bodies() && by_direct_agent(q) {
+            // Read with the other pages by agent asked for meanwhile (crate::agent_pages).
+            let rows = self.agent_pages.read(q).await?;
+            let rows = rows.into_iter().map(|(s, body)| (s, s, body)).collect();
+            return Ok(merge_page(q, rows, Vec::new()));
+        }
         let rows = self.fetch(q, Some(window), references).await?;
         let direct = rows.iter().filter(|r| r.kind == DIRECT).count();
         let windowed = rows.iter().find(|r| r.kind == WINDOW).map(|r| r.windowed);
@@ -107,7 +115,7 @@ impl ClickHouse {
 
     /// Reads the page of `q` ([`page_sql`], with `window`) with the parameters of its filters;
     /// with `references`, the StatementRefs table may hold rows.
-    async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         q: &StatementQuery,
         window: Option<usize>,
@@ -377,7 +385,7 @@ fn filter_conditions(
 }
 
 /// The query's bounds on `stored`: time window and cursor.
-fn stored_range(q: &StatementQuery) -> Vec<String> {
+pub(crate) fn stored_range(q: &StatementQuery) -> Vec<String> {
     let mut conds = Vec::new();
     if let Some(since) = q.since {
         conds.push(format!("stored > {since}"));

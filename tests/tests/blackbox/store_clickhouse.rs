@@ -699,3 +699,116 @@ fn with_one_writer_a_page_by_agent_finds_a_statement_or_a_voiding_past_the_index
         [voids.as_str(), second.as_str()]
     );
 }
+
+/// Pages by agent asked for at the same time are read in one query (bench/RESULTS.md,
+/// 2026-12-05): each still holds exactly its own agent's statements, with its own filters,
+/// order, limit and cursor, from the index and past it, with one writer or many.
+#[test]
+fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_their_own_filters()
+{
+    const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
+    let clickhouse = ClickHouse::start();
+    for writers in ["one", "many"] {
+        let db = database();
+        let server = start_writing(&clickhouse, &db, writers);
+        let agents: Vec<Value> = (0..6).map(|_| statement()["actor"].clone()).collect();
+        let registration = uuid::Uuid::new_v4().to_string();
+        // Per agent, its statements in stored order: (id, experienced, in the registration).
+        let mut stored: Vec<Vec<(String, bool, bool)>> = vec![Vec::new(); agents.len()];
+        for round in 0..6 {
+            if round == 3 {
+                // The older half in the index, the newer past it.
+                wait_until_indexed(&clickhouse, &db);
+            }
+            let (experienced, registered) = (round % 2 == 0, round == 4);
+            let batch: Vec<Value> = agents
+                .iter()
+                .map(|agent| {
+                    let mut s = statement();
+                    s["actor"] = agent.clone();
+                    if experienced {
+                        s["verb"]["id"] = json!(EXPERIENCED);
+                    }
+                    if registered {
+                        s["context"] = json!({ "registration": registration });
+                    }
+                    s
+                })
+                .collect();
+            let response = server.post(&json!(batch));
+            assert_eq!(response.status(), 200);
+            let ids: Vec<String> = response.json().unwrap();
+            for (of_agent, id) in stored.iter_mut().zip(ids) {
+                of_agent.push((id, experienced, registered));
+            }
+        }
+        let newest_first = |of: &[(String, bool, bool)],
+                            keep: &dyn Fn(&(String, bool, bool)) -> bool|
+         -> Vec<String> {
+            of.iter()
+                .rev()
+                .filter(|s| keep(s))
+                .map(|s| s.0.clone())
+                .collect()
+        };
+        // Each agent's pages: the query, and the ids it must hold in order.
+        let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+        for (agent, of) in agents.iter().zip(&stored) {
+            let a = enc(&agent.to_string());
+            let all = newest_first(of, &|_| true);
+            let first_two = server.query(&format!("agent={a}&limit=2"));
+            let more = first_two["more"].as_str().unwrap();
+            cases.extend([
+                (format!("agent={a}"), all.clone()),
+                (format!("agent={a}&limit=2"), all[..2].to_vec()),
+                (
+                    more.strip_prefix("/xAPI/statements?").unwrap().to_string(),
+                    all[2..4].to_vec(),
+                ),
+                (
+                    format!("agent={a}&verb={}", enc(EXPERIENCED)),
+                    newest_first(of, &|s| s.1),
+                ),
+                (
+                    format!("agent={a}&registration={registration}"),
+                    newest_first(of, &|s| s.2),
+                ),
+                (
+                    format!("agent={a}&ascending=true&limit=3"),
+                    of[..3].iter().map(|s| s.0.clone()).collect(),
+                ),
+            ]);
+        }
+        let together = || -> u64 {
+            let metrics = server
+                .raw(Method::GET, "/metrics")
+                .send()
+                .unwrap()
+                .text()
+                .unwrap();
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("xlrs_clickhouse_pages_read_together_total "))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        // All at once, until some were read together (the first round almost always).
+        for _ in 0..20 {
+            let barrier = std::sync::Barrier::new(cases.len());
+            std::thread::scope(|scope| {
+                for (query, expected) in &cases {
+                    let (server, barrier) = (&server, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        let page = server.query(query);
+                        assert_eq!(ids_of(&page), *expected, "{writers}: {query}");
+                    });
+                }
+            });
+            if together() > 0 {
+                break;
+            }
+        }
+        assert!(together() > 0, "{writers}: no pages were read together");
+    }
+}
