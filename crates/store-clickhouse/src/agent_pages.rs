@@ -1,8 +1,8 @@
 //! Pages by agent read together: concurrent GETs by different agents, each a page the agent
 //! index serves alone, share one query (`agent = a OR agent = b …`, `LIMIT n BY agent`). Most
 //! of a page's engine CPU is the cost of any query and of each part it opens, not of its
-//! rows: eight pages in one query cost the engine 11.0 ms against 3.9 each alone
-//! (bench/RESULTS.md, 2026-12-05 04:00).
+//! rows: eight pages in one query cost the engine 8.5 ms against 3.6 each alone
+//! (`bench/clickhouse-pages-together.sh`, bench/RESULTS.md, 2026-12-05).
 //!
 //! A task of the store's own takes the pages asked for while at most [`READING`] queries are
 //! in progress and reads them together in the next, so a page alone is read at once and
