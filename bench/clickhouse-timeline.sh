@@ -7,7 +7,8 @@
 # started per 250 ms (their mean duration and engine CPU), each page (rows read, whether it
 # read past the index), the inserts after the load (the index pass), and the merges.
 #
-#   bash bench/clickhouse-timeline.sh [BINARY]     (WRITERS, TOTAL, GETS from the environment)
+#   bash bench/clickhouse-timeline.sh [BINARY]     (WRITERS, TOTAL, GETS from the environment;
+#                                                   REFS=1: a statement voided before the GETs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/xlrs}; TOTAL=${TOTAL:-20000}; W=${WRITERS:-one}
@@ -22,6 +23,14 @@ Q() { curl -s "http://127.0.0.1:$port/" --data-binary "$1"; }
 L() { python3 ../shared/baseline/load.py --url http://127.0.0.1:8399/xAPI --user bench \
   --password bench-password --concurrency 8 "$@"; }
 L --total "$TOTAL" --batch 100 --phases post | grep -E "post batch"
+if [ -n "${REFS:-}" ]; then
+  # A database where a statement has voided another: pages need the voided set and the
+  # StatementRef rule's part.
+  X() { curl -s -u bench:bench-password -H "X-Experience-API-Version: 1.0.3" "$@"; }
+  target=$(X "http://127.0.0.1:8399/xAPI/statements?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['statements'][0]['id'])")
+  X -o /dev/null -H "Content-Type: application/json" "http://127.0.0.1:8399/xAPI/statements" --data-binary \
+    "{\"actor\": {\"mbox\": \"mailto:admin@example.org\"}, \"verb\": {\"id\": \"http://adlnet.gov/expapi/verbs/voided\"}, \"object\": {\"objectType\": \"StatementRef\", \"id\": \"$target\"}}"
+fi
 t0=$(date +%s.%N)
 L --phases agent --get-requests "${GETS:-300}" | grep -E "get filtered"
 sleep 1; Q "SYSTEM FLUSH LOGS"

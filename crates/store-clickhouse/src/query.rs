@@ -49,9 +49,10 @@ impl ClickHouse {
     pub(crate) async fn query_page(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         let window = (q.limit + 1) * WINDOW_PAGES;
         let references = self.references_exist().await?;
-        if !references && self.indexed.serves_bodies() && by_direct_agent(q) {
+        let alone = references && (q.authority.is_some() || q.include_voided);
+        if !alone && self.indexed.serves_bodies() && by_direct_agent(q) {
             // Read with the other pages by agent asked for meanwhile (crate::agent_pages).
-            let rows = self.agent_pages.read(q).await?;
+            let rows = self.agent_pages.read(q, references).await?;
             let rows = rows.into_iter().map(|(s, body)| (s, s, body)).collect();
             return Ok(merge_page(q, rows, Vec::new()));
         }

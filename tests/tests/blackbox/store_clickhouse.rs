@@ -779,36 +779,120 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
                 ),
             ]);
         }
-        let together = || -> u64 {
-            let metrics = server
-                .raw(Method::GET, "/metrics")
-                .send()
-                .unwrap()
-                .text()
-                .unwrap();
-            metrics
-                .lines()
-                .find_map(|l| l.strip_prefix("xlrs_clickhouse_pages_read_together_total "))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        // All at once, until some were read together (the first round almost always).
-        for _ in 0..20 {
-            let barrier = std::sync::Barrier::new(cases.len());
-            std::thread::scope(|scope| {
-                for (query, expected) in &cases {
-                    let (server, barrier) = (&server, &barrier);
-                    scope.spawn(move || {
-                        barrier.wait();
-                        let page = server.query(query);
-                        assert_eq!(ids_of(&page), *expected, "{writers}: {query}");
-                    });
-                }
-            });
-            if together() > 0 {
-                break;
+        asked_together_each_page_is(&server, &cases, writers);
+    }
+}
+
+/// Asks for the pages of `cases` (query, ids in order) all at once, until some were read
+/// together (the first round almost always), and checks each page every time.
+fn asked_together_each_page_is(server: &Server, cases: &[(String, Vec<String>)], writers: &str) {
+    let together = || -> u64 {
+        let metrics = server
+            .raw(Method::GET, "/metrics")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("xlrs_clickhouse_pages_read_together_total "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = together();
+    for _ in 0..20 {
+        let barrier = std::sync::Barrier::new(cases.len());
+        std::thread::scope(|scope| {
+            for (query, expected) in cases {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let page = server.query(query);
+                    assert_eq!(ids_of(&page), *expected, "{writers}: {query}");
+                });
+            }
+        });
+        if together() > before {
+            break;
+        }
+    }
+    assert!(
+        together() > before,
+        "{writers}: no pages were read together"
+    );
+}
+
+/// Once a statement voids or refers to another, pages by agent read together still follow
+/// the xAPI rules each page read alone follows: a voided statement is on no page, and a
+/// statement whose StatementRef targets a statement on an agent's page (by its filters) is on
+/// that page too.
+#[test]
+fn pages_by_agent_asked_for_together_after_statement_refs_leave_voided_statements_out_and_take_those_referring_to_their_matches(
+) {
+    const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
+    let clickhouse = ClickHouse::start();
+    for writers in ["one", "many"] {
+        let db = database();
+        let server = start_writing(&clickhouse, &db, writers);
+        let agents: Vec<Value> = (0..6).map(|_| statement()["actor"].clone()).collect();
+        let mut stored: Vec<Vec<String>> = vec![Vec::new(); agents.len()];
+        for round in 0..4 {
+            if round == 3 {
+                wait_until_indexed(&clickhouse, &db);
+            }
+            let batch: Vec<Value> = agents
+                .iter()
+                .map(|agent| {
+                    let mut s = statement();
+                    s["actor"] = agent.clone();
+                    if round % 2 == 1 {
+                        s["verb"]["id"] = json!(EXPERIENCED);
+                    }
+                    s
+                })
+                .collect();
+            let ids: Vec<String> = server.post(&json!(batch)).json().unwrap();
+            for (of_agent, id) in stored.iter_mut().zip(ids) {
+                of_agent.push(id);
             }
         }
-        assert!(together() > 0, "{writers}: no pages were read together");
+        // Agent 0's newest statement voided; a statement of someone else referring to agent
+        // 2's oldest (in the index) and one to agent 3's newest experienced (past it).
+        let voided = stored[0][3].clone();
+        let voids = id_of(server.post(&voiding(&voided)));
+        let refers_to = |target: &str| {
+            let mut s = statement();
+            s["object"] = json!({"objectType": "StatementRef", "id": target});
+            id_of(server.post(&s))
+        };
+        let to_2 = refers_to(&stored[2][0]);
+        let to_3 = refers_to(&stored[3][3]);
+        let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+        for agent in &agents {
+            let a = enc(&agent.to_string());
+            let first_two = server.query(&format!("agent={a}&limit=2"));
+            let more = first_two["more"].as_str().unwrap();
+            for query in [
+                format!("agent={a}"),
+                format!("agent={a}&limit=2"),
+                more.strip_prefix("/xAPI/statements?").unwrap().to_string(),
+                format!("agent={a}&verb={}", enc(EXPERIENCED)),
+                format!("agent={a}&ascending=true&limit=3"),
+            ] {
+                // Each page as read alone (one query of its own) is what it must be together.
+                let alone = ids_of(&server.query(&query))
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                cases.push((query, alone));
+            }
+        }
+        // What the pages read alone hold, by the rules.
+        let page_of = |agent: usize| &cases[agent * 5].1;
+        assert!(!page_of(0).contains(&voided) && page_of(0).contains(&voids));
+        assert!(page_of(2).contains(&to_2));
+        assert!(page_of(3).contains(&to_3));
+        assert!(cases[3 * 5 + 3].1.contains(&to_3), "by the target's verb");
+        asked_together_each_page_is(&server, &cases, writers);
     }
 }

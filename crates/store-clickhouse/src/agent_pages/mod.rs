@@ -6,7 +6,9 @@
 //!
 //! A task of the store's own takes the pages asked for while at most [`READING`] queries are
 //! in progress and reads them together in the next, so a page alone is read at once and
-//! pages asked together wait at most for the query before them.
+//! pages asked together wait at most for the query before them. While the StatementRefs
+//! table may hold rows, the query also leaves voided statements out and takes the statements
+//! referring to each page's matches (`sql`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +20,9 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use xlrs_store::StoreError;
 use xlrs_xapi::query::StatementQuery;
 
-use crate::query::stored_range;
 use crate::{failed, ClickHouse};
+
+mod sql;
 
 /// Queries of pages in progress at once, per process (one per engine core here: each runs
 /// on one engine thread).
@@ -27,10 +30,11 @@ const READING: usize = 2;
 /// The most pages one query reads.
 const MOST: usize = 32;
 
-/// A page asked for: its query, and where its rows (position and body, in the page's order,
-/// at most `limit + 1`) go.
+/// A page asked for: its query, whether the StatementRefs table may hold rows, and where its
+/// rows (position and body: the page's candidates, in no order) go.
 struct Asked {
     q: StatementQuery,
+    references: bool,
     answer: oneshot::Sender<Result<Vec<(i64, String)>, StoreError>>,
 }
 
@@ -41,12 +45,14 @@ pub(crate) struct AgentPages {
     pub(crate) together: AtomicU64,
 }
 
-/// A row of a query of several pages: the agent whose page it belongs to.
+/// A row of a query of several pages: the agent whose page it belongs to, and what it is
+/// (`sql::PAGE`, `sql::PAIR`, `sql::REFERRING`).
 #[derive(Row, Deserialize)]
 struct AgentRow {
     agent: String,
     stored: i64,
     body: String,
+    kind: u8,
 }
 
 impl AgentPages {
@@ -63,13 +69,20 @@ impl AgentPages {
     }
 
     /// The rows of `q`'s page (`q` filters by one agent as actor or object, and by nothing
-    /// the agent index does not hold), read with the pages asked for meanwhile.
-    pub(crate) async fn read(&self, q: &StatementQuery) -> Result<Vec<(i64, String)>, StoreError> {
+    /// the agent index does not hold; with `references`, the StatementRefs table may hold
+    /// rows, and `q` has no authority), read with the pages asked for meanwhile: its
+    /// candidates, in no order, for [`xlrs_store::page::merge_page`].
+    pub(crate) async fn read(
+        &self,
+        q: &StatementQuery,
+        references: bool,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
         let (answer, rows) = oneshot::channel();
         let gone = || StoreError::Internal("the reader of pages by agent has stopped".into());
         self.asks
             .send(Asked {
                 q: q.clone(),
+                references,
                 answer,
             })
             .map_err(|_| gone())?;
@@ -111,7 +124,7 @@ impl Pending {
                             Err(_) => break,
                         },
                     };
-                    if fits(&taken, &next.q) {
+                    if fits(&taken, &next) {
                         taken.push(next);
                     } else {
                         later.push_back(next);
@@ -131,12 +144,14 @@ impl Pending {
     }
 }
 
-/// Whether a page of `q` can be read in the query of `taken`'s: in the same order, and by
-/// another agent (rows are told apart by agent).
-fn fits(taken: &[Asked], q: &StatementQuery) -> bool {
-    taken
-        .iter()
-        .all(|t| t.q.ascending == q.ascending && t.q.agent != q.agent)
+/// Whether page `asked` can be read in the query of `taken`'s: in the same order, with the
+/// same view of the StatementRefs table, and by another agent (rows are told apart by agent).
+fn fits(taken: &[Asked], asked: &Asked) -> bool {
+    taken.iter().all(|t| {
+        t.q.ascending == asked.q.ascending
+            && t.references == asked.references
+            && t.q.agent != asked.q.agent
+    })
 }
 
 impl ClickHouse {
@@ -147,7 +162,7 @@ impl ClickHouse {
             // a millisecond more, which pays only for two pages or more.
             if let Some(asked) = taken.pop() {
                 let rows = self
-                    .fetch(&asked.q, None, false)
+                    .fetch(&asked.q, None, asked.references)
                     .await
                     .map(|rows| rows.into_iter().map(|r| (r.stored, r.body)).collect());
                 let _ = asked.answer.send(rows);
@@ -159,11 +174,10 @@ impl ClickHouse {
             .fetch_add(taken.len() as u64, Ordering::Relaxed);
         let through = self.indexed.through();
         let past = self.indexed.past(through);
+        let references = taken.iter().any(|a| a.references);
         let queries: Vec<&StatementQuery> = taken.iter().map(|a| &a.q).collect();
-        let mut query = self
-            .client
-            .query(&together_sql(&queries, &self.statements, through, past))
-            .with_setting("max_threads", "1");
+        let sql = sql::together_sql(&queries, &self.statements, through, past, references);
+        let mut query = self.client.query(&sql).with_setting("max_threads", "1");
         for (i, q) in queries.iter().enumerate() {
             query = query.param(&format!("a{i}"), q.agent.as_deref().unwrap_or_default());
             if let Some(verb) = &q.verb {
@@ -178,21 +192,14 @@ impl ClickHouse {
         }
         match query.fetch_all::<AgentRow>().await.map_err(failed) {
             Ok(rows) => {
-                let mut pages: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-                for row in rows {
-                    pages
-                        .entry(row.agent)
-                        .or_default()
-                        .push((row.stored, row.body));
-                }
+                let mut pages = answers(rows);
                 for asked in taken {
-                    let mut rows = asked
+                    let rows = asked
                         .q
                         .agent
                         .as_ref()
                         .and_then(|agent| pages.remove(agent))
                         .unwrap_or_default();
-                    rows.truncate(asked.q.limit + 1);
                     let _ = asked.answer.send(Ok(rows));
                 }
             }
@@ -205,63 +212,30 @@ impl ClickHouse {
     }
 }
 
-/// The SQL of the pages of `queries` (each by another agent, all in one order) from the agent
-/// index through `indexed` and, when there may be rows `past` it, from the statements table
-/// past it: each agent's rows (parameters `a{i}`, `v{i}`, `r{i}`, `u{i}` of the i-th query),
-/// in the page's order, at most the longest page's limit plus one.
-fn together_sql(queries: &[&StatementQuery], t: &str, indexed: i64, past: bool) -> String {
-    let order = if queries.first().is_some_and(|q| q.ascending) {
-        "ASC"
-    } else {
-        "DESC"
-    };
-    let limit = queries.iter().map(|q| q.limit).max().unwrap_or(0) + 1;
-    let pages = queries
-        .iter()
-        .enumerate()
-        .map(|(i, q)| page_condition(i, q))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    // The newest version of each of the agents' index rows.
-    let mut rows = format!(
-        "SELECT agent, stored, body FROM {t}_by_agent \
-         WHERE direct = 1 AND stored <= {indexed} AND ({pages}) \
-         ORDER BY agent, stored, written DESC LIMIT 1 BY agent, stored"
-    );
-    if past {
-        let agents = (0..queries.len())
-            .map(|i| format!("{{a{i}:String}}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        rows.push_str(&format!(
-            " UNION ALL SELECT agent, stored, body FROM (\
-             SELECT arrayJoin(arrayIntersect(direct_agents, [{agents}])) AS agent, stored, body, \
-             verb, registration, authority FROM {t} \
-             WHERE stored > {indexed} AND hasAny(direct_agents, [{agents}])) WHERE {pages}"
-        ));
+/// Each agent's candidates from the rows of a query of several pages: its page's rows, and
+/// the statements its pairs name.
+fn answers(rows: Vec<AgentRow>) -> HashMap<String, Vec<(i64, String)>> {
+    let mut pages: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    let mut pairs: Vec<(String, i64)> = Vec::new();
+    let mut bodies: HashMap<i64, String> = HashMap::new();
+    for row in rows {
+        match row.kind {
+            sql::PAIR => pairs.push((row.agent, row.stored)),
+            sql::REFERRING => {
+                bodies.insert(row.stored, row.body);
+            }
+            _ => pages
+                .entry(row.agent)
+                .or_default()
+                .push((row.stored, row.body)),
+        }
     }
-    format!("SELECT agent, stored, body FROM ({rows}) ORDER BY agent, stored {order} LIMIT {limit} BY agent")
-}
-
-/// The conditions of the i-th query's page on a row holding its agent, verb, registration,
-/// authority and position.
-fn page_condition(i: usize, q: &StatementQuery) -> String {
-    let mut c = format!("(agent = {{a{i}:String}}");
-    if q.verb.is_some() {
-        c.push_str(&format!(" AND verb = {{v{i}:String}}"));
+    for (agent, stored) in pairs {
+        if let Some(body) = bodies.get(&stored) {
+            pages.entry(agent).or_default().push((stored, body.clone()));
+        }
     }
-    if q.registration.is_some() {
-        c.push_str(&format!(" AND registration = {{r{i}:String}}"));
-    }
-    for range in stored_range(q) {
-        c.push_str(" AND ");
-        c.push_str(&range);
-    }
-    if q.authority.is_some() {
-        c.push_str(&format!(" AND authority = {{u{i}:String}}"));
-    }
-    c.push(')');
-    c
+    pages
 }
 
 #[cfg(test)]
@@ -276,43 +250,58 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_page_joins_a_query_only_in_its_order_and_by_another_agent() {
+    fn asked(q: StatementQuery, references: bool) -> Asked {
         let (answer, _) = oneshot::channel();
-        let taken = [Asked { q: by("a"), answer }];
-        assert!(fits(&taken, &by("b")));
-        assert!(!fits(&taken, &by("a")), "rows are told apart by agent");
+        Asked {
+            q,
+            references,
+            answer,
+        }
+    }
+
+    #[test]
+    fn a_page_joins_a_query_only_in_its_order_with_its_view_of_references_and_by_another_agent() {
+        let taken = [asked(by("a"), false)];
+        assert!(fits(&taken, &asked(by("b"), false)));
+        assert!(
+            !fits(&taken, &asked(by("a"), false)),
+            "rows are told apart by agent"
+        );
         let ascending = StatementQuery {
             ascending: true,
             ..by("b")
         };
-        assert!(!fits(&taken, &ascending), "one order per query");
+        assert!(
+            !fits(&taken, &asked(ascending, false)),
+            "one order per query"
+        );
+        assert!(
+            !fits(&taken, &asked(by("b"), true)),
+            "one view of StatementRefs per query"
+        );
     }
 
     #[test]
-    fn each_page_keeps_its_own_filters_and_the_query_reads_the_longest() {
-        let q0 = StatementQuery {
-            verb: Some("v".into()),
-            after: Some(42),
-            ..by("a")
+    fn a_statement_referring_to_two_agents_matches_is_a_candidate_of_both_pages() {
+        let row = |agent: &str, stored, body: &str, kind| AgentRow {
+            agent: agent.into(),
+            stored,
+            body: body.into(),
+            kind,
         };
-        let q1 = StatementQuery {
-            limit: 100,
-            registration: Some("r".into()),
-            authority: Some("u".into()),
-            since: Some(7),
-            ..by("b")
-        };
-        let sql = together_sql(&[&q0, &q1], "s", 1000, false);
-        assert!(sql.contains("(agent = {a0:String} AND verb = {v0:String} AND stored < 42)"));
-        assert!(sql.contains(
-            "(agent = {a1:String} AND registration = {r1:String} AND stored > 7 AND authority = {u1:String})"
-        ));
-        assert!(sql.ends_with("ORDER BY agent, stored DESC LIMIT 101 BY agent"));
-        assert!(!sql.contains("UNION"), "nothing past the index to read");
-        let past = together_sql(&[&q0, &q1], "s", 1000, true);
-        assert!(past.contains(
-            "FROM s WHERE stored > 1000 AND hasAny(direct_agents, [{a0:String}, {a1:String}])"
-        ));
+        let pages = answers(vec![
+            row("a", 3, "a3", sql::PAGE),
+            row("b", 2, "b2", sql::PAGE),
+            row("a", 9, "", sql::PAIR),
+            row("b", 9, "", sql::PAIR),
+            row("b", 8, "", sql::PAIR),
+            row("", 9, "r9", sql::REFERRING),
+        ]);
+        assert_eq!(pages["a"], [(3, "a3".to_string()), (9, "r9".to_string())]);
+        assert_eq!(
+            pages["b"],
+            [(2, "b2".to_string()), (9, "r9".to_string())],
+            "a pair whose statement was not read (voided meanwhile) names nothing"
+        );
     }
 }
