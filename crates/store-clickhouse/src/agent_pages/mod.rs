@@ -56,7 +56,7 @@ struct AgentRow {
 }
 
 impl AgentPages {
-    /// The way to a task not yet running ([`AgentPages::run`] starts it).
+    /// The way to a task not yet running ([`Pending::run`] starts it).
     pub(crate) fn new() -> (Self, Pending) {
         let (asks, pending) = mpsc::unbounded_channel();
         (
