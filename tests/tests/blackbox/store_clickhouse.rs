@@ -706,12 +706,11 @@ fn with_one_writer_a_page_by_agent_finds_a_statement_or_a_voiding_past_the_index
 #[test]
 fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_their_own_filters()
 {
-    const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
     let clickhouse = ClickHouse::start();
     for writers in ["one", "many"] {
         let db = database();
         let server = start_writing(&clickhouse, &db, writers);
-        let agents: Vec<Value> = (0..6).map(|_| statement()["actor"].clone()).collect();
+        let agents = six_agents();
         let registration = uuid::Uuid::new_v4().to_string();
         // Per agent, its statements in stored order: (id, experienced, in the registration).
         let mut stored: Vec<Vec<(String, bool, bool)>> = vec![Vec::new(); agents.len()];
@@ -783,6 +782,14 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
     }
 }
 
+/// The verb some statements of the pages-together tests have.
+const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
+
+/// Six agents of their own.
+fn six_agents() -> Vec<Value> {
+    (0..6).map(|_| statement()["actor"].clone()).collect()
+}
+
 /// Asks for the pages of `cases` (query, ids in order) all at once, until some were read
 /// together (the first round almost always), and checks each page every time.
 fn asked_together_each_page_is(server: &Server, cases: &[(String, Vec<String>)], writers: &str) {
@@ -829,12 +836,11 @@ fn asked_together_each_page_is(server: &Server, cases: &[(String, Vec<String>)],
 #[test]
 fn pages_by_agent_asked_for_together_after_statement_refs_leave_voided_statements_out_and_take_those_referring_to_their_matches(
 ) {
-    const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
     let clickhouse = ClickHouse::start();
     for writers in ["one", "many"] {
         let db = database();
         let server = start_writing(&clickhouse, &db, writers);
-        let agents: Vec<Value> = (0..6).map(|_| statement()["actor"].clone()).collect();
+        let agents = six_agents();
         let mut stored: Vec<Vec<String>> = vec![Vec::new(); agents.len()];
         for round in 0..4 {
             if round == 3 {

@@ -238,17 +238,19 @@ fn answers(rows: Vec<AgentRow>) -> HashMap<String, Vec<(i64, String)>> {
     pages
 }
 
+/// A page of 10 by `agent`.
+#[cfg(test)]
+fn by(agent: &str) -> StatementQuery {
+    StatementQuery {
+        agent: Some(agent.into()),
+        limit: 10,
+        ..StatementQuery::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn by(agent: &str) -> StatementQuery {
-        StatementQuery {
-            agent: Some(agent.into()),
-            limit: 10,
-            ..StatementQuery::default()
-        }
-    }
 
     fn asked(q: StatementQuery, references: bool) -> Asked {
         let (answer, _) = oneshot::channel();

@@ -135,15 +135,8 @@ fn returned(i: usize, q: &StatementQuery) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::by;
     use super::*;
-
-    fn by(agent: &str) -> StatementQuery {
-        StatementQuery {
-            agent: Some(agent.into()),
-            limit: 10,
-            ..StatementQuery::default()
-        }
-    }
 
     #[test]
     fn each_page_keeps_its_own_filters_and_the_query_reads_the_longest() {
