@@ -37,7 +37,7 @@ pub(crate) fn eventually_within(limit: Duration, what: &str, mut done: impl FnMu
     }
 }
 
-/// The value of a metric line `name{target="…"}` on a server's /metrics.
+/// The value of a metric line `name{target="…"}` or `name` on a server's /metrics.
 pub(crate) fn metric(server: &Server, name: &str) -> Option<u64> {
     let text = server
         .raw(Method::GET, "/metrics")
@@ -46,7 +46,7 @@ pub(crate) fn metric(server: &Server, name: &str) -> Option<u64> {
         .text()
         .ok()?;
     text.lines()
-        .find(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
 }

@@ -13,6 +13,7 @@ use xlrs_tests::{
     check_store_contract, enc, id_of, ids_of, statement, unique, voiding, Server, ADMIN_PASSWORD,
 };
 
+use crate::forwarding::metric;
 use crate::XLRS;
 
 /// A database name of its own for each test.
@@ -793,19 +794,7 @@ fn six_agents() -> Vec<Value> {
 /// Asks for the pages of `cases` (query, ids in order) all at once, until some were read
 /// together (the first round almost always), and checks each page every time.
 fn asked_together_each_page_is(server: &Server, cases: &[(String, Vec<String>)], writers: &str) {
-    let together = || -> u64 {
-        let metrics = server
-            .raw(Method::GET, "/metrics")
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("xlrs_clickhouse_pages_read_together_total "))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
+    let together = || metric(server, "xlrs_clickhouse_pages_read_together_total").unwrap_or(0);
     let before = together();
     for _ in 0..20 {
         let barrier = std::sync::Barrier::new(cases.len());

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use xlrs_store::StoreError;
 use xlrs_xapi::query::StatementQuery;
 
+use crate::query::with_filters;
 use crate::{failed, ClickHouse};
 
 mod sql;
@@ -179,16 +180,7 @@ impl ClickHouse {
         let sql = sql::together_sql(&queries, &self.statements, through, past, references);
         let mut query = self.client.query(&sql).with_setting("max_threads", "1");
         for (i, q) in queries.iter().enumerate() {
-            query = query.param(&format!("a{i}"), q.agent.as_deref().unwrap_or_default());
-            if let Some(verb) = &q.verb {
-                query = query.param(&format!("v{i}"), verb);
-            }
-            if let Some(registration) = &q.registration {
-                query = query.param(&format!("r{i}"), registration);
-            }
-            if let Some(authority) = &q.authority {
-                query = query.param(&format!("u{i}"), authority);
-            }
+            query = with_filters(query, q, &i.to_string());
         }
         match query.fetch_all::<AgentRow>().await.map_err(failed) {
             Ok(rows) => {

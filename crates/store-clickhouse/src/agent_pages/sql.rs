@@ -16,11 +16,12 @@ pub(super) const REFERRING: u8 = 3;
 
 /// The SQL of the pages of `queries` (each by another agent, all in one order) from the agent
 /// index through `indexed` and, when there may be rows `past` it, from the statements table
-/// past it (parameters `a{i}`, `v{i}`, `r{i}`, `u{i}` of the i-th query): each agent's
-/// [`PAGE`] rows in the page's order, at most the longest page's limit plus one; with
-/// `references` (the StatementRefs table may hold rows: no query has an authority), voided
-/// statements left out, and the [`PAIR`] and [`REFERRING`] rows of the statements whose
-/// StatementRef targets a match (xAPI "Filter Conditions for StatementRefs"), as many.
+/// past it (the i-th query's parameters are `agent{i}`, `verb{i}`, `registration{i}` and
+/// `authority{i}`: [`crate::query::with_filters`]): each agent's [`PAGE`] rows in the page's
+/// order, at most the longest page's limit plus one; with `references` (the StatementRefs
+/// table may hold rows: no query has an authority), voided statements left out, and the
+/// [`PAIR`] and [`REFERRING`] rows of the statements whose StatementRef targets a match (xAPI
+/// "Filter Conditions for StatementRefs"), as many.
 pub(super) fn together_sql(
     queries: &[&StatementQuery],
     t: &str,
@@ -44,7 +45,7 @@ pub(super) fn together_sql(
     };
     let pages = any(&|i, q| format!("({}{})", matching(i, q), returned(i, q)));
     let agents = (0..queries.len())
-        .map(|i| format!("{{a{i}:String}}"))
+        .map(|i| format!("{{agent{i}:String}}"))
         .collect::<Vec<_>>()
         .join(", ");
     // The agents' rows in the statements table past the index, one per agent named.
@@ -90,7 +91,7 @@ pub(super) fn together_sql(
         ));
     }
     // ...the statements referring to one, in the page's window and not voided, per agent...
-    let windows = any(&|i, q| format!("(agent = {{a{i}:String}}{})", returned(i, q)));
+    let windows = any(&|i, q| format!("(agent = {{agent{i}:String}}{})", returned(i, q)));
     let pairs = format!(
         "SELECT DISTINCT i.agent AS agent, r.stored AS stored FROM {t}_refs AS r \
          INNER JOIN ({ids}) AS i ON r.target = i.id WHERE ({windows}) \
@@ -109,12 +110,12 @@ pub(super) fn together_sql(
 
 /// The i-th query's conditions on a statement matching it: its agent, verb, registration.
 fn matching(i: usize, q: &StatementQuery) -> String {
-    let mut c = format!("agent = {{a{i}:String}}");
+    let mut c = format!("agent = {{agent{i}:String}}");
     if q.verb.is_some() {
-        c.push_str(&format!(" AND verb = {{v{i}:String}}"));
+        c.push_str(&format!(" AND verb = {{verb{i}:String}}"));
     }
     if q.registration.is_some() {
-        c.push_str(&format!(" AND registration = {{r{i}:String}}"));
+        c.push_str(&format!(" AND registration = {{registration{i}:String}}"));
     }
     c
 }
@@ -128,7 +129,7 @@ fn returned(i: usize, q: &StatementQuery) -> String {
         c.push_str(&range);
     }
     if q.authority.is_some() {
-        c.push_str(&format!(" AND authority = {{u{i}:String}}"));
+        c.push_str(&format!(" AND authority = {{authority{i}:String}}"));
     }
     c
 }
@@ -153,16 +154,16 @@ mod tests {
             ..by("b")
         };
         let sql = together_sql(&[&q0, &q1], "s", 1000, false, false);
-        assert!(sql.contains("(agent = {a0:String} AND verb = {v0:String} AND stored < 42)"));
+        assert!(sql.contains("(agent = {agent0:String} AND verb = {verb0:String} AND stored < 42)"));
         assert!(sql.contains(
-            "(agent = {a1:String} AND registration = {r1:String} AND stored > 7 AND authority = {u1:String})"
+            "(agent = {agent1:String} AND registration = {registration1:String} AND stored > 7 AND authority = {authority1:String})"
         ));
         assert!(sql.ends_with("ORDER BY agent, stored DESC LIMIT 101 BY agent"));
         assert!(!sql.contains("UNION"), "nothing past the index to read");
         assert!(!sql.contains("_refs"), "no StatementRef to care about");
         let past = together_sql(&[&q0, &q1], "s", 1000, true, false);
         assert!(past.contains(
-            "FROM s WHERE stored > 1000 AND hasAny(direct_agents, [{a0:String}, {a1:String}])"
+            "FROM s WHERE stored > 1000 AND hasAny(direct_agents, [{agent0:String}, {agent1:String}])"
         ));
     }
 
@@ -177,11 +178,11 @@ mod tests {
         let sql = together_sql(&[&q0, &by("b")], "s", 1000, false, true);
         assert!(sql.contains("id NOT IN (SELECT target FROM s_refs WHERE voiding = 1)"));
         // Matches by the page's filters, referring statements in its window.
-        assert!(
-            sql.contains("((agent = {a0:String} AND verb = {v0:String}) OR (agent = {a1:String}))")
-        );
-        assert!(
-            sql.contains("WHERE ((agent = {a0:String} AND stored < 42) OR (agent = {a1:String}))")
-        );
+        assert!(sql.contains(
+            "((agent = {agent0:String} AND verb = {verb0:String}) OR (agent = {agent1:String}))"
+        ));
+        assert!(sql.contains(
+            "WHERE ((agent = {agent0:String} AND stored < 42) OR (agent = {agent1:String}))"
+        ));
     }
 }
