@@ -2,12 +2,13 @@
 # Side by side on the ClickHouse engine (chdb-core 26.9, a fresh engine per run, same
 # machine): Ralph 5.1 (../shared/baseline/ralph.sh) and xlrs with 1 process (writers = one and
 # many), 2 and 3 processes over one engine, all loaded by the baseline's load.py: TOTAL statements (default 20,000) in POSTs
-# of 100 by 8 clients (split over the processes), then 300 GETs by agent.
+# of 100 by 8 clients (CONC; split over the processes), then 300 GETs by agent.
 #
 #   bash bench/clickhouse-vs-ralph.sh OUT_DIR     (needs target/release/xlrs and
 #                                                   scripts/databases.sh's venv)
 # Results: OUT_DIR/<name>.txt and .json per load.py run. SKIP_RALPH=1 runs xlrs only; BIN
-# runs another build of xlrs.
+# runs another build of xlrs; CONC=N runs both phases with N clients instead of 8 (for
+# processes, split as below).
 # STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
 # (secantusd-py, osmem-server from scripts/databases.sh; Ralph's baseline has no such mode).
 set -uo pipefail
@@ -17,6 +18,7 @@ B=$(mktemp -d)
 out=${1:?OUT_DIR}; mkdir -p "$out"
 py=target/db-venv/bin/python
 TOTAL=${TOTAL:-20000}
+CONC=${CONC:-8}
 STORE=${STORE:-clickhouse}
 [ "$STORE" = clickhouse ] || SKIP_RALPH=1
 
@@ -60,7 +62,7 @@ load() { # url total concurrency name phases [more load.py arguments]
 # Ralph
 if [ -z "${SKIP_RALPH:-}" ]; then
   url=$(bash $BL/ralph.sh start clickhouse 8201 $B/ralph bench benchpw)
-  load "$url" $TOTAL 8 ralph post,agent
+  load "$url" $TOTAL $CONC ralph post,agent
   bash $BL/ralph.sh stop $B/ralph >/dev/null 2>&1
 fi
 # xlrs wants admin passwords of 8 characters or more.
@@ -82,11 +84,11 @@ for run in ${RUNS:-1:one 1:many 2:many 3:many}; do
   for p in $(seq $n); do
     for i in $(seq 60); do curl -sf http://127.0.0.1:$((8210 + p))/xAPI/about >/dev/null && break; sleep 0.5; done
   done
-  # The load split over the processes, run at once: each gets TOTAL/n statements, 8/n workers
-  # (at least 3), as a load balancer would spread 8 clients.
+  # The load split over the processes, run at once: each gets TOTAL/n statements, CONC/n
+  # workers (at least 3), as a load balancer would spread CONC clients.
   lp=()
   for p in $(seq $n); do
-    c=$(( 8 / n )); [ $c -lt 3 ] && c=3
+    c=$(( CONC / n )); [ $c -lt 3 ] && c=3
     # Process 1 gets the default seed (the agent phase draws agents from its pools); the
     # others their own, so no two loaders send the same statements.
     seed=(); [ $p -gt 1 ] && seed=(--seed $p)
@@ -94,7 +96,7 @@ for run in ${RUNS:-1:one 1:many 2:many 3:many}; do
     lp+=($!)
   done
   wait "${lp[@]}"
-  load http://127.0.0.1:8211/xAPI 0 8 xlrs-$name-agent agent
+  load http://127.0.0.1:8211/xAPI 0 $CONC xlrs-$name-agent agent
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
   stop_engine $B/ch$name
 done
