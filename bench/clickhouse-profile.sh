@@ -9,7 +9,7 @@
 #
 # (needs target/release/xlrs and scripts/databases.sh's venv; settings pass through the
 # environment, e.g. XLRS_CLICKHOUSE__COMPRESSION=none; GETS=300 then profiles as many pages by
-# agent on their own.)
+# agent on their own; CONC=N loads with N clients instead of 8.)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-one}; TOTAL=${2:-20000}; BIN=${3:-target/release/xlrs}
@@ -29,7 +29,7 @@ profiled() {
   Q "SYSTEM FLUSH LOGS"; Q "TRUNCATE TABLE system.query_log"
   e0=$(cpu $ep); x0=$(cpu $xp)
   python3 ../shared/baseline/load.py --url http://127.0.0.1:8298/xAPI --user bench --password bench-password \
-    --concurrency 8 "$@" > $B/$name.txt 2>&1
+    --concurrency ${CONC:-8} "$@" > $B/$name.txt 2>&1
   e1=$(cpu $ep); x1=$(cpu $xp)
   grep -E "post batch|get filtered" $B/$name.txt
   echo "CPU s: engine $(echo "$e1 - $e0" | bc), xlrs $(echo "$x1 - $x0" | bc)"

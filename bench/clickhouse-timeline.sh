@@ -8,6 +8,7 @@
 # read past the index), the inserts after the load (the index pass), and the merges.
 #
 #   bash bench/clickhouse-timeline.sh [BINARY]     (WRITERS, TOTAL, GETS from the environment;
+#                                                   CONC: clients, 8 by default;
 #                                                   REFS=1: a statement voided before the GETs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ env XLRS_STORE=clickhouse XLRS_WRITERS=$W XLRS_CLICKHOUSE__URL=http://127.0.0.1:
 for i in $(seq 60); do curl -sf http://127.0.0.1:8399/xAPI/about >/dev/null && break; sleep 0.5; done
 Q() { curl -s "http://127.0.0.1:$port/" --data-binary "$1"; }
 L() { python3 ../shared/baseline/load.py --url http://127.0.0.1:8399/xAPI --user bench \
-  --password bench-password --concurrency 8 "$@"; }
+  --password bench-password --concurrency ${CONC:-8} "$@"; }
 L --total "$TOTAL" --batch 100 --phases post | grep -E "post batch"
 if [ -n "${REFS:-}" ]; then
   # A database where a statement has voided another: pages need the voided set and the
