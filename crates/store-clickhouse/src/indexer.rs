@@ -224,8 +224,9 @@ impl ClickHouse {
     /// One pass: indexes the rows past the recorded position through which every row is
     /// visible, and records it.
     async fn index_pass(&self, writers: Writers) -> Result<(), StoreError> {
-        let (from, newest) = tokio::try_join!(self.recorded_through(), self.last_stored())?;
+        let from = self.recorded_through().await?;
         self.indexed.saw(from);
+        let newest = self.last_stored().await?;
         let to = match writers {
             Writers::One => newest,
             Writers::Many => newest.min(ledger::current(self).await?.through(newest)),
@@ -234,19 +235,17 @@ impl ClickHouse {
         if to <= from {
             return Ok(());
         }
-        // Both index tables at once: after a burst the index holds it sooner, and pages stop
-        // reading its rows from the statements table sooner.
-        let [agents, activities] = INDEXES.map(|(kind, list)| {
-            insert_index_rows(
+        for (kind, list) in INDEXES {
+            self.execute(&insert_index_rows(
                 kind,
                 list,
                 &self.statements,
                 &format!("stored > {from} AND stored <= {to}"),
                 self.indexed.bodies.load(Ordering::Acquire),
                 0,
-            )
-        });
-        tokio::try_join!(self.execute(&agents), self.execute(&activities))?;
+            ))
+            .await?;
+        }
         self.execute(&format!(
             "INSERT INTO {} (through) VALUES ({to})",
             self.indexed_table()
