@@ -45,8 +45,9 @@ pub(crate) fn metric(server: &Server, name: &str) -> Option<u64> {
         .ok()?
         .text()
         .ok()?;
+    let (labelled, bare) = (format!("{name}{{"), format!("{name} "));
     text.lines()
-        .find(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| l.starts_with(&labelled) || l.starts_with(&bare))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
 }
