@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Parses `body` as JSON; an object with a duplicated key is an error naming the key.
@@ -69,11 +70,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format!("the key `{key}` appears twice")));
+            // One lookup per key: the entry both finds a repeat and takes the value.
+            match object.entry(key) {
+                Entry::Occupied(repeat) => {
+                    return Err(de::Error::custom(format!(
+                        "the key `{}` appears twice",
+                        repeat.key()
+                    )));
+                }
+                Entry::Vacant(slot) => {
+                    let Strict(value) = map.next_value()?;
+                    slot.insert(value);
+                }
             }
-            let Strict(value) = map.next_value()?;
-            object.insert(key, value);
         }
         Ok(Value::Object(object))
     }
