@@ -13,7 +13,6 @@ use xlrs_store::rules::Stored;
 use xlrs_store::{Page, StoreError, StoredStatement};
 use xlrs_xapi::query::StatementQuery;
 use xlrs_xapi::statement::PreparedStatement;
-use xlrs_xapi::validate::parse_timestamp;
 
 use crate::known_ids::KnownIds;
 use crate::{failed, ClickHouse};
@@ -37,6 +36,10 @@ pub(crate) struct StatementRow {
     authority: String,
     pub(crate) content_hash: String,
     body: String,
+    /// The statement's `timestamp` in µs, else `stored`: Ralph's `emission_time` (not a
+    /// column of this table).
+    #[serde(skip)]
+    emission_time: i64,
 }
 
 /// A row of Ralph's events table.
@@ -82,22 +85,8 @@ pub(crate) fn statement_row(s: &PreparedStatement, stored: i64, body: String) ->
         authority: s.index.authority.clone(),
         content_hash: s.content_hash.clone(),
         body,
+        emission_time: s.index.timestamp.unwrap_or(stored),
     }
-}
-
-/// The statement's `timestamp` in µs (Ralph's `emission_time`); `stored` when it has none.
-fn emission_time(body: &str, stored: i64) -> i64 {
-    #[derive(Deserialize)]
-    struct Timestamp<'a> {
-        #[serde(borrow)]
-        timestamp: Option<std::borrow::Cow<'a, str>>,
-    }
-    serde_json::from_str::<Timestamp>(body)
-        .ok()
-        .and_then(|t| t.timestamp)
-        .and_then(|t| parse_timestamp(&t))
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(stored)
 }
 
 impl ClickHouse {
@@ -180,7 +169,7 @@ impl ClickHouse {
             insert
                 .write(&EventRow {
                     event_id: r.id,
-                    emission_time: emission_time(&r.body, r.stored),
+                    emission_time: r.emission_time,
                     event: r.body.clone(),
                 })
                 .await
@@ -345,13 +334,30 @@ impl StatementReader for ClickHouse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xlrs_xapi::version::XapiVersion;
 
     #[test]
-    fn emission_time_is_the_timestamp_or_else_stored() {
-        assert_eq!(
-            emission_time(r#"{"timestamp":"2024-01-01T00:00:00.5Z"}"#, 7),
-            1_704_067_200_500_000
+    fn emission_time_is_the_timestamp_in_utc_or_else_stored() {
+        let authority = serde_json::json!({"mbox": "mailto:lrs@example.com"});
+        let statement = |timestamp: Option<&str>| {
+            let mut s = serde_json::json!({
+                "actor": {"mbox": "mailto:a@example.com"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                "object": {"id": "http://example.com/a"}
+            });
+            if let Some(t) = timestamp {
+                s["timestamp"] = t.into();
+            }
+            xlrs_xapi::statement::prepare(s, &authority, XapiVersion::V2_0_0, Uuid::new_v4)
+                .expect("a valid statement")
+        };
+        let row = statement_row(
+            &statement(Some("2024-01-01T01:00:00.5+01:00")),
+            7,
+            String::new(),
         );
-        assert_eq!(emission_time(r#"{"id":"x"}"#, 7), 7);
+        assert_eq!(row.emission_time, 1_704_067_200_500_000);
+        let row = statement_row(&statement(None), 7, String::new());
+        assert_eq!(row.emission_time, 7);
     }
 }

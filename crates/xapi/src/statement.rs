@@ -8,6 +8,7 @@ use super::activity::definitions;
 use super::agent::{ifi_key, keys_with_members};
 use super::canonical::{content_hash, legacy_content_hash};
 use super::time::timestamp_in_utc;
+use super::validate::parse_timestamp;
 use super::version::XapiVersion;
 
 /// The verb that voids the statement its StatementRef object points at.
@@ -63,6 +64,9 @@ pub struct StatementIndex {
     pub authority: String,
     /// Activity definitions the statement carries, for the canonical definitions.
     pub definitions: Vec<(String, Value)>,
+    /// The statement's `timestamp` in µs since the epoch (`None` when the client gave none:
+    /// the store makes it `stored`).
+    pub timestamp: Option<i64>,
 }
 
 impl StatementIndex {
@@ -145,6 +149,11 @@ pub fn prepare(
     let mut index = index_of(map);
     index.authority = authority_key(authority);
     index.definitions = definitions(&statement);
+    index.timestamp = statement
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(parse_timestamp)
+        .map(|t| t.timestamp_micros());
     let body = serde_json::to_string(&statement).map_err(|e| PrepareError(e.to_string()))?;
     Ok(PreparedStatement {
         id,
