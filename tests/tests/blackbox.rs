@@ -20,7 +20,7 @@ mod console;
 mod corpus;
 #[path = "blackbox/documents.rs"]
 mod documents;
-#[path = "blackbox/documents_params.rs"]
+#[path = "blackbox/documents_params/mod.rs"]
 mod documents_params;
 #[path = "blackbox/documents_rules.rs"]
 mod documents_rules;
@@ -58,11 +58,11 @@ mod replicas;
 mod retention;
 #[path = "blackbox/statements_get.rs"]
 mod statements_get;
-#[path = "blackbox/statements_rules.rs"]
+#[path = "blackbox/statements_rules/mod.rs"]
 mod statements_rules;
 #[path = "blackbox/statements_write.rs"]
 mod statements_write;
-#[path = "blackbox/store_clickhouse.rs"]
+#[path = "blackbox/store_clickhouse/mod.rs"]
 mod store_clickhouse;
 #[path = "blackbox/store_elasticsearch.rs"]
 mod store_elasticsearch;
