@@ -1,4 +1,6 @@
-//! What the document resources keep and answer, resource by resource: `since`, JSON merges,\nrefusals that change nothing, deletes, registrations, the Agents resource, ETags and\nLast-Modified.
+//! What the document resources keep and answer, resource by resource: `since`, JSON merges,
+//! refusals that change nothing, deletes, registrations, the Agents resource, ETags and
+//! Last-Modified.
 
 use super::*;
 

@@ -13,6 +13,8 @@ use xlrs_tests::{enc, header, http_date_seconds, statement, unique, Server};
 
 use crate::XLRS;
 
+mod contents;
+
 /// The versions whose document resources take the same parameters.
 const VERSIONS: [&str; 2] = ["2.0.0", "1.0.3"];
 
@@ -419,5 +421,3 @@ fn a_document_id_is_any_string_even_one_that_looks_like_a_number_or_json() {
         assert_eq!(get(&s, "2.0.0", &first).status(), 404, "GET {first}");
     }
 }
-
-mod contents;

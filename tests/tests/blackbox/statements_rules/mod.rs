@@ -11,6 +11,8 @@ use xlrs_tests::{
 
 use crate::XLRS;
 
+mod reads;
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -446,5 +448,3 @@ fn a_form_encoded_request_without_a_method_parameter_is_400() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
-
-mod reads;

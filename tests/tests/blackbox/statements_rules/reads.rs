@@ -1,4 +1,5 @@
-//! Statement GET rules (voidedStatementId, formats, parameter names, Last-Modified,\nConsistent-Through), durations, and multipart POSTs, as the conformance suite checks them.
+//! Statement GET rules (voidedStatementId, formats, parameter names, Last-Modified,
+//! Consistent-Through), durations, and multipart POSTs, as the conformance suite checks them.
 
 use super::*;
 

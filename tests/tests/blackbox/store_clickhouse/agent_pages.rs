@@ -1,4 +1,5 @@
-//! Queries by agent and activity over ClickHouse: the index filled behind the writes and the rows\npast it, a pseudonymized statement's index rows, and pages by agent asked for together.
+//! Queries by agent and activity over ClickHouse: the index filled behind the writes and the rows
+//! past it, a pseudonymized statement's index rows, and pages by agent asked for together.
 
 use super::*;
 

@@ -16,6 +16,8 @@ use xlrs_tests::{
 use crate::forwarding::metric;
 use crate::XLRS;
 
+mod agent_pages;
+
 /// A database name of its own for each test.
 fn database() -> String {
     format!("xlrs_test_{}", unique())
@@ -466,5 +468,3 @@ fn the_engine_keeps_only_the_first_claim_on_a_document_version() {
     assert_eq!(kept.trim(), first, "one claim, the first");
     drop(server);
 }
-
-mod agent_pages;

@@ -4,6 +4,9 @@ use serde_json::{json, Value};
 
 use super::*;
 
+mod components;
+mod everywhere;
+
 fn base() -> Value {
     json!({
         "actor": {"objectType": "Agent", "mbox": "mailto:ada@example.org", "name": "Ada"},
@@ -440,6 +443,3 @@ fn bad_in_both(v: &Value, path: &str) {
         }
     }
 }
-
-mod components;
-mod everywhere;
