@@ -31,6 +31,7 @@ mod known_ids;
 mod ledger;
 mod lifecycle;
 mod query;
+mod references;
 mod schema;
 mod statements;
 
@@ -171,10 +172,12 @@ pub struct ClickHouse {
     known_ids: Option<Arc<known_ids::KnownIds>>,
     /// How far the agent and activity index tables are filled.
     indexed: indexer::Indexed,
-    /// What this process knows of the StatementRefs table's rows (`query::REFERENCES_…`).
+    /// What this process knows of the StatementRefs table's rows (`references::REFERENCES_…`).
     references: std::sync::atomic::AtomicU8,
     /// The StatementRefs question's reads, shared by the pages that ask together.
     references_read: xlrs_store::coalesced::Coalesced<u64>,
+    /// The StatementRefs table's rows as sets, kept while this process alone writes.
+    known_refs: references::KnownRefs,
     /// Pages by agent, read together when asked for together.
     agent_pages: agent_pages::AgentPages,
 }
@@ -242,6 +245,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         indexed: indexer::Indexed::new(writers),
         references: Default::default(),
         references_read: Default::default(),
+        known_refs: Default::default(),
         agent_pages,
     });
     pending_pages.run(&database);

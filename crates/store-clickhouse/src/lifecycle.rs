@@ -50,7 +50,8 @@ fn uuids(ids: impl Iterator<Item = Uuid>) -> Vec<String> {
 }
 
 impl ClickHouse {
-    /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter.
+    /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter;
+    /// the StatementRefs sets kept are stale from its start to its end.
     async fn delete_where<T: serde::Serialize>(
         &self,
         table: &str,
@@ -58,12 +59,16 @@ impl ClickHouse {
         name: &str,
         values: T,
     ) -> Result<(), StoreError> {
-        self.client
+        self.known_refs.changed();
+        let outcome = self
+            .client
             .query(&format!("DELETE FROM {table} WHERE {condition}"))
             .param(name, values)
             .execute()
             .await
-            .map_err(failed)
+            .map_err(failed);
+        self.known_refs.changed();
+        outcome
     }
 
     /// Removes the contents of `attachments` no statement's body names any more; how many.

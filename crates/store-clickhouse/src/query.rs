@@ -2,8 +2,6 @@
 //! voided set and StatementRefs through theirs, the rest on the statements table, and the
 //! statements referring to matches in the same round trip.
 
-use std::sync::atomic::Ordering;
-
 use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::Deserialize;
@@ -11,6 +9,7 @@ use xlrs_store::page::merge_page;
 use xlrs_store::{Page, StoreError};
 use xlrs_xapi::query::StatementQuery;
 
+use crate::references::Refs;
 use crate::{failed, ClickHouse};
 
 /// A row of a page's answer: a statement (its position and body) matching the filters itself
@@ -30,13 +29,9 @@ pub(crate) struct Found {
 const DIRECT: u8 = 1;
 /// [`Found::kind`] of the row counting the window's positions (in `windowed`).
 const WINDOW: u8 = 2;
-
-/// [`ClickHouse::references`]: not known whether the StatementRefs table holds a row.
-pub(crate) const REFERENCES_UNKNOWN: u8 = 0;
-/// [`ClickHouse::references`]: it holds none, and this process writes every row.
-pub(crate) const REFERENCES_NONE: u8 = 1;
-/// [`ClickHouse::references`]: it holds a row (or did).
-pub(crate) const REFERENCES_SEEN: u8 = 2;
+/// [`Found::kind`] of a row saying a StatementRef targets one of the page's matches (with
+/// [`Refs::Sets`]: the page is then read again with [`Refs::Tables`]).
+const TARGETED: u8 = 3;
 
 /// The positions the first index filter (agent, else activity) hands the statements table:
 /// at most this many times the page (plus one), the newest (or oldest) first. Reading a page
@@ -53,11 +48,13 @@ impl ClickHouse {
         let alone = references && (q.authority.is_some() || q.include_voided);
         if !alone && self.indexed.serves_bodies() && by_direct_agent(q) {
             // Read with the other pages by agent asked for meanwhile (crate::agent_pages).
-            let rows = self.agent_pages.read(q, references).await?;
+            let refs = self.refs(references).await?;
+            let rows = self.agent_pages.read(q, refs).await?;
             let rows = rows.into_iter().map(|(s, body)| (s, s, body)).collect();
             return Ok(merge_page(q, rows, Vec::new()));
         }
-        let rows = self.fetch(q, Some(window), references).await?;
+        let refs = if references { Refs::Tables } else { Refs::None };
+        let rows = self.fetch(q, Some(window), &refs).await?;
         let direct = rows.iter().filter(|r| r.kind == DIRECT).count();
         let windowed = rows.iter().find(|r| r.kind == WINDOW).map(|r| r.windowed);
         // Filters past the window's (verb, voided, another index filter) may have left the
@@ -65,7 +62,7 @@ impl ClickHouse {
         // that held fewer positions than it could held every candidate.
         let short = direct <= q.limit && windowed.is_some_and(|w| w as usize >= window);
         let rows = if short {
-            self.fetch(q, None, references).await?
+            self.fetch(q, None, &refs).await?
         } else {
             rows
         };
@@ -77,51 +74,28 @@ impl ClickHouse {
         Ok(merge_page(q, rows, Vec::new()))
     }
 
-    /// Whether the StatementRefs table may hold a row: once seen to, for good (rows leave it
-    /// only by erasure and retention). Until then, with many writers, asked before each page;
-    /// with one, asked once (this process then writes every row that could add one). A page
-    /// while there is none needs neither the voided set nor the StatementRef rule: 6–7 instead
-    /// of 11–13 ms of engine CPU at 20,000 statements, for a question of 1.6
-    /// (bench/RESULTS.md, 2026-12-04 19:45).
-    async fn references_exist(&self) -> Result<bool, StoreError> {
-        match self.references.load(Ordering::Acquire) {
-            REFERENCES_SEEN => return Ok(true),
-            REFERENCES_NONE => return Ok(false),
-            _ => {}
-        }
-        // A count begun after this page was asked for (another process may have written a
-        // StatementRef just before), shared by the pages asking together.
-        let found: u64 = self
-            .references_read
-            .get(|| async {
-                self.client
-                    .query(&format!("SELECT count() FROM {}_refs", self.statements))
-                    .fetch_one()
-                    .await
-                    .map_err(failed)
-            })
-            .await?;
-        if found > 0 {
-            self.references.store(REFERENCES_SEEN, Ordering::Release);
-        } else if self.indexed.sole_writer() {
-            // Unless a round wrote one meanwhile.
-            let _ = self.references.compare_exchange(
-                REFERENCES_UNKNOWN,
-                REFERENCES_NONE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
-        }
-        Ok(found > 0)
-    }
-
-    /// Reads the page of `q` ([`page_sql`], with `window`) with the parameters of its filters;
-    /// with `references`, the StatementRefs table may hold rows.
+    /// Reads the page of `q` ([`page_sql`], with `window`) with the parameters of its filters,
+    /// taking the StatementRefs table into account as `refs` says (a page by agent with a
+    /// targeted match among [`Refs::Sets`] is read again with [`Refs::Tables`]).
     pub(crate) async fn fetch(
         &self,
         q: &StatementQuery,
         window: Option<usize>,
-        references: bool,
+        refs: &Refs,
+    ) -> Result<Vec<Found>, StoreError> {
+        let rows = self.fetch_once(q, window, refs).await?;
+        if rows.iter().any(|r| r.kind == TARGETED) {
+            return self.fetch_once(q, window, &Refs::Tables).await;
+        }
+        Ok(rows)
+    }
+
+    /// [`ClickHouse::fetch`], one query.
+    async fn fetch_once(
+        &self,
+        q: &StatementQuery,
+        window: Option<usize>,
+        refs: &Refs,
     ) -> Result<Vec<Found>, StoreError> {
         let through = self.indexed.through();
         let (sql, narrow) = if self.indexed.serves_bodies() && by_direct_agent(q) {
@@ -131,14 +105,15 @@ impl ClickHouse {
                     &self.statements,
                     through,
                     self.indexed.past(through),
-                    references,
+                    refs,
                 ),
                 true,
             )
         } else {
-            page_sql(q, &self.statements, window, through, references)
+            let refs = if refs.any() { &Refs::Tables } else { refs };
+            page_sql(q, &self.statements, window, through, refs)
         };
-        let mut query = with_filters(self.client.query(&sql), q, "");
+        let mut query = with_sets(with_filters(self.client.query(&sql), q, ""), refs);
         if narrow {
             // A windowed page, or one from the agent index, reads a few hundred rows: one
             // engine thread does it with less CPU than several (15.6 against 19.4 ms a page at
@@ -167,6 +142,32 @@ pub(crate) fn with_filters(mut query: Query, q: &StatementQuery, suffix: &str) -
     query
 }
 
+/// `query` with the sets of [`Refs::Sets`] its SQL names as parameters `voided` and `targets`
+/// ([`voided_condition`], [`TARGETED`] rows).
+pub(crate) fn with_sets(mut query: Query, refs: &Refs) -> Query {
+    if let Refs::Sets(sets) = refs {
+        if !sets.voided.is_empty() {
+            query = query.param("voided", &sets.voided);
+        }
+        if !sets.targets.is_empty() {
+            query = query.param("targets", &sets.targets);
+        }
+    }
+    query
+}
+
+/// The condition leaving voided statements out, as `refs` knows them (none: empty).
+pub(crate) fn voided_condition(table: &str, refs: &Refs) -> Option<String> {
+    match refs {
+        Refs::None => None,
+        Refs::Tables => Some(format!(
+            "id NOT IN (SELECT target FROM {table}_refs WHERE voiding = 1)"
+        )),
+        Refs::Sets(sets) if sets.voided.is_empty() => None,
+        Refs::Sets(_) => Some("NOT has({voided:Array(UUID)}, id)".into()),
+    }
+}
+
 /// Whether `q` filters by an agent as actor or object (not `related_agents`), and not by an
 /// activity: a page the agent index holding bodies serves alone.
 fn by_direct_agent(q: &StatementQuery) -> bool {
@@ -179,13 +180,7 @@ fn by_direct_agent(q: &StatementQuery) -> bool {
 /// granules) and, when there may be rows `past` it, from the statements table past
 /// `indexed`; and, with `references`, those whose StatementRef targets one, found by the ids
 /// of the same rows.
-fn agent_page_sql(
-    q: &StatementQuery,
-    t: &str,
-    indexed: i64,
-    past: bool,
-    references: bool,
-) -> String {
+fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &Refs) -> String {
     let order = if q.ascending { "ASC" } else { "DESC" };
     let limit = q.limit + 1;
     let and = |conditions: &[String]| -> String {
@@ -201,7 +196,7 @@ fn agent_page_sql(
         matching.push("registration = {registration:String}".to_string());
     }
     let matching = and(&matching);
-    let returned = and(&window_conditions(q, t, references));
+    let returned = and(&window_conditions(q, t, refs));
     let index = format!(
         "{t}_by_agent WHERE agent = {{agent:String}} AND direct = 1 AND stored <= {indexed}{matching}"
     );
@@ -227,8 +222,18 @@ fn agent_page_sql(
             format!("SELECT id FROM {index}"),
         )
     };
-    if !references {
-        return direct;
+    match refs {
+        Refs::None => return direct,
+        Refs::Sets(sets) if sets.targets.is_empty() => return direct,
+        Refs::Sets(_) => {
+            // Whether a StatementRef targets one of the matches: the page is then read
+            // again with the StatementRef rule.
+            return format!(
+                "SELECT * FROM ({direct}) UNION ALL SELECT toInt64(0), '', toUInt8({TARGETED}), \
+                 toUInt64(0) FROM ({ids}) WHERE has({{targets:Array(UUID)}}, id) LIMIT 1"
+            );
+        }
+        Refs::Tables => {}
     }
     // As in [`page_sql`]: the guard spares the engine the sets while there are no references.
     let referring = format!(
@@ -250,9 +255,9 @@ fn page_sql(
     t: &str,
     window: Option<usize>,
     indexed: i64,
-    references: bool,
+    refs: &Refs,
 ) -> (String, bool) {
-    let conditions = window_conditions(q, t, references);
+    let conditions = window_conditions(q, t, refs);
     let filters = filter_conditions(q, Some((t, indexed)), window);
     let mut direct = format!(
         "SELECT stored, body, toUInt8({DIRECT}) AS kind, toUInt64(0) AS windowed FROM {t} WHERE 1"
@@ -289,7 +294,7 @@ fn page_sql(
         referring.push_str(c);
     }
     referring.push_str(&order_limit(q));
-    let both = if references {
+    let both = if refs.any() {
         format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
     } else {
         direct
@@ -407,14 +412,12 @@ pub(crate) fn stored_range(q: &StatementQuery) -> Vec<String> {
     conds
 }
 
-/// Conditions on the returned statement itself: not voided (when the StatementRefs table may
-/// hold rows: `references`), time window, cursor, authority.
-fn window_conditions(q: &StatementQuery, table: &str, references: bool) -> Vec<String> {
+/// Conditions on the returned statement itself: not voided (as `refs` knows them), time
+/// window, cursor, authority.
+fn window_conditions(q: &StatementQuery, table: &str, refs: &Refs) -> Vec<String> {
     let mut conds = Vec::new();
-    if references && !q.include_voided {
-        conds.push(format!(
-            "id NOT IN (SELECT target FROM {table}_refs WHERE voiding = 1)"
-        ));
+    if !q.include_voided {
+        conds.extend(voided_condition(table, refs));
     }
     conds.extend(stored_range(q));
     if q.authority.is_some() {
@@ -429,4 +432,40 @@ fn order_limit(q: &StatementQuery) -> String {
         if q.ascending { "ASC" } else { "DESC" },
         q.limit + 1
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::references::RefSets;
+
+    fn by(agent: &str) -> StatementQuery {
+        StatementQuery {
+            agent: Some(agent.into()),
+            limit: 10,
+            ..StatementQuery::default()
+        }
+    }
+
+    #[test]
+    fn a_page_by_agent_with_the_references_as_sets_reads_no_statement_refs_table_and_flags_a_targeted_match(
+    ) {
+        let sets = Refs::Sets(Arc::new(RefSets {
+            voided: vec!["v".into()],
+            targets: vec!["v".into(), "t".into()],
+            read: 1,
+        }));
+        let sql = agent_page_sql(&by("a"), "s", 1000, false, &sets);
+        assert!(!sql.contains("_refs"));
+        assert!(sql.contains("NOT has({voided:Array(UUID)}, id)"));
+        assert!(sql.contains(&format!(
+            "toUInt8({TARGETED}), toUInt64(0) FROM (SELECT id FROM s_by_agent WHERE agent = {{agent:String}} AND direct = 1 AND stored <= 1000) WHERE has({{targets:Array(UUID)}}, id) LIMIT 1"
+        )));
+        let tables = agent_page_sql(&by("a"), "s", 1000, false, &Refs::Tables);
+        assert!(tables.contains("id NOT IN (SELECT target FROM s_refs WHERE voiding = 1)"));
+        assert!(tables.contains("SELECT stored FROM s_refs WHERE target IN"));
+        assert!(!tables.contains(&format!("toUInt8({TARGETED})")));
+    }
 }

@@ -200,7 +200,8 @@ impl ClickHouse {
     pub(crate) fn wrote_round(&self, last: Option<i64>, refers: bool) {
         if refers {
             self.references
-                .store(crate::query::REFERENCES_SEEN, Ordering::Release);
+                .store(crate::references::REFERENCES_SEEN, Ordering::Release);
+            self.known_refs.changed();
         }
         if let Some(last) = last {
             self.indexed.wrote(last);

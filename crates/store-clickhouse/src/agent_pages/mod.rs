@@ -10,7 +10,7 @@
 //! table may hold rows, the query also leaves voided statements out and takes the statements
 //! referring to each page's matches (`sql`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -20,7 +20,8 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use xlrs_store::StoreError;
 use xlrs_xapi::query::StatementQuery;
 
-use crate::query::with_filters;
+use crate::query::{with_filters, with_sets};
+use crate::references::Refs;
 use crate::{failed, ClickHouse};
 
 mod sql;
@@ -31,11 +32,11 @@ const READING: usize = 2;
 /// The most pages one query reads.
 const MOST: usize = 32;
 
-/// A page asked for: its query, whether the StatementRefs table may hold rows, and where its
-/// rows (position and body: the page's candidates, in no order) go.
+/// A page asked for: its query, how it takes the StatementRefs table into account, and where
+/// its rows (position and body: the page's candidates, in no order) go.
 struct Asked {
     q: StatementQuery,
-    references: bool,
+    refs: Refs,
     answer: oneshot::Sender<Result<Vec<(i64, String)>, StoreError>>,
 }
 
@@ -70,20 +71,21 @@ impl AgentPages {
     }
 
     /// The rows of `q`'s page (`q` filters by one agent as actor or object, and by nothing
-    /// the agent index does not hold; with `references`, the StatementRefs table may hold
-    /// rows, and `q` has no authority), read with the pages asked for meanwhile: its
-    /// candidates, in no order, for [`xlrs_store::page::merge_page`].
+    /// the agent index does not hold; while the StatementRefs table may hold rows, `q` has no
+    /// authority), read with the pages asked for meanwhile, taking the StatementRefs table
+    /// into account as `refs` says: its candidates, in no order, for
+    /// [`xlrs_store::page::merge_page`].
     pub(crate) async fn read(
         &self,
         q: &StatementQuery,
-        references: bool,
+        refs: Refs,
     ) -> Result<Vec<(i64, String)>, StoreError> {
         let (answer, rows) = oneshot::channel();
         let gone = || StoreError::Internal("the reader of pages by agent has stopped".into());
         self.asks
             .send(Asked {
                 q: q.clone(),
-                references,
+                refs,
                 answer,
             })
             .map_err(|_| gone())?;
@@ -145,73 +147,94 @@ impl Pending {
     }
 }
 
-/// Whether page `asked` can be read in the query of `taken`'s: in the same order, with the
-/// same view of the StatementRefs table, and by another agent (rows are told apart by agent).
+/// Whether page `asked` can be read in the query of `taken`'s: in the same order, with a like
+/// view of the StatementRefs table, and by another agent (rows are told apart by agent).
 fn fits(taken: &[Asked], asked: &Asked) -> bool {
     taken.iter().all(|t| {
-        t.q.ascending == asked.q.ascending
-            && t.references == asked.references
-            && t.q.agent != asked.q.agent
+        t.q.ascending == asked.q.ascending && t.refs.same(&asked.refs) && t.q.agent != asked.q.agent
     })
 }
 
 impl ClickHouse {
-    /// Reads the pages `taken` in one query and answers each.
+    /// Reads the pages `taken` in one query and answers each; those with a match a
+    /// StatementRef targets ([`sql::TARGETED`]) are read again with [`Refs::Tables`].
     async fn read_together(&self, mut taken: Vec<Asked>) {
+        while !taken.is_empty() {
+            taken = self.read_once(taken).await;
+        }
+    }
+
+    /// [`ClickHouse::read_together`], one query: the pages to read again.
+    async fn read_once(&self, mut taken: Vec<Asked>) -> Vec<Asked> {
         if taken.len() == 1 {
             // Alone, the page's own query: nesting the agents' pages in one costs the engine
             // a millisecond more, which pays only for two pages or more.
             if let Some(asked) = taken.pop() {
                 let rows = self
-                    .fetch(&asked.q, None, asked.references)
+                    .fetch(&asked.q, None, &asked.refs)
                     .await
                     .map(|rows| rows.into_iter().map(|r| (r.stored, r.body)).collect());
                 let _ = asked.answer.send(rows);
             }
-            return;
+            return Vec::new();
         }
         self.agent_pages
             .together
             .fetch_add(taken.len() as u64, Ordering::Relaxed);
         let through = self.indexed.through();
         let past = self.indexed.past(through);
-        let references = taken.iter().any(|a| a.references);
+        // One view of the StatementRefs table per query ([`fits`]): the latest.
+        let refs = taken.iter().skip(1).fold(
+            taken.first().map_or(Refs::None, |a| a.refs.clone()),
+            |r, a| r.latest(&a.refs),
+        );
         let queries: Vec<&StatementQuery> = taken.iter().map(|a| &a.q).collect();
-        let sql = sql::together_sql(&queries, &self.statements, through, past, references);
-        let mut query = self.client.query(&sql).with_setting("max_threads", "1");
+        let sql = sql::together_sql(&queries, &self.statements, through, past, &refs);
+        let mut query = with_sets(self.client.query(&sql), &refs).with_setting("max_threads", "1");
         for (i, q) in queries.iter().enumerate() {
             query = with_filters(query, q, &i.to_string());
         }
         match query.fetch_all::<AgentRow>().await.map_err(failed) {
             Ok(rows) => {
-                let mut pages = answers(rows);
-                for asked in taken {
-                    let rows = asked
-                        .q
-                        .agent
-                        .as_ref()
-                        .and_then(|agent| pages.remove(agent))
-                        .unwrap_or_default();
+                let (mut pages, targeted) = answers(rows);
+                let mut again = Vec::new();
+                for mut asked in taken {
+                    let agent = asked.q.agent.as_ref();
+                    if agent.is_some_and(|a| targeted.contains(a)) {
+                        asked.refs = Refs::Tables;
+                        again.push(asked);
+                        continue;
+                    }
+                    let rows = agent.and_then(|a| pages.remove(a)).unwrap_or_default();
                     let _ = asked.answer.send(Ok(rows));
                 }
+                again
             }
             Err(e) => {
                 for asked in taken {
                     let _ = asked.answer.send(Err(e.clone()));
                 }
+                Vec::new()
             }
         }
     }
 }
 
-/// Each agent's candidates from the rows of a query of several pages: its page's rows, and
-/// the statements its pairs name.
-fn answers(rows: Vec<AgentRow>) -> HashMap<String, Vec<(i64, String)>> {
-    let mut pages: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+/// Each agent's candidates (position and body), by agent.
+type Pages = HashMap<String, Vec<(i64, String)>>;
+
+/// Each agent's candidates from the rows of a query of several pages (its page's rows, and
+/// the statements its pairs name), and the agents with a targeted match.
+fn answers(rows: Vec<AgentRow>) -> (Pages, HashSet<String>) {
+    let mut pages = Pages::new();
+    let mut targeted = HashSet::new();
     let mut pairs: Vec<(String, i64)> = Vec::new();
     let mut bodies: HashMap<i64, String> = HashMap::new();
     for row in rows {
         match row.kind {
+            sql::TARGETED => {
+                targeted.insert(row.agent);
+            }
             sql::PAIR => pairs.push((row.agent, row.stored)),
             sql::REFERRING => {
                 bodies.insert(row.stored, row.body);
@@ -227,7 +250,7 @@ fn answers(rows: Vec<AgentRow>) -> HashMap<String, Vec<(i64, String)>> {
             pages.entry(agent).or_default().push((stored, body.clone()));
         }
     }
-    pages
+    (pages, targeted)
 }
 
 /// A page of 10 by `agent`.
@@ -243,22 +266,19 @@ fn by(agent: &str) -> StatementQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::references::RefSets;
 
-    fn asked(q: StatementQuery, references: bool) -> Asked {
+    fn asked(q: StatementQuery, refs: Refs) -> Asked {
         let (answer, _) = oneshot::channel();
-        Asked {
-            q,
-            references,
-            answer,
-        }
+        Asked { q, refs, answer }
     }
 
     #[test]
     fn a_page_joins_a_query_only_in_its_order_with_its_view_of_references_and_by_another_agent() {
-        let taken = [asked(by("a"), false)];
-        assert!(fits(&taken, &asked(by("b"), false)));
+        let taken = [asked(by("a"), Refs::None)];
+        assert!(fits(&taken, &asked(by("b"), Refs::None)));
         assert!(
-            !fits(&taken, &asked(by("a"), false)),
+            !fits(&taken, &asked(by("a"), Refs::None)),
             "rows are told apart by agent"
         );
         let ascending = StatementQuery {
@@ -266,12 +286,25 @@ mod tests {
             ..by("b")
         };
         assert!(
-            !fits(&taken, &asked(ascending, false)),
+            !fits(&taken, &asked(ascending, Refs::None)),
             "one order per query"
         );
         assert!(
-            !fits(&taken, &asked(by("b"), true)),
+            !fits(&taken, &asked(by("b"), Refs::Tables)),
             "one view of StatementRefs per query"
+        );
+        let read = |read| {
+            Refs::Sets(Arc::new(RefSets {
+                read,
+                ..RefSets::default()
+            }))
+        };
+        let taken = [asked(by("a"), read(1))];
+        assert!(fits(&taken, &asked(by("b"), read(2))));
+        assert!(!fits(&taken, &asked(by("b"), Refs::Tables)));
+        assert!(
+            matches!(read(1).latest(&read(2)), Refs::Sets(s) if s.read == 2),
+            "the query takes the sets of the later read: they serve both pages"
         );
     }
 
@@ -283,7 +316,7 @@ mod tests {
             body: body.into(),
             kind,
         };
-        let pages = answers(vec![
+        let (pages, targeted) = answers(vec![
             row("a", 3, "a3", sql::PAGE),
             row("b", 2, "b2", sql::PAGE),
             row("a", 9, "", sql::PAIR),
@@ -297,5 +330,27 @@ mod tests {
             [(2, "b2".to_string()), (9, "r9".to_string())],
             "a pair whose statement was not read (voided meanwhile) names nothing"
         );
+        assert!(targeted.is_empty());
+    }
+
+    #[test]
+    fn an_agent_with_a_targeted_match_is_told_apart_from_its_page() {
+        let (pages, targeted) = answers(vec![
+            AgentRow {
+                agent: "a".into(),
+                stored: 3,
+                body: "a3".into(),
+                kind: sql::PAGE,
+            },
+            AgentRow {
+                agent: "b".into(),
+                stored: 0,
+                body: String::new(),
+                kind: sql::TARGETED,
+            },
+        ]);
+        assert_eq!(pages["a"], [(3, "a3".to_string())]);
+        assert!(!pages.contains_key("b"), "no candidate of b from this row");
+        assert_eq!(targeted, HashSet::from(["b".to_string()]));
     }
 }

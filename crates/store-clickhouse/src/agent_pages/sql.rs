@@ -4,7 +4,8 @@
 
 use xlrs_xapi::query::StatementQuery;
 
-use crate::query::stored_range;
+use crate::query::{stored_range, voided_condition};
+use crate::references::Refs;
 
 /// [`super::AgentRow::kind`] of a statement on its agent's page.
 pub(super) const PAGE: u8 = 1;
@@ -13,21 +14,25 @@ pub(super) const PAGE: u8 = 1;
 pub(super) const PAIR: u8 = 2;
 /// [`super::AgentRow::kind`] of the body of a statement a [`PAIR`] names (agent empty).
 pub(super) const REFERRING: u8 = 3;
+/// [`super::AgentRow::kind`] of a row naming an agent one of whose matches a StatementRef
+/// targets (with [`Refs::Sets`]: its page is read again with [`Refs::Tables`]).
+pub(super) const TARGETED: u8 = 4;
 
 /// The SQL of the pages of `queries` (each by another agent, all in one order) from the agent
 /// index through `indexed` and, when there may be rows `past` it, from the statements table
 /// past it (the i-th query's parameters are `agent{i}`, `verb{i}`, `registration{i}` and
 /// `authority{i}`: [`crate::query::with_filters`]): each agent's [`PAGE`] rows in the page's
-/// order, at most the longest page's limit plus one; with `references` (the StatementRefs
-/// table may hold rows: no query has an authority), voided statements left out, and the
-/// [`PAIR`] and [`REFERRING`] rows of the statements whose StatementRef targets a match (xAPI
-/// "Filter Conditions for StatementRefs"), as many.
+/// order, at most the longest page's limit plus one; while the StatementRefs table may hold
+/// rows (`refs`; no query has an authority), voided statements left out and, with
+/// [`Refs::Tables`], the [`PAIR`] and [`REFERRING`] rows of the statements whose StatementRef
+/// targets a match (xAPI "Filter Conditions for StatementRefs"), as many; with
+/// [`Refs::Sets`], a [`TARGETED`] row for each agent with a match among the targets instead.
 pub(super) fn together_sql(
     queries: &[&StatementQuery],
     t: &str,
     indexed: i64,
     past: bool,
-    references: bool,
+    refs: &Refs,
 ) -> String {
     let order = if queries.first().is_some_and(|q| q.ascending) {
         "ASC"
@@ -55,11 +60,9 @@ pub(super) fn together_sql(
              FROM {t} WHERE stored > {indexed} AND hasAny(direct_agents, [{agents}])"
         )
     };
-    let voided = if references {
-        format!(" AND id NOT IN (SELECT target FROM {t}_refs WHERE voiding = 1)")
-    } else {
-        String::new()
-    };
+    let voided = voided_condition(t, refs)
+        .map(|c| format!(" AND {c}"))
+        .unwrap_or_default();
     // The newest version of each of the agents' index rows.
     let mut rows = format!(
         "SELECT agent, stored, body FROM {t}_by_agent \
@@ -76,9 +79,12 @@ pub(super) fn together_sql(
         "SELECT agent, stored, body, toUInt8({PAGE}) AS kind FROM ({rows}) \
          ORDER BY agent, stored {order} LIMIT {limit} BY agent"
     );
-    if !references {
-        return page;
-    }
+    let targets = match refs {
+        Refs::None => return page,
+        Refs::Sets(sets) if sets.targets.is_empty() => return page,
+        Refs::Sets(_) => true,
+        Refs::Tables => false,
+    };
     // The ids each agent's page matches (its filters, not its window)...
     let matches = any(&|i, q| format!("({})", matching(i, q)));
     let mut ids = format!(
@@ -89,6 +95,14 @@ pub(super) fn together_sql(
             " UNION ALL SELECT agent, id FROM ({}) WHERE {matches}",
             tail("id, verb, registration")
         ));
+    }
+    if targets {
+        // ...any of them a StatementRef targets.
+        return format!(
+            "SELECT * FROM ({page}) UNION ALL SELECT agent, toInt64(0) AS stored, '' AS body, \
+             toUInt8({TARGETED}) AS kind FROM ({ids}) WHERE has({{targets:Array(UUID)}}, id) \
+             LIMIT 1 BY agent"
+        );
     }
     // ...the statements referring to one, in the page's window and not voided, per agent...
     let windows = any(&|i, q| format!("(agent = {{agent{i}:String}}{})", returned(i, q)));
@@ -153,7 +167,7 @@ mod tests {
             since: Some(7),
             ..by("b")
         };
-        let sql = together_sql(&[&q0, &q1], "s", 1000, false, false);
+        let sql = together_sql(&[&q0, &q1], "s", 1000, false, &Refs::None);
         assert!(sql.contains("(agent = {agent0:String} AND verb = {verb0:String} AND stored < 42)"));
         assert!(sql.contains(
             "(agent = {agent1:String} AND registration = {registration1:String} AND stored > 7 AND authority = {authority1:String})"
@@ -161,7 +175,7 @@ mod tests {
         assert!(sql.ends_with("ORDER BY agent, stored DESC LIMIT 101 BY agent"));
         assert!(!sql.contains("UNION"), "nothing past the index to read");
         assert!(!sql.contains("_refs"), "no StatementRef to care about");
-        let past = together_sql(&[&q0, &q1], "s", 1000, true, false);
+        let past = together_sql(&[&q0, &q1], "s", 1000, true, &Refs::None);
         assert!(past.contains(
             "FROM s WHERE stored > 1000 AND hasAny(direct_agents, [{agent0:String}, {agent1:String}])"
         ));
@@ -175,7 +189,7 @@ mod tests {
             after: Some(42),
             ..by("a")
         };
-        let sql = together_sql(&[&q0, &by("b")], "s", 1000, false, true);
+        let sql = together_sql(&[&q0, &by("b")], "s", 1000, false, &Refs::Tables);
         assert!(sql.contains("id NOT IN (SELECT target FROM s_refs WHERE voiding = 1)"));
         // Matches by the page's filters, referring statements in its window.
         assert!(sql.contains(
@@ -184,5 +198,37 @@ mod tests {
         assert!(sql.contains(
             "WHERE ((agent = {agent0:String} AND stored < 42) OR (agent = {agent1:String}))"
         ));
+    }
+
+    #[test]
+    fn with_the_references_as_sets_a_page_leaves_the_voided_set_out_and_names_agents_with_a_targeted_match(
+    ) {
+        let sets = |voided: &[&str], targets: &[&str]| {
+            Refs::Sets(std::sync::Arc::new(crate::references::RefSets {
+                voided: voided.iter().map(|s| s.to_string()).collect(),
+                targets: targets.iter().map(|s| s.to_string()).collect(),
+                read: 1,
+            }))
+        };
+        let sql = together_sql(
+            &[&by("a"), &by("b")],
+            "s",
+            1000,
+            true,
+            &sets(&["v"], &["v"]),
+        );
+        assert!(sql.contains("NOT has({voided:Array(UUID)}, id)"));
+        assert!(sql.contains("WHERE has({targets:Array(UUID)}, id) LIMIT 1 BY agent"));
+        assert!(
+            sql.contains("hasAny(direct_agents, [{agent0:String}, {agent1:String}])"),
+            "matches past the index are tested too"
+        );
+        assert!(!sql.contains("_refs"), "the table is not read");
+        let none = together_sql(&[&by("a"), &by("b")], "s", 1000, false, &sets(&[], &[]));
+        assert_eq!(
+            none,
+            together_sql(&[&by("a"), &by("b")], "s", 1000, false, &Refs::None),
+            "empty sets: the page as without references"
+        );
     }
 }

@@ -427,3 +427,101 @@ fn pages_by_agent_asked_for_together_after_statement_refs_leave_voided_statement
         asked_together_each_page_is(&server, &cases, writers);
     }
 }
+
+/// A statement by `actor` whose object is a StatementRef to `target`, voiding it or not.
+fn referring(actor: &str, target: &str, voids: bool) -> Value {
+    let verb = if voids { "voided" } else { "commented" };
+    json!({
+        "actor": {"mbox": actor},
+        "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+        "object": {"objectType": "StatementRef", "id": target}
+    })
+}
+
+/// `POST /admin/erasure` of the agent with `mbox`, for real; asserts the 200.
+fn erase(server: &Server, mbox: &str) {
+    let r = server
+        .raw(Method::POST, "/admin/erasure")
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({"agent": {"mbox": mbox}, "dry_run": false}))
+        .send()
+        .expect("POST /admin/erasure");
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+}
+
+/// With one writer, a process keeps the StatementRefs table's voided ids and targets between
+/// pages; each voiding and StatementRef it writes is on the next page by agent, and so is an
+/// erasure of the voider (what was voided is back).
+#[test]
+fn with_one_writer_the_statement_refs_a_page_by_agent_keeps_follow_every_voiding_reference_and_erasure(
+) {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_writing(&clickhouse, &db, "one");
+    let voider = format!("mailto:voider-{}@example.org", unique());
+    // Another agent's statement voided: the table holds rows, none about this agent.
+    let elsewhere = id_of(server.post(&statement()));
+    id_of(server.post(&referring(&voider, &elsewhere, true)));
+    let s = statement();
+    let actor = enc(&s["actor"].to_string());
+    let [s1, s2, s3] = [(); 3].map(|_| id_of(server.post(&s)));
+    let page = || server.query(&format!("agent={actor}"));
+    for _ in 0..2 {
+        assert_eq!(ids_of(&page()), [&s3, &s2, &s1]);
+    }
+    // The voided statement leaves the page; the voiding one, which targets a match, is on it.
+    let v1 = id_of(server.post(&referring(&voider, &s1, true)));
+    assert_eq!(ids_of(&page()), [&v1, &s3, &s2]);
+    let other = format!("mailto:commenter-{}@example.org", unique());
+    let r3 = id_of(server.post(&referring(&other, &s3, false)));
+    assert_eq!(ids_of(&page()), [&r3, &v1, &s3, &s2]);
+    wait_until_indexed(&clickhouse, &db);
+    assert_eq!(ids_of(&page()), [&r3, &v1, &s3, &s2]);
+    // Erasing the voider takes its voidings away: what they voided is back.
+    erase(&server, &voider);
+    assert_eq!(ids_of(&page()), [&r3, &s3, &s2, &s1]);
+}
+
+/// With more StatementRefs than a process takes as sets, pages by agent read the table
+/// itself, alone and together, with the same rules.
+#[test]
+fn with_more_statement_refs_than_a_page_takes_as_sets_pages_by_agent_still_leave_voided_statements_out_and_take_referring_ones(
+) {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_writing(&clickhouse, &db, "one");
+    let elsewhere = format!("mailto:elsewhere-{}@example.org", unique());
+    let many: Vec<Value> = (0..1_001)
+        .map(|_| referring(&elsewhere, &uuid::Uuid::new_v4().to_string(), false))
+        .collect();
+    assert_eq!(server.post(&Value::Array(many)).status(), 200);
+    let agents = [statement(), statement()];
+    let mut expected = Vec::new();
+    for s in &agents {
+        let s1 = id_of(server.post(s));
+        let s2 = id_of(server.post(s));
+        let v1 = id_of(server.post(&voiding(&s1)));
+        let commenter = format!("mailto:commenter-{}@example.org", unique());
+        let r2 = id_of(server.post(&referring(&commenter, &s2, false)));
+        expected.push((enc(&s["actor"].to_string()), vec![r2, v1, s2]));
+    }
+    for round in 0..2 {
+        // Alone, then together.
+        let server = &server;
+        std::thread::scope(|scope| {
+            let asked: Vec<_> = expected
+                .iter()
+                .map(|(actor, _)| scope.spawn(move || server.query(&format!("agent={actor}"))))
+                .collect();
+            for ((_, ids), page) in expected.iter().zip(asked) {
+                let page = page.join().expect("a page");
+                assert_eq!(
+                    ids_of(&page),
+                    ids.iter().map(String::as_str).collect::<Vec<_>>(),
+                    "round {round}"
+                );
+            }
+        });
+        wait_until_indexed(&clickhouse, &db);
+    }
+}
