@@ -9,7 +9,8 @@
 #
 #   bash bench/clickhouse-timeline.sh [BINARY]     (WRITERS, TOTAL, GETS from the environment;
 #                                                   CONC: clients, 8 by default;
-#                                                   REFS=1: a statement voided before the GETs)
+#                                                   REFS=1: a statement voided before the GETs;
+#                                                   PHASE=verb: GETs by verb instead)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/xlrs}; TOTAL=${TOTAL:-20000}; W=${WRITERS:-one}
@@ -33,7 +34,7 @@ if [ -n "${REFS:-}" ]; then
     "{\"actor\": {\"mbox\": \"mailto:admin@example.org\"}, \"verb\": {\"id\": \"http://adlnet.gov/expapi/verbs/voided\"}, \"object\": {\"objectType\": \"StatementRef\", \"id\": \"$target\"}}"
 fi
 t0=$(date +%s.%N)
-L --phases agent --get-requests "${GETS:-300}" | grep -E "get filtered"
+L --phases "${PHASE:-agent}" --get-requests "${GETS:-300}" | grep -E "get filtered"
 sleep 1; Q "SYSTEM FLUSH LOGS"
 # Offsets are ms from the end of the load; queries of the last 3 s of the load on.
 at="(toUnixTimestamp64Micro(query_start_time_microseconds) - toInt64($t0 * 1e6))"

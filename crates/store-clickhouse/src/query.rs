@@ -45,15 +45,14 @@ impl ClickHouse {
     pub(crate) async fn query_page(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         let window = (q.limit + 1) * WINDOW_PAGES;
         let references = self.references_exist().await?;
+        let refs = self.refs(references).await?;
         let alone = references && (q.authority.is_some() || q.include_voided);
         if !alone && self.indexed.serves_bodies() && by_direct_agent(q) {
             // Read with the other pages by agent asked for meanwhile (crate::agent_pages).
-            let refs = self.refs(references).await?;
             let rows = self.agent_pages.read(q, refs).await?;
             let rows = rows.into_iter().map(|(s, body)| (s, s, body)).collect();
             return Ok(merge_page(q, rows, Vec::new()));
         }
-        let refs = if references { Refs::Tables } else { Refs::None };
         let rows = self.fetch(q, Some(window), &refs).await?;
         let direct = rows.iter().filter(|r| r.kind == DIRECT).count();
         let windowed = rows.iter().find(|r| r.kind == WINDOW).map(|r| r.windowed);
@@ -110,7 +109,6 @@ impl ClickHouse {
                 true,
             )
         } else {
-            let refs = if refs.any() { &Refs::Tables } else { refs };
             page_sql(q, &self.statements, window, through, refs)
         };
         let mut query = with_sets(with_filters(self.client.query(&sql), q, ""), refs);
@@ -142,15 +140,18 @@ pub(crate) fn with_filters(mut query: Query, q: &StatementQuery, suffix: &str) -
     query
 }
 
-/// `query` with the sets of [`Refs::Sets`] its SQL names as parameters `voided` and `targets`
-/// ([`voided_condition`], [`TARGETED`] rows).
+/// `query` with the sets of [`Refs::Sets`] as the parameters its SQL may name: `voided`,
+/// `targets`, and the pairs `referring` (positions) and `referred` (their targets).
 pub(crate) fn with_sets(mut query: Query, refs: &Refs) -> Query {
     if let Refs::Sets(sets) = refs {
         if !sets.voided.is_empty() {
             query = query.param("voided", &sets.voided);
         }
         if !sets.targets.is_empty() {
-            query = query.param("targets", &sets.targets);
+            query = query
+                .param("targets", &sets.targets)
+                .param("referring", &sets.referring)
+                .param("referred", &sets.referred);
         }
     }
     query
@@ -245,8 +246,8 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &
     format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
 }
 
-/// The page's SQL: the statements matching `q` themselves, and (when `q` filters) those whose
-/// StatementRef targets one (with `references`: the StatementRefs table may hold rows), in one
+/// The page's SQL: the statements matching `q` themselves, and (when `q` filters and the
+/// StatementRefs table may hold rows, `refs`) those whose StatementRef targets one, in one
 /// round trip. With `window`, the first index filter (if any) hands over at most that many
 /// positions (see [`WINDOW_PAGES`]); whether one did. The index tables hold every row through
 /// `indexed` (see [`crate::indexer`]).
@@ -271,30 +272,47 @@ fn page_sql(
     if plain.is_empty() {
         return (direct, false);
     }
+    let matched = |head: &str| -> String {
+        let mut matched = head.to_string();
+        for c in &plain {
+            matched.push_str(" AND ");
+            matched.push_str(c);
+        }
+        matched
+    };
     // Statements whose StatementRef targets a statement matching the filters match too
     // (xAPI "Filter Conditions for StatementRefs"): the targets come from the StatementRefs
     // table (few rows), so this costs next to nothing while references are few; while there
     // are none, the guards spare the engine a search of every granule for an empty set (the
     // inner one) and the sets' planning (the outer one: 1 ms of a 20 ms page at 1,500,000
     // statements, bench/RESULTS.md).
-    let mut referring = format!(
-        "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
-         WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (
-            SELECT stored FROM {t}_refs WHERE target IN (
-                SELECT id FROM {t} WHERE (SELECT count() FROM {t}_refs) > 0
-                    AND id IN (SELECT target FROM {t}_refs)"
-    );
-    for c in &plain {
-        referring.push_str(" AND ");
-        referring.push_str(c);
-    }
-    referring.push_str("))");
+    // With the table's rows as sets, the positions of the statements referring to a match
+    // come from the sets' pairs: no read of the table (bench/RESULTS.md, 2026-12-05 13:15).
+    let mut referring = match refs {
+        Refs::Sets(_) => format!(
+            "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
+             WHERE stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g),
+                {{referring:Array(Int64)}}, {{referred:Array(UUID)}})) FROM ({}))",
+            matched(&format!(
+                "SELECT groupArray(id) AS m FROM {t} WHERE id IN {{targets:Array(UUID)}}"
+            ))
+        ),
+        _ => format!(
+            "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
+             WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (
+                SELECT stored FROM {t}_refs WHERE target IN ({}))",
+            matched(&format!(
+                "SELECT id FROM {t} WHERE (SELECT count() FROM {t}_refs) > 0 \
+                 AND id IN (SELECT target FROM {t}_refs)"
+            ))
+        ),
+    };
     for c in &conditions {
         referring.push_str(" AND ");
         referring.push_str(c);
     }
     referring.push_str(&order_limit(q));
-    let both = if refs.any() {
+    let both = if refs.any() && !refs.without_targets() {
         format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
     } else {
         direct
@@ -449,14 +467,42 @@ mod tests {
         }
     }
 
+    fn sets() -> Refs {
+        Refs::Sets(Arc::new(RefSets {
+            voided: vec!["v".into()],
+            targets: vec!["v".into(), "t".into()],
+            referring: vec![7, 8],
+            referred: vec!["v".into(), "t".into()],
+            read: 1,
+        }))
+    }
+
+    #[test]
+    fn a_filtered_page_with_the_references_as_sets_takes_the_referring_positions_from_the_pairs() {
+        let q = StatementQuery {
+            verb: Some("http://example.org/v".into()),
+            limit: 10,
+            ..StatementQuery::default()
+        };
+        let (sql, _) = page_sql(&q, "s", None, 1000, &sets());
+        assert!(!sql.contains("_refs"), "the table is not read: {sql}");
+        assert!(sql.contains("NOT has({voided:Array(UUID)}, id)"));
+        assert!(sql.contains(
+            "arrayFilter((s, g) -> has(m, g),\n                {referring:Array(Int64)}, {referred:Array(UUID)})"
+        ));
+        assert!(sql.contains(
+            "SELECT groupArray(id) AS m FROM s WHERE id IN {targets:Array(UUID)} AND verb = {verb:String}"
+        ));
+        let (tables, _) = page_sql(&q, "s", None, 1000, &Refs::Tables);
+        assert!(tables.contains("SELECT stored FROM s_refs WHERE target IN"));
+        let (none, _) = page_sql(&q, "s", None, 1000, &Refs::None);
+        assert!(!none.contains("UNION"));
+    }
+
     #[test]
     fn a_page_by_agent_with_the_references_as_sets_reads_no_statement_refs_table_and_flags_a_targeted_match(
     ) {
-        let sets = Refs::Sets(Arc::new(RefSets {
-            voided: vec!["v".into()],
-            targets: vec!["v".into(), "t".into()],
-            read: 1,
-        }));
+        let sets = sets();
         let sql = agent_page_sql(&by("a"), "s", 1000, false, &sets);
         assert!(!sql.contains("_refs"));
         assert!(sql.contains("NOT has({voided:Array(UUID)}, id)"));

@@ -40,6 +40,10 @@ pub(crate) struct RefSets {
     pub(crate) voided: Vec<String>,
     /// The ids a StatementRef targets (voided ones too).
     pub(crate) targets: Vec<String>,
+    /// The position of each statement whose object is a StatementRef...
+    pub(crate) referring: Vec<i64>,
+    /// ...and the id it targets (the same order).
+    pub(crate) referred: Vec<String>,
 }
 
 /// How a page takes the StatementRefs table into account.
@@ -58,6 +62,11 @@ impl Refs {
     /// Whether the table may hold rows.
     pub(crate) fn any(&self) -> bool {
         !matches!(self, Refs::None)
+    }
+
+    /// Whether the table's rows, as sets, target nothing (it holds none now).
+    pub(crate) fn without_targets(&self) -> bool {
+        matches!(self, Refs::Sets(sets) if sets.targets.is_empty())
     }
 
     /// Whether pages with `self` and `other` can share one query: both without rows, both
@@ -86,6 +95,8 @@ struct Summary {
     rows: u64,
     voided: Vec<String>,
     targets: Vec<String>,
+    referring: Vec<i64>,
+    referred: Vec<String>,
 }
 
 /// The sets a process that alone writes keeps between its writes.
@@ -152,8 +163,9 @@ impl ClickHouse {
             .client
             .query(&format!(
                 "SELECT count() AS rows, groupUniqArrayIf(toString(target), voiding = 1) AS voided,
-                        groupUniqArray(toString(target)) AS targets
-                 FROM (SELECT target, voiding FROM {}_refs LIMIT {})",
+                        groupUniqArray(toString(target)) AS targets,
+                        groupArray(stored) AS referring, groupArray(toString(target)) AS referred
+                 FROM (SELECT target, stored, voiding FROM {}_refs LIMIT {})",
                 self.statements,
                 MOST_AS_SETS + 1
             ))
@@ -166,6 +178,8 @@ impl ClickHouse {
                 read,
                 voided: summary.voided,
                 targets: summary.targets,
+                referring: summary.referring,
+                referred: summary.referred,
             })
         }))
     }

@@ -208,6 +208,7 @@ mod tests {
                 voided: voided.iter().map(|s| s.to_string()).collect(),
                 targets: targets.iter().map(|s| s.to_string()).collect(),
                 read: 1,
+                ..Default::default()
             }))
         };
         let sql = together_sql(

@@ -450,8 +450,8 @@ fn erase(server: &Server, mbox: &str) {
 }
 
 /// With one writer, a process keeps the StatementRefs table's voided ids and targets between
-/// pages; each voiding and StatementRef it writes is on the next page by agent, and so is an
-/// erasure of the voider (what was voided is back).
+/// pages; each voiding and StatementRef it writes is on the next page by agent or activity,
+/// and so is an erasure of the voider (what was voided is back).
 #[test]
 fn with_one_writer_the_statement_refs_a_page_by_agent_keeps_follow_every_voiding_reference_and_erasure(
 ) {
@@ -465,25 +465,32 @@ fn with_one_writer_the_statement_refs_a_page_by_agent_keeps_follow_every_voiding
     let s = statement();
     let actor = enc(&s["actor"].to_string());
     let [s1, s2, s3] = [(); 3].map(|_| id_of(server.post(&s)));
-    let page = || server.query(&format!("agent={actor}"));
+    // By agent (the agent index) and by activity (the statements table): the same statements.
+    let activity = enc(s["object"]["id"].as_str().expect("an activity id"));
+    let pages = || {
+        let by_agent = server.query(&format!("agent={actor}"));
+        let by_activity = server.query(&format!("activity={activity}"));
+        assert_eq!(ids_of(&by_agent), ids_of(&by_activity));
+        by_agent
+    };
     for _ in 0..2 {
-        assert_eq!(ids_of(&page()), [&s3, &s2, &s1]);
+        assert_eq!(ids_of(&pages()), [&s3, &s2, &s1]);
     }
     // The voided statement leaves the page; the voiding one, which targets a match, is on it.
     let v1 = id_of(server.post(&referring(&voider, &s1, true)));
-    assert_eq!(ids_of(&page()), [&v1, &s3, &s2]);
+    assert_eq!(ids_of(&pages()), [&v1, &s3, &s2]);
     let other = format!("mailto:commenter-{}@example.org", unique());
     let r3 = id_of(server.post(&referring(&other, &s3, false)));
-    assert_eq!(ids_of(&page()), [&r3, &v1, &s3, &s2]);
+    assert_eq!(ids_of(&pages()), [&r3, &v1, &s3, &s2]);
     wait_until_indexed(&clickhouse, &db);
-    assert_eq!(ids_of(&page()), [&r3, &v1, &s3, &s2]);
+    assert_eq!(ids_of(&pages()), [&r3, &v1, &s3, &s2]);
     // Erasing the voider takes its voidings away: what they voided is back.
     erase(&server, &voider);
-    assert_eq!(ids_of(&page()), [&r3, &s3, &s2, &s1]);
+    assert_eq!(ids_of(&pages()), [&r3, &s3, &s2, &s1]);
 }
 
-/// With more StatementRefs than a process takes as sets, pages by agent read the table
-/// itself, alone and together, with the same rules.
+/// With more StatementRefs than a process takes as sets, pages read the table itself (by
+/// agent alone and together, and by activity), with the same rules.
 #[test]
 fn with_more_statement_refs_than_a_page_takes_as_sets_pages_by_agent_still_leave_voided_statements_out_and_take_referring_ones(
 ) {
@@ -504,6 +511,9 @@ fn with_more_statement_refs_than_a_page_takes_as_sets_pages_by_agent_still_leave
         let commenter = format!("mailto:commenter-{}@example.org", unique());
         let r2 = id_of(server.post(&referring(&commenter, &s2, false)));
         expected.push((enc(&s["actor"].to_string()), vec![r2, v1, s2]));
+        let activity = enc(s["object"]["id"].as_str().expect("an activity id"));
+        let by_activity = server.query(&format!("activity={activity}"));
+        assert_eq!(ids_of(&by_activity), expected[expected.len() - 1].1);
     }
     for round in 0..2 {
         // Alone, then together.
