@@ -30,6 +30,10 @@ pub(crate) const REFERENCES_SEEN: u8 = 2;
 /// The most StatementRefs rows taken as sets; with more, queries read the table themselves.
 const MOST_AS_SETS: u64 = 1_000;
 
+/// With many writers, how long a read that found more rows than sets hold spares the next
+/// pages the read: they read the table themselves meanwhile, which is right whatever it holds.
+const TOO_MANY_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The StatementRefs table's rows, as sets (ids as text, for `Array(UUID)` parameters).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct RefSets {
@@ -99,7 +103,8 @@ struct Summary {
     referred: Vec<String>,
 }
 
-/// The sets a process that alone writes keeps between its writes.
+/// The reads of the sets: shared by pages asking together, kept between writes by a process
+/// that alone writes.
 #[derive(Debug, Default)]
 pub(crate) struct KnownRefs {
     /// Bumped by every change of the table this process makes (a round with a StatementRef,
@@ -111,6 +116,8 @@ pub(crate) struct KnownRefs {
     read: xlrs_store::coalesced::Coalesced<(u64, Option<Arc<RefSets>>)>,
     /// Reads begun.
     reads: AtomicU64,
+    /// When a read last found more rows than sets hold.
+    too_many: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl KnownRefs {
@@ -121,8 +128,8 @@ impl KnownRefs {
 }
 
 impl ClickHouse {
-    /// How a page by agent takes the StatementRefs table into account, `references` being
-    /// whether it may hold rows ([`ClickHouse::references_exist`]).
+    /// How a page takes the StatementRefs table into account, `references` being whether it
+    /// may hold rows ([`ClickHouse::references_exist`]).
     pub(crate) async fn refs(&self, references: bool) -> Result<Refs, StoreError> {
         if !references {
             return Ok(Refs::None);
@@ -139,6 +146,10 @@ impl ClickHouse {
                 }
             }
         }
+        let too_many = known.too_many.lock().ok().and_then(|at| *at);
+        if too_many.is_some_and(|at| at.elapsed() < TOO_MANY_FOR) {
+            return Ok(Refs::Tables);
+        }
         // A read begun after this page was asked for (another process may have written a
         // StatementRef just before), shared by the pages asking together.
         let (at, sets) = known
@@ -151,6 +162,10 @@ impl ClickHouse {
         if sole && at == known.changes.load(Ordering::Acquire) {
             if let Ok(mut kept) = known.kept.lock() {
                 *kept = Some((at, sets.clone()));
+            }
+        } else if !sole && sets.is_none() {
+            if let Ok(mut too_many) = known.too_many.lock() {
+                *too_many = Some(std::time::Instant::now());
             }
         }
         Ok(sets.map_or(Refs::Tables, Refs::Sets))
