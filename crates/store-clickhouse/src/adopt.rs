@@ -75,8 +75,10 @@ impl ClickHouse {
                         refers |= !row.statement_ref.is_nil();
                         insert.write(&row).await.map_err(failed)?;
                     }
-                    insert.end().await.map_err(failed)?;
-                    self.wrote_round(round.last().map(|p| p.stored), refers);
+                    let ended = insert.end().await.map_err(failed);
+                    self.inserted_references(refers);
+                    ended?;
+                    self.wrote_round(round.last().map(|p| p.stored));
                     Ok(())
                 })
                 .await?;

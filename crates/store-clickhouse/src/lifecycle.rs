@@ -50,8 +50,8 @@ fn uuids(ids: impl Iterator<Item = Uuid>) -> Vec<String> {
 }
 
 impl ClickHouse {
-    /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter;
-    /// the StatementRefs sets kept are stale from its start to its end.
+    /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter,
+    /// done when it returns; the StatementRefs sets kept are stale from its start to its end.
     async fn delete_where<T: serde::Serialize>(
         &self,
         table: &str,
@@ -64,6 +64,7 @@ impl ClickHouse {
             .client
             .query(&format!("DELETE FROM {table} WHERE {condition}"))
             .param(name, values)
+            .with_setting("lightweight_deletes_sync", "2")
             .execute()
             .await
             .map_err(failed);

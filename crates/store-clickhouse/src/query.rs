@@ -179,8 +179,9 @@ fn by_direct_agent(q: &StatementQuery) -> bool {
 /// `indexed`, see [`crate::indexer`]): the statements matching `q` themselves, from the
 /// agent's index rows (the newest version of each position, in key order: one or two
 /// granules) and, when there may be rows `past` it, from the statements table past
-/// `indexed`; and, with `references`, those whose StatementRef targets one, found by the ids
-/// of the same rows.
+/// `indexed`; while the StatementRefs table may hold rows (`refs`), voided statements left out
+/// and, with [`Refs::Tables`], those whose StatementRef targets a match, found by the ids of
+/// the same rows; with [`Refs::Sets`], a [`TARGETED`] row instead when a match is a target.
 fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &Refs) -> String {
     let order = if q.ascending { "ASC" } else { "DESC" };
     let limit = q.limit + 1;
@@ -457,16 +458,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::agent_pages::by;
     use crate::references::RefSets;
 
-    fn by(agent: &str) -> StatementQuery {
-        StatementQuery {
-            agent: Some(agent.into()),
-            limit: 10,
-            ..StatementQuery::default()
-        }
-    }
-
+    /// Sets of one voided statement `v` and a target `t`, each referred to once.
     fn sets() -> Refs {
         Refs::Sets(Arc::new(RefSets {
             voided: vec!["v".into()],

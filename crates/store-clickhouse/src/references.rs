@@ -5,11 +5,13 @@
 //! bench/RESULTS.md, 2026-12-05 12:40); only a page with a targeted match is read again with
 //! the StatementRef rule's subqueries.
 //!
-//! Sets that lack a row are wrong, so a process that alone writes drops the sets it keeps at
-//! each round with a StatementRef (before answering it), and with many writers every page
-//! reads them anew. Sets that hold a row deleted since are not: a voided id is a target too,
-//! so a page with a match among them is read again with the subqueries anyway; deletions
-//! drop the kept sets only to spare such reads.
+//! Sets must be as new as the page: a process that alone writes drops the sets it keeps at
+//! each insert with a StatementRef (done or failed, before answering it) and around each
+//! deletion (a voided id kept after its voiding statement was erased would hide the statement
+//! from filtered pages), and with many writers every page, or group of pages asked together,
+//! reads them anew. The sets are read just before the page: a voiding stored in between, not
+//! yet answered, may show on the page beside its target as not voided, as with any write
+//! concurrent with a read.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -55,7 +57,8 @@ pub(crate) struct RefSets {
 pub(crate) enum Refs {
     /// The table holds no row: no voided set, no StatementRef rule.
     None,
-    /// Its rows as sets, read after the page was asked for.
+    /// Its rows as sets, as new as the page (read after it was asked for, or kept by a process
+    /// that alone writes since its last change).
     Sets(Arc<RefSets>),
     /// The query reads the table itself (too many rows for sets, or a target among the page's
     /// matches).
@@ -96,10 +99,15 @@ impl Refs {
 /// The table summed up by one read.
 #[derive(Row, Deserialize)]
 struct Summary {
+    /// Its rows, up to one more than sets hold.
     rows: u64,
+    /// [`RefSets::voided`].
     voided: Vec<String>,
+    /// [`RefSets::targets`].
     targets: Vec<String>,
+    /// [`RefSets::referring`].
     referring: Vec<i64>,
+    /// [`RefSets::referred`].
     referred: Vec<String>,
 }
 

@@ -194,17 +194,21 @@ impl ClickHouse {
         insert.end().await.map_err(failed)
     }
 
-    /// Notes a round written (before its POSTs are answered): its newest position, and
-    /// whether a statement of it `refers` to another (pages then include the StatementRef
-    /// rules).
-    pub(crate) fn wrote_round(&self, last: Option<i64>, refers: bool) {
+    /// Notes a round written (before its POSTs are answered): its newest position.
+    pub(crate) fn wrote_round(&self, last: Option<i64>) {
+        if let Some(last) = last {
+            self.indexed.wrote(last);
+        }
+    }
+
+    /// Notes an insert, done or failed, of statements of which one `refers` to another:
+    /// pages then include the StatementRef rules, and the StatementRefs sets kept are stale
+    /// (a failed insert may have been stored all the same, and its re-send stores nothing).
+    pub(crate) fn inserted_references(&self, refers: bool) {
         if refers {
             self.references
                 .store(crate::references::REFERENCES_SEEN, Ordering::Release);
             self.known_refs.changed();
-        }
-        if let Some(last) = last {
-            self.indexed.wrote(last);
         }
     }
 
@@ -268,8 +272,10 @@ impl RoundWriter for ClickHouse {
             .collect();
         let refers = rows.iter().any(|r| !r.statement_ref.is_nil());
         self.write_admissions(round).await?;
-        self.write_rows(rows).await?;
-        self.wrote_round(round.last().map(|p| p.stored), refers);
+        let written = self.write_rows(rows).await;
+        self.inserted_references(refers);
+        written?;
+        self.wrote_round(round.last().map(|p| p.stored));
         Ok(())
     }
 }

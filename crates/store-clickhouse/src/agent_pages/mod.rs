@@ -7,7 +7,9 @@
 //! A task of the store's own takes the pages asked for while at most [`READING`] queries are
 //! in progress and reads them together in the next, so a page alone is read at once and
 //! pages asked together wait at most for the query before them. While the StatementRefs
-//! table may hold rows, the query also leaves voided statements out and takes the statements
+//! table may hold rows, the query also leaves voided statements out and, as sets
+//! ([`crate::references`]), names the agents with a match a StatementRef targets, whose pages
+//! are read again with the table; reading the table itself, it takes the statements
 //! referring to each page's matches (`sql`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -255,7 +257,7 @@ fn answers(rows: Vec<AgentRow>) -> (Pages, HashSet<String>) {
 
 /// A page of 10 by `agent`.
 #[cfg(test)]
-fn by(agent: &str) -> StatementQuery {
+pub(crate) fn by(agent: &str) -> StatementQuery {
     StatementQuery {
         agent: Some(agent.into()),
         limit: 10,
