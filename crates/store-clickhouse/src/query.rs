@@ -30,7 +30,7 @@ const DIRECT: u8 = 1;
 /// [`Found::kind`] of the row counting the window's positions (in `windowed`).
 const WINDOW: u8 = 2;
 /// [`Found::kind`] of a row saying a StatementRef targets one of the page's matches (with
-/// [`Refs::Sets`]: the page is then read again with [`Refs::Tables`]).
+/// [`Refs::Sets`]: the page is then read again with [`Refs::Pairs`]).
 const TARGETED: u8 = 3;
 
 /// The positions the first index filter (agent, else activity) hands the statements table:
@@ -75,7 +75,7 @@ impl ClickHouse {
 
     /// Reads the page of `q` ([`page_sql`], with `window`) with the parameters of its filters,
     /// taking the StatementRefs table into account as `refs` says (a page by agent with a
-    /// targeted match among [`Refs::Sets`] is read again with [`Refs::Tables`]).
+    /// targeted match among [`Refs::Sets`] is read again with [`Refs::Pairs`]).
     pub(crate) async fn fetch(
         &self,
         q: &StatementQuery,
@@ -84,7 +84,7 @@ impl ClickHouse {
     ) -> Result<Vec<Found>, StoreError> {
         let rows = self.fetch_once(q, window, refs).await?;
         if rows.iter().any(|r| r.kind == TARGETED) {
-            return self.fetch_once(q, window, &Refs::Tables).await;
+            return self.fetch_once(q, window, &refs.pairs()).await;
         }
         Ok(rows)
     }
@@ -143,7 +143,7 @@ pub(crate) fn with_filters(mut query: Query, q: &StatementQuery, suffix: &str) -
 /// `query` with the sets of [`Refs::Sets`] as the parameters its SQL may name: `voided`,
 /// `targets`, and the pairs `referring` (positions) and `referred` (their targets).
 pub(crate) fn with_sets(mut query: Query, refs: &Refs) -> Query {
-    if let Refs::Sets(sets) = refs {
+    if let Some(sets) = refs.sets() {
         if !sets.voided.is_empty() {
             query = query.param("voided", &sets.voided);
         }
@@ -164,8 +164,8 @@ pub(crate) fn voided_condition(table: &str, refs: &Refs) -> Option<String> {
         Refs::Tables => Some(format!(
             "id NOT IN (SELECT target FROM {table}_refs WHERE voiding = 1)"
         )),
-        Refs::Sets(sets) if sets.voided.is_empty() => None,
-        Refs::Sets(_) => Some("NOT has({voided:Array(UUID)}, id)".into()),
+        Refs::Sets(sets) | Refs::Pairs(sets) if sets.voided.is_empty() => None,
+        Refs::Sets(_) | Refs::Pairs(_) => Some("NOT has({voided:Array(UUID)}, id)".into()),
     }
 }
 
@@ -180,8 +180,9 @@ fn by_direct_agent(q: &StatementQuery) -> bool {
 /// agent's index rows (the newest version of each position, in key order: one or two
 /// granules) and, when there may be rows `past` it, from the statements table past
 /// `indexed`; while the StatementRefs table may hold rows (`refs`), voided statements left out
-/// and, with [`Refs::Tables`], those whose StatementRef targets a match, found by the ids of
-/// the same rows; with [`Refs::Sets`], a [`TARGETED`] row instead when a match is a target.
+/// and those whose StatementRef targets a match, found by the ids of the same rows (in the
+/// table, [`Refs::Tables`], or the sets' pairs, [`Refs::Pairs`]); with [`Refs::Sets`], a
+/// [`TARGETED`] row instead when a match is a target.
 fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &Refs) -> String {
     let order = if q.ascending { "ASC" } else { "DESC" };
     let limit = q.limit + 1;
@@ -224,9 +225,9 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &
             format!("SELECT id FROM {index}"),
         )
     };
-    match refs {
+    let referring = match refs {
         Refs::None => return direct,
-        Refs::Sets(sets) if sets.targets.is_empty() => return direct,
+        _ if refs.without_targets() => return direct,
         Refs::Sets(_) => {
             // Whether a StatementRef targets one of the matches: the page is then read
             // again with the StatementRef rule.
@@ -235,15 +236,22 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &
                  toUInt64(0) FROM ({ids}) WHERE has({{targets:Array(UUID)}}, id) LIMIT 1"
             );
         }
-        Refs::Tables => {}
-    }
-    // As in [`page_sql`]: the guard spares the engine the sets while there are no references.
-    let referring = format!(
-        "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} \
-         WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (\
-         SELECT stored FROM {t}_refs WHERE target IN ({ids})){returned}{}",
-        order_limit(q)
-    );
+        // The positions referring to a match, from the sets' pairs (as in [`page_sql`]).
+        Refs::Pairs(_) => format!(
+            "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} \
+             WHERE stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g), \
+             {{referring:Array(Int64)}}, {{referred:Array(UUID)}})) FROM (SELECT groupArray(id) \
+             AS m FROM ({ids}) WHERE has({{targets:Array(UUID)}}, id))){returned}{}",
+            order_limit(q)
+        ),
+        // As in [`page_sql`]: the guard spares the engine the sets while there are none.
+        Refs::Tables => format!(
+            "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} \
+             WHERE (SELECT count() FROM {t}_refs) > 0 AND stored IN (\
+             SELECT stored FROM {t}_refs WHERE target IN ({ids})){returned}{}",
+            order_limit(q)
+        ),
+    };
     format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
 }
 
@@ -290,7 +298,7 @@ fn page_sql(
     // With the table's rows as sets, the positions of the statements referring to a match
     // come from the sets' pairs: no read of the table (bench/RESULTS.md, 2026-12-05 13:15).
     let mut referring = match refs {
-        Refs::Sets(_) => format!(
+        Refs::Sets(_) | Refs::Pairs(_) => format!(
             "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
              WHERE stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g),
                 {{referring:Array(Int64)}}, {{referred:Array(UUID)}})) FROM ({}))",
@@ -504,6 +512,16 @@ mod tests {
         assert!(sql.contains(&format!(
             "toUInt8({TARGETED}), toUInt64(0) FROM (SELECT id FROM s_by_agent WHERE agent = {{agent:String}} AND direct = 1 AND stored <= 1000) WHERE has({{targets:Array(UUID)}}, id) LIMIT 1"
         )));
+        let Refs::Sets(kept) = sets else {
+            unreachable!("sets")
+        };
+        let pairs = agent_page_sql(&by("a"), "s", 1000, true, &Refs::Pairs(kept));
+        assert!(!pairs.contains("_refs"), "{pairs}");
+        assert!(!pairs.contains(&format!("toUInt8({TARGETED})")));
+        assert!(pairs.contains(
+            "FROM (SELECT groupArray(id) AS m FROM (SELECT id FROM s_by_agent WHERE agent = {agent:String} AND direct = 1 AND stored <= 1000 UNION ALL SELECT id FROM s WHERE stored > 1000 AND has(direct_agents, {agent:String})) WHERE has({targets:Array(UUID)}, id))"
+        ));
+        assert!(pairs.contains("NOT has({voided:Array(UUID)}, id)"));
         let tables = agent_page_sql(&by("a"), "s", 1000, false, &Refs::Tables);
         assert!(tables.contains("id NOT IN (SELECT target FROM s_refs WHERE voiding = 1)"));
         assert!(tables.contains("SELECT stored FROM s_refs WHERE target IN"));

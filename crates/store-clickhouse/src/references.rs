@@ -2,8 +2,9 @@
 //! few, its voided ids and targets as sets a page's query takes as parameters. A page by agent
 //! then leaves voided statements out and tests whether any of its matches is a target without
 //! reading the table in the query (6 against 18 ms of engine CPU for a query of two pages,
-//! bench/RESULTS.md, 2026-12-05 12:40); only a page with a targeted match is read again with
-//! the StatementRef rule's subqueries.
+//! bench/RESULTS.md, 2026-12-05 12:40); only a page with a targeted match is read again,
+//! taking the statements referring to its matches from the sets' (position, target) pairs,
+//! as filtered pages do at once.
 //!
 //! Sets must be as new as the page: a process that alone writes drops the sets it keeps at
 //! each insert with a StatementRef (done or failed, before answering it) and around each
@@ -60,8 +61,10 @@ pub(crate) enum Refs {
     /// Its rows as sets, as new as the page (read after it was asked for, or kept by a process
     /// that alone writes since its last change).
     Sets(Arc<RefSets>),
-    /// The query reads the table itself (too many rows for sets, or a target among the page's
-    /// matches).
+    /// The sets, for a page by agent with a match a StatementRef targets: the statements
+    /// referring to its matches come from the sets' pairs, in a query of its own.
+    Pairs(Arc<RefSets>),
+    /// The query reads the table itself (too many rows for sets).
     Tables,
 }
 
@@ -71,9 +74,25 @@ impl Refs {
         !matches!(self, Refs::None)
     }
 
+    /// The sets, if any.
+    pub(crate) fn sets(&self) -> Option<&RefSets> {
+        match self {
+            Refs::Sets(sets) | Refs::Pairs(sets) => Some(sets),
+            Refs::None | Refs::Tables => None,
+        }
+    }
+
     /// Whether the table's rows, as sets, target nothing (it holds none now).
     pub(crate) fn without_targets(&self) -> bool {
-        matches!(self, Refs::Sets(sets) if sets.targets.is_empty())
+        self.sets().is_some_and(|sets| sets.targets.is_empty())
+    }
+
+    /// How a page by agent that has a targeted match among `self`'s sets is read again.
+    pub(crate) fn pairs(&self) -> Refs {
+        match self {
+            Refs::Sets(sets) | Refs::Pairs(sets) => Refs::Pairs(sets.clone()),
+            Refs::None | Refs::Tables => Refs::Tables,
+        }
     }
 
     /// Whether pages with `self` and `other` can share one query: both without rows, both

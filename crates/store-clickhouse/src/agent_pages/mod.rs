@@ -9,8 +9,8 @@
 //! pages asked together wait at most for the query before them. While the StatementRefs
 //! table may hold rows, the query also leaves voided statements out and, as sets
 //! ([`crate::references`]), names the agents with a match a StatementRef targets, whose pages
-//! are read again with the table; reading the table itself, it takes the statements
-//! referring to each page's matches (`sql`).
+//! are read again alone with the sets' pairs; reading the table itself, it takes the
+//! statements referring to each page's matches (`sql`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -159,26 +159,16 @@ fn fits(taken: &[Asked], asked: &Asked) -> bool {
 
 impl ClickHouse {
     /// Reads the pages `taken` in one query and answers each; those with a match a
-    /// StatementRef targets ([`sql::TARGETED`]) are read again with [`Refs::Tables`].
+    /// StatementRef targets ([`sql::TARGETED`]) are read again, each alone, with
+    /// [`Refs::Pairs`].
     async fn read_together(&self, mut taken: Vec<Asked>) {
-        while !taken.is_empty() {
-            taken = self.read_once(taken).await;
-        }
-    }
-
-    /// [`ClickHouse::read_together`], one query: the pages to read again.
-    async fn read_once(&self, mut taken: Vec<Asked>) -> Vec<Asked> {
         if taken.len() == 1 {
             // Alone, the page's own query: nesting the agents' pages in one costs the engine
             // a millisecond more, which pays only for two pages or more.
             if let Some(asked) = taken.pop() {
-                let rows = self
-                    .fetch(&asked.q, None, &asked.refs)
-                    .await
-                    .map(|rows| rows.into_iter().map(|r| (r.stored, r.body)).collect());
-                let _ = asked.answer.send(rows);
+                self.read_alone(asked, None).await;
             }
-            return Vec::new();
+            return;
         }
         self.agent_pages
             .together
@@ -200,25 +190,34 @@ impl ClickHouse {
             Ok(rows) => {
                 let (mut pages, targeted) = answers(rows);
                 let mut again = Vec::new();
-                for mut asked in taken {
+                for asked in taken {
                     let agent = asked.q.agent.as_ref();
                     if agent.is_some_and(|a| targeted.contains(a)) {
-                        asked.refs = Refs::Tables;
                         again.push(asked);
                         continue;
                     }
                     let rows = agent.and_then(|a| pages.remove(a)).unwrap_or_default();
                     let _ = asked.answer.send(Ok(rows));
                 }
-                again
+                for asked in again {
+                    self.read_alone(asked, Some(refs.pairs())).await;
+                }
             }
             Err(e) => {
                 for asked in taken {
                     let _ = asked.answer.send(Err(e.clone()));
                 }
-                Vec::new()
             }
         }
+    }
+
+    /// Reads page `asked` by its own query (with `refs`, else its own) and answers it.
+    async fn read_alone(&self, asked: Asked, refs: Option<Refs>) {
+        let rows = self
+            .fetch(&asked.q, None, refs.as_ref().unwrap_or(&asked.refs))
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.stored, r.body)).collect());
+        let _ = asked.answer.send(rows);
     }
 }
 

@@ -15,7 +15,7 @@ pub(super) const PAIR: u8 = 2;
 /// [`super::AgentRow::kind`] of the body of a statement a [`PAIR`] names (agent empty).
 pub(super) const REFERRING: u8 = 3;
 /// [`super::AgentRow::kind`] of a row naming an agent one of whose matches a StatementRef
-/// targets (with [`Refs::Sets`]: its page is read again with [`Refs::Tables`]).
+/// targets (with [`Refs::Sets`]: its page is read again alone with [`Refs::Pairs`]).
 pub(super) const TARGETED: u8 = 4;
 
 /// The SQL of the pages of `queries` (each by another agent, all in one order) from the agent
@@ -81,9 +81,10 @@ pub(super) fn together_sql(
     );
     let targets = match refs {
         Refs::None => return page,
-        Refs::Sets(sets) if sets.targets.is_empty() => return page,
+        _ if refs.without_targets() => return page,
         Refs::Sets(_) => true,
-        Refs::Tables => false,
+        // (Pages with pairs are read alone: `agent_page_sql`.)
+        Refs::Pairs(_) | Refs::Tables => false,
     };
     // The ids each agent's page matches (its filters, not its window)...
     let matches = any(&|i, q| format!("({})", matching(i, q)));
