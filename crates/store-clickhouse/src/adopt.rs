@@ -76,10 +76,7 @@ impl ClickHouse {
                         insert.write(&row).await.map_err(failed)?;
                     }
                     let ended = insert.end().await.map_err(failed);
-                    self.inserted_references(refers);
-                    ended?;
-                    self.wrote_round(round.last().map(|p| p.stored));
-                    Ok(())
+                    self.inserted(ended, round.last().map(|p| p.stored), refers)
                 })
                 .await?;
         }

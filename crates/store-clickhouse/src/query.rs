@@ -44,9 +44,8 @@ impl ClickHouse {
     /// A page of the statements matching `q`, with those whose StatementRef targets one.
     pub(crate) async fn query_page(&self, q: &StatementQuery) -> Result<Page, StoreError> {
         let window = (q.limit + 1) * WINDOW_PAGES;
-        let references = self.references_exist().await?;
-        let refs = self.refs(references).await?;
-        let alone = references && (q.authority.is_some() || q.include_voided);
+        let refs = self.refs().await?;
+        let alone = refs.any() && (q.authority.is_some() || q.include_voided);
         if !alone && self.indexed.serves_bodies() && by_direct_agent(q) {
             // Read with the other pages by agent asked for meanwhile (crate::agent_pages).
             let rows = self.agent_pages.read(q, refs).await?;
@@ -142,19 +141,25 @@ pub(crate) fn with_filters(mut query: Query, q: &StatementQuery, suffix: &str) -
 
 /// `query` with the sets of [`Refs::Sets`] as the parameters its SQL may name: `voided`,
 /// `targets`, and the pairs `referring` (positions) and `referred` (their targets).
-pub(crate) fn with_sets(mut query: Query, refs: &Refs) -> Query {
-    if let Some(sets) = refs.sets() {
-        if !sets.voided.is_empty() {
-            query = query.param("voided", &sets.voided);
-        }
-        if !sets.targets.is_empty() {
-            query = query
-                .param("targets", &sets.targets)
-                .param("referring", &sets.referring)
-                .param("referred", &sets.referred);
-        }
+pub(crate) fn with_sets(query: Query, refs: &Refs) -> Query {
+    match refs.sets() {
+        Some(sets) => query
+            .param("voided", &sets.voided)
+            .param("targets", &sets.targets)
+            .param("referring", &sets.referring)
+            .param("referred", &sets.referred),
+        None => query,
     }
-    query
+}
+
+/// The condition that a statement's position is one whose StatementRef targets an id in `m`,
+/// the ids `SELECT groupArray(id) AS m FROM {source}` finds: from the sets' pairs
+/// ([`with_sets`]), without reading the StatementRefs table.
+fn referring_from_pairs(source: &str) -> String {
+    format!(
+        "stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g), {{referring:Array(Int64)}}, \
+         {{referred:Array(UUID)}})) FROM (SELECT groupArray(id) AS m FROM {source}))"
+    )
 }
 
 /// The condition leaving voided statements out, as `refs` knows them (none: empty).
@@ -227,7 +232,6 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &
     };
     let referring = match refs {
         Refs::None => return direct,
-        _ if refs.without_targets() => return direct,
         Refs::Sets(_) => {
             // Whether a StatementRef targets one of the matches: the page is then read
             // again with the StatementRef rule.
@@ -239,9 +243,8 @@ fn agent_page_sql(q: &StatementQuery, t: &str, indexed: i64, past: bool, refs: &
         // The positions referring to a match, from the sets' pairs (as in [`page_sql`]).
         Refs::Pairs(_) => format!(
             "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t} \
-             WHERE stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g), \
-             {{referring:Array(Int64)}}, {{referred:Array(UUID)}})) FROM (SELECT groupArray(id) \
-             AS m FROM ({ids}) WHERE has({{targets:Array(UUID)}}, id))){returned}{}",
+             WHERE {}{returned}{}",
+            referring_from_pairs(&format!("({ids}) WHERE has({{targets:Array(UUID)}}, id)")),
             order_limit(q)
         ),
         // As in [`page_sql`]: the guard spares the engine the sets while there are none.
@@ -300,11 +303,10 @@ fn page_sql(
     let mut referring = match refs {
         Refs::Sets(_) | Refs::Pairs(_) => format!(
             "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
-             WHERE stored IN (SELECT arrayJoin(arrayFilter((s, g) -> has(m, g),
-                {{referring:Array(Int64)}}, {{referred:Array(UUID)}})) FROM ({}))",
-            matched(&format!(
-                "SELECT groupArray(id) AS m FROM {t} WHERE id IN {{targets:Array(UUID)}}"
-            ))
+             WHERE {}",
+            referring_from_pairs(&matched(&format!(
+                "{t} WHERE id IN {{targets:Array(UUID)}}"
+            )))
         ),
         _ => format!(
             "SELECT stored, body, toUInt8(0) AS kind, toUInt64(0) AS windowed FROM {t}
@@ -321,7 +323,7 @@ fn page_sql(
         referring.push_str(c);
     }
     referring.push_str(&order_limit(q));
-    let both = if refs.any() && !refs.without_targets() {
+    let both = if refs.any() {
         format!("SELECT * FROM ({direct}) UNION ALL SELECT * FROM ({referring})")
     } else {
         direct
@@ -491,7 +493,7 @@ mod tests {
         assert!(!sql.contains("_refs"), "the table is not read: {sql}");
         assert!(sql.contains("NOT has({voided:Array(UUID)}, id)"));
         assert!(sql.contains(
-            "arrayFilter((s, g) -> has(m, g),\n                {referring:Array(Int64)}, {referred:Array(UUID)})"
+            "arrayFilter((s, g) -> has(m, g), {referring:Array(Int64)}, {referred:Array(UUID)})"
         ));
         assert!(sql.contains(
             "SELECT groupArray(id) AS m FROM s WHERE id IN {targets:Array(UUID)} AND verb = {verb:String}"

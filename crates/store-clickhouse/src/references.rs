@@ -82,11 +82,6 @@ impl Refs {
         }
     }
 
-    /// Whether the table's rows, as sets, target nothing (it holds none now).
-    pub(crate) fn without_targets(&self) -> bool {
-        self.sets().is_some_and(|sets| sets.targets.is_empty())
-    }
-
     /// How a page by agent that has a targeted match among `self`'s sets is read again.
     pub(crate) fn pairs(&self) -> Refs {
         match self {
@@ -104,6 +99,16 @@ impl Refs {
                 | (Refs::Tables, Refs::Tables)
                 | (Refs::Sets(_), Refs::Sets(_))
         )
+    }
+
+    /// The view a read gives: its sets, none when they target nothing (the table holds no row
+    /// now), or the table itself when it held too many rows for sets.
+    fn of(sets: Option<Arc<RefSets>>) -> Refs {
+        match sets {
+            Some(sets) if sets.targets.is_empty() => Refs::None,
+            Some(sets) => Refs::Sets(sets),
+            None => Refs::Tables,
+        }
     }
 
     /// Of `self` and `other` (alike, [`Refs::same`]), the one from the later read.
@@ -155,10 +160,9 @@ impl KnownRefs {
 }
 
 impl ClickHouse {
-    /// How a page takes the StatementRefs table into account, `references` being whether it
-    /// may hold rows ([`ClickHouse::references_exist`]).
-    pub(crate) async fn refs(&self, references: bool) -> Result<Refs, StoreError> {
-        if !references {
+    /// How a page takes the StatementRefs table into account.
+    pub(crate) async fn refs(&self) -> Result<Refs, StoreError> {
+        if !self.references_exist().await? {
             return Ok(Refs::None);
         }
         let known = &self.known_refs;
@@ -168,7 +172,7 @@ impl ClickHouse {
             if let Ok(kept) = known.kept.lock() {
                 if let Some((at, sets)) = &*kept {
                     if *at == now {
-                        return Ok(sets.clone().map_or(Refs::Tables, Refs::Sets));
+                        return Ok(Refs::of(sets.clone()));
                     }
                 }
             }
@@ -195,7 +199,7 @@ impl ClickHouse {
                 *too_many = Some(std::time::Instant::now());
             }
         }
-        Ok(sets.map_or(Refs::Tables, Refs::Sets))
+        Ok(Refs::of(sets))
     }
 
     /// The table's rows as sets, unless it holds more than [`MOST_AS_SETS`].
@@ -232,7 +236,7 @@ impl ClickHouse {
     /// while there is none needs neither the voided set nor the StatementRef rule: 6–7 instead
     /// of 11–13 ms of engine CPU at 20,000 statements, for a question of 1.6
     /// (bench/RESULTS.md, 2026-12-04 19:45).
-    pub(crate) async fn references_exist(&self) -> Result<bool, StoreError> {
+    async fn references_exist(&self) -> Result<bool, StoreError> {
         match self.references.load(Ordering::Acquire) {
             REFERENCES_SEEN => return Ok(true),
             REFERENCES_NONE => return Ok(false),
@@ -261,5 +265,24 @@ impl ClickHouse {
             );
         }
         Ok(found > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_sets_are_the_view_of_no_references_and_too_many_rows_the_table_itself() {
+        assert!(
+            matches!(Refs::of(Some(Arc::new(RefSets::default()))), Refs::None),
+            "empty sets: the page as without references"
+        );
+        let one = RefSets {
+            targets: vec!["t".into()],
+            ..RefSets::default()
+        };
+        assert!(matches!(Refs::of(Some(Arc::new(one))), Refs::Sets(_)));
+        assert!(matches!(Refs::of(None), Refs::Tables));
     }
 }

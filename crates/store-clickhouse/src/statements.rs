@@ -194,22 +194,27 @@ impl ClickHouse {
         insert.end().await.map_err(failed)
     }
 
-    /// Notes a round written (before its POSTs are answered): its newest position.
-    pub(crate) fn wrote_round(&self, last: Option<i64>) {
-        if let Some(last) = last {
-            self.indexed.wrote(last);
-        }
-    }
-
-    /// Notes an insert, done or failed, of statements of which one `refers` to another:
-    /// pages then include the StatementRef rules, and the StatementRefs sets kept are stale
-    /// (a failed insert may have been stored all the same, and its re-send stores nothing).
-    pub(crate) fn inserted_references(&self, refers: bool) {
+    /// Notes a round's insert (before its POSTs are answered) and passes its `outcome` on:
+    /// when one of its statements `refers` to another, done or failed, pages then include the
+    /// StatementRef rules and the StatementRefs sets kept are stale (a failed insert may have
+    /// been stored all the same, and its re-send stores nothing); when done, its newest
+    /// position `last`.
+    pub(crate) fn inserted(
+        &self,
+        outcome: Result<(), StoreError>,
+        last: Option<i64>,
+        refers: bool,
+    ) -> Result<(), StoreError> {
         if refers {
             self.references
                 .store(crate::references::REFERENCES_SEEN, Ordering::Release);
             self.known_refs.changed();
         }
+        outcome?;
+        if let Some(last) = last {
+            self.indexed.wrote(last);
+        }
+        Ok(())
     }
 
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
@@ -273,10 +278,7 @@ impl RoundWriter for ClickHouse {
         let refers = rows.iter().any(|r| !r.statement_ref.is_nil());
         self.write_admissions(round).await?;
         let written = self.write_rows(rows).await;
-        self.inserted_references(refers);
-        written?;
-        self.wrote_round(round.last().map(|p| p.stored));
-        Ok(())
+        self.inserted(written, round.last().map(|p| p.stored), refers)
     }
 }
 

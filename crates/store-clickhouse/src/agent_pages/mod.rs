@@ -166,7 +166,7 @@ impl ClickHouse {
             // Alone, the page's own query: nesting the agents' pages in one costs the engine
             // a millisecond more, which pays only for two pages or more.
             if let Some(asked) = taken.pop() {
-                self.read_alone(asked, None).await;
+                self.read_alone(asked).await;
             }
             return;
         }
@@ -176,10 +176,11 @@ impl ClickHouse {
         let through = self.indexed.through();
         let past = self.indexed.past(through);
         // One view of the StatementRefs table per query ([`fits`]): the latest.
-        let refs = taken.iter().skip(1).fold(
-            taken.first().map_or(Refs::None, |a| a.refs.clone()),
-            |r, a| r.latest(&a.refs),
-        );
+        let refs = taken
+            .iter()
+            .map(|a| a.refs.clone())
+            .reduce(|r, a| r.latest(&a))
+            .unwrap_or(Refs::None);
         let queries: Vec<&StatementQuery> = taken.iter().map(|a| &a.q).collect();
         let sql = sql::together_sql(&queries, &self.statements, through, past, &refs);
         let mut query = with_sets(self.client.query(&sql), &refs).with_setting("max_threads", "1");
@@ -199,8 +200,9 @@ impl ClickHouse {
                     let rows = agent.and_then(|a| pages.remove(a)).unwrap_or_default();
                     let _ = asked.answer.send(Ok(rows));
                 }
-                for asked in again {
-                    self.read_alone(asked, Some(refs.pairs())).await;
+                for mut asked in again {
+                    asked.refs = refs.pairs();
+                    self.read_alone(asked).await;
                 }
             }
             Err(e) => {
@@ -211,10 +213,10 @@ impl ClickHouse {
         }
     }
 
-    /// Reads page `asked` by its own query (with `refs`, else its own) and answers it.
-    async fn read_alone(&self, asked: Asked, refs: Option<Refs>) {
+    /// Reads page `asked` by its own query and answers it.
+    async fn read_alone(&self, asked: Asked) {
         let rows = self
-            .fetch(&asked.q, None, refs.as_ref().unwrap_or(&asked.refs))
+            .fetch(&asked.q, None, &asked.refs)
             .await
             .map(|rows| rows.into_iter().map(|r| (r.stored, r.body)).collect());
         let _ = asked.answer.send(rows);

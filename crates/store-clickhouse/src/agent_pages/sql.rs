@@ -81,7 +81,6 @@ pub(super) fn together_sql(
     );
     let targets = match refs {
         Refs::None => return page,
-        _ if refs.without_targets() => return page,
         Refs::Sets(_) => true,
         // (Pages with pairs are read alone: `agent_page_sql`.)
         Refs::Pairs(_) | Refs::Tables => false,
@@ -226,11 +225,5 @@ mod tests {
             "matches past the index are tested too"
         );
         assert!(!sql.contains("_refs"), "the table is not read");
-        let none = together_sql(&[&by("a"), &by("b")], "s", 1000, false, &sets(&[], &[]));
-        assert_eq!(
-            none,
-            together_sql(&[&by("a"), &by("b")], "s", 1000, false, &Refs::None),
-            "empty sets: the page as without references"
-        );
     }
 }
