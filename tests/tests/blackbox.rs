@@ -54,6 +54,8 @@ mod profile_validation;
 mod reactions;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
+#[path = "blackbox/replicas_races.rs"]
+mod replicas_races;
 #[path = "blackbox/retention.rs"]
 mod retention;
 #[path = "blackbox/statements_get.rs"]

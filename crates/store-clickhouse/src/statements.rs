@@ -285,13 +285,15 @@ impl RoundWriter for ClickHouse {
 #[async_trait]
 impl StatementReader for ClickHouse {
     async fn get(&self, id: Uuid) -> Result<Option<StoredStatement>, StoreError> {
+        // Two processes writing one id at the same instant may both store it (README,
+        // "Several processes over one database"): the first stored is the one served.
         let found: Option<FoundOne> = self
             .client
             .query(&format!(
                 "SELECT stored, body,
                         id IN (SELECT target FROM {t}_refs WHERE target = {{id:UUID}} AND voiding = 1)
                           AS voided
-                 FROM {t} WHERE id = {{id:UUID}} LIMIT 1",
+                 FROM {t} WHERE id = {{id:UUID}} ORDER BY stored LIMIT 1",
                 t = self.statements
             ))
             .param("id", id.to_string())

@@ -391,6 +391,10 @@ impl Elasticsearch {
                     tracing::error!(error = %e, undo = %undo, "a failed round is not taken back yet; no round is written until it is");
                     self.undo_pending.store(true, Ordering::SeqCst);
                     *self.undo.lock().await = ops;
+                    // Part of the round may stay: not a race group commit may check again.
+                    if let StoreError::Raced(why) = e {
+                        return Err(StoreError::Internal(why));
+                    }
                 }
                 Err(e)
             }
@@ -492,8 +496,9 @@ fn item_error(item: &Value, op: &Op, ralph: &Option<String>) -> Option<StoreErro
     }
     let why = format!("Elasticsearch refused statement {id}: {}", reason(item));
     Some(match status {
-        // Another writer stored this id in the query index since it was checked.
-        409 if created_in.is_some() => StoreError::Conflict(id),
+        // Another writer stored this id in the query index since it was checked: once the
+        // round is taken back, group commit checks it again.
+        409 if created_in.is_some() => StoreError::Raced(why),
         _ => refused(status, why),
     })
 }
@@ -517,7 +522,7 @@ mod tests {
         assert!(item_error(&exists, &create("statements"), &ralph).is_none());
         assert!(matches!(
             item_error(&exists, &create("xlrs_statements"), &ralph),
-            Some(StoreError::Conflict(_))
+            Some(StoreError::Raced(_))
         ));
         assert!(matches!(
             item_error(&exists, &Op::SetVoided { id: Uuid::nil() }, &ralph),

@@ -251,10 +251,9 @@ impl Mongo {
                     tokio::time::sleep(std::time::Duration::from_micros(50 * pause)).await;
                 }
                 Err(e) if duplicate_key(&e) => {
-                    // Our checks passed, so another process wrote the same id meanwhile.
-                    return Err(StoreError::Internal(format!(
-                        "MongoDB: {e} (another process stored one of these ids at the same moment)"
-                    )));
+                    // Our checks passed, so another process wrote the same id meanwhile; the
+                    // transaction kept nothing, and group commit checks the round again.
+                    return Err(StoreError::Raced(format!("MongoDB: {e}")));
                 }
                 outcome => return outcome.map_err(failed),
             }

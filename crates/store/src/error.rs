@@ -17,6 +17,11 @@ pub enum StoreError {
     /// A concurrency precondition (If-Match / If-None-Match) does not hold (412).
     #[error("{0}")]
     PreconditionFailed(String),
+    /// Another process stored one of a round's ids while the round was written, and the
+    /// database kept nothing of the round: group commit checks the round again (500 with
+    /// Retry-After, should it race every time).
+    #[error("another process stored the same statement id at the same moment: {0}")]
+    Raced(String),
     /// Anything else (500).
     #[error("store failure: {0}")]
     Internal(String),

@@ -182,6 +182,19 @@ struct Shared<D> {
 /// How long a bound found by a read serves `X-Experience-API-Consistent-Through`.
 const THROUGH_REUSED_FOR: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// How many times a round that raced another process ([`StoreError::Raced`]) is checked
+/// again before its callers get the error.
+const RACES_CHECKED: usize = 3;
+
+/// The accepted statements of a round at `positions`, in commit order.
+fn positioned<'a>(accepted: &'a [(Job, Vec<usize>)], positions: &[i64]) -> Vec<Positioned<'a>> {
+    accepted_statements(accepted)
+        .into_iter()
+        .zip(positions.iter().copied())
+        .map(|(statement, stored)| Positioned { statement, stored })
+        .collect()
+}
+
 /// A database store's statements: its reads, and its writes by group commit.
 pub struct GroupCommitted<D> {
     shared: Arc<Shared<D>>,
@@ -350,13 +363,41 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                 return answer(jobs, &Err(e));
             }
         };
-        let accepted = accept(jobs, stored);
-        let round: Vec<Positioned> = accepted_statements(&accepted)
-            .into_iter()
-            .zip(positions)
-            .map(|(statement, stored)| Positioned { statement, stored })
-            .collect();
-        let written = self.write(&round, &known, &reservation).await;
+        let mut accepted = accept(jobs, stored);
+        let mut known = known;
+        let mut raced = 0;
+        let written = loop {
+            let round = positioned(&accepted, &positions);
+            match self.write(&round, &known, &reservation).await {
+                // Another process stored one of the ids meanwhile, and nothing of the round
+                // was kept: what is stored of the ids is asked again (a re-send now finds the
+                // other's statement: stored once, or a 409), and the jobs checked again, at
+                // the same positions.
+                Err((StoreError::Raced(why), false)) if raced < RACES_CHECKED => {
+                    raced += 1;
+                    tracing::info!(%why, "a round raced another process; checking it again");
+                    let jobs: Vec<Job> = accepted.into_iter().map(|(job, _)| job).collect();
+                    let ids = jobs
+                        .iter()
+                        .flat_map(|j| &j.batch)
+                        .flat_map(D::ids)
+                        .collect();
+                    match self.database.known(ids).await {
+                        Ok((stored, again)) => {
+                            known = again;
+                            accepted = accept(jobs, stored);
+                        }
+                        Err(e) => {
+                            drop(last);
+                            self.release(&reservation).await;
+                            return answer(jobs, &Err(e));
+                        }
+                    }
+                }
+                outcome => break outcome,
+            }
+        };
+        let round = positioned(&accepted, &positions);
         // Rounds are answered in order: a client answered sees its statements in queries,
         // which stop before any earlier round of this process still open.
         let (done, this_round) = tokio::sync::oneshot::channel::<()>();
@@ -404,10 +445,11 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             return Ok(());
         }
         debug_assert!(round.len() <= (reservation.last - reservation.first + 1) as usize);
-        self.database
-            .write(round, known)
-            .await
-            .map_err(|e| (e, !D::FAILS_WHOLE))
+        self.database.write(round, known).await.map_err(|e| {
+            // A raced round was taken back whole (see [`StoreError::Raced`]).
+            let open = !D::FAILS_WHOLE && !matches!(e, StoreError::Raced(_));
+            (e, open)
+        })
     }
 
     /// Reserves the positions `place` gives (see [`ledger::reserve`]) after this process's

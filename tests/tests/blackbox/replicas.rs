@@ -18,6 +18,7 @@ use xlrs_tests::{
 };
 
 use crate::forwarding::{eventually_within, forwarding_to, metric};
+use crate::replicas_races::{one_id_sent_at_once_through_every_process, OneId};
 use crate::XLRS;
 
 /// Whether these tests run in this pass: each starts the store it names, so they run
@@ -499,6 +500,7 @@ fn three_processes_over_one_clickhouse_serve_what_each_stored() {
         &target,
     );
     rules_across(&p);
+    one_id_sent_at_once_through_every_process(&p, OneId::FirstStored);
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
     one_process_at_a_time_forwards(&p, &target);
     a_process_killed_under_load_loses_nothing_acknowledged(p, &target);
@@ -520,6 +522,7 @@ fn three_processes_over_one_mongodb_serve_what_each_stored() {
         &target,
     );
     rules_across(&p);
+    one_id_sent_at_once_through_every_process(&p, OneId::Unique);
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
     one_process_at_a_time_forwards(&p, &target);
     a_process_killed_under_load_loses_nothing_acknowledged(p, &target);
@@ -540,6 +543,7 @@ fn three_processes_over_one_elasticsearch_serve_what_each_stored() {
         &target,
     );
     rules_across(&p);
+    one_id_sent_at_once_through_every_process(&p, OneId::Unique);
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
     one_process_at_a_time_forwards(&p, &target);
     a_process_killed_under_load_loses_nothing_acknowledged(p, &target);

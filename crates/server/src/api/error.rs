@@ -116,6 +116,7 @@ impl From<StoreError> for ApiError {
             StoreError::PreconditionFailed(m) => Self::PreconditionFailed(m),
             // Counted where the store produced them (`xlrs_store::metered`).
             StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Raced(_) => Self::Unavailable(e.to_string()),
             StoreError::Internal(m) => Self::Internal(m),
         }
     }
