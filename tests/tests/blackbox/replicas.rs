@@ -174,6 +174,32 @@ fn statements_voiding_and_conflicts_hold_across_processes(p: &[Server]) {
         "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
         "object": {"objectType": "StatementRef", "id": id},
     });
+    // The StatementRef filter rule (xAPI Data 2.4.4.1.1): a statement referring to one that
+    // matches a filter matches too, whichever process stored each and whichever reads.
+    let target = statement();
+    let target_id = id_of(p[0].post(&target));
+    let referring = json!({
+        "actor": {"mbox": format!("mailto:{}@example.org", unique())},
+        "verb": {"id": "http://example.org/verbs/commented"},
+        "object": {"objectType": "StatementRef", "id": target_id},
+    });
+    let referring_id = id_of(p[1].post(&referring));
+    let by_target_agent = format!("agent={}", enc(&target["actor"].to_string()));
+    for server in p {
+        let ids: Vec<String> = server.query(&by_target_agent)["statements"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s["id"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            ids,
+            [referring_id.clone(), target_id.clone()],
+            "the target and what refers to it"
+        );
+    }
     id_of(p[1].post(&voiding));
     assert_eq!(p[2].get_statement(&id).status(), 404, "voided everywhere");
     let r = p[0]
@@ -183,14 +209,26 @@ fn statements_voiding_and_conflicts_hold_across_processes(p: &[Server]) {
     assert_eq!(r.status(), 200, "found as voided through the first");
 }
 
-/// Creations (`If-None-Match: *` PUTs) of one State document, `per_process` through each
-/// process, all released at once; their statuses, sorted.
-fn create_one_document_through_each_at_once(p: &[Server], per_process: usize) -> Vec<u16> {
+/// A State document of its own (a new agent's).
+fn document_path() -> String {
     let agent = enc(&json!({"mbox": format!("mailto:{}@example.org", unique())}).to_string());
-    let path = format!(
+    format!(
         "/activities/state?activityId={}&agent={agent}&stateId=progress",
         enc("http://example.org/replicas/course")
-    );
+    )
+}
+
+/// PUTs of the document at `path` under the precondition `(header, value)`, `per_process`
+/// through each process, all released at once, each with content of its own (`{field: i}`;
+/// an ETag is the content's SHA-1, so a write of the same content keeps the version); their
+/// statuses, sorted.
+fn write_one_document_through_each_at_once(
+    p: &[Server],
+    per_process: usize,
+    path: &str,
+    (header, value): (&str, &str),
+    field: &str,
+) -> Vec<u16> {
     let start = std::sync::Barrier::new(p.len() * per_process);
     let mut statuses: Vec<u16> = std::thread::scope(|scope| {
         let puts: Vec<_> = p
@@ -198,13 +236,13 @@ fn create_one_document_through_each_at_once(p: &[Server], per_process: usize) ->
             .flat_map(|server| std::iter::repeat_n(server, per_process))
             .enumerate()
             .map(|(i, server)| {
-                let (path, start) = (&path, &start);
+                let start = &start;
                 scope.spawn(move || {
                     let put = server
                         .xapi(Method::PUT, path)
-                        .header("If-None-Match", "*")
+                        .header(header, value)
                         .header("Content-Type", "application/json")
-                        .body(json!({"written_by": i}).to_string());
+                        .body(json!({ field: i }).to_string());
                     start.wait();
                     put.send().expect("PUT").status().as_u16()
                 })
@@ -219,15 +257,44 @@ fn create_one_document_through_each_at_once(p: &[Server], per_process: usize) ->
 }
 
 /// Concurrency control (xAPI Communication 2.2.3.4): of simultaneous creations of one document
-/// through different processes, the database lets exactly one succeed.
+/// (`If-None-Match: *`) through different processes, and of simultaneous updates of one
+/// version (`If-Match` with its ETag), the database lets exactly one succeed.
 fn one_of_many_simultaneous_creations_wins_the_others_get_412(p: &[Server]) {
     let per_process = 8;
     let mut expected = vec![412; p.len() * per_process];
     expected[0] = 204;
     for _ in 0..30 {
+        let path = document_path();
         assert_eq!(
-            create_one_document_through_each_at_once(p, per_process),
-            expected
+            write_one_document_through_each_at_once(
+                p,
+                per_process,
+                &path,
+                ("If-None-Match", "*"),
+                "created_by"
+            ),
+            expected,
+            "creations"
+        );
+        let etag = p[1]
+            .xapi(Method::GET, &path)
+            .send()
+            .expect("GET")
+            .headers()
+            .get("ETag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .expect("an ETag");
+        assert_eq!(
+            write_one_document_through_each_at_once(
+                p,
+                per_process,
+                &path,
+                ("If-Match", &etag),
+                "updated_by"
+            ),
+            expected,
+            "updates of one version"
         );
     }
 }
