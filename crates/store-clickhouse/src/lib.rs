@@ -31,6 +31,7 @@ mod known_ids;
 mod ledger;
 mod lifecycle;
 mod query;
+mod races;
 mod references;
 mod schema;
 mod statements;
@@ -180,6 +181,9 @@ pub struct ClickHouse {
     known_refs: references::KnownRefs,
     /// Pages by agent, read together when asked for together.
     agent_pages: agent_pages::AgentPages,
+    /// Whether the statements table numbers each row's block, so a round can tell whether
+    /// another process's row of one of its ids landed first ([`races`]).
+    block_numbers: std::sync::atomic::AtomicBool,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -247,6 +251,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         references_read: Default::default(),
         known_refs: Default::default(),
         agent_pages,
+        block_numbers: Default::default(),
     });
     pending_pages.run(&database);
     database.migrate().await?;

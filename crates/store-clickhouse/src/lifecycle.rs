@@ -52,7 +52,7 @@ fn uuids(ids: impl Iterator<Item = Uuid>) -> Vec<String> {
 impl ClickHouse {
     /// Runs a lightweight `DELETE FROM {table} WHERE {condition}` with one array parameter,
     /// done when it returns; the StatementRefs sets kept are stale from its start to its end.
-    async fn delete_where<T: serde::Serialize>(
+    pub(crate) async fn delete_where<T: serde::Serialize>(
         &self,
         table: &str,
         condition: &str,

@@ -9,6 +9,9 @@ use crate::{failed, ClickHouse};
 /// Layout version of the tables; bump with a migration when it changes.
 const SCHEMA_VERSION: u32 = 1;
 
+/// The MergeTree setting that keeps each row's block number (`_block_number`).
+const BLOCK_NUMBERS: &str = "enable_block_number_column";
+
 impl ClickHouse {
     /// Creates the tables, views and indexes that are missing, and refuses a layout newer
     /// than this xlrs knows.
@@ -66,11 +69,13 @@ impl ClickHouse {
                 INDEX registration_bf registration TYPE bloom_filter GRANULARITY 32,
                 INDEX statement_ref_set statement_ref TYPE set(0) GRANULARITY 32,
                 INDEX voids_set voids TYPE set(0) GRANULARITY 32
-            ) ENGINE = MergeTree ORDER BY (stored, id) SETTINGS index_granularity = 256",
+            ) ENGINE = MergeTree ORDER BY (stored, id) SETTINGS index_granularity = 256, \
+                {BLOCK_NUMBERS} = 1",
                 self.statements
             ),
         )
         .await?;
+        self.number_blocks().await?;
         // The agent and activity filters' index: one row per (key, statement), ordered by key
         // then `stored`, filled behind the writes (see [`crate::indexer`]); doubles collapse
         // as the tables merge. A database whose index views exist keeps them. The activity
@@ -185,6 +190,43 @@ impl ClickHouse {
             ))
             .await?;
         }
+        Ok(())
+    }
+
+    /// Makes sure the statements table numbers each row's block (see [`crate::races`]): a
+    /// table an earlier xlrs created is altered to, when the user may; otherwise one id
+    /// written through two processes at once may be stored twice, as the README says.
+    async fn number_blocks(&self) -> Result<(), StoreError> {
+        let numbered: u64 = self
+            .client
+            .query(
+                "SELECT count() FROM system.tables WHERE database = currentDatabase() \
+                 AND name = {table:String} AND match(engine_full, {setting:String})",
+            )
+            .param("table", &self.statements)
+            .param("setting", format!("\\b{BLOCK_NUMBERS} = (1|true)\\b"))
+            .fetch_one()
+            .await
+            .map_err(failed)?;
+        let numbered = numbered > 0
+            || {
+                let alter = format!(
+                    "ALTER TABLE {} MODIFY SETTING {BLOCK_NUMBERS} = 1",
+                    self.statements
+                );
+                match self
+                    .execute(&crate::on_cluster(&alter, self.cluster.as_deref()))
+                    .await
+                {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the statements table does not number its blocks (it needs ALTER once): one id written through two processes at once may be stored twice");
+                        false
+                    }
+                }
+            };
+        self.block_numbers
+            .store(numbered, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 

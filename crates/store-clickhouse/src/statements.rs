@@ -21,8 +21,8 @@ use crate::{failed, ClickHouse};
 #[derive(Row, Serialize)]
 pub(crate) struct StatementRow {
     #[serde(with = "clickhouse::serde::uuid")]
-    id: Uuid,
-    stored: i64,
+    pub(crate) id: Uuid,
+    pub(crate) stored: i64,
     verb: String,
     agents: Vec<String>,
     direct_agents: Vec<String>,
@@ -35,7 +35,7 @@ pub(crate) struct StatementRow {
     voids: Uuid,
     authority: String,
     pub(crate) content_hash: String,
-    body: String,
+    pub(crate) body: String,
     /// The statement's `timestamp` in µs, else `stored`: Ralph's `emission_time` (not a
     /// column of this table).
     #[serde(skip)]
@@ -118,7 +118,7 @@ impl ClickHouse {
         &self,
         known: &KnownIds,
         ids: &[Uuid],
-    ) -> Result<Option<HashMap<Uuid, Existing>>, StoreError> {
+    ) -> Result<Option<(HashMap<Uuid, Existing>, i64)>, StoreError> {
         let Some(filter) = known.filter() else {
             return Ok(None);
         };
@@ -128,7 +128,8 @@ impl ClickHouse {
             .map(Uuid::to_string)
             .collect();
         if !known.others_write() {
-            return self.existing(maybe).await.map(Some);
+            let existing = self.existing(maybe).await?;
+            return Ok(Some((existing, crate::races::NO_RIVALS)));
         }
         // Before the read: every row at or before `through` is visible from now on.
         let after = known.cursor();
@@ -151,7 +152,10 @@ impl ClickHouse {
             .map_err(failed)?;
         known.add(rows.iter().map(|r| r.id));
         known.advance(through);
-        Ok(Some(rows.into_iter().map(|r| (r.id, r)).collect()))
+        Ok(Some((
+            rows.into_iter().map(|r| (r.id, r)).collect(),
+            through,
+        )))
     }
 
     /// Inserts the rows into the events table, in one insert.
@@ -219,12 +223,12 @@ impl ClickHouse {
 
     /// Writes the rows: events first (Aspects' table), then the statements table, whose one
     /// INSERT makes the batch visible. When the second fails, the events are taken back.
-    pub(crate) async fn write_rows(&self, rows: Vec<StatementRow>) -> Result<(), StoreError> {
+    pub(crate) async fn write_rows(&self, rows: &[StatementRow]) -> Result<(), StoreError> {
         if let Some(events) = &self.events {
-            self.insert_events(events, &rows).await?;
+            self.insert_events(events, rows).await?;
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-        let outcome = self.insert_statement_rows(&rows).await;
+        let outcome = self.insert_statement_rows(rows).await;
         if let (Err(e), Some(events)) = (&outcome, &self.events) {
             let undo = self
                 .client
@@ -244,28 +248,37 @@ impl ClickHouse {
 }
 
 impl RoundWriter for ClickHouse {
-    type Known = ();
+    /// A position through which every row was visible to the read of what is stored (see
+    /// [`crate::races`]).
+    type Known = i64;
 
-    async fn known(&self, ids: Vec<Uuid>) -> Result<(Stored, ()), StoreError> {
+    async fn known(&self, ids: Vec<Uuid>) -> Result<(Stored, i64), StoreError> {
         let existing = match &self.known_ids {
             Some(known) => self.known_by_filter(known, &ids).await?,
             None => None,
         };
-        let existing = match existing {
-            Some(existing) => existing,
+        let (existing, seen) = match existing {
+            Some(found) => found,
             None => {
-                self.existing(ids.iter().map(Uuid::to_string).collect())
-                    .await?
+                let seen = if self.indexed.sole_writer() {
+                    crate::races::NO_RIVALS
+                } else {
+                    i64::MIN
+                };
+                let existing = self
+                    .existing(ids.iter().map(Uuid::to_string).collect())
+                    .await?;
+                (existing, seen)
             }
         };
         let stored = existing
             .into_values()
             .map(|e| (e.id, e.content_hash, !e.voids.is_nil()))
             .collect();
-        Ok((stored, ()))
+        Ok((stored, seen))
     }
 
-    async fn write(&self, round: &[Positioned<'_>], _: &()) -> Result<(), StoreError> {
+    async fn write(&self, round: &[Positioned<'_>], seen: &i64) -> Result<(), StoreError> {
         let _round = self.indexed.writing();
         let _writing = match &self.known_ids {
             Some(known) => Some(known.writing(round.iter().map(|p| p.statement.id)).await),
@@ -277,8 +290,9 @@ impl RoundWriter for ClickHouse {
             .collect();
         let refers = rows.iter().any(|r| !r.statement_ref.is_nil());
         self.write_admissions(round).await?;
-        let written = self.write_rows(rows).await;
-        self.inserted(written, round.last().map(|p| p.stored), refers)
+        let written = self.write_rows(&rows).await;
+        self.inserted(written, round.last().map(|p| p.stored), refers)?;
+        self.first_to_land(round, &rows, *seen).await
     }
 }
 
