@@ -240,6 +240,36 @@ fn a_database_from_before_the_statement_refs_table_keeps_its_voiding_and_referen
     );
 }
 
+/// Whether the statements table of `db` keeps each row's block number.
+fn numbers_blocks(clickhouse: &ClickHouse, db: &str) -> bool {
+    let engine = clickhouse.sql(&format!(
+        "SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = 'xlrs_statements'"
+    ));
+    engine.contains("enable_block_number_column = 1")
+}
+
+/// A statements table an earlier xlrs created without block numbers is altered at the next
+/// start to keep them (what tells which of two processes' rows of one id landed first), and
+/// what it held is served as before.
+#[test]
+fn a_statements_table_from_before_block_numbers_is_altered_to_keep_them() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    let id = id_of(server.post(&statement()));
+    server.stop();
+    assert!(numbers_blocks(&clickhouse, &db), "a new table keeps them");
+    clickhouse.sql(&format!(
+        "ALTER TABLE {db}.xlrs_statements MODIFY SETTING enable_block_number_column = 0"
+    ));
+    assert!(!numbers_blocks(&clickhouse, &db));
+
+    let server = start_on(&clickhouse, &db);
+    assert!(numbers_blocks(&clickhouse, &db), "altered at start-up");
+    assert_eq!(server.get_statement(&id).status(), 200);
+    id_of(server.post(&statement()));
+}
+
 #[test]
 fn transfer_without_compression_is_a_setting_and_an_unknown_codec_is_refused_at_start() {
     let clickhouse = ClickHouse::start();
