@@ -102,7 +102,8 @@ impl ClickHouse {
 
     /// Deletes what a round wrote: its statements, StatementRefs and admission records (at
     /// its positions) and its rows of Ralph's events table (by id and body, which holds the
-    /// round's `stored`: another process's row of the same id stays).
+    /// round's `stored`: another process's row of the same id stays; within the round's
+    /// emission times, so the deletion reads only their part of that table's order).
     async fn take_back(
         &self,
         round: &[Positioned<'_>],
@@ -113,11 +114,16 @@ impl ClickHouse {
         if let Some(events) = &self.events {
             let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
             let bodies: Vec<&str> = rows.iter().map(|r| r.body.as_str()).collect();
+            let times = rows.iter().map(|r| r.emission_time);
             self.client
                 .query(&format!(
-                    "DELETE FROM {events} WHERE event_id IN {{ids:Array(UUID)}} \
-                     AND event IN {{bodies:Array(String)}}"
+                    "DELETE FROM {events} WHERE emission_time \
+                     BETWEEN fromUnixTimestamp64Micro({{from:Int64}}) \
+                     AND fromUnixTimestamp64Micro({{to:Int64}}) \
+                     AND event_id IN {{ids:Array(UUID)}} AND event IN {{bodies:Array(String)}}"
                 ))
+                .param("from", times.clone().min().unwrap_or(i64::MIN))
+                .param("to", times.max().unwrap_or(i64::MAX))
                 .param("ids", ids)
                 .param("bodies", bodies)
                 .with_setting("lightweight_deletes_sync", "2")

@@ -39,7 +39,7 @@ pub(crate) struct StatementRow {
     /// The statement's `timestamp` in µs, else `stored`: Ralph's `emission_time` (not a
     /// column of this table).
     #[serde(skip)]
-    emission_time: i64,
+    pub(crate) emission_time: i64,
 }
 
 /// A row of Ralph's events table.
