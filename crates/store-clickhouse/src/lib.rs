@@ -264,9 +264,12 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         tracing::info!(adopted, "indexed statements found in the events table");
     }
     database.build_known_ids(last).await?;
+    let stores = statements.into_stores();
+    let mut gauges: Vec<Arc<dyn xlrs_store::StoreGauges>> = vec![database];
+    gauges.extend(stores.gauges.clone());
     Ok(Stores {
-        gauges: Some(database),
-        ..statements.into_stores()
+        gauges: Some(Arc::new(gauges)),
+        ..stores
     })
 }
 

@@ -177,10 +177,24 @@ struct Shared<D> {
     through_read: Coalesced<i64>,
     /// Resolves when the latest round has answered its callers; the next waits for it.
     answered: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    /// Rounds that raced another process for an id and were checked again, since start.
+    raced: std::sync::atomic::AtomicU64,
 }
 
 /// How long a bound found by a read serves `X-Experience-API-Consistent-Through`.
 const THROUGH_REUSED_FOR: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The group commit's figures in `/metrics`.
+impl<D: Send + Sync + 'static> crate::StoreGauges for GroupCommitted<D> {
+    fn render(&self) -> String {
+        format!(
+            "# HELP xlrs_statement_rounds_raced_total Rounds of statements this process wrote while another process stored one of their ids, taken back and checked again.\n\
+             # TYPE xlrs_statement_rounds_raced_total counter\n\
+             xlrs_statement_rounds_raced_total {}\n",
+            self.shared.raced.load(Ordering::Relaxed)
+        )
+    }
+}
 
 /// How many times a round that raced another process ([`StoreError::Raced`]) is checked
 /// again before its callers get the error.
@@ -222,6 +236,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                 refreshing: AtomicBool::new(false),
                 through_read: Coalesced::default(),
                 answered: std::sync::Mutex::new(None),
+                raced: Default::default(),
             }),
         }
     }
@@ -238,8 +253,8 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
             documents: this.shared.database.clone(),
             content: this.shared.database.clone(),
             admissions: this.clone(),
+            gauges: Some(this.clone()),
             statements: this,
-            gauges: None,
         }
     }
 
@@ -375,6 +390,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                 // the same positions.
                 Err((StoreError::Raced(why), false)) if raced < RACES_CHECKED => {
                     raced += 1;
+                    self.raced.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(%why, "a round raced another process; checking it again");
                     let jobs: Vec<Job> = accepted.into_iter().map(|(job, _)| job).collect();
                     let ids = jobs

@@ -195,3 +195,10 @@ pub trait StoreGauges: Send + Sync {
     /// Its lines of the Prometheus text exposition, each family with its HELP and TYPE.
     fn render(&self) -> String;
 }
+
+/// The figures of several parts of a store, one after the other.
+impl StoreGauges for Vec<Arc<dyn StoreGauges>> {
+    fn render(&self) -> String {
+        self.iter().map(|g| g.render()).collect()
+    }
+}

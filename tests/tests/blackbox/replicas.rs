@@ -568,9 +568,14 @@ fn three_processes_over_one_clickhouse_serve_what_each_stored() {
     one_id_sent_at_once_through_every_process(
         &p,
         Some(&|id: &str| {
-            let sql =
-                format!("SELECT count() FROM {database}.xapi_events_all WHERE event_id = '{id}'");
-            clickhouse.sql(&sql).trim().parse().unwrap_or(usize::MAX)
+            let count = |table: &str, column: &str| -> usize {
+                let sql = format!("SELECT count() FROM {database}.{table} WHERE {column} = '{id}'");
+                clickhouse.sql(&sql).trim().parse().unwrap_or(usize::MAX)
+            };
+            (
+                count("xlrs_statements", "id"),
+                count("xapi_events_all", "event_id"),
+            )
         }),
     );
     one_of_many_simultaneous_creations_wins_the_others_get_412(&p);
