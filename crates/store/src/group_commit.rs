@@ -340,17 +340,21 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         }
     }
 
+    /// The ids a round of `jobs` asks the database about ([`RoundWriter::ids`]).
+    fn ids_of(jobs: &[Job]) -> Vec<Uuid> {
+        jobs.iter()
+            .flat_map(|j| &j.batch)
+            .flat_map(D::ids)
+            .collect()
+    }
+
     /// Commits queued jobs in one round, answering each. Positions for every statement of the
     /// round are reserved while what is stored of its ids is read (a statement refused or
     /// already stored leaves its position unused); `last` is held until the round is written,
     /// so the next round reserves and writes while this one releases its positions and keeps
     /// its definitions.
     async fn commit(&self, mut jobs: Vec<Job>, mut last: tokio::sync::MutexGuard<'_, i64>) {
-        let ids = jobs
-            .iter()
-            .flat_map(|j| &j.batch)
-            .flat_map(D::ids)
-            .collect();
+        let ids = Self::ids_of(&jobs);
         let count = jobs.iter().map(|j| j.batch.len()).sum::<usize>().max(1);
         // Attachment contents first (content-addressed: a refused job's leave unreferenced
         // bytes), so the reservation's lease does not run while they upload.
@@ -393,12 +397,7 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                     self.raced.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(%why, "a round raced another process; checking it again");
                     let jobs: Vec<Job> = accepted.into_iter().map(|(job, _)| job).collect();
-                    let ids = jobs
-                        .iter()
-                        .flat_map(|j| &j.batch)
-                        .flat_map(D::ids)
-                        .collect();
-                    match self.database.known(ids).await {
+                    match self.database.known(Self::ids_of(&jobs)).await {
                         Ok((stored, again)) => {
                             known = again;
                             accepted = accept(jobs, stored);
