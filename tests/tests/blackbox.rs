@@ -54,8 +54,12 @@ mod profile_validation;
 mod reactions;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
+#[path = "blackbox/replicas_erasure.rs"]
+mod replicas_erasure;
 #[path = "blackbox/replicas_races.rs"]
 mod replicas_races;
+#[path = "blackbox/replicas_retention.rs"]
+mod replicas_retention;
 #[path = "blackbox/retention.rs"]
 mod retention;
 #[path = "blackbox/statements_get.rs"]

@@ -17,30 +17,34 @@ use crate::XLRS;
 const ALICE: &str = "mailto:alice@example.org";
 const BOB: &str = "mailto:bob@example.org";
 
-fn alice() -> Value {
+pub(crate) fn alice() -> Value {
     json!({"objectType": "Agent", "name": "Alice", "mbox": ALICE})
 }
 
-fn bob() -> Value {
+pub(crate) fn bob() -> Value {
     json!({"objectType": "Agent", "mbox": BOB})
 }
 
 /// A statement by `actor`.
-fn by(actor: Value) -> Value {
+pub(crate) fn by(actor: Value) -> Value {
     let mut s = statement();
     s["actor"] = actor;
     s
 }
 
 /// Posts one statement; its id.
-fn post(server: &Server, statement: &Value) -> String {
+pub(crate) fn post(server: &Server, statement: &Value) -> String {
     let r = server.post(statement);
     assert_eq!(r.status(), 200);
     id_of(r)
 }
 
 /// Posts a statement with one attachment (`content`); its id.
-fn post_with_attachment(server: &Server, actor: Value, content: &[u8]) -> (String, String) {
+pub(crate) fn post_with_attachment(
+    server: &Server,
+    actor: Value,
+    content: &[u8],
+) -> (String, String) {
     let (mut s, sha2) = attachment_statement(content);
     s["actor"] = actor;
     let r = server.post_multipart(multipart_body(
@@ -54,7 +58,7 @@ fn post_with_attachment(server: &Server, actor: Value, content: &[u8]) -> (Strin
 }
 
 /// `POST /admin/erasure` as the admin; status and answer.
-fn erasure(server: &Server, body: &Value) -> (u16, Value) {
+pub(crate) fn erasure(server: &Server, body: &Value) -> (u16, Value) {
     let r = server
         .raw(Method::POST, "/admin/erasure")
         .basic_auth("admin", Some(ADMIN_PASSWORD))
@@ -66,7 +70,7 @@ fn erasure(server: &Server, body: &Value) -> (u16, Value) {
 }
 
 /// The ids a receipt lists under `statements.<what>`.
-fn listed(receipt: &Value, what: &str) -> BTreeSet<String> {
+pub(crate) fn listed(receipt: &Value, what: &str) -> BTreeSet<String> {
     receipt["statements"][what]
         .as_array()
         .expect("a list of ids")
@@ -90,7 +94,7 @@ fn all_ids(server: &Server) -> BTreeSet<String> {
         .collect()
 }
 
-fn put_state(server: &Server, agent: &Value, id: &str) {
+pub(crate) fn put_state(server: &Server, agent: &Value, id: &str) {
     let path = format!(
         "/activities/state?activityId={}&agent={}&stateId={id}",
         enc("http://example.org/course"),
@@ -105,7 +109,7 @@ fn put_state(server: &Server, agent: &Value, id: &str) {
     assert_eq!(r.status(), 204);
 }
 
-fn state_status(server: &Server, agent: &Value, id: &str) -> u16 {
+pub(crate) fn state_status(server: &Server, agent: &Value, id: &str) -> u16 {
     let path = format!(
         "/activities/state?activityId={}&agent={}&stateId={id}",
         enc("http://example.org/course"),

@@ -18,7 +18,11 @@ use xlrs_tests::{
 };
 
 use crate::forwarding::{eventually_within, forwarding_to, metric};
+use crate::replicas_erasure::an_erasure_through_one_process_holds_on_every_other_while_they_write;
 use crate::replicas_races::one_id_sent_at_once_through_every_process;
+use crate::replicas_retention::{
+    a_retention_pass_asked_of_every_process_at_once_runs_once, RETENTION,
+};
 use crate::XLRS;
 
 /// Whether these tests run in this pass: each starts the store it names, so they run
@@ -27,12 +31,13 @@ fn runs_here() -> bool {
     std::env::var("TEST_STORE").is_err()
 }
 
-/// Three processes over the database `settings` name, each forwarding to `target`; the
-/// first, started first, takes the forwarding lease.
+/// Three processes over the database `settings` name, each forwarding to `target` and
+/// retaining as [`RETENTION`] says; the first, started first, takes the forwarding lease.
 fn three_over(settings: &[(&str, String)], target: &Server) -> Vec<Server> {
     let forwarding = forwarding_to(target.base());
     let mut env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("XLRS_FORWARDING", &forwarding));
+    env.extend(RETENTION);
     let first = Server::start_with(XLRS, &env);
     eventually_within(
         Duration::from_secs(30),
@@ -380,7 +385,7 @@ fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>, ta
 
 /// A listing of `query` walked through `more` links to its end or for at most `pages` pages,
 /// each page asked of the next process in turn: (id, `stored`) in listing order.
-fn walk(p: &[Server], query: &str, pages: usize) -> Vec<(String, String)> {
+pub(crate) fn walk(p: &[Server], query: &str, pages: usize) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut page = p[0].query(query);
     for turn in 1..=pages {
@@ -546,6 +551,8 @@ fn rules_across(p: &[Server]) {
     an_attachment_stored_through_one_process_is_served_by_the_others(p);
     definitions_given_through_different_processes_merge_into_one_everywhere(p);
     statements_voiding_and_conflicts_hold_across_processes(p);
+    an_erasure_through_one_process_holds_on_every_other_while_they_write(p);
+    a_retention_pass_asked_of_every_process_at_once_runs_once(p);
 }
 
 #[test]

@@ -534,10 +534,12 @@ async fn retention_pass(
     }
     // The pass runs on its own task: a request that times out or goes away does not stop it
     // half-way (it would keep its lease until the lease ran out).
-    let by = auth.0.username.clone();
+    // Named for the request alone: a pass asked of another process, or of this one, by the
+    // same user must still wait for this one.
+    let me = format!("{} ({})", auth.0.username, uuid::Uuid::new_v4());
     let mut pass = tokio::spawn(async move {
         let cx = lifecycle(&state);
-        retention::run_pass(&cx, &by).await
+        retention::run_pass(&cx, &me).await
     });
     let waited = tokio::time::timeout(std::time::Duration::from_secs(5), &mut pass).await;
     match waited {

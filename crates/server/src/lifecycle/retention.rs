@@ -213,8 +213,9 @@ pub async fn last_pass(documents: &dyn DocumentStore) -> Result<Option<PassRepor
         .and_then(|(shared, _)| shared.last))
 }
 
-/// Runs a pass if no other process runs one now (taking the lease); its report, or `None`
-/// when another process holds the pass.
+/// Runs a pass if no other process runs one now (taking the lease, as `me`: a name no other
+/// pass shares); its report, or `None` when another process holds the pass. The lease ends
+/// with the pass, whether it failed or not.
 pub async fn run_pass(cx: &Context<'_>, me: &str) -> Result<Option<PassReport>, LifecycleError> {
     let found = records::read::<Shared>(cx.documents, &scope(), "pass").await?;
     let now = now_micros();
@@ -229,16 +230,16 @@ pub async fn run_pass(cx: &Context<'_>, me: &str) -> Result<Option<PassReport>, 
         Err(StoreError::PreconditionFailed(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let report = pass(cx, false).await?;
+    let report = pass(cx, false).await;
     let done = Shared {
         holder: String::new(),
         until: 0,
-        last: Some(report.clone()),
+        last: report.as_ref().ok().cloned().or(shared.last),
     };
     if let Err(e) = records::write(cx.documents, &scope(), "pass", &done, Some(etag)).await {
-        tracing::warn!(error = %e, "retention: the pass's report was not kept");
+        tracing::warn!(error = %e, "retention: the pass's report was not kept, and its lease runs until it ends");
     }
-    Ok(Some(report))
+    report.map(Some)
 }
 
 /// What the retention task needs, owned.
