@@ -80,6 +80,95 @@ pub fn last_occurrences(definitions: Vec<Definition>) -> Vec<(String, Definition
     out
 }
 
+/// Most definitions kept waiting ([`Waiting`]); past it the oldest are given up, logged.
+pub const WAITING_MOST: usize = 100_000;
+
+/// Definitions of written rounds the database refused after it stored their statements: the
+/// statements are acknowledged, and the definitions are kept again (before the next round's,
+/// and by a task that tries until the database takes them). Each is a contribution at its
+/// statement's position, and every store keeps a contribution's highest position, so keeping
+/// one late changes nothing of the order.
+#[derive(Default)]
+pub struct Waiting {
+    /// The definitions, oldest first.
+    definitions: std::sync::Mutex<Vec<Definition>>,
+    /// Whether a task is trying them again.
+    retrying: std::sync::atomic::AtomicBool,
+}
+
+impl Waiting {
+    /// Adds definitions to wait (giving up the oldest past [`WAITING_MOST`]).
+    pub fn add(&self, mut definitions: Vec<Definition>) {
+        let Ok(mut waiting) = self.definitions.lock() else {
+            return;
+        };
+        waiting.append(&mut definitions);
+        if waiting.len() > WAITING_MOST {
+            let over = waiting.len() - WAITING_MOST;
+            waiting.drain(..over);
+            tracing::error!(
+                given_up = over,
+                "activity definitions waiting to be kept were given up: the canonical definitions of their activities may lack them"
+            );
+        }
+    }
+
+    /// How many definitions wait.
+    pub fn len(&self) -> usize {
+        self.definitions.lock().map_or(0, |w| w.len())
+    }
+
+    /// Whether no definition waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps the waiting definitions with `keep`; those it refuses wait on. True when none
+    /// waits any more.
+    pub async fn keep_again<F>(&self, keep: F) -> bool
+    where
+        F: AsyncFnOnce(Vec<Definition>) -> Result<(), StoreError>,
+    {
+        let taken = match self.definitions.lock() {
+            Ok(mut waiting) => std::mem::take(&mut *waiting),
+            Err(_) => return false,
+        };
+        if taken.is_empty() {
+            return true;
+        }
+        let count = taken.len();
+        match keep(taken.clone()).await {
+            Ok(()) => {
+                tracing::info!(count, "activity definitions that waited are kept");
+                self.is_empty()
+            }
+            Err(_) => {
+                // Back in front of any added meanwhile, oldest first.
+                if let Ok(mut waiting) = self.definitions.lock() {
+                    let newer = std::mem::replace(&mut *waiting, taken);
+                    waiting.extend(newer);
+                }
+                false
+            }
+        }
+    }
+
+    /// Marks a task trying the definitions again as started: false when one already runs.
+    pub fn start_retrying(&self) -> bool {
+        !self
+            .retrying
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// Marks that task ended; true when definitions still wait and it should go on (it is
+    /// marked started again).
+    pub fn stop_retrying(&self) -> bool {
+        self.retrying
+            .store(false, std::sync::atomic::Ordering::Release);
+        !self.is_empty() && self.start_retrying()
+    }
+}
+
 /// Activities whose last definition this process remembers before it forgets them all: about
 /// a kilobyte each, so at most about 16 MiB.
 const REMEMBERED: usize = 16_384;
@@ -166,6 +255,59 @@ mod tests {
 
     fn merged_in_full(all: &[Value]) -> Option<Value> {
         canonical(all.iter().cloned())
+    }
+
+    fn at(stored: i64) -> Definition {
+        Definition {
+            activity: "http://act".into(),
+            definition: json!({"name": {"en": stored.to_string()}}),
+            stored,
+        }
+    }
+
+    #[tokio::test]
+    async fn definitions_the_database_refused_wait_oldest_first_until_it_takes_them() {
+        let waiting = Waiting::default();
+        waiting.add(vec![at(1), at(2)]);
+        let refused = waiting
+            .keep_again(async |_| Err(StoreError::Unavailable("down".into())))
+            .await;
+        assert!(!refused && waiting.len() == 2, "refused: they wait on");
+        waiting.add(vec![at(3)]);
+        let mut kept = Vec::new();
+        let done = waiting
+            .keep_again(async |d: Vec<Definition>| {
+                kept = d.iter().map(|d| d.stored).collect();
+                Ok(())
+            })
+            .await;
+        assert!(done && waiting.is_empty());
+        assert_eq!(kept, [1, 2, 3], "oldest first, those added meanwhile after");
+    }
+
+    #[test]
+    fn one_task_at_a_time_tries_the_waiting_definitions_again() {
+        let waiting = Waiting::default();
+        assert!(waiting.start_retrying());
+        assert!(!waiting.start_retrying(), "one runs");
+        assert!(!waiting.stop_retrying(), "none waits: it ends");
+        waiting.add(vec![at(1)]);
+        assert!(waiting.start_retrying());
+        assert!(
+            waiting.stop_retrying(),
+            "one was added as it ended: it goes on"
+        );
+        assert!(!waiting.start_retrying());
+    }
+
+    #[test]
+    fn past_the_most_the_oldest_waiting_definitions_are_given_up() {
+        let waiting = Waiting::default();
+        waiting.add((0..WAITING_MOST as i64).map(at).collect());
+        waiting.add(vec![at(-1), at(-2)]);
+        assert_eq!(waiting.len(), WAITING_MOST);
+        let first = waiting.definitions.lock().map(|w| w[0].stored).ok();
+        assert_eq!(first, Some(2), "positions 0 and 1 went");
     }
 
     #[test]

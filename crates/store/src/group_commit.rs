@@ -18,12 +18,12 @@ use xlrs_xapi::statement::{finish_body, PreparedStatement};
 use xlrs_xapi::time::format_micros;
 
 use crate::coalesced::Coalesced;
-use crate::definitions::{of_round, LastWritten, Turn};
+use crate::definitions::{of_round, LastWritten, Turn, Waiting};
 use crate::ledger::{self, Ledger, Reservation, Writers};
 use crate::rules::Stored;
 use crate::{
-    AdmissionLog, AdmissionRecord, Attachment, ContentStore, DocumentStore, Page, StatementStore,
-    StoreError, StoredStatement, Stores,
+    AdmissionLog, AdmissionRecord, Attachment, ContentStore, Definition, DocumentStore, Page,
+    StatementStore, StoreError, StoredStatement, Stores,
 };
 
 /// One insert call waiting for its round.
@@ -179,6 +179,8 @@ struct Shared<D> {
     answered: std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
     /// Rounds that raced another process for an id and were checked again, since start.
     raced: std::sync::atomic::AtomicU64,
+    /// Definitions of written rounds the database refused, to keep again.
+    waiting: Arc<Waiting>,
 }
 
 /// How long a bound found by a read serves `X-Experience-API-Consistent-Through`.
@@ -190,8 +192,12 @@ impl<D: Send + Sync + 'static> crate::StoreGauges for GroupCommitted<D> {
         format!(
             "# HELP xlrs_statement_rounds_raced_total Rounds of statements this process wrote while another process stored one of their ids, taken back and checked again.\n\
              # TYPE xlrs_statement_rounds_raced_total counter\n\
-             xlrs_statement_rounds_raced_total {}\n",
-            self.shared.raced.load(Ordering::Relaxed)
+             xlrs_statement_rounds_raced_total {}\n\
+             # HELP xlrs_definitions_waiting Activity definitions of acknowledged statements the database refused, waiting to be kept again.\n\
+             # TYPE xlrs_definitions_waiting gauge\n\
+             xlrs_definitions_waiting {}\n",
+            self.shared.raced.load(Ordering::Relaxed),
+            self.shared.waiting.len()
         )
     }
 }
@@ -237,6 +243,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
                 through_read: Coalesced::default(),
                 answered: std::sync::Mutex::new(None),
                 raced: Default::default(),
+                waiting: Arc::default(),
             }),
         }
     }
@@ -306,7 +313,7 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
     }
 }
 
-impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
+impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
     /// With one writer, the round's turn to keep its definitions (see [`Turn`]).
     async fn definitions_turn(&self) -> Option<Turn<'_>> {
         match &self.last_definitions {
@@ -315,14 +322,19 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
         }
     }
 
-    /// Keeps the activity definitions of a written round; with one writer (a `turn`), only
-    /// those not already their activity's last contribution (compared, and copied only when
-    /// they differ).
+    /// Keeps the activity definitions of a written round, after those waiting; with one
+    /// writer (a `turn`), only those not already their activity's last contribution
+    /// (compared, and copied only when they differ).
     async fn keep_definitions(
         &self,
         turn: Option<Turn<'_>>,
         round: &[Positioned<'_>],
     ) -> Result<(), StoreError> {
+        if !self.waiting.is_empty() {
+            self.waiting
+                .keep_again(async |d| self.database.keep_definitions(d).await)
+                .await;
+        }
         match turn {
             Some(turn) => {
                 let mut given = Vec::with_capacity(round.len());
@@ -338,6 +350,39 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             }
             None => self.database.keep_definitions(of_round(round)).await,
         }
+    }
+
+    /// Has the definitions of a written round that the database refused (`e`) wait, and a
+    /// task try them again, every second at first and at most every 30 s, until it takes
+    /// them.
+    fn definitions_wait(&self, definitions: Vec<Definition>, e: &StoreError) {
+        tracing::warn!(
+            error = %e,
+            count = definitions.len(),
+            "the activity definitions of stored statements could not be kept; they are kept again once the database takes them"
+        );
+        self.waiting.add(definitions);
+        if !self.waiting.start_retrying() {
+            return;
+        }
+        let database = Arc::downgrade(&self.database);
+        let waiting = self.waiting.clone();
+        tokio::spawn(async move {
+            let mut pause = std::time::Duration::from_secs(1);
+            loop {
+                tokio::time::sleep(pause).await;
+                let Some(database) = database.upgrade() else {
+                    return;
+                };
+                let done = waiting
+                    .keep_again(async |d| database.keep_definitions(d).await)
+                    .await;
+                if done && !waiting.stop_retrying() {
+                    return;
+                }
+                pause = (pause * 2).min(std::time::Duration::from_secs(30));
+            }
+        });
     }
 
     /// The ids a round of `jobs` asks the database about ([`RoundWriter::ids`]).
@@ -413,6 +458,15 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
             }
         };
         let round = positioned(&accepted, &positions);
+        let held = crate::positions::now_micros() - reservation.at;
+        if held > ledger::LEASE_MICROS {
+            tracing::warn!(
+                seconds = held / 1_000_000,
+                raced,
+                "a round was written after its positions' lease ended: reads on other processes \
+                 may have passed them, and a listing paged meanwhile may miss its statements"
+            );
+        }
         // Rounds are answered in order: a client answered sees its statements in queries,
         // which stop before any earlier round of this process still open.
         let (done, this_round) = tokio::sync::oneshot::channel::<()>();
@@ -430,7 +484,12 @@ impl<D: RoundWriter + ContentStore + Ledger> Shared<D> {
                     self.release(&reservation),
                     self.keep_definitions(turn, &round),
                 );
-                kept
+                // The statements are stored: their callers are answered so, and the
+                // definitions wait to be kept again.
+                if let Err(e) = kept {
+                    self.definitions_wait(of_round(&round), &e);
+                }
+                Ok(())
             }
             Err((e, keep_open)) => {
                 drop(last);

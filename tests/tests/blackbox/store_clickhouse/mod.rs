@@ -3,6 +3,7 @@
 //! what happens when the database is missing or goes away.
 
 use std::process::Command;
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,7 +14,7 @@ use xlrs_tests::{
     check_store_contract, enc, id_of, ids_of, statement, unique, voiding, Server, ADMIN_PASSWORD,
 };
 
-use crate::forwarding::metric;
+use crate::forwarding::{eventually_within, metric};
 use crate::XLRS;
 
 mod agent_pages;
@@ -497,4 +498,55 @@ fn the_engine_keeps_only_the_first_claim_on_a_document_version() {
     ));
     assert_eq!(kept.trim(), first, "one claim, the first");
     drop(server);
+}
+
+/// The canonical definition of `activity` through `server` (`null` when none is known).
+fn definition_of(server: &Server, activity: &str) -> Value {
+    let r = server
+        .xapi(
+            Method::GET,
+            &format!("/activities?activityId={}", enc(activity)),
+        )
+        .send()
+        .expect("GET /activities");
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().expect("JSON")["definition"].clone()
+}
+
+/// A statement whose activity `activity` has the name `name`.
+fn defining(activity: &str, name: &str) -> Value {
+    let mut s = statement();
+    s["object"] = json!({"objectType": "Activity", "id": activity,
+        "definition": {"name": {"en-US": name}}});
+    s
+}
+
+/// When the database stores a round's statements and then refuses its activity definitions
+/// (here: their table detached), the statements are acknowledged and served, the definitions
+/// wait (`xlrs_definitions_waiting`), and once the database takes them again they are kept:
+/// no acknowledged statement's definition is lost, and a re-send, which stores nothing, is not
+/// needed to keep it.
+#[test]
+fn definitions_the_database_refuses_after_the_statements_are_kept_once_it_takes_them() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_writing(&clickhouse, &db, "one");
+    let activity = format!("http://example.org/activity/defined-{}", unique());
+    assert_eq!(server.post(&defining(&activity, "first")).status(), 200);
+    assert_eq!(definition_of(&server, &activity)["name"]["en-US"], "first");
+
+    clickhouse.sql(&format!("DETACH TABLE {db}.xlrs_statements_definitions"));
+    let r = server.post(&defining(&activity, "second"));
+    assert_eq!(r.status(), 200, "the statement is stored, so acknowledged");
+    let id = id_of(r);
+    assert_eq!(server.get_statement(&id).status(), 200);
+    assert_eq!(metric(&server, "xlrs_definitions_waiting"), Some(1));
+
+    clickhouse.sql(&format!("ATTACH TABLE {db}.xlrs_statements_definitions"));
+    eventually_within(
+        Duration::from_secs(30),
+        "the waiting definition is kept",
+        || metric(&server, "xlrs_definitions_waiting") == Some(0),
+    );
+    assert_eq!(definition_of(&server, &activity)["name"]["en-US"], "second");
 }
