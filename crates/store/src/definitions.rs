@@ -80,32 +80,64 @@ pub fn last_occurrences(definitions: Vec<Definition>) -> Vec<(String, Definition
     out
 }
 
-/// Most definitions kept waiting ([`Waiting`]); past it the oldest are given up, logged.
+/// Most distinct definitions kept waiting ([`Waiting`]); past it the lowest positions are given
+/// up, logged.
 pub const WAITING_MOST: usize = 100_000;
 
 /// Definitions of written rounds the database refused after it stored their statements: the
-/// statements are acknowledged, and the definitions are kept again (before the next round's,
-/// and by a task that tries until the database takes them). Each is a contribution at its
-/// statement's position, and every store keeps a contribution's highest position, so keeping
-/// one late changes nothing of the order.
+/// statements are acknowledged, and a task keeps the definitions again until the database
+/// takes them. Each is a contribution at its statement's position, and every store keeps a
+/// contribution's highest position, so keeping one late changes nothing of the order; only the
+/// highest position of each distinct definition waits.
 #[derive(Default)]
 pub struct Waiting {
-    /// The definitions, oldest first.
-    definitions: std::sync::Mutex<Vec<Definition>>,
+    /// The definitions by contribution key, and how many an attempt holds now.
+    inner: std::sync::Mutex<WaitingInner>,
     /// Whether a task is trying them again.
     retrying: std::sync::atomic::AtomicBool,
 }
 
+/// What [`Waiting`] guards.
+#[derive(Default)]
+struct WaitingInner {
+    definitions: HashMap<String, Definition>,
+    trying: usize,
+}
+
+impl WaitingInner {
+    /// Adds `d`, keeping the highest position of its definition.
+    fn add(&mut self, d: Definition) {
+        let key = contribution_key(&d.activity, &d.definition);
+        match self.definitions.get_mut(&key) {
+            Some(kept) if kept.stored >= d.stored => {}
+            Some(kept) => *kept = d,
+            None => {
+                self.definitions.insert(key, d);
+            }
+        }
+    }
+}
+
 impl Waiting {
-    /// Adds definitions to wait (giving up the oldest past [`WAITING_MOST`]).
-    pub fn add(&self, mut definitions: Vec<Definition>) {
-        let Ok(mut waiting) = self.definitions.lock() else {
+    /// Adds definitions to wait (giving up the lowest positions past [`WAITING_MOST`]).
+    pub fn add(&self, definitions: Vec<Definition>) {
+        let Ok(mut waiting) = self.inner.lock() else {
             return;
         };
-        waiting.append(&mut definitions);
-        if waiting.len() > WAITING_MOST {
-            let over = waiting.len() - WAITING_MOST;
-            waiting.drain(..over);
+        for d in definitions {
+            waiting.add(d);
+        }
+        let over = waiting.definitions.len().saturating_sub(WAITING_MOST);
+        if over > 0 {
+            let mut by_position: Vec<(i64, String)> = waiting
+                .definitions
+                .iter()
+                .map(|(key, d)| (d.stored, key.clone()))
+                .collect();
+            by_position.sort_unstable();
+            for (_, key) in by_position.into_iter().take(over) {
+                waiting.definitions.remove(&key);
+            }
             tracing::error!(
                 given_up = over,
                 "activity definitions waiting to be kept were given up: the canonical definitions of their activities may lack them"
@@ -113,9 +145,11 @@ impl Waiting {
         }
     }
 
-    /// How many definitions wait.
+    /// How many distinct definitions wait, those an attempt holds now included.
     pub fn len(&self) -> usize {
-        self.definitions.lock().map_or(0, |w| w.len())
+        self.inner
+            .lock()
+            .map_or(0, |w| w.definitions.len() + w.trying)
     }
 
     /// Whether no definition waits.
@@ -123,30 +157,38 @@ impl Waiting {
         self.len() == 0
     }
 
-    /// Keeps the waiting definitions with `keep`; those it refuses wait on. True when none
-    /// waits any more.
+    /// Keeps the waiting definitions with `keep` (in position order); those it refuses wait
+    /// on. True when none waits any more.
     pub async fn keep_again<F>(&self, keep: F) -> bool
     where
         F: AsyncFnOnce(Vec<Definition>) -> Result<(), StoreError>,
     {
-        let taken = match self.definitions.lock() {
-            Ok(mut waiting) => std::mem::take(&mut *waiting),
+        let mut taken: Vec<Definition> = match self.inner.lock() {
+            Ok(mut waiting) => {
+                let taken: Vec<Definition> = waiting.definitions.drain().map(|(_, d)| d).collect();
+                waiting.trying = taken.len();
+                taken
+            }
             Err(_) => return false,
         };
         if taken.is_empty() {
             return true;
         }
+        taken.sort_by_key(|d| d.stored);
         let count = taken.len();
-        match keep(taken.clone()).await {
+        let outcome = keep(taken.clone()).await;
+        let Ok(mut waiting) = self.inner.lock() else {
+            return false;
+        };
+        waiting.trying = 0;
+        match outcome {
             Ok(()) => {
                 tracing::info!(count, "activity definitions that waited are kept");
-                self.is_empty()
+                waiting.definitions.is_empty()
             }
             Err(_) => {
-                // Back in front of any added meanwhile, oldest first.
-                if let Ok(mut waiting) = self.definitions.lock() {
-                    let newer = std::mem::replace(&mut *waiting, taken);
-                    waiting.extend(newer);
+                for d in taken {
+                    waiting.add(d);
                 }
                 false
             }
@@ -214,7 +256,15 @@ impl Turn<'_> {
         if changed.is_empty() {
             return Ok(());
         }
-        keep(changed).await?;
+        if let Err(e) = keep(changed).await {
+            // What was last written of these activities is no longer known: the refused
+            // definitions wait and are written later, so a definition given again must be
+            // written again rather than taken for the last.
+            for activity in now_last.keys() {
+                self.0.remove(activity);
+            }
+            return Err(e);
+        }
         if self.0.len() + now_last.len() > REMEMBERED {
             self.0.clear();
         }
@@ -266,14 +316,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn definitions_the_database_refused_wait_oldest_first_until_it_takes_them() {
+    async fn definitions_the_database_refused_wait_at_their_highest_position_until_it_takes_them() {
         let waiting = Waiting::default();
         waiting.add(vec![at(1), at(2)]);
         let refused = waiting
             .keep_again(async |_| Err(StoreError::Unavailable("down".into())))
             .await;
         assert!(!refused && waiting.len() == 2, "refused: they wait on");
-        waiting.add(vec![at(3)]);
+        let mut again = at(1);
+        again.stored = 5;
+        waiting.add(vec![at(3), again]);
+        assert_eq!(waiting.len(), 3, "one definition given twice waits once");
         let mut kept = Vec::new();
         let done = waiting
             .keep_again(async |d: Vec<Definition>| {
@@ -282,7 +335,20 @@ mod tests {
             })
             .await;
         assert!(done && waiting.is_empty());
-        assert_eq!(kept, [1, 2, 3], "oldest first, those added meanwhile after");
+        assert_eq!(kept, [2, 3, 5], "in position order, each at its highest");
+    }
+
+    #[tokio::test]
+    async fn definitions_an_attempt_holds_still_count_as_waiting() {
+        let waiting = Waiting::default();
+        waiting.add(vec![at(1)]);
+        waiting
+            .keep_again(async |_| {
+                assert_eq!(waiting.len(), 1, "held by the attempt");
+                Ok(())
+            })
+            .await;
+        assert!(waiting.is_empty());
     }
 
     #[test]
@@ -301,13 +367,47 @@ mod tests {
     }
 
     #[test]
-    fn past_the_most_the_oldest_waiting_definitions_are_given_up() {
+    fn past_the_most_the_lowest_waiting_positions_are_given_up() {
         let waiting = Waiting::default();
-        waiting.add((0..WAITING_MOST as i64).map(at).collect());
-        waiting.add(vec![at(-1), at(-2)]);
+        waiting.add((2..WAITING_MOST as i64 + 2).map(at).collect());
+        waiting.add(vec![at(0), at(1)]);
         assert_eq!(waiting.len(), WAITING_MOST);
-        let first = waiting.definitions.lock().map(|w| w[0].stored).ok();
-        assert_eq!(first, Some(2), "positions 0 and 1 went");
+        let lowest = waiting
+            .inner
+            .lock()
+            .ok()
+            .and_then(|w| w.definitions.values().map(|d| d.stored).min());
+        assert_eq!(lowest, Some(2), "positions 0 and 1 went");
+    }
+
+    #[tokio::test]
+    async fn a_definition_the_database_refused_is_not_taken_for_its_activitys_last() {
+        let last = LastWritten::default();
+        let (w, x) = (json!({"name": {"en": "w"}}), json!({"name": {"en": "x"}}));
+        let keep_all = async |_| Ok(());
+        last.turn().await.keep([("a", &w, 1)], keep_all).await.ok();
+        let refused = last
+            .turn()
+            .await
+            .keep([("a", &x, 2)], async |_| {
+                Err(StoreError::Unavailable("down".into()))
+            })
+            .await;
+        assert!(refused.is_err());
+        let mut written = Vec::new();
+        last.turn()
+            .await
+            .keep([("a", &w, 3)], async |d: Vec<Definition>| {
+                written = d;
+                Ok(())
+            })
+            .await
+            .ok();
+        assert_eq!(
+            written.len(),
+            1,
+            "w again is written: x, refused, waits and will land after the first w"
+        );
     }
 
     #[test]

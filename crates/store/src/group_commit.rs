@@ -308,7 +308,9 @@ impl<D: RoundWriter + StatementReader + ContentStore + Ledger> GroupCommitted<D>
         self.shared.advance(&reservation, &mut last);
         self.shared.release(&reservation).await;
         let turn = self.shared.definitions_turn().await;
-        self.shared.keep_definitions(turn, &round).await?;
+        if let Err(e) = self.shared.keep_definitions(turn, &round).await {
+            self.shared.definitions_wait(of_round(&round), &e);
+        }
         Ok(round.len() as u64)
     }
 }
@@ -322,19 +324,14 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
         }
     }
 
-    /// Keeps the activity definitions of a written round, after those waiting; with one
-    /// writer (a `turn`), only those not already their activity's last contribution
-    /// (compared, and copied only when they differ).
+    /// Keeps the activity definitions of a written round; with one writer (a `turn`), only
+    /// those not already their activity's last contribution (compared, and copied only when
+    /// they differ).
     async fn keep_definitions(
         &self,
         turn: Option<Turn<'_>>,
         round: &[Positioned<'_>],
     ) -> Result<(), StoreError> {
-        if !self.waiting.is_empty() {
-            self.waiting
-                .keep_again(async |d| self.database.keep_definitions(d).await)
-                .await;
-        }
         match turn {
             Some(turn) => {
                 let mut given = Vec::with_capacity(round.len());
@@ -365,6 +362,8 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
         if !self.waiting.start_retrying() {
             return;
         }
+        // The task alone keeps them (a round trying them too would wait on the database
+        // twice while it refuses); it ends only once none waits.
         let database = Arc::downgrade(&self.database);
         let waiting = self.waiting.clone();
         tokio::spawn(async move {
@@ -459,14 +458,6 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
         };
         let round = positioned(&accepted, &positions);
         let held = crate::positions::now_micros() - reservation.at;
-        if held > ledger::LEASE_MICROS {
-            tracing::warn!(
-                seconds = held / 1_000_000,
-                raced,
-                "a round was written after its positions' lease ended: reads on other processes \
-                 may have passed them, and a listing paged meanwhile may miss its statements"
-            );
-        }
         // Rounds are answered in order: a client answered sees its statements in queries,
         // which stop before any earlier round of this process still open.
         let (done, this_round) = tokio::sync::oneshot::channel::<()>();
@@ -476,6 +467,14 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
         };
         let outcome = match written {
             Ok(()) => {
+                if held > ledger::LEASE_MICROS {
+                    tracing::warn!(
+                        seconds = held / 1_000_000,
+                        raced,
+                        "a round was written after its positions' lease ended: reads may have \
+                         passed them, and a listing paged meanwhile may miss its statements"
+                    );
+                }
                 self.advance(&reservation, &mut last);
                 // Before the next round may write: rounds keep definitions in position order.
                 let turn = self.definitions_turn().await;

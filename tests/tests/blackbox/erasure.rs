@@ -17,10 +17,11 @@ use crate::XLRS;
 const ALICE: &str = "mailto:alice@example.org";
 const BOB: &str = "mailto:bob@example.org";
 
-pub(crate) fn alice() -> Value {
+fn alice() -> Value {
     json!({"objectType": "Agent", "name": "Alice", "mbox": ALICE})
 }
 
+/// Bob, about whom no test erases anything.
 pub(crate) fn bob() -> Value {
     json!({"objectType": "Agent", "mbox": BOB})
 }
@@ -94,6 +95,7 @@ fn all_ids(server: &Server) -> BTreeSet<String> {
         .collect()
 }
 
+/// Puts a state document `id` of `agent` for the course activity.
 pub(crate) fn put_state(server: &Server, agent: &Value, id: &str) {
     let path = format!(
         "/activities/state?activityId={}&agent={}&stateId={id}",
@@ -109,6 +111,7 @@ pub(crate) fn put_state(server: &Server, agent: &Value, id: &str) {
     assert_eq!(r.status(), 204);
 }
 
+/// The status of a GET of the state document `id` of `agent`.
 pub(crate) fn state_status(server: &Server, agent: &Value, id: &str) -> u16 {
     let path = format!(
         "/activities/state?activityId={}&agent={}&stateId={id}",

@@ -512,7 +512,7 @@ fn paging_through_any_process_skips_nothing_while_all_write(p: &[Server]) {
 }
 
 /// Microseconds since the epoch of a `stored` timestamp.
-fn micros(stored: &str) -> i64 {
+pub(crate) fn micros(stored: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(stored)
         .expect("stored is RFC 3339")
         .timestamp_micros()

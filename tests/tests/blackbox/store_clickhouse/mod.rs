@@ -513,40 +513,55 @@ fn definition_of(server: &Server, activity: &str) -> Value {
     r.json::<Value>().expect("JSON")["definition"].clone()
 }
 
-/// A statement whose activity `activity` has the name `name`.
-fn defining(activity: &str, name: &str) -> Value {
+/// A statement whose activity `activity` has the name `name` (a language map).
+fn defining(activity: &str, name: Value) -> Value {
     let mut s = statement();
     s["object"] = json!({"objectType": "Activity", "id": activity,
-        "definition": {"name": {"en-US": name}}});
+        "definition": {"name": name}});
     s
 }
 
 /// When the database stores a round's statements and then refuses its activity definitions
 /// (here: their table detached), the statements are acknowledged and served, the definitions
-/// wait (`xlrs_definitions_waiting`), and once the database takes them again they are kept:
-/// no acknowledged statement's definition is lost, and a re-send, which stores nothing, is not
-/// needed to keep it.
+/// wait (`xlrs_definitions_waiting`, one for each distinct definition), and once the database
+/// takes them again they are kept at their statements' positions: no acknowledged statement's
+/// definition is lost (a re-send stores nothing, so it would not bring it back), and one given
+/// again meanwhile still counts as the newest.
 #[test]
 fn definitions_the_database_refuses_after_the_statements_are_kept_once_it_takes_them() {
     let clickhouse = ClickHouse::start();
     let db = database();
     let server = start_writing(&clickhouse, &db, "one");
     let activity = format!("http://example.org/activity/defined-{}", unique());
-    assert_eq!(server.post(&defining(&activity, "first")).status(), 200);
-    assert_eq!(definition_of(&server, &activity)["name"]["en-US"], "first");
+    let first = json!({"en-US": "first"});
+    assert_eq!(
+        server.post(&defining(&activity, first.clone())).status(),
+        200
+    );
+    assert_eq!(definition_of(&server, &activity)["name"], first);
 
     clickhouse.sql(&format!("DETACH TABLE {db}.xlrs_statements_definitions"));
-    let r = server.post(&defining(&activity, "second"));
+    let second = json!({"en-US": "second", "fr-FR": "deuxième"});
+    let r = server.post(&defining(&activity, second));
     assert_eq!(r.status(), 200, "the statement is stored, so acknowledged");
-    let id = id_of(r);
-    assert_eq!(server.get_statement(&id).status(), 200);
+    assert_eq!(server.get_statement(&id_of(r)).status(), 200);
     assert_eq!(metric(&server, "xlrs_definitions_waiting"), Some(1));
+    assert_eq!(server.post(&defining(&activity, first)).status(), 200);
+    assert_eq!(
+        metric(&server, "xlrs_definitions_waiting"),
+        Some(2),
+        "the first definition given again waits too"
+    );
 
     clickhouse.sql(&format!("ATTACH TABLE {db}.xlrs_statements_definitions"));
     eventually_within(
         Duration::from_secs(30),
-        "the waiting definition is kept",
+        "the waiting definitions are kept",
         || metric(&server, "xlrs_definitions_waiting") == Some(0),
     );
-    assert_eq!(definition_of(&server, &activity)["name"]["en-US"], "second");
+    assert_eq!(
+        definition_of(&server, &activity)["name"],
+        json!({"en-US": "first", "fr-FR": "deuxième"}),
+        "the second merged, then the first given again over it"
+    );
 }
