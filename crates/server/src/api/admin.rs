@@ -539,7 +539,7 @@ async fn retention_pass(
     let me = format!("{} ({})", auth.0.username, uuid::Uuid::new_v4());
     let mut pass = tokio::spawn(async move {
         let cx = lifecycle(&state);
-        retention::run_pass(&cx, &me).await
+        retention::run_pass(&cx, &me, None).await
     });
     let waited = tokio::time::timeout(std::time::Duration::from_secs(5), &mut pass).await;
     match waited {

@@ -194,12 +194,26 @@ async fn documents(
     }
 }
 
-/// The record the processes share: who runs a pass now, and the last pass's report.
+/// The record the processes share: who runs a pass now, the last pass's report, and when the
+/// last pass ended.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Shared {
     holder: String,
     until: i64,
     last: Option<PassReport>,
+    /// When the last pass ended (µs since the epoch; 0 before any, or in a record an earlier
+    /// xlrs wrote).
+    #[serde(default)]
+    ended: i64,
+}
+
+/// Whether a scheduled pass is due at `now`: none ended within the last `every` (less a tenth,
+/// so that processes waking a little early do not wait a whole interval more). Each process
+/// wakes every `every`, so with several processes one of them runs a pass about every `every`,
+/// not each of them.
+fn due(ended: i64, now: i64, every: Duration) -> bool {
+    let every = every.as_micros() as i64;
+    now - ended >= every - every / 10
 }
 
 fn scope() -> xlrs_store::DocumentScope {
@@ -214,13 +228,20 @@ pub async fn last_pass(documents: &dyn DocumentStore) -> Result<Option<PassRepor
 }
 
 /// Runs a pass if no other process runs one now (taking the lease, as `me`: a name no other
-/// pass shares); its report, or `None` when another process holds the pass. The lease ends
-/// with the pass, whether it failed or not.
-pub async fn run_pass(cx: &Context<'_>, me: &str) -> Result<Option<PassReport>, LifecycleError> {
+/// pass shares) and, for a scheduled pass (`every`), none ended within that interval; its
+/// report, or `None` when no pass ran. The lease ends with the pass, whether it failed or not.
+pub async fn run_pass(
+    cx: &Context<'_>,
+    me: &str,
+    every: Option<Duration>,
+) -> Result<Option<PassReport>, LifecycleError> {
     let found = records::read::<Shared>(cx.documents, &scope(), "pass").await?;
     let now = now_micros();
     let (mut shared, etag) = found.map_or((Shared::default(), None), |(s, e)| (s, Some(e)));
     if !shared.holder.is_empty() && shared.holder != me && shared.until > now {
+        return Ok(None);
+    }
+    if every.is_some_and(|every| !due(shared.ended, now, every)) {
         return Ok(None);
     }
     shared.holder = me.to_string();
@@ -235,6 +256,7 @@ pub async fn run_pass(cx: &Context<'_>, me: &str) -> Result<Option<PassReport>, 
         holder: String::new(),
         until: 0,
         last: report.as_ref().ok().cloned().or(shared.last),
+        ended: now_micros(),
     };
     if let Err(e) = records::write(cx.documents, &scope(), "pass", &done, Some(etag)).await {
         tracing::warn!(error = %e, "retention: the pass's report was not kept, and its lease runs until it ends");
@@ -270,7 +292,7 @@ impl Retention {
                 forwarder: self.forwarder.as_deref(),
                 settings: &self.settings,
             };
-            match run_pass(&cx, &me).await {
+            match run_pass(&cx, &me, Some(interval)).await {
                 Ok(Some(report)) => tracing::info!(
                     statements = report.statements,
                     documents = report.documents,
@@ -279,9 +301,32 @@ impl Retention {
                     error = report.error.as_deref().unwrap_or(""),
                     "retention pass"
                 ),
-                Ok(None) => tracing::debug!("retention: another process runs the pass"),
+                Ok(None) => tracing::debug!(
+                    "retention: another process runs the pass, or ran one within the interval"
+                ),
                 Err(e) => tracing::warn!(error = %e, "retention pass failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scheduled_pass_is_due_once_none_ended_within_about_the_interval() {
+        let hour = Duration::from_secs(3600);
+        let h = 3_600_000_000;
+        assert!(due(0, 5 * h, hour), "no pass yet");
+        assert!(
+            !due(5 * h, 5 * h + h / 2, hour),
+            "another process ran one half an hour ago"
+        );
+        assert!(due(5 * h, 6 * h, hour), "an hour on");
+        assert!(
+            due(5 * h, 6 * h - h / 20, hour),
+            "a process waking three minutes early does not wait another hour"
+        );
     }
 }
