@@ -86,7 +86,7 @@ fn with_attachments(server: &Server, id: &str) -> String {
 }
 
 /// The canonical definition `server` gives of `activity`.
-fn definition(server: &Server, activity: &str) -> Value {
+pub(crate) fn definition(server: &Server, activity: &str) -> Value {
     let r = server
         .xapi(
             Method::GET,

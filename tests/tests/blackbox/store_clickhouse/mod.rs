@@ -15,6 +15,7 @@ use xlrs_tests::{
 };
 
 use crate::forwarding::{eventually_within, metric};
+use crate::replicas::definition;
 use crate::XLRS;
 
 mod agent_pages;
@@ -500,19 +501,6 @@ fn the_engine_keeps_only_the_first_claim_on_a_document_version() {
     drop(server);
 }
 
-/// The canonical definition of `activity` through `server` (`null` when none is known).
-fn definition_of(server: &Server, activity: &str) -> Value {
-    let r = server
-        .xapi(
-            Method::GET,
-            &format!("/activities?activityId={}", enc(activity)),
-        )
-        .send()
-        .expect("GET /activities");
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().expect("JSON")["definition"].clone()
-}
-
 /// A statement whose activity `activity` has the name `name` (a language map).
 fn defining(activity: &str, name: Value) -> Value {
     let mut s = statement();
@@ -538,7 +526,7 @@ fn definitions_the_database_refuses_after_the_statements_are_kept_once_it_takes_
         server.post(&defining(&activity, first.clone())).status(),
         200
     );
-    assert_eq!(definition_of(&server, &activity)["name"], first);
+    assert_eq!(definition(&server, &activity)["name"], first);
 
     clickhouse.sql(&format!("DETACH TABLE {db}.xlrs_statements_definitions"));
     let second = json!({"en-US": "second", "fr-FR": "deuxième"});
@@ -560,7 +548,7 @@ fn definitions_the_database_refuses_after_the_statements_are_kept_once_it_takes_
         || metric(&server, "xlrs_definitions_waiting") == Some(0),
     );
     assert_eq!(
-        definition_of(&server, &activity)["name"],
+        definition(&server, &activity)["name"],
         json!({"en-US": "first", "fr-FR": "deuxième"}),
         "the second merged, then the first given again over it"
     );
