@@ -194,6 +194,24 @@ async fn documents(
     }
 }
 
+/// How often a running pass renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(300);
+
+/// Runs `work`, calling `renew` every `every` until it is done; its output.
+async fn renewing<T, R: std::future::Future<Output = ()>>(
+    work: impl std::future::Future<Output = T>,
+    every: Duration,
+    mut renew: impl FnMut() -> R,
+) -> T {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = tokio::time::sleep(every) => renew().await,
+        }
+    }
+}
+
 /// The record the processes share: who runs a pass now, the last pass's report, and when the
 /// last pass ended.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -229,7 +247,8 @@ pub async fn last_pass(documents: &dyn DocumentStore) -> Result<Option<PassRepor
 
 /// Runs a pass if no other process runs one now (taking the lease, as `me`: a name no other
 /// pass shares) and, for a scheduled pass (`every`), none ended within that interval; its
-/// report, or `None` when no pass ran. The lease ends with the pass, whether it failed or not.
+/// report, or `None` when no pass ran. The lease is renewed while the pass runs and ends with
+/// it, whether it failed or not.
 pub async fn run_pass(
     cx: &Context<'_>,
     me: &str,
@@ -251,7 +270,29 @@ pub async fn run_pass(
         Err(StoreError::PreconditionFailed(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let report = pass(cx, false).await;
+    // The lease is renewed while the pass runs (a pass by `timestamp` over a large store
+    // outlasts it), so no other process starts one beside it.
+    let etag = std::sync::Mutex::new(etag);
+    let (etag_now, held) = (&etag, &shared);
+    let report = renewing(pass(cx, false), RENEW_EVERY, move || async move {
+        let Ok(current) = etag_now.lock().map(|e| e.clone()) else {
+            return;
+        };
+        let mut held = held.clone();
+        held.until = now_micros() + LEASE.as_micros() as i64;
+        match records::write(cx.documents, &scope(), "pass", &held, Some(current)).await {
+            Ok(renewed) => {
+                if let Ok(mut e) = etag_now.lock() {
+                    *e = renewed;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention: the pass's lease could not be renewed")
+            }
+        }
+    })
+    .await;
+    let etag = etag.into_inner().unwrap_or_default();
     let done = Shared {
         holder: String::new(),
         until: 0,
@@ -313,6 +354,32 @@ impl Retention {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pass_renews_its_lease_every_interval_while_it_runs() {
+        let renewed = std::sync::atomic::AtomicUsize::new(0);
+        let out = renewing(
+            async {
+                tokio::time::sleep(Duration::from_secs(1000)).await;
+                "done"
+            },
+            RENEW_EVERY,
+            || async {
+                renewed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            },
+        )
+        .await;
+        assert_eq!(out, "done");
+        assert_eq!(
+            renewed.into_inner(),
+            3,
+            "at 300, 600 and 900 s of a 1,000 s pass"
+        );
+        assert!(
+            RENEW_EVERY * 2 < LEASE,
+            "renewed well before the lease ends"
+        );
+    }
 
     #[test]
     fn a_scheduled_pass_is_due_once_none_ended_within_about_the_interval() {
