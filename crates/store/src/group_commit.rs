@@ -457,7 +457,6 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
             }
         };
         let round = positioned(&accepted, &positions);
-        let held = crate::positions::now_micros() - reservation.at;
         // Rounds are answered in order: a client answered sees its statements in queries,
         // which stop before any earlier round of this process still open.
         let (done, this_round) = tokio::sync::oneshot::channel::<()>();
@@ -467,6 +466,7 @@ impl<D: RoundWriter + ContentStore + Ledger + 'static> Shared<D> {
         };
         let outcome = match written {
             Ok(()) => {
+                let held = crate::positions::now_micros() - reservation.at;
                 if held > ledger::LEASE_MICROS {
                     tracing::warn!(
                         seconds = held / 1_000_000,

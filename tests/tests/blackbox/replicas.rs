@@ -383,6 +383,16 @@ fn a_process_killed_under_load_loses_nothing_acknowledged(mut p: Vec<Server>, ta
     assert_eq!(holders(&p).len(), 1, "still one process forwards");
 }
 
+/// How many statements a listing by `agent` (and, with `related`, everywhere it appears)
+/// through `server` holds.
+pub(crate) fn listed_by(server: &Server, agent: &Value, related: bool) -> usize {
+    let page = server.query(&format!(
+        "agent={}&related_agents={related}",
+        enc(&agent.to_string())
+    ));
+    page["statements"].as_array().map_or(usize::MAX, Vec::len)
+}
+
 /// A listing of `query` walked through `more` links to its end or for at most `pages` pages,
 /// each page asked of the next process in turn: (id, `stored`) in listing order.
 pub(crate) fn walk(p: &[Server], query: &str, pages: usize) -> Vec<(String, String)> {

@@ -10,23 +10,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use xlrs_tests::{enc, post_batches_of_until, unique, Server, ADMIN_PASSWORD};
 
 use crate::erasure::{
     bob, by, erasure, listed, post, post_with_attachment, put_state, state_status,
 };
-use crate::replicas::walk;
-
-/// How many statements a listing by `agent` (and, with `related`, everywhere it appears)
-/// through `server` holds.
-fn listed_by(server: &Server, agent: &Value, related: bool) -> usize {
-    let page = server.query(&format!(
-        "agent={}&related_agents={related}",
-        enc(&agent.to_string())
-    ));
-    page["statements"].as_array().map_or(usize::MAX, Vec::len)
-}
+use crate::replicas::{listed_by, walk};
 
 /// The erasure of a person stored through all three processes, run through the third while
 /// the first two store other statements.

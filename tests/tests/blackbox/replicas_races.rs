@@ -9,9 +9,10 @@ use std::sync::Barrier;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use xlrs_tests::{enc, statement, Server};
+use xlrs_tests::{statement, Server};
 
 use crate::forwarding::metric;
+use crate::replicas::listed_by;
 
 /// Sends `bodies` (each a PUT of statement `id`, through the processes in turn) and one
 /// unrelated statement through each process, all released at once; the statuses of the PUTs
@@ -60,12 +61,6 @@ fn verb_served(server: &Server, id: &str) -> String {
     body["verb"]["id"].as_str().unwrap_or_default().to_string()
 }
 
-/// How many times a listing by `actor` through `server` holds a statement.
-fn listed(server: &Server, actor: &Value) -> usize {
-    let page = server.query(&format!("agent={}", enc(&actor.to_string())));
-    page["statements"].as_array().map_or(0, Vec::len)
-}
-
 /// Identical re-sends of one statement through every process at once (xAPI: a re-send with
 /// the same content is accepted and stores nothing): every one is acknowledged, and the
 /// statement is stored once (on ClickHouse: one row in its tables); unrelated statements
@@ -84,7 +79,7 @@ fn identical_resends_at_once_are_each_acknowledged_and_stored_once(p: &[Server],
         let verb = st["verb"]["id"].as_str().unwrap_or_default();
         for server in p {
             assert_eq!(verb_served(server, &id), verb);
-            let times = listed(server, &st["actor"]);
+            let times = listed_by(server, &st["actor"], false);
             match rows {
                 None => assert_eq!(times, 1, "stored once"),
                 // ClickHouse: the tables hold it once (below); a listing by agent has shown it

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use xlrs_tests::{id_of, statement, Server, ADMIN_PASSWORD};
+use xlrs_tests::{id_of, statement, Server};
 
 use crate::forwarding::eventually_within;
 use crate::replicas::micros;
+use crate::retention::admin;
 
 /// The settings the three processes start with: statements whose `timestamp` is older than
 /// ten years go, at a pass asked for (the scheduled one waits an hour). By `timestamp` a pass
@@ -23,9 +24,7 @@ pub(crate) const RETENTION: [(&str, &str); 4] = [
 
 /// `POST /admin/retention` through `server`: the status and answer.
 fn run_pass(server: &Server) -> (u16, Value) {
-    let r = server
-        .raw(Method::POST, "/admin/retention")
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let r = admin(server, Method::POST, "/admin/retention")
         .json(&json!({"dry_run": false}))
         .send()
         .expect("POST /admin/retention");
@@ -35,9 +34,7 @@ fn run_pass(server: &Server) -> (u16, Value) {
 
 /// `GET /admin/retention` through `server`.
 fn retention_status(server: &Server) -> Value {
-    let r = server
-        .raw(Method::GET, "/admin/retention")
-        .basic_auth("admin", Some(ADMIN_PASSWORD))
+    let r = admin(server, Method::GET, "/admin/retention")
         .send()
         .expect("GET /admin/retention");
     assert_eq!(r.status(), 200);

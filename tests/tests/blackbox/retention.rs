@@ -12,7 +12,8 @@ use xlrs_tests::{enc, id_of, statement, Server, ADMIN_PASSWORD};
 use crate::forwarding::eventually_within;
 use crate::XLRS;
 
-fn admin(server: &Server, method: Method, path: &str) -> xlrs_tests::RequestBuilder {
+/// A request to `path` as the admin.
+pub(crate) fn admin(server: &Server, method: Method, path: &str) -> xlrs_tests::RequestBuilder {
     server
         .raw(method, path)
         .basic_auth("admin", Some(ADMIN_PASSWORD))

@@ -197,17 +197,19 @@ async fn documents(
 /// How often a running pass renews its lease.
 const RENEW_EVERY: Duration = Duration::from_secs(300);
 
-/// Runs `work`, calling `renew` every `every` until it is done; its output.
-async fn renewing<T, R: std::future::Future<Output = ()>>(
+/// Runs `work`, every `every` until it is done handing `state` to `renew` and keeping what it
+/// gives back; the output and the last state.
+async fn renewing<T, S, R: std::future::Future<Output = S>>(
     work: impl std::future::Future<Output = T>,
     every: Duration,
-    mut renew: impl FnMut() -> R,
-) -> T {
+    mut state: S,
+    mut renew: impl FnMut(S) -> R,
+) -> (T, S) {
     tokio::pin!(work);
     loop {
         tokio::select! {
-            done = &mut work => return done,
-            _ = tokio::time::sleep(every) => renew().await,
+            done = &mut work => return (done, state),
+            _ = tokio::time::sleep(every) => state = renew(state).await,
         }
     }
 }
@@ -272,27 +274,19 @@ pub async fn run_pass(
     };
     // The lease is renewed while the pass runs (a pass by `timestamp` over a large store
     // outlasts it), so no other process starts one beside it.
-    let etag = std::sync::Mutex::new(etag);
-    let (etag_now, held) = (&etag, &shared);
-    let report = renewing(pass(cx, false), RENEW_EVERY, move || async move {
-        let Ok(current) = etag_now.lock().map(|e| e.clone()) else {
-            return;
-        };
-        let mut held = held.clone();
-        held.until = now_micros() + LEASE.as_micros() as i64;
-        match records::write(cx.documents, &scope(), "pass", &held, Some(current)).await {
-            Ok(renewed) => {
-                if let Ok(mut e) = etag_now.lock() {
-                    *e = renewed;
-                }
-            }
+    let held = &shared;
+    let (report, etag) = renewing(pass(cx, false), RENEW_EVERY, etag, |etag| async move {
+        let mut renewed = held.clone();
+        renewed.until = now_micros() + LEASE.as_micros() as i64;
+        match records::write(cx.documents, &scope(), "pass", &renewed, Some(etag.clone())).await {
+            Ok(etag) => etag,
             Err(e) => {
-                tracing::warn!(error = %e, "retention: the pass's lease could not be renewed")
+                tracing::warn!(error = %e, "retention: the pass's lease could not be renewed");
+                etag
             }
         }
     })
     .await;
-    let etag = etag.into_inner().unwrap_or_default();
     let done = Shared {
         holder: String::new(),
         until: 0,
@@ -357,24 +351,18 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_pass_renews_its_lease_every_interval_while_it_runs() {
-        let renewed = std::sync::atomic::AtomicUsize::new(0);
-        let out = renewing(
+        let (out, renewed) = renewing(
             async {
                 tokio::time::sleep(Duration::from_secs(1000)).await;
                 "done"
             },
             RENEW_EVERY,
-            || async {
-                renewed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            },
+            0,
+            |n| async move { n + 1 },
         )
         .await;
         assert_eq!(out, "done");
-        assert_eq!(
-            renewed.into_inner(),
-            3,
-            "at 300, 600 and 900 s of a 1,000 s pass"
-        );
+        assert_eq!(renewed, 3, "at 300, 600 and 900 s of a 1,000 s pass");
         assert!(
             RENEW_EVERY * 2 < LEASE,
             "renewed well before the lease ends"
