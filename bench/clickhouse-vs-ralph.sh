@@ -11,6 +11,8 @@
 # processes, split as below).
 # STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
 # (secantusd-py, osmem-server from scripts/databases.sh; Ralph's baseline has no such mode).
+# Every engine's data goes under TMPDIR: TMPDIR=$(bash bench/journaled-tmp.sh) puts it on a
+# journaled file system (see that script for why).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BL=${BASELINE:-../shared/baseline}
