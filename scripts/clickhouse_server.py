@@ -12,6 +12,10 @@ With CLICKHOUSE_QUERY_LOG=1 in the environment the engine also keeps `system.que
 With LRS_DATABASE, the server also has the user Open edX Aspects gives its LRS: `lrs`, password
 `lrs-password`, granted exactly what tutor-contrib-aspects grants it (INSERT, SELECT on the
 database), beside `default`, which may do anything.
+
+With CLICKHOUSE_THROWIF_CODES=1, queries may give `throwIf` an error code of their choice
+(`allow_custom_error_code_in_throwif`): a test makes the engine refuse inserts with the code a
+cluster would use (a table constraint that throws it), which one server cannot otherwise give.
 """
 
 import os
@@ -22,9 +26,11 @@ def main() -> None:
     directory, port = os.path.abspath(sys.argv[1]), int(sys.argv[2])
     os.makedirs(directory, exist_ok=True)
     # chdb embeds clickhouse-local, which reads ./config.xml from the working directory.
+    lrs_database = sys.argv[3] if len(sys.argv) > 3 else None
+    throwif_codes = os.environ.get("CLICKHOUSE_THROWIF_CODES") == "1"
     users = (
         "<user_directories><users_xml><path>users.xml</path></users_xml></user_directories>"
-        if len(sys.argv) > 3
+        if lrs_database or throwif_codes
         else ""
     )
     logs = (
@@ -41,8 +47,8 @@ def main() -> None:
             "<clickhouse><listen_host>127.0.0.1</listen_host>"
             f"<http_port>{port}</http_port>{users}{logs}</clickhouse>\n"
         )
-    if len(sys.argv) > 3:
-        least_privilege_user(directory, sys.argv[3])
+    if lrs_database or throwif_codes:
+        write_users(directory, lrs_database, throwif_codes)
     fifo = os.path.join(directory, "stop.fifo")
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
@@ -58,19 +64,30 @@ def main() -> None:
     )
 
 
-def least_privilege_user(directory: str, database: str) -> None:
-    """Writes users.xml: `default` (anything) and `lrs` (INSERT, SELECT on `database`)."""
+def write_users(directory: str, lrs_database: str | None, throwif_codes: bool) -> None:
+    """Writes users.xml: `default` (anything), `lrs` (INSERT, SELECT on `lrs_database`) when
+    it is given, and a default profile allowing `throwIf` error codes when asked."""
     user = (
         "<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota>"
+    )
+    lrs = (
+        f"<lrs><password>lrs-password</password>{user}"
+        f"<grants><query>GRANT INSERT, SELECT ON {lrs_database}.*</query></grants></lrs>"
+        if lrs_database
+        else ""
+    )
+    profile = (
+        "<allow_custom_error_code_in_throwif>1</allow_custom_error_code_in_throwif>"
+        if throwif_codes
+        else ""
     )
     with open(os.path.join(directory, "users.xml"), "w", encoding="utf-8") as users:
         users.write(
             "<clickhouse><users>"
             f"<default><password></password>{user}"
-            "<access_management>1</access_management></default>"
-            f"<lrs><password>lrs-password</password>{user}"
-            f"<grants><query>GRANT INSERT, SELECT ON {database}.*</query></grants></lrs>"
-            "</users><profiles><default/></profiles><quotas><default/></quotas></clickhouse>\n"
+            f"<access_management>1</access_management></default>{lrs}"
+            f"</users><profiles><default>{profile}</default></profiles>"
+            "<quotas><default/></quotas></clickhouse>\n"
         )
 
 

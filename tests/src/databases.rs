@@ -126,6 +126,8 @@ pub struct ClickHouse {
     dir: PathBuf,
     /// The database Aspects' LRS user `lrs` may read and write, when the server has that user.
     lrs_database: Option<String>,
+    /// Whether queries may give `throwIf` an error code of their own.
+    throwif_codes: bool,
     _owned: Option<tempfile::TempDir>,
 }
 
@@ -146,6 +148,18 @@ impl ClickHouse {
         Self::start_owned(Some(database))
     }
 
+    /// Starts a server whose queries may give `throwIf` an error code of their own
+    /// (`allow_custom_error_code_in_throwif`): a table constraint throwing a cluster's code
+    /// makes this one server refuse inserts as a cluster would.
+    pub fn start_with_throwif_codes() -> ClickHouse {
+        let owned = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::new(owned.path(), None);
+        server.throwif_codes = true;
+        server._owned = Some(owned);
+        server.resume();
+        server
+    }
+
     /// Starts a server in a data dir of its own, dropped with it.
     fn start_owned(lrs_database: Option<&str>) -> ClickHouse {
         let owned = tempfile::tempdir().expect("temp dir");
@@ -156,15 +170,21 @@ impl ClickHouse {
 
     /// Starts a server on `dir`, on a free port, with the LRS user when `lrs_database` is set.
     fn launch(dir: &Path, lrs_database: Option<&str>) -> ClickHouse {
-        let mut server = ClickHouse {
+        let mut server = Self::new(dir, lrs_database);
+        server.resume();
+        server
+    }
+
+    /// A server not yet started on `dir`, on a free port.
+    fn new(dir: &Path, lrs_database: Option<&str>) -> ClickHouse {
+        ClickHouse {
             child: None,
             port: free_port(),
             dir: dir.to_path_buf(),
             lrs_database: lrs_database.map(str::to_string),
+            throwif_codes: false,
             _owned: None,
-        };
-        server.resume();
-        server
+        }
     }
 
     /// Starts the stopped server again, on the same port and data.
@@ -177,6 +197,10 @@ impl ClickHouse {
                 .arg(&self.dir)
                 .arg(self.port.to_string())
                 .args(&self.lrs_database)
+                .env(
+                    "CLICKHOUSE_THROWIF_CODES",
+                    if self.throwif_codes { "1" } else { "0" },
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())

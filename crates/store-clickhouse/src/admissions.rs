@@ -52,15 +52,9 @@ impl ClickHouse {
         if admitted.is_empty() {
             return Ok(());
         }
-        let mut insert = self
-            .client
-            .insert::<AdmissionRow>(&self.admissions_table())
+        let table = self.admissions_table();
+        self.insert_rows::<AdmissionRow>(&self.client, &table, &admitted)
             .await
-            .map_err(failed)?;
-        for row in &admitted {
-            insert.write(row).await.map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
     }
 }
 

@@ -64,18 +64,12 @@ impl ClickHouse {
             adopted += statements
                 .adopt(found, async |round| {
                     let _round = self.indexed.writing();
-                    let mut insert = self
-                        .client
-                        .insert::<crate::statements::StatementRow>(&self.statements)
-                        .await
-                        .map_err(failed)?;
-                    let mut refers = false;
-                    for p in round {
-                        let row = statement_row(p.statement, p.stored, p.body());
-                        refers |= !row.statement_ref.is_nil();
-                        insert.write(&row).await.map_err(failed)?;
-                    }
-                    let ended = insert.end().await.map_err(failed);
+                    let rows: Vec<_> = round
+                        .iter()
+                        .map(|p| statement_row(p.statement, p.stored, p.body()))
+                        .collect();
+                    let refers = rows.iter().any(|r| !r.statement_ref.is_nil());
+                    let ended = self.insert_statement_rows(&rows).await;
                     self.inserted(ended, round.last().map(|p| p.stored), refers)
                 })
                 .await?;

@@ -82,22 +82,16 @@ impl ContentStore for ClickHouse {
             return Ok(());
         }
         let table = self.attachments_table();
-        let mut insert = self
-            .client
-            .insert::<AttachmentRow>(&table)
+        let rows: Vec<AttachmentRow> = attachments
+            .into_iter()
+            .map(|a| AttachmentRow {
+                sha2: a.sha2,
+                content_type: a.content_type,
+                content: a.content,
+            })
+            .collect();
+        self.insert_rows::<AttachmentRow>(&self.client, &table, &rows)
             .await
-            .map_err(failed)?;
-        for a in attachments {
-            insert
-                .write(&AttachmentRow {
-                    sha2: a.sha2,
-                    content_type: a.content_type,
-                    content: a.content,
-                })
-                .await
-                .map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
     }
 
     async fn keep_definitions(&self, definitions: Vec<Definition>) -> Result<(), StoreError> {
@@ -106,23 +100,17 @@ impl ContentStore for ClickHouse {
             return Ok(());
         }
         let table = self.definitions_table();
-        let mut insert = self
-            .client
-            .insert::<DefinitionRow>(&table)
+        let rows: Vec<DefinitionRow> = rows
+            .into_iter()
+            .map(|(key, d)| DefinitionRow {
+                activity: d.activity,
+                key,
+                stored: d.stored,
+                definition: d.definition.to_string(),
+            })
+            .collect();
+        self.insert_rows::<DefinitionRow>(&self.client, &table, &rows)
             .await
-            .map_err(failed)?;
-        for (key, d) in rows {
-            insert
-                .write(&DefinitionRow {
-                    activity: d.activity,
-                    key,
-                    stored: d.stored,
-                    definition: d.definition.to_string(),
-                })
-                .await
-                .map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
     }
 
     async fn attachments(&self, sha2s: &[String]) -> Result<Vec<Attachment>, StoreError> {

@@ -236,23 +236,18 @@ impl ClickHouse {
         writer: Uuid,
         token: &str,
     ) -> Result<(), StoreError> {
-        let mut insert = self
+        let client = self
             .client
             .clone()
-            .with_setting("insert_deduplication_token", token)
-            .insert::<Claim>("xlrs_document_claims")
+            .with_setting("insert_deduplication_token", token);
+        let claim = Claim {
+            document,
+            follows,
+            writer,
+            at: now_micros(),
+        };
+        self.insert_rows::<Claim>(&client, "xlrs_document_claims", &[claim])
             .await
-            .map_err(failed)?;
-        insert
-            .write(&Claim {
-                document,
-                follows,
-                writer,
-                at: now_micros(),
-            })
-            .await
-            .map_err(failed)?;
-        insert.end().await.map_err(failed)
     }
 
     /// Writes `document` (or its tombstone, `None`) once `precondition` holds and this writer
@@ -305,15 +300,11 @@ impl ClickHouse {
         scope: &DocumentScope,
         rows: &[(&str, &str, Option<&Document>)],
     ) -> Result<(), StoreError> {
-        let mut insert = self
-            .client
-            .insert::<DocumentRow>("xlrs_documents")
-            .await
-            .map_err(failed)?;
-        for &(registration, id, document) in rows {
-            *last_version = (*last_version + 1).max(now_micros());
-            insert
-                .write(&DocumentRow {
+        let rows: Vec<DocumentRow> = rows
+            .iter()
+            .map(|&(registration, id, document)| {
+                *last_version = (*last_version + 1).max(now_micros());
+                DocumentRow {
                     kind: scope.kind.as_str(),
                     activity_id: &scope.activity_id,
                     agent: &scope.agent,
@@ -325,11 +316,11 @@ impl ClickHouse {
                     etag: document.map_or("", |d| d.etag.as_str()),
                     updated: document.map_or(0, |d| d.updated),
                     content: document.map_or(&[], |d| d.content.as_slice()),
-                })
-                .await
-                .map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
+                }
+            })
+            .collect();
+        self.insert_rows::<DocumentRow>(&self.client, "xlrs_documents", &rows)
+            .await
     }
 }
 

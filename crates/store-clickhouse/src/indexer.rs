@@ -277,19 +277,16 @@ impl ClickHouse {
             return Ok(());
         }
         for (kind, list) in INDEXES {
-            self.client
-                .query(&insert_index_rows(
-                    kind,
-                    list,
-                    &self.statements,
-                    "stored IN {stored:Array(Int64)}",
-                    self.indexed.bodies.load(Ordering::Acquire),
-                    written,
-                ))
-                .param("stored", stored)
-                .execute()
-                .await
-                .map_err(failed)?;
+            let sql = insert_index_rows(
+                kind,
+                list,
+                &self.statements,
+                "stored IN {stored:Array(Int64)}",
+                self.indexed.bodies.load(Ordering::Acquire),
+                written,
+            );
+            self.in_turn(|| self.client.query(&sql).param("stored", stored).execute())
+                .await?;
         }
         Ok(())
     }
@@ -343,10 +340,18 @@ pub(crate) fn spawn(database: &Arc<ClickHouse>, writers: Writers) {
     });
 }
 
-/// The index's figures in `/metrics` (none while views fill it).
+/// The store's figures in `/metrics`: inserts sent again in their turn on a cluster, and the
+/// index's (none while views fill it).
 impl StoreGauges for ClickHouse {
     fn render(&self) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP xlrs_clickhouse_inserts_in_turn_total Inserts this process sent again because a cluster refused them while the previous insert into their table waited for its quorum.\n\
+             # TYPE xlrs_clickhouse_inserts_in_turn_total counter\n\
+             xlrs_clickhouse_inserts_in_turn_total {}",
+            self.inserts_in_turn.load(Ordering::Relaxed)
+        );
         if self.indexed.is_by_views() {
             return out;
         }

@@ -85,12 +85,9 @@ impl ClickHouse {
         if let Some(token) = token {
             client = client.with_setting("insert_deduplication_token", token);
         }
-        let mut insert = client
-            .insert::<Entry>(&self.positions_table())
+        let table = self.positions_table();
+        self.insert_rows::<Entry>(&client, &table, std::slice::from_ref(entry))
             .await
-            .map_err(failed)?;
-        insert.write(entry).await.map_err(failed)?;
-        insert.end().await.map_err(failed)
     }
 }
 

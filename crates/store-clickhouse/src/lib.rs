@@ -18,7 +18,8 @@
 //! Files: `schema` (tables and migrations), `statements` (rows, reads and round writes),
 //! `query` (statement queries as SQL), `agent_pages` (pages by agent asked for together, read
 //! in one query), `indexer` (filling the index tables), `documents`, `content` (attachments
-//! and definitions), `admissions` (records of admitted statements), `adopt` (Ralph's events).
+//! and definitions), `admissions` (records of admitted statements), `adopt` (Ralph's events),
+//! `cluster` and `turns` (a replicated cluster, whose tables take quorum inserts in turn).
 
 mod admissions;
 mod adopt;
@@ -35,6 +36,7 @@ mod races;
 mod references;
 mod schema;
 mod statements;
+mod turns;
 
 use std::sync::Arc;
 
@@ -148,13 +150,18 @@ impl ClickHouseSettings {
     }
 }
 
-/// A ClickHouse failure as a store error: the server out of reach is
+/// A ClickHouse failure as a store error: the server out of reach, and an insert a cluster
+/// kept refusing while the previous one waited for its quorum ([`turns`]), are
 /// [`StoreError::Unavailable`].
 fn failed(e: clickhouse::error::Error) -> StoreError {
     match e {
         clickhouse::error::Error::Network(_) | clickhouse::error::Error::TimedOut => {
             StoreError::Unavailable(format!("ClickHouse: {e}"))
         }
+        e if turns::waits_for_quorum(&e) => StoreError::Unavailable(format!(
+            "ClickHouse: the previous insert still waited for its quorum after {} s: {e}",
+            turns::PATIENCE.as_secs()
+        )),
         e => StoreError::Internal(format!("ClickHouse: {e}")),
     }
 }
@@ -184,6 +191,9 @@ pub struct ClickHouse {
     /// Whether the statements table numbers each row's block, so a round can tell whether
     /// another process's row of one of its ids landed first ([`races`]).
     block_numbers: std::sync::atomic::AtomicBool,
+    /// Inserts sent again because a cluster refused them while the previous insert into their
+    /// table waited for its quorum ([`turns`]).
+    inserts_in_turn: std::sync::atomic::AtomicU64,
 }
 
 /// `ddl` as run on `cluster`, when there is one.
@@ -252,6 +262,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         known_refs: Default::default(),
         agent_pages,
         block_numbers: Default::default(),
+        inserts_in_turn: Default::default(),
     });
     pending_pages.run(&database);
     database.migrate().await?;
@@ -301,9 +312,38 @@ impl ClickHouse {
         Ok(())
     }
 
-    /// Runs one statement that returns nothing.
+    /// Runs one statement that returns nothing (an insert in its turn, see [`turns`]).
     async fn execute(&self, sql: &str) -> Result<(), StoreError> {
-        self.client.query(sql).execute().await.map_err(failed)
+        self.in_turn(|| self.client.query(sql).execute()).await
+    }
+
+    /// Runs `insert`, which makes an insert anew each time it is called, in its turn: again
+    /// while a cluster refuses it for the previous insert's quorum ([`turns`]).
+    async fn in_turn<T, F, Fut>(&self, insert: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, clickhouse::error::Error>>,
+    {
+        turns::in_turn(&self.inserts_in_turn, insert)
+            .await
+            .map_err(failed)
+    }
+
+    /// Inserts `rows` into `table` through `client` in one insert (one block), in its turn.
+    async fn insert_rows<T: clickhouse::RowWrite>(
+        &self,
+        client: &Client,
+        table: &str,
+        rows: &[T::Value<'_>],
+    ) -> Result<(), StoreError> {
+        self.in_turn(|| async {
+            let mut insert = client.insert::<T>(table).await?;
+            for row in rows {
+                insert.write(row).await?;
+            }
+            insert.end().await
+        })
+        .await
     }
 }
 

@@ -164,22 +164,20 @@ impl ClickHouse {
         events: &str,
         rows: &[StatementRow],
     ) -> Result<(), StoreError> {
-        let mut insert = self
-            .client
-            .insert::<EventRow>(events)
-            .await
-            .map_err(failed)?;
-        for r in rows {
-            insert
-                .write(&EventRow {
-                    event_id: r.id,
-                    emission_time: r.emission_time,
-                    event: r.body.clone(),
-                })
-                .await
-                .map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
+        self.in_turn(|| async {
+            let mut insert = self.client.insert::<EventRow>(events).await?;
+            for r in rows {
+                insert
+                    .write(&EventRow {
+                        event_id: r.id,
+                        emission_time: r.emission_time,
+                        event: r.body.clone(),
+                    })
+                    .await?;
+            }
+            insert.end().await
+        })
+        .await
     }
 
     /// Inserts rows into the statements table, in one insert (one block: visible whole).
@@ -187,15 +185,8 @@ impl ClickHouse {
         &self,
         rows: &[StatementRow],
     ) -> Result<(), StoreError> {
-        let mut insert = self
-            .client
-            .insert::<StatementRow>(&self.statements)
+        self.insert_rows::<StatementRow>(&self.client, &self.statements, rows)
             .await
-            .map_err(failed)?;
-        for r in rows {
-            insert.write(r).await.map_err(failed)?;
-        }
-        insert.end().await.map_err(failed)
     }
 
     /// Notes a round's insert (before its POSTs are answered) and passes its `outcome` on:

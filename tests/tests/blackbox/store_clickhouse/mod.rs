@@ -19,6 +19,7 @@ use crate::replicas::definition;
 use crate::XLRS;
 
 mod agent_pages;
+mod in_turn;
 
 /// A database name of its own for each test.
 fn database() -> String {
