@@ -108,3 +108,67 @@ fn an_insert_refused_for_longer_than_xlrs_waits_is_answered_unavailable_and_leav
         1
     );
 }
+
+/// Three processes writing one database while the ledger's and the statements' tables refuse
+/// inserts for a previous insert's quorum, as a cluster's do when several processes write it:
+/// every batch each process is sent at once is acknowledged in its turn, and a listing walked
+/// through all three holds each of the statements once.
+#[test]
+fn three_processes_writing_at_once_each_wait_their_turn_and_store_everything_once() {
+    // Three processes: once, in the pass without `TEST_STORE` (like the replicas tests).
+    if std::env::var("TEST_STORE").is_ok() {
+        return;
+    }
+    let clickhouse = ClickHouse::start_with_throwif_codes();
+    let db = database();
+    let p: Vec<Server> = (0..3).map(|_| start_on(&clickhouse, &db)).collect();
+    let registration = uuid::Uuid::new_v4().to_string();
+    let batch = || -> Vec<Value> {
+        (0..10)
+            .map(|_| {
+                let mut s = statement();
+                s["id"] = json!(uuid::Uuid::new_v4().to_string());
+                s["context"] = json!({"registration": registration});
+                s
+            })
+            .collect()
+    };
+    let batches: Vec<Vec<Value>> = (0..9).map(|_| batch()).collect();
+    let until = now_ms() + 1_500;
+    for table in ["xlrs_statements_positions", "xlrs_statements"] {
+        refuse_until(&clickhouse, &db, table, until);
+    }
+    std::thread::scope(|scope| {
+        for (i, b) in batches.iter().enumerate() {
+            let server = &p[i % p.len()];
+            scope.spawn(move || {
+                let r = server.post(&json!(b));
+                assert_eq!(r.status(), 200, "batch {i} acknowledged in its turn");
+            });
+        }
+    });
+    assert!(
+        p.iter()
+            .any(|s| metric(s, "xlrs_clickhouse_inserts_in_turn_total").is_some_and(|n| n > 0)),
+        "inserts were refused and sent again"
+    );
+    let sent: std::collections::BTreeSet<String> = batches
+        .iter()
+        .flatten()
+        .map(|s| s["id"].as_str().expect("an id").to_owned())
+        .collect();
+    let listed = crate::replicas::walk(
+        &p,
+        &format!("registration={registration}&ascending=true&limit=7"),
+        100,
+    );
+    let listed_ids: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(listed_ids.len(), sent.len(), "each statement listed once");
+    assert_eq!(
+        listed_ids
+            .iter()
+            .map(|id| id.to_string())
+            .collect::<std::collections::BTreeSet<_>>(),
+        sent
+    );
+}
