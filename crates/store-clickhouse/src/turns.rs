@@ -15,8 +15,11 @@ use std::time::Duration;
 /// waits for its quorum.
 pub(crate) const UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: u32 = 286;
 
-/// How long an insert refused for a previous one's quorum is sent again.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+/// How long an insert refused for a previous one's quorum is sent again: a round makes up to
+/// four inserts one after the other while its positions are reserved (the reservation, its
+/// admissions, its events, its statements), which together then stay within the
+/// reservation's 30 s lease ([`xlrs_store::ledger::LEASE_MICROS`]).
+pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 
 /// The first wait before an insert is sent again, and the longest.
 const FIRST_WAIT: Duration = Duration::from_millis(5);

@@ -1,6 +1,6 @@
 //! Inserts a cluster refuses while the previous insert into their table waits for its quorum
 //! (code 286, `UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE`, with `insert_quorum_parallel = 0`):
-//! xlrs sends them again, for up to 10 s. One engine without Keeper cannot give that code
+//! xlrs sends them again, for up to 5 s. One engine without Keeper cannot give that code
 //! itself, so here a table constraint throws it (`throwIf` with an error code) until a given
 //! instant: checked before anything of the insert is written, as a cluster refuses it.
 
@@ -70,7 +70,7 @@ fn inserts_refused_while_the_previous_insert_waits_for_its_quorum_are_sent_again
     assert_eq!(definition(&server, &activity)["name"], name);
 }
 
-/// Refused for longer than xlrs waits its turn (10 s), a POST is answered 500 "unavailable"
+/// Refused for longer than xlrs waits its turn (5 s), a POST is answered 500 "unavailable"
 /// with `Retry-After`, and leaves nothing: not served, and not in Ralph's events table either
 /// (written first, taken back). Once the table takes inserts, the client's re-send is stored
 /// once.
