@@ -150,7 +150,8 @@ impl ClickHouse {
 
     /// Starts a server whose queries may give `throwIf` an error code of their own
     /// (`allow_custom_error_code_in_throwif`): a table constraint throwing a cluster's code
-    /// makes this one server refuse inserts as a cluster would.
+    /// makes this one server refuse inserts as a cluster would; `system.query_log` says which
+    /// were refused.
     pub fn start_with_throwif_codes() -> ClickHouse {
         let owned = tempfile::tempdir().expect("temp dir");
         let mut server = Self::new(owned.path(), None);
@@ -199,6 +200,10 @@ impl ClickHouse {
                 .args(&self.lrs_database)
                 .env(
                     "CLICKHOUSE_THROWIF_CODES",
+                    if self.throwif_codes { "1" } else { "0" },
+                )
+                .env(
+                    "CLICKHOUSE_QUERY_LOG",
                     if self.throwif_codes { "1" } else { "0" },
                 )
                 .stdin(Stdio::null())

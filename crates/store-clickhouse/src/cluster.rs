@@ -38,11 +38,16 @@ pub(crate) fn clustered(ddl: &str, cluster: &str) -> String {
 }
 
 /// Client settings on a cluster: an insert is acknowledged once a majority of replicas hold
-/// it, one at a time, and a read sees every acknowledged insert.
-pub(crate) const CLIENT_SETTINGS: [(&str, &str); 3] = [
+/// it, one at a time, and a read sees every acknowledged insert. An insert into the statements
+/// table also writes the StatementRefs table through a view, each part with its own quorum, so
+/// the view's part may be refused after the table's landed; sent again ([`crate::turns`]), the
+/// table's block is deduplicated and, with `deduplicate_blocks_in_dependent_materialized_views`,
+/// the view gets its block (once) rather than being skipped with it.
+pub(crate) const CLIENT_SETTINGS: [(&str, &str); 4] = [
     ("insert_quorum", "auto"),
     ("insert_quorum_parallel", "0"),
     ("select_sequential_consistency", "1"),
+    ("deduplicate_blocks_in_dependent_materialized_views", "1"),
 ];
 
 #[cfg(test)]

@@ -312,7 +312,8 @@ impl ClickHouse {
         Ok(())
     }
 
-    /// Runs one statement that returns nothing (an insert in its turn, see [`turns`]).
+    /// Runs one statement that returns nothing; an insert in its turn ([`turns`]: a statement
+    /// of another kind is never refused so).
     async fn execute(&self, sql: &str) -> Result<(), StoreError> {
         self.in_turn(|| self.client.query(sql).execute()).await
     }

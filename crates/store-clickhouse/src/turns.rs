@@ -1,11 +1,14 @@
 //! Inserts taking turns on a cluster. With `insert_quorum_parallel = 0` (see [`crate::cluster`])
 //! a replicated table takes one quorum insert at a time: while the previous insert into it
 //! waits for its quorum, the server refuses the next with code 286,
-//! `UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE`, before writing any of it. Several xlrs processes
-//! writing one cluster meet that all the time (the ledger's reservations, the rounds, the
-//! claims), so every insert is sent again while it is refused so, from 5 ms apart, doubling
-//! up to 200 ms, for up to [`PATIENCE`]; a refusal that lasts longer is answered as the
-//! database being unavailable (the client may send again).
+//! `UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE`, before writing any of it into that table. Several
+//! xlrs processes writing one cluster meet that all the time (the ledger's reservations, the
+//! rounds, the claims), so every insert is sent again while it is refused so, from 5 ms apart,
+//! doubling up to 200 ms, for up to [`PATIENCE`]; a refusal that lasts longer is answered as
+//! the database being unavailable (the client may send again). A block already written by an
+//! earlier try (an insert of several blocks, or one whose view's table refused it after its
+//! own table took it) is deduplicated by the replicated table when sent again, and its views
+//! still get theirs ([`crate::cluster::CLIENT_SETTINGS`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,10 +18,11 @@ use std::time::Duration;
 /// waits for its quorum.
 pub(crate) const UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: u32 = 286;
 
-/// How long an insert refused for a previous one's quorum is sent again: a round makes up to
-/// four inserts one after the other while its positions are reserved (the reservation, its
-/// admissions, its events, its statements), which together then stay within the
-/// reservation's 30 s lease ([`xlrs_store::ledger::LEASE_MICROS`]).
+/// How long an insert refused for a previous one's quorum is sent again: a round makes four
+/// inserts one after the other while its positions are reserved (the reservation, its
+/// admissions, its events, its statements), which then stay within the reservation's 30 s
+/// lease ([`xlrs_store::ledger::LEASE_MICROS`]) unless the round also raced another process
+/// and is written again (a round written after its lease is logged as a warning).
 pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 
 /// The first wait before an insert is sent again, and the longest.
@@ -44,8 +48,9 @@ pub(crate) fn waits_for_quorum(e: &clickhouse::error::Error) -> bool {
 
 /// Runs `insert` (which makes its insert anew each time it is called) until the server
 /// stops refusing it for a previous insert's quorum, or [`PATIENCE`] runs out; counts each
-/// time it is sent again in `again`. A refused insert wrote nothing, so sending it again
-/// writes it once (a deduplication token it carries still names it).
+/// time it is sent again in `again`. A refused insert wrote nothing into the table that
+/// refused it, so sending it again writes it once (a deduplication token it carries still
+/// names it; see the module for blocks an earlier try wrote).
 pub(crate) async fn in_turn<T, F, Fut>(
     again: &AtomicU64,
     mut insert: F,

@@ -1,70 +1,133 @@
 //! Inserts a cluster refuses while the previous insert into their table waits for its quorum
 //! (code 286, `UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE`, with `insert_quorum_parallel = 0`):
 //! xlrs sends them again, for up to 5 s. One engine without Keeper cannot give that code
-//! itself, so here a table constraint throws it (`throwIf` with an error code) until a given
-//! instant: checked before anything of the insert is written, as a cluster refuses it.
+//! itself, so here a table constraint throws it (`throwIf` with an error code): checked
+//! before anything of the insert is written, as a cluster refuses it. A table refuses until
+//! the test drops its constraint, once it has seen the insert refused.
+
+use std::time::Duration;
 
 use super::*;
 
-/// Now, in ms since the epoch (the engine runs on this machine's clock).
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
-}
-
-/// Makes `table` of `db` refuse every insert with code 286 until `until_ms`.
-fn refuse_until(clickhouse: &ClickHouse, db: &str, table: &str, until_ms: i64) {
+/// Makes `table` of `db` refuse every insert with code 286 until [`take_inserts`].
+fn refuse(clickhouse: &ClickHouse, db: &str, table: &str) {
     clickhouse.sql(&format!(
         "ALTER TABLE {db}.{table} ADD CONSTRAINT in_turn CHECK \
-         throwIf(now64(3) < fromUnixTimestamp64Milli(toInt64({until_ms})), \
-         'the previous insert waits for its quorum', toInt32(286)) = 0"
+         throwIf(1, 'the previous insert waits for its quorum', toInt32(286)) = 0"
     ));
 }
 
-/// Rows of `table` of `db` whose `column` is the UUID `id`.
-fn rows_of(clickhouse: &ClickHouse, db: &str, table: &str, column: &str, id: &str) -> u64 {
+/// Makes `table` of `db` take inserts again.
+fn take_inserts(clickhouse: &ClickHouse, db: &str, table: &str) {
+    clickhouse.sql(&format!("ALTER TABLE {db}.{table} DROP CONSTRAINT in_turn"));
+}
+
+/// Rows of `table` of `db`, or those whose `column` is the UUID `id`.
+fn rows_of(clickhouse: &ClickHouse, db: &str, table: &str, of: Option<(&str, &str)>) -> u64 {
+    let filter = of.map_or(String::new(), |(column, id)| {
+        format!(" WHERE {column} = toUUID('{id}')")
+    });
+    clickhouse
+        .sql(&format!("SELECT count() FROM {db}.{table}{filter}"))
+        .trim()
+        .parse()
+        .expect("a count")
+}
+
+/// How many inserts into `table` of `db` the engine refused with code 286.
+fn refusals(clickhouse: &ClickHouse, db: &str, table: &str) -> u64 {
+    clickhouse.sql("SYSTEM FLUSH LOGS");
     clickhouse
         .sql(&format!(
-            "SELECT count() FROM {db}.{table} WHERE {column} = toUUID('{id}')"
+            "SELECT count() FROM system.query_log WHERE type = 'ExceptionWhileProcessing' \
+             AND exception_code = 286 AND has(tables, '{db}.{table}')"
         ))
         .trim()
         .parse()
         .expect("a count")
 }
 
+/// The inserts `servers` have sent again so far.
+fn sent_again(servers: &[&Server]) -> u64 {
+    servers
+        .iter()
+        .map(|s| metric(s, "xlrs_clickhouse_inserts_in_turn_total").unwrap_or(0))
+        .sum()
+}
+
+/// Waits (at most 4 s, inside xlrs's 5 s of patience) until `servers` have sent an insert
+/// again since they had sent `before`.
+fn refused_since(servers: &[&Server], before: u64, what: &str) {
+    eventually_within(Duration::from_secs(4), what, || {
+        sent_again(servers) > before
+    });
+}
+
 /// While the ledger's, the events', the statements' and the definitions' tables refuse
-/// inserts for a previous insert's quorum, a POST waits its turn: acknowledged once they take
-/// inserts again, its statement stored once in each table and its definition kept.
+/// inserts for a previous insert's quorum, a POST waits its turn at each: each table takes
+/// inserts again only once the round's insert into it was refused (the round writes them in
+/// that order). The POST is acknowledged, its statement stored once in each table and its
+/// definition kept.
 #[test]
 fn inserts_refused_while_the_previous_insert_waits_for_its_quorum_are_sent_again() {
     let clickhouse = ClickHouse::start_with_throwif_codes();
     let db = database();
     // Several writers: each round also reserves its positions in the ledger's table.
     let server = start_on(&clickhouse, &db);
-    let until = now_ms() + 1_500;
-    for table in [
+    let s = [&server];
+    let tables = [
         "xlrs_statements_positions",
         "xapi_events_all",
         "xlrs_statements",
         "xlrs_statements_definitions",
-    ] {
-        refuse_until(&clickhouse, &db, table, until);
+    ];
+    for table in tables {
+        refuse(&clickhouse, &db, table);
     }
+    let reservations = rows_of(&clickhouse, &db, tables[0], None);
     let activity = format!("http://example.org/activity/in-turn-{}", unique());
     let name = json!({"en-US": "in turn"});
-    let r = server.post(&defining(&activity, name.clone()));
-    assert_eq!(r.status(), 200, "acknowledged in its turn");
-    let id = id_of(r);
-    assert!(
-        metric(&server, "xlrs_clickhouse_inserts_in_turn_total").is_some_and(|n| n > 0),
-        "inserts were refused and sent again"
-    );
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut defined = defining(&activity, name.clone());
+    defined["id"] = json!(id);
+    std::thread::scope(|scope| {
+        let posted = scope.spawn(|| server.post(&defined).status());
+        refused_since(&s, 0, "the reservation is refused");
+        take_inserts(&clickhouse, &db, tables[0]);
+        eventually_within(Duration::from_secs(4), "the reservation is kept", || {
+            rows_of(&clickhouse, &db, tables[0], None) > reservations
+        });
+        // Each later insert of the round: refused, then taken, before the next.
+        for (table, kept) in [
+            (tables[1], Some((tables[1], "event_id"))),
+            (tables[2], Some((tables[2], "id"))),
+            (tables[3], None),
+        ] {
+            let before = sent_again(&s);
+            refused_since(&s, before, table);
+            assert_eq!(
+                kept.map_or(0, |(t, c)| rows_of(&clickhouse, &db, t, Some((c, &id)))),
+                0,
+                "nothing in {table} while it refuses"
+            );
+            take_inserts(&clickhouse, &db, table);
+        }
+        assert_eq!(
+            posted.join().expect("the POST"),
+            200,
+            "acknowledged in its turn"
+        );
+    });
+    for table in tables {
+        assert!(
+            refusals(&clickhouse, &db, table) > 0,
+            "{table} refused inserts"
+        );
+    }
     assert_eq!(server.get_statement(&id).status(), 200);
-    assert_eq!(rows_of(&clickhouse, &db, "xlrs_statements", "id", &id), 1);
+    assert_eq!(rows_of(&clickhouse, &db, tables[2], Some(("id", &id))), 1);
     assert_eq!(
-        rows_of(&clickhouse, &db, "xapi_events_all", "event_id", &id),
+        rows_of(&clickhouse, &db, tables[1], Some(("event_id", &id))),
         1
     );
     assert_eq!(definition(&server, &activity)["name"], name);
@@ -79,7 +142,7 @@ fn an_insert_refused_for_longer_than_xlrs_waits_is_answered_unavailable_and_leav
     let clickhouse = ClickHouse::start_with_throwif_codes();
     let db = database();
     let server = start_writing(&clickhouse, &db, "one");
-    refuse_until(&clickhouse, &db, "xlrs_statements", now_ms() + 3_600_000);
+    refuse(&clickhouse, &db, "xlrs_statements");
     let id = uuid::Uuid::new_v4().to_string();
     let mut s = statement();
     s["id"] = json!(id);
@@ -91,22 +154,24 @@ fn an_insert_refused_for_longer_than_xlrs_waits_is_answered_unavailable_and_leav
     );
     let body: Value = r.json().expect("a JSON error");
     assert_eq!(body["error"], "unavailable", "{body}");
-    assert_eq!(server.get_statement(&id).status(), 404);
-    assert_eq!(
-        rows_of(&clickhouse, &db, "xapi_events_all", "event_id", &id),
-        0
+    assert!(
+        refusals(&clickhouse, &db, "xlrs_statements") > 1,
+        "the insert was sent again before the answer"
     );
+    assert!(sent_again(&[&server]) > 0);
+    assert_eq!(server.get_statement(&id).status(), 404);
+    let event = Some(("event_id", id.as_str()));
+    assert_eq!(rows_of(&clickhouse, &db, "xapi_events_all", event), 0);
 
-    clickhouse.sql(&format!(
-        "ALTER TABLE {db}.xlrs_statements DROP CONSTRAINT in_turn"
-    ));
+    take_inserts(&clickhouse, &db, "xlrs_statements");
     assert_eq!(server.post(&s).status(), 200, "the re-send is stored");
     assert_eq!(server.get_statement(&id).status(), 200);
-    assert_eq!(rows_of(&clickhouse, &db, "xlrs_statements", "id", &id), 1);
+    let statement_row = Some(("id", id.as_str()));
     assert_eq!(
-        rows_of(&clickhouse, &db, "xapi_events_all", "event_id", &id),
+        rows_of(&clickhouse, &db, "xlrs_statements", statement_row),
         1
     );
+    assert_eq!(rows_of(&clickhouse, &db, "xapi_events_all", event), 1);
 }
 
 /// Three processes writing one database while the ledger's and the statements' tables refuse
@@ -134,24 +199,41 @@ fn three_processes_writing_at_once_each_wait_their_turn_and_store_everything_onc
             .collect()
     };
     let batches: Vec<Vec<Value>> = (0..9).map(|_| batch()).collect();
-    let until = now_ms() + 1_500;
-    for table in ["xlrs_statements_positions", "xlrs_statements"] {
-        refuse_until(&clickhouse, &db, table, until);
+    let tables = ["xlrs_statements_positions", "xlrs_statements"];
+    for table in tables {
+        refuse(&clickhouse, &db, table);
     }
+    let servers: Vec<&Server> = p.iter().collect();
     std::thread::scope(|scope| {
-        for (i, b) in batches.iter().enumerate() {
-            let server = &p[i % p.len()];
-            scope.spawn(move || {
-                let r = server.post(&json!(b));
-                assert_eq!(r.status(), 200, "batch {i} acknowledged in its turn");
-            });
+        let posts: Vec<_> = batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let server = &p[i % p.len()];
+                scope.spawn(move || server.post(&json!(b)).status())
+            })
+            .collect();
+        // The reservations wait their turn, then the rounds at the statements table.
+        refused_since(&servers, 0, "the reservations are refused");
+        take_inserts(&clickhouse, &db, tables[0]);
+        eventually_within(
+            Duration::from_secs(4),
+            "a round reaches the statements",
+            || rows_of(&clickhouse, &db, "xapi_events_all", None) > 0,
+        );
+        let before = sent_again(&servers);
+        refused_since(&servers, before, "the statements are refused");
+        take_inserts(&clickhouse, &db, tables[1]);
+        for (i, post) in posts.into_iter().enumerate() {
+            assert_eq!(post.join().expect("a POST"), 200, "batch {i} acknowledged");
         }
     });
-    assert!(
-        p.iter()
-            .any(|s| metric(s, "xlrs_clickhouse_inserts_in_turn_total").is_some_and(|n| n > 0)),
-        "inserts were refused and sent again"
-    );
+    for table in tables {
+        assert!(
+            refusals(&clickhouse, &db, table) > 0,
+            "{table} refused inserts"
+        );
+    }
     let sent: std::collections::BTreeSet<String> = batches
         .iter()
         .flatten()
