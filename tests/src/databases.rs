@@ -134,18 +134,18 @@ pub struct ClickHouse {
 impl ClickHouse {
     /// Starts a server with an empty data dir of its own.
     pub fn start() -> ClickHouse {
-        Self::start_owned(None)
+        Self::start_owned(None, false)
     }
 
     /// Starts a server keeping its data in `dir` (created when missing), on a free port.
     pub fn start_at(dir: &Path) -> ClickHouse {
-        Self::launch(dir, None)
+        Self::launch(dir, None, false)
     }
 
     /// Starts a server that also has Aspects' LRS user: `lrs` / `lrs-password`, with only
     /// INSERT and SELECT on `database` (what tutor-contrib-aspects grants it).
     pub fn start_with_lrs_user(database: &str) -> ClickHouse {
-        Self::start_owned(Some(database))
+        Self::start_owned(Some(database), false)
     }
 
     /// Starts a server whose queries may give `throwIf` an error code of their own
@@ -153,59 +153,46 @@ impl ClickHouse {
     /// makes this one server refuse inserts as a cluster would; `system.query_log` says which
     /// were refused.
     pub fn start_with_throwif_codes() -> ClickHouse {
-        let owned = tempfile::tempdir().expect("temp dir");
-        let mut server = Self::new(owned.path(), None);
-        server.throwif_codes = true;
-        server._owned = Some(owned);
-        server.resume();
-        server
+        Self::start_owned(None, true)
     }
 
     /// Starts a server in a data dir of its own, dropped with it.
-    fn start_owned(lrs_database: Option<&str>) -> ClickHouse {
+    fn start_owned(lrs_database: Option<&str>, throwif_codes: bool) -> ClickHouse {
         let owned = tempfile::tempdir().expect("temp dir");
-        let mut server = Self::launch(owned.path(), lrs_database);
+        let mut server = Self::launch(owned.path(), lrs_database, throwif_codes);
         server._owned = Some(owned);
         server
     }
 
-    /// Starts a server on `dir`, on a free port, with the LRS user when `lrs_database` is set.
-    fn launch(dir: &Path, lrs_database: Option<&str>) -> ClickHouse {
-        let mut server = Self::new(dir, lrs_database);
-        server.resume();
-        server
-    }
-
-    /// A server not yet started on `dir`, on a free port.
-    fn new(dir: &Path, lrs_database: Option<&str>) -> ClickHouse {
-        ClickHouse {
+    /// Starts a server on `dir`, on a free port, with the LRS user when `lrs_database` is set
+    /// and `throwIf` codes allowed when `throwif_codes`.
+    fn launch(dir: &Path, lrs_database: Option<&str>, throwif_codes: bool) -> ClickHouse {
+        let mut server = ClickHouse {
             child: None,
             port: free_port(),
             dir: dir.to_path_buf(),
             lrs_database: lrs_database.map(str::to_string),
-            throwif_codes: false,
+            throwif_codes,
             _owned: None,
-        }
+        };
+        server.resume();
+        server
     }
 
     /// Starts the stopped server again, on the same port and data.
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is running");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
+        // A server refusing inserts on purpose also logs its queries, to say which it refused.
+        let throwif_codes = if self.throwif_codes { "1" } else { "0" };
         self.child = Some(
             Command::new(venv().join("bin/python"))
                 .arg(script)
                 .arg(&self.dir)
                 .arg(self.port.to_string())
                 .args(&self.lrs_database)
-                .env(
-                    "CLICKHOUSE_THROWIF_CODES",
-                    if self.throwif_codes { "1" } else { "0" },
-                )
-                .env(
-                    "CLICKHOUSE_QUERY_LOG",
-                    if self.throwif_codes { "1" } else { "0" },
-                )
+                .env("CLICKHOUSE_THROWIF_CODES", throwif_codes)
+                .env("CLICKHOUSE_QUERY_LOG", throwif_codes)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// ClickHouse's code for an insert refused because the previous one into the table still
 /// waits for its quorum.
-pub(crate) const UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: u32 = 286;
+const UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: u32 = 286;
 
 /// How long an insert refused for a previous one's quorum is sent again: a round makes four
 /// inserts one after the other while its positions are reserved (the reservation, its
@@ -30,7 +30,7 @@ const FIRST_WAIT: Duration = Duration::from_millis(5);
 const LONGEST_WAIT: Duration = Duration::from_millis(200);
 
 /// The server's error code in `e`, when `e` is an exception the server sent.
-pub(crate) fn code(e: &clickhouse::error::Error) -> Option<u32> {
+fn code(e: &clickhouse::error::Error) -> Option<u32> {
     let clickhouse::error::Error::BadResponse(message) = e else {
         return None;
     };

@@ -22,29 +22,32 @@ fn take_inserts(clickhouse: &ClickHouse, db: &str, table: &str) {
     clickhouse.sql(&format!("ALTER TABLE {db}.{table} DROP CONSTRAINT in_turn"));
 }
 
+/// The count `sql` (a `SELECT count()`) answers.
+fn count(clickhouse: &ClickHouse, sql: &str) -> u64 {
+    clickhouse.sql(sql).trim().parse().expect("a count")
+}
+
 /// Rows of `table` of `db`, or those whose `column` is the UUID `id`.
 fn rows_of(clickhouse: &ClickHouse, db: &str, table: &str, of: Option<(&str, &str)>) -> u64 {
     let filter = of.map_or(String::new(), |(column, id)| {
         format!(" WHERE {column} = toUUID('{id}')")
     });
-    clickhouse
-        .sql(&format!("SELECT count() FROM {db}.{table}{filter}"))
-        .trim()
-        .parse()
-        .expect("a count")
+    count(
+        clickhouse,
+        &format!("SELECT count() FROM {db}.{table}{filter}"),
+    )
 }
 
 /// How many inserts into `table` of `db` the engine refused with code 286.
 fn refusals(clickhouse: &ClickHouse, db: &str, table: &str) -> u64 {
     clickhouse.sql("SYSTEM FLUSH LOGS");
-    clickhouse
-        .sql(&format!(
+    count(
+        clickhouse,
+        &format!(
             "SELECT count() FROM system.query_log WHERE type = 'ExceptionWhileProcessing' \
              AND exception_code = 286 AND has(tables, '{db}.{table}')"
-        ))
-        .trim()
-        .parse()
-        .expect("a count")
+        ),
+    )
 }
 
 /// The inserts `servers` have sent again so far.
@@ -98,15 +101,15 @@ fn inserts_refused_while_the_previous_insert_waits_for_its_quorum_are_sent_again
             rows_of(&clickhouse, &db, tables[0], None) > reservations
         });
         // Each later insert of the round: refused, then taken, before the next.
-        for (table, kept) in [
-            (tables[1], Some((tables[1], "event_id"))),
-            (tables[2], Some((tables[2], "id"))),
+        for (table, id_column) in [
+            (tables[1], Some("event_id")),
+            (tables[2], Some("id")),
             (tables[3], None),
         ] {
             let before = sent_again(&s);
             refused_since(&s, before, table);
             assert_eq!(
-                kept.map_or(0, |(t, c)| rows_of(&clickhouse, &db, t, Some((c, &id)))),
+                id_column.map_or(0, |c| rows_of(&clickhouse, &db, table, Some((c, &id)))),
                 0,
                 "nothing in {table} while it refuses"
             );
