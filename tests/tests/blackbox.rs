@@ -54,6 +54,8 @@ mod profile_validation;
 mod reactions;
 #[path = "blackbox/replicas.rs"]
 mod replicas;
+#[path = "blackbox/replicas_admissions.rs"]
+mod replicas_admissions;
 #[path = "blackbox/replicas_erasure.rs"]
 mod replicas_erasure;
 #[path = "blackbox/replicas_races.rs"]

@@ -10,26 +10,26 @@ use xlrs_tests::{install_plugin, statement, Server, ADMIN_PASSWORD};
 
 use crate::XLRS;
 
+/// Installs fault-admission as admission plugin `name` of data dir `dir`, in `mode`, at `order`.
+pub(crate) fn install_admission(dir: &std::path::Path, name: &str, mode: &str, order: i64) {
+    let manifest = format!(
+        "kind = \"admission\"\norder = {order}\n[limits]\nmemory_mb = 32\ntimeout_ms = 300\n[config]\nmode = \"{mode}\"\n"
+    );
+    install_plugin(&dir.join("plugins"), name, "fault-admission", &manifest);
+}
+
 /// A server in this process with fault-admission installed once per `(name, mode, order)`.
 fn server(plugins: &[(&str, &str, i64)]) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, mode, order) in plugins {
-        let manifest = format!(
-            "kind = \"admission\"\norder = {order}\n[limits]\nmemory_mb = 32\ntimeout_ms = 300\n[config]\nmode = \"{mode}\"\n"
-        );
-        install_plugin(
-            &dir.path().join("plugins"),
-            name,
-            "fault-admission",
-            &manifest,
-        );
+        install_admission(dir.path(), name, mode, *order);
     }
     Server::in_process_in(XLRS, dir, &[])
 }
 
 /// A statement breaking one rule the LRS can look past: its activity says it is a
 /// `GroupActivity`.
-fn group_activity() -> Value {
+pub(crate) fn group_activity() -> Value {
     let mut s = statement();
     s["id"] = json!(uuid::Uuid::new_v4().to_string());
     s["object"]["objectType"] = json!("GroupActivity");

@@ -17,7 +17,11 @@ use xlrs_tests::{
     statement, unique, Server,
 };
 
+use crate::admission::install_admission;
 use crate::forwarding::{eventually_within, forwarding_to, metric};
+use crate::replicas_admissions::{
+    statements_admitted_through_every_process_at_once_are_listed_once_by_each, WAIVER,
+};
 use crate::replicas_erasure::an_erasure_through_one_process_holds_on_every_other_while_they_write;
 use crate::replicas_races::one_id_sent_at_once_through_every_process;
 use crate::replicas_retention::{
@@ -31,21 +35,28 @@ fn runs_here() -> bool {
     std::env::var("TEST_STORE").is_err()
 }
 
-/// Three processes over the database `settings` name, each forwarding to `target` and
-/// retaining as [`RETENTION`] says; the first, started first, takes the forwarding lease.
+/// Three processes over the database `settings` name, each forwarding to `target`,
+/// retaining as [`RETENTION`] says and with the admission plugin [`WAIVER`] installed, as an
+/// operator installs a plugin on every replica; the first, started first, takes the
+/// forwarding lease.
 fn three_over(settings: &[(&str, String)], target: &Server) -> Vec<Server> {
     let forwarding = forwarding_to(target.base());
     let mut env: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("XLRS_FORWARDING", &forwarding));
     env.extend(RETENTION);
-    let first = Server::start_with(XLRS, &env);
+    let start = || {
+        let dir = tempfile::tempdir().expect("temp dir");
+        install_admission(dir.path(), WAIVER, "waive-all", 1);
+        Server::start_in(XLRS, dir, &env)
+    };
+    let first = start();
     eventually_within(
         Duration::from_secs(30),
         "the first process forwards",
         || metric(&first, "xlrs_forwarding_holder") == Some(1),
     );
     let mut p = vec![first];
-    p.extend((0..2).map(|_| Server::start_with(XLRS, &env)));
+    p.extend((0..2).map(|_| start()));
     p
 }
 
@@ -559,6 +570,7 @@ fn rules_across(p: &[Server]) {
     credentials_changed_through_one_process_count_on_every_other(p);
     paging_through_any_process_skips_nothing_while_all_write(p);
     an_attachment_stored_through_one_process_is_served_by_the_others(p);
+    statements_admitted_through_every_process_at_once_are_listed_once_by_each(p);
     definitions_given_through_different_processes_merge_into_one_everywhere(p);
     statements_voiding_and_conflicts_hold_across_processes(p);
     an_erasure_through_one_process_holds_on_every_other_while_they_write(p);
