@@ -171,6 +171,11 @@ fn ralph_rows_are_served(clickhouse: &ClickHouse, writers: &str) {
         ids.push(id);
     }
     let server = start_writing(clickhouse, &db, writers);
+    assert!(
+        !merges_wide(clickhouse, &db, "xapi_events_all"),
+        "a table xlrs did not create keeps its settings"
+    );
+    assert!(merges_wide(clickhouse, &db, "xlrs_statements"));
     let got: Value = server.get_statement(&ids[1]).json().unwrap();
     assert_eq!(got["id"], json!(ids[1]));
     assert_eq!(got["stored"], json!("2023-05-01T12:01:01.000000Z"));
@@ -249,6 +254,28 @@ fn numbers_blocks(clickhouse: &ClickHouse, db: &str) -> bool {
         "SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = 'xlrs_statements'"
     ));
     engine.contains("enable_block_number_column = 1")
+}
+
+/// Whether `table` of `db` merges its parts in wide merges (`merge_selector_base = 20`).
+fn merges_wide(clickhouse: &ClickHouse, db: &str, table: &str) -> bool {
+    let engine = clickhouse.sql(&format!(
+        "SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = '{table}'"
+    ));
+    engine.contains("merge_selector_base = 20")
+}
+
+/// The two tables every round writes, when xlrs creates them, gather twenty parts of about
+/// one size before merging them (README, "ClickHouse"): a round's parts are small, and wider
+/// merges rewrite each row fewer times.
+#[test]
+fn the_tables_every_round_writes_are_created_to_merge_wide() {
+    let clickhouse = ClickHouse::start();
+    let db = database();
+    let server = start_on(&clickhouse, &db);
+    id_of(server.post(&statement()));
+    for table in ["xlrs_statements", "xapi_events_all"] {
+        assert!(merges_wide(&clickhouse, &db, table), "{table}");
+    }
 }
 
 /// A statements table an earlier xlrs created without block numbers is altered at the next
