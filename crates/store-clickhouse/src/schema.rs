@@ -50,7 +50,7 @@ impl ClickHouse {
         // so this bounds what one statement costs to read (a page of 100 scattered statements
         // cost 137 ms with 8192-row granules, 37–57 ms with 256, at 200,000 and 800,000
         // statements; bench/RESULTS.md).
-        let merging = self.merging().await?;
+        let merging = self.merging().await;
         // Skipping indexes, each over 32 granules (8192 rows, as many as a bloom filter serves
         // well): bloom filters for ids and registrations (many values, each in few granules),
         // sets for the sparse reference columns (a block without any reference is skipped by
@@ -260,17 +260,25 @@ impl ClickHouse {
     }
 
     /// The merge setting of the tables written every round ([`MERGE_SELECTOR_BASE`]), when
-    /// the server knows it (ClickHouse 24.x and older may not: their tables merge as usual).
-    async fn merging(&self) -> Result<Option<String>, StoreError> {
-        let known: u64 = self
+    /// the server knows it (older servers may not) and the user may read its settings: else
+    /// new tables merge as ClickHouse's default says.
+    async fn merging(&self) -> Option<String> {
+        let known = self
             .client
             .query(
                 "SELECT count() FROM system.merge_tree_settings WHERE name = 'merge_selector_base'",
             )
-            .fetch_one()
-            .await
-            .map_err(failed)?;
-        Ok((known > 0).then(|| format!("merge_selector_base = {MERGE_SELECTOR_BASE}")))
+            .fetch_one::<u64>()
+            .await;
+        match known {
+            Ok(known) => {
+                (known > 0).then(|| format!("merge_selector_base = {MERGE_SELECTOR_BASE}"))
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "the server's MergeTree settings could not be read: new tables merge as by default");
+                None
+            }
+        }
     }
 
     /// Whether a table or view `name` exists.
