@@ -45,12 +45,12 @@ impl ClickHouse {
                 "the database has layout version {v}, newer than this xlrs knows ({SCHEMA_VERSION}); upgrade xlrs"
             )));
         }
+        let merging = self.merging().await;
         // Granules of 256 rows: a page of an agent's or activity's statements is scattered
         // over the table, and ClickHouse reads a body by decompressing its granule up to it,
         // so this bounds what one statement costs to read (a page of 100 scattered statements
         // cost 137 ms with 8192-row granules, 37–57 ms with 256, at 200,000 and 800,000
         // statements; bench/RESULTS.md).
-        let merging = self.merging().await;
         // Skipping indexes, each over 32 granules (8192 rows, as many as a bloom filter serves
         // well): bloom filters for ids and registrations (many values, each in few granules),
         // sets for the sparse reference columns (a block without any reference is skipped by
