@@ -16,7 +16,7 @@ const BLOCK_NUMBERS: &str = "enable_block_number_column";
 /// Ralph's events) gather before ClickHouse merges them (`merge_selector_base`, 5 by
 /// default): rounds make many small parts, and merging them in wider, rarer merges rewrites
 /// each row fewer times (a load of 60,000 statements: 93,000 rows merged against 220,000, a
-/// quarter less engine CPU; bench/RESULTS.md, 2026-12-06).
+/// quarter to two fifths less engine CPU; bench/RESULTS.md, 2026-12-06).
 const MERGE_SELECTOR_BASE: u32 = 20;
 
 impl ClickHouse {
