@@ -6,7 +6,7 @@
 //! `TEST_STORE`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use xlrs_tests::databases::{ClickHouse, Elasticsearch, Mongo};
 use xlrs_tests::{
     attachment_statement, enc, id_of, multipart_body, post_batches_of_until, post_batches_until,
-    statement, unique, Server,
+    statement, unique, RequestBuilder, Server,
 };
 
 use crate::admission::install_admission;
@@ -245,31 +245,42 @@ fn write_one_document_through_each_at_once(
     (header, value): (&str, &str),
     field: &str,
 ) -> Vec<u16> {
-    let start = std::sync::Barrier::new(p.len() * per_process);
-    let mut statuses: Vec<u16> = std::thread::scope(|scope| {
-        let puts: Vec<_> = p
-            .iter()
-            .flat_map(|server| std::iter::repeat_n(server, per_process))
-            .enumerate()
-            .map(|(i, server)| {
+    let puts = p
+        .iter()
+        .flat_map(|server| std::iter::repeat_n(server, per_process))
+        .enumerate()
+        .map(|(i, server)| {
+            server
+                .xapi(Method::PUT, path)
+                .header(header, value)
+                .header("Content-Type", "application/json")
+                .body(json!({ field: i }).to_string())
+        })
+        .collect();
+    let mut statuses = statuses_at_once(puts);
+    statuses.sort_unstable();
+    statuses
+}
+
+/// Sends `requests` all at once, each from a thread of its own, released together: their
+/// statuses, in the order of `requests`.
+pub(crate) fn statuses_at_once(requests: Vec<RequestBuilder>) -> Vec<u16> {
+    let start = Barrier::new(requests.len());
+    std::thread::scope(|scope| {
+        let sent: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
                 let start = &start;
                 scope.spawn(move || {
-                    let put = server
-                        .xapi(Method::PUT, path)
-                        .header(header, value)
-                        .header("Content-Type", "application/json")
-                        .body(json!({ field: i }).to_string());
                     start.wait();
-                    put.send().expect("PUT").status().as_u16()
+                    request.send().expect("sent").status().as_u16()
                 })
             })
             .collect();
-        puts.into_iter()
-            .map(|t| t.join().expect("PUT thread"))
+        sent.into_iter()
+            .map(|t| t.join().expect("sender"))
             .collect()
-    });
-    statuses.sort_unstable();
-    statuses
+    })
 }
 
 /// Concurrency control (xAPI Communication 2.2.3.4): of simultaneous creations of one document

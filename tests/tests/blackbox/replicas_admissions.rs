@@ -4,13 +4,13 @@
 //! a listing begun through one process continuing through another.
 
 use std::collections::HashMap;
-use std::sync::Barrier;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use xlrs_tests::{statement_with_id, Server, ADMIN_PASSWORD};
 
 use crate::admission::group_activity;
+use crate::replicas::statuses_at_once;
 
 /// The admission plugin every process of the suite has installed: fault-admission admitting
 /// what validation refuses as sent, waiving the rules it breaks.
@@ -75,22 +75,12 @@ pub(crate) fn statements_admitted_through_every_process_at_once_are_listed_once_
         .filter(|s| s["object"]["objectType"] == "GroupActivity")
         .map(|s| s["id"].as_str().expect("id").to_string())
         .collect();
-    let start = Barrier::new(batches.len());
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let sent: Vec<_> = batches
-            .iter()
-            .enumerate()
-            .map(|(i, batch)| {
-                let (server, start) = (&p[i % p.len()], &start);
-                scope.spawn(move || {
-                    let post = server.xapi(Method::POST, "/statements").json(batch);
-                    start.wait();
-                    post.send().expect("POST").status().as_u16()
-                })
-            })
-            .collect();
-        sent.into_iter().map(|t| t.join().expect("sent")).collect()
-    });
+    let posts = batches
+        .iter()
+        .enumerate()
+        .map(|(i, batch)| p[i % p.len()].xapi(Method::POST, "/statements").json(batch))
+        .collect();
+    let statuses = statuses_at_once(posts);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     // The first batch went through the first process; its first statement, again, through
     // the second.

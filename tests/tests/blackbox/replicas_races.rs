@@ -4,53 +4,29 @@
 //! later takes itself back (ClickHouse), and the round is checked again, so the xAPI rules
 //! hold as on one process (README, "Several processes over one database").
 
-use std::sync::Barrier;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 use xlrs_tests::{statement, Server};
 
 use crate::forwarding::metric;
-use crate::replicas::listed_by;
+use crate::replicas::{listed_by, statuses_at_once};
 
 /// Sends `bodies` (each a PUT of statement `id`, through the processes in turn) and one
 /// unrelated statement through each process, all released at once; the statuses of the PUTs
 /// of `id`, in the order of `bodies`, and of the unrelated ones.
 fn send_at_once(p: &[Server], id: &str, bodies: &[Value]) -> (Vec<u16>, Vec<u16>) {
-    let start = Barrier::new(bodies.len() + p.len());
-    std::thread::scope(|scope| {
-        let racing: Vec<_> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                let (server, start) = (&p[i % p.len()], &start);
-                scope.spawn(move || {
-                    let put = server
-                        .xapi(Method::PUT, &format!("/statements?statementId={id}"))
-                        .json(body);
-                    start.wait();
-                    put.send().expect("PUT").status().as_u16()
-                })
-            })
-            .collect();
-        let unrelated: Vec<_> = p
-            .iter()
-            .map(|server| {
-                let start = &start;
-                scope.spawn(move || {
-                    let post = server.xapi(Method::POST, "/statements").json(&statement());
-                    start.wait();
-                    post.send().expect("POST").status().as_u16()
-                })
-            })
-            .collect();
-        let join = |t: std::thread::ScopedJoinHandle<'_, u16>| t.join().expect("sender");
-        (
-            racing.into_iter().map(join).collect(),
-            unrelated.into_iter().map(join).collect(),
-        )
-    })
+    let puts = bodies.iter().enumerate().map(|(i, body)| {
+        p[i % p.len()]
+            .xapi(Method::PUT, &format!("/statements?statementId={id}"))
+            .json(body)
+    });
+    let unrelated = p
+        .iter()
+        .map(|server| server.xapi(Method::POST, "/statements").json(&statement()));
+    let mut racing = statuses_at_once(puts.chain(unrelated).collect());
+    let unrelated = racing.split_off(bodies.len());
+    (racing, unrelated)
 }
 
 /// The verb of statement `id` as `server` serves it.
