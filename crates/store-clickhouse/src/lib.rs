@@ -77,6 +77,10 @@ pub struct ClickHouseSettings {
     /// twice the statements stored, 1.5 bytes each: 256 MiB serves about 90 million). 0: no
     /// filter.
     pub id_filter_mib: u64,
+    /// Queries of pages by agent each process runs at once, each on one engine thread; pages
+    /// asked for meanwhile wait and are read together in the next (about one per engine core
+    /// the LRS may use).
+    pub page_queries: usize,
 }
 
 /// How data travels between xlrs and ClickHouse.
@@ -102,6 +106,7 @@ impl Default for ClickHouseSettings {
             cluster: String::new(),
             compression: Compression::Lz4,
             id_filter_mib: 256,
+            page_queries: 2,
         }
     }
 }
@@ -138,6 +143,12 @@ impl ClickHouseSettings {
             return Err(SettingError::new(
                 "clickhouse.id_filter_mib",
                 "at most 65536 (64 GiB)",
+            ));
+        }
+        if !(1..=1024).contains(&self.page_queries) {
+            return Err(SettingError::new(
+                "clickhouse.page_queries",
+                "from 1 to 1024",
             ));
         }
         if self.events_table == self.statements_table {
@@ -264,7 +275,7 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         block_numbers: Default::default(),
         inserts_in_turn: Default::default(),
     });
-    pending_pages.run(&database);
+    pending_pages.run(&database, settings.page_queries);
     database.migrate().await?;
     let last = database.last_stored().await?;
     database.load_indexed(last).await?;
@@ -383,6 +394,13 @@ mod tests {
                     ..ClickHouseSettings::default()
                 },
                 "clickhouse.id_filter_mib",
+            ),
+            (
+                ClickHouseSettings {
+                    page_queries: 0,
+                    ..ClickHouseSettings::default()
+                },
+                "clickhouse.page_queries",
             ),
         ] {
             assert!(

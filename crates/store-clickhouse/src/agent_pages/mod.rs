@@ -4,9 +4,9 @@
 //! rows: eight pages in one query cost the engine 8.5 ms against 3.6 each alone
 //! (`bench/clickhouse-pages-together.sh`, bench/RESULTS.md, 2026-12-05).
 //!
-//! A task of the store's own takes the pages asked for while at most [`READING`] queries are
-//! in progress and reads them together in the next, so a page alone is read at once and
-//! pages asked together wait at most for the query before them. While the StatementRefs
+//! A task of the store's own takes the pages asked for while at most `clickhouse.page_queries`
+//! queries are in progress and reads them together in the next, so a page alone is read at
+//! once and pages asked together wait at most for the query before them. While the StatementRefs
 //! table may hold rows, the query also leaves voided statements out and, as sets
 //! ([`crate::references`]), names the agents with a match a StatementRef targets, whose pages
 //! are read again alone with the sets' pairs; reading the table itself, it takes the
@@ -28,9 +28,6 @@ use crate::{failed, ClickHouse};
 
 mod sql;
 
-/// Queries of pages in progress at once, per process (one per engine core here: each runs
-/// on one engine thread).
-const READING: usize = 2;
 /// The most pages one query reads.
 const MOST: usize = 32;
 
@@ -99,12 +96,13 @@ impl AgentPages {
 pub(crate) struct Pending(mpsc::UnboundedReceiver<Asked>);
 
 impl Pending {
-    /// Starts the task reading pages for `database` while it is open.
-    pub(crate) fn run(self, database: &Arc<ClickHouse>) {
+    /// Starts the task reading pages for `database` while it is open, with at most `reading`
+    /// queries in progress at once.
+    pub(crate) fn run(self, database: &Arc<ClickHouse>, reading: usize) {
         let database: Weak<ClickHouse> = Arc::downgrade(database);
         let mut asks = self.0;
         tokio::spawn(async move {
-            let reading = Arc::new(Semaphore::new(READING));
+            let reading = Arc::new(Semaphore::new(reading));
             // Pages taken but left for the next query (same agent as one in it, or the
             // other order).
             let mut held: VecDeque<Asked> = VecDeque::new();

@@ -319,6 +319,83 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
     }
 }
 
+/// With `clickhouse.page_queries = 1` a process runs one query of pages by agent at a time:
+/// pages asked for while it runs wait, and are read together in the next, each still its
+/// own agent's. Checked in the engine's query log: no such query began before the one before
+/// it had ended (the engine logs a query's end before it sends the end of its answer). With
+/// the default of 2 the same check finds overlaps of up to 9 ms.
+#[test]
+fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_together() {
+    let clickhouse = ClickHouse::start_with_throwif_codes();
+    let db = database();
+    let server = Server::start_with(
+        XLRS,
+        &[
+            ("XLRS_STORE", "clickhouse"),
+            ("XLRS_CLICKHOUSE__URL", &clickhouse.url()),
+            ("XLRS_CLICKHOUSE__DATABASE", &db),
+            ("XLRS_WRITERS", "one"),
+            ("XLRS_CLICKHOUSE__PAGE_QUERIES", "1"),
+        ],
+    );
+    let agents = six_agents();
+    let mut stored: Vec<Vec<String>> = vec![Vec::new(); agents.len()];
+    for _ in 0..3 {
+        let batch: Vec<Value> = agents
+            .iter()
+            .map(|agent| {
+                let mut s = statement();
+                s["actor"] = agent.clone();
+                s
+            })
+            .collect();
+        let response = server.post(&json!(batch));
+        assert_eq!(response.status(), 200);
+        let ids: Vec<String> = response.json().expect("ids");
+        for (of_agent, id) in stored.iter_mut().zip(ids) {
+            of_agent.insert(0, id);
+        }
+    }
+    wait_until_indexed(&clickhouse, &db);
+    let cases: Vec<(String, Vec<String>)> = agents
+        .iter()
+        .zip(&stored)
+        .flat_map(|(agent, newest_first)| {
+            let a = enc(&agent.to_string());
+            [
+                (format!("agent={a}"), newest_first.clone()),
+                (format!("agent={a}&limit=2"), newest_first[..2].to_vec()),
+            ]
+        })
+        .collect();
+    for _ in 0..5 {
+        asked_together_each_page_is(&server, &cases, "one");
+    }
+    clickhouse.sql("SYSTEM FLUSH LOGS");
+    let spans: Vec<(i64, i64)> = clickhouse
+        .sql(&format!(
+            "SELECT toUnixTimestamp64Micro(query_start_time_microseconds), \
+             toUnixTimestamp64Micro(event_time_microseconds) FROM system.query_log \
+             WHERE type = 'QueryFinish' AND query_kind = 'Select' \
+             AND has(tables, '{db}.xlrs_statements_by_agent') ORDER BY 1 FORMAT TSV"
+        ))
+        .lines()
+        .map(|line| {
+            let (start, end) = line.split_once('\t').expect("two columns");
+            (
+                start.parse().expect("a start"),
+                end.parse().expect("an end"),
+            )
+        })
+        .collect();
+    assert!(spans.len() > 1, "pages were read: {spans:?}");
+    let overlaps: Vec<i64> = spans.windows(2).map(|w| w[0].1 - w[1].0).collect();
+    assert!(
+        overlaps.iter().all(|&o| o <= 0),
+        "a page query began before the one before it ended (µs): {overlaps:?}"
+    );
+}
+
 /// The verb some statements of the pages-together tests have.
 const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
 
