@@ -328,15 +328,11 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
 fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_together() {
     let clickhouse = ClickHouse::start_with_throwif_codes();
     let db = database();
-    let server = Server::start_with(
-        XLRS,
-        &[
-            ("XLRS_STORE", "clickhouse"),
-            ("XLRS_CLICKHOUSE__URL", &clickhouse.url()),
-            ("XLRS_CLICKHOUSE__DATABASE", &db),
-            ("XLRS_WRITERS", "one"),
-            ("XLRS_CLICKHOUSE__PAGE_QUERIES", "1"),
-        ],
+    let server = start_writing_with(
+        &clickhouse,
+        &db,
+        "one",
+        &[("XLRS_CLICKHOUSE__PAGE_QUERIES", "1")],
     );
     let agents = six_agents();
     let mut stored: Vec<Vec<String>> = vec![Vec::new(); agents.len()];

@@ -50,15 +50,25 @@ fn start_on(clickhouse: &ClickHouse, database: &str) -> Server {
 
 /// A server over `database` with `XLRS_WRITERS` = `writers`.
 fn start_writing(clickhouse: &ClickHouse, database: &str, writers: &str) -> Server {
-    Server::start_with(
-        XLRS,
-        &[
-            ("XLRS_STORE", "clickhouse"),
-            ("XLRS_CLICKHOUSE__URL", &clickhouse.url()),
-            ("XLRS_CLICKHOUSE__DATABASE", database),
-            ("XLRS_WRITERS", writers),
-        ],
-    )
+    start_writing_with(clickhouse, database, writers, &[])
+}
+
+/// A server over `database` with `XLRS_WRITERS` = `writers` and the variables of `more`.
+fn start_writing_with(
+    clickhouse: &ClickHouse,
+    database: &str,
+    writers: &str,
+    more: &[(&str, &str)],
+) -> Server {
+    let url = clickhouse.url();
+    let mut env = vec![
+        ("XLRS_STORE", "clickhouse"),
+        ("XLRS_CLICKHOUSE__URL", url.as_str()),
+        ("XLRS_CLICKHOUSE__DATABASE", database),
+        ("XLRS_WRITERS", writers),
+    ];
+    env.extend_from_slice(more);
+    Server::start_with(XLRS, &env)
 }
 
 #[test]
