@@ -16,6 +16,9 @@ database), beside `default`, which may do anything.
 With CLICKHOUSE_THROWIF_CODES=1, queries may give `throwIf` an error code of their choice
 (`allow_custom_error_code_in_throwif`): a test makes the engine refuse inserts with the code a
 cluster would use (a table constraint that throws it), which one server cannot otherwise give.
+
+With CLICKHOUSE_MAX_THREADS=N, the default profile gives each query N threads at most
+(`max_threads`) instead of one per core: a test's stand-in for a server with N cores.
 """
 
 import os
@@ -28,9 +31,11 @@ def main() -> None:
     # chdb embeds clickhouse-local, which reads ./config.xml from the working directory.
     lrs_database = sys.argv[3] if len(sys.argv) > 3 else None
     throwif_codes = os.environ.get("CLICKHOUSE_THROWIF_CODES") == "1"
+    max_threads = os.environ.get("CLICKHOUSE_MAX_THREADS", "")
+    own_users = bool(lrs_database or throwif_codes or max_threads)
     users = (
         "<user_directories><users_xml><path>users.xml</path></users_xml></user_directories>"
-        if lrs_database or throwif_codes
+        if own_users
         else ""
     )
     logs = (
@@ -47,8 +52,8 @@ def main() -> None:
             "<clickhouse><listen_host>127.0.0.1</listen_host>"
             f"<http_port>{port}</http_port>{users}{logs}</clickhouse>\n"
         )
-    if lrs_database or throwif_codes:
-        write_users(directory, lrs_database, throwif_codes)
+    if own_users:
+        write_users(directory, lrs_database, throwif_codes, max_threads)
     fifo = os.path.join(directory, "stop.fifo")
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
@@ -64,9 +69,12 @@ def main() -> None:
     )
 
 
-def write_users(directory: str, lrs_database: str | None, throwif_codes: bool) -> None:
+def write_users(
+    directory: str, lrs_database: str | None, throwif_codes: bool, max_threads: str
+) -> None:
     """Writes users.xml: `default` (anything), `lrs` (INSERT, SELECT on `lrs_database`) when
-    it is given, and a default profile allowing `throwIf` error codes when asked."""
+    it is given, and a default profile allowing `throwIf` error codes when asked and with
+    `max_threads` when given."""
     user = (
         "<networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota>"
     )
@@ -80,7 +88,7 @@ def write_users(directory: str, lrs_database: str | None, throwif_codes: bool) -
         "<allow_custom_error_code_in_throwif>1</allow_custom_error_code_in_throwif>"
         if throwif_codes
         else ""
-    )
+    ) + (f"<max_threads>{int(max_threads)}</max_threads>" if max_threads else "")
     with open(os.path.join(directory, "users.xml"), "w", encoding="utf-8") as users:
         users.write(
             "<clickhouse><users>"

@@ -124,28 +124,40 @@ pub struct ClickHouse {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// How the engine is configured.
+    engine: Engine,
+    _owned: Option<tempfile::TempDir>,
+}
+
+/// How a test's ClickHouse engine differs from a default one.
+#[derive(Default, Clone)]
+struct Engine {
     /// The database Aspects' LRS user `lrs` may read and write, when the server has that user.
     lrs_database: Option<String>,
     /// Whether queries may give `throwIf` an error code of their own.
     throwif_codes: bool,
-    _owned: Option<tempfile::TempDir>,
+    /// The threads each query may use (`max_threads`), when not one per core.
+    max_threads: Option<u32>,
 }
 
 impl ClickHouse {
     /// Starts a server with an empty data dir of its own.
     pub fn start() -> ClickHouse {
-        Self::start_owned(None, false)
+        Self::start_owned(Engine::default())
     }
 
     /// Starts a server keeping its data in `dir` (created when missing), on a free port.
     pub fn start_at(dir: &Path) -> ClickHouse {
-        Self::launch(dir, None, false)
+        Self::launch(dir, Engine::default())
     }
 
     /// Starts a server that also has Aspects' LRS user: `lrs` / `lrs-password`, with only
     /// INSERT and SELECT on `database` (what tutor-contrib-aspects grants it).
     pub fn start_with_lrs_user(database: &str) -> ClickHouse {
-        Self::start_owned(Some(database), false)
+        Self::start_owned(Engine {
+            lrs_database: Some(database.to_string()),
+            ..Engine::default()
+        })
     }
 
     /// Starts a server whose queries may give `throwIf` an error code of their own
@@ -153,26 +165,36 @@ impl ClickHouse {
     /// makes this one server refuse inserts as a cluster would; `system.query_log` says which
     /// were refused.
     pub fn start_with_throwif_codes() -> ClickHouse {
-        Self::start_owned(None, true)
+        Self::start_owned(Engine {
+            throwif_codes: true,
+            ..Engine::default()
+        })
+    }
+
+    /// Starts a server giving each query at most `threads` threads (`max_threads` in its
+    /// default profile), as a server with that many cores would.
+    pub fn start_with_max_threads(threads: u32) -> ClickHouse {
+        Self::start_owned(Engine {
+            max_threads: Some(threads),
+            ..Engine::default()
+        })
     }
 
     /// Starts a server in a data dir of its own, dropped with it.
-    fn start_owned(lrs_database: Option<&str>, throwif_codes: bool) -> ClickHouse {
+    fn start_owned(engine: Engine) -> ClickHouse {
         let owned = tempfile::tempdir().expect("temp dir");
-        let mut server = Self::launch(owned.path(), lrs_database, throwif_codes);
+        let mut server = Self::launch(owned.path(), engine);
         server._owned = Some(owned);
         server
     }
 
-    /// Starts a server on `dir`, on a free port, with the LRS user when `lrs_database` is set
-    /// and `throwIf` codes allowed when `throwif_codes`.
-    fn launch(dir: &Path, lrs_database: Option<&str>, throwif_codes: bool) -> ClickHouse {
+    /// Starts a server configured as `engine` on `dir`, on a free port.
+    fn launch(dir: &Path, engine: Engine) -> ClickHouse {
         let mut server = ClickHouse {
             child: None,
             port: free_port(),
             dir: dir.to_path_buf(),
-            lrs_database: lrs_database.map(str::to_string),
-            throwif_codes,
+            engine,
             _owned: None,
         };
         server.resume();
@@ -184,15 +206,17 @@ impl ClickHouse {
         assert!(self.child.is_none(), "the server is running");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
         // A server refusing inserts on purpose also logs its queries, to say which it refused.
-        let throwif_codes = if self.throwif_codes { "1" } else { "0" };
+        let throwif_codes = if self.engine.throwif_codes { "1" } else { "0" };
+        let max_threads = self.engine.max_threads.map(|n| n.to_string());
         self.child = Some(
             Command::new(venv().join("bin/python"))
                 .arg(script)
                 .arg(&self.dir)
                 .arg(self.port.to_string())
-                .args(&self.lrs_database)
+                .args(&self.engine.lrs_database)
                 .env("CLICKHOUSE_THROWIF_CODES", throwif_codes)
                 .env("CLICKHOUSE_QUERY_LOG", throwif_codes)
+                .env("CLICKHOUSE_MAX_THREADS", max_threads.unwrap_or_default())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())

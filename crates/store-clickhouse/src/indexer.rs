@@ -352,6 +352,13 @@ impl StoreGauges for ClickHouse {
              xlrs_clickhouse_inserts_in_turn_total {}",
             self.inserts_in_turn.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP xlrs_clickhouse_page_queries The queries of pages by agent this process runs at once (clickhouse.page_queries, or half the engine's max_threads).\n\
+             # TYPE xlrs_clickhouse_page_queries gauge\n\
+             xlrs_clickhouse_page_queries {}",
+            self.page_queries
+        );
         if self.indexed.is_by_views() {
             return out;
         }

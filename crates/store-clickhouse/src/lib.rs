@@ -79,8 +79,8 @@ pub struct ClickHouseSettings {
     pub id_filter_mib: u64,
     /// Queries of pages by agent each process runs at once, each on one engine thread; pages
     /// asked for meanwhile wait and are read together in the next (about one per engine core
-    /// the LRS may use).
-    pub page_queries: usize,
+    /// the LRS may use). Unset: half the engine's `max_threads`, at least 1 ([`page_queries`]).
+    pub page_queries: Option<usize>,
 }
 
 /// How data travels between xlrs and ClickHouse.
@@ -106,7 +106,7 @@ impl Default for ClickHouseSettings {
             cluster: String::new(),
             compression: Compression::Lz4,
             id_filter_mib: 256,
-            page_queries: 2,
+            page_queries: None,
         }
     }
 }
@@ -145,7 +145,7 @@ impl ClickHouseSettings {
                 "at most 65536 (64 GiB)",
             ));
         }
-        if !(1..=1024).contains(&self.page_queries) {
+        if self.page_queries.is_some_and(|n| !(1..=1024).contains(&n)) {
             return Err(SettingError::new(
                 "clickhouse.page_queries",
                 "from 1 to 1024",
@@ -199,6 +199,8 @@ pub struct ClickHouse {
     known_refs: references::KnownRefs,
     /// Pages by agent, read together when asked for together.
     agent_pages: agent_pages::AgentPages,
+    /// The queries of pages by agent this process runs at once (`clickhouse.page_queries`).
+    page_queries: usize,
     /// Whether the statements table numbers each row's block, so a round can tell whether
     /// another process's row of one of its ids landed first ([`races`]).
     block_numbers: std::sync::atomic::AtomicBool,
@@ -260,6 +262,10 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
             writers == Writers::Many,
         ))
     });
+    let page_queries = match settings.page_queries {
+        Some(n) => n,
+        None => page_queries(&client).await?,
+    };
     let (agent_pages, pending_pages) = agent_pages::AgentPages::new();
     let database = Arc::new(ClickHouse {
         client,
@@ -272,10 +278,11 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         references_read: Default::default(),
         known_refs: Default::default(),
         agent_pages,
+        page_queries,
         block_numbers: Default::default(),
         inserts_in_turn: Default::default(),
     });
-    pending_pages.run(&database, settings.page_queries);
+    pending_pages.run(&database, page_queries);
     database.migrate().await?;
     let last = database.last_stored().await?;
     database.load_indexed(last).await?;
@@ -293,6 +300,26 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
         gauges: Some(Arc::new(gauges)),
         ..stores
     })
+}
+
+/// `clickhouse.page_queries` when unset: half the threads the engine gives a query
+/// (`max_threads`, its cores unless the user's profile says otherwise), at least 1, so that
+/// pages leave the engine cores for inserts, merges and other clients (on two cores shared
+/// with the LRS, 1 served GETs by agent with a lower p99 than 2: bench/RESULTS.md,
+/// 2026-12-06 06:33).
+async fn page_queries(client: &Client) -> Result<usize, StoreError> {
+    let threads: u64 = client
+        .query("SELECT toUInt64(getSetting('max_threads'))")
+        .fetch_one()
+        .await
+        .map_err(failed)?;
+    let n = (threads / 2).clamp(1, 1024) as usize;
+    tracing::info!(
+        page_queries = n,
+        max_threads = threads,
+        "queries of pages by agent at once: half the engine's max_threads"
+    );
+    Ok(n)
 }
 
 /// Tables with at most this many statements have their filter of stored ids built before
@@ -397,7 +424,7 @@ mod tests {
             ),
             (
                 ClickHouseSettings {
-                    page_queries: 0,
+                    page_queries: Some(0),
                     ..ClickHouseSettings::default()
                 },
                 "clickhouse.page_queries",

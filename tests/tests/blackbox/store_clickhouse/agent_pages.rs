@@ -323,7 +323,7 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
 /// pages asked for while it runs wait, and are read together in the next, each still its
 /// own agent's. Checked in the engine's query log: no such query began before the one before
 /// it had ended (the engine logs a query's end before it sends the end of its answer). With
-/// the default of 2 the same check finds overlaps of up to 9 ms.
+/// 2 the same check found overlaps of up to 9 ms.
 #[test]
 fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_together() {
     let clickhouse = ClickHouse::start_with_throwif_codes();
@@ -390,6 +390,34 @@ fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_tog
         overlaps.iter().all(|&o| o <= 0),
         "a page query began before the one before it ended (µs): {overlaps:?}"
     );
+}
+
+/// Unset, `clickhouse.page_queries` is half the threads the engine gives a query
+/// (`max_threads`, one per core by default), at least 1; set, it is what it says. An engine
+/// giving each query one thread still serves pages (one query at a time).
+#[test]
+fn unset_the_page_queries_at_once_are_half_the_engines_threads_at_least_one() {
+    let page_queries =
+        |server: &Server| metric(server, "xlrs_clickhouse_page_queries").expect("the gauge");
+    let eight = ClickHouse::start_with_max_threads(8);
+    let db = database();
+    assert_eq!(page_queries(&start_writing(&eight, &db, "one")), 4);
+    let set = start_writing_with(
+        &eight,
+        &db,
+        "one",
+        &[("XLRS_CLICKHOUSE__PAGE_QUERIES", "3")],
+    );
+    assert_eq!(page_queries(&set), 3);
+    let one = ClickHouse::start_with_max_threads(1);
+    let server = start_writing(&one, &db, "one");
+    assert_eq!(page_queries(&server), 1);
+    let s = statement();
+    let response = server.post(&s);
+    assert_eq!(response.status(), 200);
+    let ids: Vec<String> = response.json().expect("ids");
+    let page = server.query(&format!("agent={}", enc(&s["actor"].to_string())));
+    assert_eq!(ids_of(&page), ids);
 }
 
 /// The verb some statements of the pages-together tests have.
