@@ -6,7 +6,7 @@
 #
 #   bash bench/clickhouse-vs-ralph.sh OUT_DIR     (needs target/release/xlrs and
 #                                                   scripts/databases.sh's venv)
-# Results: OUT_DIR/<name>.txt and .json per load.py run. SKIP_RALPH=1 runs xlrs only; BIN
+# Results: OUT_DIR/<name>.txt and .json per load.py run, xlrs-<run>-settings.txt what xlrs chose. SKIP_RALPH=1 runs xlrs only; BIN
 # runs another build of xlrs; CONC=N runs both phases with N clients instead of 8 (for
 # processes, split as below).
 # STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
@@ -99,6 +99,9 @@ for run in ${RUNS:-1:one 1:many 2:many 3:many}; do
   done
   wait "${lp[@]}"
   load http://127.0.0.1:8211/xAPI 0 $CONC xlrs-$name-agent agent
+  # What the first process chose where a setting was left unset (e.g. its page queries).
+  curl -s -u bench:$PW http://127.0.0.1:8211/metrics | grep -E '^xlrs_clickhouse_page_queries ' \
+    > "$out/xlrs-$name-settings.txt" || true
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
   stop_engine $B/ch$name
 done
