@@ -6,9 +6,9 @@
 #
 #   bash bench/clickhouse-vs-ralph.sh OUT_DIR     (needs target/release/xlrs and
 #                                                   scripts/databases.sh's venv)
-# Results: OUT_DIR/<name>.txt and .json per load.py run, xlrs-<run>-settings.txt what xlrs chose. SKIP_RALPH=1 runs xlrs only; BIN
-# runs another build of xlrs; CONC=N runs both phases with N clients instead of 8 (for
-# processes, split as below).
+# Results: OUT_DIR/<name>.txt and .json per load.py run, and xlrs-<run>-settings.txt: what
+# xlrs chose for settings left unset. SKIP_RALPH=1 runs xlrs only; BIN runs another build of
+# xlrs; CONC=N runs both phases with N clients instead of 8 (for processes, split as below).
 # STORE=mongodb or STORE=elasticsearch runs xlrs alone over the test stand-ins instead
 # (secantusd-py, osmem-server from scripts/databases.sh; Ralph's baseline has no such mode).
 # Every engine's data goes under TMPDIR: TMPDIR=$(bash bench/journaled-tmp.sh) puts it on a
