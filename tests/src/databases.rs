@@ -136,6 +136,8 @@ struct Engine {
     lrs_database: Option<String>,
     /// Whether queries may give `throwIf` an error code of their own.
     throwif_codes: bool,
+    /// Whether the engine keeps `system.query_log` and `system.part_log`.
+    query_log: bool,
     /// The threads each query may use (`max_threads`), when not one per core.
     max_threads: Option<u32>,
 }
@@ -167,6 +169,16 @@ impl ClickHouse {
     pub fn start_with_throwif_codes() -> ClickHouse {
         Self::start_owned(Engine {
             throwif_codes: true,
+            query_log: true,
+            ..Engine::default()
+        })
+    }
+
+    /// Starts a server keeping `system.query_log` and `system.part_log`, flushed by
+    /// `SYSTEM FLUSH LOGS`: what each query did and when.
+    pub fn start_with_query_log() -> ClickHouse {
+        Self::start_owned(Engine {
+            query_log: true,
             ..Engine::default()
         })
     }
@@ -205,8 +217,7 @@ impl ClickHouse {
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is running");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/clickhouse_server.py");
-        // A server refusing inserts on purpose also logs its queries, to say which it refused.
-        let throwif_codes = if self.engine.throwif_codes { "1" } else { "0" };
+        let flag = |on: bool| if on { "1" } else { "0" };
         let max_threads = self.engine.max_threads.map(|n| n.to_string());
         self.child = Some(
             Command::new(venv().join("bin/python"))
@@ -214,8 +225,8 @@ impl ClickHouse {
                 .arg(&self.dir)
                 .arg(self.port.to_string())
                 .args(&self.engine.lrs_database)
-                .env("CLICKHOUSE_THROWIF_CODES", throwif_codes)
-                .env("CLICKHOUSE_QUERY_LOG", throwif_codes)
+                .env("CLICKHOUSE_THROWIF_CODES", flag(self.engine.throwif_codes))
+                .env("CLICKHOUSE_QUERY_LOG", flag(self.engine.query_log))
                 .env("CLICKHOUSE_MAX_THREADS", max_threads.unwrap_or_default())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

@@ -257,23 +257,14 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
                 wait_until_indexed(&clickhouse, &db);
             }
             let (experienced, registered) = (round % 2 == 0, round == 4);
-            let batch: Vec<Value> = agents
-                .iter()
-                .map(|agent| {
-                    let mut s = statement();
-                    s["actor"] = agent.clone();
-                    if experienced {
-                        s["verb"]["id"] = json!(EXPERIENCED);
-                    }
-                    if registered {
-                        s["context"] = json!({ "registration": registration });
-                    }
-                    s
-                })
-                .collect();
-            let response = server.post(&json!(batch));
-            assert_eq!(response.status(), 200);
-            let ids: Vec<String> = response.json().unwrap();
+            let ids = post_one_each(&server, &agents, |s| {
+                if experienced {
+                    s["verb"]["id"] = json!(EXPERIENCED);
+                }
+                if registered {
+                    s["context"] = json!({ "registration": registration });
+                }
+            });
             for (of_agent, id) in stored.iter_mut().zip(ids) {
                 of_agent.push((id, experienced, registered));
             }
@@ -326,7 +317,7 @@ fn pages_by_agent_asked_for_together_each_hold_their_own_agents_statements_with_
 /// 2 the same check found overlaps of up to 9 ms.
 #[test]
 fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_together() {
-    let clickhouse = ClickHouse::start_with_throwif_codes();
+    let clickhouse = ClickHouse::start_with_query_log();
     let db = database();
     let server = start_writing_with(
         &clickhouse,
@@ -337,17 +328,7 @@ fn with_one_page_query_at_a_time_pages_asked_for_meanwhile_wait_and_are_read_tog
     let agents = six_agents();
     let mut stored: Vec<Vec<String>> = vec![Vec::new(); agents.len()];
     for _ in 0..3 {
-        let batch: Vec<Value> = agents
-            .iter()
-            .map(|agent| {
-                let mut s = statement();
-                s["actor"] = agent.clone();
-                s
-            })
-            .collect();
-        let response = server.post(&json!(batch));
-        assert_eq!(response.status(), 200);
-        let ids: Vec<String> = response.json().expect("ids");
+        let ids = post_one_each(&server, &agents, |_| {});
         for (of_agent, id) in stored.iter_mut().zip(ids) {
             of_agent.insert(0, id);
         }
@@ -428,6 +409,23 @@ fn six_agents() -> Vec<Value> {
     (0..6).map(|_| statement()["actor"].clone()).collect()
 }
 
+/// Posts one statement of each of `agents` in one batch, each as `edit` makes it; their
+/// ids, in the agents' order.
+fn post_one_each(server: &Server, agents: &[Value], edit: impl Fn(&mut Value)) -> Vec<String> {
+    let batch: Vec<Value> = agents
+        .iter()
+        .map(|agent| {
+            let mut s = statement();
+            s["actor"] = agent.clone();
+            edit(&mut s);
+            s
+        })
+        .collect();
+    let response = server.post(&json!(batch));
+    assert_eq!(response.status(), 200);
+    response.json().expect("ids")
+}
+
 /// Asks for the pages of `cases` (query, ids in order) all at once, until some were read
 /// together (the first round almost always), and checks each page every time.
 fn asked_together_each_page_is(server: &Server, cases: &[(String, Vec<String>)], writers: &str) {
@@ -472,18 +470,11 @@ fn pages_by_agent_asked_for_together_after_statement_refs_leave_voided_statement
             if round == 3 {
                 wait_until_indexed(&clickhouse, &db);
             }
-            let batch: Vec<Value> = agents
-                .iter()
-                .map(|agent| {
-                    let mut s = statement();
-                    s["actor"] = agent.clone();
-                    if round % 2 == 1 {
-                        s["verb"]["id"] = json!(EXPERIENCED);
-                    }
-                    s
-                })
-                .collect();
-            let ids: Vec<String> = server.post(&json!(batch)).json().unwrap();
+            let ids = post_one_each(&server, &agents, |s| {
+                if round % 2 == 1 {
+                    s["verb"]["id"] = json!(EXPERIENCED);
+                }
+            });
             for (of_agent, id) in stored.iter_mut().zip(ids) {
                 of_agent.push(id);
             }
