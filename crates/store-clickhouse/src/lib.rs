@@ -145,10 +145,13 @@ impl ClickHouseSettings {
                 "at most 65536 (64 GiB)",
             ));
         }
-        if self.page_queries.is_some_and(|n| !(1..=1024).contains(&n)) {
+        if self
+            .page_queries
+            .is_some_and(|n| !(1..=MOST_PAGE_QUERIES).contains(&n))
+        {
             return Err(SettingError::new(
                 "clickhouse.page_queries",
-                "from 1 to 1024",
+                format!("from 1 to {MOST_PAGE_QUERIES}"),
             ));
         }
         if self.events_table == self.statements_table {
@@ -302,6 +305,9 @@ pub async fn open(settings: &ClickHouseSettings, writers: Writers) -> Result<Sto
     })
 }
 
+/// The most `clickhouse.page_queries` may be, set or derived.
+const MOST_PAGE_QUERIES: usize = 1024;
+
 /// `clickhouse.page_queries` when unset: half the threads the engine gives a query
 /// (`max_threads`, its cores unless the user's profile says otherwise), at least 1, so that
 /// pages leave the engine cores for inserts, merges and other clients (on two cores shared
@@ -313,7 +319,7 @@ async fn page_queries(client: &Client) -> Result<usize, StoreError> {
         .fetch_one()
         .await
         .map_err(failed)?;
-    let n = (threads / 2).clamp(1, 1024) as usize;
+    let n = (threads / 2).clamp(1, MOST_PAGE_QUERIES as u64) as usize;
     tracing::info!(
         page_queries = n,
         max_threads = threads,
