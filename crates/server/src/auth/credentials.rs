@@ -248,6 +248,9 @@ struct Loaded {
     by_name: HashMap<String, Credential>,
     /// The credentials kept in the database store, shared by every process over it.
     database: HashMap<String, Credential>,
+    /// Counts replacements of `database`: a read of the database that began before one is
+    /// older than what it replaced ([`CredentialsFile::set_database_read_at`]).
+    database_version: u64,
     verified: HashMap<[u8; 32], Arc<Principal>>,
     /// Counts changes: a verification that began before a change is not cached after it.
     generation: u64,
@@ -308,6 +311,7 @@ impl CredentialsFile {
                 modified: None,
                 by_name: HashMap::new(),
                 database: HashMap::new(),
+                database_version: 0,
                 verified: HashMap::new(),
                 generation: 0,
             }),
@@ -335,11 +339,37 @@ impl CredentialsFile {
         Ok(())
     }
 
-    /// Replaces the credentials kept in the database (read again by the watcher).
+    /// Replaces the credentials kept in the database with those this process just wrote or
+    /// read.
     pub fn set_database(&self, credentials: Credentials) {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         state.database = by_name(credentials);
+        state.database_version += 1;
         state.changed();
+    }
+
+    /// The version of the database's credentials held now: give it to
+    /// [`CredentialsFile::set_database_read_at`] with what a read begun now returns.
+    pub fn database_version(&self) -> u64 {
+        self.state
+            .read()
+            .map(|s| s.database_version)
+            .unwrap_or_else(|p| p.into_inner().database_version)
+    }
+
+    /// Replaces the credentials kept in the database with `credentials`, read from it while
+    /// `version` was held, unless they were replaced since (a change this process wrote while
+    /// the read was under way): such a read may predate the change, and would bring back what
+    /// it removed. False when dropped; the next read has it.
+    pub fn set_database_read_at(&self, version: u64, credentials: Credentials) -> bool {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if state.database_version != version {
+            return false;
+        }
+        state.database = by_name(credentials);
+        state.database_version += 1;
+        state.changed();
+        true
     }
 
     /// Every credential this process accepts, with where it is kept, by username.
@@ -537,6 +567,29 @@ mod tests {
             "no gate is left behind"
         );
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_read_of_the_database_begun_before_a_change_this_process_wrote_does_not_undo_it() {
+        let dir = std::env::temp_dir().join(format!("xlrs-cred-{}", uuid::Uuid::new_v4()));
+        let file = CredentialsFile::open(dir.join("none.json"), "http://localhost".into()).unwrap();
+        let mut before = Credentials::default();
+        before
+            .upsert("reader", "password1", vec![Scope::All], None)
+            .unwrap();
+        file.set_database(before.clone());
+        // The watcher begins a read; meanwhile a change removes the credential.
+        let read_at = file.database_version();
+        file.set_database(Credentials::default());
+        assert!(!file.set_database_read_at(read_at, before.clone()));
+        assert!(
+            file.list().is_empty(),
+            "the removed credential stays removed"
+        );
+        assert!(file.authenticate("reader", "password1").is_none());
+        // A read begun after the change is taken.
+        assert!(file.set_database_read_at(file.database_version(), before));
+        assert_eq!(file.list().len(), 1);
     }
 
     #[test]

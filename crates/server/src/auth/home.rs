@@ -127,10 +127,13 @@ impl CredentialHome {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(WATCH_EVERY).await;
+                let version = file.database_version();
                 match read(documents.as_ref()).await {
+                    // Dropped when this process wrote a change meanwhile: read again next time.
                     Ok((credentials, etag)) if etag != seen => {
-                        file.set_database(credentials);
-                        seen = etag;
+                        if file.set_database_read_at(version, credentials) {
+                            seen = etag;
+                        }
                     }
                     Ok(_) => {}
                     Err(error) => {
